@@ -1,0 +1,27 @@
+// Package assets holds the resources bundled into the QKD Chat binary:
+// the application icon as SVG (for the UI) and PNG (for window managers and
+// packaging).
+package assets
+
+import (
+	_ "embed"
+
+	"fyne.io/fyne/v2"
+)
+
+//go:embed icon.svg
+var iconSVG []byte
+
+//go:embed icon.png
+var iconPNG []byte
+
+// Icon returns the application icon as a PNG resource, suitable for
+// fyne.App.SetIcon and window icons.
+func Icon() fyne.Resource {
+	return fyne.NewStaticResource("icon.png", iconPNG)
+}
+
+// IconSVG returns the scalable application icon.
+func IconSVG() fyne.Resource {
+	return fyne.NewStaticResource("icon.svg", iconSVG)
+}
