@@ -119,6 +119,7 @@ func builtin() []Command {
 	return []Command{
 		{Name: "version", Summary: "print the version", Run: runVersion},
 		{Name: "help", Summary: "show usage, or the usage of one command"},
+		{Name: "bench", Summary: "measure performance against an in-run baseline", Run: runBench},
 	}
 }
 
