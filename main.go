@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
+	"qkdchat/app"
 	"qkdchat/app/cli"
 	"qkdchat/assets"
 	"qkdchat/ui"
@@ -51,6 +52,14 @@ func main() {
 // runGUI opens the main window and blocks until it is closed or the process
 // is asked to stop (SIGINT or SIGTERM), in which case it quits cleanly.
 func runGUI(ctx context.Context) {
+	dir, err := app.DefaultDataDir()
+	if err == nil {
+		err = app.EnsureDataDir(dir)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "qkdchat: %v\n", err)
+		os.Exit(1)
+	}
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(assets.Icon())
 	w := ui.NewMainWindow(a, version())
