@@ -1,0 +1,122 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Role is what a party does in the telehealth workflow.
+type Role string
+
+// The three roles of the paper's system model (Section III).
+const (
+	RolePatient  Role = "patient"
+	RoleHospital Role = "hospital"
+	RoleDoctor   Role = "doctor"
+)
+
+// ParseRole accepts a role name in any case.
+func ParseRole(s string) (Role, error) {
+	switch r := Role(strings.ToLower(strings.TrimSpace(s))); r {
+	case RolePatient, RoleHospital, RoleDoctor:
+		return r, nil
+	}
+	return "", fmt.Errorf("unknown role %q: want patient, hospital or doctor", s)
+}
+
+// Profile is who the local user is: shown to peers at pairing.
+type Profile struct {
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+}
+
+// maxNameLen bounds display names so that they fit in a handshake frame and
+// in the UI.
+const maxNameLen = 64
+
+// Validate reports a missing or unusable name or role.
+func (p Profile) Validate() error {
+	name := strings.TrimSpace(p.Name)
+	if name == "" {
+		return errors.New("a display name is required")
+	}
+	if len(name) > maxNameLen {
+		return fmt.Errorf("display name is %d bytes long; the limit is %d", len(name), maxNameLen)
+	}
+	if _, err := ParseRole(string(p.Role)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ErrNoProfile means the data directory has no profile yet (first run).
+var ErrNoProfile = errors.New("no profile yet")
+
+// LoadProfile reads the profile of the data directory dir.
+func LoadProfile(dir string) (Profile, error) {
+	path := filepath.Join(dir, ProfileFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Profile{}, ErrNoProfile
+	}
+	if err != nil {
+		return Profile{}, fmt.Errorf("app: read profile %s: %w", path, err)
+	}
+	var p Profile
+	if err := json.Unmarshal(b, &p); err != nil {
+		return Profile{}, fmt.Errorf("app: profile %s is not valid JSON: %w", path, err)
+	}
+	if err := p.Validate(); err != nil {
+		return Profile{}, fmt.Errorf("app: profile %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// SaveProfile validates p and writes it atomically to the data directory.
+func SaveProfile(dir string, p Profile) error {
+	p.Name = strings.TrimSpace(p.Name)
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if err := EnsureDataDir(dir); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, ProfileFile), append(b, '\n'), 0o600)
+}
+
+// writeFileAtomic writes data to a temporary file and renames it over path,
+// so a crash leaves either the old or the new content, never a torn file.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("app: write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("app: write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return fmt.Errorf("app: write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("app: write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("app: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("app: write %s: %w", path, err)
+	}
+	return nil
+}
