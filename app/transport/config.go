@@ -1,0 +1,91 @@
+package transport
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults for zero Config fields.
+const (
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultMaxPairFailures  = 5
+)
+
+// Config configures both Listen and Connect.
+type Config struct {
+	// Identity is this peer's long-term identity key (required).
+	Identity ed25519.PrivateKey
+	// Name and Role are shown to the peer (Name required, see MaxNameLen).
+	Name, Role string
+
+	// Code is the pairing code. For Connect, a non-empty Code pairs with
+	// it and an empty one reconnects as a pinned contact. For Listen, an
+	// empty Code means one is generated (see Listener.Code).
+	Code string
+	// Pins lists the pinned contacts. Without it, only pairing works.
+	Pins Pins
+	// PeerKey, when set on Connect, is the only identity key the peer
+	// may present (a reconnect to a known contact).
+	PeerKey ed25519.PublicKey
+	// Fingerprint computes PeerInfo.Fingerprint (default Fingerprint), so
+	// it can match the fingerprints the caller stores contacts under.
+	Fingerprint func(ed25519.PublicKey) string
+
+	// MaxFrame limits the payload of one frame on either channel
+	// (default DefaultMaxFrame). A larger incoming frame ends the session.
+	MaxFrame int
+	// HandshakeTimeout bounds everything from the TCP connect to a usable
+	// session (default DefaultHandshakeTimeout).
+	HandshakeTimeout time.Duration
+	// MaxPairFailures is how many failed pairing attempts a listener's
+	// code survives (default DefaultMaxPairFailures). Attempts in progress
+	// count too, so concurrent guesses cannot exceed it.
+	MaxPairFailures int
+	// Logger receives connection events (default: discard). Codes, keys
+	// and payloads are never logged.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if len(c.Identity) != ed25519.PrivateKeySize {
+		return c, fmt.Errorf("transport: config: identity key of %d bytes, want %d", len(c.Identity), ed25519.PrivateKeySize)
+	}
+	h := Hello{Version: ProtocolVersion, Mode: ModePair, Identity: c.Identity.Public().(ed25519.PublicKey), Name: c.Name, Role: c.Role}
+	if err := h.check(); err != nil {
+		return c, fmt.Errorf("transport: config: %w", err)
+	}
+	if c.PeerKey != nil {
+		if err := checkIdentityKey(c.PeerKey); err != nil {
+			return c, fmt.Errorf("transport: config: peer key: %w", err)
+		}
+	}
+	if c.Code != "" {
+		code, err := NormalizeCode(c.Code)
+		if err != nil {
+			return c, err
+		}
+		c.Code = code
+	}
+	if c.Fingerprint == nil {
+		c.Fingerprint = Fingerprint
+	}
+	if c.MaxFrame <= 0 {
+		c.MaxFrame = DefaultMaxFrame
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.MaxPairFailures <= 0 {
+		c.MaxPairFailures = DefaultMaxPairFailures
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+func (c *Config) hello(mode Mode) Hello {
+	return Hello{Version: ProtocolVersion, Mode: mode, Identity: c.Identity.Public().(ed25519.PublicKey), Name: c.Name, Role: c.Role}
+}

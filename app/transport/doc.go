@@ -1,0 +1,26 @@
+// Package transport is the network layer of QKD Chat: an authenticated
+// classical channel and a raw, deliberately unauthenticated quantum link
+// between two peers.
+//
+// Every TCP connection to a Listener starts with a fixed preamble
+// ([WritePreamble], [ReadPreamble]) that names its kind:
+//
+//   - classical: TLS 1.3 follows (X25519MLKEM768 hybrid key exchange, an
+//     ephemeral self-signed certificate that authenticates nothing). Inside
+//     TLS both peers run a short handshake of [Frame]s that authenticates
+//     them, either with a PAKE over a pairing code (see [NewPairingCode]) or
+//     with signatures by identity keys pinned earlier. Both proofs are bound
+//     to the TLS exporter of the connection, so a relay that terminates TLS
+//     toward each side separately fails.
+//   - quantum: a one-time [LinkToken] issued over the authenticated channel
+//     follows, then raw [FrameQuantum] frames carrying simulated photons.
+//     Anyone on the path can read and rewrite them, as on a physical quantum
+//     channel; BB84's error rate is what reveals such an eavesdropper.
+//
+// [Listen] serves many peers at once; [Connect] dials one. Both return a
+// [Session] with the classical channel (Send, Recv), the quantum link
+// (SendQuantum, RecvQuantum) and an exporter for key material bound to the
+// TLS connection.
+//
+// Nothing here logs pairing codes, keys or payloads.
+package transport

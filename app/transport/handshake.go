@@ -1,0 +1,385 @@
+package transport
+
+import (
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+)
+
+// hsMaxFrame bounds handshake frames; the largest, a Hello, is under 200
+// bytes.
+const hsMaxFrame = 1024
+
+// Domain separation of what the handshake hashes, MACs and signs.
+const (
+	transcriptLabel = "qkdchat transcript v1\x00"
+	confirmLabel    = "qkdchat pair confirm v1\x00"
+	proofLabel      = "qkdchat identity proof v1\x00"
+)
+
+// Sides, as mixed into the confirmations so one side's cannot be
+// reflected back as the other's.
+const (
+	sideDialer   = "dialer"
+	sideListener = "listener"
+)
+
+// transcript hashes the TLS channel binding and every Hello and PAKE
+// message in the order both sides agree on: dialer Hello, dialer PAKE,
+// listener Hello, listener PAKE.
+type transcript struct{ h hash.Hash }
+
+func newTranscript(binding []byte) *transcript {
+	t := &transcript{h: sha256.New()}
+	t.h.Write([]byte(transcriptLabel))
+	t.write(binding)
+	return t
+}
+
+func (t *transcript) write(b []byte) {
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+	t.h.Write(n[:])
+	t.h.Write(b)
+}
+
+func (t *transcript) add(f Frame) {
+	t.h.Write([]byte{byte(f.Type)})
+	t.write(f.Payload)
+}
+
+func (t *transcript) sum() []byte { return t.h.Sum(nil) }
+
+func confirmMAC(key []byte, side string, th []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(confirmLabel))
+	m.Write([]byte(side))
+	m.Write([]byte{0})
+	m.Write(th)
+	return m.Sum(nil)
+}
+
+func proofMessage(mode Mode, side string, th []byte) []byte {
+	b := make([]byte, 0, len(proofLabel)+1+len(side)+1+len(th))
+	b = append(b, proofLabel...)
+	b = append(b, byte(mode))
+	b = append(b, side...)
+	b = append(b, 0)
+	return append(b, th...)
+}
+
+// hsConn runs the handshake over an established TLS connection whose
+// deadline the caller has set.
+type hsConn struct {
+	rw io.ReadWriter
+	t  *transcript
+}
+
+func (c *hsConn) send(f Frame, record bool) error {
+	if err := WriteFrame(c.rw, f); err != nil {
+		return err
+	}
+	if record {
+		c.t.add(f)
+	}
+	return nil
+}
+
+// recv reads the next frame, which must be of type want. An abort frame
+// becomes a PeerAbortError.
+func (c *hsConn) recv(want FrameType, record bool) (Frame, error) {
+	f, err := ReadFrame(c.rw, hsMaxFrame)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return Frame{}, fmt.Errorf("handshake: peer closed the connection: %w", io.ErrUnexpectedEOF)
+		}
+		return Frame{}, fmt.Errorf("handshake: %w", err)
+	}
+	if f.Type == FrameAbort {
+		r, err := parseAbort(f.Payload)
+		if err != nil {
+			return Frame{}, err
+		}
+		return Frame{}, &PeerAbortError{Reason: r}
+	}
+	if f.Type != want {
+		return Frame{}, fmt.Errorf("handshake: got frame type %#x, want %#x: %w", f.Type, want, ErrUnexpectedFrame)
+	}
+	if record {
+		c.t.add(f)
+	}
+	return f, nil
+}
+
+// hsResult is what a successful handshake learned.
+type hsResult struct {
+	peer        Hello
+	mode        Mode
+	newlyPaired bool
+	token       LinkToken
+}
+
+// localFailure reports whether err was found on this side (so the peer
+// should be told) rather than reported by the peer or the network.
+func localFailure(err error) bool {
+	var pa *PeerAbortError
+	if errors.As(err, &pa) {
+		return false
+	}
+	return errors.Is(err, ErrPairingFailed) || errors.Is(err, ErrAuthFailed) ||
+		errors.Is(err, ErrIdentityChanged) || errors.Is(err, ErrUnknownContact) ||
+		errors.Is(err, ErrCodeExhausted) || errors.Is(err, ErrMalformed) ||
+		errors.Is(err, ErrUnexpectedFrame) || errors.Is(err, ErrBadVersion) ||
+		errors.Is(err, ErrFrameTooLarge)
+}
+
+// sendAbort tells the peer why we give up, best effort.
+func sendAbort(w io.Writer, err error) {
+	if localFailure(err) {
+		WriteFrame(w, Frame{Type: FrameAbort, Payload: []byte{byte(abortReasonFor(err))}})
+	}
+}
+
+// checkPeer applies the caller's pins to the peer's Hello. In pinned mode
+// the key must be known; in both modes a name pinned to another key is
+// refused. It returns whether the key was unknown before.
+func checkPeer(cfg *Config, h Hello, mode Mode) (newlyPaired bool, err error) {
+	if cfg.PeerKey != nil && !cfg.PeerKey.Equal(h.Identity) {
+		return false, fmt.Errorf("peer %s: %w", cfg.Fingerprint(h.Identity), ErrIdentityChanged)
+	}
+	if np, ok := cfg.Pins.(NamePins); ok {
+		if k, ok := np.PinnedKey(h.Name, h.Role); ok && !k.Equal(h.Identity) {
+			return false, fmt.Errorf("peer %s: %w: pinned as %s; remove the contact to pair again",
+				cfg.Fingerprint(h.Identity), ErrIdentityChanged, cfg.Fingerprint(k))
+		}
+	}
+	known := cfg.PeerKey != nil || (cfg.Pins != nil && cfg.Pins.Pinned(h.Identity))
+	if mode == ModePinned && !known {
+		return false, fmt.Errorf("peer %s: %w", cfg.Fingerprint(h.Identity), ErrUnknownContact)
+	}
+	return !known, nil
+}
+
+// verifyConfirm checks the peer's confirmation for side.
+func verifyConfirm(mode Mode, c confirm, key []byte, peer ed25519.PublicKey, side string, th []byte) error {
+	if mode == ModePair {
+		if !hmac.Equal(c.MAC, confirmMAC(key, side, th)) {
+			return fmt.Errorf("%w: key confirmation does not match (wrong code, or a relay in the middle)", ErrPairingFailed)
+		}
+		if !ed25519.Verify(peer, proofMessage(mode, side, th), c.Sig) {
+			return fmt.Errorf("%w: the peer's identity is not bound to this connection (a relay in the middle)", ErrPairingFailed)
+		}
+		return nil
+	}
+	if !ed25519.Verify(peer, proofMessage(mode, side, th), c.Sig) {
+		return fmt.Errorf("%w: the peer's signature does not cover this connection (a relay in the middle, or a stolen name)", ErrAuthFailed)
+	}
+	return nil
+}
+
+func makeConfirm(mode Mode, key []byte, id ed25519.PrivateKey, side string, th []byte) confirm {
+	c := confirm{Sig: ed25519.Sign(id, proofMessage(mode, side, th))}
+	if mode == ModePair {
+		c.MAC = confirmMAC(key, side, th)
+	}
+	return c
+}
+
+// dialHandshake runs the dialer's side. binding is the TLS exporter value
+// of this connection.
+func dialHandshake(rw io.ReadWriter, cfg *Config, binding []byte) (res hsResult, err error) {
+	c := &hsConn{rw: rw, t: newTranscript(binding)}
+	defer func() {
+		if err != nil {
+			sendAbort(rw, err)
+		}
+	}()
+	mode := ModePinned
+	if cfg.Code != "" {
+		mode = ModePair
+	}
+	hb, err := cfg.hello(mode).MarshalBinary()
+	if err != nil {
+		return res, err
+	}
+	if err := c.send(Frame{Type: FrameHello, Payload: hb}, true); err != nil {
+		return res, err
+	}
+	var pp *pakeParty
+	if mode == ModePair {
+		if pp, err = newPakeParty(cfg.Code, pakeDialer); err != nil {
+			return res, err
+		}
+		x, err := pp.message()
+		if err != nil {
+			return res, err
+		}
+		if err := c.send(Frame{Type: FramePake, Payload: x}, true); err != nil {
+			return res, err
+		}
+	}
+	f, err := c.recv(FrameHello, true)
+	if err != nil {
+		return res, err
+	}
+	peer, err := ParseHello(f.Payload)
+	if err != nil {
+		return res, err
+	}
+	if peer.Mode != mode {
+		return res, fmt.Errorf("handshake: peer answered in %v mode to %v: %w", peer.Mode, mode, ErrMalformed)
+	}
+	if mode == ModePinned {
+		if _, err := checkPeer(cfg, peer, mode); err != nil {
+			return res, err
+		}
+	}
+	var key []byte
+	if mode == ModePair {
+		f, err := c.recv(FramePake, true)
+		if err != nil {
+			return res, err
+		}
+		if key, err = pp.update(f.Payload); err != nil {
+			return res, err
+		}
+	}
+	th := c.t.sum()
+	if err := c.send(Frame{Type: FrameConfirm, Payload: makeConfirm(mode, key, cfg.Identity, sideDialer, th).marshal()}, false); err != nil {
+		return res, err
+	}
+	f, err = c.recv(FrameConfirm, false)
+	if err != nil {
+		return res, err
+	}
+	pc, err := parseConfirm(f.Payload, mode)
+	if err != nil {
+		return res, err
+	}
+	if err := verifyConfirm(mode, pc, key, peer.Identity, sideListener, th); err != nil {
+		return res, err
+	}
+	newly, err := checkPeer(cfg, peer, mode)
+	if err != nil {
+		return res, err
+	}
+	if err := c.send(Frame{Type: FrameFinished}, false); err != nil {
+		return res, err
+	}
+	f, err = c.recv(FrameFinished, false)
+	if err != nil {
+		return res, err
+	}
+	tok, err := parseFinished(f.Payload, true)
+	if err != nil {
+		return res, err
+	}
+	return hsResult{peer: peer, mode: mode, newlyPaired: newly, token: tok}, nil
+}
+
+// pairSlot is what the listener's handshake needs from the code guard:
+// the current code and a way to report how the attempt ended.
+type pairSlot struct {
+	code    string
+	release func(ok bool)
+}
+
+// listenHandshake runs the listener's side. acquire is called when the
+// dialer asks to pair; it blocks until an attempt may proceed and returns
+// the code. token is sent to the dialer once both sides are authenticated.
+func listenHandshake(rw io.ReadWriter, cfg *Config, binding []byte, acquire func() (pairSlot, error), token LinkToken) (res hsResult, err error) {
+	c := &hsConn{rw: rw, t: newTranscript(binding)}
+	defer func() {
+		if err != nil {
+			sendAbort(rw, err)
+		}
+	}()
+	f, err := c.recv(FrameHello, true)
+	if err != nil {
+		return res, err
+	}
+	peer, err := ParseHello(f.Payload)
+	if err != nil {
+		return res, err
+	}
+	mode := peer.Mode
+	var x []byte
+	if mode == ModePair {
+		var pf Frame
+		if pf, err = c.recv(FramePake, true); err != nil {
+			return res, err
+		}
+		x = pf.Payload
+		var slot pairSlot
+		if slot, err = acquire(); err != nil {
+			return res, err
+		}
+		// err is the named result: the attempt counts as failed unless
+		// the whole handshake succeeds.
+		defer func() { slot.release(err == nil) }()
+		cfg2 := *cfg
+		cfg2.Code = slot.code
+		cfg = &cfg2
+	} else if _, err := checkPeer(cfg, peer, mode); err != nil {
+		return res, err
+	}
+	hb, err := cfg.hello(mode).MarshalBinary()
+	if err != nil {
+		return res, err
+	}
+	if err := c.send(Frame{Type: FrameHello, Payload: hb}, true); err != nil {
+		return res, err
+	}
+	var key []byte
+	if mode == ModePair {
+		pp, err := newPakeParty(cfg.Code, pakeListener)
+		if err != nil {
+			return res, err
+		}
+		if key, err = pp.update(x); err != nil {
+			return res, err
+		}
+		y, err := pp.message()
+		if err != nil {
+			return res, err
+		}
+		if err := c.send(Frame{Type: FramePake, Payload: y}, true); err != nil {
+			return res, err
+		}
+	}
+	th := c.t.sum()
+	if err := c.send(Frame{Type: FrameConfirm, Payload: makeConfirm(mode, key, cfg.Identity, sideListener, th).marshal()}, false); err != nil {
+		return res, err
+	}
+	f, err = c.recv(FrameConfirm, false)
+	if err != nil {
+		return res, err
+	}
+	pc, err := parseConfirm(f.Payload, mode)
+	if err != nil {
+		return res, err
+	}
+	if err := verifyConfirm(mode, pc, key, peer.Identity, sideDialer, th); err != nil {
+		return res, err
+	}
+	newly, err := checkPeer(cfg, peer, mode)
+	if err != nil {
+		return res, err
+	}
+	if err := c.send(Frame{Type: FrameFinished, Payload: token[:]}, false); err != nil {
+		return res, err
+	}
+	f, err = c.recv(FrameFinished, false)
+	if err != nil {
+		return res, err
+	}
+	if _, err := parseFinished(f.Payload, false); err != nil {
+		return res, err
+	}
+	return hsResult{peer: peer, mode: mode, newlyPaired: newly, token: token}, nil
+}

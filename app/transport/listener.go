@@ -1,0 +1,336 @@
+package transport
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+)
+
+// maxHandshakes bounds the connections a listener handles before they
+// become sessions; more are dropped at once.
+const maxHandshakes = 512
+
+// lingerTimeout bounds how long a failed handshake waits for the peer to
+// read our abort frame before the connection is closed.
+const lingerTimeout = 2 * time.Second
+
+// Listener accepts peers on one TCP port: their classical connections and
+// their quantum links. It serves any number of peers at once; a failing
+// peer never stops it.
+type Listener struct {
+	cfg     Config
+	log     *slog.Logger
+	ln      net.Listener
+	tlsConf *tls.Config
+	guard   *codeGuard
+
+	ctx    context.Context // done when the listener closes
+	cancel context.CancelFunc
+
+	sessions chan *Session
+	failures chan error
+	slots    chan struct{}
+
+	mu      sync.Mutex
+	pending map[LinkToken]chan net.Conn // quantum links awaited by handshakes
+
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Listen starts accepting peers on addr ("host:port"; port 0 picks one).
+// The listener closes when ctx ends or Close is called. If cfg.Code is
+// empty a pairing code is generated (see Code).
+func Listen(ctx context.Context, addr string, cfg Config) (*Listener, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Code == "" {
+		if cfg.Code, err = NewPairingCode(); err != nil {
+			return nil, err
+		}
+	}
+	cert, err := ephemeralCertificate()
+	if err != nil {
+		return nil, err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("transport: listen on %s: %w", addr, err)
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	l := &Listener{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		ln:       ln,
+		tlsConf:  serverTLSConfig(cert),
+		guard:    newCodeGuard(cfg.Code, cfg.MaxPairFailures, cfg.Logger),
+		ctx:      lctx,
+		cancel:   cancel,
+		sessions: make(chan *Session),
+		failures: make(chan error, 16),
+		slots:    make(chan struct{}, maxHandshakes),
+		pending:  map[LinkToken]chan net.Conn{},
+	}
+	l.cfg.Code = "" // the guard owns the code
+	context.AfterFunc(lctx, func() { ln.Close() })
+	l.wg.Add(1)
+	go l.acceptLoop()
+	l.log.Info("listening", "addr", ln.Addr().String())
+	return l, nil
+}
+
+// Addr returns the address the listener is bound to.
+func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// Code returns the pairing code to show the user, or "" once it has been
+// disabled after Config.MaxPairFailures failed attempts.
+func (l *Listener) Code() string { return l.guard.current() }
+
+// SetCode replaces the pairing code (a new one is generated when code is
+// empty) and forgets past failures. It returns the code now in force.
+func (l *Listener) SetCode(code string) (string, error) {
+	var err error
+	if code == "" {
+		code, err = NewPairingCode()
+	} else {
+		code, err = NormalizeCode(code)
+	}
+	if err != nil {
+		return "", err
+	}
+	l.guard.set(code)
+	return code, nil
+}
+
+// Accept returns the next authenticated session. A peer that reached the
+// authenticated handshake and failed it (wrong code, changed identity...)
+// is reported as a *HandshakeError, after which Accept may be called
+// again; failures nobody collects are dropped (they are logged). Once the
+// listener is closed Accept returns an error wrapping ErrClosed.
+func (l *Listener) Accept(ctx context.Context) (*Session, error) {
+	select {
+	case s := <-l.sessions:
+		return s, nil
+	case err := <-l.failures:
+		return nil, err
+	case <-l.ctx.Done():
+		return nil, fmt.Errorf("transport: accept: %w", ErrClosed)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Close stops the listener and the handshakes in progress and waits for
+// them. Sessions already returned by Accept stay up.
+func (l *Listener) Close() error {
+	l.closeOnce.Do(func() {
+		l.cancel()
+		if err := l.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			l.closeErr = err
+		}
+		l.wg.Wait()
+	})
+	return l.closeErr
+}
+
+func (l *Listener) acceptLoop() {
+	defer l.wg.Done()
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			if l.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			l.log.Warn("accept failed", "err", err)
+			select {
+			case <-time.After(50 * time.Millisecond):
+			case <-l.ctx.Done():
+				return
+			}
+			continue
+		}
+		select {
+		case l.slots <- struct{}{}:
+		default:
+			l.log.Warn("too many handshakes in progress: connection dropped", "remote", c.RemoteAddr().String())
+			c.Close()
+			continue
+		}
+		l.wg.Add(1)
+		go l.serve(c)
+	}
+}
+
+// serve reads a connection's preamble and handles it as its kind says.
+func (l *Listener) serve(c net.Conn) {
+	defer l.wg.Done()
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { <-l.slots }) }
+	defer release()
+
+	remote := c.RemoteAddr().String()
+	deadline := time.Now().Add(l.cfg.HandshakeTimeout)
+	c.SetDeadline(deadline)
+	// Closing the listener interrupts every read and write of c.
+	stop := context.AfterFunc(l.ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	kind, err := ReadPreamble(c)
+	if err != nil {
+		stop()
+		l.log.Info("connection refused", "remote", remote, "reason", err)
+		c.Close()
+		return
+	}
+	if kind == KindQuantum {
+		release()
+		l.attachQuantum(c, remote, stop)
+		return
+	}
+	s, err := l.handshake(c, deadline, stop)
+	if err != nil {
+		var he *HandshakeError
+		if errors.As(err, &he) {
+			l.log.Info("handshake failed", "remote", remote, "reason", he.Err)
+			select {
+			case l.failures <- err:
+			default:
+			}
+		} else {
+			l.log.Info("connection refused", "remote", remote, "reason", err)
+		}
+		return
+	}
+	release()
+	l.log.Info("peer authenticated", "remote", remote, "peer", s.peer.Fingerprint, "mode", s.peer.Mode.String())
+	select {
+	case l.sessions <- s:
+	case <-l.ctx.Done():
+		s.Close()
+	}
+}
+
+// handshake runs TLS and the authenticated handshake on c, then waits for
+// the peer's quantum link. Errors after the TLS handshake are
+// *HandshakeErrors; c is closed on any error.
+func (l *Listener) handshake(c net.Conn, deadline time.Time, stop func() bool) (*Session, error) {
+	ctx, cancel := context.WithDeadline(l.ctx, deadline)
+	defer cancel()
+	tc := tls.Server(c, l.tlsConf)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		stop()
+		c.Close()
+		return nil, fmt.Errorf("TLS handshake: %w", err)
+	}
+	fail := func(err error) (*Session, error) {
+		lingerClose(tc, c)
+		stop()
+		return nil, &HandshakeError{Remote: c.RemoteAddr(), Err: err}
+	}
+	cs := tc.ConnectionState()
+	binding, err := cs.ExportKeyingMaterial(bindingLabel, nil, 32)
+	if err != nil {
+		return fail(fmt.Errorf("channel binding: %w", err))
+	}
+
+	var token LinkToken
+	if _, err := rand.Read(token[:]); err != nil {
+		return fail(fmt.Errorf("link token: %w", err))
+	}
+	link := make(chan net.Conn, 1)
+	l.mu.Lock()
+	l.pending[token] = link
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		delete(l.pending, token)
+		l.mu.Unlock()
+		select { // attachQuantum sends under l.mu, so nothing arrives after this
+		case qc := <-link:
+			qc.Close()
+		default:
+		}
+	}()
+
+	acquire := func() (pairSlot, error) { return l.guard.acquire(ctx) }
+	res, err := listenHandshake(tc, &l.cfg, binding, acquire, token)
+	if err != nil {
+		return fail(err)
+	}
+	var qc net.Conn
+	select {
+	case qc = <-link:
+	case <-ctx.Done():
+		return fail(fmt.Errorf("the peer did not open its quantum link in time: %w", ctx.Err()))
+	}
+	if err := WriteFrame(tc, Frame{Type: FrameLinkUp}); err != nil {
+		qc.Close()
+		return fail(err)
+	}
+	if !stop() {
+		qc.Close()
+		return fail(fmt.Errorf("listener closing: %w", ErrClosed))
+	}
+	c.SetDeadline(time.Time{})
+	info := PeerInfo{
+		Identity:    res.peer.Identity,
+		Fingerprint: l.cfg.Fingerprint(res.peer.Identity),
+		Name:        res.peer.Name,
+		Role:        res.peer.Role,
+		Mode:        res.mode,
+		NewlyPaired: res.newlyPaired,
+		Curve:       cs.CurveID,
+		Initiator:   false,
+		Addr:        c.RemoteAddr(),
+	}
+	return newSession(tc, qc, info, &l.cfg), nil
+}
+
+// attachQuantum hands a quantum connection to the handshake that issued
+// its token. Unknown and already used tokens are refused.
+func (l *Listener) attachQuantum(c net.Conn, remote string, stop func() bool) {
+	tok, err := ReadLinkToken(c)
+	if err != nil {
+		stop()
+		l.log.Info("quantum link refused", "remote", remote, "reason", err)
+		c.Close()
+		return
+	}
+	if !stop() {
+		c.Close()
+		return
+	}
+	c.SetDeadline(time.Time{})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	link, ok := l.pending[tok]
+	if !ok {
+		l.log.Info("quantum link refused: unknown or already used token", "remote", remote)
+		c.Close()
+		return
+	}
+	delete(l.pending, tok)
+	link <- c // buffered, and the token was just removed: never blocks
+}
+
+// lingerClose closes a connection after a failed handshake, giving the
+// peer a moment to read our abort frame: closing a socket with unread
+// input resets it, and a reset can destroy data the peer has not read.
+func lingerClose(tc *tls.Conn, raw net.Conn) {
+	tc.CloseWrite()
+	if tcp, ok := raw.(interface{ CloseWrite() error }); ok {
+		tcp.CloseWrite()
+	}
+	raw.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.Copy(io.Discard, io.LimitReader(raw, 64<<10))
+	raw.Close()
+}
