@@ -1,0 +1,339 @@
+package ledger
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// ConflictKind says how two signed checkpoints of one peer conflict.
+type ConflictKind string
+
+// The kinds of conflict. A fork is self-evident to anyone holding the two
+// notes. For a rollback or an inconsistency the evidence is the two notes
+// plus the failed proof: the peer cannot produce a valid consistency proof
+// between them.
+const (
+	ConflictFork         ConflictKind = "fork"         // same size, different roots
+	ConflictRollback     ConflictKind = "rollback"     // a smaller tree that is not a prefix of one already cosigned
+	ConflictInconsistent ConflictKind = "inconsistent" // a larger tree without a valid consistency proof
+	ConflictOrigin       ConflictKind = "origin"       // the same key signed a checkpoint of another ledger
+)
+
+// Conflict is stored evidence that a peer signed two checkpoints that
+// cannot both describe one append-only ledger: it has rewritten or
+// truncated its ledger.
+type Conflict struct {
+	Peer    ed25519.PublicKey `json:"peer"`
+	Kind    ConflictKind      `json:"kind"`
+	OldNote string            `json:"old_note"` // the checkpoint cosigned before
+	NewNote string            `json:"new_note"` // the conflicting checkpoint
+	Proof   tlog.TreeProof    `json:"proof"`    // the consistency proof the peer offered
+	Time    time.Time         `json:"time"`     // when it was detected
+
+	Old Checkpoint `json:"-"` // parsed OldNote
+	New Checkpoint `json:"-"` // parsed NewNote
+}
+
+// check re-verifies the evidence: both notes are signed by the peer and
+// do conflict as Kind says.
+func (c *Conflict) check() error {
+	if len(c.Peer) != ed25519.PublicKeySize {
+		return errors.New("ledger: conflict: malformed peer key")
+	}
+	old, err := OpenCheckpoint([]byte(c.OldNote), c.Peer)
+	if err != nil {
+		return fmt.Errorf("ledger: conflict: old checkpoint: %w", err)
+	}
+	nw, err := OpenCheckpoint([]byte(c.NewNote), c.Peer)
+	if err != nil {
+		return fmt.Errorf("ledger: conflict: new checkpoint: %w", err)
+	}
+	c.Old, c.New = old.Checkpoint, nw.Checkpoint
+	if kind, ok := classify(c.Old, c.New, c.Proof); !ok || kind != c.Kind {
+		return fmt.Errorf("ledger: conflict: the two checkpoints do not show a %s", c.Kind)
+	}
+	return nil
+}
+
+// classify compares a peer's new checkpoint with the one cosigned before.
+// It returns ok=false when new may follow old (a conflict kind otherwise),
+// and kind "" with ok=false for a stale checkpoint.
+func classify(old, nw Checkpoint, proof tlog.TreeProof) (ConflictKind, bool) {
+	switch {
+	case old.Origin != nw.Origin:
+		return ConflictOrigin, true
+	case nw.Size == old.Size:
+		if nw.Root != old.Root {
+			return ConflictFork, true
+		}
+		return "", false
+	case nw.Size > old.Size:
+		if old.Size == 0 || tlog.CheckTree(proof, nw.Size, nw.Root, old.Size, old.Root) == nil {
+			return "", false
+		}
+		return ConflictInconsistent, true
+	default: // older than what was cosigned
+		if nw.Size == 0 || tlog.CheckTree(proof, old.Size, old.Root, nw.Size, nw.Root) == nil {
+			return "", false
+		}
+		return ConflictRollback, true
+	}
+}
+
+// peerRecord is the last checkpoint of a peer that the ledger cosigned.
+type peerRecord struct {
+	Note string `json:"note"` // the peer's note with our cosignature
+}
+
+func (l *Ledger) loadPeer(btx *bolt.Tx, peer ed25519.PublicKey) (*SignedCheckpoint, error) {
+	v := btx.Bucket(bucketPeer).Get(peer)
+	if v == nil {
+		return nil, nil
+	}
+	var rec peerRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return nil, fmt.Errorf("ledger: stored checkpoint of peer %s: %w", Fingerprint(peer), err)
+	}
+	sc, err := OpenCheckpoint([]byte(rec.Note), peer)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: stored checkpoint of peer %s: %w", Fingerprint(peer), err)
+	}
+	return sc, nil
+}
+
+// PeerCheckpointSize returns the tree size of the newest checkpoint of peer
+// that this ledger cosigned, or 0 if none (or it cannot be read).
+func (l *Ledger) PeerCheckpointSize(peer ed25519.PublicKey) int64 {
+	var n int64
+	_ = l.view(func(btx *bolt.Tx) error {
+		sc, err := l.loadPeer(btx, peer)
+		if sc != nil && err == nil {
+			n = sc.Size
+		}
+		return nil
+	})
+	return n
+}
+
+// CosignPeer verifies a peer's checkpoint note (signed by peer) and, if it
+// is consistent with the last checkpoint of that peer cosigned here (proof
+// is the consistency proof from that size, see ConsistencyProof), stores it
+// and returns the note with this ledger's signature added.
+//
+// Two conflicting checkpoints are stored as evidence and reported by
+// Verify; CosignPeer then returns a *ConflictError (errors.Is ErrConflict).
+// A checkpoint older than the last one cosigned returns ErrStale.
+func (l *Ledger) CosignPeer(msg []byte, peer ed25519.PublicKey, proof tlog.TreeProof) ([]byte, error) {
+	if len(peer) != ed25519.PublicKeySize {
+		return nil, errors.New("ledger: cosign: malformed peer key")
+	}
+	if peer.Equal(l.id.Public()) {
+		return nil, errors.New("ledger: cosign: that checkpoint is this ledger's own")
+	}
+	sc, err := OpenCheckpoint(msg, peer)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: cosign checkpoint of %s: %w", Fingerprint(peer), err)
+	}
+	var (
+		out      []byte
+		conflict *ConflictError
+		stale    bool
+	)
+	err = l.update(func(btx *bolt.Tx) error {
+		old, err := l.loadPeer(btx, peer)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			kind, isConflict := classify(old.Checkpoint, sc.Checkpoint, proof)
+			switch {
+			case isConflict:
+				c := Conflict{Peer: peer, Kind: kind, OldNote: string(old.Note), NewNote: string(sc.Note),
+					Proof: proof, Time: time.Now().UTC().Round(0), Old: old.Checkpoint, New: sc.Checkpoint}
+				conflict = &ConflictError{Conflict: c}
+				return storeConflict(btx, &c)
+			case sc.Size < old.Size:
+				stale = true
+				return nil
+			}
+		}
+		if out, err = cosign(l.id, l.origin, sc.Sigs); err != nil {
+			return err
+		}
+		rec, err := json.Marshal(peerRecord{Note: string(out)})
+		if err != nil {
+			return err
+		}
+		return btx.Bucket(bucketPeer).Put(peer, rec)
+	})
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("ledger: cosign checkpoint of %s: %w", Fingerprint(peer), err)
+	case conflict != nil:
+		return nil, conflict
+	case stale:
+		return nil, fmt.Errorf("ledger: cosign checkpoint of %s at size %d: %w", Fingerprint(peer), sc.Size, ErrStale)
+	}
+	return out, nil
+}
+
+func storeConflict(btx *bolt.Tx, c *Conflict) error {
+	b := btx.Bucket(bucketConflict)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	v, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return b.Put(be64(int64(seq)), v)
+}
+
+// Conflicts returns the conflicting checkpoint pairs stored so far.
+func (l *Ledger) Conflicts() ([]Conflict, error) {
+	var out []Conflict
+	err := l.view(func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketConflict).ForEach(func(k, v []byte) error {
+			var c Conflict
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("ledger: stored conflict %x: %w", k, err)
+			}
+			if old, err := ParseCheckpoint(noteText(c.OldNote)); err == nil {
+				c.Old = old
+			}
+			if nw, err := ParseCheckpoint(noteText(c.NewNote)); err == nil {
+				c.New = nw
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// noteText returns the text part of a signed note.
+func noteText(msg string) string {
+	if i := bytes.LastIndex([]byte(msg), []byte("\n\n")); i >= 0 {
+		return msg[:i+1]
+	}
+	return msg
+}
+
+// StoreCosignature stores a peer's cosignature of one of this ledger's
+// checkpoints: cosigned must carry this ledger's signature and at least one
+// valid signature by another key. The cosigner's key is looked up among
+// peers (if given), the peers whose checkpoints were cosigned here and the
+// keys of the ledger's transactions.
+func (l *Ledger) StoreCosignature(cosigned []byte, peers ...ed25519.PublicKey) error {
+	sc, err := OpenCheckpoint(cosigned, l.id.Public())
+	if err != nil {
+		return fmt.Errorf("ledger: store cosignature: %w", err)
+	}
+	if sc.Origin != l.origin {
+		return fmt.Errorf("ledger: store cosignature: checkpoint of %q, not of this ledger (%q)", sc.Origin, l.origin)
+	}
+	var stored int
+	err = l.update(func(btx *bolt.Tx) error {
+		st, err := readState(btx)
+		if err != nil {
+			return err
+		}
+		if sc.Size > st.size {
+			return fmt.Errorf("ledger: store cosignature: checkpoint of size %d, but the ledger has %d transactions", sc.Size, st.size)
+		}
+		root, err := tlog.TreeHash(sc.Size, hashReader{btx.Bucket(bucketHash)})
+		if err != nil {
+			return err
+		}
+		if root != sc.Root {
+			return fmt.Errorf("ledger: store cosignature: checkpoint root at size %d is not this ledger's", sc.Size)
+		}
+		cands := append([]ed25519.PublicKey(nil), peers...)
+		for _, name := range [][]byte{bucketPeer, bucketKey} {
+			err := btx.Bucket(name).ForEach(func(k, _ []byte) error {
+				if len(k) == ed25519.PublicKeySize {
+					cands = append(cands, ed25519.PublicKey(bytes.Clone(k)))
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		for _, sig := range sc.Sigs.UnverifiedSigs {
+			for _, k := range cands {
+				if k.Equal(l.id.Public()) {
+					continue
+				}
+				v, err := newNoteVerifier(sig.Name, k)
+				if err != nil || v.KeyHash() != sig.Hash {
+					continue
+				}
+				if _, err := note.Open(cosigned, note.VerifierList(v)); err != nil {
+					return fmt.Errorf("ledger: store cosignature by %s: %w", Fingerprint(k), err)
+				}
+				key := append(be64(sc.Size), k...)
+				if err := btx.Bucket(bucketCosig).Put(key, bytes.Clone(cosigned)); err != nil {
+					return err
+				}
+				stored++
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("ledger: store cosignature in %s: %w", l.path, err)
+	}
+	if stored == 0 {
+		return errors.New("ledger: store cosignature: no valid signature by a known peer")
+	}
+	return nil
+}
+
+// LastCosignedSize returns the largest tree size of this ledger's
+// checkpoints that peer has cosigned (0 if none): the size a consistency
+// proof for that peer starts from.
+func (l *Ledger) LastCosignedSize(peer ed25519.PublicKey) int64 {
+	var n int64
+	_ = l.view(func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketCosig).ForEach(func(k, _ []byte) error {
+			if len(k) == 8+ed25519.PublicKeySize && bytes.Equal(k[8:], peer) {
+				n = max(n, int64(beUint(k[:8])))
+			}
+			return nil
+		})
+	})
+	return n
+}
+
+// Cosignature is a peer's cosignature of one of this ledger's checkpoints.
+type Cosignature struct {
+	Peer ed25519.PublicKey `json:"peer"`
+	Size int64             `json:"size"`
+	Note string            `json:"note"`
+}
+
+// Cosignatures returns the stored cosignatures, by tree size.
+func (l *Ledger) Cosignatures() ([]Cosignature, error) {
+	var out []Cosignature
+	err := l.view(func(btx *bolt.Tx) error {
+		return btx.Bucket(bucketCosig).ForEach(func(k, v []byte) error {
+			if len(k) != 8+ed25519.PublicKeySize {
+				return fmt.Errorf("ledger: malformed cosignature key %x", k)
+			}
+			out = append(out, Cosignature{Peer: bytes.Clone(k[8:]), Size: int64(beUint(k[:8])), Note: string(v)})
+			return nil
+		})
+	})
+	return out, err
+}

@@ -1,0 +1,500 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// VerifyReport is the result of Verify or VerifyExport.
+type VerifyReport struct {
+	// OK is true when the ledger itself is intact: every block hash, tree
+	// hash and signature checks out and the ledger extends every
+	// checkpoint it signed. Conflicts of peers do not clear it.
+	OK          bool              `json:"ok"`
+	Origin      string            `json:"origin"`
+	Key         ed25519.PublicKey `json:"key"`
+	Fingerprint string            `json:"fingerprint"`
+	Size        int64             `json:"size"`   // transactions checked
+	Blocks      int64             `json:"blocks"` // blocks checked
+	Root        Hash              `json:"root"`   // Merkle root over the checked transactions
+	// FirstBadHeight is the height of the first block (possibly the
+	// pending one) found bad, or -1 when none is. BadIndex is the first bad
+	// transaction, or -1.
+	FirstBadHeight int64  `json:"first_bad_height"`
+	BadIndex       int64  `json:"bad_index"`
+	Reason         string `json:"reason,omitempty"`
+	Checkpoints    int    `json:"checkpoints"`  // own signed checkpoints checked
+	Cosignatures   int    `json:"cosignatures"` // peers' cosignatures checked
+	// Conflicts are the pairs of conflicting checkpoints signed by peers:
+	// proof that a peer rewrote or truncated its ledger.
+	Conflicts []Conflict `json:"conflicts,omitempty"`
+}
+
+// Clean reports whether the ledger is intact and no peer conflict is known.
+func (r *VerifyReport) Clean() bool { return r.OK && len(r.Conflicts) == 0 }
+
+// badError marks the ledger as bad, as opposed to failing to check it.
+type badError struct {
+	height int64 // -1 when not tied to a block
+	index  int64 // -1 when not tied to a transaction
+	reason string
+}
+
+func (e *badError) Error() string { return e.reason }
+
+func bad(height, index int64, format string, a ...any) *badError {
+	return &badError{height: height, index: index, reason: fmt.Sprintf(format, a...)}
+}
+
+// fail records err in the report if it is a badError and returns nil;
+// any other error is returned.
+func (r *VerifyReport) fail(err error) error {
+	var b *badError
+	if !errors.As(err, &b) {
+		return err
+	}
+	r.OK = false
+	r.FirstBadHeight, r.BadIndex, r.Reason = b.height, b.index, b.reason
+	return nil
+}
+
+// vItem is one transaction or block in the order the chain is checked.
+type vItem struct {
+	block    bool
+	index    int64 // transaction index, or block height
+	enc      []byte
+	claimed  *TxID // the ID an export states for the transaction
+	blk      *Block
+	inputErr error // the record could not be read
+
+	// Filled in by the workers for transactions.
+	id                TxID
+	sender, recipient [32]byte
+	err               error
+}
+
+type vJob struct {
+	items []vItem
+	done  chan struct{}
+}
+
+// pipeline checks transaction signatures on all cores while one goroutine
+// consumes the items in order.
+type pipeline struct {
+	ctx     context.Context
+	jobs    chan *vJob
+	queue   []*vJob
+	cur     *vJob
+	consume func(*vItem) error
+	workers int
+	stopped error
+}
+
+const vChunk = 256
+
+func newPipeline(ctx context.Context, consume func(*vItem) error) *pipeline {
+	p := &pipeline{ctx: ctx, consume: consume, workers: runtime.GOMAXPROCS(0)}
+	p.jobs = make(chan *vJob, p.workers)
+	for range p.workers {
+		go func() {
+			for j := range p.jobs {
+				for i := range j.items {
+					it := &j.items[i]
+					if !it.block && it.inputErr == nil {
+						it.id = txIDOf(it.enc)
+						it.sender, it.recipient, it.err = verifyEncoded(it.enc)
+					}
+				}
+				close(j.done)
+			}
+		}()
+	}
+	return p
+}
+
+// emit adds an item; it returns the first consumer error.
+func (p *pipeline) emit(it vItem) error {
+	if p.stopped != nil {
+		return p.stopped
+	}
+	if p.cur == nil {
+		p.cur = &vJob{items: make([]vItem, 0, vChunk), done: make(chan struct{})}
+	}
+	p.cur.items = append(p.cur.items, it)
+	if len(p.cur.items) == vChunk {
+		p.submit()
+		for len(p.queue) > 2*p.workers && p.stopped == nil {
+			p.drainOne()
+		}
+	}
+	return p.stopped
+}
+
+func (p *pipeline) submit() {
+	p.jobs <- p.cur
+	p.queue = append(p.queue, p.cur)
+	p.cur = nil
+}
+
+func (p *pipeline) drainOne() {
+	j := p.queue[0]
+	p.queue = p.queue[1:]
+	<-j.done
+	if p.stopped != nil {
+		return
+	}
+	if err := p.ctx.Err(); err != nil {
+		p.stopped = err
+		return
+	}
+	for i := range j.items {
+		if err := p.consume(&j.items[i]); err != nil {
+			p.stopped = err
+			return
+		}
+	}
+}
+
+// finish consumes everything emitted, stops the workers and returns the
+// first consumer error. No item is in use after it returns.
+func (p *pipeline) finish() error {
+	if p.cur != nil {
+		p.submit()
+	}
+	for len(p.queue) > 0 {
+		p.drainOne()
+	}
+	close(p.jobs)
+	return p.stopped
+}
+
+// verifyEncoded decodes a canonical transaction and checks its signature
+// without re-encoding it.
+func verifyEncoded(enc []byte) (sender, recipient [32]byte, err error) {
+	var t Transaction
+	if err = t.UnmarshalBinary(enc); err != nil {
+		return sender, recipient, err
+	}
+	msg := make([]byte, 0, len(txSigContext)+len(enc)-ed25519.SignatureSize)
+	msg = append(msg, txSigContext...)
+	msg = append(msg, enc[:len(enc)-ed25519.SignatureSize]...)
+	if !ed25519.Verify(t.Sender, msg, t.Signature) {
+		return sender, recipient, fmt.Errorf("transaction from %s: %w", Fingerprint(t.Sender), ErrBadSignature)
+	}
+	copy(sender[:], t.Sender)
+	copy(recipient[:], t.Recipient)
+	return sender, recipient, nil
+}
+
+// chainChecker recomputes the Merkle tree and the block chain from the
+// transactions, in order.
+type chainChecker struct {
+	hashes []tlog.Hash // every stored hash of the tree, recomputed
+	size   int64
+	last   *Block
+	keys   map[[32]byte]bool
+	stored *bolt.Bucket // when set, the stored hashes must match
+	txids  *bolt.Bucket // when set, the ID index must match
+}
+
+func newChainChecker() *chainChecker { return &chainChecker{keys: map[[32]byte]bool{}} }
+
+func (c *chainChecker) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		if x < 0 || x >= int64(len(c.hashes)) {
+			return nil, fmt.Errorf("ledger: tree hash %d not computed", x)
+		}
+		out[i] = c.hashes[x]
+	}
+	return out, nil
+}
+
+func (c *chainChecker) height() int64 {
+	if c.last == nil {
+		return 0
+	}
+	return c.last.Height + 1
+}
+
+func (c *chainChecker) root(n int64) tlog.Hash {
+	h, err := tlog.TreeHash(n, c)
+	if err != nil {
+		panic(err) // n <= c.size is checked by every caller
+	}
+	return h
+}
+
+func (c *chainChecker) consume(it *vItem) error {
+	if it.block {
+		return c.addBlock(it)
+	}
+	return c.addTx(it)
+}
+
+func (c *chainChecker) addTx(it *vItem) error {
+	h, i := c.height(), c.size
+	switch {
+	case it.inputErr != nil:
+		return bad(h, i, "transaction %d: %v", i, it.inputErr)
+	case it.index != i:
+		return bad(h, i, "transaction %d is missing (found %d in its place)", i, it.index)
+	case it.err != nil:
+		return bad(h, i, "transaction %d: %v", i, it.err)
+	case it.claimed != nil && *it.claimed != it.id:
+		return bad(h, i, "transaction %d: its stated ID %s is not its hash %s", i, *it.claimed, it.id)
+	}
+	if c.txids != nil {
+		if v := c.txids.Get(it.id[:]); !bytes.Equal(v, be64(i)) {
+			return bad(h, i, "transaction %d: the ID index does not point to it", i)
+		}
+	}
+	hs, err := tlog.StoredHashesForRecordHash(i, tlog.Hash(it.id), c)
+	if err != nil {
+		return err
+	}
+	if c.stored != nil {
+		base := tlog.StoredHashIndex(0, i)
+		for k, x := range hs {
+			if v := c.stored.Get(be64(base + int64(k))); !bytes.Equal(v, x[:]) {
+				return bad(h, i, "stored tree hash %d (written with transaction %d) does not match the transactions", base+int64(k), i)
+			}
+		}
+	}
+	c.hashes = append(c.hashes, hs...)
+	c.keys[it.sender], c.keys[it.recipient] = true, true
+	c.size++
+	return nil
+}
+
+func (c *chainChecker) addBlock(it *vItem) error {
+	h := c.height()
+	switch {
+	case it.inputErr != nil:
+		return bad(h, -1, "block %d: %v", h, it.inputErr)
+	case it.index != h:
+		return bad(h, -1, "block %d is missing (found %d in its place)", h, it.index)
+	}
+	b := it.blk
+	if err := IsValidNewBlock(b, c.last); err != nil {
+		return bad(h, -1, "%v", strings.TrimPrefix(err.Error(), "ledger: "))
+	}
+	if b.TreeSize != c.size {
+		return bad(h, -1, "block %d ends at transaction %d, but %d transactions precede it", h, b.TreeSize, c.size)
+	}
+	if Hash(c.root(b.TreeSize)) != b.TreeRoot {
+		return bad(h, -1, "block %d: its Merkle root is not the root of its transactions", h)
+	}
+	c.last = b
+	return nil
+}
+
+// Verify checks the whole ledger: it recomputes every transaction's
+// signature (on all cores), the Merkle tree against every stored tree hash,
+// every block hash and link, and checks the ledger against every
+// checkpoint it signed and every cosignature it holds. Peers' conflicting
+// checkpoints are re-verified and listed. A bad ledger is reported in the
+// VerifyReport (with the first bad height), not as an error; the error is
+// for failing to check at all. progress, if not nil, is called now and
+// then with the number of transactions checked.
+func (l *Ledger) Verify(ctx context.Context, progress func(done, total int64)) (*VerifyReport, error) {
+	rep := &VerifyReport{OK: true, Origin: l.origin, Key: l.id.Public(), Fingerprint: l.id.Fingerprint(), FirstBadHeight: -1, BadIndex: -1}
+	err := l.view(func(btx *bolt.Tx) error {
+		if err := l.verifyChain(ctx, btx, rep, progress); err != nil || !rep.OK {
+			return err
+		}
+		var structural []string
+		for err := range btx.Check() {
+			structural = append(structural, err.Error())
+		}
+		if len(structural) > 0 {
+			return rep.fail(bad(-1, -1, "bbolt page structure of %s: %s", l.path, strings.Join(structural, "; ")))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ledger: verify %s: %w", l.path, err)
+	}
+	return rep, nil
+}
+
+func (l *Ledger) verifyChain(ctx context.Context, btx *bolt.Tx, rep *VerifyReport, progress func(done, total int64)) error {
+	meta := btx.Bucket(bucketMeta)
+	total := int64(-1)
+	if v := meta.Get(metaSize); len(v) == 8 {
+		total = int64(beUint(v))
+	}
+	c := newChainChecker()
+	c.stored, c.txids = btx.Bucket(bucketHash), btx.Bucket(bucketTxID)
+	p := newPipeline(ctx, c.consume)
+	produce := func() error {
+		bc := btx.Bucket(bucketBlock).Cursor()
+		bk, bv := bc.First()
+		emitBlocks := func(upTo int64, all bool) error {
+			for ; bk != nil; bk, bv = bc.Next() {
+				it := vItem{block: true, index: int64(beUint(bk))}
+				if len(bk) != 8 {
+					it.inputErr = fmt.Errorf("malformed block key %x", bk)
+				} else if it.blk, it.inputErr = unmarshalBlock(bv); it.inputErr == nil && it.blk.TreeSize > upTo && !all {
+					return nil
+				}
+				if err := p.emit(it); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		var i int64
+		tc := btx.Bucket(bucketTx).Cursor()
+		for k, v := tc.First(); k != nil; k, v = tc.Next() {
+			it := vItem{index: int64(beUint(k)), enc: v}
+			if len(k) != 8 {
+				it.inputErr = fmt.Errorf("malformed transaction key %x", k)
+			}
+			if err := p.emit(it); err != nil {
+				return err
+			}
+			i++
+			if err := emitBlocks(i, false); err != nil {
+				return err
+			}
+			if progress != nil && i%4096 == 0 {
+				progress(i, total)
+			}
+		}
+		return emitBlocks(i, true)
+	}
+	err := produce()
+	if ferr := p.finish(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return rep.fail(err)
+	}
+	rep.Size, rep.Blocks, rep.Root = c.size, c.height(), Hash(c.root(c.size))
+	if progress != nil {
+		progress(c.size, total)
+	}
+	pending := c.height()
+	switch {
+	case total != c.size:
+		return rep.fail(bad(pending, c.size, "the ledger records %d transactions but holds %d", total, c.size))
+	case int64(btx.Bucket(bucketTxID).Stats().KeyN) != c.size:
+		return rep.fail(bad(pending, -1, "the transaction ID index has %d entries for %d transactions", btx.Bucket(bucketTxID).Stats().KeyN, c.size))
+	}
+	if k, _ := btx.Bucket(bucketHash).Cursor().Last(); k != nil && int64(beUint(k)) >= tlog.StoredHashCount(c.size) {
+		return rep.fail(bad(pending, -1, "stored tree hash %d is beyond a tree of %d transactions", int64(beUint(k)), c.size))
+	}
+	err = btx.Bucket(bucketKey).ForEach(func(k, _ []byte) error {
+		if len(k) != 32 || !c.keys[[32]byte(k)] {
+			return bad(-1, -1, "the key index lists a key %x that no transaction uses", k)
+		}
+		delete(c.keys, [32]byte(k))
+		return nil
+	})
+	if err == nil && len(c.keys) > 0 {
+		err = bad(-1, -1, "the key index lacks %d keys used by transactions", len(c.keys))
+	}
+	if err != nil {
+		return rep.fail(err)
+	}
+	if err := l.verifyCheckpoints(btx, c, rep); err != nil {
+		return rep.fail(err)
+	}
+	return rep.fail(l.verifyPeers(btx, rep))
+}
+
+// heightOfSize returns the height of the block holding transaction n-1.
+func heightOfSize(btx *bolt.Tx, st chainState, n int64) int64 {
+	h, err := blockOfState(btx, st, max(n-1, 0))
+	if err != nil {
+		return st.nextHeight()
+	}
+	return h
+}
+
+// verifyCheckpoints checks the ledger against its own stored checkpoints
+// and the peers' cosignatures of them.
+func (l *Ledger) verifyCheckpoints(btx *bolt.Tx, c *chainChecker, rep *VerifyReport) error {
+	st := chainState{size: c.size, last: c.last}
+	check := func(what string, sc *SignedCheckpoint) error {
+		switch {
+		case sc.Origin != l.origin:
+			return bad(-1, -1, "%s is of %q, not of this ledger", what, sc.Origin)
+		case sc.Size > c.size:
+			return bad(st.nextHeight(), c.size, "%s covers %d transactions, but the ledger has only %d: it was truncated", what, sc.Size, c.size)
+		case Hash(c.root(sc.Size)) != Hash(sc.Root):
+			h := heightOfSize(btx, st, sc.Size)
+			return bad(h, -1, "%s of size %d does not match the ledger: it was rewritten at or before block %d", what, sc.Size, h)
+		}
+		return nil
+	}
+	err := btx.Bucket(bucketCkpt).ForEach(func(k, v []byte) error {
+		sc, err := OpenCheckpoint(v, l.id.Public())
+		if err != nil {
+			return bad(-1, -1, "stored checkpoint %x: %v", k, err)
+		}
+		if !bytes.Equal(k, be64(sc.Size)) {
+			return bad(-1, -1, "stored checkpoint %x is filed under the wrong size", k)
+		}
+		rep.Checkpoints++
+		return check(fmt.Sprintf("the checkpoint signed at size %d", sc.Size), sc)
+	})
+	if err != nil {
+		return err
+	}
+	return btx.Bucket(bucketCosig).ForEach(func(k, v []byte) error {
+		if len(k) != 8+ed25519.PublicKeySize {
+			return bad(-1, -1, "malformed cosignature key %x", k)
+		}
+		peer := ed25519.PublicKey(k[8:])
+		sc, err := OpenCheckpoint(v, l.id.Public())
+		if err == nil && !sc.SignedBy(peer) {
+			err = fmt.Errorf("no valid signature by %s", Fingerprint(peer))
+		}
+		if err != nil {
+			return bad(-1, -1, "stored cosignature by %s: %v", Fingerprint(peer), err)
+		}
+		if !bytes.Equal(k[:8], be64(sc.Size)) {
+			return bad(-1, -1, "stored cosignature by %s is filed under the wrong size", Fingerprint(peer))
+		}
+		rep.Cosignatures++
+		return check(fmt.Sprintf("the checkpoint cosigned by %s", Fingerprint(peer)), sc)
+	})
+}
+
+// verifyPeers checks the stored peer checkpoints and lists conflicts.
+func (l *Ledger) verifyPeers(btx *bolt.Tx, rep *VerifyReport) error {
+	err := btx.Bucket(bucketPeer).ForEach(func(k, _ []byte) error {
+		if len(k) != ed25519.PublicKeySize {
+			return bad(-1, -1, "malformed peer key %x", k)
+		}
+		sc, err := l.loadPeer(btx, k)
+		if err == nil && !sc.SignedBy(l.id.Public()) {
+			err = errors.New("our cosignature is missing")
+		}
+		if err != nil {
+			return bad(-1, -1, "%v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return btx.Bucket(bucketConflict).ForEach(func(k, v []byte) error {
+		c, err := decodeConflict(v)
+		if err != nil {
+			return bad(-1, -1, "stored conflict %x: %v", k, err)
+		}
+		rep.Conflicts = append(rep.Conflicts, *c)
+		return nil
+	})
+}
