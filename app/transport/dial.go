@@ -30,9 +30,10 @@ func Connect(ctx context.Context, addr string, cfg Config) (*Session, error) {
 	return s, nil
 }
 
-func connect(ctx context.Context, addr string, cfg *Config) (*Session, error) {
+func connect(ctx context.Context, addr string, cfg *Config) (_ *Session, err error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.HandshakeTimeout)
 	defer cancel()
+	defer func() { err = ctxErr(ctx, err) }()
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -61,7 +62,7 @@ func connect(ctx context.Context, addr string, cfg *Config) (*Session, error) {
 	res, err := dialHandshake(tc, cfg, binding)
 	if err != nil {
 		lingerClose(tc, c)
-		return nil, ctxErr(ctx, err)
+		return nil, err
 	}
 
 	// The quantum link goes to the address the classical one reached.
@@ -85,7 +86,7 @@ func connect(ctx context.Context, addr string, cfg *Config) (*Session, error) {
 	}
 	hc := &hsConn{rw: tc}
 	if _, err := hc.recv(FrameLinkUp, false); err != nil {
-		return nil, ctxErr(ctx, fmt.Errorf("quantum link: %w", err))
+		return nil, fmt.Errorf("quantum link: %w", err)
 	}
 	if !stop() || !qstop() {
 		return nil, ctx.Err()
@@ -117,13 +118,20 @@ func interruptOnDone(ctx context.Context, c net.Conn) (stop func() bool) {
 	return context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 }
 
-// ctxErr prefers the context's error over the I/O error it caused.
+// ctxErr prefers the context's error over the I/O timeout it caused. The
+// connection's deadline equals the context's, so the timeout may be seen
+// a moment before the context reports it.
 func ctxErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			return fmt.Errorf("%w (%v)", ctx.Err(), err)
-		}
+	if err == nil {
+		return nil
+	}
+	cerr := ctx.Err()
+	if dl, ok := ctx.Deadline(); cerr == nil && ok && !time.Now().Before(dl) {
+		cerr = context.DeadlineExceeded
+	}
+	var ne net.Error
+	if cerr != nil && !errors.Is(err, cerr) && errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("%w (%v)", cerr, err)
 	}
 	return err
 }
