@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -30,7 +31,9 @@ const maxExportLine = 4*MaxTokenLen/3 + 1<<20
 //	cosignature key (the peer's key), size, note (our checkpoint with the peer's signature)
 //	peer        key (the peer's key), note (its last checkpoint, cosigned by us)
 //	conflict    conflict (two conflicting checkpoints of a peer)
-//	end         size, blocks, root, note (a checkpoint of the whole export)
+//	end         size, blocks, root, note (a checkpoint of the whole export),
+//	            digest (SHA-256 of every line before it), sig (the ledger's
+//	            Ed25519 signature of the digest)
 //
 // Every line is compact JSON exactly as encoding/json writes it; a reader
 // rejects any other spelling, so no byte of an export can change unnoticed.
@@ -48,7 +51,14 @@ type exportRecord struct {
 	Root     *Hash     `json:"root,omitempty"`
 	Note     string    `json:"note,omitempty"`
 	Conflict *Conflict `json:"conflict,omitempty"`
+	Digest   *Hash     `json:"digest,omitempty"`
+	Sig      []byte    `json:"sig,omitempty"`
 }
+
+// exportSigContext is prepended to an export's digest before signing.
+const exportSigContext = "qkdchat ledger export v1\n"
+
+func exportSigned(digest Hash) []byte { return append([]byte(exportSigContext), digest[:]...) }
 
 // Export writes a self-contained audit export of the ledger to w as JSON
 // Lines: a header, every transaction with the blocks interleaved after
@@ -57,12 +67,14 @@ type exportRecord struct {
 // now. VerifyExport checks it without the database.
 func (l *Ledger) Export(ctx context.Context, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
+	digest := sha256.New()
 	write := func(r *exportRecord) error {
 		b, err := json.Marshal(r)
 		if err != nil {
 			return err
 		}
 		b = append(b, '\n')
+		digest.Write(b)
 		_, err = bw.Write(b)
 		return err
 	}
@@ -146,7 +158,9 @@ func (l *Ledger) Export(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := write(&exportRecord{Type: "end", Size: st.size, Blocks: st.nextHeight(), Root: &root, Note: string(msg)}); err != nil {
+	d := Hash(digest.Sum(nil))
+	end := &exportRecord{Type: "end", Size: st.size, Blocks: st.nextHeight(), Root: &root, Note: string(msg), Digest: &d, Sig: l.id.Sign(exportSigned(d))}
+	if err := write(end); err != nil {
 		return fmt.Errorf("ledger: export: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
@@ -194,6 +208,8 @@ func VerifyExport(ctx context.Context, r io.Reader) (*VerifyReport, error) {
 	sc.Buffer(make([]byte, 0, 64<<10), maxExportLine)
 	sc.Split(splitLines)
 	line := 0
+	digest := sha256.New()
+	var endDigest Hash
 	next := func() (*exportRecord, error) {
 		if !sc.Scan() {
 			if err := sc.Err(); err != nil {
@@ -211,6 +227,11 @@ func VerifyExport(ctx context.Context, r io.Reader) (*VerifyReport, error) {
 		if re, err := json.Marshal(&rec); err != nil || !bytes.Equal(re, sc.Bytes()) {
 			return nil, bad(-1, -1, "line %d is not in canonical form (altered?)", line)
 		}
+		if rec.Type == "end" {
+			endDigest = Hash(digest.Sum(nil))
+		}
+		digest.Write(sc.Bytes())
+		digest.Write([]byte{'\n'})
 		return &rec, nil
 	}
 	hdr, err := next()
@@ -265,11 +286,11 @@ func VerifyExport(ctx context.Context, r io.Reader) (*VerifyReport, error) {
 		return rep, rep.fail(chainErr)
 	}
 	rep.Size, rep.Blocks, rep.Root = c.size, c.height(), Hash(c.root(c.size))
-	return rep, rep.fail(verifyExportRest(hdr, rest, c, rep))
+	return rep, rep.fail(verifyExportRest(hdr, rest, c, rep, endDigest))
 }
 
 // verifyExportRest checks the records that follow the chain.
-func verifyExportRest(hdr *exportRecord, rest []*exportRecord, c *chainChecker, rep *VerifyReport) error {
+func verifyExportRest(hdr *exportRecord, rest []*exportRecord, c *chainChecker, rep *VerifyReport, endDigest Hash) error {
 	key := ed25519.PublicKey(hdr.Key)
 	pending := c.height()
 	matches := func(what string, sc *SignedCheckpoint) error {
@@ -344,6 +365,9 @@ func verifyExportRest(hdr *exportRecord, rest []*exportRecord, c *chainChecker, 
 	}
 	if end == nil {
 		return bad(pending, c.size, "the export has no end record: it was truncated after %d transactions", c.size)
+	}
+	if end.Digest == nil || *end.Digest != endDigest || !ed25519.Verify(key, exportSigned(endDigest), end.Sig) {
+		return bad(-1, -1, "the export's signature over its content does not verify: lines were altered, added or removed")
 	}
 	sc, err := OpenCheckpoint([]byte(end.Note), key)
 	if err != nil {

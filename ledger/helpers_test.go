@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // testIdentity returns a deterministic identity.
@@ -92,3 +94,9 @@ func mustVerify(t testing.TB, l *Ledger) *VerifyReport {
 	}
 	return rep
 }
+
+// boltTx shortens the bbolt transaction type in tests.
+type boltTx = bolt.Tx
+
+// testTime is a fixed time for blocks made in tests.
+var testTime = time.Unix(1700000000, 0).UTC()

@@ -174,6 +174,10 @@ func (id *Identity) Public() ed25519.PublicKey { return id.pub }
 // Fingerprint returns the short human-comparable form of the public key.
 func (id *Identity) Fingerprint() string { return Fingerprint(id.pub) }
 
+// PrivateKey returns the identity's private key, for the transport's
+// identity proofs. Callers must not log or store it.
+func (id *Identity) PrivateKey() ed25519.PrivateKey { return id.priv }
+
 // Sign returns the Ed25519 signature of msg.
 func (id *Identity) Sign(msg []byte) []byte { return ed25519.Sign(id.priv, msg) }
 

@@ -141,7 +141,7 @@ func Open(path string, id *Identity, opts *Options) (l *Ledger, err error) {
 		o.Timeout = defaultTimeout
 	}
 	if o.Origin != "" && !validOrigin(o.Origin) {
-		return nil, fmt.Errorf("ledger: open %s: invalid origin %q (printable ASCII, no spaces or '+')", path, o.Origin)
+		return nil, fmt.Errorf("ledger: open %s: invalid origin %q: it names the checkpoint signing key, so it must be printable ASCII without spaces or '+' (leave Options.Origin empty for the default, DefaultOrigin)", path, o.Origin)
 	}
 	if o.ReadOnly {
 		if _, err := os.Stat(path); err != nil {
@@ -149,6 +149,7 @@ func Open(path string, id *Identity, opts *Options) (l *Ledger, err error) {
 		}
 	}
 	defer recoverCorrupt(path, &err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout:      o.Timeout,
 		NoSync:       o.NoSync,

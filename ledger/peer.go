@@ -124,16 +124,24 @@ func (l *Ledger) PeerCheckpointSize(peer ed25519.PublicKey) int64 {
 }
 
 // CosignPeer verifies a peer's checkpoint note (signed by peer) and, if it
-// is consistent with the last checkpoint of that peer cosigned here (proof
-// is the consistency proof from that size, see ConsistencyProof), stores it
-// and returns the note with this ledger's signature added.
+// is consistent with the last checkpoint of that peer cosigned here,
+// stores it and returns the note with this ledger's signature added. proof
+// is the peer's ConsistencyProof from fromSize, which must be the size
+// PeerCheckpointSize reported (fromSize 0 with no proof when there is
+// nothing to prove).
 //
 // Two conflicting checkpoints are stored as evidence and reported by
 // Verify; CosignPeer then returns a *ConflictError (errors.Is ErrConflict).
-// A checkpoint older than the last one cosigned returns ErrStale.
-func (l *Ledger) CosignPeer(msg []byte, peer ed25519.PublicKey, proof tlog.TreeProof) ([]byte, error) {
+// A checkpoint older than the last one cosigned returns ErrStale; a proof
+// from another size than the last cosigned one returns ErrBadProof and
+// records nothing.
+func (l *Ledger) CosignPeer(msg []byte, peer ed25519.PublicKey, fromSize int64, proofHashes [][]byte) ([]byte, error) {
 	if len(peer) != ed25519.PublicKeySize {
 		return nil, errors.New("ledger: cosign: malformed peer key")
+	}
+	proof, err := treeProof(proofHashes)
+	if err != nil {
+		return nil, err
 	}
 	if peer.Equal(l.id.Public()) {
 		return nil, errors.New("ledger: cosign: that checkpoint is this ledger's own")
@@ -146,11 +154,16 @@ func (l *Ledger) CosignPeer(msg []byte, peer ed25519.PublicKey, proof tlog.TreeP
 		out      []byte
 		conflict *ConflictError
 		stale    bool
+		wrong    int64 = -1
 	)
 	err = l.update(func(btx *bolt.Tx) error {
 		old, err := l.loadPeer(btx, peer)
 		if err != nil {
 			return err
+		}
+		if old != nil && old.Origin == sc.Origin && sc.Size > old.Size && old.Size > 0 && fromSize != old.Size {
+			wrong = old.Size // a proof from the wrong size proves nothing either way
+			return nil
 		}
 		if old != nil {
 			kind, isConflict := classify(old.Checkpoint, sc.Checkpoint, proof)
@@ -181,6 +194,8 @@ func (l *Ledger) CosignPeer(msg []byte, peer ed25519.PublicKey, proof tlog.TreeP
 		return nil, conflict
 	case stale:
 		return nil, fmt.Errorf("ledger: cosign checkpoint of %s at size %d: %w", Fingerprint(peer), sc.Size, ErrStale)
+	case wrong >= 0:
+		return nil, fmt.Errorf("ledger: cosign checkpoint of %s: %w: it starts at size %d, the last cosigned size is %d", Fingerprint(peer), ErrBadProof, fromSize, wrong)
 	}
 	return out, nil
 }
@@ -229,17 +244,17 @@ func noteText(msg string) string {
 }
 
 // StoreCosignature stores a peer's cosignature of one of this ledger's
-// checkpoints: cosigned must carry this ledger's signature and at least one
-// valid signature by another key. The cosigner's key is looked up among
-// peers (if given), the peers whose checkpoints were cosigned here and the
-// keys of the ledger's transactions.
-func (l *Ledger) StoreCosignature(cosigned []byte, peers ...ed25519.PublicKey) error {
+// checkpoints and returns the checkpoint's tree size: cosigned must carry
+// this ledger's signature and at least one valid signature by another key.
+// The cosigner's key is looked up among peers (if given), the peers whose
+// checkpoints were cosigned here and the keys of the ledger's transactions.
+func (l *Ledger) StoreCosignature(cosigned []byte, peers ...ed25519.PublicKey) (int64, error) {
 	sc, err := OpenCheckpoint(cosigned, l.id.Public())
 	if err != nil {
-		return fmt.Errorf("ledger: store cosignature: %w", err)
+		return 0, fmt.Errorf("ledger: store cosignature: %w", err)
 	}
 	if sc.Origin != l.origin {
-		return fmt.Errorf("ledger: store cosignature: checkpoint of %q, not of this ledger (%q)", sc.Origin, l.origin)
+		return 0, fmt.Errorf("ledger: store cosignature: checkpoint of %q, not of this ledger (%q)", sc.Origin, l.origin)
 	}
 	var stored int
 	err = l.update(func(btx *bolt.Tx) error {
@@ -292,12 +307,12 @@ func (l *Ledger) StoreCosignature(cosigned []byte, peers ...ed25519.PublicKey) e
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("ledger: store cosignature in %s: %w", l.path, err)
+		return 0, fmt.Errorf("ledger: store cosignature in %s: %w", l.path, err)
 	}
 	if stored == 0 {
-		return errors.New("ledger: store cosignature: no valid signature by a known peer")
+		return 0, errors.New("ledger: store cosignature: no valid signature by a known peer")
 	}
-	return nil
+	return sc.Size, nil
 }
 
 // LastCosignedSize returns the largest tree size of this ledger's

@@ -33,16 +33,17 @@ func (l *Ledger) signedCheckpoint(size int64, root tlog.Hash) ([]byte, error) {
 
 // Checkpoint returns a signed note of the ledger's origin, size and Merkle
 // root (see type Checkpoint for the format), signed with the identity's key
-// under the origin as key name. Unless the ledger is read-only, the note is
-// stored, so Verify can later check the ledger against it.
-func (l *Ledger) Checkpoint() ([]byte, error) {
+// under the origin as key name, and the tree size it covers. Unless the
+// ledger is read-only, the note is stored, so Verify can later check the
+// ledger against it.
+func (l *Ledger) Checkpoint() (note []byte, size int64, err error) {
 	head, err := l.TreeHead()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	msg, err := l.signedCheckpoint(head.N, head.Hash)
 	if err != nil || l.opts.ReadOnly {
-		return msg, err
+		return msg, head.N, err
 	}
 	err = l.update(func(btx *bolt.Tx) error {
 		b := btx.Bucket(bucketCkpt)
@@ -52,9 +53,9 @@ func (l *Ledger) Checkpoint() ([]byte, error) {
 		return b.Put(be64(head.N), msg)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ledger: store checkpoint in %s: %w", l.path, err)
+		return nil, 0, fmt.Errorf("ledger: store checkpoint in %s: %w", l.path, err)
 	}
-	return msg, nil
+	return msg, head.N, nil
 }
 
 // Checkpoints returns this ledger's stored checkpoints, oldest first.
@@ -70,14 +71,14 @@ func (l *Ledger) Checkpoints() ([][]byte, error) {
 }
 
 // ConsistencyProof returns the RFC 6962 proof that the ledger's tree of
-// newSize transactions extends its tree of oldSize. The proof from size 0
-// is empty.
-func (l *Ledger) ConsistencyProof(oldSize, newSize int64) (tlog.TreeProof, error) {
+// newSize transactions extends its tree of oldSize: a list of 32-byte
+// hashes (a tlog.TreeProof). The proof from size 0 is empty.
+func (l *Ledger) ConsistencyProof(oldSize, newSize int64) ([][]byte, error) {
 	if oldSize < 0 || newSize < oldSize {
 		return nil, fmt.Errorf("ledger: consistency proof from %d to %d: invalid sizes", oldSize, newSize)
 	}
 	if oldSize == 0 {
-		return tlog.TreeProof{}, nil
+		return [][]byte{}, nil
 	}
 	var p tlog.TreeProof
 	err := l.view(func(btx *bolt.Tx) error {
@@ -91,7 +92,29 @@ func (l *Ledger) ConsistencyProof(oldSize, newSize int64) (tlog.TreeProof, error
 		p, err = tlog.ProveTree(newSize, oldSize, hashReader{btx.Bucket(bucketHash)})
 		return err
 	})
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(p))
+	for i := range p {
+		out[i] = bytes.Clone(p[i][:])
+	}
+	return out, nil
+}
+
+// treeProof converts a proof of 32-byte hashes to a tlog.TreeProof.
+func treeProof(p [][]byte) (tlog.TreeProof, error) {
+	if len(p) > 128 {
+		return nil, fmt.Errorf("ledger: consistency proof of %d hashes is too long", len(p))
+	}
+	out := make(tlog.TreeProof, len(p))
+	for i, h := range p {
+		if len(h) != tlog.HashSize {
+			return nil, fmt.Errorf("ledger: consistency proof hash %d is %d bytes, want %d", i, len(h), tlog.HashSize)
+		}
+		copy(out[i][:], h)
+	}
+	return out, nil
 }
 
 // VerifyCheckpoint checks the ledger against a checkpoint it signed
