@@ -55,6 +55,9 @@ func connect(ctx context.Context, addr string, cfg *Config) (_ *Session, err err
 		return nil, fmt.Errorf("TLS handshake: %w", err)
 	}
 	cs := tc.ConnectionState()
+	if cs.NegotiatedProtocol != alpn {
+		return nil, fmt.Errorf("TLS server does not speak %s", alpn)
+	}
 	binding, err := cs.ExportKeyingMaterial(bindingLabel, nil, 32)
 	if err != nil {
 		return nil, fmt.Errorf("channel binding: %w", err)

@@ -231,6 +231,11 @@ func (l *Listener) handshake(c net.Conn, deadline time.Time, stop func() bool) (
 		c.Close()
 		return nil, fmt.Errorf("TLS handshake: %w", err)
 	}
+	if cs := tc.ConnectionState(); cs.NegotiatedProtocol != alpn {
+		stop()
+		c.Close()
+		return nil, fmt.Errorf("TLS client does not speak %s", alpn)
+	}
 	fail := func(err error) (*Session, error) {
 		lingerClose(tc, c)
 		stop()

@@ -98,6 +98,18 @@ func TestGarbageClosesOnlyThatConnection(t *testing.T) {
 		expectClosed(t, c, tc.name)
 	}
 
+	// A TLS client that does not offer our application protocol is
+	// dropped once TLS is up, without a reported handshake failure.
+	{
+		c := rawDial(t, l)
+		WritePreamble(c, KindClassical)
+		tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS13})
+		if err := tc.HandshakeContext(testCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+		expectClosed(t, tc, "TLS without ALPN")
+	}
+
 	// Valid TLS, then a malformed Hello: the listener reports a
 	// handshake error and tells the peer.
 	{
