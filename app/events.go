@@ -41,14 +41,15 @@ type Event struct {
 	Reason   string    `json:"reason,omitempty"`
 
 	// BB84 fields.
-	Phase    string   `json:"phase,omitempty"`
-	Epoch    uint32   `json:"epoch,omitempty"`
-	Sent     int      `json:"sent,omitempty"`
-	Detected int      `json:"detected,omitempty"`
-	Sifted   int      `json:"sifted,omitempty"`
-	QBER     *float64 `json:"qber,omitempty"`
-	KeyBits  int      `json:"key_bits,omitempty"`
-	Aborted  bool     `json:"aborted,omitempty"`
+	Phase    string       `json:"phase,omitempty"`
+	Epoch    uint32       `json:"epoch,omitempty"`
+	Sent     int          `json:"sent,omitempty"`
+	Detected int          `json:"detected,omitempty"`
+	Sifted   int          `json:"sifted,omitempty"`
+	QBER     *float64     `json:"qber,omitempty"`
+	KeyBits  int          `json:"key_bits,omitempty"`
+	Aborted  bool         `json:"aborted,omitempty"`
+	Exchange *KeyExchange `json:"exchange,omitempty"`
 
 	// Message fields.
 	Message   *Message      `json:"message,omitempty"`

@@ -1,0 +1,459 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"qkdchat/app"
+	"qkdchat/ledger"
+)
+
+// peerFlags are the flags shared by listen and connect.
+type peerFlags struct {
+	data, name, role, code string
+	jsonOut, verbose       bool
+	keyBits                int
+	noise, eve, fiberKm    float64
+	threshold              float64
+	rekeyMessages          int
+	rekeyInterval          time.Duration
+}
+
+func (p *peerFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.data, "data", "", "data directory (default: the per-user config directory)")
+	fs.StringVar(&p.name, "name", "", "display name (saved in the data directory)")
+	fs.StringVar(&p.role, "role", "", "role: patient, hospital or doctor (saved in the data directory)")
+	fs.StringVar(&p.code, "code", "", "pairing code")
+	fs.BoolVar(&p.jsonOut, "json", false, "print every event as one JSON line")
+	fs.BoolVar(&p.verbose, "v", false, "log protocol details on stderr")
+	fs.IntVar(&p.keyBits, "key-bits", 256, "BB84 final key length in bits")
+	fs.Float64Var(&p.noise, "noise", 0.01, "simulated channel error rate (0-1), applied when this side sends photons")
+	fs.Float64Var(&p.eve, "eve", 0, "fraction of photons an in-channel eavesdropper intercepts (0-1), for demos")
+	fs.Float64Var(&p.fiberKm, "fiber-km", 0, "simulated fibre length in km (0.2 dB/km loss)")
+	fs.Float64Var(&p.threshold, "threshold", 0.11, "abort the key exchange above this QBER")
+	fs.IntVar(&p.rekeyMessages, "rekey-messages", 1000, "rekey after this many messages")
+	fs.DurationVar(&p.rekeyInterval, "rekey-interval", 10*time.Minute, "rekey after this long (0 or less: never)")
+}
+
+func (p *peerFlags) validate() error {
+	for _, v := range []struct {
+		name string
+		val  float64
+	}{{"noise", p.noise}, {"eve", p.eve}, {"threshold", p.threshold}} {
+		if v.val < 0 || v.val > 1 {
+			return Usagef("--%s must be between 0 and 1, not %g", v.name, v.val)
+		}
+	}
+	if p.keyBits < 8 || p.keyBits > 1<<20 {
+		return Usagef("--key-bits must be between 8 and 1048576")
+	}
+	if p.fiberKm < 0 || p.fiberKm > 500 {
+		return Usagef("--fiber-km must be between 0 and 500")
+	}
+	if p.rekeyMessages < 1 {
+		return Usagef("--rekey-messages must be at least 1")
+	}
+	return nil
+}
+
+// dataDir resolves --data, defaulting to the per-user location.
+func dataDir(flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	return app.DefaultDataDir()
+}
+
+// openNode saves the profile given on the command line (if any) and opens
+// the node.
+func (p *peerFlags) openNode(env *Env) (*app.Node, error) {
+	dir, err := dataDir(p.data)
+	if err != nil {
+		return nil, err
+	}
+	prof, err := app.LoadProfile(dir)
+	if err != nil && !errors.Is(err, app.ErrNoProfile) {
+		return nil, err
+	}
+	if p.name != "" {
+		prof.Name = p.name
+	}
+	if p.role != "" {
+		r, err := app.ParseRole(p.role)
+		if err != nil {
+			return nil, Usagef("%v", err)
+		}
+		prof.Role = r
+	}
+	if prof.Name == "" || prof.Role == "" {
+		return nil, Usagef("first run in %s: give --name and --role", dir)
+	}
+	if err := app.SaveProfile(dir, prof); err != nil {
+		return nil, err
+	}
+	level := slog.LevelWarn
+	if p.verbose {
+		level = slog.LevelInfo
+	}
+	interval := p.rekeyInterval
+	if interval <= 0 {
+		interval = -1
+	}
+	return app.Open(app.Options{
+		Dir:           dir,
+		Logger:        slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
+		BB84:          app.BB84Settings{KeyBits: p.keyBits, Noise: p.noise, Eve: p.eve, FiberKm: p.fiberKm, Threshold: p.threshold},
+		RekeyMessages: p.rekeyMessages,
+		RekeyInterval: interval,
+	})
+}
+
+func runListen(ctx context.Context, env *Env, args []string) error {
+	var p peerFlags
+	fs := NewFlagSet(env, "listen", "")
+	p.register(fs)
+	addr := fs.String("addr", "127.0.0.1:7450", "address to listen on (HOST:PORT; port 0 picks one)")
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return Usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if err := p.validate(); err != nil {
+		return err
+	}
+	n, err := p.openNode(env)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	con := newConsole(n, env, p.jsonOut)
+	defer con.stop()
+	if _, _, err := n.Listen(ctx, *addr, p.code); err != nil {
+		return err
+	}
+	// A listener serves until it is stopped; the end of stdin (for
+	// example when started from a script) does not stop it.
+	con.readStdin(ctx, nil)
+	<-ctx.Done()
+	return nil
+}
+
+func runConnect(ctx context.Context, env *Env, args []string) error {
+	var p peerFlags
+	fs := NewFlagSet(env, "connect", "HOST:PORT")
+	p.register(fs)
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return Usagef("give the address to connect to, as HOST:PORT")
+	}
+	if err := p.validate(); err != nil {
+		return err
+	}
+	n, err := p.openNode(env)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	con := newConsole(n, env, p.jsonOut)
+	defer con.stop()
+	s, err := n.Connect(ctx, fs.Arg(0), p.code)
+	if err != nil {
+		return errors.New(app.UserError(err))
+	}
+	if s == nil {
+		return errors.New("the peer was refused (see above)")
+	}
+	con.setPeer(s.Peer().Fingerprint)
+	eof := make(chan struct{})
+	con.readStdin(ctx, eof)
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-s.Done():
+		if con.failed() {
+			return &ExitError{Code: 1}
+		}
+		return nil
+	case <-eof:
+	}
+	// Input ended: wait until what was sent is delivered, then leave.
+	if err := con.waitDelivered(ctx, s, 30*time.Second); err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	return nil
+}
+
+func runContacts(_ context.Context, env *Env, args []string) error {
+	fs := NewFlagSet(env, "contacts", "")
+	data := fs.String("data", "", "data directory (default: the per-user config directory)")
+	jsonOut := fs.Bool("json", false, "print JSON")
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	dir, err := dataDir(*data)
+	if err != nil {
+		return err
+	}
+	st, err := app.OpenStore(dir + string(os.PathSeparator) + app.StateFile)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cs, err := st.Contacts()
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		enc := json.NewEncoder(env.Stdout)
+		for _, c := range cs {
+			enc.Encode(c)
+		}
+		return nil
+	}
+	if len(cs) == 0 {
+		fmt.Fprintln(env.Stdout, "no contacts yet: pair with someone using listen/connect and a code")
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "%-24s %-9s %-22s %-21s %s\n", "NAME", "ROLE", "FINGERPRINT", "ADDRESS", "LAST SEEN")
+	for _, c := range cs {
+		fmt.Fprintf(env.Stdout, "%-24s %-9s %-22s %-21s %s\n", c.Name, c.Role, c.Fingerprint, c.Addr, c.LastSeen.Format(time.DateTime))
+	}
+	return nil
+}
+
+// console prints a node's events and turns stdin lines into messages and
+// slash commands.
+type console struct {
+	n       *app.Node
+	env     *Env
+	json    bool
+	cancel  func()
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	peer    string // fingerprint of the peer lines are sent to
+	pending map[string]bool
+	aborted bool
+	changed chan struct{}
+}
+
+func newConsole(n *app.Node, env *Env, jsonOut bool) *console {
+	c := &console{n: n, env: env, json: jsonOut, pending: map[string]bool{}, changed: make(chan struct{}, 1)}
+	events, cancel := n.Events()
+	c.cancel = cancel
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		for e := range events {
+			c.handle(e)
+		}
+	}()
+	return c
+}
+
+func (c *console) stop() {
+	c.cancel()
+	c.wg.Wait()
+}
+
+func (c *console) setPeer(fp string) {
+	c.mu.Lock()
+	c.peer = fp
+	c.mu.Unlock()
+}
+
+func (c *console) failed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.aborted
+}
+
+func (c *console) handle(e app.Event) {
+	c.mu.Lock()
+	switch e.Type {
+	case app.EventPaired:
+		c.peer = e.Peer
+	case app.EventKeyAborted:
+		c.aborted = true
+	case app.EventKeyEstablished:
+		c.aborted = false
+	case app.EventMessageSent:
+		c.pending[e.MessageID] = true
+	case app.EventDelivery:
+		delete(c.pending, e.MessageID)
+	}
+	c.mu.Unlock()
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+	if c.json {
+		b, err := json.Marshal(e)
+		if err == nil {
+			c.env.Stdout.Write(append(b, '\n'))
+		}
+		return
+	}
+	if line := describe(e); line != "" {
+		fmt.Fprintln(c.env.Stdout, line)
+	}
+}
+
+// waitDelivered waits until every sent message was acknowledged.
+func (c *console) waitDelivered(ctx context.Context, s *app.Session, limit time.Duration) error {
+	deadline := time.After(limit)
+	for {
+		c.mu.Lock()
+		left := len(c.pending)
+		c.mu.Unlock()
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-c.changed:
+		case <-ctx.Done():
+			return nil
+		case <-s.Done():
+			return fmt.Errorf("session ended with %d message(s) unacknowledged", left)
+		case <-deadline:
+			return fmt.Errorf("%d message(s) not acknowledged after %s", left, limit)
+		}
+	}
+}
+
+// readStdin sends each line to the current peer; lines starting with a
+// slash are commands. eof (if not nil) is closed when input ends.
+func (c *console) readStdin(ctx context.Context, eof chan struct{}) {
+	if c.env.Stdin == nil {
+		if eof != nil {
+			close(eof)
+		}
+		return
+	}
+	go func() {
+		if eof != nil {
+			defer close(eof)
+		}
+		sc := bufio.NewScanner(c.env.Stdin)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			line := strings.TrimRight(sc.Text(), "\r")
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			if err := c.command(ctx, line); err != nil {
+				c.note("error: %s", app.UserError(err))
+			}
+		}
+	}()
+}
+
+func (c *console) note(format string, a ...any) {
+	if c.json {
+		b, _ := json.Marshal(app.Event{Type: app.EventError, Time: time.Now(), Reason: fmt.Sprintf(format, a...)})
+		c.env.Stdout.Write(append(b, '\n'))
+		return
+	}
+	fmt.Fprintf(c.env.Stdout, format+"\n", a...)
+}
+
+func (c *console) current() (*app.Session, error) {
+	c.mu.Lock()
+	fp := c.peer
+	c.mu.Unlock()
+	if fp == "" {
+		return nil, errors.New("no peer connected yet")
+	}
+	s, ok := c.n.Session(fp)
+	if !ok {
+		return nil, errors.New("the peer is not connected")
+	}
+	return s, nil
+}
+
+func (c *console) command(ctx context.Context, line string) error {
+	if !strings.HasPrefix(line, "/") {
+		s, err := c.current()
+		if err != nil {
+			return err
+		}
+		_, err = s.Send(ctx, ledger.KindChat, "chat", line, nil)
+		return err
+	}
+	word, rest, _ := strings.Cut(strings.TrimPrefix(line, "/"), " ")
+	rest = strings.TrimSpace(rest)
+	switch word {
+	case "rekey":
+		s, err := c.current()
+		if err != nil {
+			return err
+		}
+		return s.Rekey(ctx)
+	case "peers":
+		for _, s := range c.n.Sessions() {
+			p := s.Peer()
+			c.note("%s (%s) %s epoch %d", p.Name, p.Role, p.Fingerprint, s.Epoch())
+		}
+		return nil
+	case "to":
+		s, ok := c.n.Session(rest)
+		if !ok {
+			return fmt.Errorf("no connected peer named %q", rest)
+		}
+		c.setPeer(s.Peer().Fingerprint)
+		c.note("sending to %s", s.Peer().Name)
+		return nil
+	case "help":
+		c.note("type a line to send it; commands: /to NAME, /peers, /rekey, /help")
+		return nil
+	}
+	return fmt.Errorf("unknown command /%s (try /help)", word)
+}
+
+// describe renders an event as one readable line ("" to skip it).
+func describe(e app.Event) string {
+	at := e.Time.Format("15:04:05")
+	who := e.PeerName
+	pct := func(q *float64) string {
+		if q == nil {
+			return "?"
+		}
+		return fmt.Sprintf("%.1f%%", *q*100)
+	}
+	switch e.Type {
+	case app.EventListening:
+		return fmt.Sprintf("listening on %s, pairing code: %s", e.Addr, e.Code)
+	case app.EventConnecting:
+		return fmt.Sprintf("connecting to %s ...", e.Addr)
+	case app.EventPaired:
+		return fmt.Sprintf("connected to %s (%s), key fingerprint %s: %s", who, e.PeerRole, e.Peer, e.Reason)
+	case app.EventPairingFailed:
+		return "pairing failed: " + strings.TrimPrefix(e.Reason, "pairing failed: ")
+	case app.EventDisconnected:
+		return fmt.Sprintf("%s disconnected: %s", who, e.Reason)
+	case app.EventKeyEstablished:
+		return fmt.Sprintf("BB84 with %s, epoch %d: key established, %d bits, QBER %s, %d sifted", who, e.Epoch, e.KeyBits, pct(e.QBER), e.Sifted)
+	case app.EventKeyAborted:
+		return fmt.Sprintf("BB84 with %s, epoch %d: ABORTED, no key made: %s", who, e.Epoch, e.Reason)
+	case app.EventMessage:
+		return fmt.Sprintf("[%s] %s: %s", at, e.Message.FromName, e.Message.Text)
+	case app.EventRejected:
+		return fmt.Sprintf("refused from %s: %s", who, e.Reason)
+	case app.EventCheckpoint:
+		return fmt.Sprintf("ledger checkpoint with %s: %s", who, e.Reason)
+	case app.EventError:
+		return "error: " + e.Reason
+	}
+	return ""
+}

@@ -1,0 +1,346 @@
+package app
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fernet/fernet-go"
+
+	"qkdchat/ledger"
+	"qkdchat/qkd"
+)
+
+// BB84Settings are the key exchange parameters of a node. The initiator's
+// settings govern an exchange; the responder validates what it is sent.
+type BB84Settings struct {
+	KeyBits     int     // final key length (256)
+	Noise       float64 // intrinsic channel error rate, applied by the sender
+	Eve         float64 // fraction of photons an in-channel eavesdropper intercepts (demo)
+	FiberKm     float64 // fibre length, for loss
+	Threshold   float64 // abort above this QBER (0.11)
+	TraceQubits int     // qubits disclosed for the UI's table (32)
+}
+
+func (b *BB84Settings) withDefaults() {
+	if b.KeyBits == 0 {
+		b.KeyBits = 256
+	}
+	if b.Threshold == 0 {
+		b.Threshold = 0.11
+	}
+	if b.TraceQubits == 0 {
+		b.TraceQubits = 32
+	}
+}
+
+// qkdConfig turns the settings into a qkd run. The number of photons is
+// planned for the honest channel (noise and loss): Alice cannot know that
+// an eavesdropper is present, and planning for one would make her refuse
+// to start instead of letting the error rate expose Eve.
+func (b BB84Settings) qkdConfig() (qkd.Config, error) {
+	c := qkd.Config{
+		KeyBits:     b.KeyBits,
+		Noise:       b.Noise,
+		FiberKm:     b.FiberKm,
+		Threshold:   b.Threshold,
+		TraceQubits: b.TraceQubits,
+	}
+	n, err := qkd.RequiredQubits(c)
+	if err != nil {
+		return c, err
+	}
+	c.Qubits = n
+	c.Eve = b.Eve
+	return c, nil
+}
+
+// KeyExchange is the outcome of one BB84 exchange in a session.
+type KeyExchange struct {
+	Epoch   uint32      `json:"epoch"`
+	Role    string      `json:"role"` // alice or bob
+	Time    time.Time   `json:"time"`
+	OK      bool        `json:"ok"`
+	Reason  string      `json:"reason,omitempty"`
+	Report  *qkd.Report `json:"report,omitempty"`
+	KeyBits int         `json:"key_bits"`
+}
+
+// keyResult is what each side tells the other when its half of an exchange
+// ends. Confirm is an HMAC under the new message key, so each side learns
+// that the other derived the same key before switching to it.
+type keyResult struct {
+	Epoch   uint32  `json:"epoch"`
+	OK      bool    `json:"ok"`
+	Reason  string  `json:"reason,omitempty"`
+	QBER    float64 `json:"qber"`
+	KeyBits int     `json:"key_bits"`
+	Confirm []byte  `json:"confirm,omitempty"`
+}
+
+// exchangeTimeout bounds one BB84 exchange, photons and reconciliation.
+const exchangeTimeout = 60 * time.Second
+
+// Rekey runs a new BB84 exchange now. On the responder's side it asks the
+// initiator to start one. It returns when this side's exchange has ended;
+// an abort is reported as an error and as an event.
+func (s *Session) Rekey(ctx context.Context) error {
+	if !s.initiator {
+		return s.send(ctx, frameRekeyRequest, nil)
+	}
+	s.mu.Lock()
+	if s.exchanging {
+		s.mu.Unlock()
+		return nil
+	}
+	s.exchanging = true
+	epoch := s.epoch + 1
+	link := newQKDLink(s, epoch)
+	s.links[epoch] = link
+	s.mu.Unlock()
+	return s.runExchange(ctx, epoch, link)
+}
+
+// deliverBB84 routes a BB84 frame to the exchange of its epoch. On the
+// responder's side the first frame of the next epoch starts Bob.
+func (s *Session) deliverBB84(ctx context.Context, payload []byte, quantum bool) error {
+	epoch, ok := bb84Epoch(payload)
+	if !ok {
+		return errors.New("BB84 frame too short")
+	}
+	s.mu.Lock()
+	link := s.links[epoch]
+	if link == nil && !s.initiator && !s.exchanging && epoch == s.epoch+1 {
+		s.exchanging = true
+		link = newQKDLink(s, epoch)
+		s.links[epoch] = link
+		go s.runExchange(ctx, epoch, link)
+	}
+	s.mu.Unlock()
+	if link == nil {
+		// A straggler of a finished exchange: harmless, ignore.
+		return nil
+	}
+	if err := link.deliver(payload, quantum); err != nil && !quantum {
+		return err
+	}
+	return nil
+}
+
+// handleKeyResult takes the peer's result of an exchange. A failed result
+// for the next epoch with no exchange running here means the initiator
+// gave up before sending a photon: report it and answer, so both sides
+// end the exchange with the reason.
+func (s *Session) handleKeyResult(ctx context.Context, r keyResult) {
+	s.mu.Lock()
+	early := !s.initiator && !r.OK && s.links[r.Epoch] == nil && r.Epoch == s.epoch+1
+	s.mu.Unlock()
+	if !early {
+		select {
+		case s.resultChan(r.Epoch) <- r:
+		default: // a duplicate result: the first one counts
+		}
+		return
+	}
+	kx := &KeyExchange{Epoch: r.Epoch, Role: "bob", Time: time.Now(), Reason: "peer aborted: " + r.Reason}
+	b, _ := json.Marshal(keyResult{Epoch: r.Epoch, Reason: "no exchange started"})
+	s.send(ctx, frameKeyResult, b)
+	s.finishAbort(ctx, kx, r.QBER)
+}
+
+func (s *Session) sendClassicalBB84(ctx context.Context, payload []byte) error {
+	return s.send(ctx, frameBB84, payload)
+}
+
+func (s *Session) sendQuantum(ctx context.Context, payload []byte) error {
+	return s.ts.SendQuantum(ctx, payload)
+}
+
+func (s *Session) resultChan(epoch uint32) chan keyResult {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.results[epoch]
+	if ch == nil {
+		ch = make(chan keyResult, 1)
+		s.results[epoch] = ch
+	}
+	return ch
+}
+
+func (s *Session) failLinks(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.links {
+		l.fail(err)
+	}
+}
+
+func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) error {
+	ctx, cancel := context.WithTimeout(ctx, exchangeTimeout)
+	defer cancel()
+	defer func() {
+		s.mu.Lock()
+		delete(s.links, epoch)
+		delete(s.results, epoch)
+		s.exchanging = false
+		s.mu.Unlock()
+	}()
+
+	cfg, cfgErr := s.node.opts.BB84.qkdConfig()
+	cfg.Progress = func(p qkd.Progress) {
+		q := p.QBER
+		s.event(Event{Type: EventKeyProgress, Epoch: epoch, Phase: string(p.Phase), Sent: p.Sent, Detected: p.Detected, Sifted: p.Sifted, QBER: &q})
+	}
+	role := "bob"
+	var res *qkd.Result
+	var err error
+	if s.initiator {
+		role = "alice"
+		if err = cfgErr; err == nil {
+			res, err = qkd.RunAlice(ctx, cfg, link)
+		}
+	} else {
+		res, err = qkd.RunBob(ctx, cfg, link)
+	}
+	kx := &KeyExchange{Epoch: epoch, Role: role, Time: time.Now()}
+	if res != nil {
+		kx.Report = &res.Report
+	}
+
+	var key *fernet.Key
+	mine := keyResult{Epoch: epoch}
+	if err == nil {
+		key, err = s.messageKey(res.Key, epoch)
+	}
+	if err == nil {
+		mine.OK, mine.KeyBits = true, len(res.Key)*8
+		mine.Confirm = confirmTag(key, epoch, s.initiator)
+	} else {
+		mine.Reason = UserError(err)
+	}
+	if res != nil {
+		mine.QBER = res.Report.QBEREstimate
+	}
+	b, _ := json.Marshal(mine)
+	sendErr := s.send(ctx, frameKeyResult, b)
+
+	var theirs keyResult
+	if sendErr == nil {
+		select {
+		case theirs = <-s.resultChan(epoch):
+		case <-ctx.Done():
+			theirs = keyResult{Epoch: epoch, Reason: "peer did not report its result"}
+		}
+	} else {
+		theirs = keyResult{Epoch: epoch, Reason: "could not reach peer: " + sendErr.Error()}
+	}
+
+	switch {
+	case !mine.OK:
+		kx.Reason = mine.Reason
+	case !theirs.OK:
+		kx.Reason = "peer aborted: " + theirs.Reason
+	case !hmac.Equal(theirs.Confirm, confirmTag(key, epoch, !s.initiator)):
+		kx.Reason = "key confirmation failed: the two sides derived different keys"
+	default:
+		kx.OK, kx.KeyBits = true, mine.KeyBits
+	}
+	if !kx.OK {
+		return s.finishAbort(ctx, kx, mine.QBER)
+	}
+	s.recordKeyEvent(ctx, kx)
+
+	s.mu.Lock()
+	delete(s.keys, s.epoch-1) // keep only the epoch before the new one
+	s.keys[epoch] = key
+	first := s.epoch == 0
+	s.epoch = epoch
+	s.sinceRekey = 0
+	s.lastRekey = time.Now()
+	s.history = append(s.history, kx)
+	if first {
+		close(s.keyReady)
+	}
+	s.mu.Unlock()
+	q := mine.QBER
+	s.log.Info("key established", "epoch", epoch, "key_bits", kx.KeyBits)
+	s.event(Event{Type: EventKeyEstablished, Epoch: epoch, KeyBits: kx.KeyBits, QBER: &q, Exchange: kx, Sifted: siftedOf(kx)})
+	s.requestCheckpoint(ctx)
+	return nil
+}
+
+// finishAbort records and announces an exchange that made no key. The
+// previous epoch's key, if any, stays in use: it was established before
+// the disturbance and is not affected by it.
+func (s *Session) finishAbort(ctx context.Context, kx *KeyExchange, qber float64) error {
+	s.recordKeyEvent(ctx, kx)
+	s.mu.Lock()
+	s.history = append(s.history, kx)
+	s.mu.Unlock()
+	s.log.Warn("key exchange aborted", "epoch", kx.Epoch, "reason", kx.Reason)
+	s.event(Event{Type: EventKeyAborted, Epoch: kx.Epoch, Aborted: true, Reason: kx.Reason, QBER: &qber, Exchange: kx,
+		Sifted: siftedOf(kx)})
+	return fmt.Errorf("key exchange aborted: %s", kx.Reason)
+}
+
+func siftedOf(kx *KeyExchange) int {
+	if kx.Report == nil {
+		return 0
+	}
+	return kx.Report.Sifted
+}
+
+// messageKey derives the Fernet key of an epoch from the BB84 key and the
+// TLS session: HKDF(BB84 key, salt = TLS exporter, info = epoch). Without
+// the exporter a simulated (hence public-in-principle) BB84 key would be
+// the only secret; with it the wire stays confidential under TLS 1.3.
+func (s *Session) messageKey(bb84Key []byte, epoch uint32) (*fernet.Key, error) {
+	exp, err := s.ts.Exporter("qkdchat message key", nil, 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive message key: %w", err)
+	}
+	k, err := qkd.DeriveKey(bb84Key, exp, fmt.Sprintf("qkdchat fernet epoch %d", epoch))
+	if err != nil {
+		return nil, err
+	}
+	fk := fernet.Key(k)
+	return &fk, nil
+}
+
+func confirmTag(key *fernet.Key, epoch uint32, fromInitiator bool) []byte {
+	m := hmac.New(sha256.New, key[:])
+	var b [5]byte
+	binary.BigEndian.PutUint32(b[:], epoch)
+	if fromInitiator {
+		b[4] = 1
+	}
+	m.Write([]byte("qkdchat key confirmation"))
+	m.Write(b[:])
+	return m.Sum(nil)
+}
+
+// recordKeyEvent appends a key-event transaction for an exchange: its
+// numbers (never the key) sealed under this node's local record key.
+func (s *Session) recordKeyEvent(ctx context.Context, kx *KeyExchange) {
+	summary, _ := json.Marshal(kx)
+	tok, err := fernet.EncryptAndSign(summary, s.node.recordKey())
+	if err != nil {
+		return
+	}
+	tx := &ledger.Transaction{Kind: ledger.KindKeyEvent, Sender: s.node.id.Public(), Recipient: s.peer.PublicKey,
+		CaseID: "session", Time: time.Now(), Token: tok}
+	if err := tx.Sign(s.node.id); err != nil {
+		return
+	}
+	rc, err := s.node.ledger.Append(context.WithoutCancel(ctx), tx)
+	if err != nil {
+		s.log.Warn("could not record key event", "err", err)
+		return
+	}
+	s.event(Event{Type: EventLedgerAppend, TxID: rc.ID.String(), Kind: tx.Kind.String(), Index: rc.Index})
+}

@@ -1,0 +1,398 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/fernet/fernet-go"
+
+	"qkdchat/app/transport"
+	"qkdchat/ledger"
+)
+
+// App frame types on the classical channel (the transport keeps the types
+// below transport.FirstAppFrame for its handshake).
+const (
+	frameBB84         transport.FrameType = 0x40 // classical BB84 message: bb84Header + qkd encoding
+	frameKeyResult    transport.FrameType = 0x41 // JSON keyResult
+	frameRekeyRequest transport.FrameType = 0x42 // empty: the responder asks the initiator to rekey
+	frameChat         transport.FrameType = 0x50 // 4-byte epoch + signed ledger transaction
+	frameAck          transport.FrameType = 0x51 // message ID
+	frameCkptRequest  transport.FrameType = 0x60 // 8-byte size of the peer's tree we last cosigned
+	frameCheckpoint   transport.FrameType = 0x61 // JSON checkpointOffer
+	frameCosign       transport.FrameType = 0x62 // our checkpoint, cosigned by the peer
+	frameBye          transport.FrameType = 0x6f // UTF-8 reason
+)
+
+// Session is a live, authenticated connection to one peer: the key
+// exchanges, the chat and the checkpoint exchanges run over it. The side
+// that dialled runs Alice in every exchange, so exchanges never collide.
+type Session struct {
+	node      *Node
+	ts        *transport.Session
+	peer      Contact
+	initiator bool
+	log       loggerish
+
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu          sync.Mutex
+	keys        map[uint32]*fernet.Key // current epoch and the one before it
+	epoch       uint32                 // current epoch; 0 until the first key
+	keyReady    chan struct{}          // closed at the first key
+	exchanging  bool
+	links       map[uint32]*qkdLink // running exchange, by epoch
+	results     map[uint32]chan keyResult
+	sendSeq     uint64
+	window      replayWindow
+	sinceRekey  int
+	lastRekey   time.Time
+	history     []*KeyExchange
+	closeReason string
+	closeOnce   sync.Once
+}
+
+type loggerish interface {
+	Info(msg string, args ...any)
+	Warn(msg string, args ...any)
+}
+
+func newSession(n *Node, ts *transport.Session, peer Contact, initiator bool) *Session {
+	return &Session{
+		node:      n,
+		ts:        ts,
+		peer:      peer,
+		initiator: initiator,
+		log:       n.log.With("peer", peer.Fingerprint, "peer_name", peer.Name),
+		done:      make(chan struct{}),
+		keys:      map[uint32]*fernet.Key{},
+		keyReady:  make(chan struct{}),
+		links:     map[uint32]*qkdLink{},
+		results:   map[uint32]chan keyResult{},
+	}
+}
+
+// Peer returns the contact at the other end.
+func (s *Session) Peer() Contact { return s.peer }
+
+// Initiator reports whether this side dialled (and so plays Alice).
+func (s *Session) Initiator() bool { return s.initiator }
+
+// Epoch returns the current key epoch (0 before the first key).
+func (s *Session) Epoch() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.epoch
+}
+
+// Exchanges returns the BB84 exchanges of this session, oldest first.
+func (s *Session) Exchanges() []*KeyExchange {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*KeyExchange(nil), s.history...)
+}
+
+// Done is closed when the session has ended.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+func (s *Session) event(e Event) {
+	e.Peer, e.PeerName, e.PeerRole = s.peer.Fingerprint, s.peer.Name, s.peer.Role
+	s.node.publish(e)
+}
+
+// run drives the session until the peer leaves, a frame is malformed or
+// ctx ends. The first key exchange starts at once.
+func (s *Session) run(parent context.Context) {
+	ctx, cancel := context.WithCancel(parent)
+	s.cancel = cancel
+	defer close(s.done)
+	defer cancel()
+
+	errc := make(chan error, 2)
+	go func() { errc <- s.readClassical(ctx) }()
+	go func() { errc <- s.readQuantum(ctx) }()
+	if s.initiator {
+		go s.Rekey(ctx)
+	}
+	go s.rekeyTimer(ctx)
+
+	err := <-errc
+	reason := s.reasonFor(err)
+	cancel()
+	s.ts.Close()
+	s.failLinks(errors.New("session ended: " + reason))
+	s.log.Info("session ended", "reason", reason)
+	s.event(Event{Type: EventDisconnected, Reason: reason})
+}
+
+func (s *Session) reasonFor(err error) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closeReason != "" {
+		return s.closeReason
+	}
+	return UserError(err)
+}
+
+// Close says goodbye after a last checkpoint exchange and ends the session.
+func (s *Session) Close() error {
+	s.closeWith("closed")
+	return nil
+}
+
+func (s *Session) closeWith(reason string) {
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s.requestCheckpoint(ctx)
+		// Give the peer a moment to answer before the bye.
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-s.done:
+		}
+		s.mu.Lock()
+		s.closeReason = reason
+		s.mu.Unlock()
+		s.ts.Send(ctx, transport.Frame{Type: frameBye, Payload: []byte(reason)})
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.ts.Close()
+	})
+	<-s.done
+}
+
+func (s *Session) send(ctx context.Context, typ transport.FrameType, payload []byte) error {
+	return s.ts.Send(ctx, transport.Frame{Type: typ, Payload: payload})
+}
+
+// readClassical handles frames from the TLS channel. A frame that does not
+// parse ends the session (never the process), with the reason logged.
+func (s *Session) readClassical(ctx context.Context) error {
+	for {
+		f, err := s.ts.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		if err := s.handleFrame(ctx, f); err != nil {
+			s.log.Warn("ending session on a bad frame", "type", f.Type, "err", err)
+			s.event(Event{Type: EventRejected, Reason: err.Error()})
+			return err
+		}
+	}
+}
+
+func (s *Session) handleFrame(ctx context.Context, f transport.Frame) error {
+	switch f.Type {
+	case frameBB84:
+		return s.deliverBB84(ctx, f.Payload, false)
+	case frameKeyResult:
+		var r keyResult
+		if err := json.Unmarshal(f.Payload, &r); err != nil {
+			return fmt.Errorf("malformed key result: %w", err)
+		}
+		s.handleKeyResult(ctx, r)
+		return nil
+	case frameRekeyRequest:
+		if s.initiator {
+			go s.Rekey(ctx)
+		}
+		return nil
+	case frameChat:
+		return s.receiveChat(ctx, f.Payload)
+	case frameAck:
+		s.event(Event{Type: EventDelivery, MessageID: string(f.Payload), State: Delivered})
+		return nil
+	case frameCkptRequest:
+		return s.offerCheckpoint(ctx, f.Payload)
+	case frameCheckpoint:
+		return s.cosignCheckpoint(ctx, f.Payload)
+	case frameCosign:
+		return s.storeCosignature(f.Payload)
+	case frameBye:
+		s.mu.Lock()
+		s.closeReason = "peer left: " + string(f.Payload)
+		s.mu.Unlock()
+		return errors.New("peer left")
+	}
+	return fmt.Errorf("unknown frame type 0x%02x", f.Type)
+}
+
+// readQuantum handles photon frames from the quantum link.
+func (s *Session) readQuantum(ctx context.Context) error {
+	for {
+		p, err := s.ts.RecvQuantum(ctx)
+		if err != nil {
+			return err
+		}
+		if err := s.deliverBB84(ctx, p, true); err != nil {
+			// The quantum link is open to anyone; garbage on it spoils the
+			// running exchange but does not end the authenticated session.
+			s.log.Warn("bad frame on the quantum link", "err", err)
+		}
+	}
+}
+
+// newMessageID returns a random 128-bit message ID in hex.
+func newMessageID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Send seals text (and an optional structured body) under the current key,
+// records it in the ledger and sends it. It waits for the first key of the
+// session if there is none yet.
+func (s *Session) Send(ctx context.Context, kind ledger.Kind, caseID, text string, body []byte) (*Message, error) {
+	if err := s.waitKey(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	epoch := s.epoch
+	key := s.keys[epoch]
+	s.sendSeq++
+	seq := s.sendSeq
+	s.sinceRekey++
+	needRekey := s.sinceRekey >= s.node.opts.RekeyMessages
+	s.mu.Unlock()
+
+	now := time.Now()
+	m := &Message{ID: newMessageID(), Seq: seq, Epoch: epoch, Kind: kind.String(), CaseID: caseID, Text: text, Body: body,
+		Time: now, From: s.node.Fingerprint(), FromName: s.node.profile.Name, To: s.peer.Fingerprint, Outgoing: true}
+	tok, err := sealMessage(key, sealed{ID: m.ID, Seq: seq, Epoch: epoch, Kind: m.Kind, CaseID: caseID, Text: text, Body: body}, now)
+	if err != nil {
+		return nil, err
+	}
+	tx := &ledger.Transaction{Kind: kind, Sender: s.node.id.Public(), Recipient: s.peer.PublicKey, CaseID: caseID, Time: now, Token: tok}
+	if err := tx.Sign(s.node.id); err != nil {
+		return nil, err
+	}
+	rc, err := s.node.ledger.Append(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("record message in ledger: %w", err)
+	}
+	m.TxID = rc.ID.String()
+	s.event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: kind.String(), Index: rc.Index})
+	raw, err := tx.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	payload := make([]byte, 4+len(raw))
+	binary.BigEndian.PutUint32(payload, epoch)
+	copy(payload[4:], raw)
+	if err := s.send(ctx, frameChat, payload); err != nil {
+		return m, fmt.Errorf("send message: %w", err)
+	}
+	s.event(Event{Type: EventMessageSent, Message: m, MessageID: m.ID, State: Sent, Epoch: epoch})
+	if needRekey {
+		go s.Rekey(context.WithoutCancel(ctx))
+	}
+	return m, nil
+}
+
+func (s *Session) waitKey(ctx context.Context) error {
+	s.mu.Lock()
+	ready := s.keyReady
+	s.mu.Unlock()
+	t := time.NewTimer(s.node.opts.SendTimeout)
+	defer t.Stop()
+	select {
+	case <-ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return errors.New("session has ended")
+	case <-t.C:
+		return errors.New("no key with this peer yet: the BB84 exchange has not succeeded")
+	}
+}
+
+// receiveChat checks, decrypts, records and acknowledges a chat frame.
+// Refused messages are reported as events and do not end the session:
+// a replayed or stale token is the sender's (or an attacker's) problem,
+// not a protocol violation of the channel.
+func (s *Session) receiveChat(ctx context.Context, payload []byte) error {
+	if len(payload) < 4 {
+		return errors.New("chat frame too short")
+	}
+	epoch := binary.BigEndian.Uint32(payload)
+	tx := new(ledger.Transaction)
+	if err := tx.UnmarshalBinary(payload[4:]); err != nil {
+		return fmt.Errorf("chat frame: %w", err)
+	}
+	reject := func(err error) error {
+		s.log.Warn("message rejected", "reason", err)
+		s.event(Event{Type: EventRejected, Reason: "message rejected: " + err.Error(), Epoch: epoch})
+		return nil
+	}
+	if err := tx.Verify(); err != nil {
+		return reject(fmt.Errorf("bad signature: %w", err))
+	}
+	if !tx.Sender.Equal(s.peer.PublicKey) || !tx.Recipient.Equal(s.node.id.Public()) {
+		return reject(errors.New("not from this peer to this node"))
+	}
+	s.mu.Lock()
+	key := s.keys[epoch]
+	s.mu.Unlock()
+	if key == nil {
+		return reject(fmt.Errorf("no key for epoch %d", epoch))
+	}
+	sl, _, err := openMessage(key, tx.Token, s.node.opts.TokenTTL, time.Now())
+	if err != nil {
+		return reject(err)
+	}
+	if sl.Epoch != epoch || sl.Kind != tx.Kind.String() || sl.CaseID != tx.CaseID {
+		return reject(errors.New("sealed header does not match the frame"))
+	}
+	s.mu.Lock()
+	if err := s.window.check(sl.Seq); err != nil {
+		s.mu.Unlock()
+		return reject(err)
+	}
+	s.window.accept(sl.Seq)
+	s.sinceRekey++
+	needRekey := s.sinceRekey >= s.node.opts.RekeyMessages
+	s.mu.Unlock()
+
+	rc, err := s.node.ledger.Append(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("record received message in ledger: %w", err)
+	}
+	m := &Message{ID: sl.ID, Seq: sl.Seq, Epoch: epoch, Kind: sl.Kind, CaseID: sl.CaseID, Text: sl.Text, Body: sl.Body,
+		Time: tx.Time, From: s.peer.Fingerprint, FromName: s.peer.Name, To: s.node.Fingerprint(), TxID: rc.ID.String()}
+	s.event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: m.Kind, Index: rc.Index})
+	s.event(Event{Type: EventMessage, Message: m, MessageID: m.ID, Epoch: epoch})
+	if err := s.send(ctx, frameAck, []byte(m.ID)); err != nil {
+		return err
+	}
+	if needRekey {
+		go s.Rekey(context.WithoutCancel(ctx))
+	}
+	return nil
+}
+
+func (s *Session) rekeyTimer(ctx context.Context) {
+	every := s.node.opts.RekeyInterval
+	if every < 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.Rekey(ctx)
+		}
+	}
+}

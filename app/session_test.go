@@ -1,0 +1,174 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"qkdchat/ledger"
+)
+
+// newTestNode opens a node with a fresh data directory.
+func newTestNode(t *testing.T, name string, role Role, bb84 BB84Settings) *Node {
+	t.Helper()
+	dir := t.TempDir()
+	if err := SaveProfile(dir, Profile{Name: name, Role: role}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := Open(Options{Dir: dir, BB84: bb84, SendTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// waitEvent reads events until one satisfies ok, or fails the test.
+func waitEvent(t *testing.T, ch <-chan Event, what string, ok func(Event) bool) Event {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case e, open := <-ch:
+			if !open {
+				t.Fatalf("event stream closed while waiting for %s", what)
+			}
+			if ok(e) {
+				return e
+			}
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func isType(typ EventType) func(Event) bool { return func(e Event) bool { return e.Type == typ } }
+
+// pairNodes starts a listener on b and connects a to it with the right code.
+func pairNodes(t *testing.T, ctx context.Context, a, b *Node) (*Session, <-chan Event, <-chan Event) {
+	t.Helper()
+	aev, cancelA := a.Events()
+	t.Cleanup(cancelA)
+	bev, cancelB := b.Events()
+	t.Cleanup(cancelB)
+	addr, code, err := b.Listen(ctx, "127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := a.Connect(ctx, addr.String(), code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, aev, bev
+}
+
+func TestSessionKeysAndChatsBothWays(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	alice := newTestNode(t, "Alice", RolePatient, BB84Settings{Noise: 0.02})
+	hosp := newTestNode(t, "St. Mary's", RoleHospital, BB84Settings{})
+	s, aev, bev := pairNodes(t, ctx, alice, hosp)
+
+	est := waitEvent(t, aev, "key on Alice's side", isType(EventKeyEstablished))
+	if est.Epoch != 1 || est.KeyBits != 256 || est.QBER == nil || *est.QBER > 0.11 {
+		t.Fatalf("key event: %+v", est)
+	}
+	waitEvent(t, bev, "key on the hospital's side", isType(EventKeyEstablished))
+
+	if _, err := s.Send(ctx, ledger.KindChat, "chat", "fever since Monday", nil); err != nil {
+		t.Fatal(err)
+	}
+	got := waitEvent(t, bev, "message at the hospital", isType(EventMessage))
+	if got.Message.Text != "fever since Monday" || got.Message.FromName != "Alice" || got.Message.Epoch != 1 {
+		t.Fatalf("received %+v", got.Message)
+	}
+	waitEvent(t, aev, "delivery ack", func(e Event) bool { return e.Type == EventDelivery && e.State == Delivered })
+
+	hs, ok := hosp.Session("Alice")
+	if !ok {
+		t.Fatal("hospital has no session with Alice")
+	}
+	if _, err := hs.Send(ctx, ledger.KindChat, "chat", "come in at 3pm", nil); err != nil {
+		t.Fatal(err)
+	}
+	back := waitEvent(t, aev, "reply at Alice", isType(EventMessage))
+	if back.Message.Text != "come in at 3pm" {
+		t.Fatalf("reply %+v", back.Message)
+	}
+
+	// Both ledgers hold the same two chat transactions, as ciphertext.
+	for _, n := range []*Node{alice, hosp} {
+		for i := int64(0); i < n.Ledger().Size(); i++ {
+			tx, err := n.Ledger().Tx(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(tx.Token), "fever") {
+				t.Fatalf("%s's ledger holds plaintext", n.Profile().Name)
+			}
+		}
+	}
+	if _, _, err := hosp.Ledger().Lookup(mustTxID(t, got.Message.TxID)); err != nil {
+		t.Fatalf("hospital ledger lacks the received message: %v", err)
+	}
+	if _, _, err := alice.Ledger().Lookup(mustTxID(t, got.Message.TxID)); err != nil {
+		t.Fatalf("alice's ledger lacks the sent message: %v", err)
+	}
+
+	// Rekey on demand moves both sides to epoch 2.
+	if err := s.Rekey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.Epoch() != 2 {
+		t.Fatalf("epoch after rekey %d", s.Epoch())
+	}
+	waitEvent(t, bev, "epoch 2 at the hospital", func(e Event) bool { return e.Type == EventKeyEstablished && e.Epoch == 2 })
+}
+
+func mustTxID(t *testing.T, s string) ledger.TxID {
+	t.Helper()
+	id, err := ledger.ParseTxID(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestEavesdropperAbortsKeyExchange(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	alice := newTestNode(t, "Alice", RolePatient, BB84Settings{Eve: 1})
+	bob := newTestNode(t, "Bob", RoleDoctor, BB84Settings{})
+	_, aev, bev := pairNodes(t, ctx, alice, bob)
+	for name, ch := range map[string]<-chan Event{"alice": aev, "bob": bev} {
+		e := waitEvent(t, ch, name+"'s abort", isType(EventKeyAborted))
+		if e.QBER == nil || *e.QBER < 0.15 || !strings.Contains(e.Reason, "QBER") {
+			t.Fatalf("%s abort: qber %v reason %q", name, e.QBER, e.Reason)
+		}
+	}
+}
+
+func TestWrongPairingCodeFailsBothSides(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := newTestNode(t, "Alice", RolePatient, BB84Settings{})
+	b := newTestNode(t, "Bob", RoleHospital, BB84Settings{})
+	bev, cancelB := b.Events()
+	defer cancelB()
+	addr, _, err := b.Listen(ctx, "127.0.0.1:0", "7-amber-falcon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Connect(ctx, addr.String(), "7-amber-hawk")
+	if err == nil || !strings.Contains(UserError(err), "pairing failed") {
+		t.Fatalf("connect with wrong code: %v", err)
+	}
+	e := waitEvent(t, bev, "listener's pairing failure", isType(EventPairingFailed))
+	if !strings.Contains(e.Reason, "pairing failed") {
+		t.Fatalf("listener reason %q", e.Reason)
+	}
+	if len(b.Sessions()) != 0 || len(a.Sessions()) != 0 {
+		t.Fatal("a session exists after a failed pairing")
+	}
+}
