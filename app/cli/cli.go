@@ -119,6 +119,10 @@ func builtin() []Command {
 	return []Command{
 		{Name: "version", Summary: "print the version", Run: runVersion},
 		{Name: "help", Summary: "show usage, or the usage of one command"},
+		{Name: "listen", Summary: "wait for peers and chat with them (headless)", Run: runListen},
+		{Name: "connect", Summary: "connect to a peer and chat (headless)", Run: runConnect},
+		{Name: "eve", Summary: "run an eavesdropper on the quantum link between two peers", Run: runEve},
+		{Name: "contacts", Summary: "list pinned contacts", Run: runContacts},
 		{Name: "bench", Summary: "measure performance against an in-run baseline", Run: runBench},
 	}
 }
