@@ -1,0 +1,95 @@
+package qkd
+
+import "math/bits"
+
+// Bit strings are packed little-endian into uint64 words: bit i of a string
+// is bit i%64 of word i/64. These helpers never look past the words given.
+
+func wordsFor(n int) int { return (n + 63) / 64 }
+
+func getBit(v []uint64, i int) uint8 { return uint8(v[i>>6] >> (uint(i) & 63) & 1) }
+
+func setBit(v []uint64, i int, b uint8) {
+	m := uint64(1) << (uint(i) & 63)
+	if b&1 == 1 {
+		v[i>>6] |= m
+	} else {
+		v[i>>6] &^= m
+	}
+}
+
+func flipBit(v []uint64, i int) { v[i>>6] ^= 1 << (uint(i) & 63) }
+
+// parityRange returns the XOR of bits [lo, hi) of v.
+func parityRange(v []uint64, lo, hi int) uint8 {
+	if lo >= hi {
+		return 0
+	}
+	wl, wh := lo>>6, (hi-1)>>6
+	ml := ^uint64(0) << (uint(lo) & 63)
+	mh := ^uint64(0) >> (63 - (uint(hi-1) & 63))
+	if wl == wh {
+		return uint8(bits.OnesCount64(v[wl]&ml&mh) & 1)
+	}
+	acc := v[wl]&ml ^ v[wh]&mh
+	for _, w := range v[wl+1 : wh] {
+		acc ^= w
+	}
+	return uint8(bits.OnesCount64(acc) & 1)
+}
+
+// countOnes returns the number of set bits among the first n bits of v.
+func countOnes(v []uint64, n int) int {
+	c := 0
+	full := n >> 6
+	for _, w := range v[:full] {
+		c += bits.OnesCount64(w)
+	}
+	if r := uint(n) & 63; r != 0 {
+		c += bits.OnesCount64(v[full] & (1<<r - 1))
+	}
+	return c
+}
+
+// tailMask clears the bits of v beyond n, so that packed strings compare
+// and hash canonically.
+func tailMask(v []uint64, n int) {
+	if r := uint(n) & 63; r != 0 && len(v) > n>>6 {
+		v[n>>6] &= 1<<r - 1
+	}
+	for i := wordsFor(n); i < len(v); i++ {
+		v[i] = 0
+	}
+}
+
+// extractBits returns bits [off, off+n) of v as a new packed string.
+func extractBits(v []uint64, off, n int) []uint64 {
+	out := make([]uint64, wordsFor(n))
+	sh := uint(off) & 63
+	base := off >> 6
+	for i := range out {
+		w := v[base+i] >> sh
+		if sh != 0 && base+i+1 < len(v) {
+			w |= v[base+i+1] << (64 - sh)
+		}
+		out[i] = w
+	}
+	tailMask(out, n)
+	return out
+}
+
+// packBytes returns the packed bit string as bytes, bit i of the string
+// being bit i%8 of byte i/8; n bits give ceil(n/8) bytes.
+func packBytes(v []uint64, n int) []byte {
+	out := make([]byte, (n+7)/8)
+	for i := range out {
+		out[i] = byte(v[i>>3] >> (uint(i&7) * 8))
+	}
+	if r := uint(n) & 7; r != 0 {
+		out[len(out)-1] &= 1<<r - 1
+	}
+	return out
+}
+
+func onesCount(w uint64) int     { return bits.OnesCount64(w) }
+func trailingZeros(w uint64) int { return bits.TrailingZeros64(w) }

@@ -1,0 +1,146 @@
+package qkd
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// noisyPair returns a random n-bit key and a copy with exactly
+// round(q n) errors at random positions.
+func noisyPair(r *rand.Rand, n int, q float64) (alice, bob []uint64, errs int) {
+	alice = make([]uint64, wordsFor(n))
+	for i := range alice {
+		alice[i] = r.Uint64()
+	}
+	tailMask(alice, n)
+	bob = append([]uint64(nil), alice...)
+	errs = int(math.Round(q * float64(n)))
+	for _, x := range r.Perm(n)[:errs] {
+		flipBit(bob, x)
+	}
+	return alice, bob, errs
+}
+
+type cascadeOutcome struct {
+	leak, rounds, corrected int
+	equal                   bool
+}
+
+// reconcileDirect runs both sides of Cascade by direct calls, checking the
+// messages survive encoding.
+func reconcileDirect(t testing.TB, alice, bob []uint64, n int, q float64, seed [32]byte) cascadeOutcome {
+	a := newCascadeAlice(alice, n, q, seed)
+	b, err := newCascadeBob(bob, n, q, a.start(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		qm := b.next()
+		if qm == nil {
+			break
+		}
+		rep, err := a.answer(qm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.receive(qm, rep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.leak != b.leak {
+		t.Fatalf("leak: alice counted %d, bob %d", a.leak, b.leak)
+	}
+	eq := true
+	for i := range alice {
+		if alice[i] != bob[i] {
+			eq = false
+		}
+	}
+	return cascadeOutcome{leak: b.leak, rounds: b.rounds, corrected: b.corrected, equal: eq}
+}
+
+// TestCascadeEfficiency is the reconciliation target: at n = 10,000 and
+// QBER 1%, 2% and 5%, the mean efficiency over 100 runs is at most 1.10,
+// the mean number of round trips at 2% is at most 70, and every run ends
+// with identical keys. Under -short it uses 20 runs and checks the same
+// bounds.
+func TestCascadeEfficiency(t *testing.T) {
+	runs := 100
+	if testing.Short() {
+		runs = 20
+	}
+	const n = 10000
+	for _, q := range []float64{0.01, 0.02, 0.05} {
+		r := rand.New(rand.NewChaCha8([32]byte{1}))
+		var f, rt float64
+		for i := 0; i < runs; i++ {
+			a, b, errs := noisyPair(r, n, q)
+			o := reconcileDirect(t, a, b, n, q, randomSeed32(r))
+			if !o.equal || o.corrected != errs {
+				t.Fatalf("q=%v run %d: keys differ after Cascade (corrected %d of %d)", q, i, o.corrected, errs)
+			}
+			f += efficiency(o.leak, n, float64(errs)/float64(n))
+			rt += float64(o.rounds)
+		}
+		f /= float64(runs)
+		rt /= float64(runs)
+		t.Logf("q=%.2f: mean f %.4f, mean round trips %.1f", q, f, rt)
+		if f > 1.10 {
+			t.Errorf("q=%.2f: mean efficiency %.4f > 1.10", q, f)
+		}
+		if q == 0.02 && rt > 70 {
+			t.Errorf("q=2%%: mean round trips %.1f > 70", rt)
+		}
+	}
+}
+
+func TestCascadeNoErrorsNoSearch(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{2}))
+	a, _, _ := noisyPair(r, 5000, 0)
+	b := append([]uint64(nil), a...)
+	o := reconcileDirect(t, a, b, 5000, 0.01, [32]byte{})
+	if o.rounds != 0 || o.corrected != 0 || !o.equal {
+		t.Fatalf("%+v", o)
+	}
+}
+
+// TestCascadeAliceRejectsBadQueries feeds Alice questions no honest Bob
+// asks.
+func TestCascadeAliceRejectsBadQueries(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{3}))
+	key, _, _ := noisyPair(r, 1000, 0)
+	a := newCascadeAlice(key, 1000, 0.02, [32]byte{})
+	a.start([32]byte{})
+	for _, q := range []*ParityQuery{
+		{},
+		{Ranges: []ParityRange{{Pass: 99, Lo: 0, Hi: 1}}},
+		{Ranges: []ParityRange{{Pass: 0, Lo: 5, Hi: 5}}},
+		{Ranges: []ParityRange{{Pass: 0, Lo: 0, Hi: 1001}}},
+		{Ranges: make([]ParityRange, 1000)},
+	} {
+		if _, err := a.answer(q); err == nil {
+			t.Errorf("accepted %d ranges starting %+v", len(q.Ranges), q.Ranges)
+		}
+	}
+}
+
+func TestCascadeBobRejectsWrongAnswers(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{4}))
+	a, b, _ := noisyPair(r, 2000, 0.03)
+	al := newCascadeAlice(a, 2000, 0.03, [32]byte{})
+	start := al.start([32]byte{})
+	bad := *start
+	bad.Count--
+	if _, err := newCascadeBob(b, 2000, 0.03, &bad); err == nil {
+		t.Fatal("short parity list accepted")
+	}
+	bob, err := newCascadeBob(b, 2000, 0.03, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := bob.next()
+	if err := bob.receive(q, &ParityReply{Count: len(q.Ranges) + 1, Parities: make([]uint64, wordsFor(len(q.Ranges)+1))}); err == nil {
+		t.Fatal("wrong-sized answer accepted")
+	}
+}

@@ -1,0 +1,22 @@
+// Package qkd simulates the BB84 quantum key distribution protocol and runs
+// the classical post-processing a real QKD link needs: sifting, parameter
+// estimation from a random sample sized by a finite-key rule, Cascade error
+// correction with batched parity exchanges, a universal-hash verification,
+// Toeplitz privacy amplification with the finite-key bound of Tomamichel et
+// al. (Nat. Commun. 3:634, 2012) and HKDF key derivation.
+//
+// The quantum channel is simulated. Qubits are modelled in two ways: State
+// holds two complex amplitudes and measures by the Born rule (for general
+// attacks and the Bloch-sphere view), and PhotonFrame packs 64 photons per
+// machine word for bulk simulation. Both models give the same statistics.
+//
+// Alice and Bob are state machines (RunAlice, RunBob) exchanging typed
+// messages over a Conn. Photon frames and classical messages are distinct
+// message kinds so a transport can route them separately; Pipe connects the
+// two in memory. Simulate runs both sides in-process and fills in the truths
+// only a simulator knows (the true QBER and what an eavesdropper learned).
+//
+// The package has no networking, no GUI and no global mutable state.
+// Randomness comes from crypto/rand unless Config.Seed asks for a
+// reproducible ChaCha8 stream.
+package qkd

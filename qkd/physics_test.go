@@ -1,0 +1,259 @@
+package qkd
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// physicsRun is the outcome of sending photons through the bulk model.
+type physicsRun struct {
+	sent, detected, sifted, errors int
+	eveMatched, eveIntercepted     int
+}
+
+// runBulk pushes n photons through Alice's preparation, the channel
+// (intercept-resend on eve of them, then noise and loss) and Bob's
+// detector, and counts sifted bits and errors.
+func runBulk(r *rand.Rand, n int, c Config) physicsRun {
+	c = c.withDefaults()
+	value, basis := preparePhotons(r, n, toFixed(1-c.ZBias))
+	ch := channel{flip: toFixed(c.Noise), transmit: toFixed(fibreTransmittance(c.FiberKm))}
+	det := detector{efficiency: toFixed(c.DetectorEfficiency), dark: toFixed(c.DarkCount), pX: toFixed(1 - c.ZBias)}
+	detected := make([]uint64, wordsFor(n))
+	bBasis := make([]uint64, wordsFor(n))
+	result := make([]uint64, wordsFor(n))
+	var out physicsRun
+	for off := 0; off < n; off += MaxFramePhotons {
+		cnt := min(MaxFramePhotons, n-off)
+		f := &PhotonFrame{Start: uint64(off), Count: cnt, Basis: extractBits(basis, off, cnt),
+			Value: extractBits(value, off, cnt), Present: make([]uint64, wordsFor(cnt))}
+		for i := range f.Present {
+			f.Present[i] = lowMask(cnt - 64*i)
+		}
+		st := interceptResend(f, r, toFixed(c.Eve), nil)
+		out.eveIntercepted += st.Intercepted
+		out.eveMatched += st.BasisMatched
+		ch.apply(f, r)
+		det.measure(f, r, off, detected, bBasis, result)
+	}
+	sf := sift(detected, basis, bBasis, n)
+	out.sent, out.detected, out.sifted = n, sf.det, len(sf.all)
+	a := gatherBits(value, sf.all, nil)
+	b := gatherBits(result, sf.all, nil)
+	for i := range a {
+		out.errors += onesCount(a[i] ^ b[i])
+	}
+	return out
+}
+
+// within reports whether the observed proportion k/n is within z standard
+// deviations of p.
+func within(k, n int, p, z float64) bool {
+	return math.Abs(float64(k)/float64(n)-p) <= z*math.Sqrt(p*(1-p)/float64(n))
+}
+
+func TestSiftingRatioIsHalf(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{10}))
+	run := runBulk(r, 1_000_000, Config{})
+	ratio := float64(run.sifted) / float64(run.sent)
+	if math.Abs(ratio-0.5) > 0.005 {
+		t.Fatalf("sifting ratio %.5f, want 0.5 ± 0.005", ratio)
+	}
+	if run.errors != 0 {
+		t.Fatalf("%d errors on a perfect channel", run.errors)
+	}
+	t.Logf("sifting ratio %.5f", ratio)
+}
+
+func TestFullInterceptResendGivesQuarterQBER(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{11}))
+	run := runBulk(r, 1_000_000, Config{Eve: 1})
+	q := float64(run.errors) / float64(run.sifted)
+	if math.Abs(q-0.25) > 0.005 {
+		t.Fatalf("QBER %.5f under full intercept-resend, want 0.25 ± 0.005", q)
+	}
+	if run.eveIntercepted != run.sent || !within(run.eveMatched, run.eveIntercepted, 0.5, 5) {
+		t.Fatalf("Eve intercepted %d of %d, right basis %d", run.eveIntercepted, run.sent, run.eveMatched)
+	}
+	t.Logf("QBER %.5f", q)
+}
+
+// TestQBERFormula checks QBER = noise + eve/4 - noise·eve/2 on a grid. The
+// last term is exact: an attacked photon that Eve measured in the wrong
+// basis is wrong half the time whatever the channel does. To first order
+// this is the familiar noise + eve/4.
+func TestQBERFormula(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{12}))
+	for _, noise := range []float64{0, 0.01, 0.05, 0.1} {
+		for _, eve := range []float64{0, 0.2, 0.5, 1} {
+			run := runBulk(r, 400_000, Config{Noise: noise, Eve: eve})
+			want := noise + eve/4 - noise*eve/2
+			if want == 0 {
+				if run.errors != 0 {
+					t.Errorf("noise 0 eve 0: %d errors", run.errors)
+				}
+				continue
+			}
+			if !within(run.errors, run.sifted, want, 5) {
+				t.Errorf("noise %v eve %v: QBER %.5f, want %.5f", noise, eve, float64(run.errors)/float64(run.sifted), want)
+			}
+		}
+	}
+}
+
+func TestLossAndDarkCounts(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{13}))
+	c := Config{FiberKm: 50, DetectorEfficiency: 0.2, DarkCount: 0.001}
+	run := runBulk(r, 1_000_000, c)
+	pClick, q := c.withDefaults().detection()
+	if !within(run.detected, run.sent, pClick, 5) {
+		t.Fatalf("detected %d of %d, want rate %.5f", run.detected, run.sent, pClick)
+	}
+	if !within(run.errors, run.sifted, q, 5) {
+		t.Fatalf("QBER %.5f, want %.5f", float64(run.errors)/float64(run.sifted), q)
+	}
+}
+
+func TestBiasedBases(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{14}))
+	run := runBulk(r, 1_000_000, Config{ZBias: 0.9})
+	if !within(run.sifted, run.sent, siftRatio(0.9), 5) {
+		t.Fatalf("sifted %d of %d, want %.3f", run.sifted, run.sent, siftRatio(0.9))
+	}
+}
+
+// runStates does what runBulk does, one qubit at a time with State: Eve
+// measures by the Born rule and resends, the noise is a Pauli Y (which
+// flips the bit of every BB84 state), Bob measures by the Born rule.
+func runStates(r *rand.Rand, n int, noise, eve float64) physicsRun {
+	var out physicsRun
+	for i := 0; i < n; i++ {
+		bit := uint8(r.Uint64() & 1)
+		basis := Basis(r.Uint64() & 1)
+		s := Prepare(bit, basis)
+		if r.Float64() < eve {
+			eb := Basis(r.Uint64() & 1)
+			var v uint8
+			v, s = s.Measure(eb, r)
+			out.eveIntercepted++
+			if eb == basis {
+				out.eveMatched++
+			}
+			_ = v
+		}
+		if r.Float64() < noise {
+			s = State{A0: complex(0, -1) * s.A1, A1: complex(0, 1) * s.A0}
+		}
+		bb := Basis(r.Uint64() & 1)
+		res, _ := s.Measure(bb, r)
+		out.sent++
+		out.detected++
+		if bb == basis {
+			out.sifted++
+			if res != bit {
+				out.errors++
+			}
+		}
+	}
+	return out
+}
+
+// TestStateAndBulkModelsAgree compares sifting and QBER of the two models
+// with two-proportion z-tests.
+func TestStateAndBulkModelsAgree(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{15}))
+	const n = 200_000
+	for _, c := range []struct{ noise, eve float64 }{{0, 0}, {0.05, 0}, {0, 1}, {0.03, 0.4}} {
+		st := runStates(r, n, c.noise, c.eve)
+		bk := runBulk(r, n, Config{Noise: c.noise, Eve: c.eve})
+		if z := twoPropZ(st.sifted, st.sent, bk.sifted, bk.sent); math.Abs(z) > 4.5 {
+			t.Errorf("%+v: sifting differs, z=%.2f", c, z)
+		}
+		if z := twoPropZ(st.errors, st.sifted, bk.errors, bk.sifted); math.Abs(z) > 4.5 {
+			t.Errorf("%+v: QBER differs (%d/%d vs %d/%d), z=%.2f", c, st.errors, st.sifted, bk.errors, bk.sifted, z)
+		}
+		want := c.noise + c.eve/4 - c.noise*c.eve/2
+		if want > 0 && !within(st.errors, st.sifted, want, 5) {
+			t.Errorf("%+v: state model QBER %.4f, want %.4f", c, float64(st.errors)/float64(st.sifted), want)
+		}
+	}
+}
+
+func twoPropZ(k1, n1, k2, n2 int) float64 {
+	p1, p2 := float64(k1)/float64(n1), float64(k2)/float64(n2)
+	p := float64(k1+k2) / float64(n1+n2)
+	se := math.Sqrt(p * (1 - p) * (1/float64(n1) + 1/float64(n2)))
+	if se == 0 {
+		return 0
+	}
+	return (p1 - p2) / se
+}
+
+func TestBernoulliWord(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{16}))
+	for _, p := range []float64{0, 1e-3, 0.02, 0.25, 0.5, 0.7, 0.999, 1} {
+		ones, words := 0, 20000
+		for i := 0; i < words; i++ {
+			ones += onesCount(bernoulliWord(r, toFixed(p)))
+		}
+		n := 64 * words
+		switch p {
+		case 0, 1:
+			if ones != int(p)*n {
+				t.Errorf("p=%v: %d ones", p, ones)
+			}
+		default:
+			if !within(ones, n, p, 5) {
+				t.Errorf("p=%v: %d ones of %d", p, ones, n)
+			}
+		}
+	}
+}
+
+// TestPhotonFrameStateRoundTrip converts a frame's photons to States and
+// back.
+func TestPhotonFrameStateRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{17}))
+	f := &PhotonFrame{Count: 100, Basis: randWords(r, 100), Value: randWords(r, 100), Present: randWords(r, 100)}
+	g := &PhotonFrame{Count: 100, Basis: make([]uint64, 2), Value: make([]uint64, 2), Present: f.Present}
+	for i := 0; i < 100; i++ {
+		s, _ := f.Photon(i)
+		if err := g.SetPhoton(i, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g.Basis[0] != f.Basis[0] || g.Value[1] != f.Value[1] {
+		t.Fatal("frame changed")
+	}
+	if err := g.SetPhoton(0, State{A0: complex(math.Cos(0.3), 0), A1: complex(math.Sin(0.3), 0)}); err == nil {
+		t.Fatal("non-BB84 state accepted")
+	}
+}
+
+func TestInterceptResendApplyChecks(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{18}))
+	e := &InterceptResend{Fraction: 1.5}
+	f := &PhotonFrame{Count: 10, Basis: []uint64{0}, Value: []uint64{0}, Present: []uint64{1023}}
+	if _, err := e.Apply(f, r); err == nil {
+		t.Fatal("fraction 1.5 accepted")
+	}
+	e.Fraction = 1
+	if _, err := e.Apply(&PhotonFrame{Count: 10}, r); err == nil {
+		t.Fatal("malformed frame accepted")
+	}
+	st, err := e.Apply(f, r)
+	if err != nil || st.Intercepted != 10 {
+		t.Fatalf("%+v %v", st, err)
+	}
+}
+
+func BenchmarkBulkQubits(b *testing.B) {
+	r := rand.New(rand.NewChaCha8([32]byte{19}))
+	const n = 1 << 20
+	b.SetBytes(n / 8)
+	for b.Loop() {
+		runBulk(r, n, Config{Noise: 0.02})
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mqubit/s")
+}

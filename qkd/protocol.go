@@ -1,0 +1,677 @@
+package qkd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// Result is the outcome of one side of a run. On abort, RunAlice and
+// RunBob return a Result whose Report is filled as far as the run got,
+// together with an error wrapping the reason.
+type Result struct {
+	Key    []byte // final key, KeyBits bits packed little-endian; nil on abort
+	Report Report
+
+	// Simulator-only material, read by Simulate.
+	siftPos  []int32  // sifted positions, in order (trace included)
+	siftBits []uint64 // this side's bit at each sifted position
+	keyPos   []int32  // positions of the reconciled key
+	eveKnown []uint64 // Alice: positions where Eve measured in the right basis
+	eveStats EveStats
+}
+
+// side is what Alice and Bob share while running.
+type side struct {
+	cfg    Config
+	conn   Conn
+	rng    *rand.Rand
+	res    *Result
+	rep    *Report
+	start  time.Time
+	phaseT time.Time
+	prog   Progress
+}
+
+func newSide(c Config, conn Conn, label string) *side {
+	res := &Result{}
+	now := time.Now()
+	s := &side{cfg: c, conn: conn, rng: NewRand(c.Seed, label), res: res, rep: &res.Report, start: now, phaseT: now}
+	s.rep.QBERTrue = -1
+	return s
+}
+
+// phase closes the current phase's timer into *dst and reports progress.
+func (s *side) phase(dst *float64, next Phase) {
+	now := time.Now()
+	if dst != nil {
+		*dst += ms(now.Sub(s.phaseT))
+	}
+	s.phaseT = now
+	s.progress(next)
+}
+
+func (s *side) progress(p Phase) {
+	if s.cfg.Progress == nil {
+		return
+	}
+	s.prog.Phase = p
+	s.prog.Sent = s.rep.QubitsSent
+	s.prog.Detected = s.rep.QubitsDetected
+	s.prog.Matches = s.rep.Matches
+	s.prog.Sifted = s.rep.Sifted
+	s.prog.QBER = s.rep.QBEREstimate
+	s.cfg.Progress(s.prog)
+}
+
+func (s *side) send(ctx context.Context, m Message) error {
+	if err := s.conn.Send(ctx, m); err != nil {
+		return fmt.Errorf("qkd: send %v: %w", m.Kind(), err)
+	}
+	return nil
+}
+
+// recv receives the next message, which must be of kind want; an Abort
+// from the peer becomes a PeerAbortError.
+func recv[T Message](ctx context.Context, s *side) (T, error) {
+	var zero T
+	m, err := s.conn.Recv(ctx)
+	if err != nil {
+		return zero, fmt.Errorf("qkd: receive: %w", err)
+	}
+	if a, ok := m.(*Abort); ok {
+		return zero, &PeerAbortError{Reason: a.Reason}
+	}
+	t, ok := m.(T)
+	if !ok {
+		return zero, protoErr("got %v, want %v", m.Kind(), zero.Kind())
+	}
+	return t, nil
+}
+
+// finish completes the report and, for a failure that the peer cannot
+// infer, tells the peer.
+func (s *side) finish(ctx context.Context, err error) (*Result, error) {
+	s.rep.Elapsed.Total = ms(time.Since(s.start))
+	if err == nil {
+		s.progress(PhaseDone)
+		return s.res, nil
+	}
+	s.res.Key = nil
+	s.rep.Aborted = true
+	s.rep.KeyBits = 0
+	s.rep.AbortReason = err.Error()
+	var ae *AbortError
+	var pe *PeerAbortError
+	if !errors.As(err, &ae) && !errors.As(err, &pe) && ctx.Err() == nil {
+		// Best effort: the peer would otherwise wait for us.
+		sctx, cancel := context.WithTimeout(ctx, time.Second)
+		_ = s.conn.Send(sctx, &Abort{Reason: err.Error()})
+		cancel()
+	}
+	s.progress(PhaseAborted)
+	return s.res, err
+}
+
+// RunAlice runs the sender: she prepares and sends the photons through
+// her side of the channel (noise, loss, the configured intercept-resend
+// fraction), then leads sifting, estimation, Cascade, verification and
+// privacy amplification.
+func RunAlice(ctx context.Context, c Config, conn Conn) (*Result, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if c.Qubits == 0 {
+		n, err := RequiredQubits(c)
+		if err != nil {
+			return nil, err
+		}
+		c.Qubits = n
+	}
+	c = c.withDefaults()
+	if c.TraceQubits > c.Qubits {
+		return nil, fmt.Errorf("%w: trace qubits %d exceed qubits %d", ErrConfig, c.TraceQubits, c.Qubits)
+	}
+	s := newSide(c, conn, "alice")
+	s.rep.EveFraction = c.Eve
+	err := runAlice(ctx, s)
+	return s.finish(ctx, err)
+}
+
+func runAlice(ctx context.Context, s *side) error {
+	c := s.cfg
+	N := c.Qubits
+	s.progress(PhasePrepare)
+	if err := s.send(ctx, c.params(N)); err != nil {
+		return err
+	}
+	value, basis := preparePhotons(s.rng, N, toFixed(1-c.ZBias))
+	s.phase(&s.rep.Elapsed.Prepare, PhaseTransmit)
+
+	// Transmit, applying the channel on the way out.
+	chRng := NewRand(c.Seed, "channel")
+	ch := channel{flip: toFixed(c.Noise), transmit: toFixed(fibreTransmittance(c.FiberKm))}
+	eveFrac := toFixed(c.Eve)
+	if c.Eve > 0 {
+		s.res.eveKnown = make([]uint64, wordsFor(N))
+	}
+	for off := 0; off < N; off += MaxFramePhotons {
+		cnt := min(MaxFramePhotons, N-off)
+		f := &PhotonFrame{Start: uint64(off), Count: cnt,
+			Basis: extractBits(basis, off, cnt), Value: extractBits(value, off, cnt),
+			Present: make([]uint64, wordsFor(cnt))}
+		for i := range f.Present {
+			f.Present[i] = lowMask(cnt - 64*i)
+		}
+		if c.Eve > 0 {
+			known := make([]uint64, wordsFor(cnt))
+			st := interceptResend(f, chRng, eveFrac, known)
+			s.res.eveStats.Intercepted += st.Intercepted
+			s.res.eveStats.BasisMatched += st.BasisMatched
+			for i, w := range known {
+				putWord(s.res.eveKnown, off+64*i, w)
+			}
+		}
+		ch.apply(f, chRng)
+		if err := s.send(ctx, f); err != nil {
+			return err
+		}
+		s.rep.QubitsSent += cnt
+		s.progress(PhaseTransmit)
+	}
+	s.phase(&s.rep.Elapsed.Transmit, PhaseSift)
+
+	// Sift: Bob's detections and bases, then Alice's bases.
+	detected := make([]uint64, wordsFor(N))
+	bobBasis := make([]uint64, wordsFor(N))
+	for off := 0; off < N; off += MaxFramePhotons {
+		cnt := min(MaxFramePhotons, N-off)
+		m, err := recv[*SiftBob](ctx, s)
+		if err != nil {
+			return err
+		}
+		if m.Start != off || m.Count != cnt {
+			return protoErr("sift range [%d,+%d), want [%d,+%d)", m.Start, m.Count, off, cnt)
+		}
+		for i := range m.Detected {
+			putWord(detected, off+64*i, m.Detected[i])
+			putWord(bobBasis, off+64*i, m.Basis[i])
+		}
+	}
+	for off := 0; off < N; off += MaxFramePhotons {
+		cnt := min(MaxFramePhotons, N-off)
+		if err := s.send(ctx, &SiftAlice{Start: off, Count: cnt, Basis: extractBits(basis, off, cnt)}); err != nil {
+			return err
+		}
+	}
+	sf := sift(detected, basis, bobBasis, N)
+	s.fillSift(&sf, value)
+	if c.TraceQubits > 0 {
+		t := c.TraceQubits
+		if err := s.send(ctx, &TraceAlice{Count: t, Bits: extractBits(value, 0, t), Basis: extractBits(basis, 0, t)}); err != nil {
+			return err
+		}
+		tb, err := recv[*TraceBob](ctx, s)
+		if err != nil {
+			return err
+		}
+		if tb.Count != t {
+			return protoErr("trace of %d qubits, want %d", tb.Count, t)
+		}
+		s.rep.Trace = buildTrace(t, value, basis, tb.Detected, tb.Basis, tb.Result)
+	}
+	s.phase(&s.rep.Elapsed.Sift, PhaseEstimate)
+
+	// Estimate the QBER on a random sample.
+	est := planSample(len(sf.pool), c)
+	seed := randomSeed32(s.rng)
+	order := samplePositions(seed, len(sf.pool), est.k)
+	aBits := gatherBits(value, sf.pool, order)
+	if err := s.send(ctx, &Sample{Seed: seed, Size: est.k, Bits: aBits}); err != nil {
+		return err
+	}
+	rep, err := recv[*SampleReply](ctx, s)
+	if err != nil {
+		return err
+	}
+	if rep.Size != est.k {
+		return protoErr("sample reply of %d bits, want %d", rep.Size, est.k)
+	}
+	key, keyPos, err := s.estimate(est, aBits, rep.Bits, value, sf.pool, order)
+	if err != nil {
+		return err
+	}
+	s.phase(&s.rep.Elapsed.Estimate, PhaseReconcile)
+
+	// Cascade: Alice answers.
+	n := len(keyPos)
+	cseed := randomSeed32(s.rng)
+	ca := newCascadeAlice(key, n, s.rep.QBEREstimate, cseed)
+	if err := s.send(ctx, ca.start(cseed)); err != nil {
+		return err
+	}
+	for {
+		q, err := recv[*ParityQuery](ctx, s)
+		if err != nil {
+			return err
+		}
+		if q.Done {
+			if q.Corrected > n {
+				return protoErr("corrected %d of %d bits", q.Corrected, n)
+			}
+			s.rep.Corrected = q.Corrected
+			break
+		}
+		r, err := ca.answer(q)
+		if err != nil {
+			return protoErr("%v", err)
+		}
+		if err := s.send(ctx, r); err != nil {
+			return err
+		}
+	}
+	s.rep.ECRoundTrips = ca.rounds
+	s.rep.LeakedEC = ca.leak + verifyTagBits
+	s.rep.ECEfficiency = efficiency(ca.leak, n, float64(s.rep.Corrected)/float64(max(n, 1)))
+	s.phase(&s.rep.Elapsed.Reconcile, PhaseVerify)
+
+	// Verify with a fresh 64-bit Toeplitz hash.
+	vs := randWords(s.rng, n+verifyTagBits-1)
+	tag, err := toeplitzHash(vs, key, n, verifyTagBits)
+	if err != nil {
+		return err
+	}
+	if err := s.send(ctx, &Verify{SeedBits: n + verifyTagBits - 1, Seed: vs, Tag: tag[0]}); err != nil {
+		return err
+	}
+	vr, err := recv[*VerifyReply](ctx, s)
+	if err != nil {
+		return err
+	}
+	if !vr.OK {
+		return s.abort(ErrVerificationFailed, est, n)
+	}
+	s.phase(&s.rep.Elapsed.Verify, PhaseAmplify)
+
+	// Privacy amplification.
+	final, err := s.finalLength(est, n)
+	if err != nil {
+		return err
+	}
+	ps := randWords(s.rng, n+final-1)
+	if err := s.send(ctx, &Amplify{Length: final, SeedBits: n + final - 1, Seed: ps}); err != nil {
+		return err
+	}
+	out, err := toeplitzHash(ps, key, n, final)
+	if err != nil {
+		return err
+	}
+	s.res.Key = packBytes(out, final)
+	s.rep.KeyBits = final
+	s.phase(&s.rep.Elapsed.Amplify, PhaseDone)
+	return nil
+}
+
+// RunBob runs the receiver: he measures Alice's photons with his own
+// detector (c.DetectorEfficiency, c.DarkCount) in random bases, and
+// follows Alice's lead for everything else. The run parameters come from
+// Alice's first message and are validated.
+func RunBob(ctx context.Context, c Config, conn Conn) (*Result, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	c = c.withDefaults()
+	s := newSide(c, conn, "bob")
+	err := runBob(ctx, s)
+	return s.finish(ctx, err)
+}
+
+func runBob(ctx context.Context, s *side) error {
+	p, err := recv[*Params](ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := p.validate(); err != nil {
+		return protoErr("bad parameters from Alice: %v", err)
+	}
+	// Shared parameters are Alice's; the detector is Bob's own.
+	c := s.cfg
+	c.Qubits, c.KeyBits, c.ZBias, c.Threshold = p.Qubits, p.KeyBits, p.ZBias, p.Threshold
+	c.EpsSec, c.EpsCor, c.DesignQBER, c.TraceQubits = p.EpsSec, p.EpsCor, p.DesignQBER, p.TraceQubits
+	s.cfg = c
+	N := c.Qubits
+	s.progress(PhaseTransmit)
+
+	det := detector{efficiency: toFixed(c.DetectorEfficiency), dark: toFixed(c.DarkCount), pX: toFixed(1 - c.ZBias)}
+	detected := make([]uint64, wordsFor(N))
+	basis := make([]uint64, wordsFor(N))
+	result := make([]uint64, wordsFor(N))
+	for off := 0; off < N; off += MaxFramePhotons {
+		cnt := min(MaxFramePhotons, N-off)
+		f, err := recv[*PhotonFrame](ctx, s)
+		if err != nil {
+			return err
+		}
+		if err := f.validate(); err != nil {
+			return protoErr("%v", err)
+		}
+		if f.Start != uint64(off) || f.Count != cnt {
+			return protoErr("photon frame [%d,+%d), want [%d,+%d)", f.Start, f.Count, off, cnt)
+		}
+		det.measure(f, s.rng, off, detected, basis, result)
+		s.rep.QubitsSent += cnt
+		s.progress(PhaseTransmit)
+	}
+	s.phase(&s.rep.Elapsed.Transmit, PhaseSift)
+
+	for off := 0; off < N; off += MaxFramePhotons {
+		cnt := min(MaxFramePhotons, N-off)
+		if err := s.send(ctx, &SiftBob{Start: off, Count: cnt, Detected: extractBits(detected, off, cnt), Basis: extractBits(basis, off, cnt)}); err != nil {
+			return err
+		}
+	}
+	aliceBasis := make([]uint64, wordsFor(N))
+	for off := 0; off < N; off += MaxFramePhotons {
+		cnt := min(MaxFramePhotons, N-off)
+		m, err := recv[*SiftAlice](ctx, s)
+		if err != nil {
+			return err
+		}
+		if m.Start != off || m.Count != cnt {
+			return protoErr("sift range [%d,+%d), want [%d,+%d)", m.Start, m.Count, off, cnt)
+		}
+		for i, w := range m.Basis {
+			putWord(aliceBasis, off+64*i, w)
+		}
+	}
+	sf := sift(detected, aliceBasis, basis, N)
+	s.fillSift(&sf, result)
+	if c.TraceQubits > 0 {
+		t := c.TraceQubits
+		ta, err := recv[*TraceAlice](ctx, s)
+		if err != nil {
+			return err
+		}
+		if ta.Count != t {
+			return protoErr("trace of %d qubits, want %d", ta.Count, t)
+		}
+		tb := &TraceBob{Count: t, Detected: extractBits(detected, 0, t), Basis: extractBits(basis, 0, t), Result: extractBits(result, 0, t)}
+		if err := s.send(ctx, tb); err != nil {
+			return err
+		}
+		s.rep.Trace = buildTrace(t, ta.Bits, ta.Basis, tb.Detected, tb.Basis, tb.Result)
+	}
+	s.phase(&s.rep.Elapsed.Sift, PhaseEstimate)
+
+	est := planSample(len(sf.pool), c)
+	sm, err := recv[*Sample](ctx, s)
+	if err != nil {
+		return err
+	}
+	if sm.Size != est.k {
+		return protoErr("sample of %d bits, want %d", sm.Size, est.k)
+	}
+	order := samplePositions(sm.Seed, len(sf.pool), est.k)
+	bBits := gatherBits(result, sf.pool, order)
+	if err := s.send(ctx, &SampleReply{Size: est.k, Bits: bBits}); err != nil {
+		return err
+	}
+	key, keyPos, err := s.estimate(est, sm.Bits, bBits, result, sf.pool, order)
+	if err != nil {
+		return err
+	}
+	s.phase(&s.rep.Elapsed.Estimate, PhaseReconcile)
+
+	n := len(keyPos)
+	cs, err := recv[*CascadeStart](ctx, s)
+	if err != nil {
+		return err
+	}
+	cb, err := newCascadeBob(key, n, s.rep.QBEREstimate, cs)
+	if err != nil {
+		return protoErr("%v", err)
+	}
+	for q := cb.next(); q != nil; q = cb.next() {
+		if err := s.send(ctx, q); err != nil {
+			return err
+		}
+		r, err := recv[*ParityReply](ctx, s)
+		if err != nil {
+			return err
+		}
+		if err := cb.receive(q, r); err != nil {
+			return protoErr("%v", err)
+		}
+	}
+	if err := s.send(ctx, &ParityQuery{Done: true, Corrected: cb.corrected}); err != nil {
+		return err
+	}
+	s.rep.Corrected = cb.corrected
+	s.rep.ECRoundTrips = cb.rounds
+	s.rep.LeakedEC = cb.leak + verifyTagBits
+	s.rep.ECEfficiency = efficiency(cb.leak, n, float64(cb.corrected)/float64(max(n, 1)))
+	s.phase(&s.rep.Elapsed.Reconcile, PhaseVerify)
+
+	v, err := recv[*Verify](ctx, s)
+	if err != nil {
+		return err
+	}
+	if v.SeedBits != n+verifyTagBits-1 {
+		return protoErr("verification seed of %d bits, want %d", v.SeedBits, n+verifyTagBits-1)
+	}
+	tag, err := toeplitzHash(v.Seed, key, n, verifyTagBits)
+	if err != nil {
+		return err
+	}
+	ok := tag[0] == v.Tag
+	if err := s.send(ctx, &VerifyReply{OK: ok}); err != nil {
+		return err
+	}
+	if !ok {
+		return s.abort(ErrVerificationFailed, est, n)
+	}
+	s.phase(&s.rep.Elapsed.Verify, PhaseAmplify)
+
+	final, err := s.finalLength(est, n)
+	if err != nil {
+		return err
+	}
+	a, err := recv[*Amplify](ctx, s)
+	if err != nil {
+		return err
+	}
+	if a.Length != final || a.SeedBits != n+final-1 {
+		return protoErr("amplify to %d bits with a %d-bit seed, want %d and %d", a.Length, a.SeedBits, final, n+final-1)
+	}
+	out, err := toeplitzHash(a.Seed, key, n, final)
+	if err != nil {
+		return err
+	}
+	s.res.Key = packBytes(out, final)
+	s.rep.KeyBits = final
+	s.phase(&s.rep.Elapsed.Amplify, PhaseDone)
+	return nil
+}
+
+// sifted is the outcome of basis reconciliation.
+type sifted struct {
+	all  []int32 // every sifted position
+	pool []int32 // sifted positions outside the trace: sample and key
+	det  int
+	same int
+}
+
+// sift keeps the positions Bob detected where both bases agree (Eq. 6-7).
+func sift(detected, aBasis, bBasis []uint64, N int) sifted {
+	var sf sifted
+	sf.det = countOnes(detected, N)
+	for i := range detected {
+		same := ^(aBasis[i] ^ bBasis[i]) & lowMask(N-64*i)
+		sf.same += onesCount(same)
+		w := same & detected[i]
+		for w != 0 {
+			b := trailingZeros(w)
+			w &= w - 1
+			sf.all = append(sf.all, int32(64*i+b))
+		}
+	}
+	return sf
+}
+
+func (s *side) fillSift(sf *sifted, bits []uint64) {
+	t := s.cfg.TraceQubits
+	for i, p := range sf.all {
+		if int(p) >= t {
+			sf.pool = sf.all[i:]
+			break
+		}
+	}
+	s.rep.QubitsDetected = sf.det
+	s.rep.Matches = sf.same
+	s.rep.Sifted = len(sf.all)
+	s.res.siftPos = sf.all
+	s.res.siftBits = gatherBits(bits, sf.all, nil)
+}
+
+// samplePlan is the sample size chosen for s pool bits.
+type samplePlan struct {
+	k    int
+	want int // bits the run must produce (at least 1)
+}
+
+// planSample applies the sample-size rule (see finitekey.go). When no
+// sample size leaves enough key, the whole pool is disclosed: the run will
+// abort for lack of key, and the estimate is then as good as it gets.
+func planSample(pool int, c Config) samplePlan {
+	want := max(c.KeyBits, 1)
+	k, l := bestSample(pool, c.DesignQBER, c.EpsSec, c.EpsCor)
+	if l < float64(want) {
+		k = pool
+	}
+	return samplePlan{k: k, want: want}
+}
+
+// samplePositions returns k distinct indices into a pool of s, drawn by a
+// partial Fisher-Yates shuffle with ChaCha8 keyed by seed.
+func samplePositions(seed [32]byte, s, k int) []int32 {
+	r := rand.New(rand.NewChaCha8(seed))
+	idx := make([]int32, s)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	for i := 0; i < k; i++ {
+		j := i + r.IntN(s-i)
+		idx[i], idx[j] = idx[j], idx[i]
+	}
+	return idx[:k]
+}
+
+// gatherBits returns the bits of v at positions pos[order[i]] (or pos[i]
+// when order is nil), packed.
+func gatherBits(v []uint64, pos []int32, order []int32) []uint64 {
+	n := len(pos)
+	if order != nil {
+		n = len(order)
+	}
+	out := make([]uint64, wordsFor(n))
+	for i := 0; i < n; i++ {
+		p := i
+		if order != nil {
+			p = int(order[i])
+		}
+		x := pos[p]
+		out[i>>6] |= uint64(v[x>>6]>>(uint(x)&63)&1) << (uint(i) & 63)
+	}
+	return out
+}
+
+// estimate computes the QBER from both sides' sample bits, applies the
+// abort threshold and the finite-key feasibility check, and returns this
+// side's raw key (the pool minus the sample) and its positions.
+func (s *side) estimate(est samplePlan, aBits, bBits, own []uint64, pool, order []int32) ([]uint64, []int32, error) {
+	errs := 0
+	for i := range aBits {
+		errs += onesCount(aBits[i] ^ bBits[i])
+	}
+	s.rep.SampleSize = est.k
+	if est.k > 0 {
+		s.rep.QBEREstimate = float64(errs) / float64(est.k)
+	}
+	inSample := make([]bool, len(pool))
+	for _, o := range order {
+		inSample[o] = true
+	}
+	var keyPos []int32
+	for i, p := range pool {
+		if !inSample[i] {
+			keyPos = append(keyPos, p)
+		}
+	}
+	s.res.keyPos = keyPos
+	n := len(keyPos)
+	s.rep.ReconciledBits = n
+	s.progress(PhaseEstimate)
+	if est.k > 0 && s.rep.QBEREstimate > s.cfg.Threshold {
+		return nil, nil, s.abort(ErrAbortedQBER, est, n)
+	}
+	// Could the key be long enough even if error correction reached the
+	// Shannon limit? If not, stop before disclosing more.
+	shannon := float64(n)*binaryEntropy(s.rep.QBEREstimate) + verifyTagBits
+	l, mu := keyLength(n, est.k, s.rep.QBEREstimate, shannon, s.cfg.EpsSec, s.cfg.EpsCor)
+	s.rep.Mu, s.rep.BoundBits = mu, l
+	if est.k == 0 || n == 0 || l < float64(est.want) {
+		return nil, nil, s.abort(ErrNotEnoughKey, est, n)
+	}
+	return gatherBits(own, keyPos, nil), keyPos, nil
+}
+
+// finalLength applies the finite-key bound with the leak actually
+// measured.
+func (s *side) finalLength(est samplePlan, n int) (int, error) {
+	l, mu := keyLength(n, est.k, s.rep.QBEREstimate, float64(s.rep.LeakedEC), s.cfg.EpsSec, s.cfg.EpsCor)
+	s.rep.Mu, s.rep.BoundBits = mu, l
+	final := int(math.Floor(l))
+	if s.cfg.KeyBits > 0 {
+		final = s.cfg.KeyBits
+	}
+	if final < 1 || l < float64(final) {
+		return 0, s.abort(ErrNotEnoughKey, est, n)
+	}
+	return final, nil
+}
+
+func (s *side) abort(reason error, est samplePlan, n int) error {
+	b := s.rep.BoundBits
+	if math.IsInf(b, -1) {
+		b = -1
+	}
+	return &AbortError{Reason: reason, QBER: s.rep.QBEREstimate, Threshold: s.cfg.Threshold,
+		KeyBits: b, Requested: est.want, N: n, Sample: est.k, Leak: s.rep.LeakedEC}
+}
+
+// buildTrace assembles the disclosed first t qubits.
+func buildTrace(t int, aBits, aBasis, bDet, bBasis, bRes []uint64) []TracedQubit {
+	out := make([]TracedQubit, t)
+	for i := range out {
+		q := TracedQubit{Index: i, AliceBit: getBit(aBits, i), AliceBasis: Basis(getBit(aBasis, i)),
+			Detected: getBit(bDet, i) == 1, BobBasis: Basis(getBit(bBasis, i)), BobBit: getBit(bRes, i)}
+		q.BasesMatch = q.AliceBasis == q.BobBasis
+		q.Kept = q.Detected && q.BasesMatch
+		q.Error = q.Kept && q.AliceBit != q.BobBit
+		out[i] = q
+	}
+	return out
+}
+
+// randWords returns n random bits from r, packed.
+func randWords(r *rand.Rand, n int) []uint64 {
+	v := make([]uint64, wordsFor(n))
+	for i := range v {
+		v[i] = r.Uint64()
+	}
+	tailMask(v, n)
+	return v
+}

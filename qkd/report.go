@@ -1,0 +1,94 @@
+package qkd
+
+import "time"
+
+// Phase is a stage of a run, as reported to Config.Progress.
+type Phase string
+
+// The phases of a run, in order.
+const (
+	PhasePrepare   Phase = "prepare"
+	PhaseTransmit  Phase = "transmit"
+	PhaseSift      Phase = "sift"
+	PhaseEstimate  Phase = "estimate"
+	PhaseReconcile Phase = "reconcile"
+	PhaseVerify    Phase = "verify"
+	PhaseAmplify   Phase = "amplify"
+	PhaseDone      Phase = "done"
+	PhaseAborted   Phase = "aborted"
+)
+
+// Progress is a snapshot of a run for a progress display.
+type Progress struct {
+	Phase    Phase
+	Sent     int     // photons sent (Alice) or received (Bob) so far
+	Detected int     // photons Bob detected
+	Matches  int     // time slots where both chose the same basis
+	Sifted   int     // detected and same basis
+	QBER     float64 // estimate from the sample, once known
+}
+
+// Report describes one run. The JSON names are those of
+// `qkdchat simulate --json`.
+type Report struct {
+	QubitsSent     int     `json:"qubits_sent"`
+	QubitsDetected int     `json:"qubits_detected"`
+	Matches        int     `json:"-"` // same basis, detected or not
+	Sifted         int     `json:"sifted"`
+	SampleSize     int     `json:"sample_size"`
+	QBEREstimate   float64 `json:"qber_estimate"`
+	// QBERTrue is the error rate of the whole sifted string, known only to
+	// Simulate; -1 elsewhere.
+	QBERTrue    float64 `json:"qber_true"`
+	EveFraction float64 `json:"eve_fraction"`
+	// EveInfoBits is how many bits of the reconciled key (before privacy
+	// amplification) Eve knows exactly: she measured them in the right
+	// basis. Known only to Simulate.
+	EveInfoBits int `json:"eve_info_bits"`
+	// LeakedEC counts every bit disclosed by error correction: all Cascade
+	// parities plus the 64-bit verification tag.
+	LeakedEC int `json:"leaked_ec"`
+	// ECEfficiency is f = (Cascade parities) / (n h(Q)) with Q the error
+	// rate Cascade actually corrected; 0 when there was nothing to correct.
+	ECEfficiency float64 `json:"ec_efficiency"`
+	// ECRoundTrips counts the batched parity question/answer exchanges.
+	ECRoundTrips int    `json:"ec_round_trips"`
+	KeyBits      int    `json:"key_bits"`
+	Aborted      bool   `json:"aborted"`
+	AbortReason  string `json:"abort_reason"`
+	// Elapsed is the wall time of each phase, in milliseconds.
+	Elapsed PhaseTimes `json:"elapsed_ms"`
+
+	ReconciledBits int           `json:"-"` // n: key bits entering error correction
+	Corrected      int           `json:"-"` // bits Cascade flipped
+	Mu             float64       `json:"-"` // finite-key fluctuation term
+	BoundBits      float64       `json:"-"` // finite-key bound l before rounding
+	Trace          []TracedQubit `json:"-"`
+}
+
+// PhaseTimes is the wall time of each phase in milliseconds.
+type PhaseTimes struct {
+	Prepare   float64 `json:"prepare"`
+	Transmit  float64 `json:"transmit"`
+	Sift      float64 `json:"sift"`
+	Estimate  float64 `json:"estimate"`
+	Reconcile float64 `json:"reconcile"`
+	Verify    float64 `json:"verify"`
+	Amplify   float64 `json:"amplify"`
+	Total     float64 `json:"total"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// TracedQubit is one disclosed qubit of Report.Trace.
+type TracedQubit struct {
+	Index      int   `json:"index"`
+	AliceBit   uint8 `json:"alice_bit"`
+	AliceBasis Basis `json:"alice_basis"`
+	Detected   bool  `json:"detected"`
+	BobBasis   Basis `json:"bob_basis"`
+	BobBit     uint8 `json:"bob_bit"` // 0 when not detected
+	BasesMatch bool  `json:"bases_match"`
+	Kept       bool  `json:"kept"` // detected and bases match (Eq. 7); disclosed, so never in the key
+	Error      bool  `json:"error"`
+}
