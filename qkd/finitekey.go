@@ -25,14 +25,17 @@ import (
 //
 // Sample-size rule: the sample is as large as maximises l. A bigger sample
 // shrinks mu but leaves fewer key bits; l(k) is unimodal, so we search k
-// for its maximum, predicting leak_EC as designEfficiency·n·h(Q) + 104 at
+// for its maximum, predicting leak_EC as designEfficiency(n)·n·h(Q) + 104 at
 // the design QBER. The optimum is flat (±20% in k changes l by a few bits),
 // so an imprecise design QBER costs little.
 
-// designEfficiency is the Cascade efficiency f assumed when planning. The
-// mean at n = 10,000 is about 1.09 (TestCascadeEfficiency), but a 256-bit
-// key comes from n of a few thousand bits, where f is nearer 1.15.
-const designEfficiency = 1.16
+// designEfficiency is the Cascade efficiency f assumed when planning n
+// bits. The mean at n = 10,000 is about 1.09 (TestCascadeEfficiency) and
+// falls slowly with n, but a 256-bit key comes from n of a few thousand
+// bits, where f is nearer 1.15.
+func designEfficiency(n int) float64 {
+	return 1.10 + 0.06*math.Min(1, 3000/float64(max(n, 1)))
+}
 
 // cascadeOverheadBits is the planned leak of Cascade beyond f·n·h(q): the
 // top-level parities of the clean-up passes and the bisections of short
@@ -64,7 +67,7 @@ func keyLength(n, k int, q, leakEC, epsSec, epsCor float64) (l, mu float64) {
 
 // predictedLeak is the planned leak_EC for n bits at QBER q.
 func predictedLeak(n int, q float64) float64 {
-	return designEfficiency*float64(n)*binaryEntropy(q) + cascadeOverheadBits + verifyTagBits
+	return designEfficiency(n)*float64(n)*binaryEntropy(q) + cascadeOverheadBits + verifyTagBits
 }
 
 // bestSample returns the sample size k maximising the predicted key length
