@@ -143,11 +143,11 @@ func FuzzBlochSphere(f *testing.F) {
 	f.Add(0.0, 0.0, 1.0, float32(320), float32(320))
 	f.Add(math.NaN(), 1.0, 0.0, float32(0), float32(0))
 	f.Add(1e308, -1e308, 1e-308, float32(10), float32(1e6))
+	test.NewTempApp(f) // one app for all inputs: the widgets never change it
 	f.Fuzz(func(t *testing.T, x, y, z float64, w, h float32) {
 		if !(w >= 0 && w <= 1e5 && h >= 0 && h <= 1e5) {
 			return
 		}
-		test.NewTempApp(t)
 		b := NewBlochSphere()
 		b.Resize(fyne.NewSize(w, h))
 		b.SetVector(x, y, z, "fuzz")

@@ -274,6 +274,7 @@ func FuzzHistoryCharts(f *testing.F) {
 	f.Add([]byte{}, 0.11, float32(500), float32(600))
 	f.Add([]byte{9, 0, 0, 0, 0x3e, 0x80, 0, 0, 3}, 0.11, float32(1), float32(1))
 	f.Add([]byte{0xff, 0xff, 0xff, 0x7f, 0x7f, 0xc0, 0, 0, 1}, math.NaN(), float32(0), float32(0))
+	test.NewTempApp(f) // one app for all inputs: the widgets never change it
 	f.Fuzz(func(t *testing.T, data []byte, threshold float64, w, h float32) {
 		if !(w >= 0 && w <= 1e5 && h >= 0 && h <= 1e5) {
 			return
@@ -289,7 +290,6 @@ func FuzzHistoryCharts(f *testing.F) {
 			})
 			data = data[rec:]
 		}
-		test.NewTempApp(t)
 		hc := NewHistoryCharts()
 		hc.Resize(fyne.NewSize(w, h))
 		hc.SetRuns(runs, threshold)
