@@ -1,9 +1,9 @@
 // Package widgets holds the self-contained visual pieces of the QKD Chat
 // desktop app: a Bloch sphere, the BB84 history charts, the qubit table, the
-// QBER gauge, chat bubbles and unread badges.
+// QBER gauge, chat bubbles, unread badges and progress rows.
 //
 // Each widget is driven by a small plain view-model (RunPoint, QubitRow,
-// Message, …) defined here, so the package depends on Fyne only and never on
+// ChatMessage, …) defined here, so the package depends on Fyne only and never on
 // the app, qkd or ledger packages; package ui converts the engine's state into
 // these values.
 //
