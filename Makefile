@@ -7,7 +7,18 @@ TESTFLAGS ?= -race -count=1 -timeout 30m
 
 export CGO_ENABLED := 1
 
+# Release packages: `make package` builds both into dist/ with the fyne
+# packager, pinned here and installed into bin/tools (nothing global);
+# `make check-package` builds them and runs the smoke test on them.
+FYNE_VERSION ?= v1.7.4
+FYNE         := bin/tools/fyne-$(FYNE_VERSION)/fyne
+VERSION      := $(shell sed -n 's/^Version[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' FyneApp.toml)
+HOST_ARCH    := $(shell $(GO) env GOARCH 2>/dev/null)
+LINUX_PKG    := dist/qkdchat-$(VERSION)-linux-$(HOST_ARCH).tar.xz
+WINDOWS_PKG  := dist/qkdchat-$(VERSION)-windows-amd64.exe
+
 .PHONY: all deps deps-test build run test fmt-check vet unit clean
+.PHONY: deps-package tools package package-linux package-windows check-package
 
 all: build
 
@@ -17,6 +28,10 @@ deps:
 
 deps-test:
 	@scripts/install-deps.sh test
+	@$(GO) mod download
+
+deps-package:
+	@scripts/install-deps.sh package
 	@$(GO) mod download
 
 build: deps
@@ -38,6 +53,24 @@ vet:
 unit:
 	@echo "== go test $(TESTFLAGS) ./..."
 	$(GO) test $(TESTFLAGS) ./...
+
+tools: $(FYNE)
+
+$(FYNE):
+	GOBIN=$(abspath $(dir $(FYNE))) $(GO) install fyne.io/tools/cmd/fyne@$(FYNE_VERSION)
+
+package: deps-package $(FYNE)
+	FYNE=$(FYNE) scripts/package.sh linux windows
+
+package-linux: deps-package $(FYNE)
+	FYNE=$(FYNE) scripts/package.sh linux
+
+package-windows: deps-package $(FYNE)
+	FYNE=$(FYNE) scripts/package.sh windows
+
+check-package: package
+	@echo "== smoke test of $(LINUX_PKG) and $(WINDOWS_PKG)"
+	scripts/smoke-package.sh $(LINUX_PKG) $(WINDOWS_PKG)
 
 clean:
 	rm -rf bin dist
