@@ -55,7 +55,10 @@ func (b BB84Settings) qkdConfig() (qkd.Config, error) {
 	if err != nil {
 		return c, err
 	}
-	c.Qubits = n
+	// RequiredQubits plans for the expected run; a user waiting for a
+	// chat key should not see one exchange in forty fail on an unlucky
+	// sample, so send a tenth more photons.
+	c.Qubits = min(n+n/10, qkd.MaxQubits)
 	c.Eve = b.Eve
 	return c, nil
 }

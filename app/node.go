@@ -216,8 +216,12 @@ func (n *Node) Listen(ctx context.Context, addr, code string) (net.Addr, string,
 // Connect dials addr and pairs with code, or, when code is empty,
 // reconnects as a pinned contact.
 func (n *Node) Connect(ctx context.Context, addr, code string) (*Session, error) {
+	return n.connect(ctx, addr, n.transportConfig(code))
+}
+
+func (n *Node) connect(ctx context.Context, addr string, cfg transport.Config) (*Session, error) {
 	n.publish(Event{Type: EventConnecting, Addr: addr})
-	ts, err := transport.Connect(ctx, addr, n.transportConfig(code))
+	ts, err := transport.Connect(ctx, addr, cfg)
 	if err != nil {
 		n.publishPairingFailure(addr, err)
 		return nil, err
@@ -234,7 +238,9 @@ func (n *Node) Reconnect(ctx context.Context, fingerprint string) (*Session, err
 	if c.Addr == "" {
 		return nil, fmt.Errorf("%s has no known address: they connected to us; ask them to connect again", c.Name)
 	}
-	return n.Connect(ctx, c.Addr, "")
+	cfg := n.transportConfig("")
+	cfg.PeerKey = c.PublicKey
+	return n.connect(ctx, c.Addr, cfg)
 }
 
 func (n *Node) publishPairingFailure(addr string, err error) {
