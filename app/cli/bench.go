@@ -16,7 +16,9 @@ type benchRunner struct {
 // benchmarks lists the benchmarks of `qkdchat bench`. Each one measures its
 // own baseline in the same run, so results compare like with like.
 func benchmarks() map[string]benchRunner {
-	return map[string]benchRunner{}
+	return map[string]benchRunner{
+		"ledger": {summary: "durable appends, full verify and proofs of the ledger vs raw bbolt and Ed25519", run: runBenchLedger},
+	}
 }
 
 func runBench(ctx context.Context, env *Env, args []string) error {

@@ -124,6 +124,7 @@ func builtin() []Command {
 		{Name: "eve", Summary: "run an eavesdropper on the quantum link between two peers", Run: runEve},
 		{Name: "contacts", Summary: "list pinned contacts", Run: runContacts},
 		{Name: "bench", Summary: "measure performance against an in-run baseline", Run: runBench},
+		{Name: "ledger", Summary: "verify, show, export and prove the message ledger", Run: runLedger},
 		{Name: "simulate", Summary: "run simulated BB84 key exchanges and report them", Run: runSimulate},
 	}
 }

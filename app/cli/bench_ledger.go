@@ -1,0 +1,525 @@
+package cli
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"math"
+	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fernet/fernet-go"
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"qkdchat/app"
+	"qkdchat/ledger"
+)
+
+// ledgerBenchResult is the output of `qkdchat bench ledger --json`.
+type ledgerBenchResult struct {
+	Dir     string `json:"dir,omitempty"` // where the ledger was left (--data)
+	N       int    `json:"n"`             // transactions appended concurrently
+	Writers int    `json:"writers"`
+	Single  int    `json:"single"` // transactions appended by one writer
+	TxBytes int    `json:"tx_bytes"`
+	Cores   int    `json:"cores"`
+
+	AppendsPerS         float64 `json:"appends_per_s"`          // N durable appends by W writers
+	RawBboltBatchPerS   float64 `json:"raw_bbolt_batch_per_s"`  // N puts of TxBytes by W writers with DB.Batch
+	BatchRatio          float64 `json:"batch_ratio"`            // appends_per_s / raw_bbolt_batch_per_s (target >= 0.7)
+	SingleAppendUS      float64 `json:"single_append_us"`       // median time of one Append by a lone writer
+	RawUpdateUS         float64 `json:"raw_update_us"`          // median time of one DB.Update putting TxBytes
+	RawBboltUpdatePerS  float64 `json:"raw_bbolt_update_per_s"` // 1e6 / raw_update_us
+	SingleRatio         float64 `json:"single_ratio"`           // single_append_us / raw_update_us (target <= 1.3)
+	VerifyPerS          float64 `json:"verify_per_s"`           // transactions checked per second by Ledger.Verify
+	Ed25519VerifyPerS   float64 `json:"ed25519_verify_per_s"`   // bare ed25519.Verify on all cores, same message size
+	Ed25519Verify1PerS  float64 `json:"ed25519_verify_1core_per_s"`
+	VerifyRatio         float64 `json:"verify_ratio"`    // verify_per_s / ed25519_verify_per_s (target >= 0.8)
+	ProveSize           int64   `json:"prove_size"`      // ledger size the proofs were made at
+	ProveUS             float64 `json:"prove_us"`        // median ProveInclusion + VerifyInclusion
+	ProveGenUS          float64 `json:"prove_gen_us"`    // median ProveInclusion alone
+	ProveCheckUS        float64 `json:"prove_check_us"`  // median VerifyInclusion: two Ed25519 verifications and the Merkle path
+	ProveMerkleUS       float64 `json:"prove_merkle_us"` // median ProveInclusion + the Merkle path check alone (checkpoint signature verified once)
+	LedgerSize          int64   `json:"ledger_size"`
+	VerifiedOK          bool    `json:"verified_ok"`
+	RawBatchMaxDelayMS  float64 `json:"raw_batch_max_delay_ms"` // bbolt's DB.MaxBatchDelay used by the baseline
+	GroupCommitMaxBatch int     `json:"group_commit_max_batch"`
+}
+
+func runBenchLedger(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlagSet(env, "bench ledger", "")
+	data := fs.String("data", "", "data directory to build the ledger in and leave it (default: a temporary directory, removed)")
+	n := fs.Int("n", 20000, "transactions appended by the concurrent writers")
+	writers := fs.Int("writers", 16, "concurrent writers")
+	single := fs.Int("single", 300, "transactions appended by a lone writer (and raw bbolt updates)")
+	payload := fs.Int("payload", 256, "plaintext bytes per message (encrypted into a Fernet token)")
+	proveAt := fs.Int64("prove-at", 0, "grow the ledger to this many transactions (untimed, without fsync) before timing proofs")
+	proofs := fs.Int("proofs", 1000, "inclusion proofs to time")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() != 0:
+		return Usagef("bench ledger takes no arguments")
+	case *n < 1 || *n > 10_000_000:
+		return Usagef("--n must be within 1..10000000")
+	case *writers < 1 || *writers > 1024:
+		return Usagef("--writers must be within 1..1024")
+	case *single < 1 || *single > 100_000:
+		return Usagef("--single must be within 1..100000")
+	case *payload < 0 || *payload > 1<<20:
+		return Usagef("--payload must be within 0..1048576")
+	case *proveAt < 0 || *proveAt > 100_000_000:
+		return Usagef("--prove-at must be within 0..100000000")
+	case *proofs < 1 || *proofs > 1_000_000:
+		return Usagef("--proofs must be within 1..1000000")
+	}
+	b, err := newLedgerBench(*data, *payload)
+	if err != nil {
+		return err
+	}
+	defer b.cleanup()
+	res := ledgerBenchResult{N: *n, Writers: *writers, Single: *single, Cores: runtime.GOMAXPROCS(0), Dir: *data}
+	if err := b.run(ctx, &res, *n, *writers, *single, *proveAt, *proofs); err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(env.Stdout, res)
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "ledger benchmark: %d-byte transactions, %d cores\n", res.TxBytes, res.Cores)
+	fmt.Fprintf(w, "  appends (%d writers):   %10.0f /s   raw bbolt Batch %10.0f /s   ratio %.2f (target >= 0.7)\n", res.Writers, res.AppendsPerS, res.RawBboltBatchPerS, res.BatchRatio)
+	fmt.Fprintf(w, "  one writer, per append: %10.0f us   raw bbolt Update %9.0f us   ratio %.2f (target <= 1.3)\n", res.SingleAppendUS, res.RawUpdateUS, res.SingleRatio)
+	fmt.Fprintf(w, "  full verify:            %10.0f /s   bare ed25519     %10.0f /s   ratio %.2f (target >= 0.8; 1 core: %.0f /s)\n", res.VerifyPerS, res.Ed25519VerifyPerS, res.VerifyRatio, res.Ed25519Verify1PerS)
+	fmt.Fprintf(w, "  prove + check at %d:  %8.1f us (prove %.1f us, check %.1f us; target <= 100 us)\n", res.ProveSize, res.ProveUS, res.ProveGenUS, res.ProveCheckUS)
+	fmt.Fprintf(w, "  prove + Merkle path only: %6.1f us\n", res.ProveMerkleUS)
+	if res.Dir != "" {
+		fmt.Fprintf(w, "  ledger left in %s (%d transactions): qkdchat ledger verify --data %s\n", res.Dir, res.LedgerSize, res.Dir)
+	}
+	return nil
+}
+
+type ledgerBench struct {
+	dir     string
+	tmp     []string
+	owner   *ledger.Identity
+	peer    *ledger.Identity
+	key     *fernet.Key
+	payload int
+	seq     atomic.Int64 // distinguishes transactions across runs on one ledger
+}
+
+func newLedgerBench(data string, payload int) (*ledgerBench, error) {
+	b := &ledgerBench{payload: payload}
+	if data == "" {
+		d, err := os.MkdirTemp("", "qkdchat-bench-ledger-")
+		if err != nil {
+			return nil, err
+		}
+		b.dir = d
+		b.tmp = append(b.tmp, d)
+	} else {
+		if err := app.EnsureDataDir(data); err != nil {
+			return nil, err
+		}
+		b.dir = data
+	}
+	peerDir, err := os.MkdirTemp("", "qkdchat-bench-peer-")
+	if err != nil {
+		b.cleanup()
+		return nil, err
+	}
+	b.tmp = append(b.tmp, peerDir)
+	if b.owner, err = ledger.LoadOrCreateIdentity(b.dir); err == nil {
+		b.peer, err = ledger.LoadOrCreateIdentity(peerDir)
+	}
+	if err != nil {
+		b.cleanup()
+		return nil, err
+	}
+	b.key = new(fernet.Key)
+	if err := b.key.Generate(); err != nil {
+		b.cleanup()
+		return nil, err
+	}
+	b.seq.Store(time.Now().UnixNano())
+	return b, nil
+}
+
+func (b *ledgerBench) cleanup() {
+	for _, d := range b.tmp {
+		os.RemoveAll(d)
+	}
+}
+
+// sign makes count signed chat transactions, on all cores.
+func (b *ledgerBench) sign(count int) ([]*ledger.Transaction, error) {
+	txs := make([]*ledger.Transaction, count)
+	base := b.seq.Add(int64(count)) - int64(count)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, runtime.GOMAXPROCS(0))
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msg := make([]byte, b.payload)
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(count) {
+					return
+				}
+				rand.Read(msg)
+				tok, err := fernet.EncryptAndSign(msg, b.key)
+				if err != nil {
+					errs <- err
+					return
+				}
+				from, to := b.owner, b.peer
+				if i%2 == 1 {
+					from, to = b.peer, b.owner
+				}
+				tx := &ledger.Transaction{Kind: ledger.KindChat, Recipient: to.Public(), CaseID: "bench",
+					Time: time.Unix(0, base+i).UTC(), Token: tok}
+				if err := tx.Sign(from); err != nil {
+					errs <- err
+					return
+				}
+				txs[i] = tx
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, err
+	}
+	return txs, nil
+}
+
+// appendAll appends txs with w concurrent writers and returns the time taken.
+func appendAll(ctx context.Context, l *ledger.Ledger, txs []*ledger.Transaction, w int) (time.Duration, error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	start := time.Now()
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(txs)) || firstErr.Load() != nil {
+					return
+				}
+				if _, err := l.Append(ctx, txs[i]); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+func median(d []time.Duration) float64 {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return float64(s[len(s)/2]) / float64(time.Microsecond)
+}
+
+func perSecond(n int, d time.Duration) float64 {
+	if d <= 0 {
+		return math.Inf(1)
+	}
+	return float64(n) / d.Seconds()
+}
+
+func (b *ledgerBench) run(ctx context.Context, res *ledgerBenchResult, n, writers, single int, proveAt int64, proofs int) error {
+	path := filepath.Join(b.dir, app.LedgerFile)
+	l, err := ledger.Open(path, b.owner, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if l != nil {
+			l.Close()
+		}
+	}()
+	singles, err := b.sign(single)
+	if err != nil {
+		return err
+	}
+	txs, err := b.sign(n)
+	if err != nil {
+		return err
+	}
+	enc, _ := txs[0].MarshalBinary()
+	res.TxBytes = len(enc)
+
+	// Raw bbolt baselines on the same disk with values of the same size.
+	raw, err := rawBboltBench(ctx, b.dir, res.TxBytes, n, writers, single)
+	if err != nil {
+		return err
+	}
+	res.RawBboltBatchPerS, res.RawUpdateUS, res.RawBatchMaxDelayMS = raw.batchPerS, raw.updateUS, raw.batchDelayMS
+	res.RawBboltUpdatePerS = 1e6 / raw.updateUS
+
+	// One writer: the latency of a lone durable append.
+	lat := make([]time.Duration, 0, single)
+	for _, tx := range singles {
+		start := time.Now()
+		if _, err := l.Append(ctx, tx); err != nil {
+			return err
+		}
+		lat = append(lat, time.Since(start))
+	}
+	res.SingleAppendUS = median(lat)
+	res.SingleRatio = res.SingleAppendUS / res.RawUpdateUS
+
+	// Concurrent writers: group commit.
+	d, err := appendAll(ctx, l, txs, writers)
+	if err != nil {
+		return err
+	}
+	res.AppendsPerS = perSecond(n, d)
+	res.BatchRatio = res.AppendsPerS / res.RawBboltBatchPerS
+	res.GroupCommitMaxBatch = 4096
+
+	// Full verify against bare Ed25519 on the same cores.
+	start := time.Now()
+	rep, err := l.Verify(ctx, nil)
+	if err != nil {
+		return err
+	}
+	res.VerifyPerS = perSecond(int(rep.Size), time.Since(start))
+	res.VerifiedOK = rep.OK
+	if !rep.OK {
+		return fmt.Errorf("the benchmark ledger does not verify: %s", rep.Reason)
+	}
+	res.Ed25519VerifyPerS, res.Ed25519Verify1PerS = ed25519Baseline(int(rep.Size), len(enc))
+	res.VerifyRatio = res.VerifyPerS / res.Ed25519VerifyPerS
+
+	// Proofs, optionally at a larger size.
+	if proveAt > l.Size() {
+		l.Close()
+		l = nil
+		if err := b.grow(ctx, path, proveAt, writers); err != nil {
+			return err
+		}
+		if l, err = ledger.Open(path, b.owner, nil); err != nil {
+			return err
+		}
+		// One durable commit flushes what was loaded without fsync.
+		if _, err := l.CutBlock(ctx); err != nil {
+			return err
+		}
+	}
+	res.ProveSize = l.Size()
+	r := mrand.New(mrand.NewPCG(uint64(res.ProveSize), 1))
+	ids := make([]ledger.TxID, proofs)
+	for i := range ids {
+		tx, err := l.Tx(r.Int64N(res.ProveSize))
+		if err != nil {
+			return err
+		}
+		ids[i] = tx.ID()
+	}
+	if _, err := l.ProveInclusion(ids[0]); err != nil { // signs the checkpoint once
+		return err
+	}
+	p0, err := l.ProveInclusion(ids[0])
+	if err != nil {
+		return err
+	}
+	sc, err := ledger.OpenCheckpoint([]byte(p0.Checkpoint), b.owner.Public())
+	if err != nil {
+		return err
+	}
+	gen := make([]time.Duration, len(ids))
+	check := make([]time.Duration, len(ids))
+	both := make([]time.Duration, len(ids))
+	merkle := make([]time.Duration, len(ids))
+	for i, id := range ids {
+		t0 := time.Now()
+		p, err := l.ProveInclusion(id)
+		if err != nil {
+			return err
+		}
+		t1 := time.Now()
+		if err := ledger.VerifyInclusion(p, b.owner.Public()); err != nil {
+			return err
+		}
+		t2 := time.Now()
+		gen[i], check[i], both[i] = t1.Sub(t0), t2.Sub(t1), t2.Sub(t0)
+		t3 := time.Now()
+		p, err = l.ProveInclusion(id)
+		if err != nil {
+			return err
+		}
+		if err := tlog.CheckRecord(p.Proof, sc.Size, sc.Root, p.Index, tlog.RecordHash(p.Tx)); err != nil {
+			return fmt.Errorf("bench: Merkle path of transaction %d: %w", p.Index, err)
+		}
+		merkle[i] = time.Since(t3)
+	}
+	res.ProveUS, res.ProveGenUS, res.ProveCheckUS, res.ProveMerkleUS = median(both), median(gen), median(check), median(merkle)
+	res.LedgerSize = l.Size()
+	return nil
+}
+
+// grow appends transactions without fsync until the ledger holds size.
+func (b *ledgerBench) grow(ctx context.Context, path string, size int64, writers int) error {
+	l, err := ledger.Open(path, b.owner, &ledger.Options{NoSync: true})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	for l.Size() < size {
+		chunk := int(min(size-l.Size(), 20000))
+		txs, err := b.sign(chunk)
+		if err != nil {
+			return err
+		}
+		if _, err := appendAll(ctx, l, txs, writers); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type rawResult struct {
+	batchPerS, updateUS, batchDelayMS float64
+}
+
+// rawBboltBench measures bare bbolt in the same directory: n puts of
+// valueLen bytes by w writers through DB.Batch, and the median latency of
+// one DB.Update putting one value.
+func rawBboltBench(ctx context.Context, dir string, valueLen, n, w, single int) (rawResult, error) {
+	var res rawResult
+	f, err := os.CreateTemp(dir, ".bench-raw-*.db")
+	if err != nil {
+		return res, err
+	}
+	path := f.Name()
+	f.Close()
+	os.Remove(path)
+	defer os.Remove(path)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 3 * time.Second, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return res, err
+	}
+	defer db.Close()
+	name := []byte("raw")
+	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket(name); return err }); err != nil {
+		return res, err
+	}
+	value := make([]byte, valueLen)
+	rand.Read(value)
+	put := func(i int64) func(*bolt.Tx) error {
+		return func(tx *bolt.Tx) error {
+			return tx.Bucket(name).Put(binary.BigEndian.AppendUint64(nil, uint64(i)), value)
+		}
+	}
+	lat := make([]time.Duration, 0, single)
+	for i := range single {
+		start := time.Now()
+		if err := db.Update(put(int64(i))); err != nil {
+			return res, err
+		}
+		lat = append(lat, time.Since(start))
+	}
+	res.updateUS = median(lat)
+
+	var next atomic.Int64
+	next.Store(int64(single))
+	end := int64(single + n)
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	start := time.Now()
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := next.Add(1) - 1
+				if i >= end {
+					return
+				}
+				if err := db.Batch(put(i)); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return res, err
+	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	res.batchPerS = perSecond(n, time.Since(start))
+	res.batchDelayMS = float64(db.MaxBatchDelay) / float64(time.Millisecond)
+	return res, nil
+}
+
+// ed25519Baseline measures bare ed25519.Verify of messages the size of a
+// transaction's signed message: on all cores (as Verify runs) and on one.
+func ed25519Baseline(count, msgLen int) (all, one float64) {
+	const distinct = 2048
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	msgs := make([][]byte, distinct)
+	sigs := make([][]byte, distinct)
+	for i := range msgs {
+		msgs[i] = make([]byte, msgLen)
+		rand.Read(msgs[i])
+		sigs[i] = ed25519.Sign(priv, msgs[i])
+	}
+	count = max(count, distinct)
+	verify := func(i int) {
+		if !ed25519.Verify(pub, msgs[i%distinct], sigs[i%distinct]) {
+			panic("ed25519 baseline: a valid signature failed")
+		}
+	}
+	oneCount := min(count, 20000)
+	start := time.Now()
+	for i := range oneCount {
+		verify(i)
+	}
+	one = perSecond(oneCount, time.Since(start))
+
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start = time.Now()
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(count) {
+					return
+				}
+				verify(int(i))
+			}
+		}()
+	}
+	wg.Wait()
+	all = perSecond(count, time.Since(start))
+	return all, one
+}

@@ -1,0 +1,237 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fernet/fernet-go"
+
+	"qkdchat/ledger"
+)
+
+// ledgerDir builds a data directory holding a ledger of n transactions
+// (blocks of 4) and returns it with the transactions' IDs.
+func ledgerDir(t *testing.T, n int) (string, []ledger.TxID) {
+	t.Helper()
+	dir := t.TempDir()
+	owner, err := ledger.LoadOrCreateIdentity(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, err := ledger.LoadOrCreateIdentity(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.Open(filepath.Join(dir, "ledger.db"), owner, &ledger.Options{BlockMaxTx: 4, BlockMaxAge: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var k fernet.Key
+	if err := k.Generate(); err != nil {
+		t.Fatal(err)
+	}
+	var ids []ledger.TxID
+	for i := range n {
+		tok, err := fernet.EncryptAndSign([]byte("blood pressure 120/80"), &k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		from, to := owner, peer
+		if i%2 == 1 {
+			from, to = peer, owner
+		}
+		tx := &ledger.Transaction{Kind: ledger.KindChat, Recipient: to.Public(), CaseID: "case-7", Time: time.Unix(1700000000+int64(i), 0), Token: tok}
+		if err := tx.Sign(from); err != nil {
+			t.Fatal(err)
+		}
+		rc, err := l.Append(context.Background(), tx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, rc.ID)
+	}
+	return dir, ids
+}
+
+func TestLedgerVerifyShowExportProve(t *testing.T) {
+	dir, ids := ledgerDir(t, 10)
+	code, out, errOut := run(t, []string{"ledger", "verify", "--data", dir})
+	if code != 0 || !strings.Contains(out, "OK") || !strings.Contains(out, "transactions:     10") {
+		t.Fatalf("verify: code %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = run(t, []string{"ledger", "verify", "--data", dir, "--json"})
+	var rep ledger.VerifyReport
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || !rep.OK || rep.Size != 10 || rep.Blocks != 2 {
+		t.Fatalf("verify --json: code %d\n%s", code, out)
+	}
+
+	code, out, _ = run(t, []string{"ledger", "show", "--data", dir, "--limit", "1"})
+	if code != 0 || !strings.Contains(out, "block 2 (pending): 2 transactions") || !strings.Contains(out, "block 1 ") || strings.Contains(out, "block 0 ") {
+		t.Fatalf("show page 0:\n%s", out)
+	}
+	if !strings.Contains(out, "#9 ") || strings.Index(out, "#9 ") > strings.Index(out, "#8 ") {
+		t.Fatalf("show is not newest first:\n%s", out)
+	}
+	code, out, _ = run(t, []string{"ledger", "show", "--data", dir, "--limit", "1", "--page", "1", "--json"})
+	var page struct {
+		Blocks []struct {
+			Height       int64
+			Pending      bool
+			Transactions []struct{ Index int64 }
+		}
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &page) != nil || len(page.Blocks) != 1 || page.Blocks[0].Height != 0 || len(page.Blocks[0].Transactions) != 4 {
+		t.Fatalf("show page 1 --json: code %d\n%s", code, out)
+	}
+
+	export := filepath.Join(t.TempDir(), "audit.jsonl")
+	if code, out, errOut = run(t, []string{"ledger", "export", "--data", dir, "--out", export}); code != 0 {
+		t.Fatalf("export: %d %s %s", code, out, errOut)
+	}
+	if code, out, errOut = run(t, []string{"ledger", "verify", "--export", export}); code != 0 || !strings.Contains(out, "OK") {
+		t.Fatalf("verify --export: %d\n%s%s", code, out, errOut)
+	}
+	b, _ := os.ReadFile(export)
+	i := bytes.Index(b, []byte(`"tx":"`)) // a byte of the first transaction
+	if i < 0 {
+		t.Fatalf("export without transactions:\n%s", b)
+	}
+	b[i+20] ^= 1
+	os.WriteFile(export, b, 0o600)
+	if code, out, errOut = run(t, []string{"ledger", "verify", "--export", export}); code != 1 || !strings.Contains(out, "BAD") {
+		t.Fatalf("verify of a damaged export: %d\n%s%s", code, out, errOut)
+	}
+
+	proof := filepath.Join(t.TempDir(), "proof.json")
+	if code, out, errOut = run(t, []string{"ledger", "prove", ids[3].String(), "--data", dir, "--out", proof}); code != 0 {
+		t.Fatalf("prove: %d %s %s", code, out, errOut)
+	}
+	owner, _ := ledger.LoadIdentity(dir)
+	if code, out, errOut = run(t, []string{"ledger", "verify", "--proof", proof, "--key", owner.Fingerprint()}); code != 0 || !strings.Contains(out, "OK") {
+		t.Fatalf("verify --proof: %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut = run(t, []string{"ledger", "verify", "--proof", proof, "--key", "0000 0000 0000 0000"}); code != 1 || !strings.Contains(errOut, "not by") {
+		t.Fatalf("verify --proof with another key: %d %s", code, errOut)
+	}
+	code, out, _ = run(t, []string{"ledger", "prove", ids[3].String(), "--data", dir})
+	var p ledger.InclusionProof
+	if code != 0 || json.Unmarshal([]byte(out), &p) != nil || ledger.VerifyInclusion(&p, owner.Public()) != nil {
+		t.Fatalf("prove to stdout: %d\n%s", code, out)
+	}
+	if code, _, _ = run(t, []string{"ledger", "prove", strings.Repeat("ab", 32), "--data", dir}); code != 1 {
+		t.Fatalf("prove of an unknown ID: exit %d, want 1", code)
+	}
+	if code, _, _ = run(t, []string{"ledger", "prove", "xyz", "--data", dir}); code != 2 {
+		t.Fatalf("prove of a malformed ID: exit %d, want 2", code)
+	}
+
+	code, out, _ = run(t, []string{"ledger", "checkpoint", "--data", dir})
+	if code != 0 || !strings.HasPrefix(out, ledger.DefaultOrigin(owner.Public())+"\n10\n") || !strings.Contains(out, "\n\n— ") {
+		t.Fatalf("checkpoint: %d\n%s", code, out)
+	}
+}
+
+func TestLedgerVerifyReportsFirstBadHeight(t *testing.T) {
+	dir, _ := ledgerDir(t, 10)
+	path := filepath.Join(dir, "ledger.db")
+	// Transaction 5 (block 1) has a unique case ID in the file: change it.
+	l, _ := ledger.Open(path, mustIdentity(t, dir), nil)
+	tx5, err := l.Tx(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := tx5.MarshalBinary()
+	l.Close()
+	b, _ := os.ReadFile(path)
+	i := bytes.Index(b, enc)
+	if i < 0 {
+		t.Fatal("transaction 5 not found in the file")
+	}
+	b[i+len(enc)-1] ^= 0x40 // its signature
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, []string{"ledger", "verify", "--data", dir})
+	if code != 1 || !strings.Contains(out, "first bad block:  1") || !strings.Contains(errOut, "bad from block 1") {
+		t.Fatalf("verify of a damaged ledger: %d\n%s%s", code, out, errOut)
+	}
+}
+
+func mustIdentity(t *testing.T, dir string) *ledger.Identity {
+	t.Helper()
+	id, err := ledger.LoadIdentity(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestLedgerUsageAndMissingData(t *testing.T) {
+	if code, _, _ := run(t, []string{"ledger"}); code != 2 {
+		t.Fatalf("ledger without a subcommand: exit %d", code)
+	}
+	if code, _, _ := run(t, []string{"ledger", "frobnicate"}); code != 2 {
+		t.Fatalf("unknown subcommand: exit %d", code)
+	}
+	if code, _, _ := run(t, []string{"ledger", "verify", "--bogus"}); code != 2 {
+		t.Fatalf("unknown flag: exit %d", code)
+	}
+	empty := t.TempDir()
+	code, _, errOut := run(t, []string{"ledger", "verify", "--data", empty})
+	if code != 1 || !strings.Contains(errOut, "no ledger at") {
+		t.Fatalf("verify of an empty directory: %d %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(empty, "ledger.db")); err == nil {
+		t.Fatal("verify created a ledger")
+	}
+	if code, out, _ := run(t, []string{"help", "ledger"}); code != 0 || !strings.Contains(out, "prove TXID") {
+		t.Fatalf("help ledger: %d\n%s", code, out)
+	}
+}
+
+func TestLedgerLockedDatabase(t *testing.T) {
+	dir, _ := ledgerDir(t, 2)
+	l, err := ledger.Open(filepath.Join(dir, "ledger.db"), mustIdentity(t, dir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	code, _, errOut := run(t, []string{"ledger", "checkpoint", "--data", dir})
+	if code != 1 || !strings.Contains(errOut, "in use by another process") {
+		t.Fatalf("checkpoint of a locked ledger: %d %s", code, errOut)
+	}
+}
+
+func TestBenchLedgerJSON(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "bench")
+	code, out, errOut := run(t, []string{"bench", "ledger", "--data", dir, "--n", "64", "--writers", "4", "--single", "8", "--proofs", "20", "--payload", "64", "--json"})
+	if code != 0 {
+		t.Fatalf("bench ledger: %d %s", code, errOut)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("bench output is not JSON: %v\n%s", err, out)
+	}
+	for _, k := range []string{"appends_per_s", "verify_per_s", "prove_us", "raw_bbolt_batch_per_s", "raw_bbolt_update_per_s", "ed25519_verify_per_s"} {
+		if v, ok := res[k].(float64); !ok || v <= 0 {
+			t.Errorf("%s = %v, want a positive number", k, res[k])
+		}
+	}
+	if res["ledger_size"].(float64) != 72 || res["verified_ok"] != true {
+		t.Fatalf("bench ledger: %v", res)
+	}
+	// The ledger is left there and verifies.
+	if code, out, errOut := run(t, []string{"ledger", "verify", "--data", dir}); code != 0 {
+		t.Fatalf("verify of the bench ledger: %d\n%s%s", code, out, errOut)
+	}
+	if code, _, _ := run(t, []string{"bench", "ledger", "--n", "0"}); code != 2 {
+		t.Fatalf("bench ledger --n 0: exit %d", code)
+	}
+}
