@@ -62,6 +62,17 @@ func NewEve(opts EveOptions) (*Eve, error) {
 	return &Eve{opts: opts, ln: ln, rng: qkd.NewRand(opts.Seed, "eve"), notes: make(chan EveStats, 64)}, nil
 }
 
+// SetIntercept changes the fraction of photons Eve attacks from now on.
+func (e *Eve) SetIntercept(p float64) error {
+	if p < 0 || p > 1 || p != p {
+		return fmt.Errorf("eve: intercept fraction %g is not in [0, 1]", p)
+	}
+	e.mu.Lock()
+	e.opts.Intercept = p
+	e.mu.Unlock()
+	return nil
+}
+
 // Addr is where Eve listens.
 func (e *Eve) Addr() net.Addr { return e.ln.Addr() }
 

@@ -27,6 +27,22 @@ type BB84Settings struct {
 	TraceQubits int     // qubits disclosed for the UI's table (32)
 }
 
+// Validate reports settings outside their ranges.
+func (b BB84Settings) Validate() error {
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"noise", b.Noise}, {"eavesdropper fraction", b.Eve}, {"threshold", b.Threshold}} {
+		if p.v < 0 || p.v > 1 || p.v != p.v {
+			return fmt.Errorf("%s %g is not between 0 and 1", p.name, p.v)
+		}
+	}
+	if b.KeyBits < 0 || b.FiberKm < 0 || b.TraceQubits < 0 {
+		return errors.New("key bits, fibre length and trace size cannot be negative")
+	}
+	return nil
+}
+
 func (b *BB84Settings) withDefaults() {
 	if b.KeyBits == 0 {
 		b.KeyBits = 256
@@ -194,7 +210,7 @@ func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 		s.mu.Unlock()
 	}()
 
-	cfg, cfgErr := s.node.opts.BB84.qkdConfig()
+	cfg, cfgErr := s.node.BB84().qkdConfig()
 	cfg.Progress = func(p qkd.Progress) {
 		q := p.QBER
 		s.event(Event{Type: EventKeyProgress, Epoch: epoch, Phase: string(p.Phase), Sent: p.Sent, Detected: p.Detected, Sifted: p.Sifted, QBER: &q})
@@ -258,6 +274,9 @@ func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 	}
 	s.recordKeyEvent(ctx, kx)
 
+	if err := s.node.store.storeMessageKey(s.node.recordKey(), s.peer.Fingerprint, key, time.Now()); err != nil {
+		s.log.Warn("could not keep the message key for the ledger browser", "err", err)
+	}
 	s.mu.Lock()
 	delete(s.keys, s.epoch-1) // keep only the epoch before the new one
 	s.keys[epoch] = key

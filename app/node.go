@@ -65,6 +65,7 @@ type Node struct {
 	hub     *Hub
 
 	mu        sync.Mutex
+	bb84      BB84Settings
 	sessions  map[string]*Session // by peer fingerprint
 	listeners []*transport.Listener
 	closed    bool
@@ -110,8 +111,29 @@ func Open(opts Options) (*Node, error) {
 		ledger:   lg,
 		store:    st,
 		hub:      NewHub(),
+		bb84:     opts.BB84,
 		sessions: map[string]*Session{},
 	}, nil
+}
+
+// BB84 returns the key exchange settings used by the next exchange this
+// node starts.
+func (n *Node) BB84() BB84Settings {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.bb84
+}
+
+// SetBB84 changes the settings of later exchanges (the demo's sliders).
+func (n *Node) SetBB84(b BB84Settings) error {
+	b.withDefaults()
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	n.bb84 = b
+	n.mu.Unlock()
+	return nil
 }
 
 // Profile returns who this node is.

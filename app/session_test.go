@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +171,48 @@ func TestWrongPairingCodeFailsBothSides(t *testing.T) {
 	}
 	if len(b.Sessions()) != 0 || len(a.Sessions()) != 0 {
 		t.Fatal("a session exists after a failed pairing")
+	}
+}
+
+func TestOpenTransactionDecryptsOwnLedger(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := newTestNode(t, "Alice", RolePatient, BB84Settings{})
+	b := newTestNode(t, "Bob", RoleHospital, BB84Settings{})
+	c := newTestNode(t, "Carol", RoleDoctor, BB84Settings{})
+	s, _, bev := pairNodes(t, ctx, a, b)
+	if _, err := s.Send(ctx, ledger.KindChat, "case-1", "allergic to penicillin", nil); err != nil {
+		t.Fatal(err)
+	}
+	got := waitEvent(t, bev, "message", isType(EventMessage))
+	id := mustTxID(t, got.Message.TxID)
+	for _, n := range []*Node{a, b} {
+		_, tx, err := n.Ledger().Lookup(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := n.OpenTransaction(tx)
+		if err != nil || m.Text != "allergic to penicillin" || m.CaseID != "case-1" {
+			t.Fatalf("%s: OpenTransaction = %+v, %v", n.Profile().Name, m, err)
+		}
+	}
+	_, tx, _ := b.Ledger().Lookup(id)
+	if _, err := c.OpenTransaction(tx); !errors.Is(err, ErrNoKey) {
+		t.Fatalf("a third party opened the transaction: %v", err)
+	}
+	// Key events decode for their owner.
+	var sawKeyEvent bool
+	for i := int64(0); i < a.Ledger().Size(); i++ {
+		tx, _ := a.Ledger().Tx(i)
+		if tx.Kind == ledger.KindKeyEvent {
+			m, err := a.OpenTransaction(tx)
+			if err != nil || !strings.Contains(m.Text, "key established") {
+				t.Fatalf("key event: %+v %v", m, err)
+			}
+			sawKeyEvent = true
+		}
+	}
+	if !sawKeyEvent {
+		t.Fatal("no key event recorded")
 	}
 }
