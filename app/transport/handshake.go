@@ -192,6 +192,29 @@ func makeConfirm(mode Mode, key []byte, id ed25519.PrivateKey, side string, th [
 
 // dialHandshake runs the dialer's side. binding is the TLS exporter value
 // of this connection.
+// exchangeConfirm sends this side's key confirmation and identity proof
+// over the transcript so far, checks the peer's, and then checks the peer
+// against the pins. Both handshake sides run it, each naming itself and
+// the other, so a confirmation can never be reflected back.
+func exchangeConfirm(c *hsConn, cfg *Config, mode Mode, key []byte, peer Hello, me, them string) (newlyPaired bool, err error) {
+	th := c.t.sum()
+	if err := c.send(Frame{Type: FrameConfirm, Payload: makeConfirm(mode, key, cfg.Identity, me, th).marshal()}, false); err != nil {
+		return false, err
+	}
+	f, err := c.recv(FrameConfirm, false)
+	if err != nil {
+		return false, err
+	}
+	pc, err := parseConfirm(f.Payload, mode)
+	if err != nil {
+		return false, err
+	}
+	if err := verifyConfirm(mode, pc, key, peer.Identity, them, th); err != nil {
+		return false, err
+	}
+	return checkPeer(cfg, peer, mode)
+}
+
 func dialHandshake(rw io.ReadWriter, cfg *Config, binding []byte) (res hsResult, err error) {
 	c := &hsConn{rw: rw, t: newTranscript(binding)}
 	defer func() {
@@ -249,22 +272,7 @@ func dialHandshake(rw io.ReadWriter, cfg *Config, binding []byte) (res hsResult,
 			return res, err
 		}
 	}
-	th := c.t.sum()
-	if err := c.send(Frame{Type: FrameConfirm, Payload: makeConfirm(mode, key, cfg.Identity, sideDialer, th).marshal()}, false); err != nil {
-		return res, err
-	}
-	f, err = c.recv(FrameConfirm, false)
-	if err != nil {
-		return res, err
-	}
-	pc, err := parseConfirm(f.Payload, mode)
-	if err != nil {
-		return res, err
-	}
-	if err := verifyConfirm(mode, pc, key, peer.Identity, sideListener, th); err != nil {
-		return res, err
-	}
-	newly, err := checkPeer(cfg, peer, mode)
+	newly, err := exchangeConfirm(c, cfg, mode, key, peer, sideDialer, sideListener)
 	if err != nil {
 		return res, err
 	}
@@ -352,22 +360,7 @@ func listenHandshake(rw io.ReadWriter, cfg *Config, binding []byte, acquire func
 			return res, err
 		}
 	}
-	th := c.t.sum()
-	if err := c.send(Frame{Type: FrameConfirm, Payload: makeConfirm(mode, key, cfg.Identity, sideListener, th).marshal()}, false); err != nil {
-		return res, err
-	}
-	f, err = c.recv(FrameConfirm, false)
-	if err != nil {
-		return res, err
-	}
-	pc, err := parseConfirm(f.Payload, mode)
-	if err != nil {
-		return res, err
-	}
-	if err := verifyConfirm(mode, pc, key, peer.Identity, sideDialer, th); err != nil {
-		return res, err
-	}
-	newly, err := checkPeer(cfg, peer, mode)
+	newly, err := exchangeConfirm(c, cfg, mode, key, peer, sideListener, sideDialer)
 	if err != nil {
 		return res, err
 	}
