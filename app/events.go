@@ -26,6 +26,8 @@ const (
 	EventLedgerAppend   EventType = "ledger_append"   // TxID, Kind, Index
 	EventCheckpoint     EventType = "checkpoint"      // Size, Reason (issued, cosigned by peer, ...)
 	EventError          EventType = "error"           // Reason
+	EventCase           EventType = "case"            // CaseID, Reason: a telehealth case changed (workflow.go)
+	EventTransfer       EventType = "transfer"        // MessageID, Name, Done, Total: attachment progress
 )
 
 // Event is one thing that happened in a node. Fields that do not apply to
@@ -61,6 +63,12 @@ type Event struct {
 	Kind  string `json:"kind,omitempty"`
 	Index int64  `json:"index,omitempty"`
 	Size  int64  `json:"size,omitempty"`
+
+	// Workflow fields (cases and attachment transfers).
+	CaseID string `json:"case_id,omitempty"`
+	Name   string `json:"name,omitempty"`  // attachment name
+	Done   int64  `json:"done,omitempty"`  // bytes transferred so far
+	Total  int64  `json:"total,omitempty"` // bytes in the attachment
 }
 
 // DeliveryState is where an outgoing message is on its way to the peer.

@@ -32,6 +32,7 @@ type Options struct {
 	RekeyInterval time.Duration // and after this long (10 min); <0 disables
 	TokenTTL      time.Duration // refuse tokens sealed longer ago than this (5 min)
 	SendTimeout   time.Duration // how long Send waits for a first key (30 s)
+	MaxAttachment int64         // largest attachment accepted, in bytes (25 MB)
 }
 
 func (o *Options) withDefaults() {
@@ -49,6 +50,9 @@ func (o *Options) withDefaults() {
 	}
 	if o.SendTimeout == 0 {
 		o.SendTimeout = 30 * time.Second
+	}
+	if o.MaxAttachment <= 0 {
+		o.MaxAttachment = DefaultMaxAttachment
 	}
 	o.BB84.withDefaults()
 }

@@ -58,6 +58,8 @@ type Session struct {
 	history     []*KeyExchange
 	closeReason string
 	closeOnce   sync.Once
+
+	courier *courier // reliable delivery of the outbox (outbox.go)
 }
 
 type loggerish interface {
@@ -77,6 +79,7 @@ func newSession(n *Node, ts *transport.Session, peer Contact, initiator bool) *S
 		keyReady:  make(chan struct{}),
 		links:     map[uint32]*qkdLink{},
 		results:   map[uint32]chan keyResult{},
+		courier:   newCourier(),
 	}
 }
 
@@ -123,6 +126,11 @@ func (s *Session) run(parent context.Context) {
 		go s.Rekey(ctx)
 	}
 	go s.rekeyTimer(ctx)
+	s.node.wg.Add(1)
+	go func() {
+		defer s.node.wg.Done()
+		s.deliverOutbox(ctx)
+	}()
 
 	err := <-errc
 	reason := s.reasonFor(err)
@@ -217,6 +225,8 @@ func (s *Session) handleFrame(ctx context.Context, f transport.Frame) error {
 		return s.cosignCheckpoint(ctx, f.Payload)
 	case frameCosign:
 		return s.storeCosignature(f.Payload)
+	case frameReliable, frameReliableAk, frameChunk, frameChunkAck, frameChunkQuery:
+		return s.handleDelivery(ctx, f)
 	case frameBye:
 		s.mu.Lock()
 		s.closeReason = "peer left: " + string(f.Payload)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,6 +17,8 @@ import (
 type Store struct {
 	db   *bolt.DB
 	path string
+
+	attachMu sync.Mutex // serialises writes to the attachment files (attachments.go)
 }
 
 var bucketContacts = []byte("contacts")
@@ -43,7 +46,7 @@ func OpenStore(path string) (st *Store, err error) {
 		return nil, fmt.Errorf("app: open state database %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketContacts} {
+		for _, b := range [][]byte{bucketContacts, bucketOutbox, bucketSeen, bucketCases, bucketViolations} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
