@@ -222,6 +222,18 @@ func (s *Store) takeOutbox(record *fernet.Key, peer, id string) (*outboxItem, er
 	return it, err
 }
 
+// peekOutbox returns the item with message ID id, leaving it queued.
+func (s *Store) peekOutbox(record *fernet.Key, peer, id string) (*outboxItem, error) {
+	var it *outboxItem
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketOutbox).Bucket([]byte(peer)); b != nil {
+			_, it = findOutboxIn(record, b, id)
+		}
+		return nil
+	})
+	return it, err
+}
+
 func seenKey(peer, id string) []byte { return []byte(peer + "/" + id) }
 
 // seen returns the TxID recorded for a message ID received from peer.
@@ -550,10 +562,13 @@ func (s *Session) acknowledged(ctx context.Context, a reliableAck) {
 	s.courier.mu.Lock()
 	delete(s.courier.sent, a.ID)
 	s.courier.mu.Unlock()
-	it, err := s.node.store.takeOutbox(s.node.recordKey(), s.peer.Fingerprint, a.ID)
+	it, err := s.node.store.peekOutbox(s.node.recordKey(), s.peer.Fingerprint, a.ID)
 	if err != nil || it == nil {
 		return // a duplicate acknowledgement
 	}
+	// The item leaves the outbox only once its transaction is recorded: a
+	// crash in between resends it, and the peer acknowledges it again.
+	defer s.node.store.takeOutbox(s.node.recordKey(), s.peer.Fingerprint, a.ID)
 	if a.Refused != "" {
 		reason := fmt.Sprintf("%s refused %s: %s", s.peer.Name, it.Kind, a.Refused)
 		s.node.recordViolation(Violation{Peer: s.peer.Fingerprint, PeerName: s.peer.Name, CaseID: it.CaseID,
