@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -142,15 +141,6 @@ func checkCanonicalNote(msg []byte) error {
 		}
 	}
 	return nil
-}
-
-// noteSigKeyHash returns the key hash of a signature line's raw bytes.
-func noteSigKeyHash(sig note.Signature) uint32 {
-	raw, err := base64.StdEncoding.DecodeString(sig.Base64)
-	if err != nil || len(raw) < 4 {
-		return 0
-	}
-	return binary.BigEndian.Uint32(raw)
 }
 
 // signCheckpoint signs c with id under the key name c.Origin.
