@@ -102,6 +102,14 @@ type keyResult struct {
 	Confirm []byte  `json:"confirm,omitempty"`
 }
 
+// pendingExchange is an exchange of Bob's whose first frames arrived while
+// the previous one was still finishing on this side.
+type pendingExchange struct {
+	ctx   context.Context
+	epoch uint32
+	link  *qkdLink
+}
+
 // exchangeTimeout bounds one BB84 exchange, photons and reconciliation.
 const exchangeTimeout = 60 * time.Second
 
@@ -134,11 +142,18 @@ func (s *Session) deliverBB84(ctx context.Context, payload []byte, quantum bool)
 	}
 	s.mu.Lock()
 	link := s.links[epoch]
-	if link == nil && !s.initiator && !s.exchanging && epoch == s.epoch+1 {
-		s.exchanging = true
+	if link == nil && !s.initiator && s.nextBob == nil && epoch > s.epoch && epoch <= s.epoch+2 {
+		// The first frame of a new exchange. If the previous one is still
+		// finishing here (Alice has moved on as soon as she had both
+		// results), buffer the new one and start it when that ends.
 		link = newQKDLink(s, epoch)
 		s.links[epoch] = link
-		go s.runExchange(ctx, epoch, link)
+		if s.exchanging {
+			s.nextBob = &pendingExchange{ctx: ctx, epoch: epoch, link: link}
+		} else {
+			s.exchanging = true
+			go s.runExchange(ctx, epoch, link)
+		}
 	}
 	s.mu.Unlock()
 	if link == nil {
@@ -157,7 +172,7 @@ func (s *Session) deliverBB84(ctx context.Context, payload []byte, quantum bool)
 // end the exchange with the reason.
 func (s *Session) handleKeyResult(ctx context.Context, r keyResult) {
 	s.mu.Lock()
-	early := !s.initiator && !r.OK && s.links[r.Epoch] == nil && r.Epoch == s.epoch+1
+	early := !s.initiator && !r.OK && !s.exchanging && s.links[r.Epoch] == nil && r.Epoch == s.epoch+1
 	s.mu.Unlock()
 	if !early {
 		select {
@@ -204,9 +219,17 @@ func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 	defer cancel()
 	defer func() {
 		s.mu.Lock()
-		delete(s.links, epoch)
+		if s.links[epoch] == link {
+			delete(s.links, epoch)
+		}
 		delete(s.results, epoch)
 		s.exchanging = false
+		if next := s.nextBob; next != nil {
+			s.nextBob = nil
+			s.exchanging = true
+			go s.runExchange(next.ctx, next.epoch, next.link)
+		}
+		s.keyChangedLocked()
 		s.mu.Unlock()
 	}()
 
@@ -225,6 +248,13 @@ func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 		}
 	} else {
 		res, err = qkd.RunBob(ctx, cfg, link)
+		// Frames from here on belong to Alice's next exchange (after an
+		// abort it may reuse this epoch number): route them to a new link.
+		s.mu.Lock()
+		if s.links[epoch] == link {
+			delete(s.links, epoch)
+		}
+		s.mu.Unlock()
 	}
 	kx := &KeyExchange{Epoch: epoch, Role: role, Time: time.Now()}
 	if res != nil {
@@ -282,6 +312,7 @@ func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 	s.keys[epoch] = key
 	first := s.epoch == 0
 	s.epoch = epoch
+	s.keyChangedLocked()
 	s.sinceRekey = 0
 	s.lastRekey = time.Now()
 	s.history = append(s.history, kx)

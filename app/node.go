@@ -33,6 +33,11 @@ type Options struct {
 	TokenTTL      time.Duration // refuse tokens sealed longer ago than this (5 min)
 	SendTimeout   time.Duration // how long Send waits for a first key (30 s)
 	MaxAttachment int64         // largest attachment accepted, in bytes (25 MB)
+
+	// DisableLedger skips the ledger appends of sent and received chat
+	// messages. For benchmarks only: it measures the chat path without
+	// the ledger as a baseline, and a node run this way keeps no record.
+	DisableLedger bool
 }
 
 func (o *Options) withDefaults() {

@@ -48,7 +48,12 @@ type Session struct {
 	keys        map[uint32]*fernet.Key // current epoch and the one before it
 	epoch       uint32                 // current epoch; 0 until the first key
 	keyReady    chan struct{}          // closed at the first key
+	keyChanged  chan struct{}          // closed and replaced when a key is installed or an exchange ends
+	inbox       chan *inbound          // accepted messages, to the delivery stage (pipeline.go)
+	sendOrder   map[uint64]struct{}    // sequence numbers of Send calls not yet on the wire
+	sendTurn    chan struct{}          // closed and replaced when one leaves sendOrder
 	exchanging  bool
+	nextBob     *pendingExchange    // responder: the exchange to start when this one ends
 	links       map[uint32]*qkdLink // running exchange, by epoch
 	results     map[uint32]chan keyResult
 	sendSeq     uint64
@@ -69,17 +74,21 @@ type loggerish interface {
 
 func newSession(n *Node, ts *transport.Session, peer Contact, initiator bool) *Session {
 	return &Session{
-		node:      n,
-		ts:        ts,
-		peer:      peer,
-		initiator: initiator,
-		log:       n.log.With("peer", peer.Fingerprint, "peer_name", peer.Name),
-		done:      make(chan struct{}),
-		keys:      map[uint32]*fernet.Key{},
-		keyReady:  make(chan struct{}),
-		links:     map[uint32]*qkdLink{},
-		results:   map[uint32]chan keyResult{},
-		courier:   newCourier(),
+		node:       n,
+		ts:         ts,
+		peer:       peer,
+		initiator:  initiator,
+		log:        n.log.With("peer", peer.Fingerprint, "peer_name", peer.Name),
+		done:       make(chan struct{}),
+		keys:       map[uint32]*fernet.Key{},
+		keyReady:   make(chan struct{}),
+		keyChanged: make(chan struct{}),
+		inbox:      make(chan *inbound, maxInflight),
+		sendOrder:  map[uint64]struct{}{},
+		sendTurn:   make(chan struct{}),
+		links:      map[uint32]*qkdLink{},
+		results:    map[uint32]chan keyResult{},
+		courier:    newCourier(),
 	}
 }
 
@@ -119,9 +128,16 @@ func (s *Session) run(parent context.Context) {
 	defer close(s.done)
 	defer cancel()
 
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
+	drained := make(chan struct{})
 	go func() { errc <- s.readClassical(ctx) }()
 	go func() { errc <- s.readQuantum(ctx) }()
+	go func() {
+		defer close(drained)
+		if err := s.deliverInbound(ctx); err != nil {
+			errc <- err
+		}
+	}()
 	if s.initiator {
 		go s.Rekey(ctx)
 	}
@@ -136,6 +152,8 @@ func (s *Session) run(parent context.Context) {
 	reason := s.reasonFor(err)
 	cancel()
 	s.ts.Close()
+	// Messages accepted before the end still reach the ledger and the user.
+	<-drained
 	s.failLinks(errors.New("session ended: " + reason))
 	s.log.Info("session ended", "reason", reason)
 	s.event(Event{Type: EventDisconnected, Reason: reason})
@@ -185,6 +203,7 @@ func (s *Session) send(ctx context.Context, typ transport.FrameType, payload []b
 // readClassical handles frames from the TLS channel. A frame that does not
 // parse ends the session (never the process), with the reason logged.
 func (s *Session) readClassical(ctx context.Context) error {
+	defer close(s.inbox)
 	for {
 		f, err := s.ts.Recv(ctx)
 		if err != nil {
@@ -270,9 +289,11 @@ func (s *Session) Send(ctx context.Context, kind ledger.Kind, caseID, text strin
 	key := s.keys[epoch]
 	s.sendSeq++
 	seq := s.sendSeq
+	s.sendOrder[seq] = struct{}{}
 	s.sinceRekey++
 	needRekey := s.sinceRekey >= s.node.opts.RekeyMessages
 	s.mu.Unlock()
+	defer s.leaveSendOrder(seq)
 
 	now := time.Now()
 	m := &Message{ID: newMessageID(), Seq: seq, Epoch: epoch, Kind: kind.String(), CaseID: caseID, Text: text, Body: body,
@@ -285,12 +306,14 @@ func (s *Session) Send(ctx context.Context, kind ledger.Kind, caseID, text strin
 	if err := tx.Sign(s.node.id); err != nil {
 		return nil, err
 	}
-	rc, err := s.node.ledger.Append(ctx, tx)
-	if err != nil {
-		return nil, fmt.Errorf("record message in ledger: %w", err)
+	if !s.node.opts.DisableLedger {
+		rc, err := s.node.ledger.Append(ctx, tx)
+		if err != nil {
+			return nil, fmt.Errorf("record message in ledger: %w", err)
+		}
+		m.TxID = rc.ID.String()
+		s.event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: kind.String(), Index: rc.Index})
 	}
-	m.TxID = rc.ID.String()
-	s.event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: kind.String(), Index: rc.Index})
 	raw, err := tx.MarshalBinary()
 	if err != nil {
 		return nil, err
@@ -298,7 +321,12 @@ func (s *Session) Send(ctx context.Context, kind ledger.Kind, caseID, text strin
 	payload := make([]byte, 4+len(raw))
 	binary.BigEndian.PutUint32(payload, epoch)
 	copy(payload[4:], raw)
-	if err := s.send(ctx, frameChat, payload); err != nil {
+	if err := s.awaitSendTurn(ctx, seq); err != nil {
+		return m, fmt.Errorf("send message: %w", err)
+	}
+	err = s.send(ctx, frameChat, payload)
+	s.leaveSendOrder(seq)
+	if err != nil {
 		return m, fmt.Errorf("send message: %w", err)
 	}
 	s.event(Event{Type: EventMessageSent, Message: m, MessageID: m.ID, State: Sent, Epoch: epoch})
@@ -324,70 +352,6 @@ func (s *Session) waitKey(ctx context.Context) error {
 	case <-t.C:
 		return errors.New("no key with this peer yet: the BB84 exchange has not succeeded")
 	}
-}
-
-// receiveChat checks, decrypts, records and acknowledges a chat frame.
-// Refused messages are reported as events and do not end the session:
-// a replayed or stale token is the sender's (or an attacker's) problem,
-// not a protocol violation of the channel.
-func (s *Session) receiveChat(ctx context.Context, payload []byte) error {
-	if len(payload) < 4 {
-		return errors.New("chat frame too short")
-	}
-	epoch := binary.BigEndian.Uint32(payload)
-	tx := new(ledger.Transaction)
-	if err := tx.UnmarshalBinary(payload[4:]); err != nil {
-		return fmt.Errorf("chat frame: %w", err)
-	}
-	reject := func(err error) error {
-		s.log.Warn("message rejected", "reason", err)
-		s.event(Event{Type: EventRejected, Reason: "message rejected: " + err.Error(), Epoch: epoch})
-		return nil
-	}
-	if err := tx.Verify(); err != nil {
-		return reject(fmt.Errorf("bad signature: %w", err))
-	}
-	if !tx.Sender.Equal(s.peer.PublicKey) || !tx.Recipient.Equal(s.node.id.Public()) {
-		return reject(errors.New("not from this peer to this node"))
-	}
-	s.mu.Lock()
-	key := s.keys[epoch]
-	s.mu.Unlock()
-	if key == nil {
-		return reject(fmt.Errorf("no key for epoch %d", epoch))
-	}
-	sl, _, err := openMessage(key, tx.Token, s.node.opts.TokenTTL, time.Now())
-	if err != nil {
-		return reject(err)
-	}
-	if sl.Epoch != epoch || sl.Kind != tx.Kind.String() || sl.CaseID != tx.CaseID {
-		return reject(errors.New("sealed header does not match the frame"))
-	}
-	s.mu.Lock()
-	if err := s.window.check(sl.Seq); err != nil {
-		s.mu.Unlock()
-		return reject(err)
-	}
-	s.window.accept(sl.Seq)
-	s.sinceRekey++
-	needRekey := s.sinceRekey >= s.node.opts.RekeyMessages
-	s.mu.Unlock()
-
-	rc, err := s.node.ledger.Append(ctx, tx)
-	if err != nil {
-		return fmt.Errorf("record received message in ledger: %w", err)
-	}
-	m := &Message{ID: sl.ID, Seq: sl.Seq, Epoch: epoch, Kind: sl.Kind, CaseID: sl.CaseID, Text: sl.Text, Body: sl.Body,
-		Time: tx.Time, From: s.peer.Fingerprint, FromName: s.peer.Name, To: s.node.Fingerprint(), TxID: rc.ID.String()}
-	s.event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: m.Kind, Index: rc.Index})
-	s.event(Event{Type: EventMessage, Message: m, MessageID: m.ID, Epoch: epoch})
-	if err := s.send(ctx, frameAck, []byte(m.ID)); err != nil {
-		return err
-	}
-	if needRekey {
-		go s.Rekey(context.WithoutCancel(ctx))
-	}
-	return nil
 }
 
 func (s *Session) rekeyTimer(ctx context.Context) {

@@ -1,0 +1,223 @@
+package app
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fernet/fernet-go"
+
+	"qkdchat/ledger"
+)
+
+// Chat messages go through pipelines on both sides, so that the durable
+// ledger append of one message does not hold up the next: concurrent
+// appends are committed together by the ledger (group commit).
+//
+// Sending: concurrent Send calls take sequence numbers in order, seal,
+// sign and append concurrently, and then put their frames on the wire in
+// sequence order (awaitSendTurn). The receiver's replay window therefore
+// never sees a message overtaken by later ones, however many are in flight.
+//
+// Receiving is a two-stage pipeline:
+//
+//  1. The classical reader (receiveChat) parses the frame, checks the
+//     signature, decrypts and authenticates the token, checks its age and
+//     the replay window, all in arrival order. An accepted message starts
+//     its ledger append at once, concurrently with the appends of the
+//     messages before it, which the ledger commits together (group commit).
+//  2. The delivery stage (deliverInbound) takes the accepted messages in
+//     arrival order, waits for each one's append, then publishes its events
+//     and acknowledges it. Events and acks therefore keep the sender's order,
+//     and nothing is acknowledged before it is on disk.
+//
+// At most maxInflight messages are between the stages; beyond that the
+// reader waits, which pushes back on the sender through TCP.
+
+// maxInflight bounds the accepted messages whose appends may be in flight.
+const maxInflight = 256
+
+// inbound is one accepted message on its way through the delivery stage.
+type inbound struct {
+	m     *Message
+	epoch uint32
+	done  chan struct{} // closed when the append has ended
+	rc    ledger.Receipt
+	err   error
+}
+
+// receiveChat checks, decrypts and accepts a chat frame, and hands it to
+// the delivery stage. Refused messages are reported as events and do not
+// end the session: a replayed or stale token is the sender's (or an
+// attacker's) problem, not a protocol violation of the channel. A frame
+// that does not parse ends the session.
+func (s *Session) receiveChat(ctx context.Context, payload []byte) error {
+	if len(payload) < 4 {
+		return errors.New("chat frame too short")
+	}
+	epoch := binary.BigEndian.Uint32(payload)
+	tx := new(ledger.Transaction)
+	if err := tx.UnmarshalBinary(payload[4:]); err != nil {
+		return fmt.Errorf("chat frame: %w", err)
+	}
+	reject := func(err error) error {
+		s.log.Warn("message rejected", "reason", err)
+		s.event(Event{Type: EventRejected, Reason: "message rejected: " + err.Error(), Epoch: epoch})
+		return nil
+	}
+	if err := tx.Verify(); err != nil {
+		return reject(fmt.Errorf("bad signature: %w", err))
+	}
+	if !tx.Sender.Equal(s.peer.PublicKey) || !tx.Recipient.Equal(s.node.id.Public()) {
+		return reject(errors.New("not from this peer to this node"))
+	}
+	key, err := s.keyFor(ctx, epoch)
+	if err != nil {
+		return reject(err)
+	}
+	sl, _, err := openMessage(key, tx.Token, s.node.opts.TokenTTL, time.Now())
+	if err != nil {
+		return reject(err)
+	}
+	if sl.Epoch != epoch || sl.Kind != tx.Kind.String() || sl.CaseID != tx.CaseID {
+		return reject(errors.New("sealed header does not match the frame"))
+	}
+	s.mu.Lock()
+	if err := s.window.check(sl.Seq); err != nil {
+		s.mu.Unlock()
+		return reject(err)
+	}
+	s.window.accept(sl.Seq)
+	s.sinceRekey++
+	needRekey := s.sinceRekey >= s.node.opts.RekeyMessages
+	s.mu.Unlock()
+
+	in := &inbound{
+		m: &Message{ID: sl.ID, Seq: sl.Seq, Epoch: epoch, Kind: sl.Kind, CaseID: sl.CaseID, Text: sl.Text, Body: sl.Body,
+			Time: tx.Time, From: s.peer.Fingerprint, FromName: s.peer.Name, To: s.node.Fingerprint()},
+		epoch: epoch,
+		done:  make(chan struct{}),
+	}
+	if s.node.opts.DisableLedger {
+		close(in.done)
+	} else {
+		go func() {
+			defer close(in.done)
+			// The message is accepted (the window has moved past it), so
+			// its append must not be dropped by the session ending now.
+			in.rc, in.err = s.node.ledger.Append(context.WithoutCancel(ctx), tx)
+		}()
+	}
+	select {
+	case s.inbox <- in:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if needRekey {
+		go s.Rekey(context.WithoutCancel(ctx))
+	}
+	return nil
+}
+
+// keyFor returns the key of an epoch. A message of the next epoch can
+// arrive while this side's half of that exchange is still finishing (the
+// peer switched to the key as soon as it had both results); it waits for
+// the key then, as long as that exchange is running.
+func (s *Session) keyFor(ctx context.Context, epoch uint32) (*fernet.Key, error) {
+	var timeout <-chan time.Time
+	for {
+		s.mu.Lock()
+		key := s.keys[epoch]
+		pending := key == nil && s.exchanging && epoch == s.epoch+1
+		changed := s.keyChanged
+		s.mu.Unlock()
+		if key != nil {
+			return key, nil
+		}
+		if !pending {
+			return nil, fmt.Errorf("no key for epoch %d", epoch)
+		}
+		if timeout == nil {
+			timeout = time.After(exchangeTimeout)
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			return nil, fmt.Errorf("no key for epoch %d: its exchange did not finish", epoch)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// keyChangedLocked wakes readers waiting in keyFor. Call it with s.mu held
+// whenever a key is installed or an exchange ends.
+func (s *Session) keyChangedLocked() {
+	close(s.keyChanged)
+	s.keyChanged = make(chan struct{})
+}
+
+// deliverInbound is the delivery stage: it publishes and acknowledges
+// accepted messages in order once they are in the ledger. It returns nil
+// when the reader has closed the inbox and every message is through, or
+// the error of a failed append, which ends the session.
+func (s *Session) deliverInbound(ctx context.Context) error {
+	for in := range s.inbox {
+		<-in.done
+		if in.err != nil {
+			return fmt.Errorf("record received message in ledger: %w", in.err)
+		}
+		m := in.m
+		if !s.node.opts.DisableLedger {
+			m.TxID = in.rc.ID.String()
+			s.event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: m.Kind, Index: in.rc.Index})
+		}
+		s.event(Event{Type: EventMessage, Message: m, MessageID: m.ID, Epoch: in.epoch})
+		if err := s.send(ctx, frameAck, []byte(m.ID)); err != nil && ctx.Err() == nil {
+			return fmt.Errorf("acknowledge message: %w", err)
+		}
+	}
+	return nil
+}
+
+// awaitSendTurn waits until every Send call with a lower sequence number has
+// put its frame on the wire or given up.
+func (s *Session) awaitSendTurn(ctx context.Context, seq uint64) error {
+	for {
+		s.mu.Lock()
+		turn := s.sendTurn
+		first := true
+		for k := range s.sendOrder {
+			if k < seq {
+				first = false
+				break
+			}
+		}
+		s.mu.Unlock()
+		if first {
+			return nil
+		}
+		select {
+		case <-turn:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.done:
+			return errors.New("session has ended")
+		}
+	}
+}
+
+// leaveSendOrder removes seq from the Send calls in flight and wakes the
+// ones waiting for their turn.
+func (s *Session) leaveSendOrder(seq uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sendOrder[seq]; !ok {
+		return
+	}
+	delete(s.sendOrder, seq)
+	close(s.sendTurn)
+	s.sendTurn = make(chan struct{})
+}
