@@ -221,24 +221,29 @@ func readRecord(record *fernet.Key, path string, i int) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readRecordAt(record, f, filepath.Base(path), i)
+}
+
+// readRecordAt returns the plaintext of record i of a record file.
+func readRecordAt(record *fernet.Key, f io.ReaderAt, name string, i int) ([]byte, error) {
 	var l [4]byte
 	var off int64
 	for j := 0; ; j++ {
 		if _, err := f.ReadAt(l[:], off); err != nil {
-			return nil, fmt.Errorf("attachment %s: chunk %d missing", filepath.Base(path), i)
+			return nil, fmt.Errorf("attachment %s: chunk %d missing", name, i)
 		}
 		n := binary.BigEndian.Uint32(l[:])
 		if n == 0 || n > maxRecordLen {
-			return nil, fmt.Errorf("attachment %s: malformed chunk %d", filepath.Base(path), j)
+			return nil, fmt.Errorf("attachment %s: malformed chunk %d", name, j)
 		}
 		if j == i {
 			tok := make([]byte, n)
 			if _, err := f.ReadAt(tok, off+4); err != nil {
-				return nil, fmt.Errorf("attachment %s: chunk %d truncated", filepath.Base(path), i)
+				return nil, fmt.Errorf("attachment %s: chunk %d truncated", name, i)
 			}
 			plain := fernet.VerifyAndDecrypt(tok, 0, []*fernet.Key{record})
 			if plain == nil {
-				return nil, fmt.Errorf("attachment %s: chunk %d fails authentication", filepath.Base(path), i)
+				return nil, fmt.Errorf("attachment %s: chunk %d fails authentication", name, i)
 			}
 			return plain, nil
 		}
