@@ -16,6 +16,7 @@
 #         pinned version there)
 #   GO    the go command (default go)
 #   DIST  output directory (default dist)
+#   PARALLEL  1 (default): build the targets side by side; 0: one by one
 #   SOURCE  worktree (default): package the work tree as `go build` sees it,
 #           with uncommitted changes; head: package the last commit only
 #
@@ -146,6 +147,22 @@ package_windows() {
 	say "windows: $out ($(du -h "$out" | cut -f1), $(stat -c %s "$out") bytes) in $(elapsed "$start")"
 }
 
-for t in "${targets[@]}"; do
-	"package_$t"
-done
+# The two builds run side by side: each spends much of its time in a few
+# long, single-threaded cgo compiles (GLFW, OpenGL), so together they keep
+# both cores busy. PARALLEL=0 builds one after the other.
+if ((${#targets[@]} > 1)) && [[ ${PARALLEL:-1} != 0 ]]; then
+	pids=()
+	for t in "${targets[@]}"; do
+		"package_$t" &
+		pids+=($!)
+	done
+	status=0
+	for pid in "${pids[@]}"; do
+		wait "$pid" || status=1
+	done
+	((status == 0)) || die "packaging failed"
+else
+	for t in "${targets[@]}"; do
+		"package_$t"
+	done
+fi
