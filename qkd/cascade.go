@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 )
 
@@ -51,54 +52,155 @@ var cascadeSchedule = func(n int, q float64) []int {
 const cascadePasses = 10
 
 // cascadePass is one pass: its shuffle and the key as seen through it.
+// Pass 0 is not shuffled; its perm and inv are the identity. Alice only
+// needs the shuffled key, so her passes keep no index arrays at all.
 type cascadePass struct {
 	k    int      // block size
-	perm []int32  // shuffled index → key position
-	inv  []int32  // key position → shuffled index
+	perm indexMap // shuffled index → key position
+	inv  indexMap // key position → shuffled index
 	shuf []uint64 // the key's bits in shuffled order
 }
 
-func newCascadePasses(key []uint64, n int, q float64, seed [32]byte) []cascadePass {
+// indexMap is a map of 0..n-1 to itself stored as an array: 16-bit
+// entries while n <= 1<<16, which halves the memory Bob's shuffles touch,
+// 32-bit entries above. With neither it is the identity.
+type indexMap struct {
+	small []uint16
+	large []uint32
+}
+
+func (m indexMap) at(i int) int {
+	switch {
+	case m.small != nil:
+		return int(m.small[i])
+	case m.large != nil:
+		return int(m.large[i])
+	}
+	return i
+}
+
+func toIndexMap[T uint16 | uint32](v []T) indexMap {
+	switch v := any(v).(type) {
+	case []uint16:
+		return indexMap{small: v}
+	case []uint32:
+		return indexMap{large: v}
+	}
+	return indexMap{}
+}
+
+// newCascadePasses shuffles key for every pass of the schedule. With
+// withIndex (Bob) it keeps each shuffle and its inverse to locate and
+// correct errors; without (Alice) it keeps only the shuffled keys.
+func newCascadePasses(key []uint64, n int, q float64, seed [32]byte, withIndex bool) []cascadePass {
 	sizes := cascadeSchedule(n, q)
 	passes := make([]cascadePass, len(sizes))
-	s0 := binary.LittleEndian.Uint64(seed[0:])
-	s1 := binary.LittleEndian.Uint64(seed[8:])
+	w := wordsFor(n)
+	shufs := make([]uint64, len(sizes)*w)
+	// One byte per key bit makes the gather in shuffle a load and a shift.
+	kb := make([]byte, n)
+	for i := range kb {
+		kb[i] = byte(key[i>>6] >> (uint(i) & 63) & 1)
+	}
 	for p, k := range sizes {
-		perm := make([]int32, n)
-		for i := range perm {
-			perm[i] = int32(i)
-		}
-		if p > 0 {
-			shuffle(perm, rand.NewPCG(s0^uint64(p)*0x9e3779b97f4a7c15, s1+uint64(p)))
-		}
-		inv := make([]int32, n)
-		shuf := make([]uint64, wordsFor(n))
-		for i, x := range perm {
-			inv[x] = int32(i)
-			shuf[i>>6] |= uint64(key[x>>6]>>(uint(x)&63)&1) << (uint(i) & 63)
-		}
-		passes[p] = cascadePass{k: k, perm: perm, inv: inv, shuf: shuf}
+		passes[p] = cascadePass{k: k, shuf: shufs[p*w : (p+1)*w : (p+1)*w]}
+	}
+	copy(passes[0].shuf, key[:w])
+	tailMask(passes[0].shuf, n)
+	if n <= 1<<16 {
+		shufflePasses[uint16](passes, kb, seed, withIndex)
+	} else {
+		shufflePasses[uint32](passes, kb, seed, withIndex)
 	}
 	return passes
 }
 
-// shuffle permutes v by Fisher-Yates, drawing two 32-bit indices per PCG
-// output with Lemire's multiply-shift. The shuffles are public and only
-// need to spread errors, so the bias of at most len(v)/2^32 is harmless.
-func shuffle(v []int32, g *rand.PCG) {
-	var spare uint64
-	have := false
-	for i := len(v) - 1; i > 0; i-- {
-		var x uint64
-		if have {
-			x, have = spare, false
-		} else {
-			r := g.Uint64()
-			x, spare, have = r&0xffffffff, r>>32, true
-		}
-		j := int(x * uint64(i+1) >> 32)
-		v[i], v[j] = v[j], v[i]
+// shufflePasses shuffles kb into every pass but the first, sharing one
+// allocation for all the index arrays of a side.
+func shufflePasses[T uint16 | uint32](passes []cascadePass, kb []byte, seed [32]byte, withIndex bool) {
+	n := len(kb)
+	s0 := binary.LittleEndian.Uint64(seed[0:])
+	s1 := binary.LittleEndian.Uint64(seed[8:])
+	var idx []T
+	if withIndex {
+		idx = make([]T, 2*(len(passes)-1)*n)
+	} else if len(passes) > 1 {
+		idx = make([]T, n)
 	}
+	for p := 1; p < len(passes); p++ {
+		perm, inv := idx, []T(nil)
+		if withIndex {
+			perm = idx[(2*p-2)*n : (2*p-1)*n : (2*p-1)*n]
+			inv = idx[(2*p-1)*n : 2*p*n : 2*p*n]
+			passes[p].perm, passes[p].inv = toIndexMap(perm), toIndexMap(inv)
+		}
+		shuffle(perm, inv, passes[p].shuf, kb, rand.NewPCG(s0^uint64(p)*0x9e3779b97f4a7c15, s1+uint64(p)))
+	}
+}
+
+// shuffle sets perm to a Fisher-Yates shuffle of 0..n-1 drawn from g, two
+// 32-bit indices per PCG output (low half first) with Lemire's
+// multiply-shift, and bit i of shuf to kb[perm[i]]; if inv is not nil it
+// also sets inv to the inverse of perm. The shuffles are public and only
+// need to spread errors, so the bias of at most n/2^32 is harmless.
+//
+// Fisher-Yates fixes perm[i] when it swaps at i, so the gather and the
+// inverse are done in the same loop, while the value is in a register.
+func shuffle[T uint16 | uint32](perm, inv []T, shuf []uint64, kb []byte, g *rand.PCG) {
+	n := len(perm)
+	if n == 0 {
+		return
+	}
+	kb = kb[:n]
+	shuf = shuf[:wordsFor(n)]
+	for i := range perm {
+		perm[i] = T(i)
+	}
+	withInv := inv != nil
+	if withInv {
+		inv = inv[:n]
+	}
+	var acc uint64
+	i := n - 1
+	for ; i >= 2; i -= 2 {
+		r := g.Uint64()
+		j := int((r & 0xffffffff) * uint64(i+1) >> 32)
+		x := perm[j]
+		perm[j] = perm[i]
+		perm[i] = x
+		acc |= uint64(kb[x]) << (uint(i) & 63)
+		if withInv {
+			inv[x] = T(i)
+		}
+		if i&63 == 0 {
+			shuf[i>>6], acc = acc, 0
+		}
+		h := i - 1
+		j = int((r >> 32) * uint64(h+1) >> 32)
+		x = perm[j]
+		perm[j] = perm[h]
+		perm[h] = x
+		acc |= uint64(kb[x]) << (uint(h) & 63)
+		if withInv {
+			inv[x] = T(h)
+		}
+		if h&63 == 0 {
+			shuf[h>>6], acc = acc, 0
+		}
+	}
+	if i == 1 {
+		j := int((g.Uint64() & 0xffffffff) * 2 >> 32)
+		perm[1], perm[j] = perm[j], perm[1]
+		acc |= uint64(kb[perm[1]]) << 1
+		if withInv {
+			inv[perm[1]] = 1
+		}
+	}
+	acc |= uint64(kb[perm[0]])
+	if withInv {
+		inv[perm[0]] = 0
+	}
+	shuf[0] = acc
 }
 
 func (p *cascadePass) blocks(n int) int { return (n + p.k - 1) / p.k }
@@ -133,7 +235,7 @@ type cascadeAlice struct {
 }
 
 func newCascadeAlice(key []uint64, n int, q float64, seed [32]byte) *cascadeAlice {
-	return &cascadeAlice{n: n, passes: newCascadePasses(key, n, q, seed)}
+	return &cascadeAlice{n: n, passes: newCascadePasses(key, n, q, seed, false)}
 }
 
 // start returns the opening message with all top-level parities.
@@ -173,12 +275,55 @@ func (a *cascadeAlice) answer(q *ParityQuery) (*ParityReply, error) {
 }
 
 // search is one bisection of an odd range of a pass: Bob's parity of
-// [lo, hi) differs from Alice's, which is known.
+// [lo, hi) differs from Alice's, which is known. The range is node node of
+// the bisection tree of its block.
 type search struct {
 	pass, block int
 	lo, hi      int
+	node        int   // root 1; the halves of node v are 2v and 2v+1
 	alice       uint8 // Alice's parity of [lo, hi)
 	waiting     bool  // a question about the left half is out
+}
+
+// treeRef names a node of the bisection tree of a block of a pass.
+type treeRef struct{ pass, block, node int }
+
+// knownParities holds the parities of Alice's key Bob has learnt, one
+// known bit and one value bit per node of the bisection tree of every
+// block: bisection always halves a range at lo + (hi-lo)/2, so every range
+// Bob asks about or infers is a node, and node ids of a block of k bits are
+// below 2^(bits.Len(k-1)+1).
+type knownParities struct {
+	base  []int  // per pass: index of the pass's first slot
+	shift []uint // per pass: log2 of the slots per block
+	known []uint64
+	value []uint64
+}
+
+func newKnownParities(passes []cascadePass, n int) knownParities {
+	t := knownParities{base: make([]int, len(passes)), shift: make([]uint, len(passes))}
+	total := 0
+	for p := range passes {
+		t.base[p] = total
+		t.shift[p] = uint(bits.Len(uint(passes[p].k-1))) + 1
+		total += passes[p].blocks(n) << t.shift[p]
+	}
+	words := make([]uint64, 2*wordsFor(total))
+	t.known, t.value = words[:len(words)/2], words[len(words)/2:]
+	return t
+}
+
+func (t *knownParities) slot(p, block, node int) int { return t.base[p] + block<<t.shift[p] + node }
+
+func (t *knownParities) get(p, block, node int) (uint8, bool) {
+	i := t.slot(p, block, node)
+	return getBit(t.value, i), getBit(t.known, i) == 1
+}
+
+func (t *knownParities) set(p, block, node int, v uint8) {
+	i := t.slot(p, block, node)
+	setBit(t.known, i, 1)
+	setBit(t.value, i, v)
 }
 
 // cascadeBob drives Cascade from Bob's side.
@@ -186,21 +331,21 @@ type cascadeBob struct {
 	n         int
 	key       []uint64
 	passes    []cascadePass
-	known     []map[uint64]uint8 // per pass: Alice's parity of [lo,hi), keyed lo<<32|hi
-	active    int                // passes whose blocks have been compared
-	open      map[[2]int]*search // open searches by (pass, block)
-	order     []*search          // open searches in creation order
+	known     knownParities // Alice's parities Bob has learnt
+	active    int           // passes whose blocks have been compared
+	open      [][]bool      // per pass and block: a search is open on it
+	order     []*search     // open searches in creation order
+	free      []search      // storage for new searches
+	asked     []treeRef     // the nodes of the questions out
 	leak      int
 	rounds    int
 	corrected int
 }
 
-func rangeKey(lo, hi int) uint64 { return uint64(lo)<<32 | uint64(hi) }
-
 // newCascadeBob prepares Bob's side from Alice's opening message. key is
 // corrected in place.
 func newCascadeBob(key []uint64, n int, q float64, start *CascadeStart) (*cascadeBob, error) {
-	b := &cascadeBob{n: n, key: key, passes: newCascadePasses(key, n, q, start.Seed), open: map[[2]int]*search{}}
+	b := &cascadeBob{n: n, key: key, passes: newCascadePasses(key, n, q, start.Seed, true)}
 	total := 0
 	for i := range b.passes {
 		total += b.passes[i].blocks(n)
@@ -209,15 +354,17 @@ func newCascadeBob(key []uint64, n int, q float64, start *CascadeStart) (*cascad
 		return nil, fmt.Errorf("cascade: %d block parities, want %d", start.Count, total)
 	}
 	b.leak = total
-	b.known = make([]map[uint64]uint8, len(b.passes))
+	b.known = newKnownParities(b.passes, n)
+	b.open = make([][]bool, len(b.passes))
+	open := make([]bool, total)
 	j := 0
 	for i := range b.passes {
-		p := &b.passes[i]
-		b.known[i] = make(map[uint64]uint8, p.blocks(n)*4)
-		for k := 0; k < p.blocks(n); k++ {
-			b.known[i][rangeKey(k*p.k, min((k+1)*p.k, n))] = getBit(start.Parities, j)
-			j++
+		nb := b.passes[i].blocks(n)
+		b.open[i] = open[j : j+nb : j+nb]
+		for k := 0; k < nb; k++ {
+			b.known.set(i, k, 1, getBit(start.Parities, j+k))
 		}
+		j += nb
 	}
 	return b, nil
 }
@@ -226,12 +373,14 @@ func newCascadeBob(key []uint64, n int, q float64, start *CascadeStart) (*cascad
 func (b *cascadeBob) next() *ParityQuery {
 	for {
 		var q []ParityRange
+		b.asked = b.asked[:0]
 		for _, s := range b.order {
 			if s.waiting && parityRange(b.passes[s.pass].shuf, s.lo, s.hi) == s.alice {
 				b.close(s) // a later correction in this round made it even
 			}
 			if s.waiting {
 				q = append(q, ParityRange{Pass: s.pass, Lo: s.lo, Hi: s.lo + (s.hi-s.lo)/2})
+				b.asked = append(b.asked, treeRef{s.pass, s.block, 2 * s.node})
 			}
 		}
 		b.compact()
@@ -261,17 +410,22 @@ func (b *cascadeBob) activate(p int) {
 // checkBlock opens a search on block k of pass p if it is odd and none is
 // open on it.
 func (b *cascadeBob) checkBlock(p, k int) {
-	if _, ok := b.open[[2]int{p, k}]; ok {
+	if b.open[p][k] {
 		return
 	}
 	ps := &b.passes[p]
 	lo, hi := k*ps.k, min((k+1)*ps.k, b.n)
-	a := b.known[p][rangeKey(lo, hi)]
+	a, _ := b.known.get(p, k, 1)
 	if parityRange(ps.shuf, lo, hi) == a {
 		return
 	}
-	s := &search{pass: p, block: k, lo: lo, hi: hi, alice: a}
-	b.open[[2]int{p, k}] = s
+	if len(b.free) == 0 {
+		b.free = make([]search, 64)
+	}
+	s := &b.free[0]
+	b.free = b.free[1:]
+	*s = search{pass: p, block: k, lo: lo, hi: hi, node: 1, alice: a}
+	b.open[p][k] = true
 	b.order = append(b.order, s)
 }
 
@@ -291,7 +445,6 @@ func (b *cascadeBob) advanceAll() {
 // in it), in which case it closes.
 func (b *cascadeBob) advance(s *search) {
 	ps := &b.passes[s.pass]
-	known := b.known[s.pass]
 	for {
 		if parityRange(ps.shuf, s.lo, s.hi) == s.alice {
 			b.close(s) // even now: nothing to find here
@@ -299,13 +452,13 @@ func (b *cascadeBob) advance(s *search) {
 		}
 		if s.hi-s.lo == 1 {
 			b.close(s)
-			b.flip(int(ps.perm[s.lo]))
+			b.flip(ps.perm.at(s.lo))
 			return
 		}
 		mid := s.lo + (s.hi-s.lo)/2
-		left, okL := known[rangeKey(s.lo, mid)]
+		left, okL := b.known.get(s.pass, s.block, 2*s.node)
 		if !okL {
-			right, okR := known[rangeKey(mid, s.hi)]
+			right, okR := b.known.get(s.pass, s.block, 2*s.node+1)
 			if !okR {
 				s.waiting = true
 				return
@@ -313,9 +466,9 @@ func (b *cascadeBob) advance(s *search) {
 			left = s.alice ^ right
 		}
 		if parityRange(ps.shuf, s.lo, mid) != left {
-			s.hi, s.alice = mid, left
+			s.hi, s.alice, s.node = mid, left, 2*s.node
 		} else {
-			s.lo, s.alice = mid, s.alice^left
+			s.lo, s.alice, s.node = mid, s.alice^left, 2*s.node+1
 		}
 	}
 }
@@ -323,7 +476,7 @@ func (b *cascadeBob) advance(s *search) {
 func (b *cascadeBob) close(s *search) {
 	s.waiting = false
 	s.hi = -1 // marks it closed for compact
-	delete(b.open, [2]int{s.pass, s.block})
+	b.open[s.pass][s.block] = false
 }
 
 func (b *cascadeBob) compact() {
@@ -344,7 +497,7 @@ func (b *cascadeBob) flip(x int) {
 	b.corrected++
 	for p := range b.passes {
 		ps := &b.passes[p]
-		i := int(ps.inv[x])
+		i := ps.inv.at(x)
 		flipBit(ps.shuf, i)
 		if p < b.active {
 			b.checkBlock(p, i/ps.k)
@@ -352,14 +505,19 @@ func (b *cascadeBob) flip(x int) {
 	}
 }
 
-// receive applies Alice's answers to the last questions.
+// receive applies Alice's answers to the questions of the last call to
+// next.
 func (b *cascadeBob) receive(q *ParityQuery, r *ParityReply) error {
+	if len(q.Ranges) != len(b.asked) {
+		return fmt.Errorf("cascade: answers to %d questions, %d asked", len(q.Ranges), len(b.asked))
+	}
 	if r.Count != len(q.Ranges) || len(r.Parities) != wordsFor(r.Count) {
 		return fmt.Errorf("cascade: %d parities for %d questions", r.Count, len(q.Ranges))
 	}
-	for i, rg := range q.Ranges {
-		b.known[rg.Pass][rangeKey(rg.Lo, rg.Hi)] = getBit(r.Parities, i)
+	for i, t := range b.asked {
+		b.known.set(t.pass, t.block, t.node, getBit(r.Parities, i))
 	}
+	b.asked = b.asked[:0]
 	for _, s := range b.order {
 		s.waiting = false
 	}

@@ -143,4 +143,8 @@ func TestCascadeBobRejectsWrongAnswers(t *testing.T) {
 	if err := bob.receive(q, &ParityReply{Count: len(q.Ranges) + 1, Parities: make([]uint64, wordsFor(len(q.Ranges)+1))}); err == nil {
 		t.Fatal("wrong-sized answer accepted")
 	}
+	other := &ParityQuery{Ranges: q.Ranges[1:]}
+	if err := bob.receive(other, &ParityReply{Count: len(other.Ranges), Parities: make([]uint64, wordsFor(len(other.Ranges)))}); err == nil {
+		t.Fatal("answers to questions Bob did not ask accepted")
+	}
 }
