@@ -3,7 +3,7 @@
 #
 # Usage: scripts/smoke-package.sh LINUX.tar.xz [WINDOWS.exe]
 #
-# For the Linux package it unpacks the archive into a temporary directory,
+# For the Linux package it checks its size (at most 15 MB), unpacks the archive into a temporary directory,
 # installs it with its own Makefile (`make install` into a DESTDIR and
 # `make user-install` into a temporary HOME), then starts the installed binary
 # under a private Xvfb with an empty HOME and checks that
@@ -85,7 +85,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ---- Linux package: unpack and install -----------------------------------
+# ---- Linux package: size, unpack and install -----------------------------
+
+max_bytes=15000000 # the limit: 15 MB
+size=$(stat -c %s "$tarball")
+if ((size <= max_bytes)); then
+	pass "the Linux package is $size bytes (limit $max_bytes)"
+else
+	fail "the Linux package is $size bytes, over the limit of $max_bytes"
+fi
 
 unpack=$tmp/unpack
 prefix=$tmp/prefix
