@@ -440,13 +440,15 @@ func (s *Session) sendItem(ctx context.Context, e outboxEntry) error {
 	s.courier.mu.Lock()
 	s.courier.sent[it.ID] = true
 	s.courier.mu.Unlock()
-	if err := s.send(ctx, frameReliable, payload); err != nil {
-		return fmt.Errorf("send message: %w", err)
-	}
+	// Announce before sending: the acknowledgement may overtake the
+	// announcement otherwise.
 	m := &Message{ID: it.ID, Epoch: epoch, Kind: it.Kind.String(), CaseID: it.CaseID, Text: it.Text, Body: it.Body,
 		Time: tx.Time, From: s.node.Fingerprint(), FromName: s.node.profile.Name, To: s.peer.Fingerprint,
 		TxID: tx.ID().String(), Outgoing: true}
 	s.event(Event{Type: EventMessageSent, Message: m, MessageID: m.ID, State: Sent, Epoch: epoch, CaseID: it.CaseID})
+	if err := s.send(ctx, frameReliable, payload); err != nil {
+		return fmt.Errorf("send message: %w", err)
+	}
 	return nil
 }
 
@@ -568,8 +570,10 @@ func (s *Session) acknowledged(ctx context.Context, a reliableAck) {
 	}
 	// The item leaves the outbox only once its transaction is recorded: a
 	// crash in between resends it, and the peer acknowledges it again.
-	defer s.node.store.takeOutbox(s.node.recordKey(), s.peer.Fingerprint, a.ID)
+	// It leaves before the events, so that whoever they wake sees it gone.
+	take := func() { s.node.store.takeOutbox(s.node.recordKey(), s.peer.Fingerprint, a.ID) }
 	if a.Refused != "" {
+		take()
 		reason := fmt.Sprintf("%s refused %s: %s", s.peer.Name, it.Kind, a.Refused)
 		s.node.recordViolation(Violation{Peer: s.peer.Fingerprint, PeerName: s.peer.Name, CaseID: it.CaseID,
 			Action: "send " + it.Kind.String(), Reason: reason})
@@ -584,9 +588,12 @@ func (s *Session) acknowledged(ctx context.Context, a reliableAck) {
 		}
 		rc, err := s.node.ledger.Append(context.WithoutCancel(ctx), tx)
 		if err != nil {
+			// Stay queued: the next session resends and the peer
+			// acknowledges again.
 			s.log.Warn("could not record a delivered message", "err", err)
-			break
+			return
 		}
+		take()
 		if !rc.Duplicate {
 			s.event(Event{Type: EventLedgerAppend, TxID: a.TxID, Kind: tx.Kind.String(), Index: rc.Index, CaseID: tx.CaseID})
 		}
@@ -594,6 +601,7 @@ func (s *Session) acknowledged(ctx context.Context, a reliableAck) {
 		return
 	}
 	s.log.Warn("peer acknowledged a transaction this node never sent", "message", a.ID)
+	take()
 	s.event(Event{Type: EventDelivery, MessageID: a.ID, State: Delivered, CaseID: it.CaseID, Kind: it.Kind.String()})
 }
 

@@ -317,6 +317,7 @@ func (c *console) waitDelivered(ctx context.Context, s *app.Session, limit time.
 		c.mu.Lock()
 		left := len(c.pending)
 		c.mu.Unlock()
+		left += c.queued()
 		if left == 0 {
 			return nil
 		}
@@ -416,7 +417,11 @@ func (c *console) command(ctx context.Context, line string) error {
 		return nil
 	case "help":
 		c.note("type a line to send it; commands: /to NAME, /peers, /rekey, /help")
+		c.note("%s", workflowHelp)
 		return nil
+	}
+	if handled, err := c.workflowCommand(ctx, word, rest); handled {
+		return err
 	}
 	return fmt.Errorf("unknown command /%s (try /help)", word)
 }
@@ -455,5 +460,5 @@ func describe(e app.Event) string {
 	case app.EventError:
 		return "error: " + e.Reason
 	}
-	return ""
+	return describeWorkflow(e)
 }
