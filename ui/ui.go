@@ -1,33 +1,183 @@
 // Package ui holds the Fyne panes of QKD Chat. It renders the state and
 // events exposed by package app and sends user actions back to it; it holds
-// no protocol or storage logic of its own. Every function takes the
-// fyne.App it works in, so tests can pass fyne.io/fyne/v2/test's app.
+// no protocol or storage logic of its own.
+//
+// A Shell is everything the user sees of one node: a sidebar of
+// conversations grouped by case and the tabs Connect, Chat, BB84 key,
+// Ledger, the role's pane and Settings. A controller goroutine subscribes
+// to the node's events and applies each one to the panes through fyne.Do;
+// long work (connecting, re-keying, verifying, exporting) runs in
+// goroutines that report back the same way, so the window never freezes.
+//
+// NewMainWindow is the desktop app: a first-run form for the name and role,
+// then a Shell. StartDemo is `qkdchat demo`: Alice, Bob and Eve in three
+// windows on loopback. Every function takes the fyne.App it works in, so
+// tests can pass fyne.io/fyne/v2/test's app.
 package ui
 
 import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+
+	"qkdchat/app"
 )
 
 // DefaultWindowSize is the size of the main window on first start.
 var DefaultWindowSize = fyne.NewSize(1100, 720)
 
-// NewMainWindow builds the main window of the app. It does not show it.
-func NewMainWindow(a fyne.App, version string) fyne.Window {
-	w := a.NewWindow("QKD Chat")
-	w.SetContent(welcome(version))
-	w.Resize(DefaultWindowSize)
-	w.SetMaster()
-	return w
+// Config configures the main window.
+type Config struct {
+	Dir     string       // data directory (required)
+	Version string       // shown on the first-run form
+	Logger  *slog.Logger // the engine's log; nil discards
 }
 
-func welcome(version string) fyne.CanvasObject {
-	title := widget.NewLabelWithStyle("QKD Chat", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+// MainWindow is the desktop app's window: the first-run form until a
+// profile exists, then the Shell of the local node.
+type MainWindow struct {
+	app   fyne.App
+	win   fyne.Window
+	cfg   Config
+	th    *uiThread
+	node  *app.Node
+	shell *Shell
+
+	// onReady, if set, is called on the UI goroutine once the shell shows.
+	onReady func(*Shell)
+}
+
+// NewMainWindow builds the main window of the app and starts opening the
+// node in the background. It does not show the window. Call Close after
+// the window is gone to close the node.
+func NewMainWindow(a fyne.App, cfg Config) *MainWindow {
+	m := &MainWindow{app: a, cfg: cfg, th: &uiThread{}}
+	m.win = a.NewWindow("QKD Chat")
+	m.win.Resize(DefaultWindowSize)
+	m.win.SetMaster()
+	ApplyTheme(a, LoadSettings(a.Preferences()).Theme)
+
+	_, err := app.LoadProfile(cfg.Dir)
+	switch {
+	case errors.Is(err, app.ErrNoProfile):
+		m.win.SetContent(m.firstRun())
+	case err != nil:
+		m.win.SetContent(errorContent("Cannot read your profile", err))
+	default:
+		m.win.SetContent(centered(widget.NewLabel("Opening your data…")))
+		m.open()
+	}
+	return m
+}
+
+// OnReady calls f on the UI goroutine once the node is open and the shell
+// shows (at once if it already does).
+func (m *MainWindow) OnReady(f func(*Shell)) {
+	if m.shell != nil {
+		f(m.shell)
+		return
+	}
+	m.onReady = f
+}
+
+// Window is the app's window.
+func (m *MainWindow) Window() fyne.Window { return m.win }
+
+// Shell returns the shell once the node is open, or nil.
+func (m *MainWindow) Shell() *Shell { return m.shell }
+
+// Close stops the shell and closes the node (exchanging final checkpoints
+// with connected peers).
+func (m *MainWindow) Close() error {
+	if m.shell != nil {
+		m.shell.Close()
+	}
+	if m.node != nil {
+		return m.node.Close()
+	}
+	return nil
+}
+
+// open opens the node in the background and then shows the shell.
+func (m *MainWindow) open() {
+	st := LoadSettings(m.app.Preferences())
+	go func() {
+		n, err := app.Open(app.Options{
+			Dir:           m.cfg.Dir,
+			Logger:        m.cfg.Logger,
+			BB84:          app.BB84Settings{Noise: 0.01, Threshold: st.Threshold},
+			RekeyInterval: st.nodeRekeyInterval(),
+		})
+		m.th.do(func() {
+			if err != nil {
+				m.win.SetContent(errorContent("Cannot open your data", err))
+				return
+			}
+			m.node = n
+			m.shell = NewShell(m.app, m.win, n, ShellOptions{Dir: m.cfg.Dir, StartRekey: st.RekeyInterval, th: m.th})
+			m.win.SetContent(m.shell.Content())
+			if m.onReady != nil {
+				m.onReady(m.shell)
+			}
+		})
+	}()
+}
+
+// firstRun asks for the user's name and role.
+func (m *MainWindow) firstRun() fyne.CanvasObject {
+	title := widget.NewLabelWithStyle("Welcome to QKD Chat", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	title.SizeName = "headingText"
 	about := widget.NewLabel("Medical messaging over a channel keyed by a simulated BB84 exchange,\n" +
 		"with every message kept in a tamper-evident ledger.")
 	about.Alignment = fyne.TextAlignCenter
-	ver := widget.NewLabelWithStyle("Version "+version, fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
-	return container.NewCenter(container.NewVBox(title, about, ver))
+	name := widget.NewEntry()
+	name.SetPlaceHolder("e.g. Dr. Ada Lovelace, or St. Mary's Hospital")
+	role := widget.NewRadioGroup([]string{
+		"Patient: send your health records",
+		"Hospital: receive records and refer cases to doctors",
+		"Doctor: write reports on referred cases",
+	}, nil)
+	errLbl := widget.NewLabel("")
+	errLbl.Importance = widget.DangerImportance
+	errLbl.Wrapping = fyne.TextWrapWord
+	start := widget.NewButton("Start", nil)
+	start.Importance = widget.HighImportance
+	start.OnTapped = func() {
+		r, _ := app.ParseRole(strings.SplitN(role.Selected, ":", 2)[0])
+		p := app.Profile{Name: strings.TrimSpace(name.Text), Role: r}
+		if r == "" {
+			errLbl.SetText("Choose your role.")
+			return
+		}
+		if err := p.Validate(); err != nil {
+			errLbl.SetText(app.UserError(err))
+			return
+		}
+		if err := app.SaveProfile(m.cfg.Dir, p); err != nil {
+			errLbl.SetText("Cannot save your profile: " + app.UserError(err))
+			return
+		}
+		start.Disable()
+		m.win.SetContent(centered(widget.NewLabel("Opening your data…")))
+		m.open()
+	}
+	name.OnSubmitted = func(string) { start.OnTapped() }
+	form := widget.NewForm(widget.NewFormItem("Your name", name), widget.NewFormItem("You are", role))
+	ver := widget.NewLabelWithStyle("Version "+m.cfg.Version, fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	box := container.NewVBox(title, about, widget.NewSeparator(), form, errLbl, container.NewCenter(start), ver)
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(560, box.MinSize().Height), box))
+}
+
+func centered(o fyne.CanvasObject) fyne.CanvasObject { return container.NewCenter(o) }
+
+func errorContent(what string, err error) fyne.CanvasObject {
+	l := widget.NewLabel(fmt.Sprintf("%s: %s", what, app.UserError(err)))
+	l.Importance = widget.DangerImportance
+	l.Wrapping = fyne.TextWrapWord
+	return container.NewPadded(l)
 }

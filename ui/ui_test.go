@@ -1,46 +1,648 @@
 package ui
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
+
+	"qkdchat/app"
+	"qkdchat/ledger"
+	"qkdchat/ui/widgets"
 )
 
-// labelTexts collects the text of every label below o.
-func labelTexts(o fyne.CanvasObject) []string {
-	var out []string
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch v := o.(type) {
-		case *widget.Label:
-			out = append(out, v.Text)
-		case *fyne.Container:
-			for _, c := range v.Objects {
-				walk(c)
+// waitEvent reads node events until one satisfies ok.
+func waitEvent(t *testing.T, ch <-chan app.Event, what string, ok func(app.Event) bool) app.Event {
+	t.Helper()
+	deadline := time.After(40 * time.Second)
+	for {
+		select {
+		case e, open := <-ch:
+			if !open {
+				t.Fatalf("event stream closed while waiting for %s", what)
 			}
+			if ok(e) {
+				return e
+			}
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
-	walk(o)
-	return out
 }
 
-func TestMainWindowShowsNameAndVersion(t *testing.T) {
+// listenHeadless makes n listen on loopback and returns the address and code.
+func listenHeadless(t *testing.T, n *app.Node) (string, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	addr, code, err := n.Listen(ctx, "127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr.String(), code
+}
+
+// connectViaPane types addr and code into the Connect pane and taps Connect.
+func connectViaPane(s *Shell, addr, code string) {
+	s.th.run(func() {
+		s.ShowTab(TabConnect)
+		test.Type(s.connect.addr, addr)
+		test.Type(s.connect.code2, code)
+		test.Tap(s.connect.connectBtn)
+	})
+}
+
+// pressEnter sends Return to the compose entry, with Shift held or not.
+func pressEnter(e *composeEntry, shift bool) {
+	if shift {
+		e.KeyDown(&fyne.KeyEvent{Name: desktop.KeyShiftLeft})
+	}
+	e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if shift {
+		e.KeyUp(&fyne.KeyEvent{Name: desktop.KeyShiftLeft})
+	}
+}
+
+func TestConnectWatchBB84ThenChat(t *testing.T) {
 	a := test.NewTempApp(t)
-	w := NewMainWindow(a, "9.8.7")
-	defer w.Close()
+	alice, adir := newTestNode(t, "Alice", app.RolePatient, app.BB84Settings{Noise: 0.01})
+	bob, _ := newTestNode(t, "Bob", app.RoleHospital, app.BB84Settings{})
+	bev, stop := bob.Events()
+	defer stop()
+	addr, code := listenHeadless(t, bob)
+	th := &uiThread{}
+	s, _ := newTestShell(t, a, alice, adir, th)
+	debugState = func() string {
+		return "connect: " + s.connect.result.Text + "\nstatus: " + s.status.Text + "\nverdict: " + s.bb84.verdict.Text + "\ncurrent: " + s.current.Peer
+	}
+
+	connectViaPane(s, addr, code)
+	eventually(t, th, "the BB84 verdict", func() bool { return s.bb84.verdict.Text == "secure" })
+	th.run(func() {
+		if s.tabs.Selected() != s.tabItems[TabBB84] {
+			t.Errorf("after pairing the BB84 tab should show, not %q", s.tabs.Selected().Text)
+		}
+		if got := s.bb84.counts["Key"].Text; got != "256 bits" {
+			t.Errorf("final key %q, want 256 bits", got)
+		}
+		for _, n := range bb84CountNames {
+			if s.bb84.counts[n].Text == "-" {
+				t.Errorf("count %s not filled", n)
+			}
+		}
+		if !strings.HasPrefix(s.bb84.gauge.Text(), "QBER ") || !strings.Contains(s.bb84.gauge.Text(), "(threshold 11%)") {
+			t.Errorf("gauge %q", s.bb84.gauge.Text())
+		}
+		if len(s.bb84.table.Rows()) != 32 {
+			t.Errorf("qubit table has %d rows, want the 32 traced qubits", len(s.bb84.table.Rows()))
+		}
+		if got := s.bb84.table.CellText(0, widgets.ColIndex); got == "" {
+			t.Error("qubit table is empty")
+		}
+		if c := s.bb84.bloch.Caption(); !strings.HasPrefix(c, "Qubit ") || !strings.Contains(c, "Alice sent |") {
+			t.Errorf("bloch caption %q", c)
+		}
+		if runs := s.bb84.history.Runs(); len(runs) != 1 || runs[0].Aborted || runs[0].Qubits == 0 {
+			t.Errorf("history %+v", runs)
+		}
+		if _, ok := s.sidebar.rows[convKey{Peer: bob.Fingerprint()}]; !ok {
+			t.Error("Bob is not in the sidebar")
+		}
+		if !strings.Contains(s.connect.result.Text, "Connected to Bob (Hospital)") {
+			t.Errorf("connect pane says %q", s.connect.result.Text)
+		}
+	})
+
+	// Chat: Shift+Enter makes a new line, Enter sends.
+	th.run(func() {
+		s.ShowTab(TabChat)
+		if !strings.Contains(s.chat.detail.Text, "epoch 1") {
+			t.Errorf("chat header %q lacks the key epoch", s.chat.detail.Text)
+		}
+		test.Type(s.chat.compose, "hello")
+		pressEnter(s.chat.compose, true)
+		test.Type(s.chat.compose, "Bob")
+		if s.chat.compose.Text != "hello\nBob" {
+			t.Errorf("Shift+Enter: entry holds %q", s.chat.compose.Text)
+		}
+		pressEnter(s.chat.compose, false)
+		if s.chat.compose.Text != "" {
+			t.Errorf("Enter should send and clear the entry, left %q", s.chat.compose.Text)
+		}
+	})
+	got := waitEvent(t, bev, "Alice's message at Bob", func(e app.Event) bool { return e.Type == app.EventMessage })
+	if got.Message.Text != "hello\nBob" || got.Message.FromName != "Alice" {
+		t.Fatalf("Bob got %+v", got.Message)
+	}
+	conv := func() *conversation { return s.convs[convKey{Peer: bob.Fingerprint()}] }
+	eventually(t, th, "the delivery tick", func() bool {
+		c := conv()
+		return len(c.entries) == 1 && c.entries[0].bubble != nil && c.entries[0].bubble.Message().State == widgets.StateDelivered
+	})
+	th.run(func() {
+		m := conv().entries[0].bubble.Message()
+		if m.Epoch != 1 || m.Sender != "You" || !m.Outgoing || m.Time.IsZero() {
+			t.Errorf("bubble %+v", m)
+		}
+	})
+
+	// Bob answers; the bubble shows in Alice's open conversation.
+	ss, ok := bob.Session("Alice")
+	if !ok {
+		t.Fatal("Bob has no session with Alice")
+	}
+	if _, err := ss.Send(context.Background(), ledger.KindChat, "", "hi Alice", nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, th, "Bob's answer", func() bool { return len(conv().entries) == 2 })
+	th.run(func() {
+		m := conv().entries[1].bubble.Message()
+		if m.Text != "hi Alice" || m.Sender != "Bob" || m.Outgoing {
+			t.Errorf("incoming bubble %+v", m)
+		}
+		if n := s.sidebar.rows[convKey{Peer: bob.Fingerprint()}].badge.Count(); n != 0 {
+			t.Errorf("the open conversation has an unread badge of %d", n)
+		}
+	})
+
+	// A message in another conversation (a case) raises a badge and a
+	// notification.
+	th.run(func() { s.settings.Notifications = true })
+	test.AssertNotificationSent(t, fyne.NewNotification("QKD Chat", "New message from Bob"), func() {
+		if _, err := ss.Send(context.Background(), ledger.KindChat, "C-42", "about your case", nil); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, th, "the unread badge", func() bool {
+			r, ok := s.sidebar.rows[convKey{Peer: bob.Fingerprint(), Case: "C-42"}]
+			return ok && r.badge.Count() == 1
+		})
+	})
+	th.run(func() {
+		test.Tap(s.sidebar.rows[convKey{Peer: bob.Fingerprint(), Case: "C-42"}].button)
+		if r := s.sidebar.rows[convKey{Peer: bob.Fingerprint(), Case: "C-42"}]; r.badge.Count() != 0 {
+			t.Error("opening the conversation should clear its badge")
+		}
+		if !strings.Contains(s.chat.title.Text, "case C-42") {
+			t.Errorf("chat title %q", s.chat.title.Text)
+		}
+	})
+}
+
+func TestConnectErrorsAreClear(t *testing.T) {
+	a := test.NewTempApp(t)
+	alice, adir := newTestNode(t, "Alice", app.RolePatient, app.BB84Settings{})
+	bob, _ := newTestNode(t, "Bob", app.RoleDoctor, app.BB84Settings{})
+	addr, code := listenHeadless(t, bob)
+	th := &uiThread{}
+	s, _ := newTestShell(t, a, alice, adir, th)
+
+	wrong := "wrong-" + code
+	connectViaPane(s, addr, wrong)
+	eventually(t, th, "the wrong-code error", func() bool {
+		return strings.HasPrefix(s.connect.result.Text, "pairing failed: wrong code")
+	})
+
+	// A port nobody listens on.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	th.run(func() {
+		s.connect.addr.SetText("")
+		s.connect.code2.SetText("")
+	})
+	connectViaPane(s, closed, code)
+	eventually(t, th, "connection refused", func() bool {
+		return strings.HasPrefix(s.connect.result.Text, "connection refused")
+	})
+
+	// Bad input never reaches the network.
+	th.run(func() {
+		s.connect.addr.SetText("no-port")
+		test.Tap(s.connect.connectBtn)
+		if !strings.Contains(s.connect.result.Text, "host:port") {
+			t.Errorf("bad address: %q", s.connect.result.Text)
+		}
+	})
+}
+
+func TestListenPaneShowsAddressAndCode(t *testing.T) {
+	a := test.NewTempApp(t)
+	alice, adir := newTestNode(t, "Alice", app.RoleHospital, app.BB84Settings{})
+	bob, _ := newTestNode(t, "Bob", app.RolePatient, app.BB84Settings{})
+	th := &uiThread{}
+	s, _ := newTestShell(t, a, alice, adir, th)
+	th.run(func() {
+		s.connect.listenHost.SetText("127.0.0.1")
+		s.connect.listenPort.SetText("0")
+		test.Tap(s.connect.listenBtn)
+	})
+	eventually(t, th, "the pairing code", func() bool { return s.connect.code != "" })
+	var addr, code string
+	th.run(func() {
+		addr, code = s.connect.addrs[0], s.connect.code
+		all := texts(s.connect.content)
+		if !strings.Contains(all, addr) || !strings.Contains(all, code) || !strings.Contains(all, "Copy") {
+			t.Errorf("listen pane lacks address, code or copy button:\n%s", all)
+		}
+		// The copy button puts the code on the clipboard.
+		var copyCode func()
+		for _, o := range s.connect.listenInfo.Objects {
+			if strings.Contains(texts(o), code) {
+				copyCode = func() { test.Tap(findButton(o, "Copy")) }
+			}
+		}
+		copyCode()
+		if got := a.Clipboard().Content(); got != code {
+			t.Errorf("clipboard %q, want the code", got)
+		}
+	})
+	if _, err := bob.Connect(context.Background(), addr, code); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, th, "Bob in the sidebar and a key", func() bool {
+		_, ok := s.sidebar.rows[convKey{Peer: bob.Fingerprint()}]
+		return ok && s.bb84.verdict.Text == "secure"
+	})
+	// Recent contacts: Bob is connected, so no reconnect is offered.
+	th.run(func() {
+		if all := texts(s.connect.contacts); !strings.Contains(all, "Bob (Patient)") || !strings.Contains(all, "Connected") {
+			t.Errorf("recent contacts:\n%s", all)
+		}
+		test.Tap(s.connect.stopBtn)
+		if s.connect.code != "" {
+			t.Error("stop should forget the code")
+		}
+	})
+}
+
+func TestEavesdropperAbortShowsVerdict(t *testing.T) {
+	a := test.NewTempApp(t)
+	alice, adir := newTestNode(t, "Alice", app.RolePatient, app.BB84Settings{Noise: 0.01})
+	bob, _ := newTestNode(t, "Bob", app.RoleHospital, app.BB84Settings{})
+	addr, code := listenHeadless(t, bob)
+	seed := uint64(7)
+	eve, err := app.NewEve(app.EveOptions{Listen: "127.0.0.1:0", Forward: addr, Intercept: 1, Seed: &seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go eve.Serve(ctx)
+	th := &uiThread{}
+	s, _ := newTestShell(t, a, alice, adir, th)
+	connectViaPane(s, eve.Addr().String(), code)
+	eventually(t, th, "the abort verdict", func() bool { return strings.HasPrefix(s.bb84.verdict.Text, "aborted") })
+	th.run(func() {
+		v := s.bb84.verdict.Text
+		if !strings.HasPrefix(v, "aborted: eavesdropper suspected, QBER ") || !strings.HasSuffix(v, "% > 11%") {
+			t.Errorf("verdict %q", v)
+		}
+		if got := s.bb84.counts["Key"].Text; got != "none (aborted)" {
+			t.Errorf("key %q", got)
+		}
+		runs := s.bb84.history.Runs()
+		if len(runs) != 1 || !runs[0].Aborted || !runs[0].EveDetected || runs[0].QBER < 0.15 {
+			t.Errorf("history %+v", runs)
+		}
+		if !strings.Contains(s.status.Text, "aborted") {
+			t.Errorf("status %q", s.status.Text)
+		}
+	})
+	// Eve stops; a re-key from the panel makes a key.
+	if err := eve.SetIntercept(0); err != nil {
+		t.Fatal(err)
+	}
+	th.run(func() { test.Tap(s.bb84.rekey) })
+	eventually(t, th, "a key after Eve stops", func() bool { return s.bb84.verdict.Text == "secure" })
+	th.run(func() {
+		if n := len(s.bb84.history.Runs()); n != 2 {
+			t.Errorf("%d runs in the history, want 2", n)
+		}
+		if len(s.bb84.pick.Options) != 2 {
+			t.Errorf("exchange picker %v", s.bb84.pick.Options)
+		}
+		// Looking back at the first exchange shows its abort.
+		s.bb84.pick.SetSelectedIndex(0)
+		if !strings.HasPrefix(s.bb84.verdict.Text, "aborted") {
+			t.Errorf("first exchange verdict %q", s.bb84.verdict.Text)
+		}
+		s.bb84.qubit.SetValue(3)
+		if !strings.HasPrefix(s.bb84.bloch.Caption(), "Qubit 3:") {
+			t.Errorf("bloch caption %q", s.bb84.bloch.Caption())
+		}
+	})
+}
+
+// pairShells connects two shells' nodes directly and waits for a key on
+// both.
+func pairShells(t *testing.T, s1, s2 *Shell) {
+	t.Helper()
+	addr, code := listenHeadless(t, s2.node)
+	if _, err := s1.node.Connect(context.Background(), addr, code); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Shell{s1, s2} {
+		s := s
+		eventually(t, s.th, "a key", func() bool { return s.bb84.verdict.Text == "secure" })
+	}
+}
+
+func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
+	a := test.NewTempApp(t)
+	alice, adir := newTestNode(t, "Alice", app.RolePatient, app.BB84Settings{})
+	bob, bdir := newTestNode(t, "Bob", app.RoleHospital, app.BB84Settings{})
+	th := &uiThread{}
+	s, _ := newTestShell(t, a, alice, adir, th)
+	sb, _ := newTestShell(t, a, bob, bdir, th)
+	pairShells(t, s, sb)
+	ss, _ := alice.Session("Bob")
+	for i, c := range []string{"", "C-1", ""} {
+		if _, err := ss.Send(context.Background(), ledger.KindChat, c, "secret "+string(rune('a'+i)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	th.run(func() { s.ShowTab(TabLedger) })
+	// The key event and the three messages, newest first.
+	eventually(t, th, "four transactions", func() bool {
+		if len(s.ledger.rows) < 4 {
+			s.ledger.markStale()
+			return false
+		}
+		return true
+	})
+	th.run(func() {
+		r := s.ledger.rows
+		if r[0].Index <= r[1].Index {
+			t.Errorf("not newest first: %d then %d", r[0].Index, r[1].Index)
+		}
+		s.ledger.txList.Select(0)
+		d := s.ledger.detail.Text
+		for _, want := range []string{"TxID (Merkle leaf hash): " + r[0].ID.String(), "Signature: valid", "secret c", "To Bob"} {
+			if !strings.Contains(d, want) {
+				t.Errorf("detail lacks %q:\n%s", want, d)
+			}
+		}
+		test.Tap(s.ledger.prove)
+	})
+	eventually(t, th, "the proof", func() bool { return strings.HasPrefix(s.ledger.proofOut.Text, "Proof verified") })
+
+	// Search by case and by kind.
+	th.run(func() {
+		s.ledger.search.SetText("C-1")
+		test.Tap(findButton(s.ledger.content, "Search"))
+	})
+	eventually(t, th, "the search result", func() bool { return len(s.ledger.rows) == 1 && s.ledger.rows[0].Tx.CaseID == "C-1" })
+	th.run(func() {
+		s.ledger.search.SetText("")
+		s.ledger.kind.SetSelected("key-event")
+	})
+	eventually(t, th, "the kind filter", func() bool {
+		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Tx.Kind == ledger.KindKeyEvent
+	})
+
+	// Verify.
+	th.run(func() { test.Tap(s.ledger.verify) })
+	eventually(t, th, "the verdict", func() bool { return strings.HasPrefix(s.ledger.verdict.Text, "Ledger verified") })
+	th.run(func() {
+		if f, st := s.ledger.progress.Progress(); f != 1 || st != "done" {
+			t.Errorf("progress %v %q", f, st)
+		}
+	})
+
+	// Export, and check the file as an auditor would.
+	buf := &closeBuffer{}
+	th.run(func() { s.ledger.exportTo(buf, "audit.jsonl") })
+	eventually(t, th, "the export", func() bool { return strings.HasPrefix(s.ledger.verdict.Text, "Exported") })
+	rep, err := ledger.VerifyExport(context.Background(), bytes.NewReader(buf.Bytes()))
+	if err != nil || !rep.OK || rep.Size < 4 {
+		t.Fatalf("export does not verify: %+v %v", rep, err)
+	}
+}
+
+type closeBuffer struct{ bytes.Buffer }
+
+func (*closeBuffer) Close() error { return nil }
+
+func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
+	msg, ok := verifyVerdict(&ledger.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
+	if ok || msg != "Ledger is NOT intact: first bad block is 3 (transaction #17): block hash mismatch" {
+		t.Errorf("%q %v", msg, ok)
+	}
+	msg, ok = verifyVerdict(nil, errors.New("boom"))
+	if ok || !strings.HasPrefix(msg, "Verification failed") {
+		t.Errorf("%q %v", msg, ok)
+	}
+	msg, ok = verifyVerdict(&ledger.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
+	if !ok || !strings.HasPrefix(msg, "Ledger verified: 5 transactions in 2 blocks") {
+		t.Errorf("%q %v", msg, ok)
+	}
+}
+
+func TestRolePanesHealthRecordToReport(t *testing.T) {
+	a := test.NewTempApp(t)
+	pat, pdir := newTestNode(t, "Pat", app.RolePatient, app.BB84Settings{})
+	hos, hdir := newTestNode(t, "Mercy", app.RoleHospital, app.BB84Settings{})
+	doc, ddir := newTestNode(t, "Dr Who", app.RoleDoctor, app.BB84Settings{})
+	th := &uiThread{}
+	sp, _ := newTestShell(t, a, pat, pdir, th)
+	sh, _ := newTestShell(t, a, hos, hdir, th)
+	sd, _ := newTestShell(t, a, doc, ddir, th)
+	pairShells(t, sp, sh) // patient - hospital
+	pairShells(t, sh, sd) // hospital - doctor
+	pairShells(t, sd, sp) // doctor - patient, so the report reaches both
+
+	// Patient: an incomplete form is refused, a complete one is sent.
+	th.run(func() {
+		sp.ShowTab(TabRole)
+		if sp.tabItems[TabRole].Text != "Health record" {
+			t.Errorf("patient's role tab %q", sp.tabItems[TabRole].Text)
+		}
+		sp.role.refreshContacts()
+		test.Tap(sp.role.submitPHR)
+		if !strings.Contains(sp.role.status.Text, "patient name") {
+			t.Errorf("empty form: %q", sp.role.status.Text)
+		}
+		test.Type(sp.role.phr["Patient name"], "Pat Smith")
+		test.Type(sp.role.phr["Symptoms"], "cough")
+		test.Type(sp.role.phr["Allergies"], "none")
+		test.Tap(sp.role.submitPHR)
+	})
+	eventually(t, th, "the PHR sent", func() bool { return strings.HasPrefix(sp.role.status.Text, "Sent as case ") })
+
+	// Hospital: the case arrives; refer it to the doctor.
+	eventually(t, th, "the case at the hospital", func() bool { return len(sh.role.caseIDs) == 1 })
+	th.run(func() {
+		if sh.tabItems[TabRole].Text != "Cases" {
+			t.Errorf("hospital's role tab %q", sh.tabItems[TabRole].Text)
+		}
+		sh.role.caseList.Select(0)
+		if d := sh.role.caseDetail.Text; !strings.Contains(d, "Pat Smith") || !strings.Contains(d, "cough") {
+			t.Errorf("case detail %q", d)
+		}
+		sh.role.refreshContacts()
+		if sh.role.doctor.Selected != "Dr Who" {
+			t.Errorf("doctor choice %q %v", sh.role.doctor.Selected, sh.role.doctor.Options)
+		}
+		test.Tap(sh.role.refer)
+	})
+	eventually(t, th, "the referral", func() bool { return strings.Contains(sh.role.status.Text, "referred to Dr Who") })
+
+	// Doctor: the referred case arrives; write the report.
+	eventually(t, th, "the case at the doctor", func() bool { return len(sd.role.caseIDs) == 1 })
+	th.run(func() {
+		sd.role.caseList.Select(0)
+		test.Type(sd.role.report["Findings"], "bronchitis")
+		test.Type(sd.role.report["Prescriptions"], "rest")
+		test.Tap(sd.role.submitReport)
+	})
+	eventually(t, th, "the report sent to both", func() bool {
+		return sd.role.status.Text == "Report sent to Mercy and Pat." || sd.role.status.Text == "Report sent to Pat and Mercy."
+	})
+	// Both see the report in the case's conversation.
+	for _, s := range []*Shell{sp, sh} {
+		s := s
+		eventually(t, th, "the report in "+s.node.Profile().Name+"'s case", func() bool {
+			for k, c := range s.convs {
+				if k.Peer == doc.Fingerprint() && k.Case != "" {
+					for _, e := range c.entries {
+						if e.kind == "report" && strings.Contains(e.msg.Text, "bronchitis") {
+							return true
+						}
+					}
+				}
+			}
+			return false
+		})
+	}
+}
+
+func TestSettingsSaveAndApply(t *testing.T) {
+	a := test.NewTempApp(t)
+	n, dir := newTestNode(t, "Ann", app.RoleDoctor, app.BB84Settings{})
+	th := &uiThread{}
+	s, _ := newTestShell(t, a, n, dir, th)
+	th.run(func() {
+		p := s.prefs
+		if p.name.Text != "Ann" || p.role.Selected != "Doctor" || p.port.Text != "7450" || p.threshold.Text != "11" {
+			t.Errorf("defaults: %q %q %q %q", p.name.Text, p.role.Selected, p.port.Text, p.threshold.Text)
+		}
+		p.port.SetText("99999")
+		test.Tap(p.save)
+		if !strings.HasPrefix(p.status.Text, "Not saved: port must be") {
+			t.Errorf("bad port: %q", p.status.Text)
+		}
+		p.port.SetText("8000")
+		p.threshold.SetText("9.5")
+		p.rekey.SetText("0")
+		p.theme.SetSelected("Dark")
+		p.notify.SetChecked(false)
+		p.name.SetText("Ann Lee")
+		test.Tap(p.save)
+		if !strings.HasPrefix(p.status.Text, "Saved.") {
+			t.Errorf("save: %q", p.status.Text)
+		}
+	})
+	st := LoadSettings(a.Preferences())
+	if st.Port != 8000 || st.Threshold != 0.095 || st.RekeyInterval != 0 || st.Theme != ThemeDark || st.Notifications {
+		t.Errorf("saved %+v", st)
+	}
+	if got := n.BB84().Threshold; got != 0.095 {
+		t.Errorf("node threshold %v, want 0.095 at once", got)
+	}
+	if prof, err := app.LoadProfile(dir); err != nil || prof.Name != "Ann Lee" {
+		t.Errorf("profile %+v %v", prof, err)
+	}
+	if a.Settings().Theme().Color("background", 0) != ThemeFor(ThemeDark).Color("background", 0) {
+		t.Error("dark theme not applied")
+	}
+}
+
+func TestLoadSettingsRepairsBadValues(t *testing.T) {
+	a := test.NewTempApp(t)
+	p := a.Preferences()
+	p.SetInt(PrefPort, -4)
+	p.SetFloat(PrefThreshold, 3)
+	p.SetString(PrefTheme, "neon")
+	st := LoadSettings(p)
+	if st.Port != DefaultPort || st.Threshold != 0.11 || st.Theme != ThemeSystem {
+		t.Errorf("%+v", st)
+	}
+}
+
+func TestFirstRunThenMainWindow(t *testing.T) {
+	a := test.NewTempApp(t)
+	dir := t.TempDir()
+	m := NewMainWindow(a, Config{Dir: dir, Version: "9.8.7"})
+	defer func() {
+		m.Close()
+		if s := m.Shell(); s != nil {
+			s.wait()
+		}
+	}()
+	w := m.Window()
 	if w.Title() != "QKD Chat" {
 		t.Fatalf("title %q", w.Title())
 	}
-	if w.Canvas().Size().Width < DefaultWindowSize.Width {
-		t.Fatalf("window is %v, want at least %v", w.Canvas().Size(), DefaultWindowSize)
-	}
-	all := strings.Join(labelTexts(w.Content()), "\n")
-	for _, want := range []string{"QKD Chat", "Version 9.8.7", "simulated BB84"} {
-		if !strings.Contains(all, want) {
-			t.Errorf("window lacks %q; labels:\n%s", want, all)
+	var start func()
+	m.th.run(func() {
+		all := texts(w.Content())
+		for _, want := range []string{"Welcome to QKD Chat", "Version 9.8.7", "simulated BB84"} {
+			if !strings.Contains(all, want) {
+				t.Errorf("first-run form lacks %q:\n%s", want, all)
+			}
 		}
+		btn := findButton(w.Content(), "Start")
+		test.Tap(btn) // nothing chosen yet
+		if !strings.Contains(texts(w.Content()), "Choose your role.") {
+			t.Error("no error for a missing role")
+		}
+		start = func() { test.Tap(btn) }
+	})
+	m.th.run(func() {
+		form := findForm(w.Content())
+		test.Type(form.Items[0].Widget.(fyne.Focusable), "Dr Ada")
+		radio := form.Items[1].Widget.(interface{ SetSelected(string) })
+		radio.SetSelected("Doctor: write reports on referred cases")
+		start()
+	})
+	eventually(t, m.th, "the main window", func() bool { return m.Shell() != nil })
+	prof, err := app.LoadProfile(dir)
+	if err != nil || prof.Name != "Dr Ada" || prof.Role != app.RoleDoctor {
+		t.Fatalf("profile %+v %v", prof, err)
+	}
+	m.th.run(func() {
+		if !strings.Contains(texts(w.Content()), "Dr Ada · Doctor") {
+			t.Error("sidebar does not name the user")
+		}
+		if m.Shell().tabItems[TabRole].Text != "Reports" {
+			t.Errorf("doctor's role tab %q", m.Shell().tabItems[TabRole].Text)
+		}
+	})
+}
+
+func TestComposeEntryKeys(t *testing.T) {
+	test.NewTempApp(t)
+	var sent []string
+	e := newComposeEntry(func(s string) { sent = append(sent, s) })
+	test.NewTempWindow(t, e)
+	test.Type(e, "a")
+	pressEnter(e, true)
+	test.Type(e, "b")
+	if e.Text != "a\nb" || len(sent) != 0 {
+		t.Fatalf("Shift+Enter: %q, sent %q", e.Text, sent)
+	}
+	e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnter}) // keypad Enter sends too
+	if len(sent) != 1 || sent[0] != "a\nb" {
+		t.Fatalf("Enter sent %q", sent)
 	}
 }

@@ -1,0 +1,309 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"qkdchat/app"
+	"qkdchat/qkd"
+	"qkdchat/ui/widgets"
+)
+
+// bb84Panel shows the BB84 exchanges of the current peer: the first
+// qubits of one exchange, its counts, QBER and verdict, a Bloch sphere of
+// one qubit, and the history of all exchanges (the paper's Fig. 3-6).
+type bb84Panel struct {
+	s         *Shell
+	threshold float64
+
+	title    *widget.Label
+	pick     *widget.Select
+	rekey    *widget.Button
+	phase    *widget.Label
+	working  *widget.ProgressBarInfinite
+	verdict  *widget.Label
+	gauge    *widgets.QBERGauge
+	counts   map[string]*widget.Label
+	table    *widgets.QubitTable
+	bloch    *widgets.BlochSphere
+	qubit    *widget.Slider
+	qubitLbl *widget.Label
+	history  *widgets.HistoryCharts
+	content  fyne.CanvasObject
+
+	peer     string
+	xs       []*app.KeyExchange
+	selected int // index into xs, -1 for none
+}
+
+// Count rows of the panel, in display order.
+var bb84CountNames = []string{"Sent", "Detected", "Sifted", "Sample", "Errors", "EC leaked", "Key"}
+
+func newBB84Panel(s *Shell) *bb84Panel {
+	p := &bb84Panel{s: s, selected: -1, counts: map[string]*widget.Label{}}
+	p.title = widget.NewLabelWithStyle("BB84 key exchanges", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.pick = widget.NewSelect(nil, func(string) { p.selectExchange(p.pick.SelectedIndex()) })
+	p.pick.PlaceHolder = "no exchange yet"
+	p.rekey = widget.NewButtonWithIcon("Re-key now", theme.ViewRefreshIcon(), p.startRekey)
+	p.phase = widget.NewLabel("")
+	p.phase.Truncation = fyne.TextTruncateEllipsis
+	p.working = widget.NewProgressBarInfinite()
+	p.working.Stop()
+	p.working.Hide()
+	p.verdict = widget.NewLabelWithStyle("No key exchange yet", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.verdict.SizeName = theme.SizeNameHeadingText
+	p.verdict.Wrapping = fyne.TextWrapWord
+	p.gauge = widgets.NewQBERGauge()
+	grid := container.NewGridWithColumns(4)
+	for _, n := range bb84CountNames {
+		v := widget.NewLabelWithStyle("-", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		p.counts[n] = v
+		grid.Add(widget.NewLabel(n + ":"))
+		grid.Add(v)
+	}
+	p.table = widgets.NewQubitTable()
+	p.bloch = widgets.NewBlochSphere()
+	p.qubitLbl = widget.NewLabel("Qubit")
+	p.qubit = widget.NewSlider(1, 1)
+	p.qubit.Step = 1
+	p.qubit.OnChanged = func(v float64) { p.showQubit(int(v) - 1) }
+	p.history = widgets.NewHistoryCharts()
+	tableCaption := widget.NewLabelWithStyle("First qubits of this exchange (disclosed for display, never used in the key):", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	tableCaption.Truncation = fyne.TextTruncateEllipsis
+
+	p.title.Truncation = fyne.TextTruncateEllipsis
+	top := container.NewVBox(
+		p.title,
+		container.NewBorder(nil, nil, container.NewHBox(p.pick, p.rekey), nil, container.NewStack(p.working, p.phase)),
+		p.verdict, p.gauge, grid,
+		tableCaption,
+	)
+	left := container.NewBorder(top, nil, nil, nil, p.table)
+	blochBox := container.NewBorder(container.NewBorder(nil, nil, p.qubitLbl, nil, p.qubit), nil, nil, nil, p.bloch)
+	right := container.NewAppTabs(
+		container.NewTabItem("History of exchanges", container.NewScroll(p.history)),
+		container.NewTabItem("Bloch sphere", container.NewScroll(blochBox)),
+	)
+	// The left column scrolls when the window is too small for it (800x600).
+	split := container.NewHSplit(container.NewScroll(left), right)
+	split.Offset = 0.56
+	p.content = container.NewPadded(split)
+	return p
+}
+
+func (p *bb84Panel) setThreshold(t float64) {
+	p.threshold = t
+	p.history.SetRuns(p.history.Runs(), t)
+}
+
+// showExchanges shows the exchanges with a peer. newest selects the last
+// one; otherwise the selection is kept when it still exists.
+func (p *bb84Panel) showExchanges(name string, xs []*app.KeyExchange, newest bool) {
+	samePeer := p.s.current.Peer == p.peer
+	p.peer = p.s.current.Peer
+	p.xs = xs
+	p.title.SetText("BB84 key exchanges with " + name)
+	opts := make([]string, len(xs))
+	for i, x := range xs {
+		st := "key"
+		if !x.OK {
+			st = "aborted"
+		}
+		opts[i] = fmt.Sprintf("Exchange %d (%s)", i+1, st)
+	}
+	p.pick.Options = opts
+	sel := p.selected
+	if newest || !samePeer || sel >= len(xs) {
+		sel = len(xs) - 1
+	}
+	if !newest {
+		// Keep the progress line when only switching the view.
+	} else {
+		p.working.Stop()
+		p.working.Hide()
+		p.phase.SetText("")
+	}
+	runs := make([]widgets.RunPoint, 0, len(xs))
+	for _, x := range xs {
+		runs = append(runs, runPoint(x, p.threshold))
+	}
+	p.history.SetRuns(runs, p.threshold)
+	if sel >= 0 {
+		p.pick.SetSelectedIndex(sel) // calls selectExchange
+	} else {
+		p.pick.ClearSelected()
+		p.selectExchange(-1)
+	}
+	p.pick.Refresh()
+}
+
+// runPoint turns an exchange into a point of the history charts.
+func runPoint(x *app.KeyExchange, threshold float64) widgets.RunPoint {
+	r := x.Report
+	if r == nil {
+		return widgets.RunPoint{Aborted: !x.OK}
+	}
+	return widgets.RunPoint{Qubits: r.QubitsSent, Matches: r.Matches, QBER: r.QBEREstimate,
+		Aborted: !x.OK, EveDetected: !x.OK && r.QBEREstimate > threshold}
+}
+
+// selectExchange shows exchange i of the current list.
+func (p *bb84Panel) selectExchange(i int) {
+	p.selected = i
+	if i < 0 || i >= len(p.xs) {
+		p.verdict.SetText("No key exchange yet")
+		p.verdict.Importance = widget.MediumImportance
+		p.verdict.Refresh()
+		p.gauge.Clear()
+		for _, l := range p.counts {
+			l.SetText("-")
+		}
+		p.table.SetRows(nil)
+		p.bloch.SetVector(0, 0, 0, "")
+		return
+	}
+	x := p.xs[i]
+	r := x.Report
+	if r == nil {
+		r = &qkd.Report{Aborted: !x.OK, AbortReason: x.Reason}
+	}
+	reason := ""
+	if !x.OK && !(r.QBEREstimate > p.threshold) {
+		reason = x.Reason
+	}
+	p.verdict.SetText(widgets.Verdict(r.QBEREstimate, p.threshold, !x.OK, reason))
+	if x.OK {
+		p.verdict.Importance = widget.SuccessImportance
+	} else {
+		p.verdict.Importance = widget.DangerImportance
+	}
+	p.verdict.Refresh()
+	p.gauge.Set(r.QBEREstimate, p.threshold, !x.OK)
+	errs := int(r.QBEREstimate*float64(r.SampleSize) + 0.5)
+	vals := []string{
+		strconv.Itoa(r.QubitsSent), strconv.Itoa(r.QubitsDetected), strconv.Itoa(r.Sifted),
+		strconv.Itoa(r.SampleSize), strconv.Itoa(errs), fmt.Sprintf("%d bits", r.LeakedEC),
+		fmt.Sprintf("%d bits", x.KeyBits),
+	}
+	if !x.OK {
+		vals[6] = "none (aborted)"
+	}
+	for j, n := range bb84CountNames {
+		p.counts[n].SetText(vals[j])
+	}
+	rows := traceRows(r.Trace)
+	p.table.SetRows(rows)
+	if len(rows) > 0 {
+		p.qubit.Max = float64(len(rows))
+		p.qubit.Value = 1
+		p.qubit.Refresh()
+		p.showQubit(0)
+	} else {
+		p.bloch.SetVector(0, 0, 0, "no qubits disclosed")
+	}
+}
+
+// traceRows converts the disclosed qubits of a report for the table.
+func traceRows(tr []qkd.TracedQubit) []widgets.QubitRow {
+	rows := make([]widgets.QubitRow, len(tr))
+	for i, q := range tr {
+		rows[i] = widgets.QubitRow{
+			Index: q.Index, AliceBit: int(q.AliceBit), AliceBasis: basisOf(q.AliceBasis),
+			BobBasis: basisOf(q.BobBasis), BobResult: int(q.BobBit), Detected: q.Detected,
+			Sampled: q.Kept, Error: q.Error,
+		}
+	}
+	return rows
+}
+
+func basisOf(b qkd.Basis) widgets.Basis {
+	if b == qkd.Z {
+		return widgets.BasisZ
+	}
+	return widgets.BasisX
+}
+
+// showQubit draws qubit i of the selected exchange on the Bloch sphere:
+// the state Alice sent, and what Bob measured.
+func (p *bb84Panel) showQubit(i int) {
+	rows := p.table.Rows()
+	if i < 0 || i >= len(rows) {
+		return
+	}
+	q := rows[i]
+	x, y, z := widgets.BB84Vector(q.AliceBit, q.AliceBasis == widgets.BasisX)
+	cap := fmt.Sprintf("Qubit %d: Alice sent %s (bit %d, basis %s)", q.Index+1, ketOf(q.AliceBit, q.AliceBasis), q.AliceBit, q.AliceBasis)
+	switch {
+	case !q.Detected:
+		cap += "; lost before Bob's detector"
+	case q.Match():
+		cap += fmt.Sprintf("; Bob measured %s and got %d", q.BobBasis, q.BobResult)
+	default:
+		cap += fmt.Sprintf("; Bob measured %s (wrong basis, random %d)", q.BobBasis, q.BobResult)
+	}
+	p.qubitLbl.SetText(fmt.Sprintf("Qubit %d of %d", i+1, len(rows)))
+	p.bloch.SetVector(x, y, z, cap)
+}
+
+func ketOf(bit int, b widgets.Basis) string {
+	switch {
+	case b == widgets.BasisZ && bit == 0:
+		return widgets.LabelKet0
+	case b == widgets.BasisZ:
+		return widgets.LabelKet1
+	case bit == 0:
+		return widgets.LabelKetPlus
+	}
+	return widgets.LabelKetMinus
+}
+
+// showProgress shows a running exchange's phase and counts.
+func (p *bb84Panel) showProgress(e app.Event) {
+	p.working.Show()
+	p.working.Start()
+	txt := "Exchange running: " + e.Phase
+	if e.Sent > 0 {
+		txt += fmt.Sprintf(" · sent %d", e.Sent)
+	}
+	if e.Detected > 0 {
+		txt += fmt.Sprintf(" · detected %d", e.Detected)
+	}
+	if e.Sifted > 0 {
+		txt += fmt.Sprintf(" · sifted %d", e.Sifted)
+	}
+	if e.QBER != nil {
+		txt += " · QBER " + widgets.FormatPercent(*e.QBER)
+	}
+	p.phase.SetText(txt)
+}
+
+// startRekey runs a new exchange with the current peer in the background.
+func (p *bb84Panel) startRekey() {
+	peer := p.s.current.Peer
+	ss, ok := p.s.node.Session(peer)
+	if !ok {
+		p.s.setStatus("Not connected to " + p.s.nameOf(peer) + ": nothing to re-key.")
+		return
+	}
+	p.rekey.Disable()
+	p.working.Show()
+	p.working.Start()
+	p.phase.SetText("Starting a new exchange…")
+	p.s.spawn(func() {
+		err := ss.Rekey(p.s.ctx)
+		p.s.do(func() {
+			p.rekey.Enable()
+			p.working.Stop()
+			p.working.Hide()
+			p.phase.SetText("")
+			if err != nil {
+				p.s.setStatus("Re-key: " + app.UserError(err))
+			}
+		})
+	})
+}

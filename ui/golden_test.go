@@ -1,0 +1,80 @@
+package ui
+
+import (
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"qkdchat/app"
+	"qkdchat/qkd"
+)
+
+// fixedExchanges are two exchanges with known numbers: a key, then an
+// abort with Eve on the line.
+func fixedExchanges() []*app.KeyExchange {
+	trace := make([]qkd.TracedQubit, 8)
+	for i := range trace {
+		q := qkd.TracedQubit{Index: i, AliceBit: uint8(i % 2), AliceBasis: qkd.Basis(i / 2 % 2), Detected: i != 5,
+			BobBasis: qkd.Basis(i % 3 % 2)}
+		q.BasesMatch = q.AliceBasis == q.BobBasis
+		q.Kept = q.Detected && q.BasesMatch
+		if q.Detected {
+			q.BobBit = q.AliceBit
+			if i == 6 {
+				q.BobBit ^= 1
+				q.Error = q.Kept
+			}
+		}
+		trace[i] = q
+	}
+	ok := &qkd.Report{QubitsSent: 8000, QubitsDetected: 7900, Matches: 3950, Sifted: 3950, SampleSize: 1200,
+		QBEREstimate: 0.0125, LeakedEC: 340, KeyBits: 256, Trace: trace}
+	bad := &qkd.Report{QubitsSent: 8000, QubitsDetected: 7900, Matches: 3960, Sifted: 3960, SampleSize: 1200,
+		QBEREstimate: 0.248, Aborted: true, AbortReason: "QBER above threshold", Trace: trace}
+	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	return []*app.KeyExchange{
+		{Epoch: 1, Role: "alice", Time: t0, OK: true, Report: ok, KeyBits: 256},
+		{Epoch: 0, Role: "alice", Time: t0.Add(time.Minute), OK: false, Reason: "QBER 24.8% above threshold 11%", Report: bad},
+	}
+}
+
+// TestGoldenPanes renders every tab of a shell with fixed content and
+// compares it with the markup in testdata/. To update a file on purpose,
+// delete it, run the test, and move the new file from testdata/failed/.
+func TestGoldenPanes(t *testing.T) {
+	a := test.NewTempApp(t)
+	n, dir := newTestNode(t, "Alice", app.RolePatient, app.BB84Settings{})
+	th := &uiThread{}
+	s, w := newTestShell(t, a, n, dir, th)
+	eventually(t, th, "the ledger page", func() bool {
+		s.ledger.refreshIfStale()
+		return s.ledger.pageLbl.Text != ""
+	})
+	const bob = "b0b0 b0b0 b0b0 b0b0"
+	t0 := time.Date(2026, 1, 2, 10, 5, 0, 0, time.UTC)
+	th.run(func() {
+		s.names[bob] = "Bob"
+		s.exchanges[bob] = fixedExchanges()
+		s.addMessage(&app.Message{ID: "m1", Epoch: 1, Kind: "chat", Text: "Hello Bob, is the key ready?", Time: t0,
+			From: n.Fingerprint(), FromName: "Alice", To: bob, Outgoing: true}, false)
+		s.addMessage(&app.Message{ID: "m2", Epoch: 1, Kind: "chat", Text: "Yes: 256 bits, QBER 1.25%.", Time: t0.Add(time.Minute),
+			From: bob, FromName: "Bob", To: n.Fingerprint()}, true)
+		s.chat.delivered("m1")
+		s.selectConversation(convKey{Peer: bob})
+		s.bb84.pick.SetSelectedIndex(0)
+		s.setStatus("")
+	})
+	for _, tab := range []string{TabConnect, TabChat, TabBB84, TabLedger, TabRole, TabSettings} {
+		th.run(func() {
+			s.ShowTab(tab)
+			test.AssertRendersToMarkup(t, "shell_"+tab+".xml", w.Canvas())
+		})
+	}
+	// The aborted exchange.
+	th.run(func() {
+		s.ShowTab(TabBB84)
+		s.bb84.pick.SetSelectedIndex(1)
+		test.AssertRendersToMarkup(t, "shell_bb84_aborted.xml", w.Canvas())
+	})
+}

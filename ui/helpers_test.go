@@ -1,0 +1,159 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"qkdchat/app"
+)
+
+// newTestNode opens a real node with a fresh data directory.
+func newTestNode(t *testing.T, name string, role app.Role, bb84 app.BB84Settings) (*app.Node, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := app.SaveProfile(dir, app.Profile{Name: name, Role: role}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := app.Open(app.Options{Dir: dir, BB84: bb84, SendTimeout: 20 * time.Second, RekeyInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n, dir
+}
+
+// newTestShell puts a shell for n in a headless test window.
+func newTestShell(t *testing.T, a fyne.App, n *app.Node, dir string, th *uiThread) (*Shell, fyne.Window) {
+	t.Helper()
+	w := test.NewTempWindow(t, nil)
+	var s *Shell
+	th.run(func() {
+		s = NewShell(a, w, n, ShellOptions{Dir: dir, th: th})
+		w.SetContent(s.Content())
+		w.Resize(DefaultWindowSize)
+	})
+	t.Cleanup(func() {
+		s.Close()
+		s.wait()
+	})
+	return s, w
+}
+
+// debugState is set by tests to describe what the UI shows on a timeout.
+var debugState = func() string { return "" }
+
+// eventually polls cond under the UI lock until it holds, or fails.
+func eventually(t *testing.T, th *uiThread, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		var ok bool
+		th.run(func() { ok = cond() })
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			var state string
+			th.run(func() { state = debugState() })
+			t.Fatalf("timed out waiting for %s\n%s", what, state)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// texts collects the text of every label, entry, button and rich text
+// below o, in tree order.
+func texts(o fyne.CanvasObject) string {
+	var out []string
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if o == nil {
+			return
+		}
+		switch v := o.(type) {
+		case *widget.Label:
+			out = append(out, v.Text)
+		case *widget.Button:
+			out = append(out, v.Text)
+		case *widget.Card:
+			out = append(out, v.Title, v.Subtitle)
+			walk(v.Content)
+		case *widget.Form:
+			for _, it := range v.Items {
+				out = append(out, it.Text)
+				walk(it.Widget)
+			}
+		case *fyne.Container:
+			for _, c := range v.Objects {
+				walk(c)
+			}
+		case *container.Scroll:
+			walk(v.Content)
+		case *container.Split:
+			walk(v.Leading)
+			walk(v.Trailing)
+		case *container.AppTabs:
+			for _, it := range v.Items {
+				walk(it.Content)
+			}
+		}
+	}
+	walk(o)
+	return strings.Join(out, "\n")
+}
+
+// findButton returns the first button labelled text below o.
+func findButton(o fyne.CanvasObject, text string) *widget.Button {
+	var found *widget.Button
+	walkObjects(o, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && found == nil && b.Text == text {
+			found = b
+		}
+	})
+	return found
+}
+
+// findForm returns the first form below o.
+func findForm(o fyne.CanvasObject) *widget.Form {
+	var found *widget.Form
+	walkObjects(o, func(o fyne.CanvasObject) {
+		if f, ok := o.(*widget.Form); ok && found == nil {
+			found = f
+		}
+	})
+	return found
+}
+
+func walkObjects(o fyne.CanvasObject, f func(fyne.CanvasObject)) {
+	if o == nil {
+		return
+	}
+	f(o)
+	switch v := o.(type) {
+	case *widget.Card:
+		walkObjects(v.Content, f)
+	case *widget.Form:
+		for _, it := range v.Items {
+			walkObjects(it.Widget, f)
+		}
+	case *fyne.Container:
+		for _, c := range v.Objects {
+			walkObjects(c, f)
+		}
+	case *container.Scroll:
+		walkObjects(v.Content, f)
+	case *container.Split:
+		walkObjects(v.Leading, f)
+		walkObjects(v.Trailing, f)
+	case *container.AppTabs:
+		for _, it := range v.Items {
+			walkObjects(it.Content, f)
+		}
+	}
+}
