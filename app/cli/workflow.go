@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ const workflowHelp = `workflow commands:
   /send PEER TEXT             queue a chat message, delivered once the peer is connected
   /outbox                     messages waiting for delivery
   /save SHA256 FILE           write a received attachment to FILE
+  /fhir CASE FILE             export the case's PHR as an HL7 FHIR R4 Bundle (JSON)
   /violations                 refused actions recorded here
 Quote values with spaces: symptoms="fever, cough".`
 
@@ -31,7 +33,7 @@ Quote values with spaces: symptoms="fever, cough".`
 // word that is not one.
 func (c *console) workflowCommand(ctx context.Context, word, rest string) (handled bool, err error) {
 	switch word {
-	case "phr", "cases", "case", "doctors", "refer", "report", "send", "outbox", "save", "violations":
+	case "phr", "cases", "case", "doctors", "refer", "report", "send", "outbox", "save", "violations", "fhir":
 	default:
 		return false, nil
 	}
@@ -135,6 +137,18 @@ func (c *console) workflowCommand(ctx context.Context, word, rest string) (handl
 			return true, err
 		}
 		c.note("saved %s", args[1])
+	case "fhir":
+		if len(args) != 2 {
+			return true, errors.New("usage: /fhir CASE FILE")
+		}
+		b, err := n.ExportFHIR(args[0])
+		if err != nil {
+			return true, err
+		}
+		if err := os.WriteFile(args[1], b, 0o600); err != nil {
+			return true, fmt.Errorf("write FHIR bundle: %w", err)
+		}
+		c.note("wrote FHIR bundle of %s to %s", args[0], args[1])
 	case "violations":
 		vs, err := n.Violations()
 		if err != nil {

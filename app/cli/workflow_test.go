@@ -104,12 +104,17 @@ func TestPHRSlashCommands(t *testing.T) {
 	waitOutput(t, pout, `phr \S+ delivered and recorded`)
 
 	waitOutput(t, hout, `case `+id+`: PHR received from Pat`)
-	io.WriteString(hinw, "/cases\n/case "+id+"\n/refer "+id+" nobody\n/report "+id+" findings=x\n")
+	fhirPath := filepath.Join(t.TempDir(), "phr.json")
+	io.WriteString(hinw, "/cases\n/case "+id+"\n/refer "+id+" nobody\n/report "+id+" findings=x\n/fhir "+id+" "+fhirPath+"\n")
 	waitOutput(t, hout, id+`  submitted  patient Pat  hospital St Mary`)
 	waitOutput(t, hout, `attachment \(phr\): labs.csv, 18 bytes`)
 	waitOutput(t, hout, `symptoms "fever, cough"`)
 	waitOutput(t, hout, `error: no contact "nobody"`)
 	waitOutput(t, hout, `error: a hospital cannot write a report: only a doctor writes reports`)
+	waitOutput(t, hout, `wrote FHIR bundle`)
+	if b, err := os.ReadFile(fhirPath); err != nil || !strings.Contains(string(b), `"birthDate":"1980-02-29"`) {
+		t.Fatalf("FHIR bundle: %v\n%s", err, b)
+	}
 	cancel()
 	<-hdone
 }
