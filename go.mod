@@ -30,7 +30,7 @@ require (
 	github.com/nicksnyder/go-i18n/v2 v2.5.1 // indirect
 	github.com/pmezard/go-difflib v1.0.0 // indirect
 	github.com/rymdport/portal v0.4.2 // indirect
-	github.com/samply/golang-fhir-models/fhir-models v0.3.2 // indirect
+	github.com/samply/golang-fhir-models/fhir-models v0.3.2
 	github.com/schollz/pake/v3 v3.1.0 // indirect
 	github.com/srwiley/oksvg v0.0.0-20221011165216-be6e8873101c // indirect
 	github.com/srwiley/rasterx v0.0.0-20220730225603-2ab79fcdd4ef // indirect
