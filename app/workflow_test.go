@@ -401,3 +401,57 @@ func TestAttachmentTooLargeIsRefusedBeforeSending(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestReportGoesDirectWhenDoctorReachesPatient: with a session between
+// the doctor and the patient, the doctor delivers the report itself and
+// the hospital does not relay it; the patient records it once.
+func TestReportGoesDirectWhenDoctorReachesPatient(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p, h, d, _ := trio(t, ctx)
+	paddr, pcode, err := p.Listen(ctx, "127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Connect(ctx, paddr.String(), pcode); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, d.ev, "the doctor-patient key", isType(EventKeyEstablished))
+
+	c, err := p.SubmitPHR(ctx, "St Mary", PHR{PatientName: "Pat Doe", Symptoms: "rash"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the case at the hospital", func() bool { return caseStatus(h.Node, c.ID) == CaseSubmitted })
+	if err := h.Refer(ctx, c.ID, d.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the referral", func() bool {
+		return caseStatus(d.Node, c.ID) == CaseReferred && caseStatus(p.Node, c.ID) == CaseReferred
+	})
+	if err := d.SubmitReport(ctx, c.ID, MedicalReport{Findings: "contact dermatitis"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []*Node{p.Node, h.Node} {
+		waitFor(t, "the report at "+n.Profile().Name, func() bool { return caseStatus(n, c.ID) == CaseReported })
+	}
+	for _, n := range []*Node{p.Node, h.Node, d.Node} {
+		waitFor(t, n.Profile().Name+"'s outbox to empty", func() bool { return outboxEmpty(n) })
+	}
+	pc, _ := p.Case(c.ID)
+	if pc.ReportRelayed || !pc.ReportVerified || pc.Report.Findings != "contact dermatitis" {
+		t.Fatalf("patient's case %+v", pc)
+	}
+	ptx := ledgerTxs(t, p.Node, ledger.KindReport, c.ID)
+	if len(ptx) != 1 || !ptx[0].Sender.Equal(d.Identity().Public()) {
+		t.Fatalf("patient holds %d report transaction(s), want one from the doctor", len(ptx))
+	}
+	for _, tx := range ledgerTxs(t, h.Node, ledger.KindReport, c.ID) {
+		if tx.Sender.Equal(h.Identity().Public()) {
+			t.Fatal("the hospital relayed a report the doctor delivered itself")
+		}
+	}
+	if n := len(ledgerTxs(t, d.Node, ledger.KindReport, c.ID)); n != 2 {
+		t.Fatalf("doctor sent %d report transactions, want 2 (hospital, patient)", n)
+	}
+}
