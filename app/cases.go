@@ -51,6 +51,8 @@ type Case struct {
 	ReportRelayed bool `json:",omitempty"`
 	// ReportSigned is the report as the doctor signed it (JSON).
 	ReportSigned []byte `json:",omitempty"`
+	// PHRTxID is the ledger transaction that delivered the PHR (hospital).
+	PHRTxID string `json:",omitempty"`
 }
 
 var bucketCases = []byte("cases") // case ID -> sealed Case

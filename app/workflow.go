@@ -277,6 +277,9 @@ func (n *Node) Refer(ctx context.Context, caseID, doctorFP string) error {
 	if !ok {
 		return fmt.Errorf("case %s: the patient is not a contact of this hospital", caseID)
 	}
+	if err := n.checkPHRRecorded(c, p); err != nil {
+		return fmt.Errorf("case %s: the PHR does not check out against this hospital's ledger: %w", caseID, err)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -309,6 +312,39 @@ func (n *Node) Refer(ctx context.Context, caseID, doctorFP string) error {
 		return err
 	}
 	n.caseEvent(c, "referred to "+d.Name)
+	return nil
+}
+
+// checkPHRRecorded checks the case's PHR against the ledger (the paper's
+// step 2): the transaction that delivered it is there, verified, a PHR of
+// this case from this patient to this hospital, committing to the
+// attachments the case lists.
+func (n *Node) checkPHRRecorded(c Case, patient Contact) error {
+	id, err := ledger.ParseTxID(c.PHRTxID)
+	if err != nil {
+		return errors.New("the case has no PHR transaction")
+	}
+	_, tx, err := n.ledger.Lookup(id)
+	if err != nil {
+		return err
+	}
+	if err := tx.Verify(); err != nil {
+		return err
+	}
+	switch {
+	case tx.Kind != ledger.KindPHR, tx.CaseID != c.ID:
+		return fmt.Errorf("transaction %s is a %s of %q", c.PHRTxID[:12], tx.Kind, tx.CaseID)
+	case !tx.Sender.Equal(patient.PublicKey), !tx.Recipient.Equal(n.id.Public()):
+		return errors.New("the PHR transaction is not from the patient to this hospital")
+	}
+	it := &outboxItem{Files: phrFiles(c.Attachments)}
+	refs, err := it.refs()
+	if err != nil {
+		return err
+	}
+	if !sameRefs(refs, tx.Attachments) {
+		return errors.New("the ledger's attachment digests differ from the case's")
+	}
 	return nil
 }
 
@@ -474,7 +510,7 @@ func (n *Node) acceptWorkflow(ctx context.Context, peer Contact, tx *ledger.Tran
 				return nil // a resend
 			}
 			*c = Case{Patient: peer.Fingerprint, PatientName: peer.Name, Hospital: n.Fingerprint(), HospitalName: n.profile.Name,
-				PHR: w.PHR, Attachments: w.Attachments, Status: CaseSubmitted}
+				PHR: w.PHR, Attachments: w.Attachments, Status: CaseSubmitted, PHRTxID: m.TxID}
 			return nil
 		})
 	case bodyReferral:

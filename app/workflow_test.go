@@ -455,3 +455,35 @@ func TestReportGoesDirectWhenDoctorReachesPatient(t *testing.T) {
 		t.Fatalf("doctor sent %d report transactions, want 2 (hospital, patient)", n)
 	}
 }
+
+// TestReferChecksThePHRAgainstTheLedger: a case whose PHR is not in the
+// hospital's ledger (here: a case record with no delivered transaction)
+// cannot be referred.
+func TestReferChecksThePHRAgainstTheLedger(t *testing.T) {
+	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
+	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
+	d := newTestNode(t, "Dr Who", RoleDoctor, BB84Settings{})
+	for _, n := range []*Node{p, d} {
+		c := Contact{Fingerprint: n.Fingerprint(), PublicKey: n.Identity().Public(), Name: n.Profile().Name, Role: n.Profile().Role}
+		if err := h.Store().PinContact(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := newCaseID()
+	for _, txid := range []string{"", strings.Repeat("ab", 32)} {
+		_, err := h.Store().updateCase(h.recordKey(), id, func(c *Case, _ bool) error {
+			*c = Case{Patient: p.Fingerprint(), Hospital: h.Fingerprint(), PHR: &PHR{PatientName: "Pat"}, Status: CaseSubmitted, PHRTxID: txid}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = h.Refer(context.Background(), id, "Dr Who")
+		if err == nil || !strings.Contains(err.Error(), "does not check out against this hospital's ledger") {
+			t.Fatalf("refer with PHR transaction %q: %v", txid, err)
+		}
+	}
+	if q, _ := h.Outbox(); len(q) != 0 {
+		t.Fatal("the referral was queued")
+	}
+}
