@@ -57,28 +57,21 @@ func bubbleText(m *app.Message) string {
 	return m.Text
 }
 
-// add files m. It reports whether a new bubble was appended (false when m
-// completes a bubble already shown, such as a pending outgoing message).
-func (c *conversation) add(m *app.Message) bool {
-	state := widgets.StateSent
-	if c.delivered[m.ID] {
-		state = widgets.StateDelivered
-	}
+// add files m in the given delivery state. It reports whether a new
+// bubble was appended (false when m updates one already there).
+func (c *conversation) add(m *app.Message, state widgets.DeliveryState, early map[string]widgets.DeliveryState) bool {
 	if e, ok := c.byID[m.ID]; ok {
-		if e.msg.State < state {
-			e.msg.State = state
+		if m.Epoch > 0 {
+			e.msg.Epoch = uint64(m.Epoch)
+		}
+		if !m.Time.IsZero() {
+			e.msg.Time = m.Time
+		}
+		c.setState(e, state)
+		if e.bubble != nil {
+			e.bubble.SetMessage(e.msg)
 		}
 		return false
-	}
-	if m.Outgoing {
-		// A message the user typed is shown as queued before the engine
-		// knows its ID; this is that message.
-		for _, e := range c.entries {
-			if e.id == "" && e.msg.Outgoing && e.msg.Text == bubbleText(m) {
-				c.bind(e, m)
-				return false
-			}
-		}
 	}
 	e := &chatEntry{id: m.ID, kind: m.Kind, msg: widgets.ChatMessage{
 		Sender: m.FromName, Time: m.Time, Text: bubbleText(m), Outgoing: m.Outgoing, State: state, Epoch: uint64(m.Epoch),
@@ -86,47 +79,35 @@ func (c *conversation) add(m *app.Message) bool {
 	if m.Outgoing {
 		e.msg.Sender = "You"
 	}
+	if st, ok := early[m.ID]; ok {
+		c.setState(e, st)
+		delete(early, m.ID)
+	}
 	c.entries = append(c.entries, e)
 	c.byID[m.ID] = e
 	return true
 }
 
-// addPending shows a message the user just sent, before it has a key.
-func (c *conversation) addPending(text string) *chatEntry {
-	e := &chatEntry{kind: ledger.KindChat.String(), msg: widgets.ChatMessage{Sender: "You", Text: text, Outgoing: true, State: widgets.StateQueued}}
-	c.entries = append(c.entries, e)
-	return e
-}
-
-// bind gives a pending entry the message the engine made of it.
-func (c *conversation) bind(e *chatEntry, m *app.Message) {
-	e.id = m.ID
-	e.msg.Time = m.Time
-	e.msg.Epoch = uint64(m.Epoch)
-	if e.msg.State < widgets.StateSent {
-		e.msg.State = widgets.StateSent
-	}
-	if c.delivered[m.ID] {
-		e.msg.State = widgets.StateDelivered
-	}
-	c.byID[m.ID] = e
-	if e.bubble != nil {
-		e.bubble.SetMessage(e.msg)
+// setState moves an entry forward to st (never back: an ack may overtake
+// the "sent" event).
+func (c *conversation) setState(e *chatEntry, st widgets.DeliveryState) {
+	if st > e.msg.State || st == widgets.StateFailed {
+		e.msg.State = st
+		if e.bubble != nil {
+			e.bubble.SetState(st)
+		}
 	}
 }
 
-// markDelivered records the peer's ack of message id.
-func (c *conversation) markDelivered(id string) bool {
-	c.delivered[id] = true
-	e, ok := c.byID[id]
-	if !ok {
-		return false
+// widgetState converts the engine's delivery state.
+func widgetState(st app.DeliveryState) widgets.DeliveryState {
+	switch st {
+	case app.Delivered:
+		return widgets.StateDelivered
+	case app.Sent:
+		return widgets.StateSent
 	}
-	e.msg.State = widgets.StateDelivered
-	if e.bubble != nil {
-		e.bubble.SetState(widgets.StateDelivered)
-	}
-	return true
+	return widgets.StateQueued
 }
 
 // composeEntry is a multi-line entry where Enter sends and Shift+Enter
@@ -230,17 +211,18 @@ func (p *chatPane) appendMessage(c *conversation, _ *app.Message) {
 	p.scroll.ScrollToBottom()
 }
 
-// delivered applies a delivery ack to whichever conversation holds it.
-func (p *chatPane) delivered(id string) {
+// setDelivery applies a delivery event to whichever conversation holds
+// the message, or keeps it until the message shows.
+func (p *chatPane) setDelivery(id string, st app.DeliveryState) {
+	ws := widgetState(st)
 	for _, c := range p.s.convs {
-		if c.markDelivered(id) {
+		if e, ok := c.byID[id]; ok {
+			c.setState(e, ws)
 			return
 		}
 	}
-	// Not seen yet: remember it in every conversation of live peers is
-	// overkill; the current one is where the user just sent from.
-	if p.conv != nil {
-		p.conv.delivered[id] = true
+	if old, ok := p.s.early[id]; !ok || ws > old {
+		p.s.early[id] = ws
 	}
 }
 
@@ -264,46 +246,32 @@ func (p *chatPane) refreshHeader() {
 			parts = append(parts, "online, waiting for the first BB84 key (messages are queued)")
 		}
 	} else {
-		parts = append(parts, "offline: reconnect from the Connect tab to send")
+		parts = append(parts, "offline: messages wait in the outbox until you reconnect (Connect tab)")
 	}
 	p.detail.SetText(strings.Join(parts, " · "))
 }
 
-// submit sends the composed text in the background; the bubble shows
-// "queued" until the engine has a key and has sent it.
+// submit queues the composed text in the contact's outbox in the
+// background. The engine delivers it, exactly once, as soon as a session
+// with the contact has a key; the bubble shows "queued" until then.
 func (p *chatPane) submit(text string) {
 	text = strings.TrimRight(text, "\n")
 	if strings.TrimSpace(text) == "" || p.conv == nil {
 		return
 	}
 	c := p.conv
-	ss, ok := p.s.node.Session(c.key.Peer)
-	if !ok {
-		p.s.setStatus("Not connected to " + p.s.nameOf(c.key.Peer) + ": reconnect from the Connect tab.")
-		return
-	}
 	p.compose.SetText("")
-	e := c.addPending(text)
-	e.bubble = widgets.NewChatBubble(e.msg)
-	p.list.Add(e.bubble)
-	p.scroll.ScrollToBottom()
-	caseID := c.key.Case
 	p.s.spawn(func() {
 		ctx, cancel := context.WithTimeout(p.s.ctx, sendTimeout)
 		defer cancel()
-		m, err := ss.Send(ctx, ledger.KindChat, caseID, text, nil)
+		m, err := p.s.node.Send(ctx, c.key.Peer, ledger.KindChat, c.key.Case, text, nil)
 		p.s.do(func() {
-			if err != nil || m == nil {
-				e.msg.State = widgets.StateFailed
-				if e.bubble != nil {
-					e.bubble.SetState(widgets.StateFailed)
-				}
+			if err != nil {
+				p.compose.SetText(text)
 				p.s.setStatus("Message not sent: " + app.UserError(err))
 				return
 			}
-			if _, done := c.byID[m.ID]; !done {
-				c.bind(e, m)
-			}
+			p.s.fileMessage(m, widgets.StateQueued)
 		})
 	})
 }

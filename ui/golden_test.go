@@ -8,6 +8,7 @@ import (
 
 	"qkdchat/app"
 	"qkdchat/qkd"
+	"qkdchat/ui/widgets"
 )
 
 // fixedExchanges are two exchanges with known numbers: a key, then an
@@ -56,11 +57,11 @@ func TestGoldenPanes(t *testing.T) {
 	th.run(func() {
 		s.names[bob] = "Bob"
 		s.exchanges[bob] = fixedExchanges()
-		s.addMessage(&app.Message{ID: "m1", Epoch: 1, Kind: "chat", Text: "Hello Bob, is the key ready?", Time: t0,
-			From: n.Fingerprint(), FromName: "Alice", To: bob, Outgoing: true}, false)
-		s.addMessage(&app.Message{ID: "m2", Epoch: 1, Kind: "chat", Text: "Yes: 256 bits, QBER 1.25%.", Time: t0.Add(time.Minute),
-			From: bob, FromName: "Bob", To: n.Fingerprint()}, true)
-		s.chat.delivered("m1")
+		s.fileMessage(&app.Message{ID: "m1", Epoch: 1, Kind: "chat", Text: "Hello Bob, is the key ready?", Time: t0,
+			From: n.Fingerprint(), FromName: "Alice", To: bob, Outgoing: true}, widgets.StateSent)
+		s.fileMessage(&app.Message{ID: "m2", Epoch: 1, Kind: "chat", Text: "Yes: 256 bits, QBER 1.25%.", Time: t0.Add(time.Minute),
+			From: bob, FromName: "Bob", To: n.Fingerprint()}, widgets.StateSent)
+		s.chat.setDelivery("m1", app.Delivered)
 		s.selectConversation(convKey{Peer: bob})
 		s.bb84.pick.SetSelectedIndex(0)
 		s.setStatus("")

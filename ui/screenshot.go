@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -98,7 +97,7 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 		}
 		if err := shoot(d.BobWin, full, "bob-role-"+th, func() {
 			d.BobShell.ShowTab(TabRole)
-			if len(d.BobShell.role.caseIDs) > 0 {
+			if len(d.BobShell.role.cases) > 0 {
 				d.BobShell.role.caseList.Select(0)
 			}
 		}); err != nil {
@@ -134,26 +133,32 @@ func (d *Demo) recolour() {
 }
 
 // seedStory has Alice and Bob exchange two messages and Alice send a
-// health record.
+// health record, and waits until they are delivered.
 func (d *Demo) seedStory(ctx context.Context) error {
-	as, bs := d.Alice.Sessions(), d.Bob.Sessions()
-	if len(as) == 0 || len(bs) == 0 {
-		return fmt.Errorf("screenshots: Alice and Bob are not connected")
-	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := as[0].Send(ctx, ledger.KindChat, "", "Hello Bob, our BB84 key is ready. May I send you my health record?", nil); err != nil {
+	ev, stop := d.Bob.Events()
+	defer stop()
+	if _, err := d.Alice.Send(ctx, d.Bob.Fingerprint(), ledger.KindChat, "", "Hello Bob, our BB84 key is ready. May I send you my health record?", nil); err != nil {
 		return fmt.Errorf("screenshots: %w", err)
 	}
-	if _, err := bs[0].Send(ctx, ledger.KindChat, "", "Yes please, Alice: use the Health record tab.", nil); err != nil {
+	if _, err := d.Bob.Send(ctx, d.Alice.Fingerprint(), ledger.KindChat, "", "Yes please, Alice: use the Health record tab.", nil); err != nil {
 		return fmt.Errorf("screenshots: %w", err)
 	}
-	rec := healthRecord{PatientName: "Alice Example", DateOfBirth: "1980-04-01", Symptoms: "Headache and fever for three days",
+	phr := app.PHR{PatientName: "Alice Example", DateOfBirth: "1980-04-01", Symptoms: "Headache and fever for three days",
 		Medications: "Paracetamol", Allergies: "Penicillin", Notes: "Demo data"}
-	body, _ := json.Marshal(rec)
-	if _, err := as[0].Send(ctx, ledger.KindPHR, "C-DEMO1", "Health record of "+rec.PatientName+": "+rec.Symptoms, body); err != nil {
+	if _, err := d.Alice.SubmitPHR(ctx, d.Bob.Fingerprint(), phr, nil); err != nil {
 		return fmt.Errorf("screenshots: %w", err)
 	}
-	time.Sleep(time.Second) // let acks and ledger blocks arrive
-	return nil
+	for {
+		select {
+		case e := <-ev:
+			if e.Type == app.EventCase {
+				time.Sleep(time.Second) // let acks and ledger blocks arrive
+				return nil
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("screenshots: the health record did not arrive: %w", ctx.Err())
+		}
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"qkdchat/app"
 	"qkdchat/ledger"
+	"qkdchat/ui/widgets"
 )
 
 // Tab names accepted by Shell.ShowTab, in the order the tabs appear.
@@ -62,6 +63,8 @@ type Shell struct {
 	exchanges map[string][]*app.KeyExchange
 	online    map[string]bool
 	names     map[string]string // fingerprint -> display name
+	// early holds delivery states of messages not shown yet.
+	early map[string]widgets.DeliveryState
 
 	sidebar  *sidebar
 	connect  *connectPane
@@ -102,6 +105,7 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 		exchanges:  map[string][]*app.KeyExchange{},
 		online:     map[string]bool{},
 		names:      map[string]string{},
+		early:      map[string]widgets.DeliveryState{},
 		done:       make(chan struct{}),
 	}
 	s.status = widget.NewLabel("")
@@ -264,10 +268,14 @@ func (s *Shell) apply(e app.Event) {
 		}
 	case app.EventMessage, app.EventMessageSent:
 		if e.Message != nil {
-			s.addMessage(e.Message, e.Type == app.EventMessage)
+			s.fileMessage(e.Message, widgets.StateSent)
 		}
 	case app.EventDelivery:
-		s.chat.delivered(e.MessageID)
+		s.chat.setDelivery(e.MessageID, e.State)
+	case app.EventCase:
+		s.role.reloadCases()
+	case app.EventTransfer:
+		s.role.showTransfer(e)
 	case app.EventRejected:
 		s.setStatus("Refused a message from " + s.nameOf(e.Peer) + ": " + e.Reason)
 	case app.EventLedgerAppend:
@@ -276,8 +284,6 @@ func (s *Shell) apply(e app.Event) {
 		s.ledger.markStale()
 	case app.EventError:
 		s.setStatus("Error: " + e.Reason)
-	default:
-		s.role.apply(e)
 	}
 }
 
@@ -361,8 +367,10 @@ func (s *Shell) selectConversation(k convKey) {
 	s.sidebar.refresh()
 }
 
-// addMessage files a message into its conversation.
-func (s *Shell) addMessage(m *app.Message, incoming bool) {
+// fileMessage files a message into its conversation: an incoming one, or
+// an outgoing one in state st.
+func (s *Shell) fileMessage(m *app.Message, st widgets.DeliveryState) {
+	incoming := !m.Outgoing
 	peer := m.To
 	if incoming {
 		peer = m.From
@@ -371,13 +379,10 @@ func (s *Shell) addMessage(m *app.Message, incoming bool) {
 		}
 	}
 	c := s.conversation(convKey{Peer: peer, Case: m.CaseID})
-	isNew := c.add(m)
-	s.role.noteMessage(m, s.node.Fingerprint())
+	isNew := c.add(m, st, s.early)
 	if c.key == s.current {
 		if isNew {
 			s.chat.appendMessage(c, m)
-		} else {
-			s.chat.show(c)
 		}
 	} else if incoming && isNew {
 		c.unread++
@@ -437,8 +442,7 @@ func (s *Shell) loadHistory() {
 				m.FromName = s.nameOf(m.From)
 			}
 			c := s.conversation(convKey{Peer: peerOf(m, self), Case: m.CaseID})
-			c.add(m)
-			s.role.noteMessage(m, self)
+			c.add(m, widgets.StateSent, s.early)
 		}
 		if c, ok := s.convs[s.current]; ok {
 			s.chat.show(c)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/app"
 	"qkdchat/ledger"
@@ -154,11 +157,7 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	})
 
 	// Bob answers; the bubble shows in Alice's open conversation.
-	ss, ok := bob.Session("Alice")
-	if !ok {
-		t.Fatal("Bob has no session with Alice")
-	}
-	if _, err := ss.Send(context.Background(), ledger.KindChat, "", "hi Alice", nil); err != nil {
+	if _, err := bob.Send(context.Background(), "Alice", ledger.KindChat, "", "hi Alice", nil); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, th, "Bob's answer", func() bool { return len(conv().entries) == 2 })
@@ -176,7 +175,7 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	// notification.
 	th.run(func() { s.settings.Notifications = true })
 	test.AssertNotificationSent(t, fyne.NewNotification("QKD Chat", "New message from Bob"), func() {
-		if _, err := ss.Send(context.Background(), ledger.KindChat, "C-42", "about your case", nil); err != nil {
+		if _, err := bob.Send(context.Background(), "Alice", ledger.KindChat, "C-42", "about your case", nil); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, th, "the unread badge", func() bool {
@@ -371,6 +370,7 @@ func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	_ = sb
 	th.run(func() { s.ShowTab(TabLedger) })
 	// The key event and the three messages, newest first.
 	eventually(t, th, "four transactions", func() bool {
@@ -448,7 +448,7 @@ func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
 	}
 }
 
-func TestRolePanesHealthRecordToReport(t *testing.T) {
+func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 	a := test.NewTempApp(t)
 	pat, pdir := newTestNode(t, "Pat", app.RolePatient, app.BB84Settings{})
 	hos, hdir := newTestNode(t, "Mercy", app.RoleHospital, app.BB84Settings{})
@@ -458,70 +458,89 @@ func TestRolePanesHealthRecordToReport(t *testing.T) {
 	sh, _ := newTestShell(t, a, hos, hdir, th)
 	sd, _ := newTestShell(t, a, doc, ddir, th)
 	pairShells(t, sp, sh) // patient - hospital
-	pairShells(t, sh, sd) // hospital - doctor
-	pairShells(t, sd, sp) // doctor - patient, so the report reaches both
+	pairShells(t, sh, sd) // hospital - doctor; the hospital relays the report
+	scan := filepath.Join(t.TempDir(), "scan.txt")
+	if err := os.WriteFile(scan, bytes.Repeat([]byte("x-ray "), 40000), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
-	// Patient: an incomplete form is refused, a complete one is sent.
+	// Patient: an incomplete form is refused, a complete one is sent with
+	// an attachment whose progress shows.
 	th.run(func() {
 		sp.ShowTab(TabRole)
 		if sp.tabItems[TabRole].Text != "Health record" {
 			t.Errorf("patient's role tab %q", sp.tabItems[TabRole].Text)
 		}
 		sp.role.refreshContacts()
+		if sp.role.hospital.Selected != "Mercy" {
+			t.Errorf("hospital choice %q of %v", sp.role.hospital.Selected, sp.role.hospital.Options)
+		}
 		test.Tap(sp.role.submitPHR)
-		if !strings.Contains(sp.role.status.Text, "patient name") {
+		if sp.role.status.Importance != widget.DangerImportance || sp.role.status.Text == "" {
 			t.Errorf("empty form: %q", sp.role.status.Text)
 		}
 		test.Type(sp.role.phr["Patient name"], "Pat Smith")
 		test.Type(sp.role.phr["Symptoms"], "cough")
 		test.Type(sp.role.phr["Allergies"], "none")
+		sp.role.phrFiles.add(scan)
 		test.Tap(sp.role.submitPHR)
 	})
 	eventually(t, th, "the PHR sent", func() bool { return strings.HasPrefix(sp.role.status.Text, "Sent as case ") })
+	eventually(t, th, "the attachment's progress", func() bool {
+		for _, r := range sp.role.rows {
+			if f, st := r.Progress(); r.Name() == "scan.txt" && f == 1 && st == "done" {
+				return true
+			}
+		}
+		return false
+	})
 
 	// Hospital: the case arrives; refer it to the doctor.
-	eventually(t, th, "the case at the hospital", func() bool { return len(sh.role.caseIDs) == 1 })
+	eventually(t, th, "the case at the hospital", func() bool { return len(sh.role.cases) == 1 })
 	th.run(func() {
 		if sh.tabItems[TabRole].Text != "Cases" {
 			t.Errorf("hospital's role tab %q", sh.tabItems[TabRole].Text)
 		}
 		sh.role.caseList.Select(0)
-		if d := sh.role.caseDetail.Text; !strings.Contains(d, "Pat Smith") || !strings.Contains(d, "cough") {
+		if d := sh.role.caseDetail.Text; !strings.Contains(d, "Pat Smith") || !strings.Contains(d, "cough") || !strings.Contains(d, "scan.txt") {
 			t.Errorf("case detail %q", d)
 		}
 		sh.role.refreshContacts()
 		if sh.role.doctor.Selected != "Dr Who" {
-			t.Errorf("doctor choice %q %v", sh.role.doctor.Selected, sh.role.doctor.Options)
+			t.Errorf("doctor choice %q of %v", sh.role.doctor.Selected, sh.role.doctor.Options)
 		}
 		test.Tap(sh.role.refer)
 	})
 	eventually(t, th, "the referral", func() bool { return strings.Contains(sh.role.status.Text, "referred to Dr Who") })
 
 	// Doctor: the referred case arrives; write the report.
-	eventually(t, th, "the case at the doctor", func() bool { return len(sd.role.caseIDs) == 1 })
+	eventually(t, th, "the case at the doctor", func() bool { return len(sd.role.cases) == 1 })
 	th.run(func() {
+		if sd.tabItems[TabRole].Text != "Reports" {
+			t.Errorf("doctor's role tab %q", sd.tabItems[TabRole].Text)
+		}
 		sd.role.caseList.Select(0)
+		test.Tap(sd.role.submitReport)
+		if sd.role.status.Importance != widget.DangerImportance {
+			t.Errorf("a report without findings: %q", sd.role.status.Text)
+		}
 		test.Type(sd.role.report["Findings"], "bronchitis")
 		test.Type(sd.role.report["Prescriptions"], "rest")
 		test.Tap(sd.role.submitReport)
 	})
-	eventually(t, th, "the report sent to both", func() bool {
-		return sd.role.status.Text == "Report sent to Mercy and Pat." || sd.role.status.Text == "Report sent to Pat and Mercy."
-	})
-	// Both see the report in the case's conversation.
+	eventually(t, th, "the report sent", func() bool { return strings.HasPrefix(sd.role.status.Text, "Report on case ") })
+	// The hospital and the patient both get it, with the doctor's
+	// signature checked.
 	for _, s := range []*Shell{sp, sh} {
 		s := s
-		eventually(t, th, "the report in "+s.node.Profile().Name+"'s case", func() bool {
-			for k, c := range s.convs {
-				if k.Peer == doc.Fingerprint() && k.Case != "" {
-					for _, e := range c.entries {
-						if e.kind == "report" && strings.Contains(e.msg.Text, "bronchitis") {
-							return true
-						}
-					}
-				}
+		eventually(t, th, "the report at "+s.node.Profile().Name, func() bool {
+			if len(s.role.cases) != 1 {
+				return false
 			}
-			return false
+			s.role.caseSel = s.role.cases[0].ID
+			s.role.showCase()
+			d := s.role.caseDetail.Text
+			return strings.Contains(d, "Findings: bronchitis") && strings.Contains(d, "signature verified")
 		})
 	}
 }
