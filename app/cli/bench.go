@@ -17,8 +17,9 @@ type benchRunner struct {
 // own baseline in the same run, so results compare like with like.
 func benchmarks() map[string]benchRunner {
 	return map[string]benchRunner{
-		"chat":   {summary: "key establishment, message rate and latency between peers on loopback, ledger on vs off", run: runBenchChat},
-		"ledger": {summary: "durable appends, full verify and proofs of the ledger vs raw bbolt and Ed25519", run: runBenchLedger},
+		"chat":     {summary: "key establishment, message rate and latency between peers on loopback, ledger on vs off", run: runBenchChat},
+		"ledger":   {summary: "durable appends, full verify and proofs of the ledger vs raw bbolt and Ed25519", run: runBenchLedger},
+		"workflow": {summary: "outbox delivery and attachment transfer vs the direct chat path", run: runBenchWorkflow},
 	}
 }
 
