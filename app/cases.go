@@ -114,6 +114,24 @@ func (s *Store) updateCase(record *fernet.Key, id string, fn func(c *Case, found
 	return out, err
 }
 
+// errDryRun rolls back the transaction of checkCase.
+var errDryRun = errors.New("dry run")
+
+// checkCase runs fn as updateCase would, and stores nothing: it reports
+// whether the update would be allowed.
+func (s *Store) checkCase(record *fernet.Key, id string, fn func(c *Case, found bool) error) error {
+	_, err := s.updateCase(record, id, func(c *Case, found bool) error {
+		if err := fn(c, found); err != nil {
+			return err
+		}
+		return errDryRun
+	})
+	if errors.Is(err, errDryRun) {
+		return nil
+	}
+	return err
+}
+
 func (s *Store) getCase(record *fernet.Key, id string) (Case, error) {
 	var c Case
 	err := s.db.View(func(tx *bolt.Tx) error {

@@ -653,8 +653,15 @@ func (s *Session) receiveReliable(ctx context.Context, payload []byte) error {
 		return s.send(ctx, frameReliableAk, b)
 	}
 	// A resend of a message already recorded: acknowledge what we hold.
+	m := &Message{ID: sl.ID, Seq: sl.Seq, Epoch: epoch, Kind: sl.Kind, CaseID: sl.CaseID, Text: sl.Text, Body: sl.Body,
+		Time: tx.Time, From: s.peer.Fingerprint, FromName: s.peer.Name, To: s.node.Fingerprint(), TxID: tx.ID().String()}
 	if prev, ok := s.node.store.seen(s.peer.Fingerprint, sl.ID); ok {
 		if _, _, err := s.node.ledger.Lookup(prev); err == nil {
+			// Apply again (it is idempotent) in case a crash came between
+			// recording and applying.
+			if err := s.node.acceptWorkflow(ctx, s.peer, tx, m, true); err != nil {
+				s.log.Warn("re-applying a recorded workflow message", "err", err)
+			}
 			return ack(reliableAck{ID: sl.ID, TxID: prev.String()})
 		}
 	}
@@ -666,9 +673,7 @@ func (s *Session) receiveReliable(ctx context.Context, payload []byte) error {
 			return reject(fmt.Errorf("attachment %s (%x) did not arrive before the message", r.Name, r.SHA256[:6]))
 		}
 	}
-	m := &Message{ID: sl.ID, Seq: sl.Seq, Epoch: epoch, Kind: sl.Kind, CaseID: sl.CaseID, Text: sl.Text, Body: sl.Body,
-		Time: tx.Time, From: s.peer.Fingerprint, FromName: s.peer.Name, To: s.node.Fingerprint(), TxID: tx.ID().String()}
-	if err := s.node.acceptWorkflow(ctx, s.peer, tx, m); err != nil {
+	if err := s.node.acceptWorkflow(ctx, s.peer, tx, m, false); err != nil {
 		reason := err.Error()
 		s.node.recordViolation(Violation{Peer: s.peer.Fingerprint, PeerName: s.peer.Name, Incoming: true, CaseID: tx.CaseID,
 			Action: "receive " + tx.Kind.String(), Reason: reason})
@@ -683,6 +688,13 @@ func (s *Session) receiveReliable(ctx context.Context, payload []byte) error {
 	rc, err := s.node.ledger.Append(ctx, tx)
 	if err != nil {
 		return fmt.Errorf("record received message in ledger: %w", err)
+	}
+	if err := s.node.acceptWorkflow(ctx, s.peer, tx, m, true); err != nil {
+		// Allowed a moment ago; something changed in between (another
+		// message about the same case). Recorded, not applied: say so.
+		s.node.recordViolation(Violation{Peer: s.peer.Fingerprint, PeerName: s.peer.Name, Incoming: true, CaseID: tx.CaseID,
+			Action: "apply " + tx.Kind.String(), Reason: err.Error()})
+		s.event(Event{Type: EventRejected, Reason: "recorded but not applied: " + err.Error(), CaseID: tx.CaseID, MessageID: sl.ID})
 	}
 	s.event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: m.Kind, Index: rc.Index, CaseID: m.CaseID})
 	s.event(Event{Type: EventMessage, Message: m, MessageID: m.ID, Epoch: epoch, CaseID: m.CaseID})

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fernet/fernet-go"
+
 	"qkdchat/ledger"
 )
 
@@ -457,10 +459,13 @@ func (n *Node) reachPatient(ctx context.Context, fp string) (Contact, bool) {
 }
 
 // acceptWorkflow applies the role rules to a workflow message received
-// from peer and, if it is allowed, updates this node's cases. It is
+// from peer and, if it is allowed and apply is set, updates this node's
+// cases (and queues a relay). With apply unset it only checks, changing
+// nothing: the receiver checks before it records the message and applies
+// after, so a case never refers to a transaction the ledger lacks. It is
 // idempotent, because a resend after a crash may apply it twice. A
 // refusal is a *RoleError (or a content error) and changes nothing.
-func (n *Node) acceptWorkflow(ctx context.Context, peer Contact, tx *ledger.Transaction, m *Message) error {
+func (n *Node) acceptWorkflow(ctx context.Context, peer Contact, tx *ledger.Transaction, m *Message, apply bool) error {
 	if tx.Kind == ledger.KindChat {
 		return nil
 	}
@@ -492,6 +497,7 @@ func (n *Node) acceptWorkflow(ctx context.Context, peer Contact, tx *ledger.Tran
 		return fmt.Errorf("a %s message cannot carry a %s", tx.Kind, w.Type)
 	}
 	rk := n.recordKey()
+	upd := caseUpdater(n.store, rk, apply)
 	var reason string
 	switch w.Type {
 	case bodyPHR:
@@ -502,7 +508,7 @@ func (n *Node) acceptWorkflow(ctx context.Context, peer Contact, tx *ledger.Tran
 			return deny("submit a PHR", "only a patient submits a PHR")
 		}
 		reason = "PHR received from " + peer.Name
-		_, err = n.store.updateCase(rk, w.CaseID, func(c *Case, found bool) error {
+		err = upd(w.CaseID, func(c *Case, found bool) error {
 			if found && c.Patient != peer.Fingerprint {
 				return deny("submit a PHR", "case "+w.CaseID+" belongs to another patient")
 			}
@@ -524,7 +530,7 @@ func (n *Node) acceptWorkflow(ctx context.Context, peer Contact, tx *ledger.Tran
 			return deny("refer a case", "the referral names another hospital")
 		}
 		reason = "case referred by " + peer.Name
-		_, err = n.store.updateCase(rk, w.CaseID, func(c *Case, found bool) error {
+		err = upd(w.CaseID, func(c *Case, found bool) error {
 			if found && c.Hospital != peer.Fingerprint {
 				return deny("refer a case", "case "+w.CaseID+" came from another hospital")
 			}
@@ -548,7 +554,7 @@ func (n *Node) acceptWorkflow(ctx context.Context, peer Contact, tx *ledger.Tran
 			return deny("send a referral notice to a "+string(me), "referral notices go to the patient")
 		}
 		reason = w.Doctor.Name + " was assigned by " + peer.Name
-		_, err = n.store.updateCase(rk, w.CaseID, func(c *Case, found bool) error {
+		err = upd(w.CaseID, func(c *Case, found bool) error {
 			if !found || c.Hospital != peer.Fingerprint {
 				return deny("assign a doctor", "case "+w.CaseID+" was not submitted to this hospital")
 			}
@@ -559,9 +565,9 @@ func (n *Node) acceptWorkflow(ctx context.Context, peer Contact, tx *ledger.Tran
 			return nil
 		})
 	case bodyReport:
-		reason, err = n.acceptReport(ctx, peer, w, m)
+		reason, err = n.acceptReport(ctx, peer, w, m, apply)
 	}
-	if err != nil {
+	if err != nil || !apply {
 		return err
 	}
 	if c, err := n.store.getCase(rk, w.CaseID); err == nil {
@@ -573,10 +579,11 @@ func (n *Node) acceptWorkflow(ctx context.Context, peer Contact, tx *ledger.Tran
 // acceptReport applies a report received from a doctor (by the hospital
 // or, directly, by the patient) or relayed by the hospital (by the
 // patient).
-func (n *Node) acceptReport(ctx context.Context, peer Contact, w *workflowBody, m *Message) (string, error) {
+func (n *Node) acceptReport(ctx context.Context, peer Contact, w *workflowBody, m *Message, apply bool) (string, error) {
 	deny := func(action, reason string) error { return &RoleError{Role: peer.Role, Action: action, Reason: reason} }
 	me := n.profile.Role
 	rk := n.recordKey()
+	upd := caseUpdater(n.store, rk, apply)
 	sr := w.Report
 	c, err := n.store.getCase(rk, w.CaseID)
 	if err != nil {
@@ -617,7 +624,7 @@ func (n *Node) acceptReport(ctx context.Context, peer Contact, w *workflowBody, 
 	}
 	d := sr.digest()
 	signed, _ := json.Marshal(sr)
-	_, err = n.store.updateCase(rk, w.CaseID, func(c *Case, _ bool) error {
+	err = upd(w.CaseID, func(c *Case, _ bool) error {
 		if c.Status == CaseReported {
 			if c.ReportDigest != hex.EncodeToString(d[:]) {
 				return deny("send a report", "case "+w.CaseID+" already has another report")
@@ -638,7 +645,7 @@ func (n *Node) acceptReport(ctx context.Context, peer Contact, w *workflowBody, 
 	if relayed {
 		reason = "report relayed by " + peer.Name + "; the doctor's signature verifies"
 	}
-	if me == RoleHospital && !w.Direct {
+	if me == RoleHospital && !w.Direct && apply {
 		if err := n.relayReport(c, sr, m.ID); err != nil {
 			n.log.Warn("could not queue the report for the patient", "case", c.ID, "err", err)
 		} else {
@@ -662,6 +669,17 @@ func (n *Node) relayReport(c Case, sr *signedReport, causeID string) error {
 		return err
 	}
 	return n.enqueue(p, it)
+}
+
+// caseUpdater returns updateCase, or checkCase when apply is unset.
+func caseUpdater(st *Store, rk *fernet.Key, apply bool) func(id string, fn func(c *Case, found bool) error) error {
+	return func(id string, fn func(c *Case, found bool) error) error {
+		if !apply {
+			return st.checkCase(rk, id, fn)
+		}
+		_, err := st.updateCase(rk, id, fn)
+		return err
+	}
 }
 
 func sameRefs(a, b []ledger.AttachmentRef) bool {
