@@ -34,6 +34,7 @@ type bb84Panel struct {
 	qubit    *widget.Slider
 	qubitLbl *widget.Label
 	history  *widgets.HistoryCharts
+	side     *container.AppTabs // history, Bloch sphere
 	content  fyne.CanvasObject
 
 	peer     string
@@ -85,12 +86,12 @@ func newBB84Panel(s *Shell) *bb84Panel {
 	)
 	left := container.NewBorder(top, nil, nil, nil, p.table)
 	blochBox := container.NewBorder(container.NewBorder(nil, nil, p.qubitLbl, nil, p.qubit), nil, nil, nil, p.bloch)
-	right := container.NewAppTabs(
+	p.side = container.NewAppTabs(
 		container.NewTabItem("History of exchanges", container.NewScroll(p.history)),
 		container.NewTabItem("Bloch sphere", container.NewScroll(blochBox)),
 	)
 	// The left column scrolls when the window is too small for it (800x600).
-	split := container.NewHSplit(container.NewScroll(left), right)
+	split := container.NewHSplit(container.NewScroll(left), p.side)
 	split.Offset = 0.56
 	p.content = container.NewPadded(split)
 	return p
@@ -114,7 +115,7 @@ func (p *bb84Panel) showExchanges(name string, xs []*app.KeyExchange, newest boo
 		if !x.OK {
 			st = "aborted"
 		}
-		opts[i] = fmt.Sprintf("Exchange %d (%s)", i+1, st)
+		opts[i] = fmt.Sprintf("#%d: %s", i+1, st)
 	}
 	p.pick.Options = opts
 	sel := p.selected

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -63,6 +64,28 @@ type Demo struct {
 	lastAborted  bool
 
 	outcomes chan app.Event // Alice's key outcomes, for Screenshots
+	wg       sync.WaitGroup // the demo's own goroutines
+}
+
+// spawn runs f on a goroutine that Close waits for.
+func (d *Demo) spawn(f func()) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		f()
+	}()
+}
+
+// do runs f on the UI goroutine unless the demo is closing.
+func (d *Demo) do(f func()) {
+	if d.ctx.Err() != nil {
+		return
+	}
+	d.th.do(func() {
+		if d.ctx.Err() == nil {
+			f()
+		}
+	})
 }
 
 // StartDemo opens the nodes and the three windows and starts pairing. It
@@ -110,32 +133,36 @@ func StartDemo(ctx context.Context, a fyne.App, opts DemoOptions) (*Demo, error)
 		d.Close()
 		return nil, fmt.Errorf("demo: start Eve: %w", err)
 	}
-	go d.Eve.Serve(d.ctx)
+	d.spawn(func() { d.Eve.Serve(d.ctx) })
 
-	d.AliceWin = a.NewWindow("QKD Chat: Alice (patient)")
-	d.AliceShell = NewShell(a, d.AliceWin, d.Alice, ShellOptions{th: d.th})
-	d.AliceWin.SetContent(d.AliceShell.Content())
-	d.AliceWin.Resize(fyne.NewSize(1000, 680))
-	d.BobWin = a.NewWindow("QKD Chat: Bob (hospital)")
-	d.BobShell = NewShell(a, d.BobWin, d.Bob, ShellOptions{th: d.th})
-	d.BobWin.SetContent(d.BobShell.Content())
-	d.BobWin.Resize(fyne.NewSize(1000, 680))
-	d.EveWin = a.NewWindow("QKD Chat demo: Eve, the eavesdropper")
-	d.EveWin.SetContent(d.evePane())
-	d.EveWin.Resize(DefaultWindowSize)
-	d.EveWin.SetMaster()
+	// Build the windows under the UI lock: the shells' controllers start
+	// at once and report through it.
+	d.th.run(func() {
+		d.AliceWin = a.NewWindow("QKD Chat: Alice (patient)")
+		d.AliceShell = NewShell(a, d.AliceWin, d.Alice, ShellOptions{th: d.th})
+		d.AliceWin.SetContent(d.AliceShell.Content())
+		d.AliceWin.Resize(fyne.NewSize(1000, 680))
+		d.BobWin = a.NewWindow("QKD Chat: Bob (hospital)")
+		d.BobShell = NewShell(a, d.BobWin, d.Bob, ShellOptions{th: d.th})
+		d.BobWin.SetContent(d.BobShell.Content())
+		d.BobWin.Resize(fyne.NewSize(1000, 680))
+		d.EveWin = a.NewWindow("QKD Chat demo: Eve, the eavesdropper")
+		d.EveWin.SetContent(d.evePane())
+		d.EveWin.Resize(DefaultWindowSize)
+		d.EveWin.SetMaster()
 
-	aev, stop := d.Alice.Events()
-	go d.watchAlice(aev, stop)
-	go d.watchEve()
-	go func() {
-		_, err := d.Alice.Connect(d.ctx, d.Eve.Addr().String(), code)
-		if err != nil && d.ctx.Err() == nil {
-			d.th.do(func() { d.verdict.Text = "pairing failed: " + app.UserError(err); d.verdict.Refresh() })
-		}
-	}()
-	d.AliceShell.ShowTab(TabBB84)
-	d.BobShell.ShowTab(TabBB84)
+		aev, stop := d.Alice.Events()
+		d.spawn(func() { d.watchAlice(aev, stop) })
+		d.spawn(d.watchEve)
+		d.spawn(func() {
+			_, err := d.Alice.Connect(d.ctx, d.Eve.Addr().String(), code)
+			if err != nil {
+				d.do(func() { d.verdict.Text = "pairing failed: " + app.UserError(err); d.verdict.Refresh() })
+			}
+		})
+		d.AliceShell.ShowTab(TabBB84)
+		d.BobShell.ShowTab(TabBB84)
+	})
 	return d, nil
 }
 
@@ -150,7 +177,9 @@ func (d *Demo) ShowAll() {
 }
 
 // Close stops the demo, closes both nodes and removes a temporary
-// directory.
+// directory. It must not be called on the UI goroutine while the app runs
+// (it waits for the demo's goroutines, which report through fyne.Do); call
+// it after the app has stopped.
 func (d *Demo) Close() error {
 	if d.cancel != nil {
 		d.cancel()
@@ -164,9 +193,11 @@ func (d *Demo) Close() error {
 	var errs []error
 	if d.Alice != nil {
 		errs = append(errs, d.Alice.Close())
+		d.Alice = nil
 	}
 	if d.Bob != nil {
 		errs = append(errs, d.Bob.Close())
+		d.Bob = nil
 	}
 	if d.ownDir {
 		errs = append(errs, os.RemoveAll(d.dir))
@@ -263,15 +294,14 @@ func (d *Demo) Rekey() {
 	d.rekey.Disable()
 	d.working.Show()
 	d.working.Start()
-	go func() {
-		err := s.Rekey(d.ctx)
-		d.th.do(func() {
+	d.spawn(func() {
+		s.Rekey(d.ctx) // an abort is an error here, and shown from its event
+		d.do(func() {
 			d.rekey.Enable()
 			d.working.Stop()
 			d.working.Hide()
-			_ = err // an abort is shown from its event
 		})
-	}()
+	})
 }
 
 // watchAlice shows each of Alice's key outcomes in Eve's window.
@@ -288,7 +318,7 @@ func (d *Demo) watchAlice(ev <-chan app.Event, stop func()) {
 			if e.Type != app.EventKeyEstablished && e.Type != app.EventKeyAborted {
 				continue
 			}
-			d.th.do(func() { d.showOutcome(e) })
+			d.do(func() { d.showOutcome(e) })
 			select {
 			case d.outcomes <- e:
 			default:
@@ -350,7 +380,7 @@ func (d *Demo) watchEve() {
 			if !ok {
 				return
 			}
-			d.th.do(func() {
+			d.do(func() {
 				d.stats.SetText(fmt.Sprintf("Eve has seen %d photons and measured %d of them; she guessed the right basis for %d.",
 					st.Photons, st.Intercepted, st.BasisMatched))
 			})

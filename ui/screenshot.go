@@ -89,6 +89,14 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 				return files, err
 			}
 		}
+		if err := shoot(d.AliceWin, full, "alice-bloch-"+th, func() {
+			d.AliceShell.ShowTab(TabBB84)
+			d.AliceShell.bb84.side.SelectIndex(1)
+			d.AliceShell.bb84.qubit.SetValue(3)
+		}); err != nil {
+			return files, err
+		}
+		d.th.doAndWait(func() { d.AliceShell.bb84.side.SelectIndex(0) })
 		for _, tab := range []string{TabChat, TabBB84} {
 			tab := tab
 			if err := shoot(d.AliceWin, small, "alice-"+tab+"-800x600-"+th, func() { d.AliceShell.ShowTab(tab) }); err != nil {

@@ -181,6 +181,9 @@ func (s *Shell) spawn(f func()) {
 
 // do runs f on the UI goroutine unless the shell has been closed.
 func (s *Shell) do(f func()) {
+	if s.ctx.Err() != nil {
+		return
+	}
 	s.th.do(func() {
 		if s.ctx.Err() == nil {
 			f()

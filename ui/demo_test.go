@@ -1,0 +1,72 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+)
+
+// TestDemoEveCaughtAboveThreshold runs the real demo headless: a first
+// key with Eve idle, then Eve's slider at 100% and Re-key: the QBER climbs
+// to about 25% and the exchange refuses to make a key.
+func TestDemoEveCaughtAboveThreshold(t *testing.T) {
+	a := test.NewTempApp(t)
+	seed := uint64(3)
+	d, err := StartDemo(context.Background(), a, DemoOptions{Dir: t.TempDir(), Seed: &seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := d.Close(); err != nil {
+			t.Error(err)
+		}
+		d.AliceShell.wait()
+		d.BobShell.wait()
+		d.wg.Wait()
+	}()
+	if len(d.Windows()) != 3 || !strings.Contains(d.EveWin.Title(), "Eve") {
+		t.Fatalf("windows %v", d.Windows())
+	}
+	eventually(t, d.th, "the first key", func() bool { return strings.HasPrefix(d.verdict.Text, "secure") })
+	// Alice's and Bob's windows show the same exchange.
+	eventually(t, d.th, "the key in Alice's and Bob's windows", func() bool {
+		return d.AliceShell.bb84.verdict.Text == "secure" && d.BobShell.bb84.verdict.Text == "secure"
+	})
+	d.th.run(func() {
+		if !strings.HasSuffix(d.qber.Text, "%") || d.qber.Text == "--" {
+			t.Errorf("big QBER %q", d.qber.Text)
+		}
+		if !strings.HasPrefix(d.gauge.Text(), "QBER ") {
+			t.Errorf("gauge %q", d.gauge.Text())
+		}
+		d.noise.SetValue(2)
+		if got := d.Alice.BB84().Noise; got != 0.02 {
+			t.Errorf("noise slider set %v, want 0.02", got)
+		}
+		d.intercept.SetValue(100)
+		if d.interceptLbl.Text != "Eve intercepts: 100%" || !strings.Contains(d.expect.Text, "about 26%") {
+			t.Errorf("labels %q / %q", d.interceptLbl.Text, d.expect.Text)
+		}
+		test.Tap(d.rekey)
+	})
+	eventually(t, d.th, "the abort", func() bool { return len(d.runs) == 2 })
+	d.th.run(func() {
+		if v := d.verdict.Text; !strings.HasPrefix(v, "aborted: eavesdropper suspected, QBER ") || !strings.HasSuffix(v, "% > 11%") {
+			t.Errorf("verdict %q", v)
+		}
+		if r := d.runs[1]; !r.Aborted || !r.EveDetected || r.QBER < 0.18 || r.QBER > 0.34 {
+			t.Errorf("second run %+v, want an abort near 25%%", r)
+		}
+		if got := d.history.Runs(); len(got) != 2 {
+			t.Errorf("history has %d runs", len(got))
+		}
+		if !strings.Contains(d.stats.Text, "measured") {
+			t.Errorf("Eve's stats %q", d.stats.Text)
+		}
+	})
+	eventually(t, d.th, "Alice's panel to show the abort", func() bool {
+		return strings.HasPrefix(d.AliceShell.bb84.verdict.Text, "aborted: eavesdropper suspected")
+	})
+}
