@@ -54,13 +54,9 @@ type inbound struct {
 // attacker's) problem, not a protocol violation of the channel. A frame
 // that does not parse ends the session.
 func (s *Session) receiveChat(ctx context.Context, payload []byte) error {
-	if len(payload) < 4 {
-		return errors.New("chat frame too short")
-	}
-	epoch := binary.BigEndian.Uint32(payload)
-	tx := new(ledger.Transaction)
-	if err := tx.UnmarshalBinary(payload[4:]); err != nil {
-		return fmt.Errorf("chat frame: %w", err)
+	epoch, tx, err := parseChatFrame(payload)
+	if err != nil {
+		return err
 	}
 	reject := func(err error) error {
 		s.log.Warn("message rejected", "reason", err)
@@ -119,6 +115,19 @@ func (s *Session) receiveChat(ctx context.Context, payload []byte) error {
 		go s.Rekey(context.WithoutCancel(ctx))
 	}
 	return nil
+}
+
+// parseChatFrame splits a chat frame into its key epoch and the signed
+// transaction it carries.
+func parseChatFrame(payload []byte) (uint32, *ledger.Transaction, error) {
+	if len(payload) < 4 {
+		return 0, nil, errors.New("chat frame too short")
+	}
+	tx := new(ledger.Transaction)
+	if err := tx.UnmarshalBinary(payload[4:]); err != nil {
+		return 0, nil, fmt.Errorf("chat frame: %w", err)
+	}
+	return binary.BigEndian.Uint32(payload), tx, nil
 }
 
 // keyFor returns the key of an epoch. A message of the next epoch can
