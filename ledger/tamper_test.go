@@ -266,3 +266,53 @@ func FuzzUnmarshalBlock(f *testing.F) {
 		}
 	})
 }
+
+// A damaged leaf element that stretches a transaction past the end of the
+// file is reported as corrupt, never a crash: Verify's workers run on
+// other goroutines, where a fault would be fatal.
+func TestVerifyStretchedValueIsCorruptNotFatal(t *testing.T) {
+	path, regions, _ := tamperFixture(t)
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stretched := 0
+	for _, reg := range regions {
+		if !strings.HasPrefix(reg.what, "transaction ") {
+			continue
+		}
+		// Find the leaf element (flags, pos, ksize, vsize: 4 bytes each,
+		// after the 16-byte page header) whose value starts at reg.off.
+		page := reg.off &^ 4095
+		count := int(orig[page+10]) | int(orig[page+11])<<8
+		for i := range count {
+			e := page + 16 + 16*i
+			if e+16 > len(orig) {
+				break
+			}
+			le := func(o int) int {
+				return int(orig[o]) | int(orig[o+1])<<8 | int(orig[o+2])<<16 | int(orig[o+3])<<24
+			}
+			if e+le(e+4)+le(e+8) != reg.off || le(e+12) != reg.len {
+				continue
+			}
+			damaged := bytes.Clone(orig)
+			damaged[e+14] ^= 0xf0 // vsize += up to 15 MB: past the mapped file
+			p := filepath.Join(t.TempDir(), "stretched.db")
+			if err := os.WriteFile(p, damaged, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := verifyFile(p, true)
+			switch {
+			case err != nil && !strings.Contains(err.Error(), p):
+				t.Errorf("%s stretched: error does not name the file: %v", reg.what, err)
+			case err == nil && rep.OK:
+				t.Errorf("%s stretched: verifies", reg.what)
+			}
+			stretched++
+		}
+	}
+	if stretched == 0 {
+		t.Fatal("no transaction's leaf element found")
+	}
+}

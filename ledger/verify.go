@@ -100,6 +100,10 @@ type pipeline struct {
 
 const vChunk = 256
 
+// maxTxRecordLen bounds a stored transaction record: the canonical encoding
+// of the largest transaction the limits allow is well below it.
+const maxTxRecordLen = MaxTokenLen + 1<<20
+
 func newPipeline(ctx context.Context, consume func(*vItem) error) *pipeline {
 	p := &pipeline{ctx: ctx, consume: consume, workers: runtime.GOMAXPROCS(0)}
 	p.jobs = make(chan *vJob, p.workers)
@@ -348,9 +352,18 @@ func (l *Ledger) verifyChain(ctx context.Context, btx *bolt.Tx, rep *VerifyRepor
 		var i int64
 		tc := btx.Bucket(bucketTx).Cursor()
 		for k, v := tc.First(); k != nil; k, v = tc.Next() {
-			it := vItem{index: int64(beUint(k)), enc: v}
-			if len(k) != 8 {
+			// The workers get a copy: they run on other goroutines, where a
+			// value that a damaged page header stretches past the end of the
+			// mapped file would be a fatal fault instead of a recovered one
+			// (debug.SetPanicOnFault is per goroutine).
+			it := vItem{index: int64(beUint(k))}
+			switch {
+			case len(k) != 8:
 				it.inputErr = fmt.Errorf("malformed transaction key %x", k)
+			case len(v) > maxTxRecordLen:
+				it.inputErr = fmt.Errorf("transaction record of %d bytes", len(v))
+			default:
+				it.enc = bytes.Clone(v)
 			}
 			if err := p.emit(it); err != nil {
 				return err
@@ -365,7 +378,17 @@ func (l *Ledger) verifyChain(ctx context.Context, btx *bolt.Tx, rep *VerifyRepor
 		}
 		return emitBlocks(i, true)
 	}
-	err := produce()
+	guarded := func() (err error) {
+		// A fault reading a damaged file (on this goroutine, which
+		// produces and consumes) stops production, and the workers are
+		// still stopped by finish.
+		defer recoverCorrupt(l.path, &err)
+		return produce()
+	}
+	err := guarded()
+	if err != nil && p.stopped == nil {
+		p.stopped = err // finish then waits for the workers without consuming
+	}
 	if ferr := p.finish(); err == nil {
 		err = ferr
 	}
