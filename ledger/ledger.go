@@ -89,6 +89,8 @@ type Ledger struct {
 	ckpt   *cachedCkpt // latest signed checkpoint
 	closeE error       // result of the first Close
 	closeO sync.Once   // guards Close
+
+	upper upperHashes // the upper levels of the Merkle tree, for proofs
 }
 
 // chainState is the committed size of the tree and the last block.

@@ -193,7 +193,10 @@ func (l *Ledger) ProveInclusion(id TxID) (*InclusionProof, error) {
 			return err
 		}
 		size = st.size
-		hr := hashReader{btx.Bucket(bucketHash)}
+		hr, err := l.treeReader(btx, size)
+		if err != nil {
+			return err
+		}
 		if root, err = tlog.TreeHash(size, hr); err != nil {
 			return err
 		}
