@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
@@ -45,10 +46,15 @@ type ledgerBenchResult struct {
 	Ed25519Verify1PerS  float64 `json:"ed25519_verify_1core_per_s"`
 	VerifyRatio         float64 `json:"verify_ratio"`    // verify_per_s / ed25519_verify_per_s (target >= 0.8)
 	ProveSize           int64   `json:"prove_size"`      // ledger size the proofs were made at
+	ProvePerOpen        int     `json:"prove_per_open"`  // proofs timed after each fresh Open of the ledger
+	ProveFirstUS        float64 `json:"prove_first_us"`  // median first ProveInclusion after Open (loads the cached upper tree levels, signs a checkpoint)
 	ProveUS             float64 `json:"prove_us"`        // median ProveInclusion + VerifyInclusion
-	ProveGenUS          float64 `json:"prove_gen_us"`    // median ProveInclusion alone
+	ProveGenUS          float64 `json:"prove_gen_us"`    // median ProveInclusion of a transaction not yet read since Open
 	ProveCheckUS        float64 `json:"prove_check_us"`  // median VerifyInclusion: two Ed25519 verifications and the Merkle path
-	ProveMerkleUS       float64 `json:"prove_merkle_us"` // median ProveInclusion + the Merkle path check alone (checkpoint signature verified once)
+	ProveMerkleUS       float64 `json:"prove_merkle_us"` // median ProveInclusion (not yet read since Open) + the Merkle path check alone
+	ProveWarmUS         float64 `json:"prove_warm_us"`   // median ProveInclusion of the same transaction again + the Merkle path check
+	ProvePathCheckUS    float64 `json:"prove_path_us"`   // median tlog.CheckRecord alone
+	ProveSigChecksUS    float64 `json:"prove_sigs_us"`   // median VerifyInclusion minus the Merkle path check: the two Ed25519 verifications and decoding
 	LedgerSize          int64   `json:"ledger_size"`
 	VerifiedOK          bool    `json:"verified_ok"`
 	RawBatchMaxDelayMS  float64 `json:"raw_batch_max_delay_ms"` // bbolt's DB.MaxBatchDelay used by the baseline
@@ -64,6 +70,8 @@ func runBenchLedger(ctx context.Context, env *Env, args []string) error {
 	payload := fs.Int("payload", 256, "plaintext bytes per message (encrypted into a Fernet token)")
 	proveAt := fs.Int64("prove-at", 0, "grow the ledger to this many transactions (untimed, without fsync) before timing proofs")
 	proofs := fs.Int("proofs", 1000, "inclusion proofs to time")
+	perOpen := fs.Int("per-open", 50, "proofs timed after each fresh Open of the ledger")
+	proofsOnly := fs.Bool("proofs-only", false, "only time proofs: on the ledger in --data as it is (grown to --prove-at), without the append and verify measurements")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := Parse(fs, args); err != nil {
 		return err
@@ -81,8 +89,12 @@ func runBenchLedger(ctx context.Context, env *Env, args []string) error {
 		return Usagef("--payload must be within 0..1048576")
 	case *proveAt < 0 || *proveAt > 100_000_000:
 		return Usagef("--prove-at must be within 0..100000000")
-	case *proofs < 1 || *proofs > 1_000_000:
-		return Usagef("--proofs must be within 1..1000000")
+	case *proofs < 2 || *proofs > 1_000_000:
+		return Usagef("--proofs must be within 2..1000000")
+	case *perOpen < 2:
+		return Usagef("--per-open must be at least 2 (the first proof after each Open is timed apart)")
+	case *proofsOnly && *data == "" && *proveAt < 1:
+		return Usagef("--proofs-only needs an existing ledger (--data) or --prove-at")
 	}
 	b, err := newLedgerBench(*data, *payload)
 	if err != nil {
@@ -90,19 +102,30 @@ func runBenchLedger(ctx context.Context, env *Env, args []string) error {
 	}
 	defer b.cleanup()
 	res := ledgerBenchResult{N: *n, Writers: *writers, Single: *single, Cores: runtime.GOMAXPROCS(0), Dir: *data}
-	if err := b.run(ctx, &res, *n, *writers, *single, *proveAt, *proofs); err != nil {
+	if *proofsOnly {
+		res.N, res.Writers, res.Single = 0, 0, 0
+		err = b.runProofs(ctx, &res, *writers, *proveAt, *proofs, *perOpen)
+	} else {
+		err = b.run(ctx, &res, *n, *writers, *single, *proveAt, *proofs, *perOpen)
+	}
+	if err != nil {
 		return err
 	}
 	if *asJSON {
 		return printJSON(env.Stdout, res)
 	}
 	w := env.Stdout
-	fmt.Fprintf(w, "ledger benchmark: %d-byte transactions, %d cores\n", res.TxBytes, res.Cores)
-	fmt.Fprintf(w, "  appends (%d writers):   %10.0f /s   raw bbolt Batch %10.0f /s   ratio %.2f (target >= 0.7)\n", res.Writers, res.AppendsPerS, res.RawBboltBatchPerS, res.BatchRatio)
-	fmt.Fprintf(w, "  one writer, per append: %10.0f us   raw bbolt Update %9.0f us   ratio %.2f (target <= 1.3)\n", res.SingleAppendUS, res.RawUpdateUS, res.SingleRatio)
-	fmt.Fprintf(w, "  full verify:            %10.0f /s   bare ed25519     %10.0f /s   ratio %.2f (target >= 0.8; 1 core: %.0f /s)\n", res.VerifyPerS, res.Ed25519VerifyPerS, res.VerifyRatio, res.Ed25519Verify1PerS)
-	fmt.Fprintf(w, "  prove + check at %d:  %8.1f us (prove %.1f us, check %.1f us; target <= 100 us)\n", res.ProveSize, res.ProveUS, res.ProveGenUS, res.ProveCheckUS)
-	fmt.Fprintf(w, "  prove + Merkle path only: %6.1f us\n", res.ProveMerkleUS)
+	if !*proofsOnly {
+		fmt.Fprintf(w, "ledger benchmark: %d-byte transactions, %d cores\n", res.TxBytes, res.Cores)
+		fmt.Fprintf(w, "  appends (%d writers):   %10.0f /s   raw bbolt Batch %10.0f /s   ratio %.2f (target >= 0.7)\n", res.Writers, res.AppendsPerS, res.RawBboltBatchPerS, res.BatchRatio)
+		fmt.Fprintf(w, "  one writer, per append: %10.0f us   raw bbolt Update %9.0f us   ratio %.2f (target <= 1.3)\n", res.SingleAppendUS, res.RawUpdateUS, res.SingleRatio)
+		fmt.Fprintf(w, "  full verify:            %10.0f /s   bare ed25519     %10.0f /s   ratio %.2f (target >= 0.8; 1 core: %.0f /s)\n", res.VerifyPerS, res.Ed25519VerifyPerS, res.VerifyRatio, res.Ed25519Verify1PerS)
+	}
+	fmt.Fprintf(w, "  proofs at %d transactions, medians, %d proofs after each fresh Open:\n", res.ProveSize, res.ProvePerOpen)
+	fmt.Fprintf(w, "    prove + Merkle path check: %8.1f us (target <= 100 us; prove %.1f us, path check %.1f us)\n", res.ProveMerkleUS, res.ProveGenUS, res.ProvePathCheckUS)
+	fmt.Fprintf(w, "    prove + VerifyInclusion:   %8.1f us (VerifyInclusion %.1f us, of which signatures and decoding %.1f us)\n", res.ProveUS, res.ProveCheckUS, res.ProveSigChecksUS)
+	fmt.Fprintf(w, "    same proof again + path:   %8.1f us\n", res.ProveWarmUS)
+	fmt.Fprintf(w, "    first proof after Open:    %8.1f us (loads the cached upper tree levels)\n", res.ProveFirstUS)
 	if res.Dir != "" {
 		fmt.Fprintf(w, "  ledger left in %s (%d transactions): qkdchat ledger verify --data %s\n", res.Dir, res.LedgerSize, res.Dir)
 	}
@@ -249,7 +272,7 @@ func perSecond(n int, d time.Duration) float64 {
 	return float64(n) / d.Seconds()
 }
 
-func (b *ledgerBench) run(ctx context.Context, res *ledgerBenchResult, n, writers, single int, proveAt int64, proofs int) error {
+func (b *ledgerBench) run(ctx context.Context, res *ledgerBenchResult, n, writers, single int, proveAt int64, proofs, perOpen int) error {
 	path := filepath.Join(b.dir, app.LedgerFile)
 	l, err := ledger.Open(path, b.owner, nil)
 	if err != nil {
@@ -314,46 +337,100 @@ func (b *ledgerBench) run(ctx context.Context, res *ledgerBenchResult, n, writer
 	res.Ed25519VerifyPerS, res.Ed25519Verify1PerS = ed25519Baseline(int(rep.Size), len(enc))
 	res.VerifyRatio = res.VerifyPerS / res.Ed25519VerifyPerS
 
-	// Proofs, optionally at a larger size.
-	if proveAt > l.Size() {
-		l.Close()
-		l = nil
-		if err := b.grow(ctx, path, proveAt, writers); err != nil {
-			return err
-		}
-		if l, err = ledger.Open(path, b.owner, nil); err != nil {
-			return err
-		}
-		// One durable commit flushes what was loaded without fsync.
-		if _, err := l.CutBlock(ctx); err != nil {
-			return err
-		}
+	if err := l.Close(); err != nil {
+		return err
+	}
+	l = nil
+	return b.runProofs(ctx, res, writers, proveAt, proofs, perOpen)
+}
+
+// runProofs times inclusion proofs of random transactions, optionally
+// after growing the ledger to proveAt. Each group of perOpen proofs runs on
+// a freshly opened ledger, so the pages they read are touched for the first
+// time since Open (they may still be in the OS page cache) and the cached
+// upper tree levels are loaded again.
+func (b *ledgerBench) runProofs(ctx context.Context, res *ledgerBenchResult, writers int, proveAt int64, proofs, perOpen int) error {
+	path := filepath.Join(b.dir, app.LedgerFile)
+	if err := b.grow(ctx, path, proveAt, max(writers, 1)); err != nil {
+		return err
+	}
+	l, err := ledger.Open(path, b.owner, nil)
+	if err != nil {
+		return err
 	}
 	res.ProveSize = l.Size()
+	res.LedgerSize = res.ProveSize
+	perOpen = min(perOpen, proofs)
+	res.ProvePerOpen = perOpen
+	if res.ProveSize == 0 {
+		l.Close()
+		return fmt.Errorf("bench: the ledger in %s is empty", b.dir)
+	}
 	r := mrand.New(mrand.NewPCG(uint64(res.ProveSize), 1))
 	ids := make([]ledger.TxID, proofs)
 	for i := range ids {
 		tx, err := l.Tx(r.Int64N(res.ProveSize))
 		if err != nil {
+			l.Close()
 			return err
 		}
 		ids[i] = tx.ID()
 	}
-	if _, err := l.ProveInclusion(ids[0]); err != nil { // signs the checkpoint once
+	// A durable commit (the stored checkpoint) flushes what grow loaded
+	// without fsync.
+	if _, _, err := l.Checkpoint(); err != nil {
+		l.Close()
 		return err
 	}
-	p0, err := l.ProveInclusion(ids[0])
-	if err != nil {
+	if err := l.Close(); err != nil {
 		return err
 	}
-	sc, err := ledger.OpenCheckpoint([]byte(p0.Checkpoint), b.owner.Public())
-	if err != nil {
-		return err
+	var first, gen, path1, check, both, merkle, warm, sigs []time.Duration
+	for start := 0; start < len(ids); start += perOpen {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		l, err := ledger.Open(path, b.owner, &ledger.Options{ReadOnly: true})
+		if err != nil {
+			return err
+		}
+		err = timeProofs(l, b.owner.Public(), ids[start:min(start+perOpen, len(ids))], func(t proofTimes) {
+			if t.first > 0 {
+				first = append(first, t.first)
+				return
+			}
+			gen, path1, check = append(gen, t.gen), append(path1, t.path), append(check, t.check)
+			both, merkle, warm = append(both, t.gen+t.check), append(merkle, t.gen+t.path), append(warm, t.warm)
+			sigs = append(sigs, t.check-t.path)
+		})
+		if cerr := l.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
 	}
-	gen := make([]time.Duration, len(ids))
-	check := make([]time.Duration, len(ids))
-	both := make([]time.Duration, len(ids))
-	merkle := make([]time.Duration, len(ids))
+	if len(gen) == 0 {
+		return errors.New("bench: no proof was timed")
+	}
+	res.ProveFirstUS = median(first)
+	res.ProveGenUS, res.ProvePathCheckUS, res.ProveCheckUS = median(gen), median(path1), median(check)
+	res.ProveUS, res.ProveMerkleUS, res.ProveWarmUS = median(both), median(merkle), median(warm)
+	res.ProveSigChecksUS = median(sigs)
+	return nil
+}
+
+// proofTimes are the times of one proof: first is set (and nothing else)
+// for the first proof after Open.
+type proofTimes struct {
+	first, gen, path, check, warm time.Duration
+}
+
+// timeProofs proves each transaction in ids on l, checks the proofs and
+// reports the times. The first proof only warms up: it loads the cached
+// tree levels and signs the checkpoint.
+func timeProofs(l *ledger.Ledger, key ed25519.PublicKey, ids []ledger.TxID, report func(proofTimes)) error {
+	var sc *ledger.SignedCheckpoint
 	for i, id := range ids {
 		t0 := time.Now()
 		p, err := l.ProveInclusion(id)
@@ -361,28 +438,38 @@ func (b *ledgerBench) run(ctx context.Context, res *ledgerBenchResult, n, writer
 			return err
 		}
 		t1 := time.Now()
-		if err := ledger.VerifyInclusion(p, b.owner.Public()); err != nil {
-			return err
+		if i == 0 {
+			report(proofTimes{first: t1.Sub(t0)})
+			if sc, err = ledger.OpenCheckpoint([]byte(p.Checkpoint), key); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := tlog.CheckRecord(p.Proof, sc.Size, sc.Root, p.Index, tlog.RecordHash(p.Tx)); err != nil {
+			return fmt.Errorf("bench: Merkle path of transaction %d: %w", p.Index, err)
 		}
 		t2 := time.Now()
-		gen[i], check[i], both[i] = t1.Sub(t0), t2.Sub(t1), t2.Sub(t0)
+		if err := ledger.VerifyInclusion(p, key); err != nil {
+			return err
+		}
 		t3 := time.Now()
-		p, err = l.ProveInclusion(id)
-		if err != nil {
+		if _, err := l.ProveInclusion(id); err != nil {
 			return err
 		}
 		if err := tlog.CheckRecord(p.Proof, sc.Size, sc.Root, p.Index, tlog.RecordHash(p.Tx)); err != nil {
 			return fmt.Errorf("bench: Merkle path of transaction %d: %w", p.Index, err)
 		}
-		merkle[i] = time.Since(t3)
+		t4 := time.Now()
+		report(proofTimes{gen: t1.Sub(t0), path: t2.Sub(t1), check: t3.Sub(t2), warm: t4.Sub(t3)})
 	}
-	res.ProveUS, res.ProveGenUS, res.ProveCheckUS, res.ProveMerkleUS = median(both), median(gen), median(check), median(merkle)
-	res.LedgerSize = l.Size()
 	return nil
 }
 
 // grow appends transactions without fsync until the ledger holds size.
 func (b *ledgerBench) grow(ctx context.Context, path string, size int64, writers int) error {
+	if size <= 0 {
+		return nil
+	}
 	l, err := ledger.Open(path, b.owner, &ledger.Options{NoSync: true})
 	if err != nil {
 		return err

@@ -231,7 +231,26 @@ func TestBenchLedgerJSON(t *testing.T) {
 	if code, out, errOut := run(t, []string{"ledger", "verify", "--data", dir}); code != 0 {
 		t.Fatalf("verify of the bench ledger: %d\n%s%s", code, out, errOut)
 	}
-	if code, _, _ := run(t, []string{"bench", "ledger", "--n", "0"}); code != 2 {
-		t.Fatalf("bench ledger --n 0: exit %d", code)
+	// Proofs alone, on the ledger left there, each group on a fresh Open.
+	code, out, errOut = run(t, []string{"bench", "ledger", "--data", dir, "--proofs-only", "--proofs", "9", "--per-open", "3", "--json"})
+	if code != 0 {
+		t.Fatalf("bench ledger --proofs-only: %d %s", code, errOut)
+	}
+	res = nil
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("bench output is not JSON: %v\n%s", err, out)
+	}
+	for _, k := range []string{"prove_us", "prove_gen_us", "prove_merkle_us", "prove_check_us", "prove_warm_us", "prove_first_us", "prove_path_us"} {
+		if v, ok := res[k].(float64); !ok || v <= 0 {
+			t.Errorf("--proofs-only: %s = %v, want a positive number", k, res[k])
+		}
+	}
+	if res["prove_size"].(float64) != 72 || res["prove_per_open"].(float64) != 3 || res["appends_per_s"].(float64) != 0 {
+		t.Fatalf("bench ledger --proofs-only: %v", res)
+	}
+	for _, args := range [][]string{{"--n", "0"}, {"--per-open", "1"}, {"--proofs", "1"}, {"--proofs-only"}} {
+		if code, _, _ := run(t, append([]string{"bench", "ledger"}, args...)); code != 2 {
+			t.Fatalf("bench ledger %v: exit %d, want 2", args, code)
+		}
 	}
 }
