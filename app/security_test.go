@@ -229,3 +229,16 @@ func TestBadFramesEndOnlyThatSession(t *testing.T) {
 		t.Fatal("the good peer's session ended")
 	}
 }
+
+// TestGoodbyeIsNotABadFrame: a peer that closes its session is reported
+// as having left, not as a refused frame.
+func TestGoodbyeIsNotABadFrame(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, _, bev, _ := keyedPair(t, ctx)
+	s.Close()
+	e := waitEvent(t, bev, "the hospital's disconnect", func(e Event) bool { return e.Type == EventDisconnected || e.Type == EventRejected })
+	if e.Type != EventDisconnected || !strings.Contains(e.Reason, "peer left") {
+		t.Fatalf("after the peer's goodbye: %s %q", e.Type, e.Reason)
+	}
+}

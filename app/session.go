@@ -200,6 +200,9 @@ func (s *Session) send(ctx context.Context, typ transport.FrameType, payload []b
 	return s.ts.Send(ctx, transport.Frame{Type: typ, Payload: payload})
 }
 
+// errPeerLeft ends a session whose peer said goodbye.
+var errPeerLeft = errors.New("peer left")
+
 // readClassical handles frames from the TLS channel. A frame that does not
 // parse ends the session (never the process), with the reason logged.
 func (s *Session) readClassical(ctx context.Context) error {
@@ -210,6 +213,9 @@ func (s *Session) readClassical(ctx context.Context) error {
 			return err
 		}
 		if err := s.handleFrame(ctx, f); err != nil {
+			if errors.Is(err, errPeerLeft) {
+				return err // a goodbye, not a bad frame
+			}
 			s.log.Warn("ending session on a bad frame", "type", f.Type, "err", err)
 			s.event(Event{Type: EventRejected, Reason: err.Error()})
 			return err
@@ -250,7 +256,7 @@ func (s *Session) handleFrame(ctx context.Context, f transport.Frame) error {
 		s.mu.Lock()
 		s.closeReason = "peer left: " + string(f.Payload)
 		s.mu.Unlock()
-		return errors.New("peer left")
+		return errPeerLeft
 	}
 	return fmt.Errorf("unknown frame type 0x%02x", f.Type)
 }

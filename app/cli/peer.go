@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -242,14 +243,14 @@ type console struct {
 	cancel  func()
 	wg      sync.WaitGroup
 	mu      sync.Mutex
-	peer    string // fingerprint of the peer lines are sent to
-	pending map[string]bool
+	peer    string            // fingerprint of the peer lines are sent to
+	pending map[string]string // text of sent messages not yet acknowledged, by ID
 	aborted bool
 	changed chan struct{}
 }
 
 func newConsole(n *app.Node, env *Env, jsonOut bool) *console {
-	c := &console{n: n, env: env, json: jsonOut, pending: map[string]bool{}, changed: make(chan struct{}, 1)}
+	c := &console{n: n, env: env, json: jsonOut, pending: map[string]string{}, changed: make(chan struct{}, 1)}
 	events, cancel := n.Events()
 	c.cancel = cancel
 	c.wg.Add(1)
@@ -281,6 +282,7 @@ func (c *console) failed() bool {
 
 func (c *console) handle(e app.Event) {
 	c.mu.Lock()
+	var delivered string // the text of a message the peer just acknowledged
 	switch e.Type {
 	case app.EventPaired:
 		c.peer = e.Peer
@@ -289,8 +291,11 @@ func (c *console) handle(e app.Event) {
 	case app.EventKeyEstablished:
 		c.aborted = false
 	case app.EventMessageSent:
-		c.pending[e.MessageID] = true
+		if e.Message != nil {
+			c.pending[e.MessageID] = e.Message.Text
+		}
 	case app.EventDelivery:
+		delivered = c.pending[e.MessageID]
 		delete(c.pending, e.MessageID)
 	}
 	c.mu.Unlock()
@@ -303,6 +308,10 @@ func (c *console) handle(e app.Event) {
 		if err == nil {
 			c.env.Stdout.Write(append(b, '\n'))
 		}
+		return
+	}
+	if e.Type == app.EventDelivery && e.State == app.Delivered && delivered != "" {
+		fmt.Fprintf(c.env.Stdout, "[%s] delivered to %s: %s\n", e.Time.Format("15:04:05"), cmp.Or(e.PeerName, "peer"), delivered)
 		return
 	}
 	if line := describe(e); line != "" {
