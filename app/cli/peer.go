@@ -310,11 +310,12 @@ func (c *console) handle(e app.Event) {
 		}
 		return
 	}
-	if e.Type == app.EventDelivery && e.State == app.Delivered && delivered != "" {
-		fmt.Fprintf(c.env.Stdout, "[%s] delivered to %s: %s\n", e.Time.Format("15:04:05"), cmp.Or(e.PeerName, "peer"), delivered)
-		return
+	line := describe(e)
+	if line == "" && e.Type == app.EventDelivery && e.State == app.Delivered && delivered != "" {
+		// A plain chat line (workflow messages describe themselves).
+		line = fmt.Sprintf("[%s] delivered to %s: %s", e.Time.Format("15:04:05"), cmp.Or(e.PeerName, "peer"), delivered)
 	}
-	if line := describe(e); line != "" {
+	if line != "" {
 		fmt.Fprintln(c.env.Stdout, line)
 	}
 }
