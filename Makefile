@@ -19,6 +19,7 @@ WINDOWS_PKG  := dist/qkdchat-$(VERSION)-windows-amd64.exe
 
 .PHONY: all deps deps-test build run test fmt-check vet unit clean
 .PHONY: deps-package tools package package-linux package-windows check-package
+.PHONY: screenshots
 
 all: build
 
@@ -71,6 +72,10 @@ package-windows: deps-package $(FYNE)
 check-package: package
 	@echo "== smoke test of $(LINUX_PKG) and $(WINDOWS_PKG)"
 	scripts/smoke-package.sh $(LINUX_PKG) $(WINDOWS_PKG)
+
+# PNGs of every pane in light and dark, from the real app under Xvfb.
+screenshots: deps-test build
+	scripts/screenshots.sh $(BIN) docs/screenshots
 
 clean:
 	rm -rf bin dist

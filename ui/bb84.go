@@ -88,7 +88,7 @@ func newBB84Panel(s *Shell) *bb84Panel {
 	blochBox := container.NewBorder(container.NewBorder(nil, nil, p.qubitLbl, nil, p.qubit), nil, nil, nil, p.bloch)
 	p.side = container.NewAppTabs(
 		container.NewTabItem("History of exchanges", container.NewScroll(p.history)),
-		container.NewTabItem("Bloch sphere", container.NewScroll(blochBox)),
+		container.NewTabItem("Bloch sphere", container.New(shrinkLayout{min: fyne.NewSize(200, 200)}, blochBox)),
 	)
 	// The left column scrolls when the window is too small for it (800x600).
 	split := container.NewHSplit(container.NewScroll(left), p.side)
@@ -307,4 +307,18 @@ func (p *bb84Panel) startRekey() {
 			}
 		})
 	})
+}
+
+// shrinkLayout lays its objects over its whole area but reports a small
+// fixed minimum size, so that a pane with a large natural minimum (the
+// Bloch sphere with its slider and caption) does not widen the window.
+type shrinkLayout struct{ min fyne.Size }
+
+func (l shrinkLayout) MinSize([]fyne.CanvasObject) fyne.Size { return l.min }
+
+func (l shrinkLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
 }

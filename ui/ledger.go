@@ -50,19 +50,20 @@ type ledgerPane struct {
 	progress *widgets.ProgressRow
 	verdict  *widget.Label
 
-	rows     []txRow
-	page     int
-	more     bool
-	txList   *widget.List
-	pageLbl  *widget.Label
-	prev     *widget.Button
-	next     *widget.Button
-	detail   *widget.Label
-	prove    *widget.Button
-	proofOut *widget.Label
-	saveProf *widget.Button
-	selected int
-	proof    *ledger.InclusionProof
+	rows      []txRow
+	page      int
+	more      bool
+	txList    *widget.List
+	pageLbl   *widget.Label
+	prev      *widget.Button
+	next      *widget.Button
+	detail    *widget.Label
+	prove     *widget.Button
+	proofOut  *widget.Label
+	saveProf  *widget.Button
+	proofNote *widget.Label // the signed checkpoint the proof leads to
+	selected  int
+	proof     *ledger.InclusionProof
 
 	blocks      []ledger.Block
 	blockList   *widget.List
@@ -108,20 +109,25 @@ func newLedgerPane(s *Shell) *ledgerPane {
 		})
 	p.txList.OnSelected = func(i widget.ListItemID) { p.showTx(i) }
 	p.pageLbl = widget.NewLabel("")
+	p.pageLbl.Truncation = fyne.TextTruncateEllipsis
+	p.pageLbl.Alignment = fyne.TextAlignCenter
 	p.prev = widget.NewButtonWithIcon("Newer", theme.NavigateBackIcon(), func() { p.page--; p.reload() })
 	p.next = widget.NewButtonWithIcon("Older", theme.NavigateNextIcon(), func() { p.page++; p.reload() })
 	p.detail = widget.NewLabel("Choose a transaction to see its hashes, signature and content.")
-	p.detail.Wrapping = fyne.TextWrapWord
+	// Hashes are long words: break anywhere rather than widen the window.
+	p.detail.Wrapping = fyne.TextWrapBreak
 	p.detail.Selectable = true
 	p.prove = widget.NewButtonWithIcon("Prove", theme.ConfirmIcon(), p.startProve)
 	p.prove.Disable()
 	p.proofOut = widget.NewLabel("")
 	p.proofOut.Wrapping = fyne.TextWrapWord
+	p.proofNote = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	p.proofNote.Wrapping = fyne.TextWrapBreak
 	p.saveProf = widget.NewButtonWithIcon("Save proof…", theme.DocumentSaveIcon(), p.chooseSaveProof)
 	p.saveProf.Hide()
 
-	txDetail := container.NewVScroll(container.NewVBox(p.detail, container.NewHBox(p.prove, p.saveProf), p.proofOut))
-	pager := container.NewBorder(nil, nil, p.prev, p.next, container.NewCenter(p.pageLbl))
+	txDetail := container.NewVScroll(container.NewVBox(p.detail, container.NewHBox(p.prove, p.saveProf), p.proofOut, p.proofNote))
+	pager := container.NewBorder(nil, nil, p.prev, p.next, p.pageLbl)
 	txSplit := container.NewHSplit(container.NewBorder(nil, pager, nil, nil, p.txList), txDetail)
 	txSplit.Offset = 0.5
 
@@ -139,7 +145,7 @@ func newLedgerPane(s *Shell) *ledgerPane {
 			}
 		})
 	p.blockDetail = widget.NewLabel("Choose a block to see its hashes.")
-	p.blockDetail.Wrapping = fyne.TextWrapWord
+	p.blockDetail.Wrapping = fyne.TextWrapBreak
 	p.blockDetail.Selectable = true
 	p.blockList.OnSelected = func(i widget.ListItemID) { p.showBlock(i) }
 	blockSplit := container.NewHSplit(p.blockList, container.NewVScroll(p.blockDetail))
@@ -228,7 +234,7 @@ func (p *ledgerPane) reload() {
 			p.selected = -1
 			p.txList.UnselectAll()
 			p.txList.Refresh()
-			p.pageLbl.SetText(fmt.Sprintf("Page %d · %d transactions in the ledger", page+1, p.s.node.Ledger().Size()))
+			p.pageLbl.SetText(fmt.Sprintf("Page %d · %d in ledger", page+1, p.s.node.Ledger().Size()))
 			if page > 0 {
 				p.prev.Enable()
 			} else {
@@ -314,6 +320,7 @@ func (p *ledgerPane) showTx(i int) {
 	p.selected = i
 	p.proof = nil
 	p.proofOut.SetText("")
+	p.proofNote.SetText("")
 	p.saveProf.Hide()
 	r := p.rows[i]
 	var b strings.Builder
@@ -532,8 +539,9 @@ func (p *ledgerPane) startProve() {
 			}
 			p.proof = proof
 			p.proofOut.Importance = widget.SuccessImportance
-			p.proofOut.SetText(fmt.Sprintf("Proof verified: transaction #%d is in this ledger. Its Merkle audit path of %d hashes leads to the root in the ledger's signed checkpoint:\n%s",
-				proof.Index, len(proof.Proof), strings.TrimSpace(proof.Checkpoint)))
+			p.proofOut.SetText(fmt.Sprintf("Proof verified: transaction #%d is in this ledger. Its Merkle audit path of %d hashes leads to the root in the ledger's signed checkpoint:",
+				proof.Index, len(proof.Proof)))
+			p.proofNote.SetText(strings.TrimSpace(proof.Checkpoint))
 			p.saveProf.Show()
 		})
 	})

@@ -149,8 +149,8 @@ func newSettingsPane(s *Shell) *settingsPane {
 		widget.NewFormItem("Name", p.name),
 		widget.NewFormItem("Role", p.role),
 		widget.NewFormItem("Default port", p.port),
-		widget.NewFormItem("Rekey every", p.rekey),
-		widget.NewFormItem("Abort threshold", p.threshold),
+		widget.NewFormItem("Rekey every (min)", p.rekey),
+		widget.NewFormItem("Abort threshold (%)", p.threshold),
 		widget.NewFormItem("Notifications", p.notify),
 		widget.NewFormItem("Theme", p.theme),
 	)
