@@ -627,11 +627,9 @@ func (s *Session) receiveReliable(ctx context.Context, payload []byte) error {
 	if !tx.Sender.Equal(s.peer.PublicKey) || !tx.Recipient.Equal(s.node.id.Public()) {
 		return reject(errors.New("not from this peer to this node"))
 	}
-	s.mu.Lock()
-	key := s.keys[epoch]
-	s.mu.Unlock()
-	if key == nil {
-		return reject(fmt.Errorf("no key for epoch %d", epoch))
+	key, err := s.keyFor(ctx, epoch)
+	if err != nil {
+		return reject(err)
 	}
 	sl, _, err := openMessage(key, tx.Token, s.node.opts.TokenTTL, time.Now())
 	if err != nil {

@@ -69,6 +69,11 @@ func (s *Session) receiveChat(ctx context.Context, payload []byte) error {
 	if !tx.Sender.Equal(s.peer.PublicKey) || !tx.Recipient.Equal(s.node.id.Public()) {
 		return reject(errors.New("not from this peer to this node"))
 	}
+	if tx.Kind != ledger.KindChat {
+		// Health records, referrals and reports travel only on the
+		// reliable path, where the role rules are checked.
+		return reject(fmt.Errorf("%s is not allowed on the plain chat path", tx.Kind))
+	}
 	key, err := s.keyFor(ctx, epoch)
 	if err != nil {
 		return reject(err)

@@ -216,3 +216,31 @@ func TestOpenTransactionDecryptsOwnLedger(t *testing.T) {
 		t.Fatal("no key event recorded")
 	}
 }
+
+func TestWorkflowKindsRefusedOnPlainChatPath(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := newTestNode(t, "Alice", RolePatient, BB84Settings{})
+	b := newTestNode(t, "Bob", RoleHospital, BB84Settings{})
+	s, _, bev := pairNodes(t, ctx, a, b)
+	before := b.Ledger().Size()
+	// A report sent around the workflow (which checks the role rules)
+	// must not be recorded by the receiver.
+	if _, err := s.Send(ctx, ledger.KindReport, "case-1", "forged report", nil); err != nil {
+		t.Fatal(err)
+	}
+	e := waitEvent(t, bev, "rejection", isType(EventRejected))
+	if !strings.Contains(e.Reason, "not allowed on the plain chat path") {
+		t.Fatalf("reason %q", e.Reason)
+	}
+	if _, err := s.Send(ctx, ledger.KindChat, "chat", "still talking", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, bev, "the next chat message", isType(EventMessage))
+	for i := before; i < b.Ledger().Size(); i++ {
+		tx, _ := b.Ledger().Tx(i)
+		if tx.Kind == ledger.KindReport {
+			t.Fatal("the receiver recorded a report from the plain chat path")
+		}
+	}
+}
