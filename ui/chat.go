@@ -18,23 +18,25 @@ import (
 
 // chatEntry is one bubble of a conversation.
 type chatEntry struct {
-	id     string // message ID; "" while the message waits for a key
+	id     string // message ID
 	kind   string
 	msg    widgets.ChatMessage
-	bubble *widgets.ChatBubble // while shown
+	index  int     // position in the conversation
+	height float32 // the bubble's height, once measured
 }
 
 // conversation is the messages exchanged with one peer in one case.
 type conversation struct {
-	key       convKey
-	entries   []*chatEntry
-	byID      map[string]*chatEntry
-	delivered map[string]bool // acks that came before the message was known
-	unread    int
+	key     convKey
+	entries []*chatEntry
+	byID    map[string]*chatEntry
+	unread  int
+	// changed is called when an entry shown in the chat pane changes.
+	changed func(*chatEntry)
 }
 
 func newConversation(k convKey) *conversation {
-	return &conversation{key: k, byID: map[string]*chatEntry{}, delivered: map[string]bool{}}
+	return &conversation{key: k, byID: map[string]*chatEntry{}}
 }
 
 // kindTitle is how a message kind is introduced in a bubble.
@@ -68,8 +70,8 @@ func (c *conversation) add(m *app.Message, state widgets.DeliveryState, early ma
 			e.msg.Time = m.Time
 		}
 		c.setState(e, state)
-		if e.bubble != nil {
-			e.bubble.SetMessage(e.msg)
+		if c.changed != nil {
+			c.changed(e)
 		}
 		return false
 	}
@@ -83,6 +85,7 @@ func (c *conversation) add(m *app.Message, state widgets.DeliveryState, early ma
 		c.setState(e, st)
 		delete(early, m.ID)
 	}
+	e.index = len(c.entries)
 	c.entries = append(c.entries, e)
 	c.byID[m.ID] = e
 	return true
@@ -93,8 +96,8 @@ func (c *conversation) add(m *app.Message, state widgets.DeliveryState, early ma
 func (c *conversation) setState(e *chatEntry, st widgets.DeliveryState) {
 	if st > e.msg.State || st == widgets.StateFailed {
 		e.msg.State = st
-		if e.bubble != nil {
-			e.bubble.SetState(st)
+		if c.changed != nil {
+			c.changed(e)
 		}
 	}
 }
@@ -158,8 +161,8 @@ type chatPane struct {
 	conv    *conversation
 	title   *widget.Label
 	detail  *widget.Label
-	list    *fyne.Container
-	scroll  *container.Scroll
+	list    *widget.List
+	measure *widgets.ChatBubble // sizes bubbles for the list's row heights
 	compose *composeEntry
 	send    *widget.Button
 	content fyne.CanvasObject
@@ -170,45 +173,72 @@ func newChatPane(s *Shell) *chatPane {
 	p.title = widget.NewLabelWithStyle("No conversation yet", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.detail = widget.NewLabel("Connect to someone on the Connect tab, or choose a contact on the left.")
 	p.detail.Wrapping = fyne.TextWrapWord
-	p.list = container.NewVBox()
-	p.scroll = container.NewVScroll(p.list)
+	// A virtual list: only the bubbles on screen exist, so a long
+	// conversation costs nothing to append to.
+	p.measure = widgets.NewChatBubble(widgets.ChatMessage{})
+	p.list = widget.NewList(
+		func() int {
+			if p.conv == nil {
+				return 0
+			}
+			return len(p.conv.entries)
+		},
+		func() fyne.CanvasObject { return widgets.NewChatBubble(widgets.ChatMessage{}) },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if p.conv != nil && i < len(p.conv.entries) {
+				o.(*widgets.ChatBubble).SetMessage(p.conv.entries[i].msg)
+			}
+		})
+	p.list.HideSeparators = true
+	p.list.OnSelected = func(id widget.ListItemID) { p.list.Unselect(id) } // bubbles are not selectable
 	p.compose = newComposeEntry(p.submit)
 	p.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), func() { p.submit(p.compose.Text) })
 	p.send.Importance = widget.HighImportance
 	header := container.NewVBox(p.title, p.detail, widget.NewSeparator())
 	bottom := container.NewBorder(nil, nil, nil, p.send, p.compose)
-	p.content = container.NewBorder(header, bottom, nil, nil, p.scroll)
+	p.content = container.NewBorder(header, bottom, nil, nil, p.list)
 	return p
 }
 
 // show displays conversation c.
 func (p *chatPane) show(c *conversation) {
 	if p.conv != nil {
-		for _, e := range p.conv.entries {
-			e.bubble = nil
-		}
+		p.conv.changed = nil
 	}
 	p.conv = c
-	objs := make([]fyne.CanvasObject, 0, len(c.entries))
+	c.changed = p.entryChanged
 	for _, e := range c.entries {
-		e.bubble = widgets.NewChatBubble(e.msg)
-		objs = append(objs, e.bubble)
+		p.setHeight(e)
 	}
-	p.list.Objects = objs
+	p.list.UnselectAll()
 	p.list.Refresh()
 	p.refreshHeader()
-	p.scroll.ScrollToBottom()
+	p.list.ScrollToBottom()
 }
 
-// appendMessage adds the newest entry of c, which is shown.
+// setHeight tells the list the height of e's bubble.
+func (p *chatPane) setHeight(e *chatEntry) {
+	p.measure.SetMessage(e.msg)
+	if h := p.measure.MinSize().Height; h != e.height {
+		e.height = h
+	}
+	p.list.SetItemHeight(e.index, e.height)
+}
+
+// entryChanged redraws one bubble of the shown conversation.
+func (p *chatPane) entryChanged(e *chatEntry) {
+	p.setHeight(e)
+	p.list.RefreshItem(e.index)
+}
+
+// appendMessage shows the newest entry of c, which is shown.
 func (p *chatPane) appendMessage(c *conversation, _ *app.Message) {
 	if p.conv != c || len(c.entries) == 0 {
 		return
 	}
-	e := c.entries[len(c.entries)-1]
-	e.bubble = widgets.NewChatBubble(e.msg)
-	p.list.Add(e.bubble)
-	p.scroll.ScrollToBottom()
+	p.setHeight(c.entries[len(c.entries)-1])
+	p.list.Refresh()
+	p.list.ScrollToBottom()
 }
 
 // setDelivery applies a delivery event to whichever conversation holds

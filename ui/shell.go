@@ -397,8 +397,10 @@ func (s *Shell) fileMessage(m *app.Message, st widgets.DeliveryState) {
 	}
 	if s.current.Peer == "" {
 		s.selectConversation(c.key)
+	} else if s.sidebar.dirty || (incoming && isNew && c.key != s.current) {
+		// A new conversation or a new unread count.
+		s.sidebar.refresh()
 	}
-	s.sidebar.refresh()
 }
 
 // loadHistory reads this user's own messages from the ledger, so that

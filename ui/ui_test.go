@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -147,10 +148,13 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	conv := func() *conversation { return s.convs[convKey{Peer: bob.Fingerprint()}] }
 	eventually(t, th, "the delivery tick", func() bool {
 		c := conv()
-		return len(c.entries) == 1 && c.entries[0].bubble != nil && c.entries[0].bubble.Message().State == widgets.StateDelivered
+		return len(c.entries) == 1 && c.entries[0].msg.State == widgets.StateDelivered
 	})
 	th.run(func() {
-		m := conv().entries[0].bubble.Message()
+		m := conv().entries[0].msg
+		if got := shownBubble(s, 0); got.State != widgets.StateDelivered || got.Text != "hello\nBob" {
+			t.Errorf("the chat list shows %+v", got)
+		}
 		if m.Epoch != 1 || m.Sender != "You" || !m.Outgoing || m.Time.IsZero() {
 			t.Errorf("bubble %+v", m)
 		}
@@ -162,7 +166,10 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	}
 	eventually(t, th, "Bob's answer", func() bool { return len(conv().entries) == 2 })
 	th.run(func() {
-		m := conv().entries[1].bubble.Message()
+		m := conv().entries[1].msg
+		if got := shownBubble(s, 1); got != m {
+			t.Errorf("the chat list shows %+v, want %+v", got, m)
+		}
 		if m.Text != "hi Alice" || m.Sender != "Bob" || m.Outgoing {
 			t.Errorf("incoming bubble %+v", m)
 		}
@@ -664,4 +671,33 @@ func TestComposeEntryKeys(t *testing.T) {
 	if len(sent) != 1 || sent[0] != "a\nb" {
 		t.Fatalf("Enter sent %q", sent)
 	}
+}
+
+// shownBubble returns the message of the i-th bubble the chat list renders.
+func shownBubble(s *Shell, i int) widgets.ChatMessage {
+	var found []widgets.ChatMessage
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if b, ok := o.(*widgets.ChatBubble); ok {
+			found = append(found, b.Message())
+			return
+		}
+		if w, ok := o.(fyne.Widget); ok {
+			for _, c := range test.WidgetRenderer(w).Objects() {
+				walk(c)
+			}
+		}
+		if c, ok := o.(*fyne.Container); ok {
+			for _, o := range c.Objects {
+				walk(o)
+			}
+		}
+	}
+	walk(s.chat.list)
+	// Rows are recycled and may be out of order; find by position.
+	sort.Slice(found, func(a, b int) bool { return found[a].Time.Before(found[b].Time) })
+	if i < len(found) {
+		return found[i]
+	}
+	return widgets.ChatMessage{}
 }

@@ -1,0 +1,90 @@
+package ui
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"qkdchat/app"
+	"qkdchat/ui/widgets"
+)
+
+// BenchmarkBB84PanelShow measures the UI side of a finished exchange: the
+// panel redraws the qubit table, counts, gauge and the history of 100
+// exchanges.
+func BenchmarkBB84PanelShow(b *testing.B) {
+	a := test.NewTempApp(b)
+	dir := b.TempDir()
+	if err := app.SaveProfile(dir, app.Profile{Name: "Alice", Role: app.RolePatient}); err != nil {
+		b.Fatal(err)
+	}
+	n, err := app.Open(app.Options{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	th := &uiThread{}
+	w := test.NewTempWindow(b, nil)
+	var s *Shell
+	th.run(func() {
+		s = NewShell(a, w, n, ShellOptions{th: th})
+		w.SetContent(s.Content())
+		w.Resize(DefaultWindowSize)
+		s.ShowTab(TabBB84)
+	})
+	defer func() { s.Close(); s.wait() }()
+	fixed := fixedExchanges()
+	xs := make([]*app.KeyExchange, 100)
+	for i := range xs {
+		xs[i] = fixed[i%2]
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		th.run(func() { s.bb84.showExchanges("Bob", xs, true) })
+	}
+}
+
+// BenchmarkChatFileMessage measures filing one incoming message into the
+// open conversation that already shows 500 bubbles.
+func BenchmarkChatFileMessage(b *testing.B) {
+	a := test.NewTempApp(b)
+	dir := b.TempDir()
+	if err := app.SaveProfile(dir, app.Profile{Name: "Alice", Role: app.RolePatient}); err != nil {
+		b.Fatal(err)
+	}
+	n, err := app.Open(app.Options{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.Close()
+	th := &uiThread{}
+	w := test.NewTempWindow(b, nil)
+	var s *Shell
+	th.run(func() {
+		s = NewShell(a, w, n, ShellOptions{th: th})
+		w.SetContent(s.Content())
+		w.Resize(DefaultWindowSize)
+		s.ShowTab(TabChat)
+	})
+	defer func() { s.Close(); s.wait() }()
+	const bob = "b0b0"
+	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	msg := func(i int) *app.Message {
+		return &app.Message{ID: fmt.Sprint(i), Epoch: 1, Kind: "chat", Text: "message number " + fmt.Sprint(i), Time: t0, From: bob, FromName: "Bob", To: n.Fingerprint()}
+	}
+	th.run(func() {
+		s.names[bob] = "Bob"
+		for i := range 500 {
+			s.fileMessage(msg(i), widgets.StateSent)
+		}
+		s.selectConversation(convKey{Peer: bob})
+	})
+	i := 500
+	b.ResetTimer()
+	for b.Loop() {
+		i++
+		th.run(func() { s.fileMessage(msg(i), widgets.StateSent) })
+	}
+}
