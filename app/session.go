@@ -187,7 +187,15 @@ func (s *Session) closeWith(reason string) {
 		s.mu.Lock()
 		s.closeReason = reason
 		s.mu.Unlock()
-		s.ts.Send(ctx, transport.Frame{Type: frameBye, Payload: []byte(reason)})
+		if s.ts.Send(ctx, transport.Frame{Type: frameBye, Payload: []byte(reason)}) == nil {
+			// Let the peer read the goodbye and hang up first: closing at
+			// once could make its quantum reader see the end before its
+			// classical reader sees why.
+			select {
+			case <-s.ts.Done():
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
 		if s.cancel != nil {
 			s.cancel()
 		}
