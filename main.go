@@ -5,11 +5,13 @@ package main
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -55,6 +57,19 @@ func main() {
 	}))
 }
 
+// displayAvailable reports a missing display in words, instead of letting
+// GLFW panic deep inside Fyne. It only knows the X11 and Wayland variables,
+// so it checks nothing on Windows and macOS.
+func displayAvailable() error {
+	if runtime.GOOS != "linux" && runtime.GOOS != "freebsd" {
+		return nil
+	}
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return errors.New("no display: the desktop app needs a graphical session (DISPLAY or WAYLAND_DISPLAY); the headless commands are listed by 'qkdchat help'")
+	}
+	return nil
+}
+
 // runGUI opens the main window and blocks until it is closed or the process
 // is asked to stop (SIGINT or SIGTERM), in which case it quits cleanly.
 //
@@ -68,6 +83,10 @@ func runGUI(ctx context.Context) {
 		err = app.EnsureDataDir(dir)
 	}
 	if err != nil {
+		fmt.Fprintf(os.Stderr, "qkdchat: %v\n", err)
+		os.Exit(1)
+	}
+	if err := displayAvailable(); err != nil {
 		fmt.Fprintf(os.Stderr, "qkdchat: %v\n", err)
 		os.Exit(1)
 	}
@@ -123,6 +142,9 @@ func runDemo(ctx context.Context, env *cli.Env, args []string) error {
 	}
 	if *th != "" && *th != ui.ThemeLight && *th != ui.ThemeDark && *th != ui.ThemeSystem {
 		return cli.Usagef("--theme: unknown theme %q (want light, dark or system)", *th)
+	}
+	if err := displayAvailable(); err != nil {
+		return err
 	}
 	a := fyneapp.NewWithID(appID + ".demo")
 	a.SetIcon(assets.Icon())
