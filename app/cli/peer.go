@@ -245,12 +245,17 @@ type console struct {
 	mu      sync.Mutex
 	peer    string            // fingerprint of the peer lines are sent to
 	pending map[string]string // text of sent messages not yet acknowledged, by ID
+	// IDs of chat lines sent, until their message_sent event has been
+	// handled: events arrive asynchronously, so a message just sent may not
+	// be in pending yet.
+	unseen  map[string]bool
+	seen    map[string]bool // message_sent handled before Send returned
 	aborted bool
 	changed chan struct{}
 }
 
 func newConsole(n *app.Node, env *Env, jsonOut bool) *console {
-	c := &console{n: n, env: env, json: jsonOut, pending: map[string]string{}, changed: make(chan struct{}, 1)}
+	c := &console{n: n, env: env, json: jsonOut, pending: map[string]string{}, unseen: map[string]bool{}, seen: map[string]bool{}, changed: make(chan struct{}, 1)}
 	events, cancel := n.Events()
 	c.cancel = cancel
 	c.wg.Add(1)
@@ -293,6 +298,11 @@ func (c *console) handle(e app.Event) {
 	case app.EventMessageSent:
 		if e.Message != nil {
 			c.pending[e.MessageID] = e.Message.Text
+			if c.unseen[e.MessageID] {
+				delete(c.unseen, e.MessageID)
+			} else {
+				c.seen[e.MessageID] = true
+			}
 		}
 	case app.EventDelivery:
 		delivered = c.pending[e.MessageID]
@@ -325,7 +335,7 @@ func (c *console) waitDelivered(ctx context.Context, s *app.Session, limit time.
 	deadline := time.After(limit)
 	for {
 		c.mu.Lock()
-		left := len(c.pending)
+		left := len(c.pending) + len(c.unseen)
 		c.mu.Unlock()
 		left += c.queued()
 		if left == 0 {
@@ -399,8 +409,17 @@ func (c *console) command(ctx context.Context, line string) error {
 		if err != nil {
 			return err
 		}
-		_, err = s.Send(ctx, ledger.KindChat, "chat", line, nil)
-		return err
+		m, err := s.Send(ctx, ledger.KindChat, "chat", line, nil)
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		if !c.seen[m.ID] {
+			c.unseen[m.ID] = true
+		}
+		delete(c.seen, m.ID)
+		c.mu.Unlock()
+		return nil
 	}
 	word, rest, _ := strings.Cut(strings.TrimPrefix(line, "/"), " ")
 	rest = strings.TrimSpace(rest)
