@@ -95,18 +95,7 @@ func newLedgerPane(s *Shell) *ledgerPane {
 	p.verdict = widget.NewLabel("")
 	p.verdict.Wrapping = fyne.TextWrapWord
 
-	p.txList = widget.NewList(
-		func() int { return len(p.rows) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if i < len(p.rows) {
-				o.(*widget.Label).SetText(p.rowSummary(p.rows[i]))
-			}
-		})
+	p.txList = labelList(func() int { return len(p.rows) }, func(i int) string { return p.rowSummary(p.rows[i]) })
 	p.txList.OnSelected = func(i widget.ListItemID) { p.showTx(i) }
 	p.pageLbl = widget.NewLabel("")
 	p.pageLbl.Truncation = fyne.TextTruncateEllipsis
@@ -131,19 +120,10 @@ func newLedgerPane(s *Shell) *ledgerPane {
 	txSplit := container.NewHSplit(container.NewBorder(nil, pager, nil, nil, p.txList), txDetail)
 	txSplit.Offset = 0.5
 
-	p.blockList = widget.NewList(
-		func() int { return len(p.blocks) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if i < len(p.blocks) {
-				b := p.blocks[i]
-				o.(*widget.Label).SetText(fmt.Sprintf("Block %d · %d tx · %s · %s…", b.Height, b.TxCount, b.Time.Local().Format("2 Jan 15:04:05"), b.Hash.String()[:12]))
-			}
-		})
+	p.blockList = labelList(func() int { return len(p.blocks) }, func(i int) string {
+		b := p.blocks[i]
+		return fmt.Sprintf("Block %d · %d tx · %s · %s…", b.Height, b.TxCount, b.Time.Local().Format("2 Jan 15:04:05"), b.Hash.String()[:12])
+	})
 	p.blockDetail = widget.NewLabel("Choose a block to see its hashes.")
 	p.blockDetail.Wrapping = fyne.TextWrapBreak
 	p.blockDetail.Selectable = true

@@ -63,19 +63,10 @@ func newRolePane(s *Shell) *rolePane {
 	p.transfers = container.NewVBox()
 	p.caseDetail = widget.NewLabel("Choose a case.")
 	p.caseDetail.Wrapping = fyne.TextWrapWord
-	p.caseList = widget.NewList(
-		func() int { return len(p.cases) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if i < len(p.cases) {
-				c := p.cases[i]
-				o.(*widget.Label).SetText(fmt.Sprintf("%s · %s · %s", c.ID, c.PatientName, c.Status))
-			}
-		})
+	p.caseList = labelList(func() int { return len(p.cases) }, func(i int) string {
+		c := p.cases[i]
+		return fmt.Sprintf("%s · %s · %s", c.ID, c.PatientName, c.Status)
+	})
 	p.caseList.OnSelected = func(i widget.ListItemID) {
 		if i < len(p.cases) {
 			p.caseSel = p.cases[i].ID
