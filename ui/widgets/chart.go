@@ -180,7 +180,9 @@ func (r *chartRenderer) rebuild() {
 	}
 	r.refLine.StrokeColor, r.refLine.StrokeWidth = refColor, 2
 	r.refLine.Hidden = !d.hasRef
-	r.refLabel.Text, r.refLabel.Color = d.refLabel, refColor
+	// The label takes the text colour, not the line's: it may sit over a
+	// bar of the line's colour (a run above the threshold is drawn red).
+	r.refLabel.Text, r.refLabel.Color = d.refLabel, fg
 	r.refLabel.Hidden = !d.hasRef
 
 	objs := []fyne.CanvasObject{r.title, r.yLabel, r.xLabel}
