@@ -92,6 +92,43 @@ func recv[T Message](ctx context.Context, s *side) (T, error) {
 	return t, nil
 }
 
+// spanned is a message about the photons [Start, Start+Count) of a run.
+type spanned interface {
+	Message
+	span() (start, count int)
+}
+
+func (m *SiftBob) span() (int, int)   { return m.Start, m.Count }
+func (m *SiftAlice) span() (int, int) { return m.Start, m.Count }
+
+// sendSpans sends the frame-sized messages that together cover photons
+// [0, n), in order; build makes the one for [off, off+cnt).
+func sendSpans(ctx context.Context, s *side, n int, build func(off, cnt int) Message) error {
+	for off := 0; off < n; off += MaxFramePhotons {
+		if err := s.send(ctx, build(off, min(MaxFramePhotons, n-off))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recvSpans receives the messages sendSpans sent, checks that each covers
+// the next range, and hands it to use with its offset.
+func recvSpans[T spanned](ctx context.Context, s *side, n int, use func(m T, off int)) error {
+	for off := 0; off < n; off += MaxFramePhotons {
+		m, err := recv[T](ctx, s)
+		if err != nil {
+			return err
+		}
+		start, cnt := m.span()
+		if want := min(MaxFramePhotons, n-off); start != off || cnt != want {
+			return protoErr("sift range [%d,+%d), want [%d,+%d)", start, cnt, off, want)
+		}
+		use(m, off)
+	}
+	return nil
+}
+
 // finish completes the report and, for a failure that the peer cannot
 // infer, tells the peer.
 func (s *side) finish(ctx context.Context, err error) (*Result, error) {
@@ -187,25 +224,20 @@ func runAlice(ctx context.Context, s *side) error {
 	// Sift: Bob's detections and bases, then Alice's bases.
 	detected := make([]uint64, wordsFor(N))
 	bobBasis := make([]uint64, wordsFor(N))
-	for off := 0; off < N; off += MaxFramePhotons {
-		cnt := min(MaxFramePhotons, N-off)
-		m, err := recv[*SiftBob](ctx, s)
-		if err != nil {
-			return err
-		}
-		if m.Start != off || m.Count != cnt {
-			return protoErr("sift range [%d,+%d), want [%d,+%d)", m.Start, m.Count, off, cnt)
-		}
+	err := recvSpans(ctx, s, N, func(m *SiftBob, off int) {
 		for i := range m.Detected {
 			putWord(detected, off+64*i, m.Detected[i])
 			putWord(bobBasis, off+64*i, m.Basis[i])
 		}
+	})
+	if err != nil {
+		return err
 	}
-	for off := 0; off < N; off += MaxFramePhotons {
-		cnt := min(MaxFramePhotons, N-off)
-		if err := s.send(ctx, &SiftAlice{Start: off, Count: cnt, Basis: extractBits(basis, off, cnt)}); err != nil {
-			return err
-		}
+	err = sendSpans(ctx, s, N, func(off, cnt int) Message {
+		return &SiftAlice{Start: off, Count: cnt, Basis: extractBits(basis, off, cnt)}
+	})
+	if err != nil {
+		return err
 	}
 	sf := sift(detected, basis, bobBasis, N)
 	s.fillSift(&sf, value)
@@ -367,25 +399,20 @@ func runBob(ctx context.Context, s *side) error {
 	}
 	s.phase(&s.rep.Elapsed.Transmit, PhaseSift)
 
-	for off := 0; off < N; off += MaxFramePhotons {
-		cnt := min(MaxFramePhotons, N-off)
-		if err := s.send(ctx, &SiftBob{Start: off, Count: cnt, Detected: extractBits(detected, off, cnt), Basis: extractBits(basis, off, cnt)}); err != nil {
-			return err
-		}
+	err = sendSpans(ctx, s, N, func(off, cnt int) Message {
+		return &SiftBob{Start: off, Count: cnt, Detected: extractBits(detected, off, cnt), Basis: extractBits(basis, off, cnt)}
+	})
+	if err != nil {
+		return err
 	}
 	aliceBasis := make([]uint64, wordsFor(N))
-	for off := 0; off < N; off += MaxFramePhotons {
-		cnt := min(MaxFramePhotons, N-off)
-		m, err := recv[*SiftAlice](ctx, s)
-		if err != nil {
-			return err
-		}
-		if m.Start != off || m.Count != cnt {
-			return protoErr("sift range [%d,+%d), want [%d,+%d)", m.Start, m.Count, off, cnt)
-		}
+	err = recvSpans(ctx, s, N, func(m *SiftAlice, off int) {
 		for i, w := range m.Basis {
 			putWord(aliceBasis, off+64*i, w)
 		}
+	})
+	if err != nil {
+		return err
 	}
 	sf := sift(detected, aliceBasis, basis, N)
 	s.fillSift(&sf, result)
