@@ -608,43 +608,10 @@ func (s *Session) acknowledged(ctx context.Context, a reliableAck) {
 // receiveReliable checks, deduplicates, applies, records and acknowledges
 // a reliable message.
 func (s *Session) receiveReliable(ctx context.Context, payload []byte) error {
-	if len(payload) < 4 {
-		return errors.New("message frame too short")
+	epoch, tx, sl, refused, err := s.openFrame(ctx, payload, nil)
+	if err != nil || refused {
+		return err
 	}
-	epoch := binary.BigEndian.Uint32(payload)
-	tx := new(ledger.Transaction)
-	if err := tx.UnmarshalBinary(payload[4:]); err != nil {
-		return fmt.Errorf("message frame: %w", err)
-	}
-	reject := func(err error) error {
-		s.log.Warn("message rejected", "reason", err)
-		s.event(Event{Type: EventRejected, Reason: "message rejected: " + err.Error(), Epoch: epoch, CaseID: tx.CaseID})
-		return nil
-	}
-	if err := tx.Verify(); err != nil {
-		return reject(fmt.Errorf("bad signature: %w", err))
-	}
-	if !tx.Sender.Equal(s.peer.PublicKey) || !tx.Recipient.Equal(s.node.id.Public()) {
-		return reject(errors.New("not from this peer to this node"))
-	}
-	key, err := s.keyFor(ctx, epoch)
-	if err != nil {
-		return reject(err)
-	}
-	sl, _, err := openMessage(key, tx.Token, s.node.opts.TokenTTL, time.Now())
-	if err != nil {
-		return reject(err)
-	}
-	if sl.Epoch != epoch || sl.Kind != tx.Kind.String() || sl.CaseID != tx.CaseID || !validMessageID(sl.ID) {
-		return reject(errors.New("sealed header does not match the frame"))
-	}
-	s.mu.Lock()
-	if err := s.window.check(sl.Seq); err != nil {
-		s.mu.Unlock()
-		return reject(err)
-	}
-	s.window.accept(sl.Seq)
-	s.mu.Unlock()
 
 	ack := func(a reliableAck) error {
 		b, _ := json.Marshal(a)
@@ -668,7 +635,8 @@ func (s *Session) receiveReliable(ctx context.Context, payload []byte) error {
 			continue
 		}
 		if !s.node.store.hasAttachment(r.SHA256) {
-			return reject(fmt.Errorf("attachment %s (%x) did not arrive before the message", r.Name, r.SHA256[:6]))
+			s.refuse(epoch, tx, fmt.Errorf("attachment %s (%x) did not arrive before the message", r.Name, r.SHA256[:6]))
+			return nil
 		}
 	}
 	if err := s.node.acceptWorkflow(ctx, s.peer, tx, m, false); err != nil {

@@ -54,43 +54,18 @@ type inbound struct {
 // attacker's) problem, not a protocol violation of the channel. A frame
 // that does not parse ends the session.
 func (s *Session) receiveChat(ctx context.Context, payload []byte) error {
-	epoch, tx, err := parseChatFrame(payload)
-	if err != nil {
+	epoch, tx, sl, refused, err := s.openFrame(ctx, payload, func(k ledger.Kind) error {
+		if k != ledger.KindChat {
+			// Health records, referrals and reports travel only on the
+			// reliable path, where the role rules are checked.
+			return fmt.Errorf("%s is not allowed on the plain chat path", k)
+		}
+		return nil
+	})
+	if err != nil || refused {
 		return err
 	}
-	reject := func(err error) error {
-		s.log.Warn("message rejected", "reason", err)
-		s.event(Event{Type: EventRejected, Reason: "message rejected: " + err.Error(), Epoch: epoch})
-		return nil
-	}
-	if err := tx.Verify(); err != nil {
-		return reject(fmt.Errorf("bad signature: %w", err))
-	}
-	if !tx.Sender.Equal(s.peer.PublicKey) || !tx.Recipient.Equal(s.node.id.Public()) {
-		return reject(errors.New("not from this peer to this node"))
-	}
-	if tx.Kind != ledger.KindChat {
-		// Health records, referrals and reports travel only on the
-		// reliable path, where the role rules are checked.
-		return reject(fmt.Errorf("%s is not allowed on the plain chat path", tx.Kind))
-	}
-	key, err := s.keyFor(ctx, epoch)
-	if err != nil {
-		return reject(err)
-	}
-	sl, _, err := openMessage(key, tx.Token, s.node.opts.TokenTTL, time.Now())
-	if err != nil {
-		return reject(err)
-	}
-	if sl.Epoch != epoch || sl.Kind != tx.Kind.String() || sl.CaseID != tx.CaseID {
-		return reject(errors.New("sealed header does not match the frame"))
-	}
 	s.mu.Lock()
-	if err := s.window.check(sl.Seq); err != nil {
-		s.mu.Unlock()
-		return reject(err)
-	}
-	s.window.accept(sl.Seq)
 	s.sinceRekey++
 	needRekey := s.sinceRekey >= s.node.opts.RekeyMessages
 	s.mu.Unlock()
@@ -120,6 +95,64 @@ func (s *Session) receiveChat(ctx context.Context, payload []byte) error {
 		go s.Rekey(context.WithoutCancel(ctx))
 	}
 	return nil
+}
+
+// openFrame parses a message frame (4-byte key epoch, signed transaction)
+// and makes the checks every received message must pass, in arrival order:
+// the sender's signature, that it is from this peer to this node, that
+// allowKind accepts its kind, the Fernet token (tampering and age) under
+// the epoch's key, that the sealed header matches the transaction, and the
+// replay window, which then moves past it. A refused message is reported
+// as an event and gives refused = true with a nil error, because a bad
+// message is the sender's (or an attacker's) problem, not a broken
+// channel; a frame that does not parse gives an error, which ends the
+// session.
+func (s *Session) openFrame(ctx context.Context, payload []byte, allowKind func(ledger.Kind) error) (epoch uint32, tx *ledger.Transaction, sl sealed, refused bool, err error) {
+	epoch, tx, err = parseChatFrame(payload)
+	if err != nil {
+		return 0, nil, sl, false, err
+	}
+	check := func() error {
+		if err := tx.Verify(); err != nil {
+			return fmt.Errorf("bad signature: %w", err)
+		}
+		if !tx.Sender.Equal(s.peer.PublicKey) || !tx.Recipient.Equal(s.node.id.Public()) {
+			return errors.New("not from this peer to this node")
+		}
+		if allowKind != nil {
+			if err := allowKind(tx.Kind); err != nil {
+				return err
+			}
+		}
+		key, err := s.keyFor(ctx, epoch)
+		if err != nil {
+			return err
+		}
+		if sl, _, err = openMessage(key, tx.Token, s.node.opts.TokenTTL, time.Now()); err != nil {
+			return err
+		}
+		if sl.Epoch != epoch || sl.Kind != tx.Kind.String() || sl.CaseID != tx.CaseID || !validMessageID(sl.ID) {
+			return errors.New("sealed header does not match the frame")
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err := s.window.check(sl.Seq); err != nil {
+			return err
+		}
+		s.window.accept(sl.Seq)
+		return nil
+	}
+	if err := check(); err != nil {
+		s.refuse(epoch, tx, err)
+		return epoch, tx, sl, true, nil
+	}
+	return epoch, tx, sl, false, nil
+}
+
+// refuse logs and reports a received message that is not accepted.
+func (s *Session) refuse(epoch uint32, tx *ledger.Transaction, err error) {
+	s.log.Warn("message rejected", "reason", err)
+	s.event(Event{Type: EventRejected, Reason: "message rejected: " + err.Error(), Epoch: epoch, CaseID: tx.CaseID})
 }
 
 // parseChatFrame splits a chat frame into its key epoch and the signed
