@@ -18,8 +18,10 @@ import (
 // This implementation follows the block-size schedule of
 // Martinez-Mateo et al., "Demystifying the information reconciliation
 // protocol Cascade" (2015): a small first block, a medium second block and
-// then several passes of large blocks. Three things keep the number of
-// round trips low without disclosing more:
+// then several passes of large blocks. The large-block passes only cut the
+// key in two, so they split it by a random mask (split.go) instead of
+// shuffling it. Three things keep the number of round trips low without
+// disclosing more:
 //   - Alice's parities of every top-level block of every pass depend only
 //     on her key and the shuffles, so she sends them all at once;
 //   - every bisection step of every open block, in every pass, is one
@@ -32,33 +34,42 @@ import (
 // cascadeSchedule returns the block size of each pass for n bits at an
 // estimated error rate q: a first block of about 0.65/q bits (0.6/q + 2.4,
 // a little larger at high error rates), then 4 and 16 times that, then
-// passes of n/2 that clean up the last pairs of errors. The constants were
-// tuned by simulation (TestCascadeEfficiency reproduces them) for f <= 1.1
-// with few round trips; see the package README.
+// splitBlocks for the passes of two halves that clean up the last pairs of
+// errors. The constants were tuned by simulation (TestCascadeEfficiency
+// reproduces them) for f <= 1.1 with few round trips; see the package
+// README.
 var cascadeSchedule = func(n int, q float64) []int {
 	q = math.Min(math.Max(q, 1e-4), 0.25)
 	k1 := max(1, int(math.Ceil((0.6+2.4*q)/q)))
 	sizes := []int{k1, 4 * k1, 16 * k1}
-	for len(sizes) < cascadePasses {
-		sizes = append(sizes, n/2)
-	}
 	for i := range sizes {
 		sizes[i] = max(1, min(sizes[i], n))
+	}
+	for len(sizes) < cascadePasses {
+		sizes = append(sizes, splitBlocks)
 	}
 	return sizes
 }
 
+// splitBlocks in the schedule marks a pass of two blocks split by a random
+// mask (splitPass) rather than shuffled and cut into blocks of fixed size.
+const splitBlocks = 0
+
 // cascadePasses is the number of Cascade passes.
 const cascadePasses = 10
 
-// cascadePass is one pass: its shuffle and the key as seen through it.
-// Pass 0 is not shuffled; its perm and inv are the identity. Alice only
-// needs the shuffled key, so her passes keep no index arrays at all.
+// cascadePass is one pass: its shuffle and the key as seen through it,
+// cut into blocks. Pass 0 is not shuffled; its perm and inv are the
+// identity. Alice only needs the shuffled key, so her passes keep no index
+// arrays at all. A split pass (split != nil) has no shuffled key and no
+// index arrays on either side: it reads the key through pass 0's bits and
+// finds the position of an index by a select query on its mask.
 type cascadePass struct {
-	k    int      // block size
-	perm indexMap // shuffled index → key position
-	inv  indexMap // key position → shuffled index
-	shuf []uint64 // the key's bits in shuffled order
+	k     int      // block size of a shuffled pass
+	perm  indexMap // shuffled index → key position
+	inv   indexMap // key position → shuffled index
+	shuf  []uint64 // the key's bits in shuffled order
+	split *splitPass
 }
 
 // indexMap is a map of 0..n-1 to itself stored as an array: 16-bit
@@ -89,38 +100,59 @@ func toIndexMap[T uint16 | uint32](v []T) indexMap {
 	return indexMap{}
 }
 
-// newCascadePasses shuffles key for every pass of the schedule. With
-// withIndex (Bob) it keeps each shuffle and its inverse to locate and
-// correct errors; without (Alice) it keeps only the shuffled keys.
+// newCascadePasses shuffles or splits key for every pass of the schedule.
+// With withIndex (Bob) it keeps each shuffle and its inverse to locate and
+// correct errors; without (Alice) it keeps only the shuffled keys. Only the
+// first passes are shuffled (one copy of the key each); the split passes
+// hold a mask and read the key through pass 0.
 func newCascadePasses(key []uint64, n int, q float64, seed [32]byte, withIndex bool) []cascadePass {
 	sizes := cascadeSchedule(n, q)
+	// Pass 0 is never split; every pass from the first split one on is.
+	shuffled := 1
+	for shuffled < len(sizes) && sizes[shuffled] != splitBlocks {
+		shuffled++
+	}
 	passes := make([]cascadePass, len(sizes))
 	w := wordsFor(n)
-	shufs := make([]uint64, len(sizes)*w)
+	shufs := make([]uint64, shuffled*w)
+	for p := range shuffled {
+		passes[p] = cascadePass{k: sizes[p], shuf: shufs[p*w : (p+1)*w : (p+1)*w]}
+	}
+	copy(passes[0].shuf, key[:w])
+	tailMask(passes[0].shuf, n)
+	// The split passes read the key as pass 0 holds it, so Bob's
+	// corrections (which flip pass 0 at the same position) reach them.
+	for p := shuffled; p < len(sizes); p++ {
+		passes[p] = cascadePass{split: newSplitPass(passes[0].shuf, n, passRand(seed, p))}
+	}
+	if shuffled == 1 {
+		return passes
+	}
 	// One byte per key bit makes the gather in shuffle a load and a shift.
 	kb := make([]byte, n)
 	for i := range kb {
 		kb[i] = byte(key[i>>6] >> (uint(i) & 63) & 1)
 	}
-	for p, k := range sizes {
-		passes[p] = cascadePass{k: k, shuf: shufs[p*w : (p+1)*w : (p+1)*w]}
-	}
-	copy(passes[0].shuf, key[:w])
-	tailMask(passes[0].shuf, n)
 	if n <= 1<<16 {
-		shufflePasses[uint16](passes, kb, seed, withIndex)
+		shufflePasses[uint16](passes[:shuffled], kb, seed, withIndex)
 	} else {
-		shufflePasses[uint32](passes, kb, seed, withIndex)
+		shufflePasses[uint32](passes[:shuffled], kb, seed, withIndex)
 	}
 	return passes
+}
+
+// passRand returns the generator of the public randomness of pass p, a PCG
+// seeded from the first 16 bytes of the Cascade seed and p.
+func passRand(seed [32]byte, p int) *rand.PCG {
+	s0 := binary.LittleEndian.Uint64(seed[0:])
+	s1 := binary.LittleEndian.Uint64(seed[8:])
+	return rand.NewPCG(s0^uint64(p)*0x9e3779b97f4a7c15, s1+uint64(p))
 }
 
 // shufflePasses shuffles kb into every pass but the first, sharing one
 // allocation for all the index arrays of a side.
 func shufflePasses[T uint16 | uint32](passes []cascadePass, kb []byte, seed [32]byte, withIndex bool) {
 	n := len(kb)
-	s0 := binary.LittleEndian.Uint64(seed[0:])
-	s1 := binary.LittleEndian.Uint64(seed[8:])
 	var idx []T
 	if withIndex {
 		idx = make([]T, 2*(len(passes)-1)*n)
@@ -134,7 +166,7 @@ func shufflePasses[T uint16 | uint32](passes []cascadePass, kb []byte, seed [32]
 			inv = idx[(2*p-1)*n : 2*p*n : 2*p*n]
 			passes[p].perm, passes[p].inv = toIndexMap(perm), toIndexMap(inv)
 		}
-		shuffle(perm, inv, passes[p].shuf, kb, rand.NewPCG(s0^uint64(p)*0x9e3779b97f4a7c15, s1+uint64(p)))
+		shuffle(perm, inv, passes[p].shuf, kb, passRand(seed, p))
 	}
 }
 
@@ -203,7 +235,46 @@ func shuffle[T uint16 | uint32](perm, inv []T, shuf []uint64, kb []byte, g *rand
 	shuf[0] = acc
 }
 
-func (p *cascadePass) blocks(n int) int { return (n + p.k - 1) / p.k }
+// blocks returns the number of top-level blocks of the pass: two for a
+// split pass (one may be empty when n is tiny), ceil(n/k) otherwise.
+func (p *cascadePass) blocks(n int) int {
+	if p.split != nil {
+		return 2
+	}
+	return (n + p.k - 1) / p.k
+}
+
+// bounds returns the pass indices [lo, hi) of block b.
+func (p *cascadePass) bounds(b, n int) (lo, hi int) {
+	if p.split != nil {
+		return p.split.bounds(b)
+	}
+	return b * p.k, min((b+1)*p.k, n)
+}
+
+// maxBlock returns the size of the largest block of the pass.
+func (p *cascadePass) maxBlock(n int) int {
+	if p.split != nil {
+		return max(p.split.zeros, n-p.split.zeros)
+	}
+	return min(p.k, n)
+}
+
+// parity returns the parity of pass indices [lo, hi).
+func (p *cascadePass) parity(lo, hi int) uint8 {
+	if p.split != nil {
+		return p.split.parity(lo, hi)
+	}
+	return parityRange(p.shuf, lo, hi)
+}
+
+// position returns the key position of pass index i.
+func (p *cascadePass) position(i int) int {
+	if p.split != nil {
+		return p.split.position(i)
+	}
+	return p.perm.at(i)
+}
 
 // topParities returns the parity of every top-level block of every pass,
 // in pass order, and their number.
@@ -217,7 +288,7 @@ func topParities(passes []cascadePass, n int) (int, []uint64) {
 	for i := range passes {
 		p := &passes[i]
 		for b := 0; b < p.blocks(n); b++ {
-			if parityRange(p.shuf, b*p.k, min((b+1)*p.k, n)) == 1 {
+			if p.parity(p.bounds(b, n)) == 1 {
 				out[j>>6] |= 1 << (uint(j) & 63)
 			}
 			j++
@@ -266,7 +337,7 @@ func (a *cascadeAlice) answer(q *ParityQuery) (*ParityReply, error) {
 		if r.Pass < 0 || r.Pass >= len(a.passes) || r.Lo < 0 || r.Lo >= r.Hi || r.Hi > a.n {
 			return nil, fmt.Errorf("cascade: parity range %d (pass %d, [%d,%d)) out of bounds", i, r.Pass, r.Lo, r.Hi)
 		}
-		if parityRange(a.passes[r.Pass].shuf, r.Lo, r.Hi) == 1 {
+		if a.passes[r.Pass].parity(r.Lo, r.Hi) == 1 {
 			out[i>>6] |= 1 << (uint(i) & 63)
 		}
 	}
@@ -292,7 +363,8 @@ type treeRef struct{ pass, block, node int }
 // known bit and one value bit per node of the bisection tree of every
 // block: bisection always halves a range at lo + (hi-lo)/2, so every range
 // Bob asks about or infers is a node, and node ids of a block of k bits are
-// below 2^(bits.Len(k-1)+1).
+// below 2^(bits.Len(k-1)+1). Each pass gives all its blocks the slots of
+// its largest (the halves of a split pass differ in size).
 type knownParities struct {
 	base  []int  // per pass: index of the pass's first slot
 	shift []uint // per pass: log2 of the slots per block
@@ -305,7 +377,7 @@ func newKnownParities(passes []cascadePass, n int) knownParities {
 	total := 0
 	for p := range passes {
 		t.base[p] = total
-		t.shift[p] = uint(bits.Len(uint(passes[p].k-1))) + 1
+		t.shift[p] = uint(bits.Len(uint(max(passes[p].maxBlock(n), 1)-1))) + 1
 		total += passes[p].blocks(n) << t.shift[p]
 	}
 	words := make([]uint64, 2*wordsFor(total))
@@ -362,7 +434,11 @@ func newCascadeBob(key []uint64, n int, q float64, start *CascadeStart) (*cascad
 		nb := b.passes[i].blocks(n)
 		b.open[i] = open[j : j+nb : j+nb]
 		for k := 0; k < nb; k++ {
-			b.known.set(i, k, 1, getBit(start.Parities, j+k))
+			v := getBit(start.Parities, j+k)
+			if lo, hi := b.passes[i].bounds(k, n); lo == hi && v == 1 {
+				return nil, fmt.Errorf("cascade: odd parity for empty block %d of pass %d", k, i)
+			}
+			b.known.set(i, k, 1, v)
 		}
 		j += nb
 	}
@@ -375,7 +451,7 @@ func (b *cascadeBob) next() *ParityQuery {
 		var q []ParityRange
 		b.asked = b.asked[:0]
 		for _, s := range b.order {
-			if s.waiting && parityRange(b.passes[s.pass].shuf, s.lo, s.hi) == s.alice {
+			if s.waiting && b.passes[s.pass].parity(s.lo, s.hi) == s.alice {
 				b.close(s) // a later correction in this round made it even
 			}
 			if s.waiting {
@@ -414,9 +490,9 @@ func (b *cascadeBob) checkBlock(p, k int) {
 		return
 	}
 	ps := &b.passes[p]
-	lo, hi := k*ps.k, min((k+1)*ps.k, b.n)
+	lo, hi := ps.bounds(k, b.n)
 	a, _ := b.known.get(p, k, 1)
-	if parityRange(ps.shuf, lo, hi) == a {
+	if ps.parity(lo, hi) == a {
 		return
 	}
 	if len(b.free) == 0 {
@@ -446,13 +522,13 @@ func (b *cascadeBob) advanceAll() {
 func (b *cascadeBob) advance(s *search) {
 	ps := &b.passes[s.pass]
 	for {
-		if parityRange(ps.shuf, s.lo, s.hi) == s.alice {
+		if ps.parity(s.lo, s.hi) == s.alice {
 			b.close(s) // even now: nothing to find here
 			return
 		}
 		if s.hi-s.lo == 1 {
 			b.close(s)
-			b.flip(ps.perm.at(s.lo))
+			b.flip(ps.position(s.lo))
 			return
 		}
 		mid := s.lo + (s.hi-s.lo)/2
@@ -465,7 +541,7 @@ func (b *cascadeBob) advance(s *search) {
 			}
 			left = s.alice ^ right
 		}
-		if parityRange(ps.shuf, s.lo, mid) != left {
+		if ps.parity(s.lo, mid) != left {
 			s.hi, s.alice, s.node = mid, left, 2*s.node
 		} else {
 			s.lo, s.alice, s.node = mid, s.alice^left, 2*s.node+1
@@ -491,12 +567,20 @@ func (b *cascadeBob) compact() {
 }
 
 // flip corrects key position x and opens searches on the blocks that
-// became odd in the passes compared so far.
+// became odd in the passes compared so far. The split passes read the key
+// through pass 0, so flipping pass 0 corrects them too, and their block of
+// x is its mask bit.
 func (b *cascadeBob) flip(x int) {
 	flipBit(b.key, x)
 	b.corrected++
 	for p := range b.passes {
 		ps := &b.passes[p]
+		if ps.split != nil {
+			if p < b.active {
+				b.checkBlock(p, ps.split.blockAt(x))
+			}
+			continue
+		}
 		i := ps.inv.at(x)
 		flipBit(ps.shuf, i)
 		if p < b.active {

@@ -8,18 +8,24 @@ import (
 )
 
 // referencePasses builds the passes the way the first implementation did:
-// one draw per index, a fresh array per pass, bit by bit. The shuffles are
-// part of the protocol, so the faster construction must give the same.
-func referencePasses(key []uint64, n int, q float64, seed [32]byte) (perms [][]int32, shufs [][]uint64) {
+// one draw per index, a fresh array per pass, bit by bit; a split pass is
+// drawn bit by bit too and materialised as the permutation that lists the
+// positions of mask bit 0, then those of mask bit 1. The shuffles and
+// splits are part of the protocol, so the faster construction must give
+// the same. zeros[p] is the size of block 0 of a split pass, -1 otherwise.
+func referencePasses(key []uint64, n int, q float64, seed [32]byte) (perms [][]int32, shufs [][]uint64, zeros []int) {
 	s0 := binary.LittleEndian.Uint64(seed[0:])
 	s1 := binary.LittleEndian.Uint64(seed[8:])
-	for p := range cascadeSchedule(n, q) {
+	for p, k := range cascadeSchedule(n, q) {
 		perm := make([]int32, n)
 		for i := range perm {
 			perm[i] = int32(i)
 		}
-		if p > 0 {
-			g := rand.NewPCG(s0^uint64(p)*0x9e3779b97f4a7c15, s1+uint64(p))
+		g := rand.NewPCG(s0^uint64(p)*0x9e3779b97f4a7c15, s1+uint64(p))
+		z := -1
+		if k == splitBlocks {
+			perm, z = referenceSplit(n, g)
+		} else if p > 0 {
 			var spare uint64
 			have := false
 			for i := n - 1; i > 0; i-- {
@@ -40,8 +46,34 @@ func referencePasses(key []uint64, n int, q float64, seed [32]byte) (perms [][]i
 		}
 		perms = append(perms, perm)
 		shufs = append(shufs, shuf)
+		zeros = append(zeros, z)
 	}
-	return perms, shufs
+	return perms, shufs, zeros
+}
+
+// referenceSplit draws a split mask bit by bit (bit i is bit i%64 of the
+// (i/64)th output of g) and returns the positions of its zeros then those
+// of its ones, in increasing order, and the number of zeros.
+func referenceSplit(n int, g *rand.PCG) (perm []int32, zeros int) {
+	mask := make([]uint8, n)
+	var w uint64
+	for i := range mask {
+		if i%64 == 0 {
+			w = g.Uint64()
+		}
+		mask[i] = uint8(w >> (i % 64) & 1)
+	}
+	for _, b := range []uint8{0, 1} {
+		for i, m := range mask {
+			if m == b {
+				perm = append(perm, int32(i))
+			}
+		}
+		if b == 0 {
+			zeros = len(perm)
+		}
+	}
+	return perm, zeros
 }
 
 func TestCascadePassesMatchReference(t *testing.T) {
@@ -52,13 +84,20 @@ func TestCascadePassesMatchReference(t *testing.T) {
 			key[i] = r.Uint64() // bits beyond n must not leak into the passes
 		}
 		seed := randomSeed32(r)
-		perms, shufs := referencePasses(key, n, 0.02, seed)
+		perms, shufs, zeros := referencePasses(key, n, 0.02, seed)
 		alice := newCascadePasses(key, n, 0.02, seed, false)
 		bob := newCascadePasses(key, n, 0.02, seed, true)
 		if len(alice) != len(perms) || len(bob) != len(perms) {
 			t.Fatalf("n=%d: %d and %d passes, want %d", n, len(alice), len(bob), len(perms))
 		}
 		for p := range perms {
+			if zeros[p] >= 0 {
+				checkSplitPass(t, n, p, alice[p], bob[p], perms[p], shufs[p], zeros[p], r)
+				continue
+			}
+			if alice[p].split != nil || bob[p].split != nil {
+				t.Fatalf("n=%d pass %d: split, want shuffled", n, p)
+			}
 			if !slices.Equal(alice[p].shuf, shufs[p]) || !slices.Equal(bob[p].shuf, shufs[p]) {
 				t.Fatalf("n=%d pass %d: shuffled key differs from the reference", n, p)
 			}
@@ -80,8 +119,71 @@ func TestCascadePassesMatchReference(t *testing.T) {
 	}
 }
 
-// BenchmarkCascadePasses is the cost of one side's shuffles for 10,000
-// bits at 2%.
+// checkSplitPass compares both sides' split pass p with the reference: the
+// block bounds, the position of every index, the block of every position
+// and the parities of ranges (all of them for small n).
+func checkSplitPass(t *testing.T, n, p int, alice, bob cascadePass, perm []int32, shuf []uint64, zeros int, r *rand.Rand) {
+	t.Helper()
+	for _, side := range []cascadePass{alice, bob} {
+		if side.split == nil || side.shuf != nil || side.perm.small != nil || side.perm.large != nil || side.inv.small != nil || side.inv.large != nil {
+			t.Fatalf("n=%d pass %d: not a bare split pass", n, p)
+		}
+		if side.blocks(n) != 2 {
+			t.Fatalf("n=%d pass %d: %d blocks", n, p, side.blocks(n))
+		}
+		if lo, hi := side.bounds(0, n); lo != 0 || hi != zeros {
+			t.Fatalf("n=%d pass %d: block 0 is [%d,%d), want [0,%d)", n, p, lo, hi, zeros)
+		}
+		if lo, hi := side.bounds(1, n); lo != zeros || hi != n {
+			t.Fatalf("n=%d pass %d: block 1 is [%d,%d), want [%d,%d)", n, p, lo, hi, zeros, n)
+		}
+		if m := side.maxBlock(n); m != max(zeros, n-zeros) {
+			t.Fatalf("n=%d pass %d: largest block %d, want %d", n, p, m, max(zeros, n-zeros))
+		}
+		for i, x := range perm {
+			if got := side.position(i); got != int(x) {
+				t.Fatalf("n=%d pass %d: index %d at position %d, want %d", n, p, i, got, x)
+			}
+			want := 0
+			if i >= zeros {
+				want = 1
+			}
+			if got := side.split.blockAt(int(x)); got != want {
+				t.Fatalf("n=%d pass %d: position %d in block %d, want %d", n, p, x, got, want)
+			}
+		}
+		checkRangeParities(t, n, side.parity, shuf, r)
+	}
+}
+
+// checkRangeParities compares parity with parityRange over shuf: every
+// range for n <= 150, else 2000 random ones and the ends.
+func checkRangeParities(t *testing.T, n int, parity func(lo, hi int) uint8, shuf []uint64, r *rand.Rand) {
+	t.Helper()
+	check := func(lo, hi int) {
+		if got, want := parity(lo, hi), parityRange(shuf, lo, hi); got != want {
+			t.Fatalf("n=%d: parity of [%d,%d) is %d, want %d", n, lo, hi, got, want)
+		}
+	}
+	if n <= 150 {
+		for lo := 0; lo < n; lo++ {
+			for hi := lo + 1; hi <= n; hi++ {
+				check(lo, hi)
+			}
+		}
+		return
+	}
+	check(0, n)
+	check(0, 1)
+	check(n-1, n)
+	for range 2000 {
+		lo := r.IntN(n)
+		check(lo, lo+1+r.IntN(n-lo))
+	}
+}
+
+// BenchmarkCascadePasses is the cost of one side's shuffles and splits
+// for 10,000 bits at 2%.
 func BenchmarkCascadePasses(b *testing.B) {
 	r := rand.New(rand.NewChaCha8([32]byte{6}))
 	key, _, _ := noisyPair(r, 10000, 0)
@@ -121,9 +223,9 @@ func TestKnownParitiesSlots(t *testing.T) {
 				}
 			}
 			for p := range passes {
-				k := passes[p].k
 				for b := 0; b < passes[p].blocks(n); b++ {
-					walk(p, b, 1, b*k, min((b+1)*k, n))
+					lo, hi := passes[p].bounds(b, n)
+					walk(p, b, 1, lo, hi)
 				}
 			}
 		}

@@ -1,0 +1,183 @@
+package qkd
+
+import (
+	"math"
+	"math/bits"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestSplitPassMatchesNaive builds split passes for sizes around word
+// boundaries and checks select, the blocks and range parities against a
+// naive stable partition of the key by the mask.
+func TestSplitPassMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{8}))
+	for _, n := range []int{1, 2, 3, 5, 63, 64, 65, 100, 127, 128, 129, 1000, 4097, 10001} {
+		for seed := range 4 {
+			key := make([]uint64, wordsFor(n)+1)
+			for i := range key {
+				key[i] = r.Uint64()
+			}
+			view := slices.Clone(key[:wordsFor(n)])
+			tailMask(view, n)
+			s := newSplitPass(view, n, rand.NewPCG(uint64(seed), uint64(n)))
+			perm, zeros := referenceSplit(n, rand.NewPCG(uint64(seed), uint64(n)))
+			if s.zeros != zeros {
+				t.Fatalf("n=%d: %d zeros, want %d", n, s.zeros, zeros)
+			}
+			if tail := uint(n) & 63; tail != 0 && s.mask[len(s.mask)-1]>>tail != 0 {
+				t.Fatalf("n=%d: mask bits set beyond n", n)
+			}
+			shuf := make([]uint64, wordsFor(n))
+			for i, x := range perm {
+				if got := s.position(i); got != int(x) {
+					t.Fatalf("n=%d: index %d at position %d, want %d", n, i, got, x)
+				}
+				shuf[i>>6] |= uint64(getBit(key, int(x))) << (uint(i) & 63)
+			}
+			checkRangeParities(t, n, s.parity, shuf, r)
+
+			// The pass reads the key in place: a flip of the view shows.
+			x := r.IntN(n)
+			flipBit(view, x)
+			i := slices.Index(perm, int32(x))
+			flipBit(shuf, i)
+			lo, hi := s.bounds(s.blockAt(x))
+			if s.parity(lo, hi) != parityRange(shuf, lo, hi) || s.parity(i, i+1) != getBit(view, x) {
+				t.Fatalf("n=%d: flip of position %d not seen by the pass", n, x)
+			}
+		}
+	}
+}
+
+func TestSelectBit(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{9}))
+	words := []uint64{1, 1 << 63, ^uint64(0), 0x8000000000000001, 0xff00}
+	for range 200 {
+		words = append(words, r.Uint64(), r.Uint64()&r.Uint64()&r.Uint64())
+	}
+	for _, w := range words {
+		rank := 0
+		for b := range 64 {
+			if w>>b&1 == 0 {
+				continue
+			}
+			if got := selectBit(w, rank); got != b {
+				t.Fatalf("selectBit(%#x, %d) = %d, want %d", w, rank, got, b)
+			}
+			rank++
+		}
+		if rank != bits.OnesCount64(w) {
+			t.Fatal("bad count")
+		}
+	}
+}
+
+// TestSplitMasks checks the split masks are derived from the seed alone
+// (Alice and Bob get the same), differ between passes and between seeds,
+// and split the key about in half.
+func TestSplitMasks(t *testing.T) {
+	const n = 100000
+	key := make([]uint64, wordsFor(n))
+	masks := func(seed [32]byte, withIndex bool) [][]uint64 {
+		var out [][]uint64
+		for _, p := range newCascadePasses(key, n, 0.02, seed, withIndex) {
+			if p.split != nil {
+				out = append(out, p.split.mask)
+			}
+		}
+		return out
+	}
+	seed := [32]byte{1, 2, 3}
+	a, b := masks(seed, false), masks(seed, true)
+	if len(a) != cascadePasses-3 {
+		t.Fatalf("%d split passes, want %d", len(a), cascadePasses-3)
+	}
+	other := seed
+	other[15] ^= 1
+	c := masks(other, false)
+	for i := range a {
+		if !slices.Equal(a[i], b[i]) {
+			t.Fatalf("split %d: Alice's and Bob's masks differ", i)
+		}
+		if slices.Equal(a[i], c[i]) {
+			t.Fatalf("split %d: same mask for different seeds", i)
+		}
+		for j := range i {
+			if slices.Equal(a[i], a[j]) {
+				t.Fatalf("splits %d and %d have the same mask", j, i)
+			}
+		}
+		// Binomial(n, 1/2): standard deviation sqrt(n)/2, allow 6 of them.
+		if d := math.Abs(float64(countOnes(a[i], n)) - n/2); d > 3*math.Sqrt(n) {
+			t.Errorf("split %d: %d ones of %d", i, countOnes(a[i], n), n)
+		}
+	}
+}
+
+// TestCascadeSmallKeys runs Cascade on small keys: one error is always
+// corrected, and two errors (which pass 0 cannot see when both are in one
+// of its blocks) are found by the later passes nearly always. A 1-bit key
+// has an empty block in every split pass. (Between 2 and about 40 bits the
+// top-level parities alone are more than Alice lets Bob learn.)
+func TestCascadeSmallKeys(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{10}))
+	missed, tries := 0, 0
+	sizes := []int{1}
+	for n := 64; n < 300; n++ {
+		sizes = append(sizes, n)
+	}
+	for _, n := range sizes {
+		for errs := 1; errs <= min(2, n); errs++ {
+			alice := make([]uint64, wordsFor(n))
+			for i := range alice {
+				alice[i] = r.Uint64()
+			}
+			tailMask(alice, n)
+			bob := slices.Clone(alice)
+			for _, x := range r.Perm(n)[:errs] {
+				flipBit(bob, x)
+			}
+			o := reconcileDirect(t, alice, bob, n, 0.05, randomSeed32(r))
+			switch {
+			case errs == 1 && !o.equal:
+				t.Fatalf("n=%d: a single error was not corrected", n)
+			case errs == 2:
+				tries++
+				if !o.equal {
+					missed++
+				}
+			}
+		}
+	}
+	// A pair in one pass-0 block survives the seven splits with chance
+	// 2^-7 (and the shuffled passes, at these sizes, about as often).
+	t.Logf("two errors left in %d of %d runs", missed, tries)
+	if missed > tries/20 {
+		t.Errorf("two errors left in %d of %d runs", missed, tries)
+	}
+}
+
+// TestCascadeBobRejectsOddEmptyBlock: a split pass of a 1-bit key has an
+// empty block, whose parity can only be 0.
+func TestCascadeBobRejectsOddEmptyBlock(t *testing.T) {
+	a := newCascadeAlice([]uint64{1}, 1, 0.02, [32]byte{})
+	start := a.start([32]byte{})
+	j := 0
+	for p := range a.passes {
+		for b := 0; b < a.passes[p].blocks(1); b++ {
+			if lo, hi := a.passes[p].bounds(b, 1); lo == hi {
+				bad := *start
+				bad.Parities = slices.Clone(start.Parities)
+				setBit(bad.Parities, j, 1)
+				if _, err := newCascadeBob([]uint64{1}, 1, 0.02, &bad); err == nil {
+					t.Fatalf("odd parity of empty block %d of pass %d accepted", b, p)
+				}
+				return
+			}
+			j++
+		}
+	}
+	t.Fatal("no empty block in a 1-bit key")
+}
