@@ -455,6 +455,9 @@ func (b *cascadeBob) next() *ParityQuery {
 				b.close(s) // a later correction in this round made it even
 			}
 			if s.waiting {
+				if q == nil {
+					q = make([]ParityRange, 0, len(b.order))
+				}
 				q = append(q, ParityRange{Pass: s.pass, Lo: s.lo, Hi: s.lo + (s.hi-s.lo)/2})
 				b.asked = append(b.asked, treeRef{s.pass, s.block, 2 * s.node})
 			}
