@@ -130,7 +130,11 @@ func newCascadePasses(key []uint64, n int, q float64, seed [32]byte, withIndex b
 	}
 	// One byte per key bit makes the gather in shuffle a load and a shift.
 	kb := make([]byte, n)
-	for i := range kb {
+	full := n &^ 7
+	for i := 0; i < full; i += 8 {
+		binary.LittleEndian.PutUint64(kb[i:], spreadBits[uint8(key[i>>6]>>(uint(i)&63))])
+	}
+	for i := full; i < n; i++ {
 		kb[i] = byte(key[i>>6] >> (uint(i) & 63) & 1)
 	}
 	if n <= 1<<16 {
@@ -140,6 +144,17 @@ func newCascadePasses(key []uint64, n int, q float64, seed [32]byte, withIndex b
 	}
 	return passes
 }
+
+// spreadBits[b] holds bit i of b in byte i (little-endian), to expand a
+// key byte into eight bytes at once.
+var spreadBits = func() (t [256]uint64) {
+	for b := range t {
+		for i := range 8 {
+			t[b] |= uint64(b>>i&1) << (8 * i)
+		}
+	}
+	return t
+}()
 
 // passRand returns the generator of the public randomness of pass p, a PCG
 // seeded from the first 16 bytes of the Cascade seed and p.
