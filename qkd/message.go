@@ -103,7 +103,8 @@ type SampleReply struct {
 }
 
 // CascadeStart opens error correction: the seed of the pass shuffles and
-// Alice's parity of every top-level block of every pass, in pass order.
+// split masks and Alice's parity of every top-level block of every pass,
+// in pass order.
 type CascadeStart struct {
 	Seed     [32]byte
 	Count    int // number of parity bits
