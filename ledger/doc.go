@@ -22,6 +22,17 @@
 // saw. A rewrite then contradicts a checkpoint held by someone else, and a
 // peer's two conflicting signed checkpoints are stored as proof.
 //
+// Append is durable when it returns, but it does not wait for a bbolt
+// commit, which would rewrite every B+tree page the transaction touches and
+// sync twice. It writes the transaction to a journal next to the database
+// (two files, ledger.db-journal.0 and .1, used in turn) with one small
+// sequential write and one fdatasync, shared by all appends waiting at that
+// moment; a background goroutine moves journalled transactions into bbolt
+// in large batches. Every read first waits until bbolt holds every append
+// that returned before it, so callers see one consistent ledger, and Open
+// recovers what the journal holds after a crash. Close leaves the journal
+// empty.
+//
 // Verify recomputes every signature, tree hash and block hash and reports
 // the first bad height; ProveInclusion gives an offline-checkable proof of
 // one transaction; Export writes a JSON Lines audit file that VerifyExport

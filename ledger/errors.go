@@ -16,6 +16,9 @@ var (
 	ErrStale        = errors.New("ledger: checkpoint is older than one already cosigned")
 	ErrInUse        = errors.New("ledger: database is in use by another process")
 	ErrCorrupt      = errors.New("ledger: database is corrupt")
+	// ErrJournalPending: a read-only open found acknowledged appends that
+	// only the journal holds (the writer stopped abruptly).
+	ErrJournalPending = errors.New("ledger: journal not yet applied")
 )
 
 // InUseError reports a ledger database locked by another process.

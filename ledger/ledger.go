@@ -44,7 +44,11 @@ const (
 	defaultBlockMaxTx  = 64
 	defaultBlockMaxAge = time.Second
 	defaultTimeout     = 3 * time.Second
-	maxBatch           = 4096 // appends per group commit
+	maxBatch           = 4096                  // appends per group commit
+	journalRewindAt    = 1 << 20               // turn to the other journal file past this size
+	journalMaxSize     = 64 << 20              // past this size, bring bbolt up to date before journalling more
+	applyBatch         = 1024                  // journalled transactions worth a bbolt commit at once
+	applyDelay         = 50 * time.Millisecond // longest a journalled transaction waits for bbolt
 	formatName         = "qkdchat-ledger/1"
 )
 
@@ -80,15 +84,33 @@ type Ledger struct {
 
 	reqs     chan *appendReq
 	quit     chan struct{}
-	loopDone chan struct{}
+	loops    sync.WaitGroup // journalLoop and applyLoop
 	inflight sync.WaitGroup
 
-	mu     sync.Mutex
-	closed bool
-	state  chainState  // last committed state
-	ckpt   *cachedCkpt // latest signed checkpoint
-	closeE error       // result of the first Close
-	closeO sync.Once   // guards Close
+	// writeMu is held by the journal writer for each batch and by
+	// exclusive for a whole write; applyMu while bbolt takes in journalled
+	// transactions. The fields after each belong to its holder.
+	writeMu    sync.Mutex
+	jr         *journal
+	model      chainModel
+	pendingIDs map[TxID]Receipt // journalled, not yet in bbolt
+	journalled []Receipt        // the same, in index order
+	applyMu    sync.Mutex
+	applyWake  chan struct{} // something was journalled
+	applyNow   chan struct{} // a reader waits for the journal to be applied
+
+	pmu   sync.Mutex
+	queue []*appendReq // journalled, waiting for bbolt, in index order
+
+	mu        sync.Mutex
+	closed    bool
+	state     chainState    // what bbolt holds
+	logical   chainModel    // what is durable: bbolt and the journal
+	applyErr  error         // the last failure to move the journal into bbolt
+	appliedCh chan struct{} // closed and replaced whenever state moves
+	ckpt      *cachedCkpt   // latest signed checkpoint
+	closeE    error         // result of the first Close
+	closeO    sync.Once     // guards Close
 
 	upper upperHashes // the upper levels of the Merkle tree, for proofs
 }
@@ -175,7 +197,7 @@ func Open(path string, id *Identity, opts *Options) (l *Ledger, err error) {
 			db.Close()
 		}
 	}()
-	l = &Ledger{path: path, db: db, id: id, opts: o}
+	l = &Ledger{path: path, db: db, id: id, opts: o, appliedCh: make(chan struct{})}
 	if o.ReadOnly {
 		err = l.view(l.loadMeta)
 	} else {
@@ -191,14 +213,23 @@ func Open(path string, id *Identity, opts *Options) (l *Ledger, err error) {
 	}); err != nil {
 		return nil, err
 	}
+	l.logical = modelOf(l.state)
+	if o.ReadOnly {
+		if err := l.checkJournalApplied(); err != nil {
+			return nil, err
+		}
+		return l, nil
+	}
+	if err := l.recoverJournal(); err != nil {
+		return nil, err
+	}
 	l.reqs = make(chan *appendReq)
 	l.quit = make(chan struct{})
-	l.loopDone = make(chan struct{})
-	if o.ReadOnly {
-		close(l.loopDone)
-	} else {
-		go l.commitLoop()
-	}
+	l.applyWake = make(chan struct{}, 1)
+	l.applyNow = make(chan struct{}, 1)
+	l.loops.Add(2)
+	go l.journalLoop()
+	go l.applyLoop()
 	return l, nil
 }
 
@@ -302,9 +333,19 @@ func (l *Ledger) Close() error {
 		l.inflight.Wait()
 		if !l.opts.ReadOnly {
 			close(l.quit)
+			l.loops.Wait()
+			l.mu.Lock()
+			l.closeE = l.applyErr
+			l.mu.Unlock()
+			if l.closeE == nil {
+				// Everything is in bbolt: empty the journal. Otherwise it
+				// keeps the transactions for the next Open.
+				l.closeE = l.jr.close()
+			} else {
+				l.jr.closeFiles()
+			}
 		}
-		<-l.loopDone
-		if err := l.db.Close(); err != nil {
+		if err := l.db.Close(); err != nil && l.closeE == nil {
 			l.closeE = fmt.Errorf("ledger: close %s: %w", l.path, err)
 		}
 	})
@@ -315,7 +356,7 @@ func (l *Ledger) Close() error {
 func (l *Ledger) Size() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.state.size
+	return l.logical.size
 }
 
 // Height returns the number of blocks cut so far; transactions beyond the
@@ -323,7 +364,7 @@ func (l *Ledger) Size() int64 {
 func (l *Ledger) Height() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.state.nextHeight()
+	return l.logical.heightOf(l.logical.size, l.opts.BlockMaxTx)
 }
 
 // publish records a newly committed state, keeping the newest.
@@ -332,6 +373,9 @@ func (l *Ledger) publish(st chainState) {
 	defer l.mu.Unlock()
 	if st.size > l.state.size || st.nextHeight() > l.state.nextHeight() {
 		l.state = st
+	}
+	if st.size > l.logical.size {
+		l.logical.size = st.size
 	}
 }
 
@@ -498,16 +542,88 @@ func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-// view runs fn in a read transaction, turning a panic caused by a corrupt
-// file into a *CorruptError.
+// view runs fn in a read transaction, once bbolt holds every append that
+// returned before the call, turning a panic caused by a corrupt file into
+// a *CorruptError.
 func (l *Ledger) view(fn func(*bolt.Tx) error) (err error) {
+	if err := l.awaitApplied(); err != nil {
+		return err
+	}
 	defer recoverCorrupt(l.path, &err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	return l.db.View(fn)
 }
 
-// update runs fn in a write transaction, like view.
-func (l *Ledger) update(fn func(*bolt.Tx) error) (err error) {
+// awaitApplied waits until bbolt holds everything journalled so far.
+func (l *Ledger) awaitApplied() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	target := l.logical.size
+	for l.state.size < target {
+		if l.applyErr != nil {
+			return l.applyErr
+		}
+		ch := l.appliedCh
+		l.mu.Unlock()
+		select {
+		case l.applyNow <- struct{}{}:
+		default:
+		}
+		<-ch
+		l.mu.Lock()
+	}
+	return nil
+}
+
+// update runs fn in a write transaction once bbolt holds every append
+// that returned before the call. fn must not change the chain (the
+// transactions and blocks); see exclusive.
+func (l *Ledger) update(fn func(*bolt.Tx) error) error {
+	if l.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	if err := l.awaitApplied(); err != nil {
+		return err
+	}
+	return l.rawUpdate(fn)
+}
+
+// exclusive runs fn, which may change the chain, in a write transaction,
+// alone: the journal writer waits, and bbolt first takes in every
+// journalled transaction, so fn sees all acknowledged appends. Afterwards
+// the journal's model of the chain restarts from what fn left.
+func (l *Ledger) exclusive(fn func(*bolt.Tx) error) error {
+	if l.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	l.applyMu.Lock()
+	defer l.applyMu.Unlock()
+	if err := l.applyQueued(); err != nil {
+		return err
+	}
+	if err := l.rawUpdate(fn); err != nil {
+		return err
+	}
+	var st chainState
+	if err := l.db.View(func(btx *bolt.Tx) (err error) {
+		st, err = readState(btx)
+		return err
+	}); err != nil {
+		return err
+	}
+	l.model = modelOf(st)
+	l.mu.Lock()
+	l.state, l.logical = st, l.model
+	close(l.appliedCh)
+	l.appliedCh = make(chan struct{})
+	l.mu.Unlock()
+	return nil
+}
+
+// rawUpdate runs fn in a bbolt write transaction, like view.
+func (l *Ledger) rawUpdate(fn func(*bolt.Tx) error) (err error) {
 	if l.opts.ReadOnly {
 		return ErrReadOnly
 	}
