@@ -135,6 +135,54 @@ func TestAppendAndRead(t *testing.T) {
 	mustVerify(t, l)
 }
 
+// TestAppendRechecksChangedTransactions: Append trusts an earlier Sign or
+// Verify only while the transaction encodes to the same bytes, so changes
+// made in place after either are caught.
+func TestAppendRechecksChangedTransactions(t *testing.T) {
+	a, b := testIdentity(1), testIdentity(2)
+	l := openTest(t, a, nil)
+	r := seeded(12)
+	for name, change := range map[string]func(*Transaction){
+		"signature": func(tx *Transaction) { tx.Signature[3] ^= 1 },
+		"token": func(tx *Transaction) { // still a well-formed token
+			if tx.Token[20] == 'A' {
+				tx.Token[20] = 'B'
+			} else {
+				tx.Token[20] = 'A'
+			}
+		},
+		"sender": func(tx *Transaction) { tx.Sender = b.Public() },
+		"time":   func(tx *Transaction) { tx.Time = tx.Time.Add(1) },
+	} {
+		for _, viaVerify := range []bool{false, true} {
+			tx := newTx(t, r, a, b, 0)
+			if viaVerify {
+				tx2 := new(Transaction)
+				enc, _ := tx.MarshalBinary()
+				if err := tx2.UnmarshalBinary(enc); err != nil {
+					t.Fatal(err)
+				}
+				if err := tx2.Verify(); err != nil {
+					t.Fatal(err)
+				}
+				tx = tx2
+			}
+			change(tx)
+			if _, err := l.Append(context.Background(), tx); !errors.Is(err, ErrBadSignature) {
+				t.Errorf("%s changed after %s: Append gave %v", name, map[bool]string{false: "Sign", true: "Verify"}[viaVerify], err)
+			}
+		}
+	}
+	if l.Size() != 0 {
+		t.Fatal("a changed transaction was appended")
+	}
+	// Unchanged, both are appended.
+	tx := newTx(t, r, a, b, 1)
+	if _, err := l.Append(context.Background(), tx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestAppendRejectsBadSignature(t *testing.T) {
 	a, b := testIdentity(1), testIdentity(2)
 	l := openTest(t, a, nil)

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/base64"
@@ -100,6 +101,13 @@ type Transaction struct {
 	Token       []byte            // the Fernet token: ciphertext only
 	Attachments []AttachmentRef   // optional references to encrypted attachments
 	Signature   []byte            // Ed25519 signature by Sender over the canonical encoding
+
+	// checked is the signed message and signature (txSigContext || body
+	// || signature) that last passed Sign or Verify. Append skips the
+	// Ed25519 check when the transaction still encodes to exactly these
+	// bytes, so a message signed or verified on its way in is not
+	// verified twice.
+	checked []byte
 }
 
 // TxID identifies a transaction: the RFC 6962 leaf hash of its canonical
@@ -246,7 +254,9 @@ func (t *Transaction) Sign(id *Identity) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	t.Signature = id.Sign(t.signedMessage())
+	msg := t.signedMessage()
+	t.Signature = id.Sign(msg)
+	t.checked = append(msg, t.Signature...)
 	return nil
 }
 
@@ -259,10 +269,19 @@ func (t *Transaction) Verify() error {
 	if len(t.Signature) != ed25519.SignatureSize {
 		return fmt.Errorf("ledger: transaction: %w: signature is %d bytes, want %d", ErrBadSignature, len(t.Signature), ed25519.SignatureSize)
 	}
-	if !ed25519.Verify(t.Sender, t.signedMessage(), t.Signature) {
+	msg := t.signedMessage()
+	if !ed25519.Verify(t.Sender, msg, t.Signature) {
 		return fmt.Errorf("ledger: transaction from %s: %w", Fingerprint(t.Sender), ErrBadSignature)
 	}
+	t.checked = append(msg, t.Signature...)
 	return nil
+}
+
+// alreadyChecked reports whether signed (txSigContext || body) and the
+// current Signature are exactly what last passed Sign or Verify.
+func (t *Transaction) alreadyChecked(signed []byte) bool {
+	n := len(signed)
+	return len(t.checked) == n+ed25519.SignatureSize && bytes.Equal(t.checked[:n], signed) && bytes.Equal(t.checked[n:], t.Signature)
 }
 
 // MarshalBinary returns the canonical encoding of a signed transaction:
