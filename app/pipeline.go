@@ -230,34 +230,41 @@ func (s *Session) deliverInbound(ctx context.Context) error {
 }
 
 // awaitSendTurn waits until every Send call with a lower sequence number has
-// put its frame on the wire or given up.
+// put its frame on the wire or given up. Only the lowest call in flight is
+// woken when the one before it leaves, so a deep pipeline costs O(1) per
+// message.
 func (s *Session) awaitSendTurn(ctx context.Context, seq uint64) error {
-	for {
-		s.mu.Lock()
-		turn := s.sendTurn
-		first := true
-		for k := range s.sendOrder {
-			if k < seq {
-				first = false
-				break
-			}
-		}
+	s.mu.Lock()
+	turn, ok := s.sendOrder[seq]
+	if !ok || s.lowestSendLocked() == seq {
 		s.mu.Unlock()
-		if first {
-			return nil
-		}
-		select {
-		case <-turn:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.done:
-			return errors.New("session has ended")
-		}
+		return nil
+	}
+	s.mu.Unlock()
+	select {
+	case <-turn:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return errors.New("session has ended")
 	}
 }
 
+// lowestSendLocked returns the lowest sequence number in sendOrder, or 0
+// if it is empty. Call it with s.mu held.
+func (s *Session) lowestSendLocked() uint64 {
+	for s.sendHead <= s.sendSeq {
+		if _, ok := s.sendOrder[s.sendHead]; ok {
+			return s.sendHead
+		}
+		s.sendHead++
+	}
+	return 0
+}
+
 // leaveSendOrder removes seq from the Send calls in flight and wakes the
-// ones waiting for their turn.
+// one whose turn it now is.
 func (s *Session) leaveSendOrder(seq uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -265,6 +272,13 @@ func (s *Session) leaveSendOrder(seq uint64) {
 		return
 	}
 	delete(s.sendOrder, seq)
-	close(s.sendTurn)
-	s.sendTurn = make(chan struct{})
+	if next := s.lowestSendLocked(); next != 0 {
+		if ch := s.sendOrder[next]; ch != nil {
+			select {
+			case <-ch:
+			default:
+				close(ch)
+			}
+		}
+	}
 }

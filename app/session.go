@@ -45,13 +45,13 @@ type Session struct {
 	done   chan struct{}
 
 	mu          sync.Mutex
-	keys        map[uint32]*fernet.Key // current epoch and the one before it
-	epoch       uint32                 // current epoch; 0 until the first key
-	keyReady    chan struct{}          // closed at the first key
-	keyChanged  chan struct{}          // closed and replaced when a key is installed or an exchange ends
-	inbox       chan *inbound          // accepted messages, to the delivery stage (pipeline.go)
-	sendOrder   map[uint64]struct{}    // sequence numbers of Send calls not yet on the wire
-	sendTurn    chan struct{}          // closed and replaced when one leaves sendOrder
+	keys        map[uint32]*fernet.Key   // current epoch and the one before it
+	epoch       uint32                   // current epoch; 0 until the first key
+	keyReady    chan struct{}            // closed at the first key
+	keyChanged  chan struct{}            // closed and replaced when a key is installed or an exchange ends
+	inbox       chan *inbound            // accepted messages, to the delivery stage (pipeline.go)
+	sendOrder   map[uint64]chan struct{} // Send calls not yet on the wire, by sequence number; closed at its turn
+	sendHead    uint64                   // no Send call below this is still in sendOrder
 	exchanging  bool
 	nextBob     *pendingExchange    // responder: the exchange to start when this one ends
 	links       map[uint32]*qkdLink // running exchange, by epoch
@@ -84,8 +84,7 @@ func newSession(n *Node, ts *transport.Session, peer Contact, initiator bool) *S
 		keyReady:   make(chan struct{}),
 		keyChanged: make(chan struct{}),
 		inbox:      make(chan *inbound, maxInflight),
-		sendOrder:  map[uint64]struct{}{},
-		sendTurn:   make(chan struct{}),
+		sendOrder:  map[uint64]chan struct{}{},
 		links:      map[uint32]*qkdLink{},
 		results:    map[uint32]chan keyResult{},
 		courier:    newCourier(),
@@ -303,7 +302,7 @@ func (s *Session) Send(ctx context.Context, kind ledger.Kind, caseID, text strin
 	key := s.keys[epoch]
 	s.sendSeq++
 	seq := s.sendSeq
-	s.sendOrder[seq] = struct{}{}
+	s.sendOrder[seq] = make(chan struct{})
 	s.sinceRekey++
 	needRekey := s.sinceRekey >= s.node.opts.RekeyMessages
 	s.mu.Unlock()
