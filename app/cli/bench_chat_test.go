@@ -15,7 +15,7 @@ func TestBenchChatJSON(t *testing.T) {
 	}
 	var out, errOut bytes.Buffer
 	env := &Env{Stdout: &out, Stderr: &errOut}
-	code := Main(context.Background(), env, []string{"bench", "chat", "--n", "60", "--rekeys", "3", "--concurrency", "8", "--json"})
+	code := Main(context.Background(), env, []string{"bench", "chat", "--n", "60", "--rekeys", "3", "--concurrency", "8", "--rate", "500", "--json"})
 	// The targets depend on the machine; the exit code only on loss,
 	// duplication and ledger verification.
 	if code != 0 {
@@ -25,7 +25,7 @@ func TestBenchChatJSON(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
-	if r.N != 60 || r.Peers != 1 || r.Rekeys != 3 || r.KeyBits != 256 || r.Noise != 0.02 {
+	if r.N != 60 || r.Peers != 1 || r.Rekeys != 3 || r.KeyBits != 256 || r.Noise != 0.02 || r.RatePerS != 500 || r.Concurrency != 8 {
 		t.Errorf("parameters echoed wrong: %+v", r)
 	}
 	if r.Lost != 0 || r.Duplicated != 0 || r.Rejected != 0 || !r.LedgersOK {
@@ -34,15 +34,16 @@ func TestBenchChatJSON(t *testing.T) {
 	if r.KeyEstablishMSP50 <= 0 || r.KeyEstablishMSMax < r.KeyEstablishMSP50 || r.KeyAborts != 0 {
 		t.Errorf("key establishment p50 %v max %v aborts %d", r.KeyEstablishMSP50, r.KeyEstablishMSMax, r.KeyAborts)
 	}
-	for name, v := range map[string]float64{"msgs_per_s": r.MsgsPerS, "latency p50": r.LatencyMSP50, "no_ledger_msgs_per_s": r.NoLedgerMsgsPerS, "no_ledger p50": r.NoLedgerLatencyMSP50} {
+	for name, v := range map[string]float64{"msgs_per_s": r.MsgsPerS, "latency p50": r.LatencyMSP50, "saturated p50": r.SaturatedLatencyMSP50,
+		"no_ledger_msgs_per_s": r.NoLedgerMsgsPerS, "no_ledger p50": r.NoLedgerLatencyMSP50} {
 		if v <= 0 {
 			t.Errorf("%s = %v", name, v)
 		}
 	}
-	if r.LatencyMSP99 < r.LatencyMSP50 || r.NoLedgerLatencyMSP99 < r.NoLedgerLatencyMSP50 {
+	if r.LatencyMSP99 < r.LatencyMSP50 || r.NoLedgerLatencyMSP99 < r.NoLedgerLatencyMSP50 || r.SaturatedLatencyMSP99 < r.SaturatedLatencyMSP50 {
 		t.Errorf("p99 below p50: %+v", r)
 	}
-	for _, k := range []string{`"key_establish_ms_p50"`, `"msgs_per_s"`, `"latency_ms_p50"`, `"latency_ms_p99"`, `"no_ledger_msgs_per_s"`} {
+	for _, k := range []string{`"key_establish_ms_p50"`, `"msgs_per_s"`, `"latency_ms_p50"`, `"latency_ms_p99"`, `"no_ledger_msgs_per_s"`, `"rate_per_s"`, `"saturated_latency_ms_p99"`} {
 		if !strings.Contains(out.String(), k) {
 			t.Errorf("JSON lacks %s", k)
 		}
@@ -55,6 +56,8 @@ func TestBenchChatBadFlags(t *testing.T) {
 		{"bench", "chat", "--noise", "0.2"},
 		{"bench", "chat", "--peers", "-1"},
 		{"bench", "chat", "extra"},
+		{"bench", "chat", "--rate", "0"},
+		{"bench", "chat", "--rate", "NaN"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := Main(context.Background(), &Env{Stdout: &out, Stderr: &errOut}, args); code != 2 {
@@ -87,5 +90,35 @@ func TestQuantile(t *testing.T) {
 		if _, _, ok := parseBenchText(s, 4, 20); ok {
 			t.Errorf("parseBenchText(%q) accepted", s)
 		}
+	}
+}
+
+// TestPaceSends checks the open loop's schedule: every message once, in
+// order, each due 1/rate after the one before, and never called early.
+func TestPaceSends(t *testing.T) {
+	begin := time.Now()
+	var got []int
+	var dues []time.Time
+	paceSends(context.Background(), begin, 1000, 20, func(i int, due time.Time) {
+		if now := time.Now(); now.Before(due) {
+			t.Errorf("message %d sent %v before it was due", i, due.Sub(now))
+		}
+		got = append(got, i)
+		dues = append(dues, due)
+	})
+	if len(got) != 20 {
+		t.Fatalf("%d messages paced, want 20", len(got))
+	}
+	for i := range got {
+		if got[i] != i || !dues[i].Equal(begin.Add(time.Duration(i)*time.Millisecond)) {
+			t.Fatalf("message %d: index %d due %v after begin", i, got[i], dues[i].Sub(begin))
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	n := 0
+	paceSends(ctx, time.Now(), 1, 5, func(int, time.Time) { n++ })
+	if n != 1 {
+		t.Errorf("a cancelled pace sent %d messages, want only the one due at once", n)
 	}
 }
