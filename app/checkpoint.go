@@ -15,6 +15,33 @@ import (
 // side can prove that the other rewrote or truncated its ledger: two
 // conflicting signed checkpoints are the proof.
 
+// checkpointLoop handles the checkpoint frames of the session in the order
+// they came. They wait for ledger commits, so the classical reader hands
+// them over rather than making chat messages wait behind them. It returns
+// when ctx ends, or with the error of a malformed frame, which ends the
+// session.
+func (s *Session) checkpointLoop(ctx context.Context) error {
+	for {
+		select {
+		case f := <-s.ckpt:
+			var err error
+			switch f.Type {
+			case frameCkptRequest:
+				err = s.offerCheckpoint(ctx, f.Payload)
+			case frameCheckpoint:
+				err = s.cosignCheckpoint(ctx, f.Payload)
+			case frameCosign:
+				err = s.storeCosignature(f.Payload)
+			}
+			if err != nil && ctx.Err() == nil {
+				return err
+			}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
 // checkpointOffer answers a checkpoint request.
 type checkpointOffer struct {
 	Note     []byte   `json:"note"`            // signed checkpoint note

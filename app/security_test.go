@@ -185,6 +185,8 @@ func TestBadFramesEndOnlyThatSession(t *testing.T) {
 		{"short chat frame", transport.Frame{Type: frameChat, Payload: []byte{1, 2}}, "too short"},
 		{"garbage chat frame", transport.Frame{Type: frameChat, Payload: []byte("\x00\x00\x00\x01garbage garbage garbage")}, "chat frame"},
 		{"garbage key result", transport.Frame{Type: frameKeyResult, Payload: []byte("{not json")}, "malformed key result"},
+		{"malformed checkpoint request", transport.Frame{Type: frameCkptRequest, Payload: []byte{1, 2, 3}}, "malformed checkpoint request"},
+		{"garbage checkpoint", transport.Frame{Type: frameCheckpoint, Payload: []byte("{not json")}, "malformed checkpoint"},
 		{"oversize", transport.Frame{Type: frameChat, Payload: make([]byte, transport.DefaultMaxFrame+1)}, "too large"},
 	}
 	for i, c := range cases {

@@ -50,6 +50,7 @@ type Session struct {
 	keyReady    chan struct{}            // closed at the first key
 	keyChanged  chan struct{}            // closed and replaced when a key is installed or an exchange ends
 	inbox       chan *inbound            // accepted messages, to the delivery stage (pipeline.go)
+	ckpt        chan transport.Frame     // checkpoint frames, to checkpointLoop
 	sendOrder   map[uint64]chan struct{} // Send calls not yet on the wire, by sequence number; closed at its turn
 	sendHead    uint64                   // no Send call below this is still in sendOrder
 	exchanging  bool
@@ -84,6 +85,7 @@ func newSession(n *Node, ts *transport.Session, peer Contact, initiator bool) *S
 		keyReady:   make(chan struct{}),
 		keyChanged: make(chan struct{}),
 		inbox:      make(chan *inbound, maxInflight),
+		ckpt:       make(chan transport.Frame, 16),
 		sendOrder:  map[uint64]chan struct{}{},
 		links:      map[uint32]*qkdLink{},
 		results:    map[uint32]chan keyResult{},
@@ -127,10 +129,15 @@ func (s *Session) run(parent context.Context) {
 	defer close(s.done)
 	defer cancel()
 
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	drained := make(chan struct{})
 	go func() { errc <- s.readClassical(ctx) }()
 	go func() { errc <- s.readQuantum(ctx) }()
+	go func() {
+		if err := s.checkpointLoop(ctx); err != nil {
+			errc <- err
+		}
+	}()
 	go func() {
 		defer close(drained)
 		if err := s.deliverInbound(ctx); err != nil {
@@ -251,12 +258,15 @@ func (s *Session) handleFrame(ctx context.Context, f transport.Frame) error {
 	case frameAck:
 		s.event(Event{Type: EventDelivery, MessageID: string(f.Payload), State: Delivered})
 		return nil
-	case frameCkptRequest:
-		return s.offerCheckpoint(ctx, f.Payload)
-	case frameCheckpoint:
-		return s.cosignCheckpoint(ctx, f.Payload)
-	case frameCosign:
-		return s.storeCosignature(f.Payload)
+	case frameCkptRequest, frameCheckpoint, frameCosign:
+		// Checkpoints wait for ledger commits: handled off the reader, so
+		// that chat frames behind them are not held up.
+		select {
+		case s.ckpt <- f:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	case frameReliable, frameReliableAk, frameChunk, frameChunkAck, frameChunkQuery:
 		return s.handleDelivery(ctx, f)
 	case frameBye:
