@@ -83,6 +83,7 @@ type vItem struct {
 
 type vJob struct {
 	items []vItem
+	arena []byte // copies of the items' encodings, one allocation per job
 	done  chan struct{}
 }
 
@@ -106,15 +107,18 @@ const maxTxRecordLen = MaxTokenLen + 1<<20
 
 func newPipeline(ctx context.Context, consume func(*vItem) error) *pipeline {
 	p := &pipeline{ctx: ctx, consume: consume, workers: runtime.GOMAXPROCS(0)}
-	p.jobs = make(chan *vJob, p.workers)
+	// Deep queues keep the workers busy while this goroutine, which reads
+	// bbolt and rebuilds the tree, waits for a core.
+	p.jobs = make(chan *vJob, 4*p.workers)
 	for range p.workers {
 		go func() {
+			var scratch []byte
 			for j := range p.jobs {
 				for i := range j.items {
 					it := &j.items[i]
 					if !it.block && it.inputErr == nil {
 						it.id = txIDOf(it.enc)
-						it.sender, it.recipient, it.err = verifyEncoded(it.enc)
+						it.sender, it.recipient, it.err = verifyEncodedInto(it.enc, &scratch)
 					}
 				}
 				close(j.done)
@@ -135,11 +139,26 @@ func (p *pipeline) emit(it vItem) error {
 	p.cur.items = append(p.cur.items, it)
 	if len(p.cur.items) == vChunk {
 		p.submit()
-		for len(p.queue) > 2*p.workers && p.stopped == nil {
+		for len(p.queue) > 8*p.workers && p.stopped == nil {
 			p.drainOne()
 		}
 	}
 	return p.stopped
+}
+
+// copyValue copies a value read from bbolt into the arena of the job being
+// filled: the workers get a copy they can read safely on another goroutine,
+// without an allocation per transaction.
+func (p *pipeline) copyValue(v []byte) []byte {
+	if p.cur == nil {
+		p.cur = &vJob{items: make([]vItem, 0, vChunk), done: make(chan struct{})}
+	}
+	if cap(p.cur.arena)-len(p.cur.arena) < len(v) {
+		p.cur.arena = make([]byte, 0, max(len(v), vChunk*1024))
+	}
+	n := len(p.cur.arena)
+	p.cur.arena = append(p.cur.arena, v...)
+	return p.cur.arena[n : n+len(v) : n+len(v)]
 }
 
 func (p *pipeline) submit() {
@@ -183,13 +202,22 @@ func (p *pipeline) finish() error {
 // verifyEncoded decodes a canonical transaction and checks its signature
 // without re-encoding it.
 func verifyEncoded(enc []byte) (sender, recipient [32]byte, err error) {
+	var scratch []byte
+	return verifyEncodedInto(enc, &scratch)
+}
+
+// verifyEncodedInto is verifyEncoded building the signed message in
+// *scratch, which it grows as needed, so that a worker checking many
+// transactions does not allocate one per transaction.
+func verifyEncodedInto(enc []byte, scratch *[]byte) (sender, recipient [32]byte, err error) {
 	var t Transaction
 	if err = t.UnmarshalBinary(enc); err != nil {
 		return sender, recipient, err
 	}
-	msg := make([]byte, 0, len(txSigContext)+len(enc)-ed25519.SignatureSize)
+	msg := (*scratch)[:0]
 	msg = append(msg, txSigContext...)
 	msg = append(msg, enc[:len(enc)-ed25519.SignatureSize]...)
+	*scratch = msg
 	if !ed25519.Verify(t.Sender, msg, t.Signature) {
 		return sender, recipient, fmt.Errorf("transaction from %s: %w", Fingerprint(t.Sender), ErrBadSignature)
 	}
@@ -363,7 +391,7 @@ func (l *Ledger) verifyChain(ctx context.Context, btx *bolt.Tx, rep *VerifyRepor
 			case len(v) > maxTxRecordLen:
 				it.inputErr = fmt.Errorf("transaction record of %d bytes", len(v))
 			default:
-				it.enc = bytes.Clone(v)
+				it.enc = p.copyValue(v)
 			}
 			if err := p.emit(it); err != nil {
 				return err
