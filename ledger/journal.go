@@ -73,6 +73,22 @@ type journalFile struct {
 	last int64 // highest index written since the last rewind; -1 if none
 }
 
+// preallocate zero-fills a new file's first chunk, so that the first
+// appends of a new ledger do not pay for allocating it.
+func (jf *journalFile) preallocate(noSync bool) error {
+	if jf.size >= journalChunk {
+		return nil
+	}
+	if _, err := jf.f.WriteAt(make([]byte, journalChunk-jf.size), jf.size); err != nil {
+		return err
+	}
+	jf.size = journalChunk
+	if noSync {
+		return nil
+	}
+	return fdatasync(jf.f)
+}
+
 // journalRecord is one transaction read back from the journal.
 type journalRecord struct {
 	index int64
@@ -102,6 +118,9 @@ func openJournal(path string, noSync bool) (*journal, []journalRecord, error) {
 			if fi, err = f.Stat(); err == nil {
 				j.files[i].size = fi.Size()
 			}
+		}
+		if err == nil {
+			err = j.files[i].preallocate(noSync)
 		}
 		if err != nil {
 			j.closeFiles()
