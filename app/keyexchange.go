@@ -113,20 +113,34 @@ type pendingExchange struct {
 // exchangeTimeout bounds one BB84 exchange, photons and reconciliation.
 const exchangeTimeout = 60 * time.Second
 
-// Rekey runs a new BB84 exchange now. On the responder's side it asks the
-// initiator to start one. It returns when this side's exchange has ended;
-// an abort is reported as an error and as an event.
+// Rekey runs a new BB84 exchange now, or, if one is running, waits for it.
+// On the responder's side it asks the initiator to start one. It returns
+// when this side's exchange has ended; an abort is reported as an error
+// and as an event.
 func (s *Session) Rekey(ctx context.Context) error {
 	if !s.initiator {
 		return s.send(ctx, frameRekeyRequest, nil)
 	}
 	s.mu.Lock()
-	if s.exchanging {
+	for s.exchanging {
+		// One is running already. If its key is still to come, that is
+		// the fresh key asked for; if it is only finishing, start another
+		// after it.
+		done, join := s.exchangeDone, s.exchangeEpoch > s.epoch
 		s.mu.Unlock()
-		return nil
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.mu.Lock()
+		if join {
+			defer s.mu.Unlock()
+			return s.exchangeErr
+		}
 	}
-	s.exchanging = true
 	epoch := s.epoch + 1
+	s.beginExchangeLocked(epoch)
 	link := newQKDLink(s, epoch)
 	s.links[epoch] = link
 	s.mu.Unlock()
@@ -151,7 +165,7 @@ func (s *Session) deliverBB84(ctx context.Context, payload []byte, quantum bool)
 		if s.exchanging {
 			s.nextBob = &pendingExchange{ctx: ctx, epoch: epoch, link: link}
 		} else {
-			s.exchanging = true
+			s.beginExchangeLocked(epoch)
 			go s.runExchange(ctx, epoch, link)
 		}
 	}
@@ -214,7 +228,15 @@ func (s *Session) failLinks(err error) {
 	}
 }
 
-func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) error {
+// beginExchangeLocked marks the exchange of epoch as running. Call it with
+// s.mu held, before starting runExchange.
+func (s *Session) beginExchangeLocked(epoch uint32) {
+	s.exchanging = true
+	s.exchangeEpoch = epoch
+	s.exchangeDone = make(chan struct{})
+}
+
+func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, exchangeTimeout)
 	defer cancel()
 	defer func() {
@@ -224,9 +246,11 @@ func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 		}
 		delete(s.results, epoch)
 		s.exchanging = false
+		s.exchangeErr = err
+		close(s.exchangeDone)
 		if next := s.nextBob; next != nil {
 			s.nextBob = nil
-			s.exchanging = true
+			s.beginExchangeLocked(next.epoch)
 			go s.runExchange(next.ctx, next.epoch, next.link)
 		}
 		s.keyChangedLocked()
@@ -240,7 +264,6 @@ func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 	}
 	role := "bob"
 	var res *qkd.Result
-	var err error
 	if s.initiator {
 		role = "alice"
 		if err = cfgErr; err == nil {

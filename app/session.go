@@ -44,26 +44,29 @@ type Session struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu          sync.Mutex
-	keys        map[uint32]*fernet.Key   // current epoch and the one before it
-	epoch       uint32                   // current epoch; 0 until the first key
-	keyReady    chan struct{}            // closed at the first key
-	keyChanged  chan struct{}            // closed and replaced when a key is installed or an exchange ends
-	inbox       chan *inbound            // accepted messages, to the delivery stage (pipeline.go)
-	ckpt        chan transport.Frame     // checkpoint frames, to checkpointLoop
-	sendOrder   map[uint64]chan struct{} // Send calls not yet on the wire, by sequence number; closed at its turn
-	sendHead    uint64                   // no Send call below this is still in sendOrder
-	exchanging  bool
-	nextBob     *pendingExchange    // responder: the exchange to start when this one ends
-	links       map[uint32]*qkdLink // running exchange, by epoch
-	results     map[uint32]chan keyResult
-	sendSeq     uint64
-	window      replayWindow
-	sinceRekey  int
-	lastRekey   time.Time
-	history     []*KeyExchange
-	closeReason string
-	closeOnce   sync.Once
+	mu            sync.Mutex
+	keys          map[uint32]*fernet.Key   // current epoch and the one before it
+	epoch         uint32                   // current epoch; 0 until the first key
+	keyReady      chan struct{}            // closed at the first key
+	keyChanged    chan struct{}            // closed and replaced when a key is installed or an exchange ends
+	inbox         chan *inbound            // accepted messages, to the delivery stage (pipeline.go)
+	ckpt          chan transport.Frame     // checkpoint frames, to checkpointLoop
+	sendOrder     map[uint64]chan struct{} // Send calls not yet on the wire, by sequence number; closed at its turn
+	sendHead      uint64                   // no Send call below this is still in sendOrder
+	exchanging    bool
+	exchangeDone  chan struct{}       // closed when the running exchange ends
+	exchangeEpoch uint32              // the epoch of the running (or last) exchange
+	exchangeErr   error               // how the last exchange ended
+	nextBob       *pendingExchange    // responder: the exchange to start when this one ends
+	links         map[uint32]*qkdLink // running exchange, by epoch
+	results       map[uint32]chan keyResult
+	sendSeq       uint64
+	window        replayWindow
+	sinceRekey    int
+	lastRekey     time.Time
+	history       []*KeyExchange
+	closeReason   string
+	closeOnce     sync.Once
 
 	courier *courier // reliable delivery of the outbox (outbox.go)
 }

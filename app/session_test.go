@@ -244,3 +244,42 @@ func TestWorkflowKindsRefusedOnPlainChatPath(t *testing.T) {
 		}
 	}
 }
+
+// TestRekeyWaitsForRunningExchange: a Rekey while an exchange runs returns
+// only once that exchange has ended, with its result.
+func TestRekeyWaitsForRunningExchange(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	alice := newTestNode(t, "Alice", RolePatient, BB84Settings{Noise: 0.02})
+	hosp := newTestNode(t, "St. Mary's", RoleHospital, BB84Settings{})
+	s, aev, _ := pairNodes(t, ctx, alice, hosp)
+	waitEvent(t, aev, "first key", isType(EventKeyEstablished))
+
+	first := make(chan error, 1)
+	go func() { first <- s.Rekey(ctx) }()
+	// Wait until that exchange is running, then ask again.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		running := s.exchanging
+		s.mu.Unlock()
+		if running {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first rekey never started")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	if err := s.Rekey(ctx); err != nil {
+		t.Fatalf("second rekey: %v", err)
+	}
+	// It returned after the running exchange installed epoch 2 (or after a
+	// later one): never before it ended.
+	if e := s.Epoch(); e < 2 {
+		t.Fatalf("second Rekey returned at epoch %d, before the running exchange ended", e)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first rekey: %v", err)
+	}
+}
