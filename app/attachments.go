@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/fernet/fernet-go"
 )
@@ -286,6 +287,36 @@ func (s *Store) partialNext(d [32]byte, size int64) (int, error) {
 		return 0, fmt.Errorf("attachment store: %w", err)
 	}
 	return len(starts), nil
+}
+
+// expirePartials removes the partial files of incoming attachments that
+// have had no new chunk since before cutoff, and returns how many it
+// removed. Complete attachments are never touched.
+func (s *Store) expirePartials(cutoff time.Time) (int, error) {
+	s.attachMu.Lock()
+	defer s.attachMu.Unlock()
+	entries, err := os.ReadDir(s.attachmentDir())
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("attachment store: %w", err)
+	}
+	removed := 0
+	for _, e := range entries {
+		if e.IsDir() || filepath.Ext(e.Name()) != ".part" {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !info.ModTime().Before(cutoff) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.attachmentDir(), e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return removed, fmt.Errorf("attachment store: %w", err)
+		}
+		removed++
+	}
+	return removed, nil
 }
 
 // receiveChunk stores chunk index of attachment d (size bytes) if it is

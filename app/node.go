@@ -33,6 +33,10 @@ type Options struct {
 	TokenTTL      time.Duration // refuse tokens sealed longer ago than this (5 min)
 	SendTimeout   time.Duration // how long Send waits for a first key (30 s)
 	MaxAttachment int64         // largest attachment accepted, in bytes (25 MB)
+	// PartialTTL is how long an incoming attachment may go without a new
+	// chunk before its partial file is removed when the node opens (14
+	// days; <0 keeps them). A transfer that resumes later starts over.
+	PartialTTL time.Duration
 
 	// DisableLedger skips the ledger appends of sent and received chat
 	// messages. For benchmarks only: it measures the chat path without
@@ -58,6 +62,9 @@ func (o *Options) withDefaults() {
 	}
 	if o.MaxAttachment <= 0 {
 		o.MaxAttachment = DefaultMaxAttachment
+	}
+	if o.PartialTTL == 0 {
+		o.PartialTTL = 14 * 24 * time.Hour
 	}
 	o.BB84.withDefaults()
 }
@@ -106,6 +113,13 @@ func Open(opts Options) (*Node, error) {
 	st, err := OpenStore(filepath.Join(opts.Dir, StateFile))
 	if err != nil {
 		return nil, err
+	}
+	if opts.PartialTTL > 0 {
+		if n, err := st.expirePartials(time.Now().Add(-opts.PartialTTL)); err != nil {
+			opts.Logger.Warn("could not remove stale partial attachments", "err", err)
+		} else if n > 0 {
+			opts.Logger.Info("removed stale partial attachments", "count", n, "older_than", opts.PartialTTL)
+		}
 	}
 	lg, err := ledger.Open(filepath.Join(opts.Dir, LedgerFile), id, nil)
 	if err != nil {
