@@ -519,7 +519,6 @@ func (l *Ledger) CutBlock(ctx context.Context) (*Block, error) {
 	if !cut {
 		return nil, nil
 	}
-	l.publish(st)
 	return st.last, nil
 }
 
@@ -554,7 +553,6 @@ func (l *Ledger) AddBlockToChain(b *Block) error {
 	if err != nil {
 		return fmt.Errorf("ledger: add block to %s: %w", l.path, err)
 	}
-	l.publish(st)
 	return nil
 }
 

@@ -128,8 +128,13 @@ func openJournal(path string, noSync bool) (*journal, []journalRecord, error) {
 		}
 		recs = append(recs, r...)
 	}
-	slices.SortFunc(recs, func(a, b journalRecord) int { return cmp.Compare(a.index, b.index) })
+	sortByIndex(recs)
 	return j, recs, nil
+}
+
+// sortByIndex puts records read from both files in ledger order.
+func sortByIndex(recs []journalRecord) {
+	slices.SortFunc(recs, func(a, b journalRecord) int { return cmp.Compare(a.index, b.index) })
 }
 
 // readJournal reads records from the start of r until the first one that
@@ -348,7 +353,7 @@ func (l *Ledger) checkJournalApplied() error {
 		}
 		recs = append(recs, r...)
 	}
-	slices.SortFunc(recs, func(a, b journalRecord) int { return cmp.Compare(a.index, b.index) })
+	sortByIndex(recs)
 	q, err := l.unapplied(recs)
 	if err != nil {
 		return err

@@ -367,18 +367,6 @@ func (l *Ledger) Height() int64 {
 	return l.logical.heightOf(l.logical.size, l.opts.BlockMaxTx)
 }
 
-// publish records a newly committed state, keeping the newest.
-func (l *Ledger) publish(st chainState) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if st.size > l.state.size || st.nextHeight() > l.state.nextHeight() {
-		l.state = st
-	}
-	if st.size > l.logical.size {
-		l.logical.size = st.size
-	}
-}
-
 // Tx returns the transaction at index.
 func (l *Ledger) Tx(index int64) (*Transaction, error) {
 	var t *Transaction

@@ -133,11 +133,9 @@ func (p *pipeline) emit(it vItem) error {
 	if p.stopped != nil {
 		return p.stopped
 	}
-	if p.cur == nil {
-		p.cur = &vJob{items: make([]vItem, 0, vChunk), done: make(chan struct{})}
-	}
-	p.cur.items = append(p.cur.items, it)
-	if len(p.cur.items) == vChunk {
+	j := p.job()
+	j.items = append(j.items, it)
+	if len(j.items) == vChunk {
 		p.submit()
 		for len(p.queue) > 8*p.workers && p.stopped == nil {
 			p.drainOne()
@@ -150,15 +148,21 @@ func (p *pipeline) emit(it vItem) error {
 // filled: the workers get a copy they can read safely on another goroutine,
 // without an allocation per transaction.
 func (p *pipeline) copyValue(v []byte) []byte {
+	j := p.job()
+	if cap(j.arena)-len(j.arena) < len(v) {
+		j.arena = make([]byte, 0, max(len(v), vChunk*1024))
+	}
+	n := len(j.arena)
+	j.arena = append(j.arena, v...)
+	return j.arena[n : n+len(v) : n+len(v)]
+}
+
+// job returns the job being filled, starting one if there is none.
+func (p *pipeline) job() *vJob {
 	if p.cur == nil {
 		p.cur = &vJob{items: make([]vItem, 0, vChunk), done: make(chan struct{})}
 	}
-	if cap(p.cur.arena)-len(p.cur.arena) < len(v) {
-		p.cur.arena = make([]byte, 0, max(len(v), vChunk*1024))
-	}
-	n := len(p.cur.arena)
-	p.cur.arena = append(p.cur.arena, v...)
-	return p.cur.arena[n : n+len(v) : n+len(v)]
+	return p.cur
 }
 
 func (p *pipeline) submit() {
