@@ -36,8 +36,8 @@ import (
 // a little larger at high error rates), then 4 and 16 times that, then
 // splitBlocks for the passes of two halves that clean up the last pairs of
 // errors. The constants were tuned by simulation (TestCascadeEfficiency
-// reproduces them) for f <= 1.1 with few round trips; see the package
-// README.
+// reproduces them) for f <= 1.1 with few round trips; see
+// docs/performance.md.
 var cascadeSchedule = func(n int, q float64) []int {
 	q = math.Min(math.Max(q, 1e-4), 0.25)
 	k1 := max(1, int(math.Ceil((0.6+2.4*q)/q)))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # screenshots.sh: PNGs of every pane of QKD Chat, in light and dark, for the
-# README. Everything is captured from the real windows under Xvfb:
+# docs/desktop.md. Everything is captured from the real windows under Xvfb:
 #   - `qkdchat demo --screenshot-dir` walks Alice, Bob and Eve through a short
 #     story (a key, a chat, a health record, an attack) and has xdotool and
 #     ImageMagick's import capture each window;
