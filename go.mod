@@ -2,7 +2,13 @@ module qkdchat
 
 go 1.26.0
 
-require fyne.io/fyne/v2 v2.7.1
+require (
+	clocale v0.0.0
+	fyne.io/fyne/v2 v2.7.1
+)
+
+// clocale is in this repository; see clocale/doc.go.
+replace clocale => ./clocale
 
 require (
 	filippo.io/edwards25519 v1.1.0

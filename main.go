@@ -15,6 +15,9 @@ import (
 	"strings"
 	"syscall"
 
+	// clocale must be initialised before Fyne reads the locale; see its doc.
+	_ "clocale"
+
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
