@@ -189,10 +189,10 @@ func TestProgressPhasesInOrder(t *testing.T) {
 func TestBobRejectsBadParams(t *testing.T) {
 	for _, p := range []*Params{
 		{Version: 9, Qubits: 100, ZBias: 0.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-10, DesignQBER: 0.02},
-		{Version: 1, Qubits: MaxQubits + 1, ZBias: 0.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-10, DesignQBER: 0.02},
-		{Version: 1, Qubits: 100, ZBias: 1.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-10, DesignQBER: 0.02},
-		{Version: 1, Qubits: 100, ZBias: 0.5, Threshold: 0.11, EpsSec: 0, EpsCor: 1e-10, DesignQBER: 0.02},
-		{Version: 1, Qubits: 100, ZBias: 0.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-30, DesignQBER: 0.02},
+		{Version: protocolVersion, Qubits: MaxQubits + 1, ZBias: 0.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-10, DesignQBER: 0.02},
+		{Version: protocolVersion, Qubits: 100, ZBias: 1.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-10, DesignQBER: 0.02},
+		{Version: protocolVersion, Qubits: 100, ZBias: 0.5, Threshold: 0.11, EpsSec: 0, EpsCor: 1e-10, DesignQBER: 0.02},
+		{Version: protocolVersion, Qubits: 100, ZBias: 0.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-30, DesignQBER: 0.02},
 	} {
 		a, b := Pipe()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
