@@ -668,6 +668,7 @@ type phaseEstimate struct {
 	phase        float64 // sample error rate the phase error is bounded by
 	phaseBits    int     // the sample it is measured on (k of the bound)
 	ec           float64 // error rate Cascade is sized for
+	errs         int     // disclosed bits that differed
 }
 
 // estimatePhase applies the estimation rule (finitekey.go) to a sample's
@@ -677,7 +678,7 @@ type phaseEstimate struct {
 func estimatePhase(p samplePlan, e sampleErrors) phaseEstimate {
 	all := rate(e.errs[Z]+e.errs[X], e.bits[Z]+e.bits[X])
 	pe := phaseEstimate{qberZ: rate(e.errs[Z], e.bits[Z]), qberX: rate(e.errs[X], e.bits[X]),
-		checked: all, phase: all, phaseBits: p.k, ec: all}
+		checked: all, phase: all, phaseBits: p.k, ec: all, errs: e.errs[Z] + e.errs[X]}
 	if !p.symmetric {
 		t := p.key ^ 1
 		pe.phase, pe.phaseBits = rate(e.errs[t], e.bits[t]), e.bits[t]
@@ -692,6 +693,7 @@ func estimatePhase(p samplePlan, e sampleErrors) phaseEstimate {
 func (s *side) estimate(est samplePlan, aBits, bBits, own, basis []uint64, pool, order []int32) ([]uint64, []int32, error) {
 	pe := estimatePhase(est, countSampleErrors(aBits, bBits, basis, pool, order))
 	s.rep.SampleSize = est.size()
+	s.rep.SampleErrors = pe.errs
 	s.rep.QBEREstimate, s.rep.QBERZ, s.rep.QBERX, s.rep.PhaseQBER = pe.checked, pe.qberZ, pe.qberX, pe.phase
 	s.phaseBits, s.ecQBER = pe.phaseBits, pe.ec
 	inSample := make([]bool, len(pool))

@@ -81,6 +81,7 @@ type Report struct {
 	// Elapsed is the wall time of each phase, in milliseconds.
 	Elapsed PhaseTimes `json:"elapsed_ms"`
 
+	SampleErrors   int           `json:"-"` // disclosed bits that differed, both bases
 	ReconciledBits int           `json:"-"` // n: key bits entering error correction
 	Corrected      int           `json:"-"` // bits Cascade flipped
 	Mu             float64       `json:"-"` // finite-key fluctuation term
