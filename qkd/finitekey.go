@@ -7,8 +7,9 @@ import (
 
 // Finite-key analysis after Tomamichel, Lim, Gisin and Renner, "Tight
 // finite-key analysis for quantum cryptography", Nat. Commun. 3:634 (2012).
-// From s sifted bits, k random positions are disclosed to estimate the
-// QBER and the other n = s-k form the raw key. With probability at least
+// Of the sifted bits, k are disclosed to estimate the phase error and n
+// others form the raw key (which bits, for symmetric and for biased bases,
+// is described below at symmetricBases). With probability at least
 // 1-eps_sec² the phase-error rate of the key is below the sample's error
 // rate plus
 //
@@ -23,7 +24,7 @@ import (
 // implementations we take Q to be the sample's error rate; the abort
 // threshold (11% by default) bounds it from above.
 //
-// Sample-size rule: the sample is as large as maximises l. A bigger sample
+// Sample-size rule (symmetric bases): the sample is as large as maximises l. A bigger sample
 // shrinks mu but leaves fewer key bits; l(k) is unimodal, so we search k
 // for its maximum, predicting leak_EC as designEfficiency(n)·n·h(Q) + 104 at
 // the design QBER. The optimum is flat (±20% in k changes l by a few bits),

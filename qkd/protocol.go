@@ -744,8 +744,15 @@ func (s *side) abort(reason error, est samplePlan, n int) error {
 	if math.IsInf(b, -1) {
 		b = -1
 	}
-	return &AbortError{Reason: reason, QBER: s.rep.QBEREstimate, Threshold: s.cfg.Threshold,
+	ae := &AbortError{Reason: reason, QBER: s.rep.QBEREstimate, Threshold: s.cfg.Threshold,
 		KeyBits: b, Requested: est.want, N: n, Sample: est.size(), Leak: s.rep.LeakedEC}
+	if !est.symmetric && reason == ErrAbortedQBER {
+		ae.Basis = Z.String()
+		if s.rep.QBERX > s.rep.QBERZ {
+			ae.Basis = X.String()
+		}
+	}
+	return ae
 }
 
 // buildTrace assembles the disclosed first t qubits.

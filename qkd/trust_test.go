@@ -2,6 +2,7 @@ package qkd
 
 import (
 	"context"
+	"errors"
 	"testing"
 )
 
@@ -33,8 +34,13 @@ func TestBiasedBasisEveIsCaught(t *testing.T) {
 		}
 		t.Logf("eve %v on %v: qber_z %.4f qber_x %.4f, key %d bits, eve knows %d of %d reconciled bits, %d of the final key; err %v",
 			tc.basis, tc.frac, rep.QBERZ, rep.QBERX, rep.KeyBits, rep.EveInfoBits, rep.ReconciledBits, rep.EveFinalInfoBits, err)
-		if tc.frac == 1 && err == nil {
-			t.Errorf("eve %v on every photon: no abort, a %d-bit key", tc.basis, rep.KeyBits)
+		if tc.frac == 1 {
+			// She is caught by the basis she did not measure in.
+			want := map[EveBasis]string{EveZ: "X", EveX: "Z"}[tc.basis]
+			var ae *AbortError
+			if !errors.As(err, &ae) || ae.Reason != ErrAbortedQBER || ae.Basis != want {
+				t.Errorf("eve %v on every photon: err %v, want a QBER abort in the %s basis (key %d bits)", tc.basis, err, want, rep.KeyBits)
+			}
 		}
 		if err == nil {
 			keys++
