@@ -1,6 +1,9 @@
 package qkd
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 // mixedKeyFraction is the key fraction of the estimate used before
 // protocol version 2 at every bias: one random sample from the sifted
@@ -91,5 +94,22 @@ func TestRequiredQubitsBiased(t *testing.T) {
 	t.Logf("256-bit key: %d qubits at z-bias 0.5, %d (nominal %d) at 0.9", sym, asym, nominal)
 	if asym <= sym || nominal >= asym {
 		t.Fatalf("z-bias 0.9 plans %d qubits (nominal %d), z-bias 0.5 %d", asym, nominal, sym)
+	}
+}
+
+func TestKeyBasisQBER(t *testing.T) {
+	for _, tc := range []struct {
+		errKey, bitsKey, errTest, bitsTest int
+		want                               float64
+	}{
+		{30, 3000, 100, 10000, 130.0 / 13000}, // agree: pooled
+		{300, 3000, 0, 10000, 0.1},            // Eve scrambled the key basis only
+		{0, 3000, 1000, 10000, 0},             // Eve in the key basis: its own rate
+		{0, 0, 100, 10000, 0.01},              // no key-basis sample
+		{5, 100, 0, 0, 0.05},                  // no test bits
+	} {
+		if got := keyBasisQBER(tc.errKey, tc.bitsKey, tc.errTest, tc.bitsTest); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("%+v: %v, want %v", tc, got, tc.want)
+		}
 	}
 }

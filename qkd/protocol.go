@@ -683,8 +683,26 @@ func estimatePhase(p samplePlan, e sampleErrors) phaseEstimate {
 		t := p.key ^ 1
 		pe.phase, pe.phaseBits = rate(e.errs[t], e.bits[t]), e.bits[t]
 		pe.checked = max(pe.qberZ, pe.qberX)
+		pe.ec = keyBasisQBER(e.errs[p.key], e.bits[p.key], e.errs[t], e.bits[t])
 	}
 	return pe
+}
+
+// keyBasisQBER is the error rate Cascade is sized for in an asymmetric
+// run: that of the key basis' own sample, or, when the test basis' rate
+// agrees with it (within three standard deviations of their difference),
+// the rate of both samples together, which is measured on more bits.
+func keyBasisQBER(errKey, bitsKey, errTest, bitsTest int) float64 {
+	qk := rate(errKey, bitsKey)
+	if bitsKey == 0 || bitsTest == 0 {
+		return rate(errKey+errTest, bitsKey+bitsTest)
+	}
+	pooled := rate(errKey+errTest, bitsKey+bitsTest)
+	sd := math.Sqrt(pooled * (1 - pooled) * (1/float64(bitsKey) + 1/float64(bitsTest)))
+	if math.Abs(qk-rate(errTest, bitsTest)) <= 3*sd {
+		return pooled
+	}
+	return qk
 }
 
 // estimate computes the error rates from both sides' sample bits, applies
