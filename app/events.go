@@ -16,9 +16,9 @@ const (
 	EventPaired         EventType = "paired"          // a peer authenticated (code or pinned key)
 	EventPairingFailed  EventType = "pairing_failed"  // Reason
 	EventDisconnected   EventType = "disconnected"    // Reason
-	EventKeyProgress    EventType = "bb84_progress"   // Phase, Sent, Detected, Sifted, QBER
-	EventKeyEstablished EventType = "key_established" // Epoch, KeyBits, QBER, Report
-	EventKeyAborted     EventType = "key_aborted"     // Reason, QBER, Report
+	EventKeyProgress    EventType = "bb84_progress"   // Phase, Sent, Detected, Sifted, QBER, QBERZ, QBERX
+	EventKeyEstablished EventType = "key_established" // Epoch, KeyBits, QBER, QBERZ, QBERX, Report
+	EventKeyAborted     EventType = "key_aborted"     // Reason, QBER, QBERZ, QBERX, Report
 	EventMessage        EventType = "message"         // Message (received)
 	EventMessageSent    EventType = "message_sent"    // Message (sent)
 	EventDelivery       EventType = "delivery"        // MessageID, State
@@ -49,6 +49,8 @@ type Event struct {
 	Detected int          `json:"detected,omitempty"`
 	Sifted   int          `json:"sifted,omitempty"`
 	QBER     *float64     `json:"qber,omitempty"`
+	QBERZ    *float64     `json:"qber_z,omitempty"` // error rate of the disclosed Z-basis bits
+	QBERX    *float64     `json:"qber_x,omitempty"` // error rate of the disclosed X-basis bits
 	KeyBits  int          `json:"key_bits,omitempty"`
 	Aborted  bool         `json:"aborted,omitempty"`
 	Exchange *KeyExchange `json:"exchange,omitempty"`

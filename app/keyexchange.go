@@ -25,6 +25,10 @@ type BB84Settings struct {
 	FiberKm     float64 // fibre length, for loss
 	Threshold   float64 // abort above this QBER (0.11)
 	TraceQubits int     // qubits disclosed for the UI's table (32)
+	// DesignQBER is the QBER the parties plan an exchange for; 0 means
+	// qkd.DefaultDesignQBER (2%). It is theirs to choose: the channel's
+	// Noise and Eve are not known to them.
+	DesignQBER float64
 }
 
 // Validate reports settings outside their ranges.
@@ -32,7 +36,7 @@ func (b BB84Settings) Validate() error {
 	for _, p := range []struct {
 		name string
 		v    float64
-	}{{"noise", b.Noise}, {"eavesdropper fraction", b.Eve}, {"threshold", b.Threshold}} {
+	}{{"noise", b.Noise}, {"eavesdropper fraction", b.Eve}, {"threshold", b.Threshold}, {"design QBER", b.DesignQBER}} {
 		if p.v < 0 || p.v > 1 || p.v != p.v {
 			return fmt.Errorf("%s %g is not between 0 and 1", p.name, p.v)
 		}
@@ -56,18 +60,24 @@ func (b *BB84Settings) withDefaults() {
 }
 
 // qkdConfig turns the settings into a qkd run. The number of photons is
-// planned for the honest channel (noise and loss): Alice cannot know that
-// an eavesdropper is present, and planning for one would make her refuse
-// to start instead of letting the error rate expose Eve.
+// planned from the protocol alone (qkd.Protocol): the design QBER the
+// parties choose and the loss of their link, which they know. The
+// channel's noise and the eavesdropper are the simulated channel's
+// (qkd.Channel): Alice cannot know them, and planning for Eve would make
+// her refuse to start instead of letting the error rate expose Eve.
 func (b BB84Settings) qkdConfig() (qkd.Config, error) {
+	ch := qkd.Channel{Noise: b.Noise, Eve: b.Eve, FiberKm: b.FiberKm}
 	c := qkd.Config{
-		KeyBits:     b.KeyBits,
-		Noise:       b.Noise,
-		FiberKm:     b.FiberKm,
-		Threshold:   b.Threshold,
-		TraceQubits: b.TraceQubits,
+		Protocol: qkd.Protocol{
+			KeyBits:         b.KeyBits,
+			Threshold:       b.Threshold,
+			TraceQubits:     b.TraceQubits,
+			DesignQBER:      b.DesignQBER,
+			DesignDetection: ch.Detection(),
+		},
+		Channel: ch,
 	}
-	n, err := qkd.RequiredQubits(c)
+	n, err := qkd.RequiredQubits(c.Protocol)
 	if err != nil {
 		return c, err
 	}
@@ -75,7 +85,6 @@ func (b BB84Settings) qkdConfig() (qkd.Config, error) {
 	// chat key should not see one exchange in forty fail on an unlucky
 	// sample, so send a tenth more photons.
 	c.Qubits = min(n+n/10, qkd.MaxQubits)
-	c.Eve = b.Eve
 	return c, nil
 }
 
@@ -259,8 +268,9 @@ func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 
 	cfg, cfgErr := s.node.BB84().qkdConfig()
 	cfg.Progress = func(p qkd.Progress) {
-		q := p.QBER
-		s.event(Event{Type: EventKeyProgress, Epoch: epoch, Phase: string(p.Phase), Sent: p.Sent, Detected: p.Detected, Sifted: p.Sifted, QBER: &q})
+		q, qz, qx := p.QBER, p.QBERZ, p.QBERX
+		s.event(Event{Type: EventKeyProgress, Epoch: epoch, Phase: string(p.Phase), Sent: p.Sent, Detected: p.Detected, Sifted: p.Sifted,
+			QBER: &q, QBERZ: &qz, QBERX: &qx})
 	}
 	role := "bob"
 	var res *qkd.Result
@@ -345,7 +355,8 @@ func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 	s.mu.Unlock()
 	q := mine.QBER
 	s.log.Info("key established", "epoch", epoch, "key_bits", kx.KeyBits)
-	s.event(Event{Type: EventKeyEstablished, Epoch: epoch, KeyBits: kx.KeyBits, QBER: &q, Exchange: kx, Sifted: siftedOf(kx)})
+	qz, qx := qberByBasis(kx)
+	s.event(Event{Type: EventKeyEstablished, Epoch: epoch, KeyBits: kx.KeyBits, QBER: &q, QBERZ: qz, QBERX: qx, Exchange: kx, Sifted: siftedOf(kx)})
 	s.requestCheckpoint(ctx)
 	return nil
 }
@@ -359,9 +370,20 @@ func (s *Session) finishAbort(ctx context.Context, kx *KeyExchange, qber float64
 	s.history = append(s.history, kx)
 	s.mu.Unlock()
 	s.log.Warn("key exchange aborted", "epoch", kx.Epoch, "reason", kx.Reason)
-	s.event(Event{Type: EventKeyAborted, Epoch: kx.Epoch, Aborted: true, Reason: kx.Reason, QBER: &qber, Exchange: kx,
+	qz, qx := qberByBasis(kx)
+	s.event(Event{Type: EventKeyAborted, Epoch: kx.Epoch, Aborted: true, Reason: kx.Reason, QBER: &qber, QBERZ: qz, QBERX: qx, Exchange: kx,
 		Sifted: siftedOf(kx)})
 	return fmt.Errorf("key exchange aborted: %s", kx.Reason)
+}
+
+// qberByBasis returns the error rates of the disclosed Z and X bits of an
+// exchange, nil when it got no report.
+func qberByBasis(kx *KeyExchange) (z, x *float64) {
+	if kx.Report == nil {
+		return nil, nil
+	}
+	qz, qx := kx.Report.QBERZ, kx.Report.QBERX
+	return &qz, &qx
 }
 
 func siftedOf(kx *KeyExchange) int {

@@ -3,7 +3,6 @@ package qkd
 import (
 	"errors"
 	"fmt"
-	"math"
 )
 
 // Limits on run sizes. They keep every message below MaxMessageSize and
@@ -19,18 +18,38 @@ const (
 	DefaultThreshold = 0.11  // QBER abort threshold
 	DefaultEps       = 1e-10 // eps_sec and eps_cor
 	DefaultZBias     = 0.5   // probability of the Z basis
-	minDesignQBER    = 0.01
+	// DefaultDesignQBER is the QBER a run is planned for when the parties
+	// choose none. It is a fixed figure, not the channel's: Alice and Bob
+	// cannot know how noisy the channel is, nor whether Eve is on it,
+	// before they measure (see Protocol).
+	DefaultDesignQBER = 0.02
 )
 
 // minEpsCor is the smallest eps_cor the verification hash can honour: a
 // 64-bit universal hash collides with probability 2^-64.
 const minEpsCor = 0x1p-64
 
-// Config describes one BB84 run. The zero value of a field means its
-// documented default. Alice's Config decides the shared parameters (she
-// announces them); Bob's detector settings are his own, and Bob ignores his
-// channel and run-size fields.
+// Config describes one BB84 run. It has two parts: Protocol, what Alice
+// and Bob choose (Alice announces it and Bob checks it), and Channel, what
+// the channel and the devices are, which only the simulator and the link
+// see. Planning (RequiredQubits) and every decision of the parties use
+// only Protocol; the channel shows itself to them only through what they
+// measure. The zero value of a field means its documented default.
 type Config struct {
+	Protocol
+	Channel
+
+	// Seed, when set, makes the run reproducible with ChaCha8 streams
+	// derived from it; nil draws from crypto/rand.
+	Seed *uint64
+	// Progress, when set, is called from the protocol goroutine as the run
+	// moves on. It must return quickly.
+	Progress func(Progress)
+}
+
+// Protocol is what the parties choose. Alice's Protocol decides the run
+// (she announces it in Params); Bob ignores his own run-size fields.
+type Protocol struct {
 	// Qubits is the number of photons Alice sends; 0 means RequiredQubits.
 	Qubits int
 	// KeyBits is the requested final key length in bits. The run aborts
@@ -38,65 +57,93 @@ type Config struct {
 	// exactly KeyBits long otherwise. 0 takes every bit the bound allows.
 	KeyBits int
 
-	// Channel, applied by Alice to photon frames before sending.
-	Noise   float64 // intrinsic error rate: probability a photon's bit flips
-	Eve     float64 // fraction of photons an intercept-resend attacker measures
-	FiberKm float64 // fibre length; 0.2 dB/km loss
-
-	// Bob's detector.
-	DetectorEfficiency float64 // 0 means 1 (ideal)
-	DarkCount          float64 // dark-count probability per time slot
-
 	ZBias      float64 // probability of choosing Z, for both sides; 0 means 0.5
 	Threshold  float64 // QBER abort threshold; 0 means 11%
 	EpsSec     float64 // secrecy parameter; 0 means 1e-10
 	EpsCor     float64 // correctness parameter; 0 means 1e-10, at least 2^-64
-	DesignQBER float64 // QBER the sample size is planned for; 0 means the channel's expected QBER, at least 1%
+	DesignQBER float64 // QBER the run is planned for; 0 means DefaultDesignQBER
+	// DesignDetection is the probability that a photon Alice sends is
+	// detected by Bob, as the parties know it from setting up their link
+	// (fibre loss, detector efficiency; see Channel.Detection). It only
+	// sizes Qubits. 0 means 1.
+	DesignDetection float64
 
-	// Seed, when set, makes the run reproducible with ChaCha8 streams
-	// derived from it; nil draws from crypto/rand.
-	Seed *uint64
 	// TraceQubits is how many of the first qubits are disclosed after the
 	// run and reported in Report.Trace. They never enter sample or key.
 	TraceQubits int
-	// Progress, when set, is called from the protocol goroutine as the run
-	// moves on. It must return quickly.
-	Progress func(Progress)
+}
+
+// Channel is what the photons go through: the fibre, an eavesdropper and
+// Bob's detector. Alice's side applies noise, loss and Eve to the frames
+// she sends (the simulated channel); Bob's detector fields are his own.
+type Channel struct {
+	Noise    float64  // intrinsic error rate: probability a photon's bit flips
+	Eve      float64  // fraction of photons an intercept-resend attacker measures
+	EveBasis EveBasis // how she picks her measurement basis; zero is EveRandom
+	FiberKm  float64  // fibre length; 0.2 dB/km loss
+
+	DetectorEfficiency float64 // 0 means 1 (ideal)
+	DarkCount          float64 // dark-count probability per time slot
 }
 
 // ErrConfig is wrapped by every Validate error.
 var ErrConfig = errors.New("qkd: invalid config")
 
+func configErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, a...))
+}
+
+func checkProbs(ps ...namedProb) error {
+	for _, p := range ps {
+		if !(p.v >= 0 && p.v <= 1) {
+			return configErr("%s %v is not a probability in [0,1]", p.name, p.v)
+		}
+	}
+	return nil
+}
+
+type namedProb = struct {
+	name string
+	v    float64
+}
+
 // Validate reports the first field of c that is out of range: a
 // probability outside [0,1], a size that is negative or too large, an eps
 // outside (0,1).
 func (c Config) Validate() error {
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, a...))
+	if err := c.Channel.Validate(); err != nil {
+		return err
 	}
-	prob := func(name string, v float64) error {
-		if !(v >= 0 && v <= 1) {
-			return bad("%s %v is not a probability in [0,1]", name, v)
-		}
-		return nil
+	return c.Protocol.Validate()
+}
+
+// Validate reports the first channel field out of range.
+func (ch Channel) Validate() error {
+	if err := checkProbs(namedProb{"noise", ch.Noise}, namedProb{"eve fraction", ch.Eve},
+		namedProb{"detector efficiency", ch.DetectorEfficiency}, namedProb{"dark-count probability", ch.DarkCount}); err != nil {
+		return err
 	}
-	for _, p := range []struct {
-		name string
-		v    float64
-	}{{"noise", c.Noise}, {"eve fraction", c.Eve}, {"detector efficiency", c.DetectorEfficiency},
-		{"dark-count probability", c.DarkCount}, {"z-bias", c.ZBias}, {"threshold", c.Threshold},
-		{"design QBER", c.DesignQBER}} {
-		if err := prob(p.name, p.v); err != nil {
-			return err
-		}
+	switch {
+	case !(ch.FiberKm >= 0 && ch.FiberKm <= MaxFiberKm):
+		return configErr("fibre length %v km outside [0, %d]", ch.FiberKm, MaxFiberKm)
+	case ch.EveBasis > EveX:
+		return configErr("eavesdropper basis %v unknown", ch.EveBasis)
+	}
+	return nil
+}
+
+// Validate reports the first protocol field out of range.
+func (c Protocol) Validate() error {
+	bad := configErr
+	if err := checkProbs(namedProb{"z-bias", c.ZBias}, namedProb{"threshold", c.Threshold},
+		namedProb{"design QBER", c.DesignQBER}, namedProb{"design detection probability", c.DesignDetection}); err != nil {
+		return err
 	}
 	switch {
 	case c.Qubits < 0 || c.Qubits > MaxQubits:
 		return bad("qubits %d outside [0, %d]", c.Qubits, MaxQubits)
 	case c.KeyBits < 0 || c.KeyBits > MaxQubits:
 		return bad("key bits %d outside [0, %d]", c.KeyBits, MaxQubits)
-	case !(c.FiberKm >= 0 && c.FiberKm <= MaxFiberKm):
-		return bad("fibre length %v km outside [0, %d]", c.FiberKm, MaxFiberKm)
 	case c.ZBias == 1:
 		return bad("z-bias 1 leaves no X basis")
 	case c.Threshold > 0.5:
@@ -121,9 +168,12 @@ func (c Config) Validate() error {
 
 // withDefaults returns c with its zero fields replaced by their defaults.
 func (c Config) withDefaults() Config {
-	if c.DetectorEfficiency == 0 {
-		c.DetectorEfficiency = 1
-	}
+	c.Protocol = c.Protocol.withDefaults()
+	c.Channel = c.Channel.withDefaults()
+	return c
+}
+
+func (c Protocol) withDefaults() Protocol {
 	if c.ZBias == 0 {
 		c.ZBias = DefaultZBias
 	}
@@ -137,41 +187,51 @@ func (c Config) withDefaults() Config {
 		c.EpsCor = DefaultEps
 	}
 	if c.DesignQBER == 0 {
-		c.DesignQBER = math.Max(c.expectedQBER(), minDesignQBER)
+		c.DesignQBER = DefaultDesignQBER
+	}
+	if c.DesignDetection == 0 {
+		c.DesignDetection = 1
 	}
 	return c
 }
 
-// detectionProb returns the probability that Bob's detector clicks in a
-// time slot, and the expected QBER of the clicks, for the configured
-// channel and detector (defaults applied).
-func (c Config) detection() (pClick, qber float64) {
-	t := fibreTransmittance(c.FiberKm) * c.DetectorEfficiency
-	signalOnly := t * (1 - c.DarkCount)
-	pClick = 1 - (1-t)*(1-c.DarkCount)
+func (ch Channel) withDefaults() Channel {
+	if ch.DetectorEfficiency == 0 {
+		ch.DetectorEfficiency = 1
+	}
+	return ch
+}
+
+// detection returns the probability that Bob's detector clicks in a time
+// slot, and the expected QBER of the clicks, for the channel (defaults
+// applied). Only the simulator's own checks use the QBER.
+func (ch Channel) detection() (pClick, qber float64) {
+	t := fibreTransmittance(ch.FiberKm) * ch.DetectorEfficiency
+	signalOnly := t * (1 - ch.DarkCount)
+	pClick = 1 - (1-t)*(1-ch.DarkCount)
 	if pClick == 0 {
 		return 0, 0
 	}
 	// A photon Eve attacked is wrong half the time when her basis was wrong
 	// (probability 1/2); otherwise it is wrong when the channel flips it.
-	eSignal := c.Eve*(0.25+0.5*c.Noise) + (1-c.Eve)*c.Noise
-	return pClick, (signalOnly*eSignal + c.DarkCount*0.5) / pClick
+	eSignal := ch.Eve*(0.25+0.5*ch.Noise) + (1-ch.Eve)*ch.Noise
+	return pClick, (signalOnly*eSignal + ch.DarkCount*0.5) / pClick
 }
 
-func (c Config) expectedQBER() float64 {
-	d := c
-	if d.DetectorEfficiency == 0 {
-		d.DetectorEfficiency = 1
-	}
-	_, q := d.detection()
-	return q
+// Detection returns the probability that Bob detects a photon Alice sends
+// (fibre loss, detector efficiency, dark counts; an intercept-resend
+// eavesdropper does not change it). Parties that know their link use it
+// as Protocol.DesignDetection.
+func (ch Channel) Detection() float64 {
+	p, _ := ch.withDefaults().detection()
+	return p
 }
 
 // siftRatio is the probability that both sides chose the same basis.
 func siftRatio(pZ float64) float64 { return pZ*pZ + (1-pZ)*(1-pZ) }
 
 // Params returns the parameters Alice announces for c (defaults applied).
-func (c Config) params(qubits int) *Params {
+func (c Protocol) params(qubits int) *Params {
 	return &Params{
 		Version: protocolVersion, Qubits: qubits, KeyBits: c.KeyBits, ZBias: c.ZBias,
 		Threshold: c.Threshold, EpsSec: c.EpsSec, EpsCor: c.EpsCor,
@@ -179,8 +239,9 @@ func (c Config) params(qubits int) *Params {
 	}
 }
 
-// protocolVersion is the version of the message flow.
-const protocolVersion = 1
+// protocolVersion is the version of the message flow. Version 2 estimates
+// the error rate of each basis separately (see estimate.go).
+const protocolVersion = 2
 
 // validate checks parameters announced by the peer.
 func (p *Params) validate() error {
@@ -190,7 +251,7 @@ func (p *Params) validate() error {
 	if p.Qubits < 1 {
 		return fmt.Errorf("qubits %d: need at least 1", p.Qubits)
 	}
-	c := Config{Qubits: p.Qubits, KeyBits: p.KeyBits, ZBias: p.ZBias, Threshold: p.Threshold,
+	c := Protocol{Qubits: p.Qubits, KeyBits: p.KeyBits, ZBias: p.ZBias, Threshold: p.Threshold,
 		EpsSec: p.EpsSec, EpsCor: p.EpsCor, DesignQBER: p.DesignQBER, TraceQubits: p.TraceQubits}
 	if err := c.Validate(); err != nil {
 		return err

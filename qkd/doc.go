@@ -1,6 +1,8 @@
 // Package qkd simulates the BB84 quantum key distribution protocol and runs
 // the classical post-processing a real QKD link needs: sifting, parameter
-// estimation from a random sample sized by a finite-key rule, Cascade error
+// estimation from a random sample sized by a finite-key rule (with biased
+// bases, the asymmetric protocol: key from the likelier basis, phase error
+// from the other), Cascade error
 // correction with batched parity exchanges, a universal-hash verification,
 // Toeplitz privacy amplification with the finite-key bound of Tomamichel et
 // al. (Nat. Commun. 3:634, 2012) and HKDF key derivation.
@@ -9,6 +11,10 @@
 // holds two complex amplitudes and measures by the Born rule (for general
 // attacks and the Bloch-sphere view), and PhotonFrame packs 64 photons per
 // machine word for bulk simulation. Both models give the same statistics.
+//
+// A Config has two halves: Protocol, what Alice and Bob choose and
+// announce, and Channel, what the simulated channel and devices are. The
+// parties plan and decide from Protocol and what they measure only.
 //
 // Alice and Bob are state machines (RunAlice, RunBob) exchanging typed
 // messages over a Conn. Photon frames and classical messages are distinct

@@ -19,6 +19,7 @@ type AbortError struct {
 	Reason error // ErrAbortedQBER, ErrNotEnoughKey or ErrVerificationFailed
 
 	QBER      float64 // estimated QBER
+	Basis     string  // the basis whose error rate QBER is ("Z" or "X"); "" for both together
 	Threshold float64
 	KeyBits   float64 // bits the finite-key bound allows (may be negative)
 	Requested int     // bits asked for
@@ -30,6 +31,9 @@ type AbortError struct {
 func (e *AbortError) Error() string {
 	switch e.Reason {
 	case ErrAbortedQBER:
+		if e.Basis != "" {
+			return fmt.Sprintf("QBER %.1f%% > %.3g%% in the %s basis", 100*e.QBER, 100*e.Threshold, e.Basis)
+		}
 		return fmt.Sprintf("QBER %.1f%% > %.3g%%", 100*e.QBER, 100*e.Threshold)
 	case ErrNotEnoughKey:
 		return fmt.Sprintf("final key %.0f bits < %d requested (n=%d, sample=%d, QBER=%.2f%%, leak=%d)",

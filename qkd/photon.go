@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"strings"
 )
 
 // MaxFramePhotons is the most photons one PhotonFrame carries. At three
@@ -150,14 +151,53 @@ type EveStats struct {
 	BasisMatched int // of those, how many she measured in the photon's basis
 }
 
+// EveBasis is how an intercept-resend eavesdropper chooses the basis she
+// measures in.
+type EveBasis uint8
+
+// The eavesdropper's basis strategies. EveRandom is the textbook attack;
+// EveZ and EveX are the attack on biased bases: when Alice and Bob favour
+// Z, an Eve who always measures in Z is right most of the time.
+const (
+	EveRandom EveBasis = iota // a uniformly random basis per photon
+	EveZ                      // always Z
+	EveX                      // always X
+)
+
+func (b EveBasis) String() string {
+	switch b {
+	case EveRandom:
+		return "random"
+	case EveZ:
+		return "z"
+	case EveX:
+		return "x"
+	}
+	return fmt.Sprintf("EveBasis(%d)", uint8(b))
+}
+
+// ParseEveBasis parses "random", "z" or "x" (any case).
+func ParseEveBasis(s string) (EveBasis, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "random", "":
+		return EveRandom, nil
+	case "z":
+		return EveZ, nil
+	case "x":
+		return EveX, nil
+	}
+	return 0, fmt.Errorf("eavesdropper basis %q: want z, x or random", s)
+}
+
 // InterceptResend is the intercept-resend attack: Eve measures a Fraction
-// of the photons, each in a uniformly random basis, and resends the state
-// she found. Where her basis was right she learns the bit and disturbs
+// of the photons, each in a uniformly random basis (or always in one basis,
+// see Basis), and resends the state she found. Where her basis was right she learns the bit and disturbs
 // nothing; where it was wrong she learns nothing and Bob's result, in
 // Alice's basis, is a coin flip. Attacking every photon therefore gives a
 // QBER of 1/4.
 type InterceptResend struct {
-	Fraction float64 // in [0, 1]
+	Fraction float64  // in [0, 1]
+	Basis    EveBasis // how she picks her basis; the zero value is EveRandom
 }
 
 // Apply attacks frame f in place, drawing from r. Lost photons are not
@@ -167,23 +207,32 @@ func (e *InterceptResend) Apply(f *PhotonFrame, r *rand.Rand) (EveStats, error) 
 	if !(e.Fraction >= 0 && e.Fraction <= 1) {
 		return EveStats{}, fmt.Errorf("qkd: intercept-resend fraction %v outside [0,1]", e.Fraction)
 	}
+	if e.Basis > EveX {
+		return EveStats{}, fmt.Errorf("qkd: intercept-resend basis %v unknown", e.Basis)
+	}
 	if err := f.validate(); err != nil {
 		return EveStats{}, fmt.Errorf("qkd: %w", err)
 	}
-	return interceptResend(f, r, toFixed(e.Fraction), nil), nil
+	return interceptResend(f, r, toFixed(e.Fraction), e.Basis, nil), nil
 }
 
 // interceptResend is Apply without checks. If known is not nil, bit i of
 // known is set where Eve measured photon i of the frame in its own basis
 // and so learned its value (a simulator-only truth).
-func interceptResend(f *PhotonFrame, r *rand.Rand, frac fixedProb, known []uint64) EveStats {
+func interceptResend(f *PhotonFrame, r *rand.Rand, frac fixedProb, basis EveBasis, known []uint64) EveStats {
 	var st EveStats
 	for i := range f.Value {
 		sel := f.Present[i] & bernoulliWord(r, frac) & lowMask(f.Count-64*i)
 		if sel == 0 {
 			continue
 		}
-		eb := r.Uint64() // Eve's basis, uniformly random
+		var eb uint64 // Eve's basis, one bit per photon (1 = X)
+		switch basis {
+		case EveRandom:
+			eb = r.Uint64()
+		case EveX:
+			eb = ^uint64(0)
+		}
 		coin := r.Uint64()
 		same := ^(eb ^ f.Basis[i])
 		seen := f.Value[i]&same | coin&^same

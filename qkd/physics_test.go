@@ -31,7 +31,7 @@ func runBulk(r *rand.Rand, n int, c Config) physicsRun {
 		for i := range f.Present {
 			f.Present[i] = lowMask(cnt - 64*i)
 		}
-		st := interceptResend(f, r, toFixed(c.Eve), nil)
+		st := interceptResend(f, r, toFixed(c.Eve), c.EveBasis, nil)
 		out.eveIntercepted += st.Intercepted
 		out.eveMatched += st.BasisMatched
 		ch.apply(f, r)
@@ -68,7 +68,7 @@ func TestSiftingRatioIsHalf(t *testing.T) {
 
 func TestFullInterceptResendGivesQuarterQBER(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{11}))
-	run := runBulk(r, 1_000_000, Config{Eve: 1})
+	run := runBulk(r, 1_000_000, Config{Channel: Channel{Eve: 1}})
 	q := float64(run.errors) / float64(run.sifted)
 	if math.Abs(q-0.25) > 0.005 {
 		t.Fatalf("QBER %.5f under full intercept-resend, want 0.25 ± 0.005", q)
@@ -87,7 +87,7 @@ func TestQBERFormula(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{12}))
 	for _, noise := range []float64{0, 0.01, 0.05, 0.1} {
 		for _, eve := range []float64{0, 0.2, 0.5, 1} {
-			run := runBulk(r, 400_000, Config{Noise: noise, Eve: eve})
+			run := runBulk(r, 400_000, Config{Channel: Channel{Noise: noise, Eve: eve}})
 			want := noise + eve/4 - noise*eve/2
 			if want == 0 {
 				if run.errors != 0 {
@@ -104,7 +104,7 @@ func TestQBERFormula(t *testing.T) {
 
 func TestLossAndDarkCounts(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{13}))
-	c := Config{FiberKm: 50, DetectorEfficiency: 0.2, DarkCount: 0.001}
+	c := Config{Channel: Channel{FiberKm: 50, DetectorEfficiency: 0.2, DarkCount: 0.001}}
 	run := runBulk(r, 1_000_000, c)
 	pClick, q := c.withDefaults().detection()
 	if !within(run.detected, run.sent, pClick, 5) {
@@ -117,7 +117,7 @@ func TestLossAndDarkCounts(t *testing.T) {
 
 func TestBiasedBases(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{14}))
-	run := runBulk(r, 1_000_000, Config{ZBias: 0.9})
+	run := runBulk(r, 1_000_000, Config{Protocol: Protocol{ZBias: 0.9}})
 	if !within(run.sifted, run.sent, siftRatio(0.9), 5) {
 		t.Fatalf("sifted %d of %d, want %.3f", run.sifted, run.sent, siftRatio(0.9))
 	}
@@ -166,7 +166,7 @@ func TestStateAndBulkModelsAgree(t *testing.T) {
 	const n = 200_000
 	for _, c := range []struct{ noise, eve float64 }{{0, 0}, {0.05, 0}, {0, 1}, {0.03, 0.4}} {
 		st := runStates(r, n, c.noise, c.eve)
-		bk := runBulk(r, n, Config{Noise: c.noise, Eve: c.eve})
+		bk := runBulk(r, n, Config{Channel: Channel{Noise: c.noise, Eve: c.eve}})
 		if z := twoPropZ(st.sifted, st.sent, bk.sifted, bk.sent); math.Abs(z) > 4.5 {
 			t.Errorf("%+v: sifting differs, z=%.2f", c, z)
 		}
@@ -253,7 +253,7 @@ func BenchmarkBulkQubits(b *testing.B) {
 	const n = 1 << 20
 	b.SetBytes(n / 8)
 	for b.Loop() {
-		runBulk(r, n, Config{Noise: 0.02})
+		runBulk(r, n, Config{Channel: Channel{Noise: 0.02}})
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mqubit/s")
 }

@@ -34,6 +34,9 @@ type side struct {
 	start  time.Time
 	phaseT time.Time
 	prog   Progress
+
+	phaseBits int     // sample size the phase error is estimated on
+	ecQBER    float64 // error rate Cascade is sized for
 }
 
 func newSide(c Config, conn Conn, label string) *side {
@@ -64,6 +67,7 @@ func (s *side) progress(p Phase) {
 	s.prog.Matches = s.rep.Matches
 	s.prog.Sifted = s.rep.Sifted
 	s.prog.QBER = s.rep.QBEREstimate
+	s.prog.QBERZ, s.prog.QBERX = s.rep.QBERZ, s.rep.QBERX
 	s.cfg.Progress(s.prog)
 }
 
@@ -162,7 +166,7 @@ func RunAlice(ctx context.Context, c Config, conn Conn) (*Result, error) {
 		return nil, err
 	}
 	if c.Qubits == 0 {
-		n, err := RequiredQubits(c)
+		n, err := RequiredQubits(c.Protocol)
 		if err != nil {
 			return nil, err
 		}
@@ -174,6 +178,7 @@ func RunAlice(ctx context.Context, c Config, conn Conn) (*Result, error) {
 	}
 	s := newSide(c, conn, "alice")
 	s.rep.EveFraction = c.Eve
+	s.rep.EveBasis = c.EveBasis.String()
 	err := runAlice(ctx, s)
 	return s.finish(ctx, err)
 }
@@ -182,7 +187,7 @@ func runAlice(ctx context.Context, s *side) error {
 	c := s.cfg
 	N := c.Qubits
 	s.progress(PhasePrepare)
-	if err := s.send(ctx, c.params(N)); err != nil {
+	if err := s.send(ctx, c.Protocol.params(N)); err != nil {
 		return err
 	}
 	value, basis := preparePhotons(s.rng, N, toFixed(1-c.ZBias))
@@ -205,7 +210,7 @@ func runAlice(ctx context.Context, s *side) error {
 		}
 		if c.Eve > 0 {
 			known := make([]uint64, wordsFor(cnt))
-			st := interceptResend(f, chRng, eveFrac, known)
+			st := interceptResend(f, chRng, eveFrac, c.EveBasis, known)
 			s.res.eveStats.Intercepted += st.Intercepted
 			s.res.eveStats.BasisMatched += st.BasisMatched
 			for i, w := range known {
@@ -258,21 +263,21 @@ func runAlice(ctx context.Context, s *side) error {
 	s.phase(&s.rep.Elapsed.Sift, PhaseEstimate)
 
 	// Estimate the QBER on a random sample.
-	est := planSample(len(sf.pool), c)
+	est := planSample(len(sf.pool), countBasis(basis, sf.pool, keyBasisOf(c.ZBias)), c.Protocol)
 	seed := randomSeed32(s.rng)
-	order := samplePositions(seed, len(sf.pool), est.k)
+	order := est.positions(seed, sf.pool, basis)
 	aBits := gatherBits(value, sf.pool, order)
-	if err := s.send(ctx, &Sample{Seed: seed, Size: est.k, Bits: aBits}); err != nil {
+	if err := s.send(ctx, &Sample{Seed: seed, Size: est.size(), Bits: aBits}); err != nil {
 		return err
 	}
 	rep, err := recv[*SampleReply](ctx, s)
 	if err != nil {
 		return err
 	}
-	if rep.Size != est.k {
-		return protoErr("sample reply of %d bits, want %d", rep.Size, est.k)
+	if rep.Size != est.size() {
+		return protoErr("sample reply of %d bits, want %d", rep.Size, est.size())
 	}
-	key, keyPos, err := s.estimate(est, aBits, rep.Bits, value, sf.pool, order)
+	key, keyPos, err := s.estimate(est, aBits, rep.Bits, value, basis, sf.pool, order)
 	if err != nil {
 		return err
 	}
@@ -281,7 +286,7 @@ func runAlice(ctx context.Context, s *side) error {
 	// Cascade: Alice answers.
 	n := len(keyPos)
 	cseed := randomSeed32(s.rng)
-	ca := newCascadeAlice(key, n, s.rep.QBEREstimate, cseed)
+	ca := newCascadeAlice(key, n, s.ecQBER, cseed)
 	if err := s.send(ctx, ca.start(cseed)); err != nil {
 		return err
 	}
@@ -371,8 +376,8 @@ func runBob(ctx context.Context, s *side) error {
 	}
 	// Shared parameters are Alice's; the detector is Bob's own.
 	c := s.cfg
-	c.Qubits, c.KeyBits, c.ZBias, c.Threshold = p.Qubits, p.KeyBits, p.ZBias, p.Threshold
-	c.EpsSec, c.EpsCor, c.DesignQBER, c.TraceQubits = p.EpsSec, p.EpsCor, p.DesignQBER, p.TraceQubits
+	c.Protocol = Protocol{Qubits: p.Qubits, KeyBits: p.KeyBits, ZBias: p.ZBias, Threshold: p.Threshold,
+		EpsSec: p.EpsSec, EpsCor: p.EpsCor, DesignQBER: p.DesignQBER, TraceQubits: p.TraceQubits}.withDefaults()
 	s.cfg = c
 	N := c.Qubits
 	s.progress(PhaseTransmit)
@@ -433,20 +438,20 @@ func runBob(ctx context.Context, s *side) error {
 	}
 	s.phase(&s.rep.Elapsed.Sift, PhaseEstimate)
 
-	est := planSample(len(sf.pool), c)
+	est := planSample(len(sf.pool), countBasis(basis, sf.pool, keyBasisOf(c.ZBias)), c.Protocol)
 	sm, err := recv[*Sample](ctx, s)
 	if err != nil {
 		return err
 	}
-	if sm.Size != est.k {
-		return protoErr("sample of %d bits, want %d", sm.Size, est.k)
+	if sm.Size != est.size() {
+		return protoErr("sample of %d bits, want %d", sm.Size, est.size())
 	}
-	order := samplePositions(sm.Seed, len(sf.pool), est.k)
+	order := est.positions(sm.Seed, sf.pool, basis)
 	bBits := gatherBits(result, sf.pool, order)
-	if err := s.send(ctx, &SampleReply{Size: est.k, Bits: bBits}); err != nil {
+	if err := s.send(ctx, &SampleReply{Size: est.size(), Bits: bBits}); err != nil {
 		return err
 	}
-	key, keyPos, err := s.estimate(est, sm.Bits, bBits, result, sf.pool, order)
+	key, keyPos, err := s.estimate(est, sm.Bits, bBits, result, basis, sf.pool, order)
 	if err != nil {
 		return err
 	}
@@ -457,7 +462,7 @@ func runBob(ctx context.Context, s *side) error {
 	if err != nil {
 		return err
 	}
-	cb, err := newCascadeBob(key, n, s.rep.QBEREstimate, cs)
+	cb, err := newCascadeBob(key, n, s.ecQBER, cs)
 	if err != nil {
 		return protoErr("%v", err)
 	}
@@ -563,24 +568,6 @@ func (s *side) fillSift(sf *sifted, bits []uint64) {
 	s.res.siftBits = gatherBits(bits, sf.all, nil)
 }
 
-// samplePlan is the sample size chosen for s pool bits.
-type samplePlan struct {
-	k    int
-	want int // bits the run must produce (at least 1)
-}
-
-// planSample applies the sample-size rule (see finitekey.go). When no
-// sample size leaves enough key, the whole pool is disclosed: the run will
-// abort for lack of key, and the estimate is then as good as it gets.
-func planSample(pool int, c Config) samplePlan {
-	want := max(c.KeyBits, 1)
-	k, l := bestSample(pool, c.DesignQBER, c.EpsSec, c.EpsCor)
-	if l < float64(want) {
-		k = pool
-	}
-	return samplePlan{k: k, want: want}
-}
-
 // samplePositions returns k distinct indices into a pool of s, drawn by a
 // partial Fisher-Yates shuffle with ChaCha8 keyed by seed.
 func samplePositions(seed [32]byte, s, k int) []int32 {
@@ -615,18 +602,118 @@ func gatherBits(v []uint64, pos []int32, order []int32) []uint64 {
 	return out
 }
 
-// estimate computes the QBER from both sides' sample bits, applies the
-// abort threshold and the finite-key feasibility check, and returns this
-// side's raw key (the pool minus the sample) and its positions.
-func (s *side) estimate(est samplePlan, aBits, bBits, own []uint64, pool, order []int32) ([]uint64, []int32, error) {
-	errs := 0
-	for i := range aBits {
-		errs += onesCount(aBits[i] ^ bBits[i])
+// countBasis counts the pool positions whose basis (in this side's basis
+// plane; sifted positions have the same basis on both sides) is b.
+func countBasis(basis []uint64, pool []int32, b Basis) int {
+	n := 0
+	for _, x := range pool {
+		if Basis(getBit(basis, int(x))) == b {
+			n++
+		}
 	}
-	s.rep.SampleSize = est.k
-	if est.k > 0 {
-		s.rep.QBEREstimate = float64(errs) / float64(est.k)
+	return n
+}
+
+// positions returns the disclosed pool indices, in the order their bits
+// are sent: for a symmetric run, k random ones; for an asymmetric run,
+// every test-basis position in pool order, then k random key-basis ones.
+// Both sides derive them from the seed Alice sends and their own (equal)
+// sifted bases.
+func (p samplePlan) positions(seed [32]byte, pool []int32, basis []uint64) []int32 {
+	if p.symmetric {
+		return samplePositions(seed, len(pool), p.k)
 	}
+	out := make([]int32, 0, p.size())
+	keyIdx := make([]int32, 0, len(pool)-p.test)
+	for i, x := range pool {
+		if Basis(getBit(basis, int(x))) == p.key {
+			keyIdx = append(keyIdx, int32(i))
+		} else {
+			out = append(out, int32(i))
+		}
+	}
+	for _, j := range samplePositions(seed, len(keyIdx), p.k) {
+		out = append(out, keyIdx[j])
+	}
+	return out
+}
+
+// sampleErrors are the disclosed bits' error counts by basis.
+type sampleErrors struct {
+	errs, bits [2]int // indexed by Basis
+}
+
+func countSampleErrors(aBits, bBits, basis []uint64, pool, order []int32) sampleErrors {
+	var e sampleErrors
+	for i, o := range order {
+		b := getBit(basis, int(pool[o]))
+		e.bits[b]++
+		e.errs[b] += int(getBit(aBits, i) ^ getBit(bBits, i))
+	}
+	return e
+}
+
+func rate(errs, bits int) float64 {
+	if bits == 0 {
+		return 0
+	}
+	return float64(errs) / float64(bits)
+}
+
+// phaseEstimate is what the finite-key bound and the abort rule use from
+// a sample.
+type phaseEstimate struct {
+	qberZ, qberX float64
+	checked      float64 // compared with the threshold
+	phase        float64 // sample error rate the phase error is bounded by
+	phaseBits    int     // the sample it is measured on (k of the bound)
+	ec           float64 // error rate Cascade is sized for
+	errs         int     // disclosed bits that differed
+}
+
+// estimatePhase applies the estimation rule (finitekey.go) to a sample's
+// error counts. Symmetric: everything is the whole sample's error rate.
+// Asymmetric: the phase error comes from the test basis alone; the
+// threshold applies to each basis; Cascade is sized by the whole sample.
+func estimatePhase(p samplePlan, e sampleErrors) phaseEstimate {
+	all := rate(e.errs[Z]+e.errs[X], e.bits[Z]+e.bits[X])
+	pe := phaseEstimate{qberZ: rate(e.errs[Z], e.bits[Z]), qberX: rate(e.errs[X], e.bits[X]),
+		checked: all, phase: all, phaseBits: p.k, ec: all, errs: e.errs[Z] + e.errs[X]}
+	if !p.symmetric {
+		t := p.key ^ 1
+		pe.phase, pe.phaseBits = rate(e.errs[t], e.bits[t]), e.bits[t]
+		pe.checked = max(pe.qberZ, pe.qberX)
+		pe.ec = keyBasisQBER(e.errs[p.key], e.bits[p.key], e.errs[t], e.bits[t])
+	}
+	return pe
+}
+
+// keyBasisQBER is the error rate Cascade is sized for in an asymmetric
+// run: that of the key basis' own sample, or, when the test basis' rate
+// agrees with it (within three standard deviations of their difference),
+// the rate of both samples together, which is measured on more bits.
+func keyBasisQBER(errKey, bitsKey, errTest, bitsTest int) float64 {
+	qk := rate(errKey, bitsKey)
+	if bitsKey == 0 || bitsTest == 0 {
+		return rate(errKey+errTest, bitsKey+bitsTest)
+	}
+	pooled := rate(errKey+errTest, bitsKey+bitsTest)
+	sd := math.Sqrt(pooled * (1 - pooled) * (1/float64(bitsKey) + 1/float64(bitsTest)))
+	if math.Abs(qk-rate(errTest, bitsTest)) <= 3*sd {
+		return pooled
+	}
+	return qk
+}
+
+// estimate computes the error rates from both sides' sample bits, applies
+// the abort threshold and the finite-key feasibility check, and returns
+// this side's raw key (the pool minus the sample) and its positions.
+func (s *side) estimate(est samplePlan, aBits, bBits, own, basis []uint64, pool, order []int32) ([]uint64, []int32, error) {
+	pe := estimatePhase(est, countSampleErrors(aBits, bBits, basis, pool, order))
+	s.rep.SampleSize = est.size()
+	s.rep.SampleErrors = pe.errs
+	s.rep.QBEREstimate, s.rep.QBERZ, s.rep.QBERX, s.rep.PhaseQBER = pe.checked, pe.qberZ, pe.qberX, pe.phase
+	s.phaseBits, s.ecQBER = pe.phaseBits, pe.ec
 	inSample := make([]bool, len(pool))
 	for _, o := range order {
 		inSample[o] = true
@@ -641,15 +728,15 @@ func (s *side) estimate(est samplePlan, aBits, bBits, own []uint64, pool, order 
 	n := len(keyPos)
 	s.rep.ReconciledBits = n
 	s.progress(PhaseEstimate)
-	if est.k > 0 && s.rep.QBEREstimate > s.cfg.Threshold {
+	if est.size() > 0 && s.rep.QBEREstimate > s.cfg.Threshold {
 		return nil, nil, s.abort(ErrAbortedQBER, est, n)
 	}
 	// Could the key be long enough even if error correction reached the
 	// Shannon limit? If not, stop before disclosing more.
-	shannon := float64(n)*binaryEntropy(s.rep.QBEREstimate) + verifyTagBits
-	l, mu := keyLength(n, est.k, s.rep.QBEREstimate, shannon, s.cfg.EpsSec, s.cfg.EpsCor)
+	shannon := float64(n)*binaryEntropy(pe.ec) + verifyTagBits
+	l, mu := keyLength(n, pe.phaseBits, pe.phase, shannon, s.cfg.EpsSec, s.cfg.EpsCor)
 	s.rep.Mu, s.rep.BoundBits = mu, l
-	if est.k == 0 || n == 0 || l < float64(est.want) {
+	if pe.phaseBits == 0 || n == 0 || l < float64(est.want) {
 		return nil, nil, s.abort(ErrNotEnoughKey, est, n)
 	}
 	return gatherBits(own, keyPos, nil), keyPos, nil
@@ -658,7 +745,7 @@ func (s *side) estimate(est samplePlan, aBits, bBits, own []uint64, pool, order 
 // finalLength applies the finite-key bound with the leak actually
 // measured.
 func (s *side) finalLength(est samplePlan, n int) (int, error) {
-	l, mu := keyLength(n, est.k, s.rep.QBEREstimate, float64(s.rep.LeakedEC), s.cfg.EpsSec, s.cfg.EpsCor)
+	l, mu := keyLength(n, s.phaseBits, s.rep.PhaseQBER, float64(s.rep.LeakedEC), s.cfg.EpsSec, s.cfg.EpsCor)
 	s.rep.Mu, s.rep.BoundBits = mu, l
 	final := int(math.Floor(l))
 	if s.cfg.KeyBits > 0 {
@@ -675,8 +762,15 @@ func (s *side) abort(reason error, est samplePlan, n int) error {
 	if math.IsInf(b, -1) {
 		b = -1
 	}
-	return &AbortError{Reason: reason, QBER: s.rep.QBEREstimate, Threshold: s.cfg.Threshold,
-		KeyBits: b, Requested: est.want, N: n, Sample: est.k, Leak: s.rep.LeakedEC}
+	ae := &AbortError{Reason: reason, QBER: s.rep.QBEREstimate, Threshold: s.cfg.Threshold,
+		KeyBits: b, Requested: est.want, N: n, Sample: est.size(), Leak: s.rep.LeakedEC}
+	if !est.symmetric && reason == ErrAbortedQBER {
+		ae.Basis = Z.String()
+		if s.rep.QBERX > s.rep.QBERZ {
+			ae.Basis = X.String()
+		}
+	}
+	return ae
 }
 
 // buildTrace assembles the disclosed first t qubits.

@@ -18,7 +18,7 @@ func seeded(c Config, s uint64) Config {
 
 func TestSimulateProducesSharedKey(t *testing.T) {
 	ctx := context.Background()
-	c := seeded(Config{KeyBits: 256, Noise: 0.02}, 1)
+	c := seeded(Config{Protocol: Protocol{KeyBits: 256}, Channel: Channel{Noise: 0.02}}, 1)
 	a, b := Pipe()
 	var bobRes *Result
 	var bobErr error
@@ -55,7 +55,7 @@ func TestSimulateProducesSharedKey(t *testing.T) {
 }
 
 func TestEavesdropperAbortsWithQBER(t *testing.T) {
-	rep, err := Simulate(context.Background(), seeded(Config{Qubits: 40000, Eve: 1}, 2))
+	rep, err := Simulate(context.Background(), seeded(Config{Protocol: Protocol{Qubits: 40000}, Channel: Channel{Eve: 1}}, 2))
 	if !errors.Is(err, ErrAbortedQBER) {
 		t.Fatalf("err %v, want ErrAbortedQBER", err)
 	}
@@ -69,7 +69,7 @@ func TestEavesdropperAbortsWithQBER(t *testing.T) {
 }
 
 func TestPartialEveLeaksBitsButKeyIsShorter(t *testing.T) {
-	rep, err := Simulate(context.Background(), seeded(Config{Qubits: 200000, Eve: 0.1}, 3))
+	rep, err := Simulate(context.Background(), seeded(Config{Protocol: Protocol{Qubits: 200000}, Channel: Channel{Eve: 0.1}}, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestPartialEveLeaksBitsButKeyIsShorter(t *testing.T) {
 }
 
 func TestNotEnoughKey(t *testing.T) {
-	_, err := Simulate(context.Background(), seeded(Config{Qubits: 3000, KeyBits: 256, Noise: 0.02}, 4))
+	_, err := Simulate(context.Background(), seeded(Config{Protocol: Protocol{Qubits: 3000, KeyBits: 256}, Channel: Channel{Noise: 0.02}}, 4))
 	var ae *AbortError
 	if !errors.Is(err, ErrNotEnoughKey) || !errors.As(err, &ae) || ae.Requested != 256 {
 		t.Fatalf("err %v", err)
@@ -105,7 +105,7 @@ func TestNoWrongKeySurvives(t *testing.T) {
 	}
 	for i := 0; i < runs; i++ {
 		noise := []float64{0.01, 0.04, 0.08, 0.10}[i%4]
-		_, err := Simulate(context.Background(), seeded(Config{Qubits: 30000, Noise: noise}, uint64(100+i)))
+		_, err := Simulate(context.Background(), seeded(Config{Protocol: Protocol{Qubits: 30000}, Channel: Channel{Noise: noise}}, uint64(100+i)))
 		if err != nil && !errors.Is(err, ErrAbortedQBER) && !errors.Is(err, ErrNotEnoughKey) && !errors.Is(err, ErrVerificationFailed) {
 			t.Fatalf("run %d: %v", i, err)
 		}
@@ -134,7 +134,7 @@ func TestVerificationCatchesResidualError(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestTraceIsDisclosedAndConsistent(t *testing.T) {
-	rep, err := Simulate(context.Background(), seeded(Config{KeyBits: 128, Noise: 0.03, TraceQubits: 32}, 6))
+	rep, err := Simulate(context.Background(), seeded(Config{Protocol: Protocol{KeyBits: 128, TraceQubits: 32, DesignQBER: 0.03}, Channel: Channel{Noise: 0.03}}, 6))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestTraceIsDisclosedAndConsistent(t *testing.T) {
 
 func TestProgressPhasesInOrder(t *testing.T) {
 	var phases []Phase
-	c := seeded(Config{KeyBits: 64, Noise: 0.01}, 7)
+	c := seeded(Config{Protocol: Protocol{KeyBits: 64}, Channel: Channel{Noise: 0.01}}, 7)
 	c.Progress = func(p Progress) {
 		if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
 			phases = append(phases, p.Phase)
@@ -189,10 +189,10 @@ func TestProgressPhasesInOrder(t *testing.T) {
 func TestBobRejectsBadParams(t *testing.T) {
 	for _, p := range []*Params{
 		{Version: 9, Qubits: 100, ZBias: 0.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-10, DesignQBER: 0.02},
-		{Version: 1, Qubits: MaxQubits + 1, ZBias: 0.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-10, DesignQBER: 0.02},
-		{Version: 1, Qubits: 100, ZBias: 1.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-10, DesignQBER: 0.02},
-		{Version: 1, Qubits: 100, ZBias: 0.5, Threshold: 0.11, EpsSec: 0, EpsCor: 1e-10, DesignQBER: 0.02},
-		{Version: 1, Qubits: 100, ZBias: 0.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-30, DesignQBER: 0.02},
+		{Version: protocolVersion, Qubits: MaxQubits + 1, ZBias: 0.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-10, DesignQBER: 0.02},
+		{Version: protocolVersion, Qubits: 100, ZBias: 1.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-10, DesignQBER: 0.02},
+		{Version: protocolVersion, Qubits: 100, ZBias: 0.5, Threshold: 0.11, EpsSec: 0, EpsCor: 1e-10, DesignQBER: 0.02},
+		{Version: protocolVersion, Qubits: 100, ZBias: 0.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-30, DesignQBER: 0.02},
 	} {
 		a, b := Pipe()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -223,9 +223,12 @@ func TestBobRejectsWrongMessageKind(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	bad := []Config{
-		{Noise: -0.1}, {Noise: 1.1}, {Eve: 2}, {DarkCount: -1}, {ZBias: 1}, {Threshold: 0.6},
-		{Qubits: -1}, {Qubits: MaxQubits + 1}, {KeyBits: -5}, {FiberKm: -1}, {FiberKm: 1e9},
-		{EpsSec: 1}, {EpsCor: 1e-30}, {TraceQubits: MaxTraceQubits + 1}, {Qubits: 10, TraceQubits: 11},
+		{Channel: Channel{Noise: -0.1}}, {Channel: Channel{Noise: 1.1}}, {Channel: Channel{Eve: 2}},
+		{Channel: Channel{DarkCount: -1}}, {Channel: Channel{EveBasis: EveX + 1}}, {Protocol: Protocol{ZBias: 1}},
+		{Protocol: Protocol{Threshold: 0.6}}, {Protocol: Protocol{Qubits: -1}}, {Protocol: Protocol{Qubits: MaxQubits + 1}},
+		{Protocol: Protocol{KeyBits: -5}}, {Channel: Channel{FiberKm: -1}}, {Channel: Channel{FiberKm: 1e9}},
+		{Protocol: Protocol{EpsSec: 1}}, {Protocol: Protocol{EpsCor: 1e-30}}, {Protocol: Protocol{TraceQubits: MaxTraceQubits + 1}},
+		{Protocol: Protocol{Qubits: 10, TraceQubits: 11}}, {Protocol: Protocol{DesignDetection: 1.5}},
 	}
 	for _, c := range bad {
 		if err := c.Validate(); !errors.Is(err, ErrConfig) {
@@ -235,7 +238,7 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("Simulate accepted %+v", c)
 		}
 	}
-	if err := (Config{Noise: 0.02, Eve: 0.5, ZBias: 0.7, KeyBits: 256}).Validate(); err != nil {
+	if err := (Config{Protocol: Protocol{ZBias: 0.7, KeyBits: 256}, Channel: Channel{Noise: 0.02, Eve: 0.5}}).Validate(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -244,11 +247,11 @@ func TestConfigValidate(t *testing.T) {
 // key at 2% QBER and eps 1e-10, as the finite-key bound predicts, and
 // under 10,000 with the margins that make 98% of runs succeed.
 func TestRequiredQubits256At2pct(t *testing.T) {
-	nominal, err := requiredQubits(Config{KeyBits: 256, Noise: 0.02}, false)
+	nominal, err := requiredQubits(Protocol{KeyBits: 256, DesignQBER: 0.02}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := RequiredQubits(Config{KeyBits: 256, Noise: 0.02})
+	n, err := RequiredQubits(Protocol{KeyBits: 256, DesignQBER: 0.02})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,11 +260,12 @@ func TestRequiredQubits256At2pct(t *testing.T) {
 		t.Fatalf("RequiredQubits = %d, nominal %d", n, nominal)
 	}
 	// With 10 km of fibre and 50% detectors it scales by the loss.
-	m, _ := RequiredQubits(Config{KeyBits: 256, Noise: 0.02, FiberKm: 10, DetectorEfficiency: 0.5})
+	link := Channel{FiberKm: 10, DetectorEfficiency: 0.5}.Detection()
+	m, _ := RequiredQubits(Protocol{KeyBits: 256, DesignQBER: 0.02, DesignDetection: link})
 	if r := float64(m) / float64(n); r < 2.9 || r > 3.3 {
 		t.Fatalf("lossy channel needs %d qubits (%.2fx)", m, r)
 	}
-	if _, err := RequiredQubits(Config{KeyBits: 256, Noise: 0.2}); err == nil {
+	if _, err := RequiredQubits(Protocol{KeyBits: 256, DesignQBER: 0.2}); err == nil {
 		t.Fatal("20% QBER should make a key impossible")
 	}
 }

@@ -25,26 +25,48 @@ type Progress struct {
 	Detected int     // photons Bob detected
 	Matches  int     // time slots where both chose the same basis
 	Sifted   int     // detected and same basis
-	QBER     float64 // estimate from the sample, once known
+	QBER     float64 // Report.QBEREstimate, once known
+	QBERZ    float64 // Report.QBERZ, once known
+	QBERX    float64 // Report.QBERX, once known
 }
 
 // Report describes one run. The JSON names are those of
 // `qkdchat simulate --json`.
 type Report struct {
-	QubitsSent     int     `json:"qubits_sent"`
-	QubitsDetected int     `json:"qubits_detected"`
-	Matches        int     `json:"-"` // same basis, detected or not
-	Sifted         int     `json:"sifted"`
-	SampleSize     int     `json:"sample_size"`
-	QBEREstimate   float64 `json:"qber_estimate"`
+	QubitsSent     int `json:"qubits_sent"`
+	QubitsDetected int `json:"qubits_detected"`
+	Matches        int `json:"-"` // same basis, detected or not
+	Sifted         int `json:"sifted"`
+	SampleSize     int `json:"sample_size"`
+	// QBEREstimate is the error rate checked against the abort threshold:
+	// at z-bias 0.5 that of the whole sample, at any other bias the larger
+	// of QBERZ and QBERX.
+	QBEREstimate float64 `json:"qber_estimate"`
+	// QBERZ and QBERX are the error rates of the disclosed Z-basis and
+	// X-basis bits (0 when the sample holds none of that basis).
+	QBERZ float64 `json:"qber_z"`
+	QBERX float64 `json:"qber_x"`
+	// PhaseQBER is the sample error rate the key's phase error is bounded
+	// by: the whole sample at z-bias 0.5, the other basis' bits otherwise.
+	PhaseQBER float64 `json:"-"`
 	// QBERTrue is the error rate of the whole sifted string, known only to
 	// Simulate; -1 elsewhere.
 	QBERTrue    float64 `json:"qber_true"`
 	EveFraction float64 `json:"eve_fraction"`
+	// EveBasis is the eavesdropper's basis strategy: random, z or x.
+	EveBasis string `json:"eve_basis"`
 	// EveInfoBits is how many bits of the reconciled key (before privacy
 	// amplification) Eve knows exactly: she measured them in the right
 	// basis. Known only to Simulate.
 	EveInfoBits int `json:"eve_info_bits"`
+	// EveFinalInfoBits is the simulator's upper estimate of how many bits
+	// of the final key Eve knows: min(KeyBits, max(0, EveInfoBits +
+	// LeakedEC - (ReconciledBits - KeyBits))). Her exactly known bits and
+	// every bit error correction disclosed, less what privacy
+	// amplification removed; the bits she did not measure in the right
+	// basis are uniform to her. 0 when no key was made. Known only to
+	// Simulate.
+	EveFinalInfoBits int `json:"eve_final_info_bits"`
 	// LeakedEC counts every bit disclosed by error correction: all Cascade
 	// parities plus the 64-bit verification tag.
 	LeakedEC int `json:"leaked_ec"`
@@ -59,6 +81,7 @@ type Report struct {
 	// Elapsed is the wall time of each phase, in milliseconds.
 	Elapsed PhaseTimes `json:"elapsed_ms"`
 
+	SampleErrors   int           `json:"-"` // disclosed bits that differed, both bases
 	ReconciledBits int           `json:"-"` // n: key bits entering error correction
 	Corrected      int           `json:"-"` // bits Cascade flipped
 	Mu             float64       `json:"-"` // finite-key fluctuation term

@@ -72,4 +72,7 @@ func fillTruths(rep *Report, a, b *Result) {
 			rep.EveInfoBits += int(getBit(a.eveKnown, int(p)))
 		}
 	}
+	if rep.KeyBits > 0 {
+		rep.EveFinalInfoBits = min(rep.KeyBits, max(0, rep.EveInfoBits+rep.LeakedEC-(rep.ReconciledBits-rep.KeyBits)))
+	}
 }

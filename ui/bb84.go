@@ -43,7 +43,7 @@ type bb84Panel struct {
 }
 
 // Count rows of the panel, in display order.
-var bb84CountNames = []string{"Sent", "Detected", "Sifted", "Sample", "Errors", "EC leaked", "Key"}
+var bb84CountNames = []string{"Sent", "Detected", "Sifted", "Sample", "Errors", "QBER Z / X", "EC leaked", "Key"}
 
 func newBB84Panel(s *Shell) *bb84Panel {
 	p := &bb84Panel{s: s, selected: -1, counts: map[string]*widget.Label{}}
@@ -185,14 +185,14 @@ func (p *bb84Panel) selectExchange(i int) {
 	}
 	p.verdict.Refresh()
 	p.gauge.Set(r.QBEREstimate, p.threshold, !x.OK)
-	errs := int(r.QBEREstimate*float64(r.SampleSize) + 0.5)
 	vals := []string{
 		strconv.Itoa(r.QubitsSent), strconv.Itoa(r.QubitsDetected), strconv.Itoa(r.Sifted),
-		strconv.Itoa(r.SampleSize), strconv.Itoa(errs), fmt.Sprintf("%d bits", r.LeakedEC),
+		strconv.Itoa(r.SampleSize), strconv.Itoa(r.SampleErrors),
+		fmt.Sprintf("%.2f%% / %.2f%%", 100*r.QBERZ, 100*r.QBERX), fmt.Sprintf("%d bits", r.LeakedEC),
 		fmt.Sprintf("%d bits", x.KeyBits),
 	}
 	if !x.OK {
-		vals[6] = "none (aborted)"
+		vals[len(vals)-1] = "none (aborted)"
 	}
 	for j, n := range bb84CountNames {
 		p.counts[n].SetText(vals[j])

@@ -30,9 +30,9 @@ func fixedExchanges() []*app.KeyExchange {
 		trace[i] = q
 	}
 	ok := &qkd.Report{QubitsSent: 8000, QubitsDetected: 7900, Matches: 3950, Sifted: 3950, SampleSize: 1200,
-		QBEREstimate: 0.0125, LeakedEC: 340, KeyBits: 256, Trace: trace}
+		QBEREstimate: 0.0125, QBERZ: 0.0117, QBERX: 0.0133, SampleErrors: 15, LeakedEC: 340, KeyBits: 256, Trace: trace}
 	bad := &qkd.Report{QubitsSent: 8000, QubitsDetected: 7900, Matches: 3960, Sifted: 3960, SampleSize: 1200,
-		QBEREstimate: 0.248, Aborted: true, AbortReason: "QBER above threshold", Trace: trace}
+		QBEREstimate: 0.248, QBERZ: 0.245, QBERX: 0.251, SampleErrors: 298, Aborted: true, AbortReason: "QBER above threshold", Trace: trace}
 	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
 	return []*app.KeyExchange{
 		{Epoch: 1, Role: "alice", Time: t0, OK: true, Report: ok, KeyBits: 256},

@@ -477,7 +477,7 @@ func describe(e app.Event) string {
 	case app.EventDisconnected:
 		return fmt.Sprintf("%s disconnected: %s", who, e.Reason)
 	case app.EventKeyEstablished:
-		return fmt.Sprintf("BB84 with %s, epoch %d: key established, %d bits, QBER %s, %d sifted", who, e.Epoch, e.KeyBits, pct(e.QBER), e.Sifted)
+		return fmt.Sprintf("BB84 with %s, epoch %d: key established, %d bits, QBER %s (Z %s, X %s), %d sifted", who, e.Epoch, e.KeyBits, pct(e.QBER), pct(e.QBERZ), pct(e.QBERX), e.Sifted)
 	case app.EventKeyAborted:
 		return fmt.Sprintf("BB84 with %s, epoch %d: ABORTED, no key made: %s", who, e.Epoch, e.Reason)
 	case app.EventMessage:

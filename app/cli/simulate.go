@@ -21,6 +21,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	keyBits := fs.Int("key-bits", 256, "final key length in bits; a run with less aborts (0: whatever the bound allows)")
 	noise := fs.Float64("noise", 0, "intrinsic error rate of the channel, in [0,1]")
 	eve := fs.Float64("eve", 0, "fraction of photons an intercept-resend eavesdropper measures, in [0,1]")
+	eveBasis := fs.String("eve-basis", "random", "basis the eavesdropper measures in: random, z or x")
 	eveRuns := fs.String("eve-runs", "", "comma-separated run numbers (from 1) that have the eavesdropper; default all")
 	fiberKm := fs.Float64("fiber-km", 0, "fibre length in km (0.2 dB/km)")
 	detEff := fs.Float64("detector-efficiency", 1, "Bob's detector efficiency, in (0,1]")
@@ -28,6 +29,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	zBias := fs.Float64("z-bias", 0.5, "probability of choosing the Z basis, in (0,1)")
 	threshold := fs.Float64("threshold", 0.11, "QBER above which a run aborts, in (0,0.5]")
 	eps := fs.Float64("eps", 1e-10, "eps_sec and eps_cor of the finite-key bound, in (0,1)")
+	designQBER := fs.Float64("design-qber", qkd.DefaultDesignQBER, "QBER Alice and Bob plan the run for, in (0,0.5); they cannot know the channel's")
 	seed := fs.String("seed", "", "uint64 seed for reproducible runs (run i uses seed+i); default crypto/rand")
 	runs := fs.Int("runs", 1, "number of runs")
 	asJSON := fs.Bool("json", false, "print one JSON object per run and line")
@@ -52,6 +54,13 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	if !(*eps > 0 && *eps < 1) {
 		return Usagef("--eps %v outside (0,1)", *eps)
 	}
+	if !(*designQBER > 0 && *designQBER < 0.5) {
+		return Usagef("--design-qber %v outside (0,0.5)", *designQBER)
+	}
+	eb, err := qkd.ParseEveBasis(*eveBasis)
+	if err != nil {
+		return Usagef("--eve-basis: %v", err)
+	}
 	var seedBase *uint64
 	if *seed != "" {
 		v, err := strconv.ParseUint(*seed, 10, 64)
@@ -64,14 +73,22 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c := qkd.Config{Qubits: *qubits, KeyBits: *keyBits, Noise: *noise, Eve: *eve, FiberKm: *fiberKm,
-		DetectorEfficiency: *detEff, DarkCount: *dark, ZBias: *zBias, Threshold: *threshold,
-		EpsSec: *eps, EpsCor: *eps}
+	// The channel is the simulator's; the parties plan with the protocol
+	// alone. They know their link's loss (they measure it when they set it
+	// up, and an intercept-resend eavesdropper does not change it), but
+	// not its noise nor whether Eve is on it: those they learn only from
+	// the error rates they measure.
+	ch := qkd.Channel{Noise: *noise, Eve: *eve, EveBasis: eb, FiberKm: *fiberKm, DetectorEfficiency: *detEff, DarkCount: *dark}
+	if err := ch.Validate(); err != nil {
+		return Usagef("%v", err)
+	}
+	c := qkd.Config{Channel: ch, Protocol: qkd.Protocol{Qubits: *qubits, KeyBits: *keyBits, ZBias: *zBias,
+		Threshold: *threshold, EpsSec: *eps, EpsCor: *eps, DesignQBER: *designQBER, DesignDetection: ch.Detection()}}
 	if err := c.Validate(); err != nil {
 		return Usagef("%v", err)
 	}
 	if c.Qubits == 0 {
-		n, err := qkd.RequiredQubits(c)
+		n, err := qkd.RequiredQubits(c.Protocol)
 		if err != nil {
 			return Usagef("%v", err)
 		}
@@ -80,10 +97,10 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 
 	var tw *tabwriter.Writer
 	if !*asJSON {
-		fmt.Fprintf(env.Stdout, "BB84: %d qubits per run, noise %.3g, eve %.3g, fibre %.3g km, threshold %.3g%%, key %d bits\n\n",
-			c.Qubits, c.Noise, c.Eve, c.FiberKm, 100*c.Threshold, c.KeyBits)
+		fmt.Fprintf(env.Stdout, "BB84: %d qubits per run, z-bias %.3g, noise %.3g, eve %.3g (%v basis), fibre %.3g km, threshold %.3g%%, key %d bits\n\n",
+			c.Qubits, c.ZBias, c.Noise, c.Eve, c.EveBasis, c.FiberKm, 100*c.Threshold, c.KeyBits)
 		tw = tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "run\tsent\tdetected\tmatches\tsample\tQBER est\tQBER true\teve\teavesdropper detected\tleak EC\tf\tround trips\tkey bits\t result\t")
+		fmt.Fprintln(tw, "run\tsent\tdetected\tmatches\tsample\tQBER est\tQBER true\teve\teavesdropper detected\tleak EC\tf\tround trips\tkey bits\tQBER Z\tQBER X\t result\t")
 	}
 	var last error
 	enc := json.NewEncoder(env.Stdout)
@@ -141,9 +158,9 @@ func writeRow(w io.Writer, run int, r *qkd.Report, err error) {
 	case errors.Is(err, qkd.ErrVerificationFailed):
 		result = "abort: verification"
 	}
-	fmt.Fprintf(w, "%d\t%d\t%d\t%d\t%d\t%.2f%%\t%.2f%%\t%.2g\t%s\t%d\t%.3f\t%d\t%d\t %s\t\n",
+	fmt.Fprintf(w, "%d\t%d\t%d\t%d\t%d\t%.2f%%\t%.2f%%\t%.2g\t%s\t%d\t%.3f\t%d\t%d\t%.2f%%\t%.2f%%\t %s\t\n",
 		run, r.QubitsSent, r.QubitsDetected, r.Sifted, r.SampleSize, 100*r.QBEREstimate, 100*r.QBERTrue,
-		r.EveFraction, detected, r.LeakedEC, r.ECEfficiency, r.ECRoundTrips, r.KeyBits, result)
+		r.EveFraction, detected, r.LeakedEC, r.ECEfficiency, r.ECRoundTrips, r.KeyBits, 100*r.QBERZ, 100*r.QBERX, result)
 }
 
 // parseRunList parses "1,5,8" into a set of run numbers within [1, runs];
