@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -26,8 +27,8 @@ type lineCounter struct {
 func newLineCounter() *lineCounter { return &lineCounter{byMsg: map[string]int{}} }
 
 func (h *lineCounter) Enabled(context.Context, slog.Level) bool { return true }
-func (h *lineCounter) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h *lineCounter) WithGroup(string) slog.Handler           { return h }
+func (h *lineCounter) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *lineCounter) WithGroup(string) slog.Handler            { return h }
 
 func (h *lineCounter) Handle(_ context.Context, r slog.Record) error {
 	h.mu.Lock()
@@ -45,6 +46,12 @@ func (h *lineCounter) Handle(_ context.Context, r slog.Record) error {
 		h.summaries = append(h.summaries, m)
 	}
 	return nil
+}
+
+func (h *lineCounter) messages() map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return maps.Clone(h.byMsg)
 }
 
 func (h *lineCounter) count() int {
@@ -299,6 +306,7 @@ func TestListenerFloodOneSource(t *testing.T) {
 	stopFlood()
 	fl.wg.Wait()
 	observed := fl.closedByListener.Load()
+	t.Logf("log lines by message: %v", logs.messages())
 	t.Logf("flood of %s: %d connections opened, %d closed by the listener, %d dial errors; %d log lines",
 		elapsed.Round(time.Millisecond), fl.opened.Load(), observed, fl.dialErrors.Load(), lines)
 
