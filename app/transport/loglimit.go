@@ -56,22 +56,26 @@ func (r *logLimiter) event(level slog.Level, reason, msg string, attrs ...any) {
 // after a quiet interval, lets the next event be logged in full.
 func (r *logLimiter) tick() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
+		r.mu.Unlock()
 		return
 	}
 	if len(r.counts) == 0 {
 		r.active = false
+		r.mu.Unlock()
 		return
 	}
-	r.flushLocked()
+	attrs := r.takeLocked()
 	r.timer = time.AfterFunc(r.interval, r.tick)
+	r.mu.Unlock()
+	r.log.Warn(summaryMessage, attrs...) // outside mu: a slow log never stalls event
 }
 
-// flushLocked writes and resets the counts. Caller holds mu.
-func (r *logLimiter) flushLocked() {
+// takeLocked returns the summary's attributes and resets the counts, or
+// nil when nothing was counted. Caller holds mu.
+func (r *logLimiter) takeLocked() []any {
 	if len(r.counts) == 0 {
-		return
+		return nil
 	}
 	total := 0
 	attrs := []any{"interval", r.interval}
@@ -79,21 +83,24 @@ func (r *logLimiter) flushLocked() {
 		total += r.counts[k]
 		attrs = append(attrs, k, r.counts[k])
 	}
-	attrs = append([]any{"count", total}, attrs...)
-	r.log.Warn(summaryMessage, attrs...)
 	clear(r.counts)
+	return append([]any{"count", total}, attrs...)
 }
 
 // close writes the last summary and stops the timer.
 func (r *logLimiter) close() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
+		r.mu.Unlock()
 		return
 	}
 	r.closed = true
 	if r.timer != nil {
 		r.timer.Stop()
 	}
-	r.flushLocked()
+	attrs := r.takeLocked()
+	r.mu.Unlock()
+	if attrs != nil {
+		r.log.Warn(summaryMessage, attrs...)
+	}
 }
