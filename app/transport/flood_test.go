@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -325,5 +326,71 @@ func TestListenerFloodOneSource(t *testing.T) {
 	}
 	if logs.summed(string(refusedSourceLimit)) == 0 {
 		t.Error("no connection was refused for the per-source limit")
+	}
+}
+
+// TestListenerFailureFloodReportsFew: a source completes TLS and sends a
+// malformed Hello, 60 times. Each is a handshake failure, which Accept
+// reports and the application logs and shows; reporting each would let
+// anyone write to the user's log at will. The listener reports at most
+// maxReportedFailures per log interval and counts the rest in its log
+// summary.
+func TestListenerFailureFloodReportsFew(t *testing.T) {
+	const attempts = 60
+	logs := newLineCounter()
+	lcfg := testConfig("Hospital", "hospital", testCode)
+	lcfg.Logger = slog.New(logs)
+	lcfg.LogInterval = time.Hour // one interval for the whole test
+	l, err := Listen(context.Background(), "127.0.0.1:0", lcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx := testCtx(t)
+	reported := make(chan int)
+	acceptCtx, stopAccept := context.WithCancel(ctx)
+	go func() {
+		n := 0
+		for {
+			_, err := l.Accept(acceptCtx)
+			if err == nil || !errors.As(err, new(*HandshakeError)) {
+				reported <- n
+				return
+			}
+			n++
+		}
+	}()
+	for range attempts {
+		c := rawDialFrom(t, l, "127.0.0.4")
+		WritePreamble(c, KindClassical)
+		tc := tls.Client(c, clientTLSConfig())
+		if err := tc.HandshakeContext(ctx); err != nil {
+			t.Fatal(err)
+		}
+		WriteFrame(tc, Frame{Type: FrameHello, Payload: []byte("not a hello")})
+		expectClosed(t, tc, "malformed Hello")
+		c.Close()
+	}
+	// Every failure is logged or counted once its handshake has ended.
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		l.logs.mu.Lock()
+		n := l.logs.counts["handshake_failed"]
+		l.logs.mu.Unlock()
+		if n == attempts-1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d handshake failures counted", n+1, attempts)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stopAccept()
+	n := <-reported
+	if n == 0 || n > maxReportedFailures {
+		t.Errorf("Accept reported %d of %d failures, want between 1 and %d", n, attempts, maxReportedFailures)
+	}
+	l.Close()
+	if got := logs.count(); got > 3 {
+		t.Errorf("%d log lines for %d failures, want at most 3 (listening, the first failure, one summary): %v", got, attempts, logs.messages())
 	}
 }

@@ -18,6 +18,13 @@ import (
 // slot early. HandshakeTimeout still bounds the whole handshake.
 const preambleTimeout = 5 * time.Second
 
+// maxReportedFailures bounds the handshake failures Accept reports per
+// Config.LogInterval: anyone can fail a handshake, and the application
+// logs and shows each one it gets. Failed pairings with the code are
+// always reported (the code guard bounds them); the rest beyond the
+// bound are counted in the listener's log summary only.
+const maxReportedFailures = 10
+
 // lingerTimeout bounds how long a failed handshake waits for the peer to
 // read our abort frame before the connection is closed.
 const lingerTimeout = 2 * time.Second
@@ -42,6 +49,10 @@ type Listener struct {
 
 	mu      sync.Mutex
 	pending map[LinkToken]chan net.Conn // quantum links awaited by handshakes
+
+	failMu    sync.Mutex
+	failSince time.Time // start of the current reporting interval
+	failN     int       // failures reported in it
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -119,7 +130,10 @@ func (l *Listener) SetCode(code string) (string, error) {
 // Accept returns the next authenticated session. A peer that reached the
 // authenticated handshake and failed it (wrong code, changed identity...)
 // is reported as a *HandshakeError, after which Accept may be called
-// again; failures nobody collects are dropped (they are logged). Once the
+// again; failures nobody collects are dropped (they are logged). Failed
+// pairings with the code are all reported; other failures at most 10 per
+// Config.LogInterval, so a peer failing on purpose cannot flood the
+// caller (the rest are counted in the log). Once the
 // listener is closed Accept returns an error wrapping ErrClosed.
 func (l *Listener) Accept(ctx context.Context) (*Session, error) {
 	select {
@@ -179,6 +193,30 @@ func (l *Listener) acceptLoop() {
 	}
 }
 
+// report hands a handshake failure to Accept, within the bound of
+// maxReportedFailures per interval. Failures nobody collects are dropped.
+func (l *Listener) report(err error) {
+	if !errors.Is(err, ErrPairingFailed) {
+		l.failMu.Lock()
+		now := time.Now()
+		if now.Sub(l.failSince) >= l.cfg.LogInterval {
+			l.failSince, l.failN = now, 0
+		}
+		ok := l.failN < maxReportedFailures
+		if ok {
+			l.failN++
+		}
+		l.failMu.Unlock()
+		if !ok {
+			return
+		}
+	}
+	select {
+	case l.failures <- err:
+	default:
+	}
+}
+
 // refused logs a connection that ended before its peer was authenticated
 // (rate-limited: remote peers trigger it at will).
 func (l *Listener) refused(e *hsEntry, kind, msg, remote string, err error) {
@@ -232,10 +270,7 @@ func (l *Listener) serve(ctx context.Context, cancel context.CancelFunc, c net.C
 			l.refused(e, "", "connection refused", remote, err)
 		case errors.As(err, &he):
 			l.logs.event(slog.LevelInfo, "handshake_failed", "handshake failed", "remote", remote, "reason", he.Err)
-			select {
-			case l.failures <- err:
-			default:
-			}
+			l.report(err)
 		default:
 			l.refused(e, "tls", "connection refused", remote, err)
 		}
