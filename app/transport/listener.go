@@ -304,7 +304,14 @@ func (l *Listener) handshake(ctx context.Context, c net.Conn, deadline time.Time
 		return nil, fmt.Errorf("TLS client does not speak %s", alpn)
 	}
 	fail := func(err error) (*Session, error) {
-		lingerClose(tc, c)
+		if ctx.Err() != nil {
+			// Shed, closing or out of time: no abort frame was sent, so
+			// there is nothing to wait for, and lingering would let
+			// shed connections hold descriptors.
+			c.Close()
+		} else {
+			lingerClose(tc, c)
+		}
 		stop()
 		return nil, &HandshakeError{Remote: c.RemoteAddr(), Err: err}
 	}
