@@ -306,3 +306,31 @@ func TestLogLimiter(t *testing.T) {
 		t.Fatalf("close: %d lines, summaries %v; want the last summary written", got, h.summaries)
 	}
 }
+
+func TestListenerLimitDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name                         string
+		max, reserved, perSource     int
+		wantMax, wantRes, wantPerSrc int
+		wantErr                      bool
+	}{
+		{name: "defaults", wantMax: 512, wantRes: 64, wantPerSrc: 128},
+		{name: "small listener", max: 40, wantMax: 40, wantRes: 5, wantPerSrc: 10},
+		{name: "tiny listener", max: 2, wantMax: 2, wantRes: 0, wantPerSrc: 1},
+		{name: "explicit", max: 100, reserved: 10, perSource: 7, wantMax: 100, wantRes: 10, wantPerSrc: 7},
+		{name: "reserve leaves nothing", max: 10, reserved: 10, wantErr: true},
+	} {
+		cfg := testConfig("Hospital", "hospital", "")
+		cfg.MaxHandshakes, cfg.ReservedHandshakes, cfg.MaxHandshakesPerSource = tc.max, tc.reserved, tc.perSource
+		got, err := cfg.withDefaults()
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%s: err = %v, want error %v", tc.name, err, tc.wantErr)
+			continue
+		}
+		if err == nil && (got.MaxHandshakes != tc.wantMax || got.ReservedHandshakes != tc.wantRes || got.MaxHandshakesPerSource != tc.wantPerSrc || got.LogInterval != DefaultLogInterval) {
+			t.Errorf("%s: limits %d/%d/%d every %v, want %d/%d/%d every %v", tc.name,
+				got.MaxHandshakes, got.ReservedHandshakes, got.MaxHandshakesPerSource, got.LogInterval,
+				tc.wantMax, tc.wantRes, tc.wantPerSrc, DefaultLogInterval)
+		}
+	}
+}
