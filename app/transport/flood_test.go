@@ -352,7 +352,7 @@ func testListenerFlood(t *testing.T, srcs []string, want refusal) {
 }
 
 // TestListenerFailureFloodReportsFew: a source completes TLS and sends a
-// malformed Hello, 60 times. Each is a handshake failure, which Accept
+// malformed Hello, or an abort frame claiming a failed pairing, 60 times. Each is a handshake failure, which Accept
 // reports and the application logs and shows; reporting each would let
 // anyone write to the user's log at will. The listener reports at most
 // maxReportedFailures per log interval and counts the rest in its log
@@ -382,15 +382,19 @@ func TestListenerFailureFloodReportsFew(t *testing.T) {
 			n++
 		}
 	}()
-	for range attempts {
+	for i := range attempts {
 		c := rawDialFrom(t, l, "127.0.0.4")
 		WritePreamble(c, KindClassical)
 		tc := tls.Client(c, clientTLSConfig())
 		if err := tc.HandshakeContext(ctx); err != nil {
 			t.Fatal(err)
 		}
-		WriteFrame(tc, Frame{Type: FrameHello, Payload: []byte("not a hello")})
-		expectClosed(t, tc, "malformed Hello")
+		if i%2 == 0 {
+			WriteFrame(tc, Frame{Type: FrameHello, Payload: []byte("not a hello")})
+		} else { // no pairing attempt took place: this one is not exempt
+			WriteFrame(tc, Frame{Type: FrameAbort, Payload: []byte{byte(AbortPairingFailed)}})
+		}
+		expectClosed(t, tc, "bad handshake")
 		c.Close()
 	}
 	// Every failure is logged or counted once its handshake has ended.

@@ -20,8 +20,8 @@ const preambleTimeout = 5 * time.Second
 
 // maxReportedFailures bounds the handshake failures Accept reports per
 // Config.LogInterval: anyone can fail a handshake, and the application
-// logs and shows each one it gets. Failed pairings with the code are
-// always reported (the code guard bounds them); the rest beyond the
+// logs and shows each one it gets. Failed attempts at the pairing code
+// are always reported (the code guard bounds them); the rest beyond the
 // bound are counted in the listener's log summary only.
 const maxReportedFailures = 10
 
@@ -131,7 +131,7 @@ func (l *Listener) SetCode(code string) (string, error) {
 // authenticated handshake and failed it (wrong code, changed identity...)
 // is reported as a *HandshakeError, after which Accept may be called
 // again; failures nobody collects are dropped (they are logged). Failed
-// pairings with the code are all reported; other failures at most 10 per
+// attempts at the pairing code are all reported; other failures at most 10 per
 // Config.LogInterval, so a peer failing on purpose cannot flood the
 // caller (the rest are counted in the log). Once the
 // listener is closed Accept returns an error wrapping ErrClosed.
@@ -195,8 +195,8 @@ func (l *Listener) acceptLoop() {
 
 // report hands a handshake failure to Accept, within the bound of
 // maxReportedFailures per interval. Failures nobody collects are dropped.
-func (l *Listener) report(err error) {
-	if !errors.Is(err, ErrPairingFailed) {
+func (l *Listener) report(err *HandshakeError) {
+	if !err.codeAttempt {
 		l.failMu.Lock()
 		now := time.Now()
 		if now.Sub(l.failSince) >= l.cfg.LogInterval {
@@ -270,7 +270,7 @@ func (l *Listener) serve(ctx context.Context, cancel context.CancelFunc, c net.C
 			l.refused(e, "", "connection refused", remote, err)
 		case errors.As(err, &he):
 			l.logs.event(slog.LevelInfo, "handshake_failed", "handshake failed", "remote", remote, "reason", he.Err)
-			l.report(err)
+			l.report(he)
 		default:
 			l.refused(e, "tls", "connection refused", remote, err)
 		}
@@ -303,6 +303,7 @@ func (l *Listener) handshake(ctx context.Context, c net.Conn, deadline time.Time
 		c.Close()
 		return nil, fmt.Errorf("TLS client does not speak %s", alpn)
 	}
+	codeAttempt := false // a pairing attempt took one of the code guard's slots
 	fail := func(err error) (*Session, error) {
 		if ctx.Err() != nil {
 			// Shed, closing or out of time: no abort frame was sent, so
@@ -313,7 +314,7 @@ func (l *Listener) handshake(ctx context.Context, c net.Conn, deadline time.Time
 			lingerClose(tc, c)
 		}
 		stop()
-		return nil, &HandshakeError{Remote: c.RemoteAddr(), Err: err}
+		return nil, &HandshakeError{Remote: c.RemoteAddr(), Err: err, codeAttempt: codeAttempt}
 	}
 	cs := tc.ConnectionState()
 	binding, err := cs.ExportKeyingMaterial(bindingLabel, nil, 32)
@@ -340,7 +341,11 @@ func (l *Listener) handshake(ctx context.Context, c net.Conn, deadline time.Time
 		}
 	}()
 
-	acquire := func() (pairSlot, error) { return l.guard.acquire(ctx) }
+	acquire := func() (pairSlot, error) {
+		slot, err := l.guard.acquire(ctx)
+		codeAttempt = err == nil
+		return slot, err
+	}
 	hooks := hsHooks{
 		step:   func() { l.adm.progress(e) },
 		proven: func() { l.adm.prove(e) },
