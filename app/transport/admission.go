@@ -48,11 +48,15 @@ func (r refusal) String() string {
 // address, or the /64 prefix of its IPv6 address (one host commonly owns
 // a whole /64, so counting single IPv6 addresses would limit nothing).
 func sourceOf(a net.Addr) string {
-	ap, err := netip.ParseAddrPort(a.String())
-	if err != nil {
+	var ip netip.Addr
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ip = ta.AddrPort().Addr()
+	} else if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		ip = ap.Addr()
+	} else {
 		return a.String()
 	}
-	ip := ap.Addr().Unmap()
+	ip = ip.Unmap()
 	if ip.Is4() {
 		return ip.String()
 	}
