@@ -46,6 +46,21 @@ type Config struct {
 	// Logger receives connection events (default: discard). Codes, keys
 	// and payloads are never logged.
 	Logger *slog.Logger
+
+	// Listener limits (Listen only). MaxHandshakes bounds the connections
+	// being handled before they become sessions (default
+	// DefaultMaxHandshakes); ReservedHandshakes of them can only be held
+	// by peers that proved who they are (default
+	// DefaultReservedHandshakes); MaxHandshakesPerSource bounds those in
+	// progress from one IPv4 address or IPv6 /64 (default
+	// DefaultMaxHandshakesPerSource). When the listener is full, a new
+	// connection replaces the most idle handshake of the source holding
+	// the most.
+	MaxHandshakes, ReservedHandshakes, MaxHandshakesPerSource int
+	// LogInterval is how often the listener writes one summary line for
+	// the connections it refused, instead of a line each (default
+	// DefaultLogInterval).
+	LogInterval time.Duration
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -79,6 +94,21 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxPairFailures <= 0 {
 		c.MaxPairFailures = DefaultMaxPairFailures
+	}
+	if c.MaxHandshakes <= 0 {
+		c.MaxHandshakes = DefaultMaxHandshakes
+	}
+	if c.ReservedHandshakes <= 0 {
+		c.ReservedHandshakes = min(DefaultReservedHandshakes, c.MaxHandshakes/8)
+	}
+	if c.ReservedHandshakes >= c.MaxHandshakes {
+		return c, fmt.Errorf("transport: config: %d reserved handshakes leave none of %d for new peers", c.ReservedHandshakes, c.MaxHandshakes)
+	}
+	if c.MaxHandshakesPerSource <= 0 {
+		c.MaxHandshakesPerSource = max(1, min(DefaultMaxHandshakesPerSource, c.MaxHandshakes/4))
+	}
+	if c.LogInterval <= 0 {
+		c.LogInterval = DefaultLogInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -22,7 +22,7 @@ func Connect(ctx context.Context, addr string, cfg Config) (*Session, error) {
 	if cfg.Code == "" && cfg.Pins == nil && cfg.PeerKey == nil {
 		return nil, fmt.Errorf("transport: connect %s: no pairing code and no pinned contacts", addr)
 	}
-	s, err := connect(ctx, addr, &cfg)
+	s, err := connect(ctx, addr, &cfg, &net.Dialer{})
 	if err != nil {
 		return nil, fmt.Errorf("transport: connect %s: %w", addr, err)
 	}
@@ -30,11 +30,11 @@ func Connect(ctx context.Context, addr string, cfg Config) (*Session, error) {
 	return s, nil
 }
 
-func connect(ctx context.Context, addr string, cfg *Config) (_ *Session, err error) {
+// connect is Connect with cfg defaulted, dialing both connections with d.
+func connect(ctx context.Context, addr string, cfg *Config, d *net.Dialer) (_ *Session, err error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.HandshakeTimeout)
 	defer cancel()
 	defer func() { err = ctxErr(ctx, err) }()
-	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err

@@ -22,5 +22,12 @@
 // (SendQuantum, RecvQuantum) and an exporter for key material bound to the
 // TLS connection.
 //
+// A Listener stays reachable under load: each source address (an IPv4
+// address or an IPv6 /64) may hold a bounded number of handshakes, a full
+// listener sheds the most idle handshake of the source holding the most,
+// and peers that proved who they are (a pinned key's signature, or the
+// pairing code) move to reserved slots that are never shed. Refused
+// connections are summarised in one log line per interval.
+//
 // Nothing here logs pairing codes, keys or payloads.
 package transport

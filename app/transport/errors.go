@@ -128,6 +128,8 @@ func (e *PeerAbortError) Unwrap() error { return e.Reason.err() }
 type HandshakeError struct {
 	Remote net.Addr // the peer's address
 	Err    error
+
+	codeAttempt bool // the peer used one of the code guard's attempts
 }
 
 func (e *HandshakeError) Error() string {

@@ -78,6 +78,9 @@ func proofMessage(mode Mode, side string, th []byte) []byte {
 type hsConn struct {
 	rw io.ReadWriter
 	t  *transcript
+	// step, when set, is called after each frame received: the
+	// listener's admission counts it as progress.
+	step func()
 }
 
 func (c *hsConn) send(f Frame, record bool) error {
@@ -99,6 +102,9 @@ func (c *hsConn) recv(want FrameType, record bool) (Frame, error) {
 			return Frame{}, fmt.Errorf("handshake: peer closed the connection: %w", io.ErrUnexpectedEOF)
 		}
 		return Frame{}, fmt.Errorf("handshake: %w", err)
+	}
+	if c.step != nil {
+		c.step()
 	}
 	if f.Type == FrameAbort {
 		r, err := parseAbort(f.Payload)
@@ -297,11 +303,23 @@ type pairSlot struct {
 	release func(ok bool)
 }
 
+// hsHooks let the listener follow its side of a handshake. Either may
+// be nil.
+type hsHooks struct {
+	step   func() // after each frame received from the peer
+	proven func() // once the peer's proof verified: its key, or the code
+}
+
 // listenHandshake runs the listener's side. acquire is called when the
 // dialer asks to pair; it blocks until an attempt may proceed and returns
 // the code. token is sent to the dialer once both sides are authenticated.
-func listenHandshake(rw io.ReadWriter, cfg *Config, binding []byte, acquire func() (pairSlot, error), token LinkToken) (res hsResult, err error) {
-	c := &hsConn{rw: rw, t: newTranscript(binding)}
+func listenHandshake(rw io.ReadWriter, cfg *Config, binding []byte, acquire func() (pairSlot, error), token LinkToken) (hsResult, error) {
+	return listenHandshakeHooked(rw, cfg, binding, acquire, token, hsHooks{})
+}
+
+// listenHandshakeHooked is listenHandshake reporting its steps to hooks.
+func listenHandshakeHooked(rw io.ReadWriter, cfg *Config, binding []byte, acquire func() (pairSlot, error), token LinkToken, hooks hsHooks) (res hsResult, err error) {
+	c := &hsConn{rw: rw, t: newTranscript(binding), step: hooks.step}
 	defer func() {
 		if err != nil {
 			sendAbort(rw, err)
@@ -363,6 +381,9 @@ func listenHandshake(rw io.ReadWriter, cfg *Config, binding []byte, acquire func
 	newly, err := exchangeConfirm(c, cfg, mode, key, peer, sideListener, sideDialer)
 	if err != nil {
 		return res, err
+	}
+	if hooks.proven != nil {
+		hooks.proven()
 	}
 	if err := c.send(Frame{Type: FrameFinished, Payload: token[:]}, false); err != nil {
 		return res, err

@@ -13,9 +13,17 @@ import (
 	"time"
 )
 
-// maxHandshakes bounds the connections a listener handles before they
-// become sessions; more are dropped at once.
-const maxHandshakes = 512
+// preambleTimeout bounds how long a new connection may take to send its
+// preamble (a dialer sends it at once), so silent connections free their
+// slot early. HandshakeTimeout still bounds the whole handshake.
+const preambleTimeout = 5 * time.Second
+
+// maxReportedFailures bounds the handshake failures Accept reports per
+// Config.LogInterval: anyone can fail a handshake, and the application
+// logs and shows each one it gets. Failed attempts at the pairing code
+// are always reported (the code guard bounds them); the rest beyond the
+// bound are counted in the listener's log summary only.
+const maxReportedFailures = 10
 
 // lingerTimeout bounds how long a failed handshake waits for the peer to
 // read our abort frame before the connection is closed.
@@ -30,16 +38,21 @@ type Listener struct {
 	ln      net.Listener
 	tlsConf *tls.Config
 	guard   *codeGuard
+	adm     *admission
+	logs    *logLimiter // what remote peers can trigger goes through it
 
 	ctx    context.Context // done when the listener closes
 	cancel context.CancelFunc
 
 	sessions chan *Session
 	failures chan error
-	slots    chan struct{}
 
 	mu      sync.Mutex
 	pending map[LinkToken]chan net.Conn // quantum links awaited by handshakes
+
+	failMu    sync.Mutex
+	failSince time.Time // start of the current reporting interval
+	failN     int       // failures reported in it
 
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -79,7 +92,8 @@ func Listen(ctx context.Context, addr string, cfg Config) (*Listener, error) {
 		cancel:   cancel,
 		sessions: make(chan *Session),
 		failures: make(chan error, 16),
-		slots:    make(chan struct{}, maxHandshakes),
+		adm:      newAdmission(cfg.MaxHandshakes, cfg.ReservedHandshakes, cfg.MaxHandshakesPerSource),
+		logs:     newLogLimiter(cfg.Logger, cfg.LogInterval),
 		pending:  map[LinkToken]chan net.Conn{},
 	}
 	l.cfg.Code = "" // the guard owns the code
@@ -116,7 +130,10 @@ func (l *Listener) SetCode(code string) (string, error) {
 // Accept returns the next authenticated session. A peer that reached the
 // authenticated handshake and failed it (wrong code, changed identity...)
 // is reported as a *HandshakeError, after which Accept may be called
-// again; failures nobody collects are dropped (they are logged). Once the
+// again; failures nobody collects are dropped (they are logged). Failed
+// attempts at the pairing code are all reported; other failures at most 10 per
+// Config.LogInterval, so a peer failing on purpose cannot flood the
+// caller (the rest are counted in the log). Once the
 // listener is closed Accept returns an error wrapping ErrClosed.
 func (l *Listener) Accept(ctx context.Context) (*Session, error) {
 	select {
@@ -140,6 +157,7 @@ func (l *Listener) Close() error {
 			l.closeErr = err
 		}
 		l.wg.Wait()
+		l.logs.close()
 	})
 	return l.closeErr
 }
@@ -152,7 +170,7 @@ func (l *Listener) acceptLoop() {
 			if l.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			l.log.Warn("accept failed", "err", err)
+			l.logs.event(slog.LevelWarn, "accept_error", "accept failed", "err", err)
 			select {
 			case <-time.After(50 * time.Millisecond):
 			case <-l.ctx.Done():
@@ -160,53 +178,101 @@ func (l *Listener) acceptLoop() {
 			}
 			continue
 		}
-		select {
-		case l.slots <- struct{}{}:
-		default:
-			l.log.Warn("too many handshakes in progress: connection dropped", "remote", c.RemoteAddr().String())
+		// Admission never blocks: the connection gets a slot now, possibly
+		// by shedding an idle handshake, or is closed now.
+		cctx, cancel := context.WithCancel(l.ctx)
+		e, why := l.adm.admit(sourceOf(c.RemoteAddr()), cancel)
+		if e == nil {
+			cancel()
+			l.logs.event(slog.LevelInfo, string(why), "connection refused", "remote", c.RemoteAddr().String(), "reason", why.String())
 			c.Close()
 			continue
 		}
 		l.wg.Add(1)
-		go l.serve(c)
+		go l.serve(cctx, cancel, c, e)
 	}
 }
 
+// report hands a handshake failure to Accept, within the bound of
+// maxReportedFailures per interval. Failures nobody collects are dropped.
+func (l *Listener) report(err *HandshakeError) {
+	if !err.codeAttempt {
+		l.failMu.Lock()
+		now := time.Now()
+		if now.Sub(l.failSince) >= l.cfg.LogInterval {
+			l.failSince, l.failN = now, 0
+		}
+		ok := l.failN < maxReportedFailures
+		if ok {
+			l.failN++
+		}
+		l.failMu.Unlock()
+		if !ok {
+			return
+		}
+	}
+	select {
+	case l.failures <- err:
+	default:
+	}
+}
+
+// refused logs a connection that ended before its peer was authenticated
+// (rate-limited: remote peers trigger it at will).
+func (l *Listener) refused(e *hsEntry, kind, msg, remote string, err error) {
+	if l.adm.wasShed(e) {
+		l.logs.event(slog.LevelInfo, string(refusedShed), msg, "remote", remote, "reason", refusedShed.String())
+		return
+	}
+	l.logs.event(slog.LevelInfo, kind, msg, "remote", remote, "reason", err)
+}
+
 // serve reads a connection's preamble and handles it as its kind says.
-func (l *Listener) serve(c net.Conn) {
+// ctx ends when the listener closes or the handshake is shed; e is the
+// connection's admission slot.
+func (l *Listener) serve(ctx context.Context, cancel context.CancelFunc, c net.Conn, e *hsEntry) {
 	defer l.wg.Done()
+	defer cancel()
 	var releaseOnce sync.Once
-	release := func() { releaseOnce.Do(func() { <-l.slots }) }
+	release := func() { releaseOnce.Do(func() { l.adm.release(e) }) }
 	defer release()
 
 	remote := c.RemoteAddr().String()
-	deadline := time.Now().Add(l.cfg.HandshakeTimeout)
-	c.SetDeadline(deadline)
-	// Closing the listener interrupts every read and write of c.
-	stop := context.AfterFunc(l.ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
+	start := time.Now()
+	deadline := start.Add(l.cfg.HandshakeTimeout)
+	c.SetDeadline(start.Add(min(l.cfg.HandshakeTimeout, preambleTimeout)))
+	// Closing the listener, or shedding this handshake, interrupts every
+	// read and write of c.
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	kind, err := ReadPreamble(c)
+	if err == nil {
+		l.adm.progress(e)
+		c.SetDeadline(deadline)
+		if ctx.Err() != nil { // interrupted before the new deadline was set
+			err = fmt.Errorf("transport: preamble: %w", ctx.Err())
+		}
+	}
 	if err != nil {
 		stop()
-		l.log.Info("connection refused", "remote", remote, "reason", err)
+		l.refused(e, "preamble", "connection refused", remote, err)
 		c.Close()
 		return
 	}
 	if kind == KindQuantum {
-		release()
-		l.attachQuantum(c, remote, stop)
+		l.attachQuantum(c, remote, stop, e, release)
 		return
 	}
-	s, err := l.handshake(c, deadline, stop)
+	s, err := l.handshake(ctx, c, deadline, stop, e)
 	if err != nil {
 		var he *HandshakeError
-		if errors.As(err, &he) {
-			l.log.Info("handshake failed", "remote", remote, "reason", he.Err)
-			select {
-			case l.failures <- err:
-			default:
-			}
-		} else {
-			l.log.Info("connection refused", "remote", remote, "reason", err)
+		switch {
+		case l.adm.wasShed(e):
+			l.refused(e, "", "connection refused", remote, err)
+		case errors.As(err, &he):
+			l.logs.event(slog.LevelInfo, "handshake_failed", "handshake failed", "remote", remote, "reason", he.Err)
+			l.report(he)
+		default:
+			l.refused(e, "tls", "connection refused", remote, err)
 		}
 		return
 	}
@@ -222,8 +288,8 @@ func (l *Listener) serve(c net.Conn) {
 // handshake runs TLS and the authenticated handshake on c, then waits for
 // the peer's quantum link. Errors after the TLS handshake are
 // *HandshakeErrors; c is closed on any error.
-func (l *Listener) handshake(c net.Conn, deadline time.Time, stop func() bool) (*Session, error) {
-	ctx, cancel := context.WithDeadline(l.ctx, deadline)
+func (l *Listener) handshake(ctx context.Context, c net.Conn, deadline time.Time, stop func() bool, e *hsEntry) (*Session, error) {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	tc := tls.Server(c, l.tlsConf)
 	if err := tc.HandshakeContext(ctx); err != nil {
@@ -231,15 +297,24 @@ func (l *Listener) handshake(c net.Conn, deadline time.Time, stop func() bool) (
 		c.Close()
 		return nil, fmt.Errorf("TLS handshake: %w", err)
 	}
+	l.adm.progress(e)
 	if cs := tc.ConnectionState(); cs.NegotiatedProtocol != alpn {
 		stop()
 		c.Close()
 		return nil, fmt.Errorf("TLS client does not speak %s", alpn)
 	}
+	codeAttempt := false // a pairing attempt took one of the code guard's slots
 	fail := func(err error) (*Session, error) {
-		lingerClose(tc, c)
+		if ctx.Err() != nil {
+			// Shed, closing or out of time: no abort frame was sent, so
+			// there is nothing to wait for, and lingering would let
+			// shed connections hold descriptors.
+			c.Close()
+		} else {
+			lingerClose(tc, c)
+		}
 		stop()
-		return nil, &HandshakeError{Remote: c.RemoteAddr(), Err: err}
+		return nil, &HandshakeError{Remote: c.RemoteAddr(), Err: err, codeAttempt: codeAttempt}
 	}
 	cs := tc.ConnectionState()
 	binding, err := cs.ExportKeyingMaterial(bindingLabel, nil, 32)
@@ -266,8 +341,16 @@ func (l *Listener) handshake(c net.Conn, deadline time.Time, stop func() bool) (
 		}
 	}()
 
-	acquire := func() (pairSlot, error) { return l.guard.acquire(ctx) }
-	res, err := listenHandshake(tc, &l.cfg, binding, acquire, token)
+	acquire := func() (pairSlot, error) {
+		slot, err := l.guard.acquire(ctx)
+		codeAttempt = err == nil
+		return slot, err
+	}
+	hooks := hsHooks{
+		step:   func() { l.adm.progress(e) },
+		proven: func() { l.adm.prove(e) },
+	}
+	res, err := listenHandshakeHooked(tc, &l.cfg, binding, acquire, token, hooks)
 	if err != nil {
 		return fail(err)
 	}
@@ -301,25 +384,28 @@ func (l *Listener) handshake(c net.Conn, deadline time.Time, stop func() bool) (
 }
 
 // attachQuantum hands a quantum connection to the handshake that issued
-// its token. Unknown and already used tokens are refused.
-func (l *Listener) attachQuantum(c net.Conn, remote string, stop func() bool) {
+// its token. Unknown and already used tokens are refused. The
+// connection keeps its admission slot until its token is read.
+func (l *Listener) attachQuantum(c net.Conn, remote string, stop func() bool, e *hsEntry, release func()) {
 	tok, err := ReadLinkToken(c)
 	if err != nil {
 		stop()
-		l.log.Info("quantum link refused", "remote", remote, "reason", err)
+		l.refused(e, "quantum_link", "quantum link refused", remote, err)
 		c.Close()
 		return
 	}
 	if !stop() {
+		l.refused(e, "quantum_link", "quantum link refused", remote, ErrClosed)
 		c.Close()
 		return
 	}
+	release()
 	c.SetDeadline(time.Time{})
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	link, ok := l.pending[tok]
 	if !ok {
-		l.log.Info("quantum link refused: unknown or already used token", "remote", remote)
+		l.logs.event(slog.LevelInfo, "quantum_link", "quantum link refused: unknown or already used token", "remote", remote)
 		c.Close()
 		return
 	}
