@@ -3,12 +3,18 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/fernet/fernet-go"
+
+	"qkdchat/app/transport"
 	"qkdchat/ledger"
 )
 
@@ -229,5 +235,151 @@ func TestOwnerRewriteDetectedAtReconnect(t *testing.T) {
 	t.Logf("detected %d of %d rewrites (%v) at reconnect and by the audit", total, trials, detected)
 	if total != trials {
 		t.Fatalf("detected %d of %d rewrites", total, trials)
+	}
+}
+
+// signedTx returns a key-event transaction signed by id, as a ledger
+// entry for checkpoint tests.
+func signedTx(t *testing.T, id *ledger.Identity, to ledger.Identity, text string) *ledger.Transaction {
+	t.Helper()
+	tok, err := fernet.EncryptAndSign([]byte(text), fernet.MustDecodeKeys("cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := &ledger.Transaction{Kind: ledger.KindKeyEvent, Sender: id.Public(), Recipient: to.Public(), CaseID: "session", Time: time.Now(), Token: tok}
+	if err := tx.Sign(id); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// checkpointOf returns an offer of a ledger of id holding one transaction
+// with the given text (different texts: different ledgers, same size).
+func checkpointOf(t *testing.T, id *ledger.Identity, to ledger.Identity, text string) []byte {
+	t.Helper()
+	l, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.Append(context.Background(), signedTx(t, id, to, text)); err != nil {
+		t.Fatal(err)
+	}
+	note, _, err := l.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(checkpointOffer{Note: note})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestCheckpointFloodStoredOnceAndRateLimited is issue 12 item 8: a peer
+// sends the same conflicting checkpoint 200 times. The evidence is stored
+// once, the conflict announced once, the excess frames dropped and
+// counted; a longer flood ends the session.
+func TestCheckpointFloodStoredOnceAndRateLimited(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hosp := newTestNode(t, "Hospital", RoleHospital, BB84Settings{})
+	hev, stop := hosp.Events()
+	defer stop()
+	addr, code, err := hosp.Listen(ctx, "127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := newTestNode(t, "Mallory", RolePatient, BB84Settings{})
+	ts, err := transport.Connect(ctx, addr.String(), bad.transportConfig(code))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	go func() { // the hospital's answers are not read
+		for {
+			if _, err := ts.Recv(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	hid := *hosp.Identity()
+	if err := ts.Send(ctx, transport.Frame{Type: frameCheckpoint, Payload: checkpointOf(t, bad.Identity(), hid, "honest")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first checkpoint cosigned", func() bool { return hosp.Ledger().PeerCheckpointSize(bad.Identity().Public()) == 1 })
+	fork := checkpointOf(t, bad.Identity(), hid, "rewritten")
+	for range 200 {
+		if err := ts.Send(ctx, transport.Frame{Type: frameCheckpoint, Payload: fork}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitEvent(t, hev, "the conflict", isType(EventConflict))
+	waitEvent(t, hev, "dropped frames reported", func(e Event) bool {
+		return e.Type == EventRejected && strings.Contains(e.Reason, "over the rate limit")
+	})
+	// Let the admitted frames be handled: a chat frame behind them would
+	// not wait for them, so wait on the ledger's state.
+	waitFor(t, "the admitted frames handled", func() bool {
+		pcs, _ := hosp.StandingConflicts()
+		return len(pcs) == 1 && pcs[0].Detections >= ckptBurst/2
+	})
+	cs, err := hosp.Ledger().Conflicts()
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("the same fork sent 200 times left %d evidence records (%v), want 1", len(cs), err)
+	}
+	pcs, _ := hosp.StandingConflicts()
+	t.Logf("200 frames: %d handled as conflicts, %d stored", pcs[0].Detections, pcs[0].Stored)
+	if pcs[0].Detections >= 200 || pcs[0].Stored != 1 {
+		t.Fatalf("standing conflict %+v: want the flood rate-limited and one record", pcs[0])
+	}
+	// A flood ends the session.
+	for range 2 * ckptFloodLimit {
+		if ts.Send(ctx, transport.Frame{Type: frameCheckpoint, Payload: fork}) != nil {
+			break
+		}
+	}
+	e := waitEvent(t, hev, "the flooding session's end", isType(EventDisconnected))
+	if !strings.Contains(e.Reason, "flooded") {
+		t.Fatalf("session ended with %q, want the flood named", e.Reason)
+	}
+	if cs, _ := hosp.Ledger().Conflicts(); len(cs) != 1 {
+		t.Fatalf("after the flood %d evidence records", len(cs))
+	}
+}
+
+// TestFinalCheckpointIncompleteIsReported: the peer hangs up when asked
+// for the final checkpoint; Close says why the exchange did not complete.
+func TestFinalCheckpointIncompleteIsReported(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hosp := newTestNode(t, "Hospital", RoleHospital, BB84Settings{})
+	hev, stop := hosp.Events()
+	defer stop()
+	addr, code, err := hosp.Listen(ctx, "127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := newTestNode(t, "Pat", RolePatient, BB84Settings{})
+	ts, err := transport.Connect(ctx, addr.String(), peer.transportConfig(code))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	waitFor(t, "the session", func() bool { return len(hosp.Sessions()) == 1 })
+	go hosp.Sessions()[0].Close()
+	for {
+		f, err := ts.Recv(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Type == frameCkptRequest && len(f.Payload) == 9 && f.Payload[8]&ckptFinal != 0 {
+			break
+		}
+	}
+	ts.Close()
+	e := waitEvent(t, hev, "the incomplete final exchange", isType(EventCheckpointIncomplete))
+	if !strings.Contains(e.Reason, "final checkpoint") {
+		t.Fatalf("reason %q", e.Reason)
 	}
 }
