@@ -486,6 +486,10 @@ func describe(e app.Event) string {
 		return fmt.Sprintf("refused from %s: %s", who, e.Reason)
 	case app.EventCheckpoint:
 		return fmt.Sprintf("ledger checkpoint with %s: %s", who, e.Reason)
+	case app.EventConflict:
+		return fmt.Sprintf("LEDGER CONFLICT with %s (%s): %s (see 'qkdchat ledger conflicts')", who, e.Peer, e.Reason)
+	case app.EventCheckpointIncomplete:
+		return fmt.Sprintf("ledger checkpoint with %s: %s", who, e.Reason)
 	case app.EventError:
 		return "error: " + e.Reason
 	}
