@@ -194,9 +194,10 @@ func (s *Session) sendRequest(ctx context.Context, flags byte) error {
 	s.ck.again = 0
 	s.ck.changedLocked()
 	s.ck.mu.Unlock()
-	b := make([]byte, 9)
-	binary.BigEndian.PutUint64(b, uint64(s.node.ledger.PeerCheckpointSize(s.peer.PublicKey)))
-	b[8] = flags
+	b := binary.BigEndian.AppendUint64(nil, uint64(s.node.ledger.PeerCheckpointSize(s.peer.PublicKey)))
+	if flags != 0 {
+		b = append(b, flags) // a plain request stays 8 bytes, as older peers expect
+	}
 	if err := s.send(ctx, frameCkptRequest, b); err != nil {
 		s.log.Warn("checkpoint request not sent", "err", err)
 		return err

@@ -101,6 +101,10 @@ func TestConflictEvidenceStoredOnceAndCapped(t *testing.T) {
 	if pcs, _ := la.PeerConflicts(); len(pcs) != 1 || !pcs[0].Reported {
 		t.Fatalf("reported conflict: %+v", pcs)
 	}
+	// It does not make A refuse B's checkpoints: B accuses, A is accused.
+	if err := exchange(t, lb, la); err != nil {
+		t.Fatalf("B's checkpoint while B reports a conflict with A: %v", err)
+	}
 	if ok, err := la.DismissConflict(b.Public()); !ok || err != nil {
 		t.Fatal(ok, err)
 	}

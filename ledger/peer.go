@@ -185,7 +185,10 @@ func (l *Ledger) CosignPeer(msg []byte, peer ed25519.PublicKey, fromSize int64, 
 				return nil
 			}
 		}
-		if held, err = loadPeerConflict(btx, peer); err != nil || held != nil {
+		if held, err = loadPeerConflict(btx, peer); held != nil && held.Reported {
+			held = nil // the peer accuses us: its checkpoints are still cosigned
+		}
+		if err != nil || held != nil {
 			if held != nil {
 				held.Refused++
 				err = putPeerConflict(btx, held)
@@ -282,7 +285,8 @@ func storeConflict(btx *bolt.Tx, c *Conflict) (duplicate, dropped bool, err erro
 // PeerConflict is the standing conflict with one peer: set when a
 // conflicting checkpoint of the peer is found, kept until the user
 // dismisses it (DismissConflict). While it stands every checkpoint of the
-// peer is refused (not cosigned).
+// peer is refused (not cosigned), unless the conflict is one the peer
+// Reported against this ledger.
 type PeerConflict struct {
 	Peer       ed25519.PublicKey `json:"peer"`
 	Kind       ConflictKind      `json:"kind"`                  // of the first conflict found
