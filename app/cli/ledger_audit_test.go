@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,5 +169,98 @@ func TestLedgerConflictsAndDismiss(t *testing.T) {
 	}
 	if code, _, _ := run(t, []string{"ledger", "dismiss-conflict", "--data", bDir, "zz"}); code != 2 {
 		t.Fatalf("dismiss of a malformed fingerprint: exit %d, want 2", code)
+	}
+}
+
+// TestConnectSessionRewriteCaught is issue 12 item 5 end to end through
+// the commands: lines piped into connect (which leaves after the acks),
+// the hospital's owner deletes one of the patient's messages and re-signs,
+// the patient reconnects; both sides print the conflict and `ledger
+// audit` of the two exports exits 1.
+func TestConnectSessionRewriteCaught(t *testing.T) {
+	hdir, pdir := t.TempDir(), t.TempDir()
+	listen := func() (addr string, out *syncBuffer, stop func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		out = new(syncBuffer)
+		done := make(chan int)
+		go func() {
+			done <- Main(ctx, &Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: io.Discard},
+				[]string{"listen", "--data", hdir, "--name", "St Mary", "--role", "hospital", "--addr", "127.0.0.1:0", "--code", "7-amber-falcon"})
+		}()
+		addr = waitOutput(t, out, `listening on (\S+),`)[1]
+		return addr, out, func() { cancel(); <-done }
+	}
+	connect := func(addr, lines string) string {
+		out, errOut := new(syncBuffer), new(syncBuffer)
+		code := Main(context.Background(), &Env{Stdin: strings.NewReader(lines), Stdout: out, Stderr: errOut},
+			[]string{"connect", "--data", pdir, "--name", "Pat", "--role", "patient", "--code", "7-amber-falcon", addr})
+		if code != 0 {
+			t.Fatalf("connect exited %d:\n%s\n%s", code, out.String(), errOut.String())
+		}
+		return out.String()
+	}
+	addr, _, stop := listen()
+	connect(addr, "hello\nmy knee hurts\nthanks\n")
+	stop()
+
+	hid, _ := ledger.LoadIdentity(hdir)
+	pid, _ := ledger.LoadIdentity(pdir)
+	hpath := filepath.Join(hdir, "ledger.db")
+	hl, err := ledger.Open(hpath, hid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txs, _ := hl.Txs(0, hl.Size())
+	hsize := hl.Size()
+	hl.Close()
+	pl, err := ledger.Open(filepath.Join(pdir, "ledger.db"), pid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pl.PeerCheckpointSize(hid.Public()); got != hsize {
+		t.Fatalf("after connect left, the patient's cosigned view of the hospital's ledger is at size %d, the ledger at %d", got, hsize)
+	}
+	pl.Close()
+
+	// The owner's rewrite: one of the patient's messages deleted.
+	kept := txs[:0:0]
+	deleted := false
+	for _, tx := range txs {
+		if !deleted && tx.Kind == ledger.KindChat && tx.Sender.Equal(pid.Public()) {
+			deleted = true
+			continue
+		}
+		kept = append(kept, tx)
+	}
+	for _, suffix := range []string{"", "-journal.0", "-journal.1"} {
+		os.Remove(hpath + suffix)
+	}
+	hl, err = ledger.Open(hpath, hid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tx := range kept {
+		if _, err := hl.Append(context.Background(), tx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hl.Close()
+
+	addr, hout, stop := listen()
+	pout := connect(addr, "")
+	stop()
+	if !strings.Contains(pout, "LEDGER CONFLICT with St Mary") {
+		t.Fatalf("the patient's connect did not report the conflict:\n%s", pout)
+	}
+	if !strings.Contains(hout.String(), "LEDGER CONFLICT with Pat") {
+		t.Fatalf("the hospital's listen did not report the conflict:\n%s", hout.String())
+	}
+	if code, out, _ := run(t, []string{"ledger", "conflicts", "--data", pdir}); code != 0 || !strings.Contains(out, "CONFLICT with peer "+hid.Fingerprint()) {
+		t.Fatalf("patient's conflicts: %d\n%s", code, out)
+	}
+	hExp, pExp := exportTo(t, hdir), exportTo(t, pdir)
+	code, out, errOut := run(t, []string{"ledger", "audit", hExp, pExp})
+	if code != 1 || !strings.Contains(out, "FINDING (missing_tx)") || !strings.Contains(out, "FINDING (not_extended)") || !strings.Contains(out, "FINDING (conflict)") {
+		t.Fatalf("audit: %d\n%s%s", code, out, errOut)
 	}
 }
