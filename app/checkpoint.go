@@ -55,6 +55,7 @@ type ckptState struct {
 	replies  uint64        // cosignatures and refusals received for them
 	counter  bool          // the peer asked for ours in answer to our final request
 	reported bool          // we told the peer of a conflict this session
+	heard    bool          // the peer told us of one this session
 	tokens   float64
 	refill   time.Time
 	dropped  int
@@ -181,19 +182,23 @@ func (s *Session) requestWith(ctx context.Context, flags byte) {
 		s.ck.mu.Unlock()
 		return
 	}
+	s.ck.reserveLocked()
 	s.ck.mu.Unlock()
 	s.sendRequest(ctx, flags)
 }
 
-// sendRequest sends a request carrying the size last cosigned, read now.
+// reserveLocked records a request about to be sent.
+func (c *ckptState) reserveLocked() {
+	c.answered = c.requests // one lost (unanswered too long) is no longer awaited
+	c.requests++
+	c.sentAt = time.Now()
+	c.again = 0
+	c.changedLocked()
+}
+
+// sendRequest sends a request reserved with reserveLocked, carrying the
+// size last cosigned, read now.
 func (s *Session) sendRequest(ctx context.Context, flags byte) error {
-	s.ck.mu.Lock()
-	s.ck.answered = s.ck.requests // one lost (unanswered too long) is no longer awaited
-	s.ck.requests++
-	s.ck.sentAt = time.Now()
-	s.ck.again = 0
-	s.ck.changedLocked()
-	s.ck.mu.Unlock()
 	b := binary.BigEndian.AppendUint64(nil, uint64(s.node.ledger.PeerCheckpointSize(s.peer.PublicKey)))
 	if flags != 0 {
 		b = append(b, flags) // a plain request stays 8 bytes, as older peers expect
@@ -215,6 +220,9 @@ func (s *Session) requestAnswered(ctx context.Context) {
 	again := s.ck.again
 	if s.ck.answered < s.ck.requests {
 		again = 0
+	}
+	if again > 0 {
+		s.ck.reserveLocked()
 	}
 	s.ck.changedLocked()
 	s.ck.mu.Unlock()
@@ -371,8 +379,12 @@ func (s *Session) peerRefused(payload []byte) error {
 		s.event(Event{Type: EventCheckpoint, Reason: "the peer refused our checkpoint: " + ref.Reason, Size: ref.Size})
 		return nil
 	}
-	if ref.Reason == "" {
-		return nil // already reported this session
+	s.ck.mu.Lock()
+	heard := s.ck.heard
+	s.ck.heard = true
+	s.ck.mu.Unlock()
+	if ref.Reason == "" || heard {
+		return nil // once a session is enough
 	}
 	if err := s.node.ledger.RecordReportedConflict(s.peer.PublicKey, ref.Reason); err != nil {
 		s.log.Warn("could not record the peer's conflict report", "err", err)
@@ -414,6 +426,9 @@ func (s *Session) finalCheckpoint(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
+	s.ck.mu.Lock()
+	s.ck.reserveLocked()
+	s.ck.mu.Unlock()
 	if err := s.sendRequest(ctx, ckptFinal); err != nil {
 		return fmt.Errorf("final checkpoint request not sent: %w", err)
 	}

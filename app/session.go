@@ -130,7 +130,9 @@ func (s *Session) event(e Event) {
 // ctx ends. The first key exchange starts at once.
 func (s *Session) run(parent context.Context) {
 	ctx, cancel := context.WithCancel(parent)
-	s.cancel = cancel
+	s.mu.Lock()
+	s.cancel = cancel // read by closeWith, which may run at once
+	s.mu.Unlock()
 	defer close(s.done)
 	defer cancel()
 
@@ -207,8 +209,11 @@ func (s *Session) closeWith(reason string) {
 			case <-time.After(500 * time.Millisecond):
 			}
 		}
-		if s.cancel != nil {
-			s.cancel()
+		s.mu.Lock()
+		stop := s.cancel
+		s.mu.Unlock()
+		if stop != nil {
+			stop()
 		}
 		s.ts.Close()
 	})
