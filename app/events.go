@@ -28,6 +28,15 @@ const (
 	EventError          EventType = "error"           // Reason
 	EventCase           EventType = "case"            // CaseID, Reason: a telehealth case changed (workflow.go)
 	EventTransfer       EventType = "transfer"        // MessageID, Name, Done, Total: attachment progress
+	// EventConflict: a peer signed conflicting checkpoints (found here), or
+	// the peer refused ours as conflicting (Reported, Reason its words).
+	// Kind is the conflict kind, Size the conflicting size. The
+	// conflict stands (every later checkpoint of the peer is refused) until
+	// the user dismisses it.
+	EventConflict EventType = "ledger_conflict"
+	// EventCheckpointIncomplete: a session ended without its final
+	// checkpoint exchange; Reason says why.
+	EventCheckpointIncomplete EventType = "checkpoint_incomplete"
 )
 
 // Event is one thing that happened in a node. Fields that do not apply to
@@ -65,6 +74,8 @@ type Event struct {
 	Kind  string `json:"kind,omitempty"`
 	Index int64  `json:"index,omitempty"`
 	Size  int64  `json:"size,omitempty"`
+	// Reported: a ledger_conflict the peer found in our checkpoints.
+	Reported bool `json:"reported,omitempty"`
 
 	// Workflow fields (cases and attachment transfers).
 	CaseID string `json:"case_id,omitempty"`

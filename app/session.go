@@ -28,6 +28,7 @@ const (
 	frameCkptRequest  transport.FrameType = 0x60 // 8-byte size of the peer's tree we last cosigned
 	frameCheckpoint   transport.FrameType = 0x61 // JSON checkpointOffer
 	frameCosign       transport.FrameType = 0x62 // our checkpoint, cosigned by the peer
+	frameCkptRefused  transport.FrameType = 0x63 // JSON checkpointRefusal: our checkpoint was not cosigned
 	frameBye          transport.FrameType = 0x6f // UTF-8 reason
 )
 
@@ -67,6 +68,7 @@ type Session struct {
 	history       []*KeyExchange
 	closeReason   string
 	closeOnce     sync.Once
+	ck            ckptState // checkpoint exchanges (checkpoint.go)
 
 	courier *courier // reliable delivery of the outbox (outbox.go)
 }
@@ -128,7 +130,9 @@ func (s *Session) event(e Event) {
 // ctx ends. The first key exchange starts at once.
 func (s *Session) run(parent context.Context) {
 	ctx, cancel := context.WithCancel(parent)
-	s.cancel = cancel
+	s.mu.Lock()
+	s.cancel = cancel // read by closeWith, which may run at once
+	s.mu.Unlock()
 	defer close(s.done)
 	defer cancel()
 
@@ -185,14 +189,14 @@ func (s *Session) Close() error {
 
 func (s *Session) closeWith(reason string) {
 	s.closeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), finalCheckpointTimeout)
 		defer cancel()
-		s.requestCheckpoint(ctx)
-		// Give the peer a moment to answer before the bye.
-		select {
-		case <-time.After(200 * time.Millisecond):
-		case <-s.done:
+		if err := s.finalCheckpoint(ctx); err != nil {
+			s.log.Warn("final checkpoint exchange incomplete", "err", err)
+			s.event(Event{Type: EventCheckpointIncomplete, Reason: "final checkpoint exchange incomplete: " + err.Error()})
 		}
+		ctx, cancel = context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
 		s.mu.Lock()
 		s.closeReason = reason
 		s.mu.Unlock()
@@ -205,8 +209,11 @@ func (s *Session) closeWith(reason string) {
 			case <-time.After(500 * time.Millisecond):
 			}
 		}
-		if s.cancel != nil {
-			s.cancel()
+		s.mu.Lock()
+		stop := s.cancel
+		s.mu.Unlock()
+		if stop != nil {
+			stop()
 		}
 		s.ts.Close()
 	})
@@ -261,15 +268,10 @@ func (s *Session) handleFrame(ctx context.Context, f transport.Frame) error {
 	case frameAck:
 		s.event(Event{Type: EventDelivery, MessageID: string(f.Payload), State: Delivered})
 		return nil
-	case frameCkptRequest, frameCheckpoint, frameCosign:
+	case frameCkptRequest, frameCheckpoint, frameCosign, frameCkptRefused:
 		// Checkpoints wait for ledger commits: handled off the reader, so
-		// that chat frames behind them are not held up.
-		select {
-		case s.ckpt <- f:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		// that chat frames behind them are not held up; rate-limited.
+		return s.admitCheckpointFrame(ctx, f)
 	case frameReliable, frameReliableAk, frameChunk, frameChunkAck, frameChunkQuery:
 		return s.handleDelivery(ctx, f)
 	case frameBye:

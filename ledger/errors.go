@@ -46,7 +46,13 @@ func (e *CorruptError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
 
 // ConflictError carries the evidence of a peer that signed two checkpoints
 // that cannot both describe one append-only ledger.
-type ConflictError struct{ Conflict Conflict }
+type ConflictError struct {
+	Conflict Conflict
+	// Duplicate: the same evidence was already stored (it is not stored
+	// again). Dropped: the peer's evidence quota is full, so it was not
+	// stored (MaxConflictsPerPeer, MaxConflictBytesPerPeer).
+	Duplicate, Dropped bool
+}
 
 func (e *ConflictError) Error() string {
 	c := e.Conflict

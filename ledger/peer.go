@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -154,8 +155,10 @@ func (l *Ledger) CosignPeer(msg []byte, peer ed25519.PublicKey, fromSize int64, 
 		out      []byte
 		conflict *ConflictError
 		stale    bool
+		held     *PeerConflict
 		wrong    int64 = -1
 	)
+	now := time.Now().UTC().Round(0)
 	err = l.update(func(btx *bolt.Tx) error {
 		old, err := l.loadPeer(btx, peer)
 		if err != nil {
@@ -170,13 +173,27 @@ func (l *Ledger) CosignPeer(msg []byte, peer ed25519.PublicKey, fromSize int64, 
 			switch {
 			case isConflict:
 				c := Conflict{Peer: peer, Kind: kind, OldNote: string(old.Note), NewNote: string(sc.Note),
-					Proof: proof, Time: time.Now().UTC().Round(0), Old: old.Checkpoint, New: sc.Checkpoint}
+					Proof: proof, Time: now, Old: old.Checkpoint, New: sc.Checkpoint}
 				conflict = &ConflictError{Conflict: c}
-				return storeConflict(btx, &c)
+				conflict.Duplicate, conflict.Dropped, err = storeConflict(btx, &c)
+				if err != nil {
+					return err
+				}
+				return markConflict(btx, peer, kind, now, !conflict.Duplicate && !conflict.Dropped, conflict.Dropped, false)
 			case sc.Size < old.Size:
 				stale = true
 				return nil
 			}
+		}
+		if held, err = loadPeerConflict(btx, peer); held != nil && held.Reported {
+			held = nil // the peer accuses us: its checkpoints are still cosigned
+		}
+		if err != nil || held != nil {
+			if held != nil {
+				held.Refused++
+				err = putPeerConflict(btx, held)
+			}
+			return err
 		}
 		if out, err = cosign(l.id, l.origin, sc.Sigs); err != nil {
 			return err
@@ -196,21 +213,234 @@ func (l *Ledger) CosignPeer(msg []byte, peer ed25519.PublicKey, fromSize int64, 
 		return nil, fmt.Errorf("ledger: cosign checkpoint of %s at size %d: %w", Fingerprint(peer), sc.Size, ErrStale)
 	case wrong >= 0:
 		return nil, fmt.Errorf("ledger: cosign checkpoint of %s: %w: it starts at size %d, the last cosigned size is %d", Fingerprint(peer), ErrBadProof, fromSize, wrong)
+	case held != nil:
+		return nil, &PeerConflictError{State: *held}
 	}
 	return out, nil
 }
 
-func storeConflict(btx *bolt.Tx, c *Conflict) error {
+// Limits on the conflict evidence one peer can make a ledger store. A
+// peer that signs many different forks fills its quota and no more; the
+// conflict is still reported and the peer's state still records it.
+const (
+	MaxConflictsPerPeer     = 16
+	MaxConflictBytesPerPeer = 512 << 10
+)
+
+// conflictDigest identifies a piece of evidence by the content of its two
+// checkpoints (origin, size, root), so the same fork sent again, with
+// other signatures or none, is stored once.
+func conflictDigest(c *Conflict) [32]byte {
+	h := sha256.New()
+	h.Write(c.Peer)
+	h.Write([]byte(c.Kind + "\n"))
+	h.Write([]byte(c.Old.Text()))
+	h.Write([]byte(c.New.Text()))
+	return [32]byte(h.Sum(nil))
+}
+
+// storeConflict stores c unless the same evidence is already stored
+// (duplicate) or the peer's quota is full (dropped).
+func storeConflict(btx *bolt.Tx, c *Conflict) (duplicate, dropped bool, err error) {
 	b := btx.Bucket(bucketConflict)
-	seq, err := b.NextSequence()
-	if err != nil {
-		return err
-	}
 	v, err := json.Marshal(c)
 	if err != nil {
+		return false, false, err
+	}
+	want := conflictDigest(c)
+	records, size := 0, 0
+	err = b.ForEach(func(_, sv []byte) error {
+		var s Conflict
+		if json.Unmarshal(sv, &s) != nil || !s.Peer.Equal(c.Peer) {
+			return nil
+		}
+		records++
+		size += len(sv)
+		if old, err := ParseCheckpoint(noteText(s.OldNote)); err == nil {
+			s.Old = old
+		}
+		if nw, err := ParseCheckpoint(noteText(s.NewNote)); err == nil {
+			s.New = nw
+		}
+		if conflictDigest(&s) == want {
+			duplicate = true
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return false, false, err
+	case duplicate:
+		return true, false, nil
+	case records >= MaxConflictsPerPeer || size+len(v) > MaxConflictBytesPerPeer:
+		return false, true, nil
+	}
+	seq, err := b.NextSequence()
+	if err != nil {
+		return false, false, err
+	}
+	return false, false, b.Put(be64(int64(seq)), v)
+}
+
+// PeerConflict is the standing conflict with one peer: set when a
+// conflicting checkpoint of the peer is found, kept until the user
+// dismisses it (DismissConflict). While it stands every checkpoint of the
+// peer is refused (not cosigned), unless the conflict is one the peer
+// Reported against this ledger.
+type PeerConflict struct {
+	Peer       ed25519.PublicKey `json:"peer"`
+	Kind       ConflictKind      `json:"kind"`                  // of the first conflict found
+	Since      time.Time         `json:"since"`                 // when the first was found
+	Last       time.Time         `json:"last"`                  // when the last was found
+	Detections int               `json:"detections"`            // conflicting checkpoints received, duplicates included
+	Stored     int               `json:"stored"`                // new pieces of evidence stored
+	Dropped    int               `json:"dropped"`               // pieces not stored: over the peer's quota
+	Refused    int               `json:"refused"`               // other checkpoints refused while it stood
+	Reported   bool              `json:"reported"`              // by the peer (it refused our checkpoint), not found here
+	ReportNote string            `json:"report_note,omitempty"` // the peer's reason, when Reported
+}
+
+// PeerConflictError is returned by CosignPeer for a peer whose conflict
+// has not been dismissed. It wraps ErrConflict.
+type PeerConflictError struct{ State PeerConflict }
+
+func (e *PeerConflictError) Error() string {
+	return fmt.Sprintf("ledger: checkpoint of %s not cosigned: a conflict (%s) found %s stands until it is dismissed",
+		Fingerprint(e.State.Peer), e.State.Kind, e.State.Since.Format(time.RFC3339))
+}
+
+// Unwrap returns ErrConflict.
+func (e *PeerConflictError) Unwrap() error { return ErrConflict }
+
+// bucketPeerConflict holds the standing conflicts: peer key (32) ->
+// PeerConflict (JSON). It is created on first use, so ledgers written
+// before it open unchanged.
+var bucketPeerConflict = []byte("peerconflict")
+
+func loadPeerConflict(btx *bolt.Tx, peer ed25519.PublicKey) (*PeerConflict, error) {
+	b := btx.Bucket(bucketPeerConflict)
+	if b == nil {
+		return nil, nil
+	}
+	v := b.Get(peer)
+	if v == nil {
+		return nil, nil
+	}
+	var pc PeerConflict
+	if err := json.Unmarshal(v, &pc); err != nil {
+		return nil, fmt.Errorf("ledger: stored conflict state of %s: %w", Fingerprint(peer), err)
+	}
+	return &pc, nil
+}
+
+func putPeerConflict(btx *bolt.Tx, pc *PeerConflict) error {
+	b, err := btx.CreateBucketIfNotExists(bucketPeerConflict)
+	if err != nil {
 		return err
 	}
-	return b.Put(be64(int64(seq)), v)
+	v, err := json.Marshal(pc)
+	if err != nil {
+		return err
+	}
+	return b.Put(pc.Peer, v)
+}
+
+// markConflict sets or updates the standing conflict with peer.
+func markConflict(btx *bolt.Tx, peer ed25519.PublicKey, kind ConflictKind, now time.Time, stored, dropped, reported bool) error {
+	pc, err := loadPeerConflict(btx, peer)
+	if err != nil {
+		return err
+	}
+	if pc == nil {
+		pc = &PeerConflict{Peer: bytes.Clone(peer), Kind: kind, Since: now}
+	}
+	pc.Last = now
+	if !reported {
+		pc.Detections++
+	}
+	if stored {
+		pc.Stored++
+	}
+	if dropped {
+		pc.Dropped++
+	}
+	return putPeerConflict(btx, pc)
+}
+
+// maxReportNote bounds the reason kept from a peer's conflict report.
+const maxReportNote = 512
+
+// RecordReportedConflict records that peer reports a conflict in this
+// ledger's checkpoints (it refused to cosign one): the standing conflict
+// is shown to the user like one found here. reason is the peer's words,
+// kept truncated; it is not evidence.
+func (l *Ledger) RecordReportedConflict(peer ed25519.PublicKey, reason string) error {
+	if len(peer) != ed25519.PublicKeySize {
+		return errors.New("ledger: conflict report: malformed peer key")
+	}
+	err := l.update(func(btx *bolt.Tx) error {
+		pc, err := loadPeerConflict(btx, peer)
+		if err != nil {
+			return err
+		}
+		if pc != nil {
+			return nil // one standing conflict is enough
+		}
+		now := time.Now().UTC().Round(0)
+		return putPeerConflict(btx, &PeerConflict{Peer: bytes.Clone(peer), Since: now, Last: now,
+			Reported: true, ReportNote: truncate(reason, maxReportNote)})
+	})
+	if err != nil {
+		return fmt.Errorf("ledger: record conflict report of %s: %w", Fingerprint(peer), err)
+	}
+	return nil
+}
+
+// PeerConflicts returns the standing (undismissed) conflicts.
+func (l *Ledger) PeerConflicts() ([]PeerConflict, error) {
+	var out []PeerConflict
+	err := l.view(func(btx *bolt.Tx) error {
+		b := btx.Bucket(bucketPeerConflict)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var pc PeerConflict
+			if err := json.Unmarshal(v, &pc); err != nil {
+				return fmt.Errorf("ledger: stored conflict state %x: %w", k, err)
+			}
+			out = append(out, pc)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// DismissConflict ends the standing conflict with peer: the user has seen
+// it and decided to go on. The evidence stays stored. The peer's last
+// cosigned checkpoint is forgotten, so its next checkpoint is cosigned as
+// a new starting point (otherwise the same conflict would be found at
+// once again). It reports whether there was a conflict to dismiss.
+func (l *Ledger) DismissConflict(peer ed25519.PublicKey) (bool, error) {
+	var found bool
+	err := l.update(func(btx *bolt.Tx) error {
+		pc, err := loadPeerConflict(btx, peer)
+		if err != nil || pc == nil {
+			return err
+		}
+		found = true
+		if err := btx.Bucket(bucketPeerConflict).Delete(peer); err != nil {
+			return err
+		}
+		if pc.Reported {
+			return nil // the peer's view of our ledger, not ours of theirs
+		}
+		return btx.Bucket(bucketPeer).Delete(peer)
+	})
+	if err != nil {
+		return false, fmt.Errorf("ledger: dismiss conflict with %s: %w", Fingerprint(peer), err)
+	}
+	return found, nil
 }
 
 // Conflicts returns the conflicting checkpoint pairs stored so far.

@@ -546,3 +546,70 @@ func (p *ledgerPane) chooseSaveProof() {
 	d.SetFileName(fmt.Sprintf("qkdchat-proof-%d.json", proof.Index))
 	d.Show()
 }
+
+// conflictBanner shows each standing ledger conflict (a peer signed
+// conflicting checkpoints, or reports that we did) as a red warning above
+// the tabs, with a Dismiss button, until the user dismisses it. It is
+// hidden, taking no space, when there is none.
+type conflictBanner struct {
+	s   *Shell
+	box *fyne.Container
+}
+
+func newConflictBanner(s *Shell) *conflictBanner {
+	b := &conflictBanner{s: s, box: container.NewVBox()}
+	b.box.Hide()
+	return b
+}
+
+// reload reads the standing conflicts off the UI goroutine and shows them.
+func (b *conflictBanner) reload() {
+	b.s.spawn(func() {
+		pcs, err := b.s.node.StandingConflicts()
+		b.s.do(func() { b.show(pcs, err) })
+	})
+}
+
+func (b *conflictBanner) show(pcs []ledger.PeerConflict, err error) {
+	b.box.RemoveAll()
+	warn := func(text string) *widget.Label {
+		l := widget.NewLabel(text)
+		l.Importance = widget.DangerImportance
+		l.TextStyle.Bold = true
+		l.Wrapping = fyne.TextWrapWord
+		return l
+	}
+	if err != nil {
+		b.box.Add(warn("Could not read the ledger's conflicts: " + err.Error()))
+	}
+	for _, pc := range pcs {
+		fp := ledger.Fingerprint(pc.Peer)
+		name := b.s.nameOf(fp)
+		var msg string
+		if pc.Reported {
+			msg = fmt.Sprintf("Ledger conflict: %s refused our ledger checkpoint as conflicting (%s). %s", name, pc.Since.Local().Format("2006-01-02 15:04"), pc.ReportNote)
+		} else {
+			msg = fmt.Sprintf("Ledger conflict: %s (%s) signed conflicting ledger checkpoints (%s) on %s: its ledger was rewritten or truncated. The evidence is kept; its checkpoints are refused until you dismiss this.",
+				name, fp, pc.Kind, pc.Since.Local().Format("2006-01-02 15:04"))
+		}
+		peer := pc.Peer
+		dismiss := widget.NewButtonWithIcon("Dismiss", theme.CancelIcon(), func() {
+			b.s.spawn(func() {
+				_, err := b.s.node.Ledger().DismissConflict(peer)
+				b.s.do(func() {
+					if err != nil {
+						b.s.setStatus("Could not dismiss the conflict: " + err.Error())
+					}
+				})
+				b.reload()
+			})
+		})
+		b.box.Add(container.NewBorder(nil, nil, widget.NewIcon(theme.NewErrorThemedResource(theme.WarningIcon())), dismiss, warn(msg)))
+	}
+	if len(b.box.Objects) == 0 {
+		b.box.Hide()
+	} else {
+		b.box.Show()
+	}
+	b.box.Refresh()
+}

@@ -71,6 +71,7 @@ type Shell struct {
 	chat     *chatPane
 	bb84     *bb84Panel
 	ledger   *ledgerPane
+	conflict *conflictBanner
 	role     *rolePane
 	prefs    *settingsPane
 	tabs     *container.AppTabs
@@ -115,6 +116,7 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 	s.chat = newChatPane(s)
 	s.bb84 = newBB84Panel(s)
 	s.ledger = newLedgerPane(s)
+	s.conflict = newConflictBanner(s)
 	s.role = newRolePane(s)
 	s.prefs = newSettingsPane(s)
 
@@ -137,7 +139,7 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 	}
 	split := container.NewHSplit(s.sidebar.content, s.tabs)
 	split.Offset = 0.22
-	s.content = container.NewBorder(nil, container.NewPadded(s.status), nil, nil, split)
+	s.content = container.NewBorder(s.conflict.box, container.NewPadded(s.status), nil, nil, split)
 
 	s.loadContacts()
 	s.bb84.setThreshold(n.BB84().Threshold)
@@ -145,6 +147,7 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 	ev, stop := n.Events()
 	go s.runEvents(ev, stop)
 	s.spawn(s.loadHistory)
+	s.conflict.reload()
 	return s
 }
 
@@ -285,6 +288,12 @@ func (s *Shell) apply(e app.Event) {
 		s.ledger.markStale()
 	case app.EventCheckpoint:
 		s.ledger.markStale()
+	case app.EventConflict:
+		s.ledger.markStale()
+		s.conflict.reload()
+		s.setStatus("Ledger conflict with " + s.nameOf(e.Peer) + ": " + e.Reason)
+	case app.EventCheckpointIncomplete:
+		s.setStatus(s.nameOf(e.Peer) + ": " + e.Reason)
 	case app.EventError:
 		s.setStatus("Error: " + e.Reason)
 	}

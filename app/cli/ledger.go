@@ -27,6 +27,12 @@ Subcommands:
   export      write a self-contained JSON Lines audit export (--out FILE)
   prove TXID  print an inclusion proof of one transaction (--out FILE)
   checkpoint  print a signed checkpoint of the ledger
+  audit A B   compare ledger A's export with peer B's export: what B holds
+              that A lacks, A's checkpoints B cosigned that A does not
+              extend (exit 1 on any finding; also verify --export A --against B)
+  conflicts   list the standing conflicts with peers (checkpoints refused)
+  dismiss-conflict FINGERPRINT
+              end the standing conflict with that peer (the evidence stays)
 
 All take --data DIR (default: the per-user data directory) and --json.
 `
@@ -49,6 +55,12 @@ func runLedger(ctx context.Context, env *Env, args []string) error {
 		return runLedgerProve(ctx, env, args[1:])
 	case "checkpoint":
 		return runLedgerCheckpoint(ctx, env, args[1:])
+	case "audit":
+		return runLedgerAudit(ctx, env, args[1:])
+	case "conflicts":
+		return runLedgerConflicts(ctx, env, args[1:])
+	case "dismiss-conflict":
+		return runLedgerDismissConflict(ctx, env, args[1:])
 	}
 	return Usagef("unknown subcommand %q\n%s", args[0], ledgerUsage)
 }
@@ -102,6 +114,7 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	export := fs.String("export", "", "check this audit export instead of the database")
 	proof := fs.String("proof", "", "check this inclusion proof (from 'ledger prove') instead of the database")
 	key := fs.String("key", "", "expected fingerprint of the ledger's key, for --export and --proof")
+	against := fs.String("against", "", "with --export: audit it against this export of a peer's ledger (as 'ledger audit')")
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
@@ -110,6 +123,12 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	}
 	if *export != "" && *proof != "" {
 		return Usagef("give --export or --proof, not both")
+	}
+	if *against != "" {
+		if *export == "" {
+			return Usagef("--against needs --export")
+		}
+		return auditExports(ctx, env, *export, *against, lf.json)
 	}
 	var want string
 	if *key != "" {
@@ -441,4 +460,148 @@ func runLedgerCheckpoint(_ context.Context, env *Env, args []string) error {
 	}
 	_, err = io.WriteString(env.Stdout, strings.TrimSuffix(string(note), "\n")+"\n")
 	return err
+}
+
+func runLedgerAudit(ctx context.Context, env *Env, args []string) error {
+	fs := NewFlagSet(env, "ledger audit", "A.jsonl B.jsonl")
+	jsonOut := fs.Bool("json", false, "print JSON")
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return Usagef("give two exports: A (the ledger audited) and B (a peer's)")
+	}
+	return auditExports(ctx, env, fs.Arg(0), fs.Arg(1), *jsonOut)
+}
+
+// readAuditExport verifies an export and reads what an audit compares.
+// bad is why the export does not verify ("" if it does).
+func readAuditExport(ctx context.Context, path string) (v *ledger.ExportView, bad string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read export %s: %w", path, err)
+	}
+	defer f.Close()
+	rep, err := ledger.VerifyExport(ctx, f)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read export %s: %w", path, err)
+	}
+	if !rep.OK {
+		bad = rep.Reason
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, "", fmt.Errorf("cannot read export %s: %w", path, err)
+	}
+	if v, err = ledger.ReadExport(ctx, f); err != nil {
+		return nil, "", fmt.Errorf("%s is not a ledger export (from 'qkdchat ledger export'): %w", path, err)
+	}
+	return v, bad, nil
+}
+
+// auditExports compares A's export with B's and exits 1 on any finding.
+func auditExports(ctx context.Context, env *Env, aPath, bPath string, jsonOut bool) error {
+	a, abad, err := readAuditExport(ctx, aPath)
+	if err != nil {
+		return err
+	}
+	b, bbad, err := readAuditExport(ctx, bPath)
+	if err != nil {
+		return err
+	}
+	if a.Key.Equal(b.Key) {
+		return fmt.Errorf("%s and %s are exports of the same ledger owner (%s): give A's and a peer's", aPath, bPath, ledger.Fingerprint(a.Key))
+	}
+	rep := ledger.Audit(a, b, abad, bbad)
+	if jsonOut {
+		if err := printJSON(env.Stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(env.Stdout, "audit of %s (A, key %s, %d transactions)\n   against %s (B, key %s, %d transactions)\n",
+			aPath, rep.A, rep.ASize, bPath, rep.B, rep.BSize)
+		fmt.Fprintf(env.Stdout, "  compared: %d of B's transactions with A, %d of A's checkpoints held by B\n", rep.Compared, rep.Checked)
+		for _, f := range rep.Findings {
+			fmt.Fprintf(env.Stdout, "  FINDING (%s): %s\n", f.Kind, f.Detail)
+		}
+		if rep.Consistent {
+			fmt.Fprintln(env.Stdout, "  consistent: A's export holds everything B holds of it and extends every checkpoint of A that B holds")
+		}
+	}
+	if !rep.Consistent {
+		return &ExitError{Code: 1, Err: fmt.Errorf("%s: %d finding(s) against it from %s", aPath, len(rep.Findings), bPath)}
+	}
+	return nil
+}
+
+func runLedgerConflicts(_ context.Context, env *Env, args []string) error {
+	fs, lf := newLedgerFlagSet(env, "conflicts", "")
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return Usagef("conflicts takes no arguments")
+	}
+	l, err := lf.open(true)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	pcs, err := l.PeerConflicts()
+	if err != nil {
+		return err
+	}
+	if lf.json {
+		if pcs == nil {
+			pcs = []ledger.PeerConflict{}
+		}
+		return printJSON(env.Stdout, pcs)
+	}
+	if len(pcs) == 0 {
+		fmt.Fprintln(env.Stdout, "no standing conflicts")
+		return nil
+	}
+	for _, pc := range pcs {
+		if pc.Reported {
+			fmt.Fprintf(env.Stdout, "CONFLICT reported by peer %s since %s: %s\n", ledger.Fingerprint(pc.Peer), pc.Since.Format(time.RFC3339), pc.ReportNote)
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "CONFLICT with peer %s (%s) since %s: %d conflicting checkpoint(s), %d stored as evidence, %d over the quota, %d other checkpoint(s) refused\n",
+			ledger.Fingerprint(pc.Peer), pc.Kind, pc.Since.Format(time.RFC3339), pc.Detections, pc.Stored, pc.Dropped, pc.Refused)
+	}
+	fmt.Fprintln(env.Stdout, "dismiss one with: qkdchat ledger dismiss-conflict FINGERPRINT")
+	return nil
+}
+
+func runLedgerDismissConflict(_ context.Context, env *Env, args []string) error {
+	fs, lf := newLedgerFlagSet(env, "dismiss-conflict", "FINGERPRINT")
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return Usagef("give the fingerprint of the peer (see 'qkdchat ledger conflicts')")
+	}
+	fp, err := ledger.ParseFingerprint(fs.Arg(0))
+	if err != nil {
+		return Usagef("%v", err)
+	}
+	l, err := lf.open(false)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	pcs, err := l.PeerConflicts()
+	if err != nil {
+		return err
+	}
+	for _, pc := range pcs {
+		if ledger.Fingerprint(pc.Peer) != fp {
+			continue
+		}
+		if _, err := l.DismissConflict(pc.Peer); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "dismissed the conflict with %s; the evidence stays in the ledger, and the peer's next checkpoint is cosigned as a new starting point\n", fp)
+		return nil
+	}
+	return fmt.Errorf("no standing conflict with %s (see 'qkdchat ledger conflicts')", fp)
 }

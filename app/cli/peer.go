@@ -189,10 +189,13 @@ func runConnect(ctx context.Context, env *Env, args []string) error {
 		return nil
 	case <-eof:
 	}
-	// Input ended: wait until what was sent is delivered, then leave.
+	// Input ended: wait until what was sent is delivered, then leave
+	// after the final checkpoint exchange, printing what it found.
 	if err := con.waitDelivered(ctx, s, 30*time.Second); err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
+	s.Close()
+	con.waitLeft(ctx, 5*time.Second)
 	return nil
 }
 
@@ -252,10 +255,12 @@ type console struct {
 	seen    map[string]bool // message_sent handled before Send returned
 	aborted bool
 	changed chan struct{}
+	left    chan struct{} // closed when a disconnected event was printed
+	once    sync.Once
 }
 
 func newConsole(n *app.Node, env *Env, jsonOut bool) *console {
-	c := &console{n: n, env: env, json: jsonOut, pending: map[string]string{}, unseen: map[string]bool{}, seen: map[string]bool{}, changed: make(chan struct{}, 1)}
+	c := &console{n: n, env: env, json: jsonOut, pending: map[string]string{}, unseen: map[string]bool{}, seen: map[string]bool{}, changed: make(chan struct{}, 1), left: make(chan struct{})}
 	events, cancel := n.Events()
 	c.cancel = cancel
 	c.wg.Add(1)
@@ -286,6 +291,9 @@ func (c *console) failed() bool {
 }
 
 func (c *console) handle(e app.Event) {
+	if e.Type == app.EventDisconnected {
+		defer c.once.Do(func() { close(c.left) }) // once printed
+	}
 	c.mu.Lock()
 	var delivered string // the text of a message the peer just acknowledged
 	switch e.Type {
@@ -327,6 +335,16 @@ func (c *console) handle(e app.Event) {
 	}
 	if line != "" {
 		fmt.Fprintln(c.env.Stdout, line)
+	}
+}
+
+// waitLeft waits (at most limit) until the end of a session was printed,
+// so that what its final checkpoint exchange reported is printed too.
+func (c *console) waitLeft(ctx context.Context, limit time.Duration) {
+	select {
+	case <-c.left:
+	case <-ctx.Done():
+	case <-time.After(limit):
 	}
 }
 
@@ -485,6 +503,10 @@ func describe(e app.Event) string {
 	case app.EventRejected:
 		return fmt.Sprintf("refused from %s: %s", who, e.Reason)
 	case app.EventCheckpoint:
+		return fmt.Sprintf("ledger checkpoint with %s: %s", who, e.Reason)
+	case app.EventConflict:
+		return fmt.Sprintf("LEDGER CONFLICT with %s (%s): %s (see 'qkdchat ledger conflicts')", who, e.Peer, e.Reason)
+	case app.EventCheckpointIncomplete:
 		return fmt.Sprintf("ledger checkpoint with %s: %s", who, e.Reason)
 	case app.EventError:
 		return "error: " + e.Reason

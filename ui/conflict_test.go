@@ -1,0 +1,50 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"qkdchat/app"
+	"qkdchat/ledger"
+)
+
+// TestConflictWarningUntilDismissed: a standing ledger conflict shows as
+// a red warning above the tabs until the user taps Dismiss.
+func TestConflictWarningUntilDismissed(t *testing.T) {
+	a := test.NewTempApp(t)
+	n, dir := newTestNode(t, "Pat", app.RolePatient, app.BB84Settings{})
+	peer, err := ledger.LoadOrCreateIdentity(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Ledger().RecordReportedConflict(peer.Public(), "your checkpoint at size 3 conflicts with the one of size 5 I cosigned (fork)"); err != nil {
+		t.Fatal(err)
+	}
+	th := &uiThread{}
+	s, _ := newTestShell(t, a, n, dir, th)
+	eventually(t, th, "the conflict warning", func() bool { return s.conflict.box.Visible() })
+	th.run(func() {
+		all := texts(s.conflict.box)
+		if !strings.Contains(all, "Ledger conflict") || !strings.Contains(all, "size 3 conflicts") {
+			t.Errorf("warning text:\n%s", all)
+		}
+		red := false
+		walkObjects(s.conflict.box, func(o fyne.CanvasObject) {
+			if l, ok := o.(*widget.Label); ok && l.Importance == widget.DangerImportance {
+				red = true
+			}
+		})
+		if !red {
+			t.Error("the warning is not shown in the danger colour")
+		}
+		test.Tap(findButton(s.conflict.box, "Dismiss"))
+	})
+	eventually(t, th, "the warning gone", func() bool { return !s.conflict.box.Visible() })
+	if pcs, err := n.StandingConflicts(); err != nil || len(pcs) != 0 {
+		t.Fatalf("after Dismiss: %d standing conflicts (%v)", len(pcs), err)
+	}
+}
