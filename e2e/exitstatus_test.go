@@ -1,8 +1,14 @@
+//go:build unix
+
 package e2e
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -64,6 +70,7 @@ func TestConnectExitsOneNamingLostMessagesWhenPeerDies(t *testing.T) {
 			if err := l.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 				t.Fatalf("SIGSTOP listener: %v", err)
 			}
+			waitStopped(t, l)
 			const n = 3
 			for i := range n {
 				fmt.Fprintf(c.stdin, "never acknowledged %d\n", i)
@@ -109,6 +116,42 @@ func TestConnectExitsOneNamingLostMessagesWhenPeerDies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitStopped waits until p is in the stopped state: kill(2) returns
+// before the signal has taken effect.
+func waitStopped(t *testing.T, p *proc) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if processState(t, p) == 'T' {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s did not stop on SIGSTOP", p.name)
+}
+
+// processState returns the state letter of p (R, S, T, ...), from /proc
+// where there is one, else from ps.
+func processState(t *testing.T, p *proc) byte {
+	t.Helper()
+	pid := p.cmd.Process.Pid
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		// "pid (comm) state ...": the state follows the last ')'.
+		if f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:])); len(f) > 0 {
+			return f[0][0]
+		}
+		return 0
+	}
+	out, err := exec.Command("ps", "-o", "stat=", "-p", strconv.Itoa(pid)).Output()
+	if err != nil {
+		t.Fatalf("state of %s: no /proc and ps failed: %v", p.name, err)
+	}
+	if s := strings.TrimSpace(string(out)); s != "" {
+		return s[0]
+	}
+	return 0
 }
 
 func equal(a, b []string) bool {
