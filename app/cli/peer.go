@@ -153,6 +153,18 @@ func runConnect(ctx context.Context, env *Env, args []string) error {
 	var p peerFlags
 	fs := NewFlagSet(env, "connect", "HOST:PORT")
 	p.register(fs)
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		fmt.Fprint(fs.Output(), `
+Each line read from stdin is sent as a chat message. Exit status: 0 when
+every line was delivered and acknowledged by the peer; 1 when not (the peer
+left or died, the first key exchange aborted, or no acknowledgement came
+within 30s of the end of input), with the count and the message IDs on
+stderr (and an "undelivered" JSON object with --json); 2 for a bad command
+line.
+`)
+	}
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
