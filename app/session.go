@@ -69,6 +69,10 @@ type Session struct {
 	closeReason   string
 	closeOnce     sync.Once
 	ck            ckptState // checkpoint exchanges (checkpoint.go)
+	// unannounced holds the IDs of messages on the wire whose message_sent
+	// event is not published yet, true once the peer acknowledged one: its
+	// delivery event then waits for message_sent (announceSent).
+	unannounced map[string]bool
 
 	courier *courier // reliable delivery of the outbox (outbox.go)
 }
@@ -95,6 +99,8 @@ func newSession(n *Node, ts *transport.Session, peer Contact, initiator bool) *S
 		links:      map[uint32]*qkdLink{},
 		results:    map[uint32]chan keyResult{},
 		courier:    newCourier(),
+
+		unannounced: map[string]bool{},
 	}
 }
 
@@ -266,7 +272,7 @@ func (s *Session) handleFrame(ctx context.Context, f transport.Frame) error {
 	case frameChat:
 		return s.receiveChat(ctx, f.Payload)
 	case frameAck:
-		s.event(Event{Type: EventDelivery, MessageID: string(f.Payload), State: Delivered})
+		s.acknowledgedChat(string(f.Payload))
 		return nil
 	case frameCkptRequest, frameCheckpoint, frameCosign, frameCkptRefused:
 		// Checkpoints wait for ledger commits: handled off the reader, so
@@ -352,16 +358,55 @@ func (s *Session) Send(ctx context.Context, kind ledger.Kind, caseID, text strin
 	if err := s.awaitSendTurn(ctx, seq); err != nil {
 		return m, fmt.Errorf("send message: %w", err)
 	}
+	s.expectAck(m.ID)
 	err = s.send(ctx, frameChat, payload)
 	s.leaveSendOrder(seq)
+	s.announceSent(m, err == nil)
 	if err != nil {
 		return m, fmt.Errorf("send message: %w", err)
 	}
-	s.event(Event{Type: EventMessageSent, Message: m, MessageID: m.ID, State: Sent, Epoch: epoch})
 	if needRekey {
 		go s.Rekey(context.WithoutCancel(ctx))
 	}
 	return m, nil
+}
+
+// expectAck notes that message id is going on the wire and its
+// message_sent event is still to come.
+func (s *Session) expectAck(id string) {
+	s.mu.Lock()
+	s.unannounced[id] = false
+	s.mu.Unlock()
+}
+
+// announceSent publishes message_sent for m (if it went out), then its
+// delivery if the peer's acknowledgement overtook the announcement: an
+// acknowledgement is read on another goroutine and can arrive before Send
+// is back from the wire, but subscribers always see sent, then delivered.
+func (s *Session) announceSent(m *Message, sent bool) {
+	if sent {
+		s.event(Event{Type: EventMessageSent, Message: m, MessageID: m.ID, State: Sent, Epoch: m.Epoch})
+	}
+	s.mu.Lock()
+	acked := s.unannounced[m.ID]
+	delete(s.unannounced, m.ID)
+	s.mu.Unlock()
+	if acked {
+		s.event(Event{Type: EventDelivery, MessageID: m.ID, State: Delivered})
+	}
+}
+
+// acknowledgedChat publishes the delivery of a chat message, or leaves it
+// to announceSent if the message's message_sent event is still to come.
+func (s *Session) acknowledgedChat(id string) {
+	s.mu.Lock()
+	if _, pending := s.unannounced[id]; pending {
+		s.unannounced[id] = true
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.event(Event{Type: EventDelivery, MessageID: id, State: Delivered})
 }
 
 func (s *Session) waitKey(ctx context.Context) error {

@@ -153,6 +153,18 @@ func runConnect(ctx context.Context, env *Env, args []string) error {
 	var p peerFlags
 	fs := NewFlagSet(env, "connect", "HOST:PORT")
 	p.register(fs)
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		fmt.Fprint(fs.Output(), `
+Each line read from stdin is sent as a chat message. Exit status: 0 when
+every line was delivered and acknowledged by the peer; 1 when not (the peer
+left or died, the first key exchange aborted, or no acknowledgement came
+within 30s of the end of input), with the count and the message IDs on
+stderr (and an "undelivered" JSON object with --json); 2 for a bad command
+line.
+`)
+	}
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
@@ -179,19 +191,8 @@ func runConnect(ctx context.Context, env *Env, args []string) error {
 	con.setPeer(s.Peer().Fingerprint)
 	eof := make(chan struct{})
 	con.readStdin(ctx, eof)
-	select {
-	case <-ctx.Done():
-		return nil
-	case <-s.Done():
-		if con.failed() {
-			return &ExitError{Code: 1}
-		}
-		return nil
-	case <-eof:
-	}
-	// Input ended: wait until what was sent is delivered, then leave
-	// after the final checkpoint exchange, printing what it found.
-	if err := con.waitDelivered(ctx, s, 30*time.Second); err != nil {
+	if err := con.finish(ctx, s, eof, 30*time.Second); err != nil {
+		con.report(err)
 		return &ExitError{Code: 1, Err: err}
 	}
 	s.Close()
@@ -240,27 +241,29 @@ func runContacts(_ context.Context, env *Env, args []string) error {
 // console prints a node's events and turns stdin lines into messages and
 // slash commands.
 type console struct {
-	n       *app.Node
-	env     *Env
-	json    bool
-	cancel  func()
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	peer    string            // fingerprint of the peer lines are sent to
-	pending map[string]string // text of sent messages not yet acknowledged, by ID
-	// IDs of chat lines sent, until their message_sent event has been
-	// handled: events arrive asynchronously, so a message just sent may not
-	// be in pending yet.
-	unseen  map[string]bool
-	seen    map[string]bool // message_sent handled before Send returned
-	aborted bool
-	changed chan struct{}
-	left    chan struct{} // closed when a disconnected event was printed
-	once    sync.Once
+	n      *app.Node
+	env    *Env
+	json   bool
+	cancel func()
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	peer   string            // fingerprint of the peer lines are sent to
+	texts  map[string]string // text of sent chat lines not yet acknowledged, by ID
+	lines  lineTally         // the chat lines read, until acknowledged
+	keyed  bool              // a key exchange with the peer succeeded
+	// keyFailed is closed (with keyFailure set) when the first key
+	// exchange with the peer aborts: nothing can be sent.
+	keyFailed  chan struct{}
+	keyFailure string
+	gone       bool // the peer's disconnected event has been handled
+	changed    chan struct{}
+	left       chan struct{} // closed when a disconnected event was printed
+	once       sync.Once
 }
 
 func newConsole(n *app.Node, env *Env, jsonOut bool) *console {
-	c := &console{n: n, env: env, json: jsonOut, pending: map[string]string{}, unseen: map[string]bool{}, seen: map[string]bool{}, changed: make(chan struct{}, 1), left: make(chan struct{})}
+	c := &console{n: n, env: env, json: jsonOut, texts: map[string]string{}, lines: newLineTally(),
+		keyFailed: make(chan struct{}), changed: make(chan struct{}, 1), left: make(chan struct{})}
 	events, cancel := n.Events()
 	c.cancel = cancel
 	c.wg.Add(1)
@@ -284,43 +287,42 @@ func (c *console) setPeer(fp string) {
 	c.mu.Unlock()
 }
 
-func (c *console) failed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.aborted
-}
-
 func (c *console) handle(e app.Event) {
 	if e.Type == app.EventDisconnected {
 		defer c.once.Do(func() { close(c.left) }) // once printed
 	}
 	c.mu.Lock()
 	var delivered string // the text of a message the peer just acknowledged
+	ours := c.peer == "" || e.Peer == c.peer
 	switch e.Type {
 	case app.EventPaired:
 		c.peer = e.Peer
 	case app.EventKeyAborted:
-		c.aborted = true
+		if ours && !c.keyed && c.keyFailure == "" {
+			c.keyFailure = fmt.Sprintf("the key exchange with %s aborted, no key was made: %s", cmp.Or(e.PeerName, "the peer"), e.Reason)
+			close(c.keyFailed)
+		}
 	case app.EventKeyEstablished:
-		c.aborted = false
+		if ours {
+			c.keyed = true
+		}
+	case app.EventDisconnected:
+		if ours {
+			c.gone = true
+		}
 	case app.EventMessageSent:
-		if e.Message != nil {
-			c.pending[e.MessageID] = e.Message.Text
-			if c.unseen[e.MessageID] {
-				delete(c.unseen, e.MessageID)
-			} else {
-				c.seen[e.MessageID] = true
-			}
+		if e.Message != nil && e.Message.Kind == ledger.KindChat.String() {
+			c.texts[e.MessageID] = e.Message.Text
 		}
 	case app.EventDelivery:
-		delivered = c.pending[e.MessageID]
-		delete(c.pending, e.MessageID)
+		if e.State == app.Delivered {
+			delivered = c.texts[e.MessageID]
+			delete(c.texts, e.MessageID)
+			c.lines.acknowledged(e.MessageID)
+		}
 	}
 	c.mu.Unlock()
-	select {
-	case c.changed <- struct{}{}:
-	default:
-	}
+	c.wake()
 	if c.json {
 		b, err := json.Marshal(e)
 		if err == nil {
@@ -348,26 +350,110 @@ func (c *console) waitLeft(ctx context.Context, limit time.Duration) {
 	}
 }
 
-// waitDelivered waits until every sent message was acknowledged.
-func (c *console) waitDelivered(ctx context.Context, s *app.Session, limit time.Duration) error {
+func (c *console) wake() {
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// finish waits until connect can give its verdict: input ended and every
+// line acknowledged (nil), or the session ended, the first key exchange
+// aborted, ctx ended or limit passed after the end of input (a
+// *NotDeliveredError naming what the peer did not acknowledge).
+func (c *console) finish(ctx context.Context, s *app.Session, eof <-chan struct{}, limit time.Duration) *NotDeliveredError {
+	peer := cmp.Or(s.Peer().Name, "the peer")
+	var deadline <-chan time.Time
+	for {
+		if deadline != nil {
+			c.mu.Lock()
+			settled := c.lines.settled()
+			c.mu.Unlock()
+			if settled {
+				q := c.queuedIDs()
+				if len(q) == 0 {
+					return nil
+				}
+			}
+		}
+		select {
+		case <-eof:
+			eof = nil
+			deadline = time.After(limit)
+		case <-c.changed:
+		case <-ctx.Done():
+			return c.outcome("interrupted")
+		case <-c.keyFailed:
+			return c.outcome("")
+		case <-s.Done():
+			// Acknowledgements read before the end are published before
+			// the disconnected event: handle them, and let running Send
+			// calls return, before counting.
+			c.settle(ctx, 10*time.Second)
+			return c.outcome("the session with " + peer + " ended")
+		case <-deadline:
+			return c.outcome(fmt.Sprintf("no acknowledgement from %s within %s of the end of input", peer, limit))
+		}
+	}
+}
+
+// settle waits (up to limit) until the peer's disconnected event has been
+// handled and no Send call is running.
+func (c *console) settle(ctx context.Context, limit time.Duration) {
 	deadline := time.After(limit)
 	for {
 		c.mu.Lock()
-		left := len(c.pending) + len(c.unseen)
+		done := c.gone && !c.lines.busy()
 		c.mu.Unlock()
-		left += c.queued()
-		if left == 0 {
-			return nil
+		if done {
+			return
 		}
 		select {
 		case <-c.changed:
 		case <-ctx.Done():
-			return nil
-		case <-s.Done():
-			return fmt.Errorf("session ended with %d message(s) unacknowledged", left)
+			return
 		case <-deadline:
-			return fmt.Errorf("%d message(s) not acknowledged after %s", left, limit)
+			return
 		}
+	}
+}
+
+// outcome is the verdict now: nil if every line read was acknowledged and
+// nothing is left in the outbox. If the first key exchange aborted, it is
+// never nil: no key means no chat, even with nothing read.
+func (c *console) outcome(reason string) *NotDeliveredError {
+	queued := c.queuedIDs()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.keyFailure == "" {
+		return c.lines.outcome(reason, queued)
+	}
+	if err := c.lines.outcome(c.keyFailure, queued); err != nil {
+		return err
+	}
+	return &NotDeliveredError{Reason: c.keyFailure}
+}
+
+// undeliveredEvent is what connect prints with --json before it exits 1.
+type undeliveredEvent struct {
+	Type       string    `json:"type"` // "undelivered"
+	Time       time.Time `json:"time"`
+	Reason     string    `json:"reason"`
+	Count      int       `json:"count"`
+	MessageIDs []string  `json:"message_ids"`
+	NotSent    int       `json:"not_sent,omitempty"`
+}
+
+// report prints err as an "undelivered" JSON object with --json (the exit
+// status and stderr say it in every mode).
+func (c *console) report(err *NotDeliveredError) {
+	if !c.json {
+		return
+	}
+	b, jerr := json.Marshal(undeliveredEvent{Type: "undelivered", Time: time.Now(), Reason: err.Error(), Count: err.Count,
+		MessageIDs: append([]string{}, err.MessageIDs...), NotSent: err.NotSent})
+	if jerr == nil {
+		c.env.Stdout.Write(append(b, '\n'))
 	}
 }
 
@@ -421,23 +507,33 @@ func (c *console) current() (*app.Session, error) {
 	return s, nil
 }
 
+// sendLine sends a chat line to the current peer and counts it until the
+// peer acknowledges it.
+func (c *console) sendLine(ctx context.Context, line string) error {
+	c.mu.Lock()
+	c.lines.lineRead()
+	c.mu.Unlock()
+	id := ""
+	defer func() {
+		c.mu.Lock()
+		c.lines.sendReturned(id)
+		c.mu.Unlock()
+		c.wake()
+	}()
+	s, err := c.current()
+	if err != nil {
+		return err
+	}
+	m, err := s.Send(ctx, ledger.KindChat, "chat", line, nil)
+	if m != nil {
+		id = m.ID
+	}
+	return err
+}
+
 func (c *console) command(ctx context.Context, line string) error {
 	if !strings.HasPrefix(line, "/") {
-		s, err := c.current()
-		if err != nil {
-			return err
-		}
-		m, err := s.Send(ctx, ledger.KindChat, "chat", line, nil)
-		if err != nil {
-			return err
-		}
-		c.mu.Lock()
-		if !c.seen[m.ID] {
-			c.unseen[m.ID] = true
-		}
-		delete(c.seen, m.ID)
-		c.mu.Unlock()
-		return nil
+		return c.sendLine(ctx, line)
 	}
 	word, rest, _ := strings.Cut(strings.TrimPrefix(line, "/"), " ")
 	rest = strings.TrimSpace(rest)

@@ -270,14 +270,18 @@ func splitArgs(s string) ([]string, error) {
 	return out, nil
 }
 
-// queued counts the messages waiting in this node's outbox, so that a
-// console that ends with its input waits for them too.
-func (c *console) queued() int {
+// queuedIDs returns the IDs of the messages waiting in this node's outbox,
+// so that a console that ends with its input waits for them too.
+func (c *console) queuedIDs() []string {
 	q, err := c.n.Outbox()
 	if err != nil {
-		return 0
+		return nil
 	}
-	return len(q)
+	ids := make([]string, len(q))
+	for i, m := range q {
+		ids[i] = m.ID
+	}
+	return ids
 }
 
 // describeWorkflow renders the workflow's events ("" to skip one).
