@@ -150,11 +150,22 @@ func TestLedgerVerifyReportsFirstBadHeight(t *testing.T) {
 	enc, _ := tx5.MarshalBinary()
 	l.Close()
 	b, _ := os.ReadFile(path)
-	i := bytes.Index(b, enc)
-	if i < 0 {
+	// bbolt copies pages on write, so freed pages may hold stale copies of
+	// the transaction: damage every copy, so the live one is damaged too.
+	copies := 0
+	for off := 0; ; {
+		i := bytes.Index(b[off:], enc)
+		if i < 0 {
+			break
+		}
+		i += off
+		b[i+len(enc)-1] ^= 0x40 // its signature
+		copies++
+		off = i + len(enc)
+	}
+	if copies == 0 {
 		t.Fatal("transaction 5 not found in the file")
 	}
-	b[i+len(enc)-1] ^= 0x40 // its signature
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
