@@ -110,7 +110,7 @@ func TestJournalFlipEveryByte(t *testing.T) {
 	session := sessionOf(t, c.path())
 	step := 1
 	if testing.Short() || raceEnabled {
-		step = 7
+		step = 11
 	}
 	var (
 		data  [2][]byte
@@ -188,7 +188,7 @@ func TestJournalFlipEveryByte(t *testing.T) {
 
 // TestJournalFlipOpen is TestJournalFlipEveryByte through Open, Lookup,
 // Verify and a restart, at a byte in the header and one in the payload
-// of every frame (every 9th frame under -short or -race); the full run is
+// of every frame (every 15th frame under -short or -race); the full run is
 //
 //	go test -run 'TestJournalFlipOpen$' -count=1 ./ledger/
 func TestJournalFlipOpen(t *testing.T) {
@@ -201,7 +201,7 @@ func TestJournalFlipOpen(t *testing.T) {
 	var pos []int64
 	every := 1
 	if testing.Short() || raceEnabled {
-		every = 9
+		every = 15
 	}
 	for k, f := range scanJournal(jp, data).frames {
 		if k%every == 0 {
@@ -296,6 +296,20 @@ func TestJournalZeroedFile(t *testing.T) {
 	}
 	if rep, err := l.Verify(context.Background(), nil); err != nil || rep.OK {
 		t.Fatalf("verify with a zeroed journal: %v %+v", err, rep)
+	}
+	// A crash right after the recovery does not report it twice.
+	d := t.TempDir()
+	jps := journalPaths(c.path())
+	for _, p := range []string{c.path(), jps[0], jps[1]} {
+		copyFile(t, p, filepath.Join(d, filepath.Base(p)))
+	}
+	l2, err := Open(filepath.Join(d, "ledger.db"), c.id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Close()
+	if err := l2.CheckJournalLoss(); !errors.As(err, &le) || len(le.Losses) != 1 {
+		t.Fatalf("after a crash following the recovery: %v", err)
 	}
 }
 

@@ -100,22 +100,31 @@ func (e *JournalLossError) Lost() (n int64, unknown bool) {
 
 func (e *JournalLossError) Error() string {
 	var b strings.Builder
-	n, unknown := e.Lost()
-	fmt.Fprintf(&b, "ledger %s: ", e.Path)
-	switch {
-	case n > 0 && unknown:
-		fmt.Fprintf(&b, "%d acknowledged transactions, and possibly more, were lost from its journal", n)
-	case unknown:
-		b.WriteString("acknowledged transactions may have been lost from its journal")
-	default:
-		fmt.Fprintf(&b, "%d acknowledged transactions were lost from its journal", n)
-	}
+	fmt.Fprintf(&b, "ledger %s: %s", e.Path, e.Summary())
 	for _, x := range e.Losses {
 		b.WriteString("; ")
 		b.WriteString(x.String())
 	}
 	if e.Pending > 0 {
 		fmt.Fprintf(&b, "; %d further transactions wait in the journal to be recovered by a writable open", e.Pending)
+	}
+	return b.String()
+}
+
+// Summary says in a few words how many acknowledged transactions were
+// lost.
+func (e *JournalLossError) Summary() string {
+	var b strings.Builder
+	n, unknown := e.Lost()
+	switch {
+	case n > 0 && unknown:
+		fmt.Fprintf(&b, "%d acknowledged transactions, and possibly more, were lost from its journal", n)
+	case unknown:
+		b.WriteString("acknowledged transactions may have been lost from its journal")
+	case n == 1:
+		b.WriteString("1 acknowledged transaction was lost from its journal")
+	default:
+		fmt.Fprintf(&b, "%d acknowledged transactions were lost from its journal", n)
 	}
 	return b.String()
 }
@@ -282,6 +291,16 @@ func (l *Ledger) recoverJournal() error {
 	if err != nil {
 		jr.closeFiles()
 		return err
+	}
+	// A wiped file gets clean frames of the recovered session, so that a
+	// crash before the next Close does not report its loss again.
+	for i, jf := range jr.files {
+		if len(scans[i].frames) == 0 {
+			if err := jf.markClean(session, l.state.size, l.opts.NoSync); err != nil {
+				jr.closeFiles()
+				return fmt.Errorf("ledger: recover journal %s: %w", jf.path, err)
+			}
+		}
 	}
 	l.jr = jr
 	jr.session = session + 1

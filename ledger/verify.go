@@ -374,7 +374,7 @@ func (r *VerifyReport) journalLoss(path string, btx *bolt.Tx) error {
 	}
 	r.OK = false
 	if r.Reason == "" {
-		r.Reason = (&JournalLossError{Path: path, Losses: r.JournalLoss}).Error()
+		r.Reason = (&JournalLossError{Path: path, Losses: r.JournalLoss}).Summary() + " (see journal_loss)"
 	}
 	return nil
 }
