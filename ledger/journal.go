@@ -140,9 +140,14 @@ type journalGap struct {
 // journalScan is what a journal file holds: its valid frames and the
 // gaps between them, in file order.
 type journalScan struct {
-	path   string
-	frames []journalFrame
-	gaps   []journalGap
+	path    string
+	missing bool // the file does not exist
+	frames  []journalFrame
+	gaps    []journalGap
+	// legacy are the records of a journal written before frames (by
+	// qkdchat before this format), read only for a ledger that has no
+	// journal session yet.
+	legacy []journalRecord
 }
 
 // journalPaths are the journal files of the ledger at path.
@@ -169,6 +174,7 @@ func openJournal(path string, noSync bool, session uint64, size int64) (*journal
 			jf.size = int64(len(data))
 			scans[i] = scanJournal(jp, data)
 			if jf.size == 0 {
+				scans[i].missing = true // or empty: nothing to read either way
 				err = jf.markClean(session, size, noSync)
 			}
 		}
@@ -190,7 +196,7 @@ func readJournalFiles(path string) ([2]journalScan, error) {
 	for i, jp := range journalPaths(path) {
 		data, err := os.ReadFile(jp)
 		if errors.Is(err, fs.ErrNotExist) {
-			scans[i] = journalScan{path: jp}
+			scans[i] = journalScan{path: jp, missing: true}
 			continue
 		}
 		if err != nil {
@@ -251,7 +257,7 @@ func parseFrame(data []byte, off int64) (journalFrame, bool) {
 // damaged or unwritten stretch it searches for the next valid frame
 // header, so one damaged record never hides the records after it.
 func scanJournal(path string, data []byte) journalScan {
-	s := journalScan{path: path}
+	s := journalScan{path: path, legacy: readLegacyJournal(data)}
 	var off int64
 	end := int64(len(data))
 	for off+journalHeaderSize <= end {
@@ -277,6 +283,31 @@ func scanJournal(path string, data []byte) journalScan {
 		off = next
 	}
 	return s
+}
+
+// readLegacyJournal reads the records of a journal file in the format
+// before frames (length, CRC-32C of index || encoding, index, encoding),
+// from its start up to the first record that is damaged or out of
+// sequence, which is where that format ended.
+func readLegacyJournal(data []byte) []journalRecord {
+	var recs []journalRecord
+	const hdr = 16
+	for off := 0; len(data)-off >= hdr; {
+		n := int(binary.LittleEndian.Uint32(data[off:]))
+		sum := binary.LittleEndian.Uint32(data[off+4:])
+		index := int64(binary.LittleEndian.Uint64(data[off+8:]))
+		if n == 0 || n > maxJournalRecord || n > len(data)-off-hdr || index < 0 ||
+			(len(recs) > 0 && index != recs[len(recs)-1].index+1) {
+			break
+		}
+		enc := data[off+hdr : off+hdr+n]
+		if crc32.Update(crc32.Checksum(data[off+8:off+16], journalCRC), journalCRC, enc) != sum {
+			break
+		}
+		recs = append(recs, journalRecord{index: index, enc: enc})
+		off += hdr + n
+	}
+	return recs
 }
 
 var zeros [4096]byte

@@ -2,7 +2,9 @@ package ledger
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -423,4 +425,45 @@ func FuzzScanJournal(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestJournalLegacyFormatIsRecovered: a ledger last written by qkdchat
+// before journal frames, which stopped with transactions in its journal,
+// gets them back.
+func TestJournalLegacyFormatIsRecovered(t *testing.T) {
+	path, id, extra := journalScenario(t, 5, 3)
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(btx *bolt.Tx) error { return btx.Bucket(bucketMeta).Delete(metaJournalSession) }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	var b []byte
+	for i, tx := range extra {
+		enc, _ := tx.MarshalBinary()
+		var hdr [16]byte
+		binary.LittleEndian.PutUint32(hdr[0:], uint32(len(enc)))
+		binary.LittleEndian.PutUint64(hdr[8:], uint64(5+i))
+		binary.LittleEndian.PutUint32(hdr[4:], crc32.Update(crc32.Checksum(hdr[8:], journalCRC), journalCRC, enc))
+		b = append(append(b, hdr[:]...), enc...)
+	}
+	if err := os.WriteFile(journalPaths(path)[0], append(b, make([]byte, 100)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(journalPaths(path)[1], make([]byte, 100), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := reopen(t, path, id)
+	checkHolds(t, l, extra, 5)
+	if err := l.CheckJournalLoss(); err != nil {
+		t.Fatal(err)
+	}
+	// The old-format files are not taken for wiped ones later.
+	l.Close()
+	l = reopen(t, path, id)
+	if err := l.CheckJournalLoss(); err != nil {
+		t.Fatalf("second open after an old-format journal: %v", err)
+	}
 }

@@ -102,7 +102,7 @@ type flipOutcome struct {
 // plus a margin) and plans the recovery: every acknowledged transaction
 // must be recovered or reported lost, none lost without a report, none
 // reported lost that was recovered. Under -short or -race it takes every
-// 7th byte; the full run is
+// 11th byte; the full run is
 //
 //	go test -run 'TestJournalFlipEveryByte$' -count=1 ./ledger/
 func TestJournalFlipEveryByte(t *testing.T) {

@@ -34,9 +34,10 @@ type JournalLoss struct {
 	// be told, and Record the number of readable records before the damage
 	// in it (-1 when the whole file was unreadable); Offset is the byte
 	// offset of the damage.
-	File   string `json:"file"`
-	Record int    `json:"record"`
-	Offset int64  `json:"offset"`
+	File    string `json:"file"`
+	Missing bool   `json:"missing,omitempty"` // File was missing or empty
+	Record  int    `json:"record"`
+	Offset  int64  `json:"offset"`
 	// First and Last are the ledger indexes the lost transactions were
 	// acknowledged with, Count how many they were. When a wiped file may
 	// have held an unknown number of transactions after First, Last and
@@ -59,6 +60,8 @@ func (x JournalLoss) Unknown() bool { return x.Count < 0 }
 func (x JournalLoss) String() string {
 	var b strings.Builder
 	switch {
+	case x.Unknown() && x.Missing:
+		fmt.Fprintf(&b, "journal file %s was missing or empty after the program stopped abruptly: any transactions acknowledged from #%d on that it held are lost, how many cannot be told", x.File, x.First)
 	case x.Unknown():
 		fmt.Fprintf(&b, "journal file %s was wiped (no readable record left): any transactions acknowledged from #%d on that it held are lost, how many cannot be told", x.File, x.First)
 	case x.Count == 1:
@@ -180,6 +183,17 @@ func planRecovery(scans [2]journalScan, size int64, session uint64) recoveryPlan
 			}
 		}
 	}
+	if session == 0 {
+		// A ledger last opened before journal sessions: its journal, if
+		// any, is in the old format, where every record was acknowledged.
+		for _, s := range scans {
+			for _, r := range s.legacy {
+				if _, ok := known[r.index]; !ok && r.index >= size {
+					known[r.index] = r.enc
+				}
+			}
+		}
+	}
 	var plan recoveryPlan
 	idx := make([]int64, 0, len(known))
 	for i := range known {
@@ -218,7 +232,7 @@ func planRecovery(scans [2]journalScan, size int64, session uint64) recoveryPlan
 	if session > 0 {
 		for fi, s := range scans {
 			if len(s.frames) == 0 && !clean[1-fi] {
-				plan.losses = append(plan.losses, JournalLoss{File: s.path, Record: -1, First: next, Last: -1, Count: -1})
+				plan.losses = append(plan.losses, JournalLoss{File: s.path, Missing: s.missing, Record: -1, First: next, Last: -1, Count: -1})
 			}
 		}
 	}
