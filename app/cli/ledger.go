@@ -168,10 +168,10 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 		printReport(env.Stdout, what, rep)
 	}
 	switch {
-	case len(rep.JournalLoss) > 0:
-		return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s; if you accept the loss, run 'qkdchat ledger ack-loss' with the same --data", what, lossSummary(rep.JournalLoss))}
 	case !rep.OK && rep.FirstBadHeight >= 0:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is bad from block %d: %s", what, rep.FirstBadHeight, rep.Reason)}
+	case len(rep.JournalLoss) > 0:
+		return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s; if you accept the loss, run 'qkdchat ledger ack-loss' with the same --data", what, lossSummary(rep.JournalLoss))}
 	case !rep.OK:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is bad: %s", what, rep.Reason)}
 	case want != "" && rep.Fingerprint != want:
