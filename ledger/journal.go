@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 )
 
 // The journal makes an append durable with one small sequential write and
@@ -173,6 +175,7 @@ func openJournal(path string, noSync bool, session uint64, size int64) (*journal
 		if err == nil {
 			jf.size = int64(len(data))
 			scans[i] = scanJournal(jp, data)
+			repairJournal(&scans[i], data)
 			if jf.size == 0 {
 				scans[i].missing = true // or empty: nothing to read either way
 				err = jf.markClean(session, size, noSync)
@@ -203,6 +206,7 @@ func readJournalFiles(path string) ([2]journalScan, error) {
 			return scans, fmt.Errorf("ledger: read journal %s: %w", jp, err)
 		}
 		scans[i] = scanJournal(jp, data)
+		repairJournal(&scans[i], data)
 	}
 	return scans, nil
 }
@@ -311,6 +315,134 @@ func readLegacyJournal(data []byte) []journalRecord {
 }
 
 var zeros [4096]byte
+
+// maxRepairs bounds the damaged stretches of a file repairJournal tries
+// to mend (each try costs a few milliseconds).
+const maxRepairs = 64
+
+// repairJournal mends frames that one changed byte made unreadable: in
+// each damaged stretch it tries every single-byte change of the frame
+// that starts it, and keeps one whose header and payload checksums hold
+// and, for a record, whose transaction's Ed25519 signature verifies, so
+// that a wrong repair cannot slip in. It returns how many it mended.
+func repairJournal(s *journalScan, data []byte) int {
+	var fixed []journalFrame
+	var gaps []journalGap
+	for _, g := range s.gaps {
+		if g.zero || len(fixed) >= maxRepairs {
+			gaps = append(gaps, g)
+			continue
+		}
+		f, ok := repairFrame(data, g.off, g.end)
+		if !ok {
+			gaps = append(gaps, g)
+			continue
+		}
+		fixed = append(fixed, f)
+		if end := f.off + journalHeaderSize + int64(len(f.payload)); end < g.end {
+			gaps = append(gaps, journalGap{off: end, end: g.end, zero: allZero(data[end:g.end])})
+		}
+	}
+	if len(fixed) == 0 {
+		return 0
+	}
+	frames := append(s.frames, fixed...)
+	slices.SortFunc(frames, func(a, b journalFrame) int { return cmp.Compare(a.off, b.off) })
+	for i := range frames {
+		frames[i].ordinal = i
+	}
+	for i := range gaps {
+		gaps[i].ordinal, _ = slices.BinarySearchFunc(frames, gaps[i].off, func(f journalFrame, off int64) int { return cmp.Compare(f.off, off) })
+	}
+	s.frames, s.gaps = frames, gaps
+	return len(fixed)
+}
+
+// repairFrame looks for a single-byte change that makes a valid frame
+// start at off and end by end.
+func repairFrame(data []byte, off, end int64) (journalFrame, bool) {
+	if end-off < journalHeaderSize {
+		return journalFrame{}, false
+	}
+	buf := slices.Clone(data[off:end])
+	accept := func() (journalFrame, bool) {
+		f, ok := parseFrame(buf, 0)
+		if !ok {
+			return f, false
+		}
+		if f.kind == frameRecord {
+			if _, _, err := verifyEncoded(f.payload); err != nil {
+				return f, false
+			}
+		}
+		f.off = off
+		return f, true
+	}
+	hdrOK := func() bool {
+		return buf[0] == journalMagic[0] && buf[1] == journalMagic[1] && buf[3] == journalVersion &&
+			crc32.Checksum(buf[:36], journalCRC) == binary.LittleEndian.Uint32(buf[36:40])
+	}
+	if hdrOK() {
+		// The payload is damaged.
+		n := int64(binary.LittleEndian.Uint32(buf[4:]))
+		if n == 0 || n > int64(len(buf))-journalHeaderSize {
+			return journalFrame{}, false
+		}
+		payload := buf[journalHeaderSize : journalHeaderSize+n]
+		p, v, ok := crcByteFix(payload, binary.LittleEndian.Uint32(buf[32:]))
+		if !ok {
+			return journalFrame{}, false
+		}
+		payload[p] ^= v
+		return accept()
+	}
+	// The header is damaged.
+	for p := range journalHeaderSize {
+		orig := buf[p]
+		for v := 1; v < 256; v++ {
+			buf[p] = orig ^ byte(v)
+			if hdrOK() {
+				if f, ok := accept(); ok {
+					return f, true
+				}
+			}
+		}
+		buf[p] = orig
+	}
+	return journalFrame{}, false
+}
+
+// crcTop maps the top byte of each entry of journalCRC's table to its
+// index (they are distinct in a CRC table), to run the CRC backwards.
+var crcTop = func() (top [256]byte) {
+	for i, e := range journalCRC {
+		top[e>>24] = byte(i)
+	}
+	return top
+}()
+
+// crcByteFix finds the single byte change (b[p] ^= v) that makes the
+// CRC-32C of b equal want, in time linear in len(b). A CRC is affine:
+// changing byte p by v changes it by tab[v] carried through the
+// len(b)-1-p bytes after it as zeros, and that carrying can be undone a
+// byte at a time. So the difference is walked back from the end until it
+// is an entry of the table.
+func crcByteFix(b []byte, want uint32) (p int, v byte, ok bool) {
+	d := crc32.Checksum(b, journalCRC) ^ want
+	if d == 0 {
+		return 0, 0, false
+	}
+	for k := range len(b) {
+		// Is d the change made by some byte v at position len(b)-1-k?
+		i := crcTop[d>>24]
+		if journalCRC[i] == d {
+			return len(b) - 1 - k, i, true
+		}
+		// Undo one zero byte: d = tab[r&0xff] ^ r>>8 for the previous r.
+		d = (d^journalCRC[i])<<8 | uint32(i)
+	}
+	return 0, 0, false
+}
 
 func allZero(b []byte) bool {
 	for len(b) > 0 {

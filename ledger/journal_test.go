@@ -189,7 +189,9 @@ func TestJournalDamagedRecordIsReported(t *testing.T) {
 			third = f
 		}
 	}
+	// Two bytes: one is repaired (TestJournalOneDamagedByteIsRepaired).
 	data[third.off+journalHeaderSize+10] ^= 0x40
+	data[third.off+journalHeaderSize+30] ^= 0x40
 	if err := os.WriteFile(jp, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -230,6 +232,34 @@ func TestJournalDamagedRecordIsReported(t *testing.T) {
 	all, err := l.JournalLosses()
 	if err != nil || len(all) != 1 || !all[0].Acknowledged {
 		t.Fatalf("acknowledged losses: %+v, %v", all, err)
+	}
+}
+
+// TestJournalOneDamagedByteIsRepaired: a record with one changed byte,
+// in its header or its transaction, is mended and recovered.
+func TestJournalOneDamagedByteIsRepaired(t *testing.T) {
+	for _, at := range []int64{5, 20, 38, journalHeaderSize + 10} {
+		path, id, extra := journalScenario(t, 5, 4)
+		writeJournal(t, path, 0, 5, extra)
+		jp := journalPaths(path)[0]
+		data, err := os.ReadFile(jp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range scanJournal(jp, data).frames {
+			if f.kind == frameRecord && f.index == 7 && f.session == sessionOf(t, path) {
+				data[f.off+at] ^= 0x40
+			}
+		}
+		if err := os.WriteFile(jp, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		l := reopen(t, path, id)
+		checkHolds(t, l, extra, 5)
+		if err := l.CheckJournalLoss(); err != nil {
+			t.Fatalf("byte %d of a record changed: %v", at, err)
+		}
+		l.Close()
 	}
 }
 
@@ -465,5 +495,28 @@ func TestJournalLegacyFormatIsRecovered(t *testing.T) {
 	l = reopen(t, path, id)
 	if err := l.CheckJournalLoss(); err != nil {
 		t.Fatalf("second open after an old-format journal: %v", err)
+	}
+}
+
+func TestCRCByteFix(t *testing.T) {
+	r := seeded(3)
+	for _, n := range []int{1, 2, 37, 500} {
+		for range 50 {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte(r.Uint32())
+			}
+			want := crc32.Checksum(b, journalCRC)
+			p, v := r.IntN(n), byte(1+r.IntN(255))
+			b[p] ^= v
+			gp, gv, ok := crcByteFix(b, want)
+			if !ok || gp != p || gv != v {
+				t.Fatalf("n=%d: changed byte %d by %#x, found %d %#x %v", n, p, v, gp, gv, ok)
+			}
+			b[p] ^= v
+			if _, _, ok := crcByteFix(b, want); ok {
+				t.Fatalf("n=%d: a fix for an undamaged buffer", n)
+			}
+		}
 	}
 }

@@ -101,16 +101,18 @@ type flipOutcome struct {
 // ledger's journal holds (both files, up to the end of what was written
 // plus a margin) and plans the recovery: every acknowledged transaction
 // must be recovered or reported lost, none lost without a report, none
-// reported lost that was recovered. Under -short or -race it takes every
-// 11th byte; the full run is
+// reported lost that was recovered. It does so twice: without the
+// single-byte repair, to test finding the next record past damage and
+// reporting what is missing, and with it, when nothing may be lost at
+// all. Under -short or -race it takes every 11th byte; the full run is
 //
 //	go test -run 'TestJournalFlipEveryByte$' -count=1 ./ledger/
 func TestJournalFlipEveryByte(t *testing.T) {
 	c := makeCrashedLedger(t, 40, 33)
 	session := sessionOf(t, c.path())
-	step := 1
+	step, repairStep := 1, 1
 	if testing.Short() || raceEnabled {
-		step = 11
+		step, repairStep = 11, 11
 	}
 	var (
 		data  [2][]byte
@@ -153,6 +155,7 @@ func TestJournalFlipEveryByte(t *testing.T) {
 				o.unreported++
 			}
 		}
+		o.flips++
 	}
 	// Undamaged, everything is recovered.
 	var clean flipOutcome
@@ -160,35 +163,43 @@ func TestJournalFlipEveryByte(t *testing.T) {
 	if clean.recovered != len(c.pending) || clean.withLoss != 0 {
 		t.Fatalf("undamaged journal: %+v", clean)
 	}
-	var o flipOutcome
-	for fi := range data {
-		end := int64(0)
-		for _, f := range scans[fi].frames {
-			end = max(end, f.off+journalHeaderSize+int64(len(f.payload)))
+	flipAll := func(step int, repair bool) flipOutcome {
+		var o flipOutcome
+		for fi := range data {
+			end := int64(0)
+			for _, f := range scans[fi].frames {
+				end = max(end, f.off+journalHeaderSize+int64(len(f.payload)))
+			}
+			end = min(end+256, int64(len(data[fi])))
+			for p := int64(0); p < end; p += int64(step) {
+				data[fi][p] ^= 0x5a
+				s := scans
+				s[fi] = scanJournal(s[fi].path, data[fi])
+				if repair {
+					repairJournal(&s[fi], data[fi])
+				}
+				check(planRecovery(s, c.applied, session), &o)
+				data[fi][p] ^= 0x5a
+			}
 		}
-		end = min(end+256, int64(len(data[fi])))
-		for p := int64(0); p < end; p += int64(step) {
-			data[fi][p] ^= 0x5a
-			s := scans
-			s[fi] = scanJournal(s[fi].path, data[fi])
-			check(planRecovery(s, c.applied, session), &o)
-			data[fi][p] ^= 0x5a
-			o.flips++
+		t.Logf("repair %v: %d single-byte flips over %d pending transactions: %d recovered, %d lost and reported (%d flips reported a loss), %d lost unreported, %d false alarms",
+			repair, o.flips, len(c.pending), o.recovered, o.reported, o.withLoss, o.unreported, o.falseAlarm)
+		if o.unreported != 0 || o.falseAlarm != 0 {
+			t.Fatalf("acknowledged transactions lost without a report: %d; recovered but reported lost: %d", o.unreported, o.falseAlarm)
 		}
+		return o
 	}
-	t.Logf("%d single-byte flips over %d pending transactions: %d recovered, %d lost and reported (%d flips reported a loss), %d lost unreported, %d false alarms",
-		o.flips, len(c.pending), o.recovered, o.reported, o.withLoss, o.unreported, o.falseAlarm)
-	if o.unreported != 0 || o.falseAlarm != 0 {
-		t.Fatalf("acknowledged transactions lost without a report: %d; recovered but reported lost: %d", o.unreported, o.falseAlarm)
-	}
-	if o.reported == 0 || o.recovered == 0 {
+	if o := flipAll(step, false); o.reported == 0 || o.recovered == 0 {
 		t.Fatalf("the flips neither lost nor kept anything: %+v", o)
+	}
+	if o := flipAll(repairStep, true); o.reported != 0 || o.recovered != o.flips*len(c.pending) {
+		t.Fatalf("with repair, a single changed byte still lost transactions: %+v", o)
 	}
 }
 
 // TestJournalFlipOpen is TestJournalFlipEveryByte through Open, Lookup,
-// Verify and a restart, at a byte in the header and one in the payload
-// of every frame (every 15th frame under -short or -race); the full run is
+// Verify and a restart, with two bytes changed (too many to repair) in
+// the header and the payload of each frame (every 15th frame under -short or -race); the full run is
 //
 //	go test -run 'TestJournalFlipOpen$' -count=1 ./ledger/
 func TestJournalFlipOpen(t *testing.T) {
@@ -205,14 +216,16 @@ func TestJournalFlipOpen(t *testing.T) {
 	}
 	for k, f := range scanJournal(jp, data).frames {
 		if k%every == 0 {
-			pos = append(pos, f.off+20, f.off+journalHeaderSize+int64(len(f.payload))/2)
+			pos = append(pos, f.off)
 		}
 	}
 	lossRuns := 0
 	for _, p := range pos {
 		d := c.clone(t)
 		b := append([]byte(nil), data...)
-		b[p] ^= 0x01
+		f, _ := parseFrame(b, p)
+		b[p+20] ^= 0x01
+		b[p+30+int64(len(f.payload))/2] ^= 0x01
 		if err := os.WriteFile(journalPaths(d.path())[0], b, 0o600); err != nil {
 			t.Fatal(err)
 		}
