@@ -307,3 +307,23 @@ func TestLedgerVerifyReportsJournalLoss(t *testing.T) {
 		t.Fatalf("second ack-loss: %d\n%s", code, out)
 	}
 }
+
+// TestListenRefusesJournalLoss: the node does not start over a journal
+// that lost acknowledged transactions, and says what to do.
+func TestListenRefusesJournalLoss(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"listen", "--data", dir, "--name", "St Mary", "--role", "hospital", "--addr", "127.0.0.1:0", "--code", "7-amber-falcon"}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // a first run that stops at once, to create the data
+	var out, errOut bytes.Buffer
+	Main(ctx, &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut}, args)
+	if _, err := os.Stat(filepath.Join(dir, "ledger.db-journal.0")); err != nil {
+		t.Fatalf("first run made no journal: %v\n%s", err, errOut.String())
+	}
+	wipeJournal(t, dir)
+	code, _, stderr := run(t, args)
+	t.Logf("listen: %s", stderr)
+	if code != 1 || !strings.Contains(stderr, "not starting") || !strings.Contains(stderr, "ledger.db-journal.0") || !strings.Contains(stderr, "ack-loss --data "+dir) {
+		t.Fatalf("listen over a wiped journal: exit %d\n%s", code, stderr)
+	}
+}
