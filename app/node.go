@@ -424,5 +424,5 @@ func journalLossError(dir string, err error) error {
 	if !errors.As(err, &le) {
 		return fmt.Errorf("app: check the ledger in %s: %w", dir, err)
 	}
-	return fmt.Errorf("app: not starting: %w. Confirmed messages are missing from the ledger after its journal was damaged; run 'qkdchat ledger verify --data %s' for the details, and 'qkdchat ledger ack-loss --data %s' to accept the loss and start", err, dir, dir)
+	return fmt.Errorf("app: not starting: %w. Messages already confirmed are (or may be) missing from the ledger because its journal was damaged; run 'qkdchat ledger verify --data %s' for the details, and 'qkdchat ledger ack-loss --data %s' to accept the loss and start", err, dir, dir)
 }
