@@ -126,6 +126,14 @@ func Open(opts Options) (*Node, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := lg.CheckJournalLoss(); err != nil {
+		// Refuse to start as if nothing happened: messages that were
+		// confirmed are gone. The ledger has recorded the loss, so this
+		// repeats at every start until the user acknowledges it.
+		lg.Close()
+		st.Close()
+		return nil, journalLossError(opts.Dir, err)
+	}
 	return &Node{
 		opts:     opts,
 		log:      opts.Logger,
@@ -406,4 +414,15 @@ func (p pins) PinnedKey(name, role string) (ed25519.PublicKey, bool) {
 		}
 	}
 	return nil, false
+}
+
+// journalLossError explains a ledger journal loss found when the node
+// opens, and how to go on. It wraps err, so callers can still branch on
+// *ledger.JournalLossError.
+func journalLossError(dir string, err error) error {
+	var le *ledger.JournalLossError
+	if !errors.As(err, &le) {
+		return fmt.Errorf("app: check the ledger in %s: %w", dir, err)
+	}
+	return fmt.Errorf("app: not starting: %w. Messages already confirmed are (or may be) missing from the ledger because its journal was damaged; run 'qkdchat ledger verify --data %s' for the details, and 'qkdchat ledger ack-loss --data %s' to accept the loss and start", err, dir, dir)
 }

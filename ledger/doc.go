@@ -31,7 +31,11 @@
 // in large batches. Every read first waits until bbolt holds every append
 // that returned before it, so callers see one consistent ledger, and Open
 // recovers what the journal holds after a crash. Close leaves the journal
-// empty.
+// empty. Every journal record carries its own checksums, so recovery
+// reads past a damaged one (and mends one changed byte); an acknowledged
+// transaction it still cannot read back is recorded in the ledger as a
+// JournalLoss, which fails Verify and CheckJournalLoss (a
+// *JournalLossError) until AcknowledgeJournalLoss.
 //
 // Verify recomputes every signature, tree hash and block hash and reports
 // the first bad height; ProveInclusion gives an offline-checkable proof of

@@ -340,7 +340,10 @@ func (l *Ledger) Close() error {
 			if l.closeE == nil {
 				// Everything is in bbolt: empty the journal. Otherwise it
 				// keeps the transactions for the next Open.
-				l.closeE = l.jr.close()
+				l.mu.Lock()
+				size := l.state.size
+				l.mu.Unlock()
+				l.closeE = l.jr.close(size)
 			} else {
 				l.jr.closeFiles()
 			}

@@ -36,6 +36,10 @@ type VerifyReport struct {
 	// Conflicts are the pairs of conflicting checkpoints signed by peers:
 	// proof that a peer rewrote or truncated its ledger.
 	Conflicts []Conflict `json:"conflicts,omitempty"`
+	// JournalLoss lists acknowledged transactions the journal lost that
+	// nobody has acknowledged yet (see Ledger.AcknowledgeJournalLoss);
+	// any clears OK.
+	JournalLoss []JournalLoss `json:"journal_loss,omitempty"`
 }
 
 // Clean reports whether the ledger is intact and no peer conflict is known.
@@ -347,12 +351,32 @@ func (l *Ledger) Verify(ctx context.Context, progress func(done, total int64)) (
 	// page header can make it take minutes, and it says nothing about the
 	// ledger's content, which is checked here in full.
 	err := l.view(func(btx *bolt.Tx) error {
-		return l.verifyChain(ctx, btx, rep, progress)
+		if err := l.verifyChain(ctx, btx, rep, progress); err != nil {
+			return err
+		}
+		return rep.journalLoss(l.path, btx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ledger: verify %s: %w", l.path, err)
 	}
 	return rep, nil
+}
+
+// journalLoss fails the report if the ledger records journal losses
+// nobody acknowledged.
+func (r *VerifyReport) journalLoss(path string, btx *bolt.Tx) error {
+	losses, err := readLosses(btx.Bucket(bucketMeta))
+	if err != nil {
+		return err
+	}
+	if r.JournalLoss = unacknowledged(losses); len(r.JournalLoss) == 0 {
+		return nil
+	}
+	r.OK = false
+	if r.Reason == "" {
+		r.Reason = (&JournalLossError{Path: path, Losses: r.JournalLoss}).Summary() + " (see journal_loss)"
+	}
+	return nil
 }
 
 func (l *Ledger) verifyChain(ctx context.Context, btx *bolt.Tx, rep *VerifyReport, progress func(done, total int64)) error {

@@ -33,6 +33,9 @@ Subcommands:
   conflicts   list the standing conflicts with peers (checkpoints refused)
   dismiss-conflict FINGERPRINT
               end the standing conflict with that peer (the evidence stays)
+  ack-loss    acknowledge acknowledged transactions the journal lost (after
+              a crash damaged it), so that verify and the app accept the
+              ledger again; the losses stay listed by verify
 
 All take --data DIR (default: the per-user data directory) and --json.
 `
@@ -61,6 +64,8 @@ func runLedger(ctx context.Context, env *Env, args []string) error {
 		return runLedgerConflicts(ctx, env, args[1:])
 	case "dismiss-conflict":
 		return runLedgerDismissConflict(ctx, env, args[1:])
+	case "ack-loss":
+		return runLedgerAckLoss(ctx, env, args[1:])
 	}
 	return Usagef("unknown subcommand %q\n%s", args[0], ledgerUsage)
 }
@@ -156,12 +161,20 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 		rep, err = ledger.VerifyExport(ctx, f)
 	} else {
 		l, oerr := lf.open(true)
-		if oerr != nil {
+		var le *ledger.JournalLossError
+		switch {
+		case errors.As(oerr, &le):
+			// The journal, not yet recovered, lost acknowledged
+			// transactions: a verdict, not a failure to check.
+			what = le.Path
+			rep = &ledger.VerifyReport{FirstBadHeight: -1, BadIndex: -1, Reason: le.Summary(), JournalLoss: le.Losses}
+		case oerr != nil:
 			return oerr
+		default:
+			defer l.Close()
+			what = l.Path()
+			rep, err = l.Verify(ctx, nil)
 		}
-		defer l.Close()
-		what = l.Path()
-		rep, err = l.Verify(ctx, nil)
 	}
 	if err != nil {
 		return err
@@ -176,6 +189,8 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	switch {
 	case !rep.OK && rep.FirstBadHeight >= 0:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is bad from block %d: %s", what, rep.FirstBadHeight, rep.Reason)}
+	case len(rep.JournalLoss) > 0:
+		return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s; if you accept the loss, run 'qkdchat ledger ack-loss' with the same --data", what, lossSummary(rep.JournalLoss))}
 	case !rep.OK:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is bad: %s", what, rep.Reason)}
 	case want != "" && rep.Fingerprint != want:
@@ -206,10 +221,67 @@ func printReport(w io.Writer, what string, rep *ledger.VerifyReport) {
 		fmt.Fprintf(w, "  transactions:     %d\n  blocks:           %d\n  root:             %s\n", rep.Size, rep.Blocks, rep.Root)
 		fmt.Fprintf(w, "  checkpoints:      %d signed, %d cosigned by peers\n", rep.Checkpoints, rep.Cosignatures)
 	}
+	for _, x := range rep.JournalLoss {
+		if x.Found.IsZero() {
+			fmt.Fprintf(w, "  JOURNAL LOSS:     %s (not recovered yet: starting qkdchat, or ledger ack-loss, recovers the rest)\n", x)
+		} else {
+			fmt.Fprintf(w, "  JOURNAL LOSS:     %s (found %s)\n", x, x.Found.Local().Format(time.RFC3339))
+		}
+	}
 	for _, c := range rep.Conflicts {
 		fmt.Fprintf(w, "  CONFLICT (%s): peer %s signed size %d root %s and size %d root %s\n",
 			c.Kind, ledger.Fingerprint(c.Peer), c.Old.Size, c.Old.Root, c.New.Size, c.New.Root)
 	}
+}
+
+// lossSummary says in a few words how many acknowledged transactions the
+// journal lost.
+func lossSummary(losses []ledger.JournalLoss) string {
+	return (&ledger.JournalLossError{Losses: losses}).Summary()
+}
+
+// runLedgerAckLoss opens the ledger for writing (which recovers its
+// journal, recording any loss), prints the unacknowledged losses and
+// acknowledges them.
+func runLedgerAckLoss(ctx context.Context, env *Env, args []string) error {
+	fs, lf := newLedgerFlagSet(env, "ack-loss", "")
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return Usagef("ack-loss takes no arguments")
+	}
+	l, err := lf.open(false)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	var pending []ledger.JournalLoss
+	var le *ledger.JournalLossError
+	if err := l.CheckJournalLoss(); errors.As(err, &le) {
+		pending = le.Losses
+	} else if err != nil {
+		return err
+	}
+	n, err := l.AcknowledgeJournalLoss()
+	if err != nil {
+		return err
+	}
+	if lf.json {
+		if pending == nil {
+			pending = []ledger.JournalLoss{}
+		}
+		return printJSON(env.Stdout, map[string]any{"acknowledged": n, "losses": pending})
+	}
+	if n == 0 {
+		fmt.Fprintf(env.Stdout, "%s: no journal loss to acknowledge\n", l.Path())
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "%s: acknowledged: %s\n", l.Path(), lossSummary(pending))
+	for _, x := range pending {
+		fmt.Fprintf(env.Stdout, "  %s\n", x)
+	}
+	return nil
 }
 
 func verifyProofFile(env *Env, lf *ledgerFlags, path, want string) error {

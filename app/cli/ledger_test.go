@@ -265,3 +265,76 @@ func TestBenchLedgerJSON(t *testing.T) {
 		}
 	}
 }
+
+// wipeJournal zeroes both journal files of the ledger in dir: whatever
+// they held can no longer be told.
+func wipeJournal(t *testing.T, dir string) {
+	t.Helper()
+	for _, name := range []string{"ledger.db-journal.0", "ledger.db-journal.1"} {
+		p := filepath.Join(dir, name)
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, make([]byte, fi.Size()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestLedgerVerifyReportsJournalLoss(t *testing.T) {
+	dir, _ := ledgerDir(t, 6)
+	wipeJournal(t, dir)
+	jp := filepath.Join(dir, "ledger.db-journal.0")
+	// Before the app recovers the journal.
+	code, out, errOut := run(t, []string{"ledger", "verify", "--data", dir})
+	t.Logf("verify:\n%s%s", out, errOut)
+	if code != 1 || !strings.Contains(out, "JOURNAL LOSS") || !strings.Contains(out, jp) ||
+		!strings.Contains(errOut, "may have been lost") || !strings.Contains(errOut, "ack-loss") {
+		t.Fatalf("verify of a ledger whose journal was wiped: %d\n%s%s", code, out, errOut)
+	}
+	// After a writable open (the app's start) has recorded the loss, and
+	// again after another, it still fails, in JSON too.
+	for range 2 {
+		l, err := ledger.Open(filepath.Join(dir, "ledger.db"), mustIdentity(t, dir), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+	}
+	code, out, _ = run(t, []string{"ledger", "verify", "--data", dir, "--json"})
+	var rep ledger.VerifyReport
+	if err := json.Unmarshal([]byte(out), &rep); code != 1 || err != nil || rep.OK || len(rep.JournalLoss) != 2 || rep.JournalLoss[0].File != jp { // one per wiped file
+		t.Fatalf("verify --json after the loss was recorded: %d %v\n%s", code, err, out)
+	}
+	code, out, errOut = run(t, []string{"ledger", "ack-loss", "--data", dir})
+	if code != 0 || !strings.Contains(out, "acknowledged") || !strings.Contains(out, jp) {
+		t.Fatalf("ack-loss: %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := run(t, []string{"ledger", "verify", "--data", dir}); code != 0 || !strings.Contains(out, "OK") {
+		t.Fatalf("verify after ack-loss: %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := run(t, []string{"ledger", "ack-loss", "--data", dir}); code != 0 || !strings.Contains(out, "no journal loss") {
+		t.Fatalf("second ack-loss: %d\n%s", code, out)
+	}
+}
+
+// TestListenRefusesJournalLoss: the node does not start over a journal
+// that lost acknowledged transactions, and says what to do.
+func TestListenRefusesJournalLoss(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"listen", "--data", dir, "--name", "St Mary", "--role", "hospital", "--addr", "127.0.0.1:0", "--code", "7-amber-falcon"}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // a first run that stops at once, to create the data
+	var out, errOut bytes.Buffer
+	Main(ctx, &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut}, args)
+	if _, err := os.Stat(filepath.Join(dir, "ledger.db-journal.0")); err != nil {
+		t.Fatalf("first run made no journal: %v\n%s", err, errOut.String())
+	}
+	wipeJournal(t, dir)
+	code, _, stderr := run(t, args)
+	t.Logf("listen: %s", stderr)
+	if code != 1 || !strings.Contains(stderr, "not starting") || !strings.Contains(stderr, "ledger.db-journal.0") || !strings.Contains(stderr, "ack-loss --data "+dir) {
+		t.Fatalf("listen over a wiped journal: exit %d\n%s", code, stderr)
+	}
+}
