@@ -12,7 +12,9 @@ import "fmt"
 // GF(2), done here with Karatsuba over 64-bit words.
 
 // toeplitzHash returns the m-bit hash of the n-bit string x under the seed
-// s of n+m-1 bits.
+// s of n+m-1 bits. Bits of s and x beyond those lengths are ignored. Every
+// path below computes exactly the same bits; which one runs depends only on
+// the sizes (see toeplitzMethodFor).
 func toeplitzHash(s []uint64, x []uint64, n, m int) ([]uint64, error) {
 	if n < 1 || m < 1 {
 		return nil, fmt.Errorf("toeplitz: sizes %d×%d", m, n)
@@ -24,8 +26,23 @@ func toeplitzHash(s []uint64, x []uint64, n, m int) ([]uint64, error) {
 	tailMask(sw, n+m-1)
 	xw := append([]uint64(nil), x[:wordsFor(n)]...)
 	tailMask(xw, n)
+	switch toeplitzMethodFor(n, m) {
+	case methodDirect:
+		return toeplitzDirect(sw, xw, n, m), nil
+	case methodFFT:
+		if out, ok := toeplitzFFT(sw, xw, n, m); ok {
+			return out, nil
+		}
+	}
+	return toeplitzKaratsuba(sw, xw, n, m), nil
+}
+
+// toeplitzKaratsuba computes the hash as the full carry-less product s·x
+// with Karatsuba and keeps coefficients n-1 … n+m-2. sw and xw are masked
+// to n+m-1 and n bits.
+func toeplitzKaratsuba(sw, xw []uint64, n, m int) []uint64 {
 	p := clmulPoly(sw, xw)
-	return extractBits(p, n-1, m), nil
+	return extractBits(p, n-1, m)
 }
 
 // toeplitzHashNaive computes the same hash row by row; it is the reference
@@ -147,4 +164,33 @@ func schoolbook(out, a, b []uint64) {
 			out[i+j+1] ^= hi
 		}
 	}
+}
+
+// toeplitzMethod names the algorithm toeplitzHash uses for a size.
+type toeplitzMethod int
+
+const (
+	methodDirect toeplitzMethod = iota // XOR of seed windows: short hashes, small sizes
+	methodFFT                          // floating-point FFT: long hashes
+)
+
+// Rough costs on amd64, from BenchmarkToeplitzMethods: one window XOR of
+// the direct method per set bit of x and output word, and one radix-2
+// butterfly of the FFT (three transforms per hash).
+const (
+	directWordNs   = 0.5
+	fftButterflyNs = 3.0
+)
+
+// toeplitzMethodFor picks the faster exact method for an n×m hash: the
+// direct method costs about n/2·(⌈m/64⌉+2) word operations, the FFT
+// 3·(N/2)·log2 N butterflies for N = 2^⌈log2(n+m-1)⌉/2 plus setup.
+func toeplitzMethodFor(n, m int) toeplitzMethod {
+	direct := float64(n) / 2 * float64(wordsFor(m)+2) * directWordNs
+	logN := fftLogLen(n, m)
+	fft := 3 * float64(int(1)<<logN) / 2 * float64(logN+2) * fftButterflyNs
+	if direct <= fft {
+		return methodDirect
+	}
+	return methodFFT
 }
