@@ -47,7 +47,7 @@ const fftRoundLimit = 0.25
 // output.
 func fftErrorBound(logN, popS, popX int) float64 {
 	const eps = 0x1p-53
-	const beta = 0x1p-50 // Sincos is within ~1 ulp; angle rounding adds ≤ ε·π/4
+	const beta = 0x1p-49 // error of each root of unity (see fftRoots)
 	k := float64(logN)
 	f := math.Pow(1+eps, 3*k+3) * math.Pow(1+eps*math.Sqrt(5), 3*k+4) * math.Pow(1+beta, 3*k+3)
 	return math.Sqrt(float64(popS)) * math.Sqrt(float64(popX)) * (f - 1)
@@ -81,15 +81,16 @@ func toeplitzFFTErr(sw, xw []uint64, n, m int) ([]uint64, float64) {
 		return nil, 0
 	}
 	N := 1 << logN
-	roots := fftRoots(N)
+	roots := newFFTRoots(N)
 	tw := fftTwiddles(N, roots)
 
 	a := make([]complex128, N)
 	b := make([]complex128, N)
-	fftLoadWeighted(a, sw, n+m-1, roots)
-	fftLoadWeighted(b, xw, n, roots)
+	fftLoadWeighted(a, sw, roots)
+	fftLoadWeighted(b, xw, roots)
 	fftForward(a, tw)
 	fftForward(b, tw)
+	b = b[:len(a)]
 	for i, v := range b {
 		a[i] *= v
 	}
@@ -102,7 +103,8 @@ func toeplitzFFTErr(sw, xw []uint64, n, m int) ([]uint64, float64) {
 		k := n - 1 + i
 		j := k & (N - 1)
 		// Unweight: multiply by conj(θ^j), then scale.
-		c := a[j] * complex(real(roots[j]), -imag(roots[j]))
+		w := roots.at(j)
+		c := a[j] * complex(real(w), -imag(w))
 		v := real(c)
 		if k >= N {
 			v = imag(c)
@@ -117,100 +119,234 @@ func toeplitzFFTErr(sw, xw []uint64, n, m int) ([]uint64, float64) {
 	return out, maxErr
 }
 
-// fftRoots returns θ^q = e^{iπq/2N} for q = 0 … N (the first quadrant of
-// the 4N-th roots of unity). Only the first octant is computed with
-// Sincos; the rest is the exact reflection cos(π/2-t) = sin t.
-func fftRoots(N int) []complex128 {
-	r := make([]complex128, N+1)
-	for q := 0; 2*q <= N; q++ {
+// fftRootStep is the fine grid of fftRoots: θ^q = coarse[q/fftRootStep] ·
+// fine[q%fftRootStep].
+const fftRootStep = 256
+
+// fftRoots gives θ^q = e^{iπq/2N} (the 4N-th roots of unity) for
+// 0 ≤ q < 2N as the product of two tabulated Sincos values, so a transform
+// of length N needs about 2N/256 + 256 Sincos calls, not N. Each root is
+// within 2^-49 of the true value: each Sincos result is within about
+// 3.5·2^-53 (its own ~1 ulp plus the rounding of the angle), and the
+// product adds at most √5·2^-53 (Brent, Percival and Zimmermann 2007).
+type fftRoots struct {
+	coarse, fine []complex128
+}
+
+func newFFTRoots(N int) fftRoots {
+	angle := func(q int) complex128 {
 		sin, cos := math.Sincos(math.Pi / 2 * float64(q) / float64(N))
-		r[q] = complex(cos, sin)
-		r[N-q] = complex(sin, cos)
+		return complex(cos, sin)
+	}
+	r := fftRoots{
+		coarse: make([]complex128, (2*N+fftRootStep-1)/fftRootStep),
+		fine:   make([]complex128, fftRootStep),
+	}
+	for i := range r.coarse {
+		r.coarse[i] = angle(i * fftRootStep)
+	}
+	for i := range r.fine {
+		r.fine[i] = angle(i)
 	}
 	return r
 }
 
+// at returns θ^q for 0 ≤ q < 2N.
+func (r fftRoots) at(q int) complex128 {
+	c := r.coarse[q/fftRootStep]
+	if q%fftRootStep == 0 {
+		return c
+	}
+	return c * r.fine[q%fftRootStep]
+}
+
 // fftTwiddles returns the twiddle factors of every stage of a length-N
 // transform: tw[h+k] = e^{-2πik/2h} for each half-length h = 1, 2, … N/2
-// and k < h, so a stage reads its factors contiguously. They are exact
-// copies (up to sign and swap) of roots.
-func fftTwiddles(N int, roots []complex128) []complex128 {
+// and k < h, so a stage reads its factors contiguously. The top stage is
+// e^{-2πik/N} = conj(θ^4k); each lower stage copies every other factor of
+// the one above.
+func fftTwiddles(N int, roots fftRoots) []complex128 {
 	tw := make([]complex128, N)
-	for h := 1; h < N; h <<= 1 {
-		step := 2 * N / h // e^{-2πik/2h} = conj(θ^(k·step)), θ^N = i
-		for k := 0; k < h; k++ {
-			q := k * step
-			if q < N {
-				w := roots[q]
-				tw[h+k] = complex(real(w), -imag(w))
-			} else {
-				// e^{-i(π/2 + t)} = -i·e^{-it}: (cos t, -sin t) → (-sin t, -cos t)
-				w := roots[q-N]
-				tw[h+k] = complex(-imag(w), -real(w))
-			}
+	if N < 2 {
+		return tw
+	}
+	h := N / 2
+	top := tw[h:N]
+	for k := range top {
+		w := roots.at(4 * k)
+		top[k] = complex(real(w), -imag(w))
+	}
+	for h >>= 1; h >= 1; h >>= 1 {
+		up := tw[2*h : 4*h]
+		lo := tw[h : 2*h]
+		for k := range lo {
+			lo[k] = up[2*k]
 		}
 	}
 	return tw
 }
 
-// fftLoadWeighted sets a[j] = (v_j + i·v_{j+N})·θ^j for the nbits-bit
-// packed string v (nbits ≤ 2N).
-func fftLoadWeighted(a []complex128, v []uint64, nbits int, roots []complex128) {
+// fftLoadWeighted sets a[j] = (v_j + i·v_{j+N})·θ^j for the packed string
+// v of at most 2N bits (bits past its end read as zero). With bits lo, hi ∈
+// {0, 1} that is (lo·c - hi·s) + i(lo·s + hi·c) for θ^j = c + is: exact for
+// one bit set, one rounding per part for both.
+func fftLoadWeighted(a []complex128, v []uint64, roots fftRoots) {
 	N := len(a)
-	for j := range a {
-		lo := j < nbits && v[j>>6]>>(uint(j)&63)&1 == 1
-		hi := j+N < nbits && v[(j+N)>>6]>>(uint(j+N)&63)&1 == 1
-		w := roots[j]
-		switch {
-		case lo && hi: // (1+i)·w
-			a[j] = complex(real(w)-imag(w), real(w)+imag(w))
-		case lo:
-			a[j] = w
-		case hi: // i·w
-			a[j] = complex(-imag(w), real(w))
-		default:
-			a[j] = 0
+	word := func(j int) uint64 { // word holding bit j, or 0 past the string
+		if j>>6 < len(v) {
+			return v[j>>6]
+		}
+		return 0
+	}
+	for j0 := 0; j0 < N; j0 += fftRootStep {
+		c := roots.coarse[j0/fftRootStep]
+		blk := a[j0:min(j0+fftRootStep, N)]
+		var lo, hi uint64
+		for t := range blk {
+			j := j0 + t
+			if t&63 == 0 || N < 64 {
+				// N is a power of two, so for N ≥ 64 a word never
+				// straddles j and j+N.
+				lo, hi = word(j)>>(uint(j)&63), word(j+N)>>(uint(j+N)&63)
+			}
+			w := c
+			if t != 0 {
+				w = c * roots.fine[t]
+			}
+			l, h := float64(lo&1), float64(hi&1)
+			lo, hi = lo>>1, hi>>1
+			blk[t] = complex(l*real(w)-h*imag(w), l*imag(w)+h*real(w))
 		}
 	}
 }
 
-// fftForward is an in-place decimation-in-frequency radix-2 transform,
-// a[k] ← Σ a[j] e^{-2πijk/N}, from natural to bit-reversed order.
+// fftCacheBlock is the length (in complex values, 256 KiB) below which a
+// transform runs stage after stage over the whole slice; longer ones do
+// their outermost radix-4 pass and recurse into the four quarters, so that
+// all but a few passes run on data that stays in cache. The order of the
+// butterflies changes, not their arithmetic: every path computes exactly
+// the radix-2 butterflies of the textbook transform.
+const fftCacheBlock = 1 << 14
+
+// fftForward is an in-place decimation-in-frequency transform,
+// a[k] ← Σ a[j] e^{-2πijk/N}, from natural to bit-reversed order. tw is
+// from fftTwiddles for len(a) or any larger power of two.
 func fftForward(a, tw []complex128) {
+	L := len(a)
+	if L <= fftCacheBlock || L < 8 {
+		fftForwardStages(a, tw, L/2)
+		return
+	}
+	fftForwardPass(a, tw, L/2)
+	q := L / 4
+	for i := 0; i < 4; i++ {
+		fftForward(a[i*q:(i+1)*q], tw)
+	}
+}
+
+// fftForwardStages runs the DIF stages h, h/2, … 1 on a, fused in pairs
+// (radix 4) to halve the passes over memory.
+func fftForwardStages(a, tw []complex128, h int) {
+	for ; h >= 2; h >>= 2 {
+		fftForwardPass(a, tw, h)
+	}
+	if h == 1 {
+		for base := 0; base+1 < len(a); base += 2 {
+			u, v := a[base], a[base+1]
+			a[base], a[base+1] = u+v, u-v
+		}
+	}
+}
+
+// fftForwardPass runs the DIF stages h and h/2 on every block of 2h values.
+func fftForwardPass(a, tw []complex128, h int) {
 	N := len(a)
-	for h := N / 2; h >= 1; h >>= 1 {
-		t := tw[h : 2*h]
-		for base := 0; base < N; base += 2 * h {
-			x := a[base : base+h]
-			y := a[base+h : base+2*h]
-			y = y[:len(x)]
-			t := t[:len(x)]
-			for k, u := range x {
-				v := y[k]
-				x[k] = u + v
-				y[k] = (u - v) * t[k]
-			}
+	q := h / 2
+	t1 := tw[h : 2*h]
+	t1a, t1b := t1[:q], t1[q:2*q]
+	t2 := tw[q : 2*q]
+	for base := 0; base < N; base += 2 * h {
+		x0 := a[base : base+q]
+		x1 := a[base+q : base+2*q]
+		x2 := a[base+2*q : base+3*q]
+		x3 := a[base+3*q : base+4*q]
+		x1, x2, x3 = x1[:len(x0)], x2[:len(x0)], x3[:len(x0)]
+		t1a, t1b, t2 := t1a[:len(x0)], t1b[:len(x0)], t2[:len(x0)]
+		for k, a0 := range x0 {
+			a1, a2, a3 := x1[k], x2[k], x3[k]
+			b0 := a0 + a2
+			b2 := (a0 - a2) * t1a[k]
+			b1 := a1 + a3
+			b3 := (a1 - a3) * t1b[k]
+			w := t2[k]
+			x0[k] = b0 + b1
+			x1[k] = (b0 - b1) * w
+			x2[k] = b2 + b3
+			x3[k] = (b2 - b3) * w
 		}
 	}
 }
 
 // fftInverse is the in-place decimation-in-time inverse of fftForward
-// without the 1/N scale: bit-reversed order in, natural order out.
+// without the 1/N scale (twiddles conjugated): bit-reversed order in,
+// natural order out.
 func fftInverse(a, tw []complex128) {
+	L := len(a)
+	if L <= fftCacheBlock || L < 8 {
+		fftInverseStages(a, tw)
+		return
+	}
+	q := L / 4
+	for i := 0; i < 4; i++ {
+		fftInverse(a[i*q:(i+1)*q], tw)
+	}
+	fftInversePass(a, tw, q)
+}
+
+// fftInverseStages runs the DIT stages 1, 2, … len(a)/2 on a, fused in
+// pairs.
+func fftInverseStages(a, tw []complex128) {
 	N := len(a)
-	for h := 1; h < N; h <<= 1 {
-		t := tw[h : 2*h]
-		for base := 0; base < N; base += 2 * h {
-			x := a[base : base+h]
-			y := a[base+h : base+2*h]
-			y = y[:len(x)]
-			t := t[:len(x)]
-			for k, u := range x {
-				w := t[k]
-				v := y[k] * complex(real(w), -imag(w))
-				x[k] = u + v
-				y[k] = u - v
-			}
+	h := 1
+	if bits.TrailingZeros(uint(N))&1 == 1 {
+		for base := 0; base+1 < N; base += 2 {
+			u, v := a[base], a[base+1]
+			a[base], a[base+1] = u+v, u-v
+		}
+		h = 2
+	}
+	for ; h < N; h <<= 2 {
+		fftInversePass(a, tw, h)
+	}
+}
+
+// fftInversePass runs the DIT stages q and 2q on every block of 4q values:
+// stage q on pairs (x0,x1), (x2,x3), then stage 2q on (x0,x2), (x1,x3).
+func fftInversePass(a, tw []complex128, q int) {
+	N := len(a)
+	t1 := tw[q : 2*q]
+	t2 := tw[2*q : 4*q]
+	t2a, t2b := t2[:q], t2[q:2*q]
+	for base := 0; base < N; base += 4 * q {
+		x0 := a[base : base+q]
+		x1 := a[base+q : base+2*q]
+		x2 := a[base+2*q : base+3*q]
+		x3 := a[base+3*q : base+4*q]
+		x1, x2, x3 = x1[:len(x0)], x2[:len(x0)], x3[:len(x0)]
+		t1, t2a, t2b := t1[:len(x0)], t2a[:len(x0)], t2b[:len(x0)]
+		for k, a0 := range x0 {
+			w := t1[k]
+			w = complex(real(w), -imag(w))
+			v1 := x1[k] * w
+			v3 := x3[k] * w
+			b0, b1 := a0+v1, a0-v1
+			a2 := x2[k]
+			b2, b3 := a2+v3, a2-v3
+			wa, wb := t2a[k], t2b[k]
+			c2 := b2 * complex(real(wa), -imag(wa))
+			c3 := b3 * complex(real(wb), -imag(wb))
+			x0[k], x2[k] = b0+c2, b0-c2
+			x1[k], x3[k] = b1+c3, b1-c3
 		}
 	}
 }
