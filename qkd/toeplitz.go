@@ -184,11 +184,10 @@ const (
 
 // toeplitzMethodFor picks the faster exact method for an n×m hash: the
 // direct method costs about n/2·(⌈m/64⌉+2) word operations, the FFT
-// 3·(N/2)·log2 N butterflies for N = 2^⌈log2(n+m-1)⌉/2 plus setup.
+// (2B+1)·(N/2)·(log2 N + 2) butterflies for B blocks (fftPlan.cost).
 func toeplitzMethodFor(n, m int) toeplitzMethod {
 	direct := float64(n) / 2 * float64(wordsFor(m)+2) * directWordNs
-	logN := fftLogLen(n, m)
-	fft := 3 * float64(int(1)<<logN) / 2 * float64(logN+2) * fftButterflyNs
+	fft := fftPlanFor(n, m).cost() * fftButterflyNs
 	if direct <= fft {
 		return methodDirect
 	}

@@ -78,6 +78,13 @@ func TestToeplitzRejectsBadSizes(t *testing.T) {
 // its error bound refused the size.
 func toeplitzAll(t *testing.T, s, x []uint64, n, m int) map[string][]uint64 {
 	t.Helper()
+	return toeplitzAllPlans(t, s, x, n, m, 3)
+}
+
+// toeplitzAllPlans is toeplitzAll with FFT plans of 1 … maxBlocks blocks
+// besides the one toeplitzHash picks.
+func toeplitzAllPlans(t *testing.T, s, x []uint64, n, m, maxBlocks int) map[string][]uint64 {
+	t.Helper()
 	sw := append([]uint64(nil), s[:wordsFor(n+m-1)]...)
 	tailMask(sw, n+m-1)
 	xw := append([]uint64(nil), x[:wordsFor(n)]...)
@@ -91,14 +98,22 @@ func toeplitzAll(t *testing.T, s, x []uint64, n, m int) map[string][]uint64 {
 		"karatsuba":    toeplitzKaratsuba(sw, xw, n, m),
 		"direct":       toeplitzDirect(sw, xw, n, m),
 	}
-	out, maxErr := toeplitzFFTErr(sw, xw, n, m)
-	if out == nil {
-		t.Fatalf("%d×%d: FFT error bound refused the size", m, n)
+	// The FFT with the plan toeplitzHash would use and with 1 to
+	// maxBlocks blocks.
+	plans := map[string]fftPlan{"fft": fftPlanFor(n, m)}
+	for B := 1; B <= maxBlocks && B <= n; B++ {
+		plans[fmt.Sprintf("fft-%d-blocks", B)] = fftPlanBlocks(n, m, B)
 	}
-	if bound := fftErrorBound(fftLogLen(n, m), countOnes(sw, n+m-1), countOnes(xw, n)); maxErr > bound {
-		t.Fatalf("%d×%d: FFT rounding error %g exceeds the proven bound %g", m, n, maxErr, bound)
+	for name, p := range plans {
+		out, maxErr := toeplitzFFTErr(sw, xw, n, m, p)
+		if out == nil {
+			t.Fatalf("%d×%d: FFT error bound refused the size", m, n)
+		}
+		if bound := toeplitzFFTBound(sw, xw, n, m, p); maxErr > bound {
+			t.Fatalf("%d×%d: %s rounding error %g exceeds the proven bound %g", m, n, name, maxErr, bound)
+		}
+		res[name] = out
 	}
-	res["fft"] = out
 	return res
 }
 
@@ -211,14 +226,24 @@ func TestToeplitzIgnoresBitsBeyondLengths(t *testing.T) {
 // random and with all-ones inputs (every integer coefficient at its
 // largest, the worst case for FFT rounding).
 func TestToeplitzFastPathsMatchKaratsubaLarge(t *testing.T) {
-	shapes := [][2]int{{460000, 64}, {459000, 268000}, {100000, 80000}, {131072, 131073}}
+	shapes := []struct {
+		n, m  int
+		dense bool
+	}{{460000, 64, false}, {459000, 268000, false}, {459000, 268000, true}, {100000, 80000, false}}
 	if raceEnabled || testing.Short() {
-		shapes = [][2]int{{100000, 64}, {100000, 80000}}
+		shapes = shapes[:0]
+		shapes = append(shapes, struct {
+			n, m  int
+			dense bool
+		}{50000, 64, false}, struct {
+			n, m  int
+			dense bool
+		}{50000, 40000, true})
 	}
 	r := rand.New(rand.NewChaCha8([32]byte{14}))
 	for _, c := range shapes {
-		n, m := c[0], c[1]
-		for _, dense := range []bool{false, true} {
+		n, m := c.n, c.m
+		for _, dense := range []bool{c.dense} {
 			s := randWords(r, n+m-1)
 			x := randWords(r, n)
 			if dense {
@@ -231,7 +256,7 @@ func TestToeplitzFastPathsMatchKaratsubaLarge(t *testing.T) {
 				tailMask(s, n+m-1)
 				tailMask(x, n)
 			}
-			got := toeplitzAll(t, s, x, n, m)
+			got := toeplitzAllPlans(t, s, x, n, m, 1)
 			want := got["karatsuba"]
 			// Spot-check Karatsuba itself against the reference on a few rows.
 			for _, i := range []int{0, m / 2, m - 1} {
@@ -265,6 +290,14 @@ func TestToeplitzMethodFor(t *testing.T) {
 		if got := toeplitzMethodFor(c.n, c.m); got != c.want {
 			t.Errorf("%d×%d: method %d, want %d", c.m, c.n, got, c.want)
 		}
+	}
+	// The 1e6-qubit amplification splits its input in two blocks, which
+	// halves the transform length (2^18 instead of 2^19).
+	if p := fftPlanFor(459000, 268000); p.blocks != 2 || p.logN != 18 {
+		t.Errorf("amplification plan %+v, want 2 blocks of length 2^18", p)
+	}
+	if p := fftPlanFor(100000, 80000); p.blocks != 2 || p.logN != 16 {
+		t.Errorf("1e5 plan %+v, want 2 blocks of length 2^16", p)
 	}
 }
 
