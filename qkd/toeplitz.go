@@ -174,11 +174,12 @@ const (
 	methodFFT                          // floating-point FFT: long hashes
 )
 
-// Rough costs on amd64, from BenchmarkToeplitzMethods: one window XOR of
-// the direct method per set bit of x and output word, and one radix-2
-// butterfly of the FFT (three transforms per hash).
+// Rough CPU costs on amd64, from BenchmarkToeplitzMethods: one window XOR
+// of the direct method (per set bit of x and output word), and one unit of
+// fftPlan.cost (a radix-2 butterfly with its share of loading, twiddles and
+// allocation). The crossover for n = 460k is near m = 4k bits.
 const (
-	directWordNs   = 0.5
+	directWordNs   = 1.0
 	fftButterflyNs = 3.0
 )
 
