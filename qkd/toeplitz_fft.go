@@ -182,9 +182,7 @@ func toeplitzFFTErr(sw, xw []uint64, n, m int, p fftPlan) ([]uint64, float64) {
 		v *= scale
 		r := math.Round(v)
 		maxErr = max(maxErr, math.Abs(v-r))
-		if int64(r)&1 == 1 {
-			out[i>>6] |= 1 << (uint(i) & 63)
-		}
+		out[i>>6] |= uint64(int64(r)&1) << (uint(i) & 63)
 	}
 	return out, maxErr
 }
