@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// TestFFTMatchesDFT checks the transforms against the definition,
+// TestToeplitzFFTMatchesDFT checks the transforms against the definition,
 // a[k] = Σ a[j] e^{-2πijk/N}, for every small length, both parities of
 // log2 N: forward output in bit-reversed order, inverse back to N·a.
-func TestFFTMatchesDFT(t *testing.T) {
+func TestToeplitzFFTMatchesDFT(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{20}))
 	for logN := 1; logN <= 9; logN++ {
 		N := 1 << logN
@@ -48,10 +48,10 @@ func bitReverse(k, bits int) int {
 	return r
 }
 
-// TestFFTBlockedMatchesStages checks that the cache-blocked recursion of
+// TestToeplitzFFTBlockedMatchesStages checks that the cache-blocked recursion of
 // long transforms does exactly (bit for bit) the arithmetic of the plain
 // stage-by-stage transform, which the error bound is proven for.
-func TestFFTBlockedMatchesStages(t *testing.T) {
+func TestToeplitzFFTBlockedMatchesStages(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{21}))
 	for _, logN := range []int{15, 16, 17} {
 		N := 1 << logN
@@ -79,9 +79,9 @@ func TestFFTBlockedMatchesStages(t *testing.T) {
 	}
 }
 
-// TestFFTRootsAccurate checks every tabulated root of unity against a
+// TestToeplitzFFTRootsAccurate checks every tabulated root of unity against a
 // direct Sincos within the 2^-49 that fftErrorBound assumes.
-func TestFFTRootsAccurate(t *testing.T) {
+func TestToeplitzFFTRootsAccurate(t *testing.T) {
 	for _, N := range []int{2, 64, 1 << 12, 1 << 17} {
 		roots := newFFTRoots(N)
 		for q := 0; q < 2*N; q++ {

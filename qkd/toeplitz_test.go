@@ -301,10 +301,10 @@ func TestToeplitzMethodFor(t *testing.T) {
 	}
 }
 
-// TestFFTErrorBound checks that the proven bound leaves the FFT usable far
+// TestToeplitzFFTErrorBound checks that the proven bound leaves the FFT usable far
 // beyond the protocol's sizes, grows with size, and refuses sizes where it
 // could no longer guarantee exact rounding.
-func TestFFTErrorBound(t *testing.T) {
+func TestToeplitzFFTErrorBound(t *testing.T) {
 	// 2^24 bits of seed and input, all ones: 16× the largest run today.
 	if b := fftErrorBound(24, 1<<24, 1<<24); b >= fftRoundLimit/4 {
 		t.Fatalf("bound %g at 2^24 bits leaves no room", b)
