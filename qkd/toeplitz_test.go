@@ -226,50 +226,42 @@ func TestToeplitzIgnoresBitsBeyondLengths(t *testing.T) {
 // random and with all-ones inputs (every integer coefficient at its
 // largest, the worst case for FFT rounding).
 func TestToeplitzFastPathsMatchKaratsubaLarge(t *testing.T) {
-	shapes := []struct {
+	type shape struct {
 		n, m  int
-		dense bool
-	}{{460000, 64, false}, {459000, 268000, false}, {459000, 268000, true}, {100000, 80000, false}}
+		dense bool // all ones: every integer coefficient at its largest
+	}
+	shapes := []shape{{460000, 64, false}, {459000, 268000, false}, {459000, 268000, true}, {100000, 80000, false}}
 	if raceEnabled || testing.Short() {
-		shapes = shapes[:0]
-		shapes = append(shapes, struct {
-			n, m  int
-			dense bool
-		}{50000, 64, false}, struct {
-			n, m  int
-			dense bool
-		}{50000, 40000, true})
+		shapes = []shape{{50000, 64, false}, {50000, 40000, true}}
 	}
 	r := rand.New(rand.NewChaCha8([32]byte{14}))
 	for _, c := range shapes {
 		n, m := c.n, c.m
-		for _, dense := range []bool{c.dense} {
-			s := randWords(r, n+m-1)
-			x := randWords(r, n)
-			if dense {
-				for i := range s {
-					s[i] = ^uint64(0)
-				}
-				for i := range x {
-					x[i] = ^uint64(0)
-				}
-				tailMask(s, n+m-1)
-				tailMask(x, n)
+		s := randWords(r, n+m-1)
+		x := randWords(r, n)
+		if c.dense {
+			for i := range s {
+				s[i] = ^uint64(0)
 			}
-			got := toeplitzAllPlans(t, s, x, n, m, 1)
-			want := got["karatsuba"]
-			// Spot-check Karatsuba itself against the reference on a few rows.
-			for _, i := range []int{0, m / 2, m - 1} {
-				var b uint8
-				for j := 0; j < n; j++ {
-					b ^= getBit(s, i-j+n-1) & getBit(x, j)
-				}
-				if getBit(want, i) != b {
-					t.Fatalf("%d×%d: karatsuba row %d wrong", m, n, i)
-				}
+			for i := range x {
+				x[i] = ^uint64(0)
 			}
-			checkSame(t, n, m, want, got)
+			tailMask(s, n+m-1)
+			tailMask(x, n)
 		}
+		got := toeplitzAllPlans(t, s, x, n, m, 1)
+		want := got["karatsuba"]
+		// Spot-check Karatsuba itself against the reference on a few rows.
+		for _, i := range []int{0, m / 2, m - 1} {
+			var b uint8
+			for j := 0; j < n; j++ {
+				b ^= getBit(s, i-j+n-1) & getBit(x, j)
+			}
+			if getBit(want, i) != b {
+				t.Fatalf("%d×%d: karatsuba row %d wrong", m, n, i)
+			}
+		}
+		checkSame(t, n, m, want, got)
 	}
 }
 
