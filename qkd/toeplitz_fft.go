@@ -364,6 +364,24 @@ func fftForwardStages(a, tw []complex128, h int) {
 // fftForwardPass runs the DIF stages h and h/2 on every block of 2h values.
 func fftForwardPass(a, tw []complex128, h int) {
 	N := len(a)
+	if h == 2 {
+		// The last pass has blocks of four: the same arithmetic with the
+		// factors in registers instead of four one-element slices a block.
+		t1a, t1b, w := tw[2], tw[3], tw[1]
+		for base := 0; base+3 < N; base += 4 {
+			x := a[base : base+4 : base+4]
+			a0, a1, a2, a3 := x[0], x[1], x[2], x[3]
+			b0 := a0 + a2
+			b2 := (a0 - a2) * t1a
+			b1 := a1 + a3
+			b3 := (a1 - a3) * t1b
+			x[0] = b0 + b1
+			x[1] = (b0 - b1) * w
+			x[2] = b2 + b3
+			x[3] = (b2 - b3) * w
+		}
+		return
+	}
 	q := h / 2
 	t1 := tw[h : 2*h]
 	t1a, t1b := t1[:q], t1[q:2*q]
@@ -427,6 +445,27 @@ func fftInverseStages(a, tw []complex128) {
 // stage q on pairs (x0,x1), (x2,x3), then stage 2q on (x0,x2), (x1,x3).
 func fftInversePass(a, tw []complex128, q int) {
 	N := len(a)
+	if q == 1 {
+		// The first pass has blocks of four; as in fftForwardPass.
+		w, wa, wb := tw[1], tw[2], tw[3]
+		w = complex(real(w), -imag(w))
+		wa = complex(real(wa), -imag(wa))
+		wb = complex(real(wb), -imag(wb))
+		for base := 0; base+3 < N; base += 4 {
+			x := a[base : base+4 : base+4]
+			a0 := x[0]
+			v1 := x[1] * w
+			v3 := x[3] * w
+			b0, b1 := a0+v1, a0-v1
+			a2 := x[2]
+			b2, b3 := a2+v3, a2-v3
+			c2 := b2 * wa
+			c3 := b3 * wb
+			x[0], x[2] = b0+c2, b0-c2
+			x[1], x[3] = b1+c3, b1-c3
+		}
+		return
+	}
 	t1 := tw[q : 2*q]
 	t2 := tw[2*q : 4*q]
 	t2a, t2b := t2[:q], t2[q:2*q]
