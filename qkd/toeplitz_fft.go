@@ -148,8 +148,7 @@ func toeplitzFFTErr(sw, xw []uint64, n, m int, p fftPlan) ([]uint64, float64) {
 	for b := 0; b < p.blocks; b++ {
 		j0 := b * p.nb
 		sOff, sLen, xLen := fftBlock(n, m, p.nb, j0)
-		fftLoadWeighted(sb, sw, sOff, sLen, roots)
-		fftLoadWeighted(xb, xw, j0, xLen, roots)
+		fftLoadWeighted(sb, fftSource{sw, sOff, sLen}, xb, fftSource{xw, j0, xLen}, roots)
 		fftForward(sb, tw)
 		fftForward(xb, tw)
 		xb := xb[:len(sb)]
@@ -285,40 +284,54 @@ func fftTwiddles(N int, roots fftRoots) []complex128 {
 	return tw
 }
 
-// fftLoadWeighted sets a[j] = (u_j + i·u_{j+N})·θ^j for the string u of
-// nbits ≤ 2N bits that starts at bit off of v (bits of v before 0 or past
-// its end read as zero). With bits lo, hi ∈ {0, 1} that is
-// (lo·c - hi·s) + i(lo·s + hi·c) for θ^j = c + is: exact for one bit set,
-// one rounding per part for both.
-func fftLoadWeighted(a []complex128, v []uint64, off, nbits int, roots fftRoots) {
-	N := len(a)
-	// chunk returns bits j … j+63 of u, cut at nbits.
-	chunk := func(j int) uint64 {
-		if j >= nbits {
-			return 0
-		}
-		w := bitsAt(v, off+j)
-		if r := nbits - j; r < 64 {
-			w &= 1<<uint(r) - 1
-		}
-		return w
+// fftSource is a string of nbits ≤ 2N bits that starts at bit off of v
+// (bits of v before 0 or past its end read as zero).
+type fftSource struct {
+	v          []uint64
+	off, nbits int
+}
+
+// chunk returns bits j … j+63 of the string, cut at nbits.
+func (u fftSource) chunk(j int) uint64 {
+	if j >= u.nbits {
+		return 0
 	}
+	w := bitsAt(u.v, u.off+j)
+	if r := u.nbits - j; r < 64 {
+		w &= 1<<uint(r) - 1
+	}
+	return w
+}
+
+// fftLoadWeighted sets a[j] = (u_j + i·u_{j+N})·θ^j and b[j] likewise for
+// the string ub, sharing each weight between the two. With bits lo, hi ∈
+// {0, 1} that is (lo·c - hi·s) + i(lo·s + hi·c) for θ^j = c + is: exact for
+// one bit set, one rounding per part for both, and no branch on the bits.
+func fftLoadWeighted(a []complex128, ua fftSource, b []complex128, ub fftSource, roots fftRoots) {
+	N := len(a)
+	b = b[:N]
 	for j0 := 0; j0 < N; j0 += fftRootStep {
 		c := roots.coarse[j0/fftRootStep]
-		blk := a[j0:min(j0+fftRootStep, N)]
-		var lo, hi uint64
-		for t := range blk {
+		end := min(j0+fftRootStep, N)
+		ba, bb := a[j0:end], b[j0:end]
+		bb = bb[:len(ba)]
+		var alo, ahi, blo, bhi uint64
+		for t := range ba {
 			j := j0 + t
 			if t&63 == 0 || N < 64 {
-				lo, hi = chunk(j), chunk(j+N)
+				alo, ahi = ua.chunk(j), ua.chunk(j+N)
+				blo, bhi = ub.chunk(j), ub.chunk(j+N)
 			}
 			w := c
 			if t != 0 {
 				w = c * roots.fine[t]
 			}
-			l, h := float64(lo&1), float64(hi&1)
-			lo, hi = lo>>1, hi>>1
-			blk[t] = complex(l*real(w)-h*imag(w), l*imag(w)+h*real(w))
+			wr, wi := real(w), imag(w)
+			l, h := float64(alo&1), float64(ahi&1)
+			ba[t] = complex(l*wr-h*wi, l*wi+h*wr)
+			l, h = float64(blo&1), float64(bhi&1)
+			bb[t] = complex(l*wr-h*wi, l*wi+h*wr)
+			alo, ahi, blo, bhi = alo>>1, ahi>>1, blo>>1, bhi>>1
 		}
 	}
 }
