@@ -33,6 +33,10 @@ import (
 // the protocol uses); this is the run-time check that the bound holds.
 const fftRoundLimit = 0.25
 
+// fftRoundMagic is 1.5·2^52, the round-to-integer constant of toeplitzFFTErr.
+// Coefficients are at most n < 2^51, far inside its range.
+const fftRoundMagic = 0x1.8p52
+
 // fftErrorBound bounds the absolute error of every coefficient of one
 // product computed with complex length 2^logN, for inputs with popS and
 // popX set bits. It is Percival's bound for a radix-2 FFT product
@@ -179,7 +183,10 @@ func toeplitzFFTErr(sw, xw []uint64, n, m int, p fftPlan) ([]uint64, float64) {
 			v = imag(c)
 		}
 		v *= scale
-		r := math.Round(v)
+		// Round to the nearest integer without a branch on its size: for
+		// |v| < 2^51, adding 1.5·2^52 leaves no fraction bits, so the sum
+		// is rounded to an integer and subtracting restores it exactly.
+		r := (v + fftRoundMagic) - fftRoundMagic
 		maxErr = max(maxErr, math.Abs(v-r))
 		out[i>>6] |= uint64(int64(r)&1) << (uint(i) & 63)
 	}
