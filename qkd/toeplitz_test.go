@@ -172,7 +172,7 @@ func TestToeplitzFastPathsMatchNaiveShapes(t *testing.T) {
 func TestToeplitzFastPathsMatchNaiveRandomSizes(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{12}))
 	trials, maxN := 120, 1500
-	if raceEnabled || testing.Short() {
+	if toeplitzRaceBuild || testing.Short() {
 		trials, maxN = 25, 700
 	}
 	for i := 0; i < trials; i++ {
@@ -231,7 +231,7 @@ func TestToeplitzFastPathsMatchKaratsubaLarge(t *testing.T) {
 		dense bool // all ones: every integer coefficient at its largest
 	}
 	shapes := []shape{{460000, 64, false}, {459000, 268000, false}, {459000, 268000, true}, {100000, 80000, false}}
-	if raceEnabled || testing.Short() {
+	if toeplitzRaceBuild || testing.Short() {
 		shapes = []shape{{50000, 64, false}, {50000, 40000, true}}
 	}
 	r := rand.New(rand.NewChaCha8([32]byte{14}))
