@@ -8,11 +8,17 @@ import "fmt"
 // privacy-amplification extractor and, with m = 64, the verification hash.
 //
 // y_i = XOR_j s[i-j+n-1] x[j] is coefficient i+n-1 of the carry-less
-// product s(z)·x(z), so the hash is one polynomial multiplication over
-// GF(2), done here with Karatsuba over 64-bit words.
+// product s(z)·x(z), so the hash is the middle of one polynomial product
+// over GF(2). It is computed directly for short hashes such as the tag
+// (toeplitz_direct.go), with an exact floating-point FFT for long ones
+// (toeplitz_fft.go), and with Karatsuba over 64-bit words should the FFT's
+// error bound ever fail to hold. All three give the same bits; their run
+// time depends on the sizes, not on the bits of the key or the seed.
 
 // toeplitzHash returns the m-bit hash of the n-bit string x under the seed
-// s of n+m-1 bits.
+// s of n+m-1 bits. Bits of s and x beyond those lengths are ignored. Every
+// path below computes exactly the same bits; which one runs depends only on
+// the sizes (see toeplitzMethodFor).
 func toeplitzHash(s []uint64, x []uint64, n, m int) ([]uint64, error) {
 	if n < 1 || m < 1 {
 		return nil, fmt.Errorf("toeplitz: sizes %d×%d", m, n)
@@ -24,8 +30,23 @@ func toeplitzHash(s []uint64, x []uint64, n, m int) ([]uint64, error) {
 	tailMask(sw, n+m-1)
 	xw := append([]uint64(nil), x[:wordsFor(n)]...)
 	tailMask(xw, n)
+	switch toeplitzMethodFor(n, m) {
+	case methodDirect:
+		return toeplitzDirect(sw, xw, n, m), nil
+	case methodFFT:
+		if out, ok := toeplitzFFT(sw, xw, n, m); ok {
+			return out, nil
+		}
+	}
+	return toeplitzKaratsuba(sw, xw, n, m), nil
+}
+
+// toeplitzKaratsuba computes the hash as the full carry-less product s·x
+// with Karatsuba and keeps coefficients n-1 … n+m-2. sw and xw are masked
+// to n+m-1 and n bits.
+func toeplitzKaratsuba(sw, xw []uint64, n, m int) []uint64 {
 	p := clmulPoly(sw, xw)
-	return extractBits(p, n-1, m), nil
+	return extractBits(p, n-1, m)
 }
 
 // toeplitzHashNaive computes the same hash row by row; it is the reference
@@ -147,4 +168,33 @@ func schoolbook(out, a, b []uint64) {
 			out[i+j+1] ^= hi
 		}
 	}
+}
+
+// toeplitzMethod names the algorithm toeplitzHash uses for a size.
+type toeplitzMethod int
+
+const (
+	methodDirect toeplitzMethod = iota // XOR of seed windows: short hashes, small sizes
+	methodFFT                          // floating-point FFT: long hashes
+)
+
+// Rough CPU costs on amd64, from BenchmarkToeplitzMethods: one window XOR
+// of the direct method (per set bit of x and output word), and one unit of
+// fftPlan.cost (a radix-2 butterfly with its share of loading, twiddles and
+// allocation). The crossover for n = 460k is near m = 1,200 bits.
+const (
+	directWordNs   = 1.0
+	fftButterflyNs = 1.5
+)
+
+// toeplitzMethodFor picks the faster exact method for an n×m hash: the
+// direct method costs about n·(⌈m/64⌉+1) word operations, the FFT
+// (2B+1)·(N/2)·(log2 N + 2) butterflies for B blocks (fftPlan.cost).
+func toeplitzMethodFor(n, m int) toeplitzMethod {
+	direct := float64(n) * float64(wordsFor(m)+1) * directWordNs
+	fft := fftPlanFor(n, m).cost() * fftButterflyNs
+	if direct <= fft {
+		return methodDirect
+	}
+	return methodFFT
 }
