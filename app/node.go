@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -106,11 +105,7 @@ func Open(opts Options) (*Node, error) {
 		}
 		return nil, err
 	}
-	id, err := ledger.LoadOrCreateIdentity(opts.Dir)
-	if err != nil {
-		return nil, err
-	}
-	st, err := OpenStore(filepath.Join(opts.Dir, StateFile))
+	id, lg, st, err := openDataDir(opts.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +115,6 @@ func Open(opts Options) (*Node, error) {
 		} else if n > 0 {
 			opts.Logger.Info("removed stale partial attachments", "count", n, "older_than", opts.PartialTTL)
 		}
-	}
-	lg, err := ledger.Open(filepath.Join(opts.Dir, LedgerFile), id, nil)
-	if err != nil {
-		st.Close()
-		return nil, err
 	}
 	return &Node{
 		opts:     opts,

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
@@ -29,15 +31,22 @@ const storeLockTimeout = 3 * time.Second
 // ErrInUse means another qkdchat process holds the data directory.
 var ErrInUse = errors.New("data directory is in use by another qkdchat process")
 
-// OpenStore opens (creating if needed) the state database at path.
+// OpenStore opens (creating if needed) the state database at path. A file
+// that is empty, cut short, blank or has damaged header pages is refused
+// before bbolt maps it, with a *DamagedFileError, and left as it is.
 func OpenStore(path string) (st *Store, err error) {
+	if err := checkDatabase(path); err != nil {
+		return nil, err
+	}
 	defer func() {
-		// bbolt can panic on a corrupt file; turn that into an error that
-		// names the file instead of taking the process down.
+		// bbolt can panic on a corrupt file, or fault on a page that is
+		// not there; turn that into an error that names the file instead
+		// of taking the process down.
 		if r := recover(); r != nil {
-			st, err = nil, fmt.Errorf("app: state database %s is corrupt: %v", path, r)
+			st, err = nil, &DamagedFileError{Dir: filepath.Dir(path), File: filepath.Base(path), Reason: fmt.Sprintf("bbolt: %v", r)}
 		}
 	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: storeLockTimeout})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("app: open %s: %w", path, ErrInUse)

@@ -172,6 +172,9 @@ func Open(path string, id *Identity, opts *Options) (l *Ledger, err error) {
 			return nil, fmt.Errorf("ledger: open %s: %w", path, err)
 		}
 	}
+	if err := checkFile(path, o.Timeout); err != nil {
+		return nil, err
+	}
 	defer recoverCorrupt(path, &err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
