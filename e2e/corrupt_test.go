@@ -178,6 +178,7 @@ func TestDamagedDataDirMatrix(t *testing.T) {
 		for _, dmg := range damages {
 			for _, mc := range matrixCmds {
 				t.Run(file+"/"+dmg.name+"/"+mc.name, func(t *testing.T) {
+					t.Parallel() // processes mostly wait: two at a time halve the wall time
 					runDamaged(t, fixture, file, dmg.spoil, mc)
 				})
 			}
