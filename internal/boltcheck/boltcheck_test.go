@@ -19,7 +19,7 @@ import (
 // fixture writes a bbolt file with several buckets, overflow values and
 // freed pages, and returns its content and the page size and high-water
 // mark of its newest meta page.
-func fixture(t *testing.T) (content []byte, pageSize, pgid int64) {
+func fixture(t testing.TB) (content []byte, pageSize, pgid int64) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "fixture.db")
 	db, err := bolt.Open(path, 0o600, nil)
@@ -235,5 +235,20 @@ func TestCheckWaitsForWriter(t *testing.T) {
 	}
 	if err := Check(path, time.Second); err != nil {
 		t.Fatalf("Check after the writer closed: %v", err)
+	}
+}
+
+// BenchmarkCheck measures the check that runs before every open of a
+// ledger or state database.
+func BenchmarkCheck(b *testing.B) {
+	content, _, _ := fixture(b)
+	path := filepath.Join(b.TempDir(), "bench.db")
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := Check(path, time.Second); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
