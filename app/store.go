@@ -72,6 +72,27 @@ func OpenStore(path string) (st *Store, err error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// view runs fn in a read transaction, turning a panic or memory fault
+// caused by a damaged page of the file into a *DamagedFileError naming it.
+func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	defer s.recoverDamage(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return s.db.View(fn)
+}
+
+// update runs fn in a write transaction, like view.
+func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
+	defer s.recoverDamage(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return s.db.Update(fn)
+}
+
+func (s *Store) recoverDamage(err *error) {
+	if r := recover(); r != nil {
+		*err = &DamagedFileError{Dir: filepath.Dir(s.path), File: filepath.Base(s.path), Reason: fmt.Sprintf("a page does not read (bbolt: %v)", r)}
+	}
+}
+
 // Contact is a peer pinned by its identity key after a verified pairing.
 type Contact struct {
 	Fingerprint string            `json:"fingerprint"`
@@ -94,7 +115,7 @@ func (s *Store) PinContact(c Contact) error {
 	if len(c.PublicKey) != ed25519.PublicKeySize {
 		return fmt.Errorf("app: contact %q has no valid public key", c.Name)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketContacts)
 		var clash error
 		b.ForEach(func(k, v []byte) error {
@@ -131,7 +152,7 @@ func (s *Store) PinContact(c Contact) error {
 func (s *Store) Contact(fingerprint string) (Contact, bool) {
 	var c Contact
 	found := false
-	s.db.View(func(tx *bolt.Tx) error {
+	s.view(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketContacts).Get([]byte(fingerprint)); v != nil {
 			found = json.Unmarshal(v, &c) == nil
 		}
@@ -143,7 +164,7 @@ func (s *Store) Contact(fingerprint string) (Contact, bool) {
 // Contacts lists the pinned contacts, most recently seen first.
 func (s *Store) Contacts() ([]Contact, error) {
 	var out []Contact
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketContacts).ForEach(func(k, v []byte) error {
 			var c Contact
 			if err := json.Unmarshal(v, &c); err != nil {
