@@ -30,7 +30,7 @@ func (s *Store) storeMessageKey(record *fernet.Key, peer string, key *fernet.Key
 	k = append(k, peer...)
 	k = append(k, '/')
 	k = binary.BigEndian.AppendUint64(k, uint64(made.UnixNano()))
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketKeys)
 		if err != nil {
 			return err
@@ -43,7 +43,7 @@ func (s *Store) storeMessageKey(record *fernet.Key, peer string, key *fernet.Key
 func (s *Store) messageKeys(record *fernet.Key, peer string) []*fernet.Key {
 	var out []*fernet.Key
 	prefix := append([]byte(peer), '/')
-	s.db.View(func(tx *bolt.Tx) error {
+	s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketKeys)
 		if b == nil {
 			return nil

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -106,11 +105,7 @@ func Open(opts Options) (*Node, error) {
 		}
 		return nil, err
 	}
-	id, err := ledger.LoadOrCreateIdentity(opts.Dir)
-	if err != nil {
-		return nil, err
-	}
-	st, err := OpenStore(filepath.Join(opts.Dir, StateFile))
+	id, lg, st, err := openDataDir(opts.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -120,19 +115,6 @@ func Open(opts Options) (*Node, error) {
 		} else if n > 0 {
 			opts.Logger.Info("removed stale partial attachments", "count", n, "older_than", opts.PartialTTL)
 		}
-	}
-	lg, err := ledger.Open(filepath.Join(opts.Dir, LedgerFile), id, nil)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	if err := lg.CheckJournalLoss(); err != nil {
-		// Refuse to start as if nothing happened: messages that were
-		// confirmed are gone. The ledger has recorded the loss, so this
-		// repeats at every start until the user acknowledges it.
-		lg.Close()
-		st.Close()
-		return nil, journalLossError(opts.Dir, err)
 	}
 	return &Node{
 		opts:     opts,

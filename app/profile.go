@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,7 +57,8 @@ func (p Profile) Validate() error {
 // ErrNoProfile means the data directory has no profile yet (first run).
 var ErrNoProfile = errors.New("no profile yet")
 
-// LoadProfile reads the profile of the data directory dir.
+// LoadProfile reads the profile of the data directory dir. A profile file
+// that cannot be used gives a *DamagedFileError; it is left as it is.
 func LoadProfile(dir string) (Profile, error) {
 	path := filepath.Join(dir, ProfileFile)
 	b, err := os.ReadFile(path)
@@ -67,13 +69,28 @@ func LoadProfile(dir string) (Profile, error) {
 		return Profile{}, fmt.Errorf("app: read profile %s: %w", path, err)
 	}
 	var p Profile
+	if reason := profileDamage(b); reason != "" {
+		return Profile{}, &DamagedFileError{Dir: dir, File: ProfileFile, Reason: reason}
+	}
 	if err := json.Unmarshal(b, &p); err != nil {
-		return Profile{}, fmt.Errorf("app: profile %s is not valid JSON: %w", path, err)
+		return Profile{}, &DamagedFileError{Dir: dir, File: ProfileFile, Reason: fmt.Sprintf("it is not valid JSON (%v)", err), Err: err}
 	}
 	if err := p.Validate(); err != nil {
-		return Profile{}, fmt.Errorf("app: profile %s: %w", path, err)
+		return Profile{}, &DamagedFileError{Dir: dir, File: ProfileFile, Reason: err.Error(), Err: err}
 	}
 	return p, nil
+}
+
+// profileDamage names what is wrong with a profile file that is empty or
+// blank, before it is parsed.
+func profileDamage(b []byte) string {
+	switch {
+	case len(b) == 0:
+		return "it is empty (0 bytes)"
+	case len(bytes.Trim(b, "\x00")) == 0:
+		return fmt.Sprintf("it is blank (%d zero bytes)", len(b))
+	}
+	return ""
 }
 
 // SaveProfile validates p and writes it atomically to the data directory.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
@@ -29,15 +31,22 @@ const storeLockTimeout = 3 * time.Second
 // ErrInUse means another qkdchat process holds the data directory.
 var ErrInUse = errors.New("data directory is in use by another qkdchat process")
 
-// OpenStore opens (creating if needed) the state database at path.
+// OpenStore opens (creating if needed) the state database at path. A file
+// that is empty, cut short, blank or has damaged header pages is refused
+// before bbolt maps it, with a *DamagedFileError, and left as it is.
 func OpenStore(path string) (st *Store, err error) {
+	if err := checkDatabase(path); err != nil {
+		return nil, err
+	}
 	defer func() {
-		// bbolt can panic on a corrupt file; turn that into an error that
-		// names the file instead of taking the process down.
+		// bbolt can panic on a corrupt file, or fault on a page that is
+		// not there; turn that into an error that names the file instead
+		// of taking the process down.
 		if r := recover(); r != nil {
-			st, err = nil, fmt.Errorf("app: state database %s is corrupt: %v", path, r)
+			st, err = nil, &DamagedFileError{Dir: filepath.Dir(path), File: filepath.Base(path), Reason: fmt.Sprintf("bbolt: %v", r)}
 		}
 	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: storeLockTimeout})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("app: open %s: %w", path, ErrInUse)
@@ -63,6 +72,27 @@ func OpenStore(path string) (st *Store, err error) {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// view runs fn in a read transaction, turning a panic or memory fault
+// caused by a damaged page of the file into a *DamagedFileError naming it.
+func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	defer s.recoverDamage(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return s.db.View(fn)
+}
+
+// update runs fn in a write transaction, like view.
+func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
+	defer s.recoverDamage(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return s.db.Update(fn)
+}
+
+func (s *Store) recoverDamage(err *error) {
+	if r := recover(); r != nil {
+		*err = &DamagedFileError{Dir: filepath.Dir(s.path), File: filepath.Base(s.path), Reason: fmt.Sprintf("a page does not read (bbolt: %v)", r)}
+	}
+}
+
 // Contact is a peer pinned by its identity key after a verified pairing.
 type Contact struct {
 	Fingerprint string            `json:"fingerprint"`
@@ -85,7 +115,7 @@ func (s *Store) PinContact(c Contact) error {
 	if len(c.PublicKey) != ed25519.PublicKeySize {
 		return fmt.Errorf("app: contact %q has no valid public key", c.Name)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketContacts)
 		var clash error
 		b.ForEach(func(k, v []byte) error {
@@ -122,7 +152,7 @@ func (s *Store) PinContact(c Contact) error {
 func (s *Store) Contact(fingerprint string) (Contact, bool) {
 	var c Contact
 	found := false
-	s.db.View(func(tx *bolt.Tx) error {
+	s.view(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketContacts).Get([]byte(fingerprint)); v != nil {
 			found = json.Unmarshal(v, &c) == nil
 		}
@@ -134,7 +164,7 @@ func (s *Store) Contact(fingerprint string) (Contact, bool) {
 // Contacts lists the pinned contacts, most recently seen first.
 func (s *Store) Contacts() ([]Contact, error) {
 	var out []Contact
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketContacts).ForEach(func(k, v []byte) error {
 			var c Contact
 			if err := json.Unmarshal(v, &c); err != nil {

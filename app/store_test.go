@@ -1,8 +1,10 @@
 package app
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -86,5 +88,59 @@ func TestOpenStoreReportsLockAndCorruption(t *testing.T) {
 	_, err = OpenStore(bad)
 	if err == nil || !strings.Contains(err.Error(), bad) {
 		t.Fatalf("corrupt file: %v", err)
+	}
+}
+
+// TestDamagedPageIsAnErrorNotACrash zeroes, one at a time, each page of a
+// state database that the open-time check does not read (it checks only
+// the header, root and free-list pages): opening it and listing the
+// contacts either works or fails with a DamagedFileError naming the file;
+// a panic or fault inside bbolt never reaches the caller.
+func TestDamagedPageIsAnErrorNotACrash(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, StateFile)
+	s, err := OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 80 {
+		var sd [32]byte
+		sd[0], sd[1] = byte(i), 1
+		c := Contact{Fingerprint: fmt.Sprintf("%016x", i), PublicKey: ed25519.NewKeyFromSeed(sd[:]).Public().(ed25519.PublicKey),
+			Name: fmt.Sprintf("Contact %d with a long enough name to fill pages", i), Role: RolePatient}
+		if err := s.PinContact(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pageSize = 4096
+	refused := 0
+	for page := 2; page*pageSize < len(orig); page++ {
+		b := bytes.Clone(orig)
+		clear(b[page*pageSize : (page+1)*pageSize])
+		p := filepath.Join(dir, fmt.Sprintf("page%d.db", page))
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := OpenStore(p)
+		if err == nil {
+			_, err = st.Contacts()
+			st.Close()
+		}
+		var de *DamagedFileError
+		switch {
+		case err == nil:
+		case errors.As(err, &de) && de.File == filepath.Base(p) && strings.Contains(err.Error(), p):
+			refused++
+		default:
+			t.Errorf("page %d zeroed: %v, want nil or a DamagedFileError naming %s", page, err, p)
+		}
+	}
+	if refused == 0 {
+		t.Fatal("no zeroed page was noticed: the contacts do not span pages of their own")
 	}
 }

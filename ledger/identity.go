@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -36,7 +37,8 @@ func newIdentity(priv ed25519.PrivateKey) *Identity {
 }
 
 // LoadOrCreateIdentity loads the identity in dir, creating dir (mode 0700)
-// and a new key pair if there is none yet.
+// and a new key pair if there is none yet. A damaged identity.key gives a
+// *KeyFileError and is never replaced.
 func LoadOrCreateIdentity(dir string) (*Identity, error) {
 	id, err := LoadIdentity(dir)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
@@ -85,17 +87,9 @@ func LoadIdentity(dir string) (*Identity, error) {
 			return nil, fmt.Errorf("ledger: identity key %s has mode %04o: it must be private to its owner (chmod 600)", keyPath, fi.Mode().Perm())
 		}
 	}
-	blk, _ := pem.Decode(b)
-	if blk == nil || blk.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("ledger: identity key %s: not a PEM PRIVATE KEY", keyPath)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: identity key %s: %w", keyPath, err)
-	}
-	priv, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("ledger: identity key %s: %T is not an Ed25519 key", keyPath, k)
+	priv, reason := parseKeyFile(b)
+	if reason != "" {
+		return nil, &KeyFileError{Path: keyPath, Reason: reason}
 	}
 	id := newIdentity(priv)
 	// identity.pub is a convenience copy; rewrite it when missing or stale.
@@ -106,6 +100,57 @@ func LoadIdentity(dir string) (*Identity, error) {
 		}
 	}
 	return id, nil
+}
+
+// CheckIdentity reads the identity key of dir without writing anything:
+// it returns an error wrapping fs.ErrNotExist when there is none, and a
+// *KeyFileError when it does not decode.
+func CheckIdentity(dir string) error {
+	keyPath := filepath.Join(dir, IdentityKeyFile)
+	b, err := os.ReadFile(keyPath)
+	if err != nil {
+		return fmt.Errorf("ledger: read identity: %w", err)
+	}
+	if _, reason := parseKeyFile(b); reason != "" {
+		return &KeyFileError{Path: keyPath, Reason: reason}
+	}
+	return nil
+}
+
+// KeyFileError reports an identity.key that exists but holds no usable
+// Ed25519 private key: cut short, blank, empty or overwritten. It is never
+// replaced by a new key, which would change the identity's fingerprint.
+type KeyFileError struct {
+	Path   string
+	Reason string // what is wrong, e.g. "it is empty (0 bytes)"
+}
+
+func (e *KeyFileError) Error() string {
+	return fmt.Sprintf("ledger: identity key %s is damaged: %s", e.Path, e.Reason)
+}
+
+// parseKeyFile decodes the content of identity.key, or says in words why
+// it cannot.
+func parseKeyFile(b []byte) (ed25519.PrivateKey, string) {
+	if len(b) == 0 {
+		return nil, "it is empty (0 bytes)"
+	}
+	if len(bytes.Trim(b, "\x00")) == 0 {
+		return nil, fmt.Sprintf("it is blank (%d zero bytes)", len(b))
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PRIVATE KEY" {
+		return nil, fmt.Sprintf("it does not hold a PEM private key (%d bytes: cut short or overwritten)", len(b))
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Sprintf("its key does not decode (%v)", err)
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Sprintf("it holds a %T, not an Ed25519 key", k)
+	}
+	return priv, ""
 }
 
 func (id *Identity) pubMatches(pemBytes []byte) bool {

@@ -172,6 +172,9 @@ func Open(path string, id *Identity, opts *Options) (l *Ledger, err error) {
 			return nil, fmt.Errorf("ledger: open %s: %w", path, err)
 		}
 	}
+	if err := checkFile(path, o.Timeout); err != nil {
+		return nil, err
+	}
 	if !o.ReadOnly {
 		if err := setAsideOrphanJournal(path); err != nil {
 			return nil, err

@@ -101,11 +101,17 @@ func (lf *ledgerFlags) open(readOnly bool) (*ledger.Ledger, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("no ledger at %s (use --data DIR)", path)
 	}
+	// Damage is reported in the same words as when the app opens the
+	// directory (app.ExplainDamage): one verdict per file.
 	id, err := ledger.LoadIdentity(dir)
 	if err != nil {
-		return nil, err
+		return nil, app.ExplainDamage(dir, err)
 	}
-	return ledger.Open(path, id, &ledger.Options{ReadOnly: readOnly})
+	l, err := ledger.Open(path, id, &ledger.Options{ReadOnly: readOnly})
+	if err != nil {
+		return nil, app.ExplainDamage(dir, err)
+	}
+	return l, nil
 }
 
 func printJSON(w io.Writer, v any) error {

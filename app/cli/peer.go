@@ -85,6 +85,11 @@ func (p *peerFlags) openNode(env *Env) (*app.Node, error) {
 	if err != nil && !errors.Is(err, app.ErrNoProfile) {
 		return nil, err
 	}
+	// Refuse a damaged data directory before saving the profile in it.
+	if err := app.CheckDataDir(dir); err != nil {
+		return nil, err
+	}
+	saved := prof
 	if p.name != "" {
 		prof.Name = p.name
 	}
@@ -98,8 +103,10 @@ func (p *peerFlags) openNode(env *Env) (*app.Node, error) {
 	if prof.Name == "" || prof.Role == "" {
 		return nil, Usagef("first run in %s: give --name and --role", dir)
 	}
-	if err := app.SaveProfile(dir, prof); err != nil {
-		return nil, err
+	if prof != saved {
+		if err := app.SaveProfile(dir, prof); err != nil {
+			return nil, err
+		}
 	}
 	level := slog.LevelWarn
 	if p.verbose {
