@@ -86,7 +86,7 @@ var ErrNoCase = errors.New("no such case")
 // leaves the case as it was.
 func (s *Store) updateCase(record *fernet.Key, id string, fn func(c *Case, found bool) error) (Case, error) {
 	var out Case
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketCases)
 		var c Case
 		found := false
@@ -134,7 +134,7 @@ func (s *Store) checkCase(record *fernet.Key, id string, fn func(c *Case, found 
 
 func (s *Store) getCase(record *fernet.Key, id string) (Case, error) {
 	var c Case
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketCases).Get([]byte(id))
 		if v == nil {
 			return fmt.Errorf("case %q: %w", truncateString(id, 40), ErrNoCase)
@@ -150,7 +150,7 @@ func (s *Store) getCase(record *fernet.Key, id string) (Case, error) {
 func (n *Node) Cases() ([]Case, error) {
 	var out []Case
 	me := n.Fingerprint()
-	err := n.store.db.View(func(tx *bolt.Tx) error {
+	err := n.store.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCases).ForEach(func(k, v []byte) error {
 			var c Case
 			if err := openRecord(n.recordKey(), v, &c); err != nil {

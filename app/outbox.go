@@ -129,7 +129,7 @@ func (s *Store) putOutbox(record *fernet.Key, peer string, it *outboxItem) (adde
 	if err != nil {
 		return false, err
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		b, err := tx.Bucket(bucketOutbox).CreateBucketIfNotExists([]byte(peer))
 		if err != nil {
 			return err
@@ -169,7 +169,7 @@ type outboxEntry struct {
 // outbox returns peer's queued items in order.
 func (s *Store) outbox(record *fernet.Key, peer string) ([]outboxEntry, error) {
 	var out []outboxEntry
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOutbox).Bucket([]byte(peer))
 		if b == nil {
 			return nil
@@ -195,7 +195,7 @@ func (s *Store) updateOutbox(record *fernet.Key, peer string, key []byte, it *ou
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOutbox).Bucket([]byte(peer))
 		if b == nil || b.Get(key) == nil {
 			return nil
@@ -207,7 +207,7 @@ func (s *Store) updateOutbox(record *fernet.Key, peer string, key []byte, it *ou
 // takeOutbox removes and returns the item with message ID id.
 func (s *Store) takeOutbox(record *fernet.Key, peer, id string) (*outboxItem, error) {
 	var it *outboxItem
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOutbox).Bucket([]byte(peer))
 		if b == nil {
 			return nil
@@ -225,7 +225,7 @@ func (s *Store) takeOutbox(record *fernet.Key, peer, id string) (*outboxItem, er
 // peekOutbox returns the item with message ID id, leaving it queued.
 func (s *Store) peekOutbox(record *fernet.Key, peer, id string) (*outboxItem, error) {
 	var it *outboxItem
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketOutbox).Bucket([]byte(peer)); b != nil {
 			_, it = findOutboxIn(record, b, id)
 		}
@@ -240,7 +240,7 @@ func seenKey(peer, id string) []byte { return []byte(peer + "/" + id) }
 func (s *Store) seen(peer, id string) (ledger.TxID, bool) {
 	var txid ledger.TxID
 	ok := false
-	s.db.View(func(tx *bolt.Tx) error {
+	s.view(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketSeen).Get(seenKey(peer, id)); len(v) == len(txid) {
 			copy(txid[:], v)
 			ok = true
@@ -251,7 +251,7 @@ func (s *Store) seen(peer, id string) (ledger.TxID, bool) {
 }
 
 func (s *Store) markSeen(peer, id string, txid ledger.TxID) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSeen).Put(seenKey(peer, id), txid[:])
 	})
 }

@@ -59,7 +59,7 @@ func (n *Node) recordViolation(v Violation) {
 	}
 	tok, err := sealRecord(n.recordKey(), v)
 	if err == nil {
-		err = n.store.db.Update(func(tx *bolt.Tx) error {
+		err = n.store.update(func(tx *bolt.Tx) error {
 			b := tx.Bucket(bucketViolations)
 			seq, err := b.NextSequence()
 			if err != nil {
@@ -85,7 +85,7 @@ func (n *Node) refuse(caseID, action, reason string) error {
 // first.
 func (n *Node) Violations() ([]Violation, error) {
 	var out []Violation
-	err := n.store.db.View(func(tx *bolt.Tx) error {
+	err := n.store.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketViolations).ForEach(func(k, v []byte) error {
 			var x Violation
 			if err := openRecord(n.recordKey(), v, &x); err != nil {

@@ -423,6 +423,15 @@ func (s *Session) waitKey(ctx context.Context) error {
 	case <-s.done:
 		return errors.New("session has ended")
 	case <-t.C:
+		s.mu.Lock()
+		running, last := s.exchanging, s.exchangeErr
+		s.mu.Unlock()
+		switch {
+		case running:
+			return fmt.Errorf("no key with this peer after %s: the BB84 exchange is still running", s.node.opts.SendTimeout)
+		case last != nil:
+			return fmt.Errorf("no key with this peer: the BB84 exchange has not succeeded: %w", last)
+		}
 		return errors.New("no key with this peer yet: the BB84 exchange has not succeeded")
 	}
 }
