@@ -99,6 +99,14 @@ func sigLineHash(line string) uint32 {
 	return binary.BigEndian.Uint32(b)
 }
 
+// sigLines returns the signature lines of a note.
+func sigLines(msg string) string {
+	if i := strings.LastIndex(msg, "\n\n"); i >= 0 {
+		return msg[i+2:]
+	}
+	return ""
+}
+
 // exportFixture is a small ledger's export with every kind of record:
 // transactions, blocks, a checkpoint, a cosignature, a peer checkpoint
 // and a conflict, and the identities that signed them.
@@ -507,6 +515,246 @@ func FuzzVerifyResignedExport(f *testing.F) {
 		}
 		if rep.OK {
 			checkSelfConsistent(t, data, rep)
+		}
+	})
+}
+
+// peerTrees are the trees a lying peer signs checkpoints of: its genuine
+// tree and a fork of it that shares the first half.
+type peerTrees struct {
+	a, b, m *Identity // our ledger's key, the peer's, a stranger's
+	origin  string    // the peer's origin
+	trees   [2]*memTree
+	roots   [2][]tlog.Hash
+	ours    [][]byte // our ledger's checkpoint notes, sizes 1..len, as published
+	txs     []*Transaction
+}
+
+const peerTreeSize = 8
+
+func newPeerTrees(tb testing.TB) *peerTrees {
+	pt := &peerTrees{a: testIdentity(1), b: testIdentity(2), m: testIdentity(9), origin: "qkdchat/peer-b"}
+	r := seeded(51)
+	for k := range pt.trees {
+		pt.trees[k] = &memTree{}
+		pt.roots[k] = []tlog.Hash{{}}
+		for i := range peerTreeSize {
+			tx := newTx(tb, r, pt.b, pt.a, i)
+			if k == 1 && i < peerTreeSize/2 { // the fork shares the first half
+				tx = pt.txs[i]
+			}
+			if k == 0 {
+				pt.txs = append(pt.txs, tx)
+			}
+			enc, _ := tx.MarshalBinary()
+			if err := pt.trees[k].add(int64(i), enc); err != nil {
+				tb.Fatal(err)
+			}
+			pt.roots[k] = append(pt.roots[k], pt.trees[k].root(int64(i+1)))
+		}
+	}
+	return pt
+}
+
+// cosignStep is one message of the lying peer, decoded from 4 bytes.
+func (pt *peerTrees) offer(t *testing.T, l *Ledger, s [4]byte) (note []byte, from int64, proof [][]byte, root tlog.Hash, tree int) {
+	tree = int(s[0] % 3) // 0, 1: a genuine tree; 2: a root of the peer's choice
+	size := int64(s[1] % (peerTreeSize + 1))
+	if tree < 2 {
+		root = pt.roots[tree][size]
+	} else {
+		root[s[3]%32] = s[2]
+	}
+	from = l.PeerCheckpointSize(pt.b.Public())
+	if s[2]%4 == 3 {
+		from = int64(s[2]/4) % (peerTreeSize + 1) // not the size we asked for
+	}
+	ptree := pt.trees[tree%2]
+	if s[3]%5 == 4 {
+		ptree = pt.trees[1-tree%2] // a proof in the other tree
+	}
+	if from > 0 && from <= size {
+		p, err := tlog.ProveTree(size, from, ptree)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range p {
+			proof = append(proof, bytes.Clone(h[:]))
+		}
+	}
+	switch s[3] % 5 {
+	case 1:
+		if len(proof) > 0 {
+			proof[int(s[2])%len(proof)][s[1]%32] ^= 1
+		}
+	case 2:
+		if len(proof) > 0 {
+			proof = proof[:len(proof)-1]
+		}
+	case 3:
+		proof = append(proof, make([]byte, 32))
+	}
+	note, err := signCheckpoint(pt.b, Checkpoint{Origin: pt.origin, Size: size, Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return note, from, proof, root, tree
+}
+
+// cosignature is the peer's answer to one of our checkpoints: the note,
+// with signatures chosen by s.
+func (pt *peerTrees) cosignature(t *testing.T, s [4]byte) []byte {
+	our := string(pt.ours[int(s[1])%len(pt.ours)])
+	names := []string{"peer", pt.origin, "qkdchat/" + strings.Repeat("x", int(s[2]%4))}
+	name := names[int(s[2])%len(names)]
+	switch s[3] % 6 {
+	case 0: // a genuine cosignature by the peer
+		return []byte(resignNote(t, our, pt.b, name, ""))
+	case 1: // by a stranger
+		return []byte(resignNote(t, our, pt.m, name, ""))
+	case 2: // by the peer, one byte of its signature changed
+		n := []byte(resignNote(t, our, pt.b, name, ""))
+		n[len(n)-2-int(s[2])%40] ^= 1
+		return n
+	case 3: // the peer signs other text: our signature no longer fits it
+		sc, _ := ParseCheckpoint(noteText(our))
+		sc.Size++
+		other := resignNote(t, our, pt.b, name, sc.Text())
+		return []byte(noteText(other) + "\n" + sigLines(our) + sigLines(other))
+	case 4: // our note with the peer's signature line copied twice
+		n := resignNote(t, our, pt.b, name, "")
+		i := strings.LastIndex(strings.TrimSuffix(n, "\n"), "\n")
+		return []byte(n + n[i+1:])
+	default: // our note with a signature from another of our notes
+		other := resignNote(t, string(pt.ours[(int(s[1])+1)%len(pt.ours)]), pt.b, name, "")
+		i := strings.LastIndex(strings.TrimSuffix(other, "\n"), "\n")
+		return []byte(our + other[i+1:])
+	}
+}
+
+// FuzzCosignResigned: a lying peer sends checkpoints it signed of its
+// genuine tree, of a fork, or of any root, with consistency proofs from
+// any size, genuine, damaged or from the other tree; and cosignatures of
+// our checkpoints with chosen signatures. Whatever it does:
+//   - every checkpoint CosignPeer cosigned lies, with every other one it
+//     cosigned, on one append-only log (same size, same root; smaller
+//     sizes a prefix of larger ones);
+//   - a cosignature StoreCosignature kept is signed by us and by the peer
+//     and matches our tree;
+//   - every conflict stored passes its own check, and our ledger's export
+//     still verifies.
+func FuzzCosignResigned(f *testing.F) {
+	pt := newPeerTrees(f)
+	// Our ledger's published checkpoints: the same every run.
+	{
+		l := openTest(f, pt.a, &Options{BlockMaxTx: 1000, BlockMaxAge: -1, NoSync: true})
+		txs := fill(f, l, seeded(52), pt.a, pt.b, 3)
+		var mt memTree
+		for i, tx := range txs {
+			enc, _ := tx.MarshalBinary()
+			if err := mt.add(int64(i), enc); err != nil {
+				f.Fatal(err)
+			}
+		}
+		for n := int64(1); n <= 3; n++ {
+			note, err := signCheckpoint(pt.a, Checkpoint{Origin: l.Origin(), Size: n, Root: mt.root(n)})
+			if err != nil {
+				f.Fatal(err)
+			}
+			pt.ours = append(pt.ours, note)
+		}
+	}
+	f.Add([]byte{0, 3, 0, 0, 0, 6, 0, 0})             // genuine 3, then 6 with a proof from 3
+	f.Add([]byte{0, 6, 0, 0, 1, 8, 0, 0})             // genuine 6, then the fork's 8
+	f.Add([]byte{0, 6, 0, 0, 0, 8, 0, 1})             // a damaged proof
+	f.Add([]byte{2, 5, 7, 3, 0, 8, 0, 0})             // any root first, then the genuine tree
+	f.Add([]byte{0, 8, 0, 0, 1, 4, 0, 0, 0, 8, 0, 0}) // a rollback to the shared half
+	f.Add([]byte{0, 5, 0, 0, 0, 7, 11, 0})            // a proof from the wrong size
+	for k := byte(0); k < 6; k++ {                    // cosignatures of ours (first byte >= 240)
+		f.Add([]byte{240, k % 3, k, k, 0, 2, 0, 0})
+	}
+	f.Fuzz(func(t *testing.T, script []byte) {
+		l, err := Open(t.TempDir()+"/ledger.db", pt.a, &Options{BlockMaxTx: 1000, BlockMaxAge: -1, NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		fill(t, l, seeded(52), pt.a, pt.b, 3)
+		type accepted struct {
+			size int64
+			root tlog.Hash
+		}
+		var got []accepted
+		for steps := 0; len(script) >= 4 && steps < 8; steps++ {
+			s := [4]byte(script[:4])
+			script = script[4:]
+			if s[0] >= 3*80 { // one step in four or so: a cosignature of ours
+				msg := pt.cosignature(t, s)
+				size, err := l.StoreCosignature(msg, pt.b.Public())
+				if err != nil {
+					continue
+				}
+				sc, err := OpenCheckpoint(msg, pt.a.Public())
+				if err != nil || !sc.SignedBy(pt.b.Public()) || sc.Size != size {
+					t.Fatalf("StoreCosignature kept a note not cosigned by the peer: %v\n%s", err, msg)
+				}
+				if want := pt.ours[size-1]; noteText(string(want)) != noteText(string(msg)) {
+					t.Fatalf("StoreCosignature kept a note of size %d that is not our checkpoint:\n%s", size, msg)
+				}
+				continue
+			}
+			note, from, proof, root, _ := pt.offer(t, l, s)
+			out, err := l.CosignPeer(note, pt.b.Public(), from, proof)
+			if err != nil {
+				continue
+			}
+			sc, err := OpenCheckpoint(out, pt.b.Public())
+			if err != nil || !sc.SignedBy(pt.a.Public()) || sc.Root != root {
+				t.Fatalf("CosignPeer returned a note it did not cosign: %v\n%s", err, out)
+			}
+			got = append(got, accepted{sc.Size, sc.Root})
+		}
+		onOneLog := func(x, y accepted) bool {
+			if x.size > y.size {
+				x, y = y, x
+			}
+			if x.size == y.size {
+				return x.root == y.root
+			}
+			if x.size == 0 {
+				return true
+			}
+			for k := range pt.roots {
+				if pt.roots[k][x.size] == x.root && pt.roots[k][y.size] == y.root {
+					return true
+				}
+			}
+			return false
+		}
+		for i := range got {
+			for j := range i {
+				if !onOneLog(got[i], got[j]) {
+					t.Fatalf("CosignPeer cosigned checkpoints of two different logs: size %d root %v and size %d root %v",
+						got[j].size, got[j].root, got[i].size, got[i].root)
+				}
+			}
+		}
+		cs, err := l.Conflicts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			if err := c.check(); err != nil {
+				t.Fatalf("stored conflict does not hold: %v", err)
+			}
+		}
+		var buf bytes.Buffer
+		if err := l.Export(context.Background(), &buf); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := VerifyExport(context.Background(), &buf)
+		if err != nil || !rep.OK {
+			t.Fatalf("after a lying peer, our own export does not verify: %v %s", err, rep.Reason)
 		}
 	})
 }
