@@ -3,6 +3,7 @@ package qkd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"sync"
@@ -58,27 +59,40 @@ func (t *tapConn) add(fromAlice bool, m Message) {
 }
 
 func (t *tapConn) Send(ctx context.Context, m Message) error {
-	t.add(t.alice, cloneMessage(m))
+	t.add(t.alice, mustClone(m))
 	return t.Conn.Send(ctx, m)
 }
 
 func (t *tapConn) Recv(ctx context.Context) (Message, error) {
 	m, err := t.Conn.Recv(ctx)
 	if err == nil {
-		t.add(!t.alice, cloneMessage(m))
+		t.add(!t.alice, mustClone(m))
 	}
 	return m, err
 }
 
-// cloneMessage deep-copies m through its wire encoding.
+// cloneMessage deep-copies m through its wire encoding; it returns nil
+// for a message that cannot go on the wire (after a mutation).
 func cloneMessage(m Message) Message {
+	if m == nil {
+		return nil
+	}
 	b, err := MarshalMessage(m)
 	if err != nil {
-		panic(err)
+		return nil
 	}
 	c, err := UnmarshalMessage(b)
 	if err != nil {
-		panic(err)
+		return nil
+	}
+	return c
+}
+
+// mustClone clones a message of an honest run, which always encodes.
+func mustClone(m Message) Message {
+	c := cloneMessage(m)
+	if c == nil {
+		panic(fmt.Sprintf("qkd: %v does not encode", m.Kind()))
 	}
 	return c
 }
