@@ -758,3 +758,141 @@ func FuzzCosignResigned(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVerifyResignedInclusion: an inclusion proof checked, as the CLI
+// does, against the key the proof file itself names, changed by an
+// attacker who signs the checkpoint again with that key (or puts their
+// own key in the file and signs with it), re-signs changed transactions,
+// or builds a tree of their own. VerifyInclusion promises only that the
+// transaction is validly signed and is in the tree whose root the named
+// key signed; so whenever the signed root is one of the genuine ledger's
+// roots, an accepted proof must name the genuine transaction at its
+// index.
+func FuzzVerifyResignedInclusion(f *testing.F) {
+	a, b, m := testIdentity(1), testIdentity(2), testIdentity(9)
+	const n = 5
+	r := seeded(61)
+	var txs []*Transaction
+	var tree memTree
+	roots := []tlog.Hash{{}}
+	for i := range n {
+		txs = append(txs, newTx(f, r, []*Identity{a, b}[i%2], []*Identity{b, a}[i%2], i))
+		enc, _ := txs[i].MarshalBinary()
+		if err := tree.add(int64(i), enc); err != nil {
+			f.Fatal(err)
+		}
+		roots = append(roots, tree.root(int64(i+1)))
+	}
+	const origin = "qkdchat/test"
+	keyOf := map[string]*Identity{string(a.Public()): a, string(b.Public()): b, string(m.Public()): m}
+	genuine := func(size, index int64) *InclusionProof {
+		enc, _ := txs[index].MarshalBinary()
+		proof, err := tlog.ProveRecord(size, index, &tree)
+		if err != nil {
+			f.Fatal(err)
+		}
+		note, _ := signCheckpoint(a, Checkpoint{Origin: origin, Size: size, Root: roots[size]})
+		return &InclusionProof{Key: a.Public(), Index: index, Tx: enc, Checkpoint: string(note), Proof: proof}
+	}
+	f.Add([]byte{})
+	for op := byte(0); op < 10; op++ {
+		f.Add([]byte{op, 1, 2, 3})
+	}
+	f.Fuzz(func(t *testing.T, script []byte) {
+		p := genuine(n, 2)
+		if len(script) > 0 {
+			p = genuine(1+int64(script[0])%n, int64(script[0]/n)%(1+int64(script[0])%n))
+		}
+		resign := func(c Checkpoint) {
+			note, err := signCheckpoint(keyOf[string(p.Key)], c)
+			if err == nil {
+				p.Checkpoint = string(note)
+			}
+		}
+		changed := false
+		for len(script) >= 4 {
+			op, x, y := script[0]%10, script[1], script[2]
+			script = script[4:]
+			changed = true
+			sc, err := ParseCheckpoint(noteText(p.Checkpoint))
+			if err != nil {
+				sc = Checkpoint{Origin: origin}
+			}
+			switch op {
+			case 0:
+				p.Index += int64(int8(x))
+			case 1:
+				p.Tx, _ = txs[int(x)%n].MarshalBinary()
+			case 2:
+				var tx Transaction
+				if tx.UnmarshalBinary(p.Tx) != nil {
+					break
+				}
+				tx.CaseID += string(rune('a' + x%26))
+				id := keyOf[string(tx.Sender)]
+				if y%2 == 1 || id == nil {
+					id = m
+				}
+				if tx.Sign(id) == nil {
+					p.Tx, _ = tx.MarshalBinary()
+				}
+			case 3:
+				if len(p.Proof) > 0 {
+					p.Proof[int(x)%len(p.Proof)][y%32] ^= 1
+				}
+			case 4:
+				if x%2 == 0 && len(p.Proof) > 0 {
+					p.Proof = p.Proof[:len(p.Proof)-1]
+				} else {
+					p.Proof = append(p.Proof, tlog.Hash{y})
+				}
+			case 5:
+				if sc.Size >= 1 && sc.Size <= n {
+					p.Proof, _ = tlog.ProveRecord(sc.Size, int64(x)%sc.Size, &tree)
+				}
+			case 6:
+				sc.Size = int64(x) % (n + 2)
+				if sc.Size <= n {
+					sc.Root = roots[sc.Size]
+				}
+				resign(sc)
+			case 7:
+				p.Key = m.Public()
+				resign(sc)
+			case 8: // a tree of the attacker's own: this transaction alone
+				p.Index, p.Proof = 0, nil
+				resign(Checkpoint{Origin: origin, Size: 1, Root: tlog.RecordHash(p.Tx)})
+			case 9:
+				sc.Root[y%32] ^= 1 << (x % 8)
+				resign(sc)
+			}
+		}
+		// Through the file format, as the CLI reads it.
+		j, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var q InclusionProof
+		if err := json.Unmarshal(j, &q); err != nil {
+			t.Fatal(err)
+		}
+		err = VerifyInclusion(&q, q.Key)
+		if !changed && err != nil {
+			t.Fatalf("a genuine proof does not verify: %v", err)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrBadProof) && !errors.Is(err, ErrBadSignature) && !strings.HasPrefix(err.Error(), "ledger: verify inclusion: ") {
+				t.Fatalf("error without context: %v", err)
+			}
+			return
+		}
+		sc, err := OpenCheckpoint([]byte(q.Checkpoint), q.Key)
+		var tx Transaction
+		if err != nil || tx.UnmarshalBinary(q.Tx) != nil || tx.Verify() != nil {
+			t.Fatalf("accepted a proof whose checkpoint or transaction does not verify: %s", j)
+		}
+		if sc.Size <= n && sc.Root == roots[sc.Size] && (q.Index < 0 || q.Index >= n || txs[q.Index].ID() != tx.ID()) {
+			t.Fatalf("accepted a transaction that is not at index %d of the genuine tree of size %d: %s", q.Index, sc.Size, j)
+		}
+	})
+}
