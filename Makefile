@@ -19,7 +19,7 @@ WINDOWS_PKG  := dist/qkdchat-$(VERSION)-windows-amd64.exe
 
 .PHONY: all deps deps-test build run test fmt-check vet unit clean
 .PHONY: deps-package tools package package-linux package-windows check-package
-.PHONY: screenshots
+.PHONY: screenshots fuzz
 
 all: build
 
@@ -74,6 +74,25 @@ package-windows: deps-package $(FYNE)
 check-package: package
 	@echo "== smoke test of $(LINUX_PKG) and $(WINDOWS_PKG)"
 	scripts/smoke-package.sh $(LINUX_PKG) $(WINDOWS_PKG)
+
+# `make fuzz` runs every fuzz target of FUZZPKGS in turn, each for
+# FUZZTIME, with at most FUZZMINIMIZETIME spent minimizing a new input
+# (the default 60s would dominate short runs) and FUZZPARALLEL workers.
+# One target: make fuzz FUZZPKGS=./qkd FUZZRUN=FuzzBobAgainstLyingAlice
+# A failing input is written to the package's testdata/fuzz/<target>/.
+FUZZPKGS          ?= ./qkd ./ledger ./app ./app/transport
+FUZZRUN           ?= Fuzz
+FUZZTIME          ?= 30s
+FUZZMINIMIZETIME  ?= 5s
+FUZZPARALLEL      ?= 1
+
+fuzz: deps-test
+	@set -e; for pkg in $(FUZZPKGS); do \
+	  for t in $$(grep -ho '^func $(FUZZRUN)[A-Za-z0-9_]*(f \*testing\.F)' $$pkg/*_test.go | sed 's/^func \([A-Za-z0-9_]*\).*/\1/' | sort -u); do \
+	    echo "== fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) -parallel $(FUZZPARALLEL) $$pkg; \
+	  done; \
+	done
 
 # PNGs of every pane in light and dark, from the real app under Xvfb.
 screenshots: deps-test build

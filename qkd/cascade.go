@@ -427,6 +427,7 @@ type cascadeBob struct {
 	leak      int
 	rounds    int
 	corrected int
+	err       error // set when Alice's parities contradict each other
 }
 
 // newCascadeBob prepares Bob's side from Alice's opening message. key is
@@ -460,9 +461,10 @@ func newCascadeBob(key []uint64, n int, q float64, start *CascadeStart) (*cascad
 	return b, nil
 }
 
-// next returns the next batch of questions, or nil when Cascade is done.
+// next returns the next batch of questions, or nil when Cascade is done
+// or has failed (b.err).
 func (b *cascadeBob) next() *ParityQuery {
-	for {
+	for b.err == nil {
 		var q []ParityRange
 		b.asked = b.asked[:0]
 		for _, s := range b.order {
@@ -490,6 +492,7 @@ func (b *cascadeBob) next() *ParityQuery {
 		b.active++
 		b.advanceAll()
 	}
+	return nil
 }
 
 // activate compares the top-level blocks of pass p and opens a search on
@@ -525,7 +528,7 @@ func (b *cascadeBob) checkBlock(p, k int) {
 
 // advanceAll moves every open search as far as known parities allow.
 func (b *cascadeBob) advanceAll() {
-	for i := 0; i < len(b.order); i++ { // b.order grows while we walk it
+	for i := 0; i < len(b.order) && b.err == nil; i++ { // b.order grows while we walk it
 		s := b.order[i]
 		if !s.waiting {
 			b.advance(s)
@@ -588,7 +591,16 @@ func (b *cascadeBob) compact() {
 // became odd in the passes compared so far. The split passes read the key
 // through pass 0, so flipping pass 0 corrects them too, and their block of
 // x is its mask bit.
+//
+// Truthful parities make every flip correct a bit that differs from
+// Alice's, so there are at most n. Parities that contradict each other
+// could make the searches flip bits back and forth without end: past n
+// flips Cascade stops with b.err.
 func (b *cascadeBob) flip(x int) {
+	if b.corrected >= b.n {
+		b.err = fmt.Errorf("cascade: the peer's parities contradict each other (more than %d corrections of a %d-bit key)", b.n, b.n)
+		return
+	}
 	flipBit(b.key, x)
 	b.corrected++
 	for p := range b.passes {
@@ -624,7 +636,7 @@ func (b *cascadeBob) receive(q *ParityQuery, r *ParityReply) error {
 		s.waiting = false
 	}
 	b.advanceAll()
-	return nil
+	return b.err
 }
 
 // binaryEntropy is h(p) = -p log2 p - (1-p) log2 (1-p).

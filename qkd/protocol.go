@@ -478,6 +478,9 @@ func runBob(ctx context.Context, s *side) error {
 			return protoErr("%v", err)
 		}
 	}
+	if cb.err != nil {
+		return protoErr("%v", cb.err)
+	}
 	if err := s.send(ctx, &ParityQuery{Done: true, Corrected: cb.corrected}); err != nil {
 		return err
 	}
