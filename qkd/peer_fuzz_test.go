@@ -34,7 +34,7 @@ import (
 // fuzzPeerConfig is a small run: a 64-bit key with a 16-qubit trace, so
 // that one run takes milliseconds.
 func fuzzPeerConfig() Config {
-	return seeded(Config{KeyBits: 64, Noise: 0.03, TraceQubits: 16}, 77)
+	return seeded(Config{Protocol: Protocol{KeyBits: 64, TraceQubits: 16}, Channel: Channel{Noise: 0.03}}, 77)
 }
 
 // transcriptEntry is one message of a recorded run.
