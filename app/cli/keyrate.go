@@ -171,8 +171,9 @@ func runKeyrate(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		d, beyond := m.MaxDistance(s)
-		if !beyond {
-			rep.MaxDistanceKm[s.Key()] = &d
+		rep.MaxDistanceKm[s.Key()] = &d
+		if beyond {
+			rep.MaxDistanceKm[s.Key()] = nil // JSON null: no limit within MaxKm
 		}
 	}
 	if o.asJSON {
