@@ -274,3 +274,32 @@ func FuzzKeyrateFlags(f *testing.F) {
 }
 
 func strconvFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// TestKeyratePlotSinglePoint: a range of one distance still plots (the log
+// axis gets a decade around the single values instead of panicking).
+func TestKeyratePlotSinglePoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "one.png")
+	code, _, errOut := run(t, []string{"keyrate", "--km-from", "50", "--km-to", "50", "--dark-count", "0", "--misalignment", "0",
+		"--detector-efficiency", "1", "--loss-db-km", "0", "--plot", path})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := png.DecodeConfig(f); err != nil {
+		t.Fatalf("plot %s: %v", path, err)
+	}
+}
+
+func TestKeyrateHelpListsFlags(t *testing.T) {
+	code, out, _ := run(t, []string{"help", "keyrate"})
+	for _, f := range []string{"-km-from", "-km-to", "-km-step", "-loss-db-km", "-detector-efficiency", "-dark-count",
+		"-misalignment", "-ec-f", "-pulses", "-std-devs", "-nu", "-json", "-plot"} {
+		if code != 0 || !strings.Contains(out, f) {
+			t.Fatalf("help keyrate: exit %d, lacks %s:\n%s", code, f, out)
+		}
+	}
+}

@@ -34,6 +34,10 @@
 //     that lowers the bound (see fluctuate). Only parameter estimation is
 //     corrected; privacy amplification keeps its asymptotic form, as in
 //     MQZL. See Finite for how the pulses are shared among intensities.
+//     qkdchat keyrate uses u_alpha = 10 unless told otherwise: a one-sided
+//     Gaussian tail of about 8e-24 per estimate. This is the Gaussian
+//     approximation of MQZL, not a composable finite-key bound (for that
+//     see Lim, Curty, Walenta, Xu and Zbinden, PRA 89, 022307 (2014)).
 //
 // Mu (and nu, and the signal fraction in the finite case) are optimised
 // numerically at each distance to maximise the rate.
