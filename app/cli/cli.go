@@ -126,6 +126,7 @@ func builtin() []Command {
 		{Name: "bench", Summary: "measure performance against an in-run baseline", Run: runBench},
 		{Name: "ledger", Summary: "verify, show, export and prove the message ledger", Run: runLedger},
 		{Name: "simulate", Summary: "run simulated BB84 key exchanges and report them", Run: runSimulate},
+		{Name: "keyrate", Summary: "compute the BB84 secret key rate against fibre length", Run: runKeyrate},
 	}
 }
 

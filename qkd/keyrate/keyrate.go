@@ -1,0 +1,265 @@
+package keyrate
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// MaxKm is the longest fibre the package evaluates; MaxDistance searches
+// up to it.
+const MaxKm = 1000
+
+// e0 is the error rate of a background (dark) count: a fair coin.
+const e0 = 0.5
+
+// sifting is q, the fraction of detections kept by sifting in BB84 with
+// symmetric bases.
+const sifting = 0.5
+
+// Setting is a source and the way its single-photon part is bounded.
+type Setting int
+
+const (
+	// SinglePhoton is an ideal single-photon source.
+	SinglePhoton Setting = iota
+	// NoDecoy is a weak laser without decoy states, bounded by GLLP.
+	NoDecoy
+	// VacuumWeak is a laser with a vacuum and one weak decoy state (MQZL).
+	VacuumWeak
+	// InfiniteDecoy is a laser with infinitely many decoy states (LMC).
+	InfiniteDecoy
+)
+
+// Settings returns every Setting, in the order tables list them.
+func Settings() []Setting { return []Setting{SinglePhoton, NoDecoy, VacuumWeak, InfiniteDecoy} }
+
+// Key is the setting's name in JSON.
+func (s Setting) Key() string {
+	switch s {
+	case SinglePhoton:
+		return "single_photon"
+	case NoDecoy:
+		return "no_decoy"
+	case VacuumWeak:
+		return "vacuum_weak"
+	case InfiniteDecoy:
+		return "infinite_decoy"
+	}
+	return fmt.Sprintf("setting(%d)", int(s))
+}
+
+// String is the setting's name for people.
+func (s Setting) String() string {
+	switch s {
+	case SinglePhoton:
+		return "single photon"
+	case NoDecoy:
+		return "no decoy (GLLP)"
+	case VacuumWeak:
+		return "vacuum+weak decoy"
+	case InfiniteDecoy:
+		return "infinite decoys"
+	}
+	return s.Key()
+}
+
+// Link is the fibre and Bob's detectors.
+type Link struct {
+	LossDBPerKm        float64 // fibre attenuation alpha, dB/km
+	DetectorEfficiency float64 // eta_Bob: detector efficiency and Bob's internal loss, in (0,1]
+	DarkCount          float64 // Y0: background-count probability per pulse, detector pair together, in [0,1)
+	Misalignment       float64 // e_det: probability a photon hits the wrong detector, in [0,0.5]
+	ECEfficiency       float64 // f: error-correction leak over the Shannon limit, >= 1
+}
+
+// GYS returns the parameters of the Gobby-Yuan-Shields experiment (APL 84,
+// 3762 (2004)) as Lo, Ma and Chen use them (PRL 94, 230504 (2005)):
+// 0.21 dB/km, eta_Bob 4.5%, Y0 1.7e-6, e_det 3.3%, f 1.22, at 1550 nm.
+func GYS() Link {
+	return Link{LossDBPerKm: 0.21, DetectorEfficiency: 0.045, DarkCount: 1.7e-6, Misalignment: 0.033, ECEfficiency: 1.22}
+}
+
+// ErrParam is wrapped by every error about a parameter out of range.
+var ErrParam = errors.New("keyrate: parameter out of range")
+
+// ParamError names a parameter out of its range.
+type ParamError struct {
+	Name  string  // the parameter, in words
+	Value float64 // what was given
+	Range string  // what is allowed, e.g. "(0,1]"
+}
+
+func (e *ParamError) Error() string {
+	return fmt.Sprintf("keyrate: %s %v outside %s", e.Name, e.Value, e.Range)
+}
+
+func (e *ParamError) Unwrap() error { return ErrParam }
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// Validate reports the first parameter of l out of its range.
+func (l Link) Validate() error {
+	switch {
+	case !(finite(l.LossDBPerKm) && l.LossDBPerKm >= 0):
+		return &ParamError{"fibre loss (dB/km)", l.LossDBPerKm, "[0, inf)"}
+	case !(l.DetectorEfficiency > 0 && l.DetectorEfficiency <= 1):
+		return &ParamError{"detector efficiency", l.DetectorEfficiency, "(0,1]"}
+	case !(l.DarkCount >= 0 && l.DarkCount < 1):
+		return &ParamError{"dark-count probability", l.DarkCount, "[0,1)"}
+	case !(l.Misalignment >= 0 && l.Misalignment <= 0.5):
+		return &ParamError{"misalignment error", l.Misalignment, "[0,0.5]"}
+	case !(finite(l.ECEfficiency) && l.ECEfficiency >= 1):
+		return &ParamError{"error-correction efficiency f", l.ECEfficiency, "[1, inf)"}
+	}
+	return nil
+}
+
+// Transmittance is eta = eta_Bob 10^(-alpha km/10): the probability a
+// photon sent into km of fibre is detected.
+func (l Link) Transmittance(km float64) float64 {
+	return l.DetectorEfficiency * math.Pow(10, -l.LossDBPerKm*km/10)
+}
+
+// Finite says how many pulses the parameters are estimated from.
+//
+// With Pulses = 0 the rate is asymptotic. Otherwise Alice sends Pulses
+// pulses in all. Without decoys (SinglePhoton, NoDecoy) they are all
+// signals. With VacuumWeak a fraction s of them are signals and the rest
+// are split evenly between the vacuum and the weak decoy; s is optimised
+// with mu and nu, and the rate counts every pulse sent, decoys included.
+// InfiniteDecoy is an idealisation: its decoys cost nothing and tell Y1
+// and e1 exactly, so only the fluctuation of the single-photon counts
+// within the signals remains; it is the upper envelope of the decoy
+// methods and reduces to LMC when Pulses = 0.
+type Finite struct {
+	Pulses  float64 // N, pulses sent; 0 for the asymptotic rate
+	StdDevs float64 // u_alpha: standard deviations of the fluctuation (MQZL Sec. VI)
+}
+
+// Asymptotic is the infinitely-long-key limit.
+func (f Finite) Asymptotic() bool { return f.Pulses == 0 }
+
+// Validate reports a Finite out of range.
+func (f Finite) Validate() error {
+	switch {
+	case !(f.Pulses == 0 || (finite(f.Pulses) && f.Pulses >= 1)):
+		return &ParamError{"number of pulses", f.Pulses, "{0} ∪ [1, inf)"}
+	case !(finite(f.StdDevs) && f.StdDevs >= 0):
+		return &ParamError{"standard deviations", f.StdDevs, "[0, inf)"}
+	}
+	return nil
+}
+
+// fluctuate returns the worst case of a gain x (a probability per pulse)
+// measured on n pulses, u standard deviations away: x + sign u sqrt(x/n),
+// which is MQZL's x (1 ± u/sqrt(n x)). A lower bound is clamped at 0.
+// With n = 0 (asymptotic) it returns x.
+func fluctuate(x, n, u float64, sign int) float64 {
+	if n == 0 || x <= 0 {
+		return x
+	}
+	d := u * math.Sqrt(x/n)
+	if sign < 0 {
+		return math.Max(0, x-d)
+	}
+	return x + d
+}
+
+// h2 is the binary entropy, taken as 1 from 1/2 on (an error rate at or
+// above 1/2 leaves no secrecy).
+func h2(p float64) float64 {
+	switch {
+	case !(p > 0):
+		return 0
+	case p >= 0.5:
+		return 1
+	}
+	return -p*math.Log2(p) - (1-p)*math.Log2(1-p)
+}
+
+// channel is the link at one distance.
+type channel struct {
+	eta, y0, ed, f float64
+}
+
+func (l Link) at(km float64) channel {
+	return channel{eta: l.Transmittance(km), y0: l.DarkCount, ed: l.Misalignment, f: l.ECEfficiency}
+}
+
+// gain is Q_x = Y0 + 1 - e^(-eta x) (LMC Eq. 6).
+func (c channel) gain(x float64) float64 { return c.y0 - math.Expm1(-c.eta*x) }
+
+// errGain is E_x Q_x = e0 Y0 + e_det (1 - e^(-eta x)) (LMC Eq. 7).
+func (c channel) errGain(x float64) float64 { return e0*c.y0 - c.ed*math.Expm1(-c.eta*x) }
+
+// y1 is the single-photon yield Y1 = Y0 + eta (LMC Eq. 4).
+func (c channel) y1() float64 { return c.y0 + c.eta }
+
+// errY1 is e1 Y1 = e0 Y0 + e_det eta (LMC Eq. 8).
+func (c channel) errY1() float64 { return e0*c.y0 + c.ed*c.eta }
+
+// gllp is LMC Eq. 1: q {Q1 [1 - H2(e1)] - f Q_mu H2(E_mu)}, or -Inf when
+// the single-photon gain bound is not positive.
+func gllp(q1, e1, qmu, emu, f float64) float64 {
+	if !(q1 > 0) || math.IsNaN(e1) {
+		return math.Inf(-1)
+	}
+	return sifting * (q1*(1-h2(e1)) - f*qmu*h2(emu))
+}
+
+// Rate returns the key rate per pulse (negative when no key is possible,
+// -Inf when the bound is undefined) of setting s at km with signal
+// intensity mu, weak decoy nu and signal fraction sig (VacuumWeak only;
+// the others ignore nu and sig, SinglePhoton also mu). It does not
+// validate its arguments.
+func Rate(l Link, s Setting, fin Finite, km, mu, nu, sig float64) float64 {
+	c := l.at(km)
+	n, u := fin.Pulses, fin.StdDevs
+	switch s {
+	case SinglePhoton:
+		q1, eq1 := c.y1(), c.errY1()
+		q1L := fluctuate(q1, n, u, -1)
+		e1U := fluctuate(eq1, n, u, +1) / q1L
+		return gllp(q1L, e1U, q1, eq1/q1, c.f)
+	case InfiniteDecoy:
+		p1 := mu * math.Exp(-mu)
+		q1, eq1 := c.y1()*p1, c.errY1()*p1
+		q1L := fluctuate(q1, n, u, -1)
+		e1U := fluctuate(eq1, n, u, +1) / q1L
+		qmu := c.gain(mu)
+		return gllp(q1L, e1U, qmu, c.errGain(mu)/qmu, c.f)
+	case NoDecoy:
+		qmu, eqmu := c.gain(mu), c.errGain(mu)
+		pMulti := -math.Expm1(-mu) - mu*math.Exp(-mu) // 1 - (1+mu) e^-mu
+		q1 := fluctuate(qmu, n, u, -1) - pMulti
+		e1 := fluctuate(eqmu, n, u, +1) / q1
+		return gllp(q1, e1, qmu, eqmu/qmu, c.f)
+	case VacuumWeak:
+		if !(nu > 0 && nu < mu) {
+			return math.Inf(-1)
+		}
+		var nMu, nDecoy float64
+		if n > 0 {
+			nMu, nDecoy = sig*n, (1-sig)*n/2
+			if !(nDecoy > 0) {
+				return math.Inf(-1)
+			}
+		} else {
+			sig = 1
+		}
+		qmu, eqmu := c.gain(mu), c.errGain(mu)
+		qnuL := fluctuate(c.gain(nu), nDecoy, u, -1)
+		eqnuU := fluctuate(c.errGain(nu), nDecoy, u, +1)
+		qmuU := fluctuate(qmu, nMu, u, +1)
+		y0U := fluctuate(c.y0, nDecoy, u, +1)
+		y0L := fluctuate(c.y0, nDecoy, u, -1)
+		// MQZL Eq. 34.
+		y1L := mu / (mu*nu - nu*nu) * (qnuL*math.Exp(nu) - qmuU*math.Exp(mu)*nu*nu/(mu*mu) - (mu*mu-nu*nu)/(mu*mu)*y0U)
+		// MQZL Eq. 37.
+		e1U := (eqnuU*math.Exp(nu) - e0*y0L) / (y1L * nu)
+		q1L := y1L * mu * math.Exp(-mu)
+		return sig * gllp(q1L, e1U, qmu, eqmu/qmu, c.f)
+	}
+	return math.Inf(-1)
+}

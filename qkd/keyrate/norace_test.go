@@ -1,0 +1,5 @@
+//go:build !race
+
+package keyrate
+
+const raceEnabled = false
