@@ -216,3 +216,52 @@ func TestDesignPlanProbesWhenMeasuredTooHigh(t *testing.T) {
 		t.Fatalf("10%% link: %v", err)
 	}
 }
+
+// TestKeyExchangeDesignHiddenEveProxy is the same through the session:
+// Eve, a proxy on the quantum link nobody configured, intercepts 28%. The
+// first exchange, planned for the calibrated 1%, measures about 8% and
+// aborts for lack of key; the rekey is planned for that measured QBER
+// (the session's own disclosed data) and makes a key with her still
+// there.
+func TestKeyExchangeDesignHiddenEveProxy(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := newTestNode(t, "Alice", RolePatient, BB84Settings{Noise: 0.01})
+	b := newTestNode(t, "Bob", RoleDoctor, BB84Settings{})
+	aev, ca := a.Events()
+	defer ca()
+	addr, code, err := b.Listen(ctx, "127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := uint64(5)
+	eve, err := NewEve(EveOptions{Listen: "127.0.0.1:0", Forward: addr.String(), Intercept: 0.28, Seed: &seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go eve.Serve(ctx)
+	s, err := a.Connect(ctx, eve.Addr().String(), code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcome := func(e Event) bool { return e.Type == EventKeyEstablished || e.Type == EventKeyAborted }
+	first := waitEvent(t, aev, "first outcome", outcome)
+	if first.Type != EventKeyAborted || first.QBER == nil || !(*first.QBER > 0.05 && *first.QBER < 0.11) {
+		t.Fatalf("first exchange: %s %q QBER %v, want an abort for lack of key near 8%%", first.Type, first.Reason, first.QBER)
+	}
+	if p := first.Exchange.Plan; p == nil || p.Source != PlanConfigured || p.DesignQBER != 0.02 {
+		t.Fatalf("first plan %+v", p)
+	}
+	if err := s.Rekey(ctx); err != nil {
+		t.Fatalf("rekey after the measured QBER: %v", err)
+	}
+	hist := s.Exchanges()
+	last := hist[len(hist)-1]
+	want, _ := pooledDesignQBER(0.02, []qberMeasurement{{QBER: first.Exchange.Report.QBEREstimate, Sample: first.Exchange.Report.SampleSize}})
+	if p := last.Plan; !last.OK || p.Source != PlanMeasured || p.DesignQBER != want || p.Qubits != last.Report.QubitsSent {
+		t.Fatalf("second exchange ok %v, plan %+v, want design %.4f from the first's measured QBER", last.OK, *p, want)
+	}
+	if st := eve.Stats(); st.Intercepted == 0 {
+		t.Fatalf("Eve intercepted nothing: %+v", st)
+	}
+}
