@@ -177,3 +177,14 @@ func (e *PlanError) Error() string {
 }
 
 func (e *PlanError) Unwrap() error { return e.Err }
+
+// PlanExchange returns how Alice would plan an exchange under settings b
+// after the exchanges past (oldest first; a session's Exchanges, or nil
+// for a first exchange): the design QBER, where it came from and the
+// photons it sends. A *PlanError says no key of b.KeyBits bits is
+// possible at that QBER. The demo shows it; it reads no channel truth.
+func PlanExchange(b BB84Settings, past []*KeyExchange) (ExchangePlan, error) {
+	b.withDefaults()
+	_, p, err := b.plannedConfig(past)
+	return p, err
+}
