@@ -89,12 +89,16 @@ func (b BB84Settings) qkdConfig(design float64) (qkd.Config, error) {
 	}
 	n, err := qkd.RequiredQubits(c.Protocol)
 	if err != nil {
-		return c, &PlanError{Plan: ExchangePlan{DesignQBER: design}, KeyBits: b.KeyBits, Err: err}
+		return c, &PlanError{Plan: ExchangePlan{DesignQBER: design}, KeyBits: b.KeyBits, Limit: maxExchangeQubits, Err: err}
 	}
 	// RequiredQubits plans for the expected run; a user waiting for a
 	// chat key should not see one exchange in forty fail on an unlucky
 	// sample, so send a tenth more photons.
-	c.Qubits = min(n+n/10, qkd.MaxQubits)
+	c.Qubits = n + n/10
+	if c.Qubits > maxExchangeQubits {
+		return c, &PlanError{Plan: ExchangePlan{DesignQBER: design, Qubits: c.Qubits}, KeyBits: b.KeyBits, Limit: maxExchangeQubits,
+			Err: fmt.Errorf("%d photons planned", c.Qubits)}
+	}
 	return c, nil
 }
 

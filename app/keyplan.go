@@ -156,11 +156,20 @@ func planDesign(b BB84Settings, past []*KeyExchange) ExchangePlan {
 	return plan
 }
 
-// PlanError is a plan that asks for more photons than one run may send:
-// the link's error rate is too high for a key of the requested size.
+// maxExchangeQubits bounds the photons of one exchange, below
+// qkd.MaxQubits: a run of two million photons takes seconds, one of eight
+// million can outlast exchangeTimeout on a loaded machine. It is reached
+// at a design QBER near 9.7% for a 256-bit key, where the finite-key
+// rate is nearly zero; an eavesdropper who pushes the measured QBER there
+// gets a probe run (see plannedConfig), not a run that cannot finish.
+const maxExchangeQubits = 1 << 21
+
+// PlanError is a plan that asks for more photons than one exchange may
+// send: the link's error rate is too high for a key of the requested size.
 type PlanError struct {
 	Plan    ExchangePlan
 	KeyBits int
+	Limit   int // photons one exchange may send
 	Err     error
 }
 
@@ -173,7 +182,7 @@ func (e *PlanError) Error() string {
 		what = "the error rate measured on this link"
 	}
 	return fmt.Sprintf("no %d-bit key is possible at %s (%.1f%%): it would take more than %d photons in one exchange (%v)",
-		e.KeyBits, what, 100*e.Plan.DesignQBER, qkd.MaxQubits, e.Err)
+		e.KeyBits, what, 100*e.Plan.DesignQBER, e.Limit, e.Err)
 }
 
 func (e *PlanError) Unwrap() error { return e.Err }

@@ -212,8 +212,14 @@ func TestDesignPlanProbesWhenMeasuredTooHigh(t *testing.T) {
 		t.Fatalf("plan %+v, %v", p, err)
 	}
 	var pe *PlanError
-	if _, _, err := (BB84Settings{Noise: 0.10, KeyBits: 256}).plannedConfig(nil); !errors.As(err, &pe) || pe.Plan.Source != PlanCalibration {
-		t.Fatalf("10%% link: %v", err)
+	for _, noise := range []float64{0.098, 0.10} {
+		if _, _, err := (BB84Settings{Noise: noise, KeyBits: 256}).plannedConfig(nil); !errors.As(err, &pe) || pe.Plan.Source != PlanCalibration {
+			t.Fatalf("%v link: %v", noise, err)
+		}
+	}
+	// Just below the exchange's photon limit a key is still planned.
+	if _, p, err := (BB84Settings{Noise: 0.095, KeyBits: 256}).plannedConfig(nil); err != nil || p.Qubits > maxExchangeQubits {
+		t.Fatalf("9.5%% link: plan %+v, %v", p, err)
 	}
 }
 
