@@ -19,15 +19,21 @@ import (
 // BB84Settings are the key exchange parameters of a node. The initiator's
 // settings govern an exchange; the responder validates what it is sent.
 type BB84Settings struct {
-	KeyBits     int     // final key length (256)
-	Noise       float64 // intrinsic channel error rate, applied by the sender
-	Eve         float64 // fraction of photons an in-channel eavesdropper intercepts (demo)
+	KeyBits int // final key length (256)
+	// Noise is the link's intrinsic error rate, applied by the sender's
+	// simulated channel. It is also the link calibration: the error the
+	// parties' own equipment is known to give, which a first exchange is
+	// planned for.
+	Noise       float64
+	Eve         float64 // fraction of photons an in-channel eavesdropper intercepts (simulated channel only; never planned for)
 	FiberKm     float64 // fibre length, for loss
 	Threshold   float64 // abort above this QBER (0.11)
 	TraceQubits int     // qubits disclosed for the UI's table (32)
-	// DesignQBER is the QBER the parties plan an exchange for; 0 means
-	// qkd.DefaultDesignQBER (2%). It is theirs to choose: the channel's
-	// Noise and Eve are not known to them.
+	// DesignQBER is the QBER the parties plan a first exchange for, and the
+	// least any exchange is planned for; 0 means qkd.DefaultDesignQBER
+	// (2%). A larger Noise, the link's calibrated intrinsic error, raises
+	// the first plan; later exchanges are planned for the QBER measured in
+	// the earlier ones (see planDesign). Eve never enters a plan.
 	DesignQBER float64
 }
 
@@ -59,33 +65,62 @@ func (b *BB84Settings) withDefaults() {
 	}
 }
 
-// qkdConfig turns the settings into a qkd run. The number of photons is
-// planned from the protocol alone (qkd.Protocol): the design QBER the
-// parties choose and the loss of their link, which they know. The
-// channel's noise and the eavesdropper are the simulated channel's
-// (qkd.Channel): Alice cannot know them, and planning for Eve would make
-// her refuse to start instead of letting the error rate expose Eve.
-func (b BB84Settings) qkdConfig() (qkd.Config, error) {
+// qkdConfig turns the settings into a qkd run planned for the design QBER
+// design. The number of photons is planned from the protocol alone
+// (qkd.Protocol): the design QBER (see planDesign) and the loss of the
+// parties' link, which they know. The channel's noise and the
+// eavesdropper are the simulated channel's (qkd.Channel): they act on the
+// photons, never on the plan. Planning for Eve would make Alice refuse to
+// start instead of letting the error rate expose her.
+func (b BB84Settings) qkdConfig(design float64) (qkd.Config, error) {
 	ch := qkd.Channel{Noise: b.Noise, Eve: b.Eve, FiberKm: b.FiberKm}
 	c := qkd.Config{
 		Protocol: qkd.Protocol{
 			KeyBits:         b.KeyBits,
 			Threshold:       b.Threshold,
 			TraceQubits:     b.TraceQubits,
-			DesignQBER:      b.DesignQBER,
+			DesignQBER:      design,
 			DesignDetection: ch.Detection(),
 		},
 		Channel: ch,
 	}
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
 	n, err := qkd.RequiredQubits(c.Protocol)
 	if err != nil {
-		return c, err
+		return c, &PlanError{Plan: ExchangePlan{DesignQBER: design}, KeyBits: b.KeyBits, Limit: maxExchangeQubits, Err: err}
 	}
 	// RequiredQubits plans for the expected run; a user waiting for a
 	// chat key should not see one exchange in forty fail on an unlucky
 	// sample, so send a tenth more photons.
-	c.Qubits = min(n+n/10, qkd.MaxQubits)
+	c.Qubits = n + n/10
+	if c.Qubits > maxExchangeQubits {
+		return c, &PlanError{Plan: ExchangePlan{DesignQBER: design, Qubits: c.Qubits}, KeyBits: b.KeyBits, Limit: maxExchangeQubits,
+			Err: fmt.Errorf("%d photons planned", c.Qubits)}
+	}
 	return c, nil
+}
+
+// plannedConfig plans the next exchange from the settings and the
+// session's earlier exchanges (see planDesign). When the measured QBER
+// asks for more photons than a run may send, the run is a probe planned
+// as the first one was: it makes a key if the link has improved since and
+// measures it afresh if not, instead of never measuring again.
+func (b BB84Settings) plannedConfig(past []*KeyExchange) (qkd.Config, ExchangePlan, error) {
+	plan := planDesign(b, past)
+	c, err := b.qkdConfig(plan.DesignQBER)
+	var pe *PlanError
+	if errors.As(err, &pe) && plan.Source == PlanMeasured {
+		plan.Source, plan.DesignQBER = PlanProbe, plan.Initial
+		c, err = b.qkdConfig(plan.DesignQBER)
+	}
+	if errors.As(err, &pe) {
+		pe.Plan = plan
+		return c, plan, pe
+	}
+	plan.Qubits = c.Qubits
+	return c, plan, err
 }
 
 // KeyExchange is the outcome of one BB84 exchange in a session.
@@ -97,6 +132,8 @@ type KeyExchange struct {
 	Reason  string      `json:"reason,omitempty"`
 	Report  *qkd.Report `json:"report,omitempty"`
 	KeyBits int         `json:"key_bits"`
+	// Plan is how Alice sized the exchange (Alice's side only).
+	Plan *ExchangePlan `json:"plan,omitempty"`
 }
 
 // keyResult is what each side tells the other when its half of an exchange
@@ -266,7 +303,20 @@ func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 		s.mu.Unlock()
 	}()
 
-	cfg, cfgErr := s.node.BB84().qkdConfig()
+	var plan *ExchangePlan
+	var cfg qkd.Config
+	var cfgErr error
+	if s.initiator {
+		s.mu.Lock()
+		past := s.history[:len(s.history):len(s.history)]
+		s.mu.Unlock()
+		var p ExchangePlan
+		cfg, p, cfgErr = s.node.BB84().plannedConfig(past)
+		plan = &p
+	} else {
+		// Bob runs what Alice announces; his settings give his detector.
+		cfg, _ = s.node.BB84().qkdConfig(0)
+	}
 	cfg.Progress = func(p qkd.Progress) {
 		q, qz, qx := p.QBER, p.QBERZ, p.QBERX
 		s.event(Event{Type: EventKeyProgress, Epoch: epoch, Phase: string(p.Phase), Sent: p.Sent, Detected: p.Detected, Sifted: p.Sifted,
@@ -289,7 +339,7 @@ func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 		}
 		s.mu.Unlock()
 	}
-	kx := &KeyExchange{Epoch: epoch, Role: role, Time: time.Now()}
+	kx := &KeyExchange{Epoch: epoch, Role: role, Time: time.Now(), Plan: plan}
 	if res != nil {
 		kx.Report = &res.Report
 	}

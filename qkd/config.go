@@ -227,6 +227,17 @@ func (ch Channel) Detection() float64 {
 	return p
 }
 
+// IntrinsicQBER returns the QBER the channel's own devices give, with no
+// eavesdropper: the intrinsic noise, and the dark counts' coin flips
+// among the clicks. It is the figure a link's operators calibrate at
+// setup from their own equipment, so parties may plan for it; ch.Eve
+// never enters it.
+func (ch Channel) IntrinsicQBER() float64 {
+	ch.Eve = 0
+	_, q := ch.withDefaults().detection()
+	return q
+}
+
 // siftRatio is the probability that both sides chose the same basis.
 func siftRatio(pZ float64) float64 { return pZ*pZ + (1-pZ)*(1-pZ) }
 

@@ -213,7 +213,8 @@ func (d *Demo) evePane() fyne.CanvasObject {
 	title.Wrapping = fyne.TextWrapWord
 	explain := widget.NewLabel("To read a photon, Eve must measure it. Half the time she guesses the wrong basis and " +
 		"sends on a disturbed photon, so a quarter of the photons she touches arrive wrong. Alice and Bob compare a " +
-		"sample: above the 11% threshold they refuse to make a key.")
+		"sample: above the 11% threshold they refuse to make a key. The noise slider is the link's own noise: Alice and Bob " +
+		"calibrate it when they set the link up and plan for it. Eve's slider is hidden from them.")
 	explain.Wrapping = fyne.TextWrapWord
 
 	d.interceptLbl = widget.NewLabelWithStyle("Eve intercepts: 0%", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -277,8 +278,40 @@ func (d *Demo) updateExpectation() {
 	// Eve's wrong-basis guesses flip half of the photons she resends in a
 	// wrong basis: 1/4 of those she intercepts.
 	q := n + 0.25*e - 2*n*0.25*e
-	d.expect.SetText(fmt.Sprintf("Expected QBER about %s (noise %s + ¼ × %s intercepted). Threshold 11%%.",
-		widgets.FormatPercent(q), widgets.FormatPercent(n), widgets.FormatPercent(e)))
+	d.expect.SetText(fmt.Sprintf("Expected QBER about %s (noise %s + ¼ × %s intercepted). Threshold 11%%.\n%s",
+		widgets.FormatPercent(q), widgets.FormatPercent(n), widgets.FormatPercent(e), d.planText()))
+}
+
+// planText says what Alice plans the next exchange for. The noise slider
+// is the link's own noise, which Alice and Bob calibrate when they set the
+// link up, so they may plan for it; Eve's slider is hidden from them, and
+// she shows only in the QBER they measure, which later plans follow.
+func (d *Demo) planText() string {
+	var past []*app.KeyExchange
+	if ss := d.Alice.Sessions(); len(ss) > 0 {
+		past = ss[0].Exchanges()
+	}
+	b := d.Alice.BB84()
+	p, err := app.PlanExchange(b, past)
+	if err != nil {
+		var pe *app.PlanError
+		if errors.As(err, &pe) {
+			return fmt.Sprintf("At %s no %d-bit key is possible, even without Eve: the link itself is too noisy.",
+				widgets.FormatPercent(pe.Plan.DesignQBER), b.KeyBits)
+		}
+		return "Alice cannot plan the next exchange: " + app.UserError(err)
+	}
+	from := "the 2% they plan for by default"
+	switch p.Source {
+	case app.PlanCalibration:
+		from = "the link's own noise, calibrated at setup"
+	case app.PlanMeasured:
+		from = fmt.Sprintf("the %s they measured in their last exchanges (Eve cannot hide from it)", widgets.FormatPercent(p.MeasuredQBER))
+	case app.PlanProbe:
+		from = "a fresh measurement, as at first: the last one was too noisy for a key"
+	}
+	return fmt.Sprintf("Alice plans the next exchange for a QBER of %s, from %s: %d photons. She cannot know about Eve.",
+		widgets.FormatPercent(p.DesignQBER), from, p.Qubits)
 }
 
 // Rekey runs a new exchange between Alice and Bob in the background. It
@@ -354,6 +387,7 @@ func (d *Demo) showOutcome(e app.Event) {
 		d.runs = append(d.runs, widgets.RunPoint{QBER: q, Aborted: aborted, EveDetected: aborted && q > thr})
 	}
 	d.history.SetRuns(d.runs, thr)
+	d.updateExpectation() // the next plan follows the QBER just measured
 }
 
 // showOutcomeColours paints the big texts green for a key and red for an

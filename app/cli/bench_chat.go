@@ -83,7 +83,7 @@ func runBenchChat(ctx context.Context, env *Env, args []string) error {
 	conc := fs.Int("concurrency", 64, "messages in flight per peer: senders that each wait for their last message to arrive")
 	rekeys := fs.Int("rekeys", 20, "on-demand rekeys to time (on the first peer's session)")
 	keyBits := fs.Int("key-bits", 256, "BB84 final key length in bits")
-	noise := fs.Float64("noise", 0.02, "simulated channel error rate")
+	noise := fs.Float64("noise", 0.02, "simulated channel error rate; also the link calibration the first exchange is planned for (rekeys follow the measured QBER)")
 	rekeyMsgs := fs.Int("rekey-messages", 1000, "rekey after this many messages, as in a real session")
 	rate := fs.Float64("rate", targetMsgsPerS, "offered load, messages/s over all peers, at which to measure latency")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
