@@ -44,7 +44,7 @@ func newRefSift(detected, aBasis, bBasis, own, ownBasis []uint64, N, trace int, 
 }
 
 func (sf *refSift) counts() (int, int, int) { return sf.det, sf.same, len(sf.all) }
-func (sf *refSift) poolLen() int           { return len(sf.pool) }
+func (sf *refSift) poolLen() int            { return len(sf.pool) }
 
 func (sf *refSift) countBasis(b Basis) int {
 	n := 0

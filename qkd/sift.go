@@ -59,7 +59,7 @@ func newPackedSift(detected, aBasis, bBasis, own, ownBasis []uint64, N, trace in
 }
 
 func (sf *packedSift) counts() (int, int, int) { return sf.det, sf.same, sf.sifted }
-func (sf *packedSift) poolLen() int           { return sf.poolN }
+func (sf *packedSift) poolLen() int            { return sf.poolN }
 
 func (sf *packedSift) countBasis(b Basis) int {
 	x := countOnes(sf.poolBasis, sf.poolN)
