@@ -168,17 +168,8 @@ func compact(v, mask []uint64, flip uint64, lo, hi int) ([]uint64, int) {
 	if lo >= hi {
 		return nil, 0
 	}
+	m := rangeMask(mask, flip, lo, hi)
 	wl, wh := lo>>6, (hi-1)>>6
-	m := func(i int) uint64 {
-		w := mask[i] ^ flip
-		if i == wl {
-			w &= ^uint64(0) << (uint(lo) & 63)
-		}
-		if i == wh {
-			w &= lowMask(hi - 64*i)
-		}
-		return w
-	}
 	total := 0
 	for i := wl; i <= wh; i++ {
 		total += bits.OnesCount64(m(i))
@@ -189,4 +180,41 @@ func compact(v, mask []uint64, flip uint64, lo, hi int) ([]uint64, int) {
 		a.put(extractWord(t, v[i], m(i)))
 	}
 	return a.out, a.n
+}
+
+// compactPair is compactBits of two strings with one mask, in one pass.
+func compactPair(v, w, mask []uint64, lo, hi int) (cv, cw []uint64, n int) {
+	if lo >= hi {
+		return nil, nil, 0
+	}
+	m := rangeMask(mask, 0, lo, hi)
+	wl, wh := lo>>6, (hi-1)>>6
+	total := 0
+	for i := wl; i <= wh; i++ {
+		total += bits.OnesCount64(m(i))
+	}
+	a := bitAppender{out: make([]uint64, wordsFor(total))}
+	b := bitAppender{out: make([]uint64, wordsFor(total))}
+	t := pext8()
+	for i := wl; i <= wh; i++ {
+		mi := m(i)
+		a.put(extractWord(t, v[i], mi))
+		b.put(extractWord(t, w[i], mi))
+	}
+	return a.out, b.out, a.n
+}
+
+// rangeMask returns word i of mask XOR flip, cleared outside [lo, hi).
+func rangeMask(mask []uint64, flip uint64, lo, hi int) func(i int) uint64 {
+	wl, wh := lo>>6, (hi-1)>>6
+	return func(i int) uint64 {
+		w := mask[i] ^ flip
+		if i == wl {
+			w &= ^uint64(0) << (uint(lo) & 63)
+		}
+		if i == wh {
+			w &= lowMask(hi - 64*i)
+		}
+		return w
+	}
 }

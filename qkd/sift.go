@@ -52,8 +52,7 @@ func newPackedSift(detected, aBasis, bBasis, own, ownBasis []uint64, N, trace in
 		sf.keep[i] = same & d
 		sf.sifted += onesCount(sf.keep[i])
 	}
-	sf.pool, sf.poolN = compactBits(own, sf.keep, trace, N)
-	sf.poolBasis, _ = compactBits(ownBasis, sf.keep, trace, N)
+	sf.pool, sf.poolBasis, sf.poolN = compactPair(own, ownBasis, sf.keep, trace, N)
 	res.packed.keep, res.packed.own, res.packed.sifted, res.packed.trace = sf.keep, own, sf.sifted, trace
 	return sf
 }
@@ -151,22 +150,63 @@ func packedTruths(rep *Report, a, b *Result) {
 
 // samplePositions returns k distinct indices into a pool of s, drawn by a
 // partial Fisher-Yates shuffle with ChaCha8 keyed by seed: the same as
-// samplePositionsRef, without initialising the index array (slot i holds
-// its index XOR i, so the zeroed array is the identity).
+// samplePositionsRef, without an array of s indices. The first k slots are
+// the output itself (slot i holds its index XOR i until step i writes the
+// drawn value, so the zeroed array starts as the identity); the few slots
+// beyond k that a step swaps into are kept in a small hash table.
 func samplePositions(seed [32]byte, s, k int) []int32 {
 	r := rand.New(rand.NewChaCha8(seed))
-	out := make([]int32, k)
-	if k == 0 {
-		return out
-	}
-	idx := make([]int32, s)
+	head := make([]int32, k)
+	tail := newSwapTable(k)
 	for i := 0; i < k; i++ {
 		j := i + r.IntN(s-i)
-		vi, vj := idx[i]^int32(i), idx[j]^int32(j)
-		out[i] = vj
-		idx[j] = vi ^ int32(j)
+		vi := head[i] ^ int32(i)
+		var vj int32
+		if j < k {
+			vj = head[j] ^ int32(j)
+			head[j] = vi ^ int32(j)
+		} else {
+			vj = tail.swap(int32(j), vi)
+		}
+		head[i] = vj
 	}
-	return out
+	return head
+}
+
+// swapTable maps pool slots (all positive) to the index they hold, for the
+// slots a shuffle touched; an absent slot holds its own index. Open
+// addressing with linear probing, key and value side by side so that a
+// probe costs one cache miss; key 0 marks an empty entry.
+type swapTable struct {
+	e     []swapEntry
+	shift uint
+}
+
+type swapEntry struct{ key, val int32 }
+
+func newSwapTable(k int) *swapTable {
+	size := 16
+	for size < 2*k {
+		size <<= 1
+	}
+	return &swapTable{e: make([]swapEntry, size), shift: uint(32 - bits.TrailingZeros(uint(size)))}
+}
+
+// swap stores v at slot j and returns what j held.
+func (t *swapTable) swap(j, v int32) int32 {
+	mask := uint32(len(t.e) - 1)
+	for h := uint32(j) * 0x9e3779b1 >> t.shift; ; h = (h + 1) & mask {
+		e := &t.e[h]
+		switch e.key {
+		case j:
+			old := e.val
+			e.val = v
+			return old
+		case 0:
+			e.key, e.val = j, v
+			return j
+		}
+	}
 }
 
 // rankIndex answers select queries on a packed mask (v XOR flip, first n
