@@ -53,6 +53,7 @@ type side struct {
 	rep    *Report
 	start  time.Time
 	phaseT time.Time
+	cur    Phase // the phase phaseT times
 	prog   Progress
 
 	phaseBits int     // sample size the phase error is estimated on
@@ -63,7 +64,7 @@ type side struct {
 func newSide(c Config, conn Conn, label string, pipe pipeline) *side {
 	res := &Result{}
 	now := time.Now()
-	s := &side{cfg: c, conn: conn, rng: NewRand(c.Seed, label), res: res, rep: &res.Report, start: now, phaseT: now, pipe: pipe}
+	s := &side{cfg: c, conn: conn, rng: NewRand(c.Seed, label), res: res, rep: &res.Report, start: now, phaseT: now, cur: PhasePrepare, pipe: pipe}
 	s.rep.QBERTrue = -1
 	return s
 }
@@ -74,7 +75,7 @@ func (s *side) phase(dst *float64, next Phase) {
 	if dst != nil {
 		*dst += ms(now.Sub(s.phaseT))
 	}
-	s.phaseT = now
+	s.phaseT, s.cur = now, next
 	s.progress(next)
 }
 
@@ -161,6 +162,9 @@ func (s *side) finish(ctx context.Context, err error) (*Result, error) {
 	if err == nil {
 		s.progress(PhaseDone)
 		return s.res, nil
+	}
+	if t := s.rep.Elapsed.of(s.cur); t != nil {
+		*t += ms(time.Since(s.phaseT)) // the phase the run stopped in
 	}
 	s.res.Key = nil
 	s.rep.Aborted = true
