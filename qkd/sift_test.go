@@ -196,3 +196,23 @@ func TestCompactBitsMatchesGather(t *testing.T) {
 		}
 	}
 }
+
+func TestCascadeTrialCorrectsEveryError(t *testing.T) {
+	for _, q := range []float64{0.01, 0.05} {
+		st, err := CascadeTrial(context.Background(), 10000, q, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Errors != int(q*10000) || st.Residual != 0 || st.RoundTrips < 1 {
+			t.Fatalf("q=%v: %+v", q, st)
+		}
+		// Cascade cannot beat the Shannon limit by much on 10^4 bits, and
+		// its design leaks less than twice it.
+		if st.F < 0.9 || st.F > 2 || st.PlannedF < 1 || st.PlannedF > 2 {
+			t.Fatalf("q=%v: f %v, planned %v", q, st.F, st.PlannedF)
+		}
+	}
+	if _, err := CascadeTrial(context.Background(), 0, 0.02, 1); err == nil {
+		t.Fatal("a trial of 0 bits ran")
+	}
+}
