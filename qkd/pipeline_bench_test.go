@@ -139,3 +139,11 @@ func BenchmarkSimulateAbort(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSamplePositions draws the sample of a run to the abort at 8e6
+// qubits: 170,000 of a 4e6-bit pool.
+func BenchmarkSamplePositions(b *testing.B) {
+	for b.Loop() {
+		samplePositions([32]byte{1}, 4_000_000, 170_000)
+	}
+}

@@ -151,32 +151,57 @@ func packedTruths(rep *Report, a, b *Result) {
 // samplePositions returns k distinct indices into a pool of s, drawn by a
 // partial Fisher-Yates shuffle with ChaCha8 keyed by seed: the same as
 // samplePositionsRef, without an array of s indices. The first k slots are
-// the output itself (slot i holds its index XOR i until step i writes the
-// drawn value, so the zeroed array starts as the identity); the few slots
-// beyond k that a step swaps into are kept in a small hash table.
+// kept in an array (slot i holds its index XOR i, so the zeroed array
+// starts as the identity). A slot j >= k holds j until a step swaps into
+// it, and only a step drawing j again would read what it holds then: a
+// first pass over the draws finds the few slots drawn more than once, and
+// only those are tracked, in a small hash table.
 func samplePositions(seed [32]byte, s, k int) []int32 {
 	r := rand.New(rand.NewChaCha8(seed))
+	out := make([]int32, k) // the draws j_i, then the result
+	for i := range out {
+		out[i] = int32(i + r.IntN(s-i))
+	}
+	seen := make([]uint64, wordsFor(s-k))
+	var again []int32
+	for _, j := range out {
+		if t := int(j) - k; t >= 0 {
+			w, m := t>>6, uint64(1)<<(uint(t)&63)
+			if seen[w]&m != 0 {
+				again = append(again, j)
+			}
+			seen[w] |= m
+		}
+	}
+	tail := newSwapTable(len(again))
+	for _, j := range again {
+		tail.find(j)
+	}
 	head := make([]int32, k)
-	tail := newSwapTable(k)
-	for i := 0; i < k; i++ {
-		j := i + r.IntN(s-i)
+	for i, j := range out {
 		vi := head[i] ^ int32(i)
 		var vj int32
-		if j < k {
-			vj = head[j] ^ int32(j)
-			head[j] = vi ^ int32(j)
-		} else {
-			vj = tail.swap(int32(j), vi)
+		switch {
+		case int(j) < k:
+			vj = head[j] ^ j
+			head[j] = vi ^ j
+		case len(again) == 0:
+			vj = j
+		default:
+			if e := tail.lookup(j); e != nil {
+				vj, e.val = e.val, vi
+			} else {
+				vj = j
+			}
 		}
-		head[i] = vj
+		out[i] = vj // step i is the last to touch slot i and draw i
 	}
-	return head
+	return out
 }
 
-// swapTable maps pool slots (all positive) to the index they hold, for the
-// slots a shuffle touched; an absent slot holds its own index. Open
-// addressing with linear probing, key and value side by side so that a
-// probe costs one cache miss; key 0 marks an empty entry.
+// swapTable holds the value of the pool slots (all positive) that a
+// shuffle swaps into more than once. Open addressing with linear probing;
+// key 0 marks an empty entry.
 type swapTable struct {
 	e     []swapEntry
 	shift uint
@@ -184,27 +209,37 @@ type swapTable struct {
 
 type swapEntry struct{ key, val int32 }
 
-func newSwapTable(k int) *swapTable {
+func newSwapTable(n int) *swapTable {
 	size := 16
-	for size < 2*k {
+	for size < 2*n {
 		size <<= 1
 	}
 	return &swapTable{e: make([]swapEntry, size), shift: uint(32 - bits.TrailingZeros(uint(size)))}
 }
 
-// swap stores v at slot j and returns what j held.
-func (t *swapTable) swap(j, v int32) int32 {
+// find returns j's entry, adding it (holding j) if absent.
+func (t *swapTable) find(j int32) *swapEntry {
 	mask := uint32(len(t.e) - 1)
 	for h := uint32(j) * 0x9e3779b1 >> t.shift; ; h = (h + 1) & mask {
-		e := &t.e[h]
-		switch e.key {
+		switch e := &t.e[h]; e.key {
 		case j:
-			old := e.val
-			e.val = v
-			return old
+			return e
 		case 0:
-			e.key, e.val = j, v
-			return j
+			e.key, e.val = j, j
+			return e
+		}
+	}
+}
+
+// lookup returns j's entry, or nil.
+func (t *swapTable) lookup(j int32) *swapEntry {
+	mask := uint32(len(t.e) - 1)
+	for h := uint32(j) * 0x9e3779b1 >> t.shift; ; h = (h + 1) & mask {
+		switch e := &t.e[h]; e.key {
+		case j:
+			return e
+		case 0:
+			return nil
 		}
 	}
 }
