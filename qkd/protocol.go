@@ -187,7 +187,20 @@ func (s *side) finish(ctx context.Context, err error) (*Result, error) {
 // fraction), then leads sifting, estimation, Cascade, verification and
 // privacy amplification.
 func RunAlice(ctx context.Context, c Config, conn Conn) (*Result, error) {
-	return runAliceWith(ctx, c, conn, pipelinePacked)
+	res, err := runAliceWith(ctx, c, conn, pipelinePacked)
+	res.dropTruths()
+	return res, err
+}
+
+// dropTruths releases the simulator-only references to the run's planes,
+// which a caller keeping the Result (or its Report) would otherwise keep.
+func (r *Result) dropTruths() {
+	if r == nil {
+		return
+	}
+	r.packed.keep, r.packed.own, r.packed.inSample = nil, nil, nil
+	r.ref.siftPos, r.ref.siftBits, r.ref.keyPos = nil, nil, nil
+	r.eveKnown = nil
 }
 
 func runAliceWith(ctx context.Context, c Config, conn Conn, pipe pipeline) (*Result, error) {
@@ -383,7 +396,9 @@ func runAlice(ctx context.Context, s *side) error {
 // follows Alice's lead for everything else. The run parameters come from
 // Alice's first message and are validated.
 func RunBob(ctx context.Context, c Config, conn Conn) (*Result, error) {
-	return runBobWith(ctx, c, conn, pipelinePacked)
+	res, err := runBobWith(ctx, c, conn, pipelinePacked)
+	res.dropTruths()
+	return res, err
 }
 
 func runBobWith(ctx context.Context, c Config, conn Conn, pipe pipeline) (*Result, error) {

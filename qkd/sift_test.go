@@ -216,3 +216,41 @@ func TestCascadeTrialCorrectsEveryError(t *testing.T) {
 		t.Fatal("a trial of 0 bits ran")
 	}
 }
+
+// TestAbortTimesTheAbortingPhase: a QBER abort happens in estimation, and
+// the report has that phase's time (it used to be left at 0).
+func TestAbortTimesTheAbortingPhase(t *testing.T) {
+	rep, err := Simulate(context.Background(), seeded(Config{Protocol: Protocol{Qubits: 200000}, Channel: Channel{Eve: 1}}, 5))
+	if !isAbort(err) {
+		t.Fatalf("err %v, want an abort", err)
+	}
+	e := rep.Elapsed
+	if e.Estimate <= 0 || e.Reconcile != 0 || e.Verify != 0 || e.Amplify != 0 {
+		t.Fatalf("phase times %+v", e)
+	}
+	if sum := e.Prepare + e.Transmit + e.Sift + e.Estimate; sum > e.Total+0.01 {
+		t.Fatalf("phases sum to %v ms, more than the total %v", sum, e.Total)
+	}
+}
+
+// TestRunAliceKeepsNoSimulatorPlanes: a Result from RunAlice or RunBob
+// holds no reference to the run's per-photon planes.
+func TestRunAliceKeepsNoSimulatorPlanes(t *testing.T) {
+	ctx := context.Background()
+	c := seeded(Config{Protocol: Protocol{Qubits: 20000}, Channel: Channel{Noise: 0.02, Eve: 0.05}}, 6)
+	ca, cb := Pipe()
+	var b *Result
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); b, _ = RunBob(ctx, c, cb) }()
+	a, err := RunAlice(ctx, c, ca)
+	wg.Wait()
+	if err != nil && !isAbort(err) {
+		t.Fatal(err)
+	}
+	for _, r := range []*Result{a, b} {
+		if r.packed.keep != nil || r.packed.own != nil || r.packed.inSample != nil || r.eveKnown != nil {
+			t.Fatal("Result keeps the simulator's planes")
+		}
+	}
+}
