@@ -647,6 +647,9 @@ func keyBasisQBER(errKey, bitsKey, errTest, bitsTest int) float64 {
 // builds this side's raw key (the pool minus the sample); it returns the
 // key and its length.
 func (s *side) estimate(sf siftedKey, est samplePlan, aBits, bBits []uint64) ([]uint64, int, error) {
+	if w := wordsFor(est.size()); len(aBits) != w || len(bBits) != w {
+		return nil, 0, protoErr("sample of %d and %d words, want %d", len(aBits), len(bBits), w)
+	}
 	pe := estimatePhase(est, sf.sampleErrors(aBits, bBits))
 	s.rep.SampleSize = est.size()
 	s.rep.SampleErrors = pe.errs

@@ -34,7 +34,6 @@ type packedSift struct {
 	det, same, sifted int
 	pool, poolBasis   []uint64 // own bit and basis of each pool position
 	poolN             int
-	trace, slots      int
 	sampleBasis       []uint64 // basis of each sample bit, in send order
 	inSample          []uint64 // per pool position: disclosed
 	size              int
@@ -43,7 +42,7 @@ type packedSift struct {
 // newPackedSift sifts (Eq. 6-7): the kept slots are those Bob detected in
 // which both bases agree; the pool is the kept slots from trace on.
 func newPackedSift(detected, aBasis, bBasis, own, ownBasis []uint64, N, trace int, res *Result) *packedSift {
-	sf := &packedSift{keep: make([]uint64, wordsFor(N)), trace: trace, slots: N}
+	sf := &packedSift{keep: make([]uint64, wordsFor(N))}
 	for i := range sf.keep {
 		same := ^(aBasis[i] ^ bBasis[i]) & lowMask(N-64*i)
 		d := detected[i] & lowMask(N-64*i)

@@ -3,6 +3,7 @@ package qkd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -251,6 +252,27 @@ func TestRunAliceKeepsNoSimulatorPlanes(t *testing.T) {
 	for _, r := range []*Result{a, b} {
 		if r.packed.keep != nil || r.packed.own != nil || r.packed.inSample != nil || r.eveKnown != nil {
 			t.Fatal("Result keeps the simulator's planes")
+		}
+	}
+}
+
+// TestEstimateRejectsSampleOfWrongLength: sample bits shorter or longer
+// than the sample size are a protocol error, not a panic.
+func TestEstimateRejectsSampleOfWrongLength(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{43}))
+	const n = 5000
+	det, ab, bb, own := randWords(r, n), randWords(r, n), randWords(r, n), randWords(r, n)
+	c := Config{Protocol: Protocol{Qubits: n}}.withDefaults()
+	for _, pipe := range []pipeline{pipelinePacked, pipelineReference} {
+		s := newSide(c, nil, "bob", pipe)
+		sf := s.sift(det, ab, bb, own, ab)
+		est := planSample(sf.poolLen(), sf.countBasis(Z), c.Protocol)
+		bits := sf.disclose([32]byte{1}, est)
+		for _, bad := range [][]uint64{bits[:len(bits)-1], append(bits, 0), nil} {
+			var pe *ProtocolError
+			if _, _, err := s.estimate(sf, est, bad, bits); !errors.As(err, &pe) {
+				t.Fatalf("pipeline %d: sample of %d words: err %v, want a ProtocolError", pipe, len(bad), err)
+			}
 		}
 	}
 }
