@@ -127,6 +127,29 @@ type spanned interface {
 func (m *SiftBob) span() (int, int)   { return m.Start, m.Count }
 func (m *SiftAlice) span() (int, int) { return m.Start, m.Count }
 
+// frameWords returns bits [off, off+n) of the tail-masked plane v, packed:
+// the plane's own words (capped, not copied) when off is a multiple of 64,
+// as the frame offsets are, else a copy. Messages are read-only once
+// built, so a frame may share the plane it describes.
+func frameWords(v []uint64, off, n int) []uint64 {
+	if off&63 != 0 {
+		return extractBits(v, off, n)
+	}
+	lo, hi := off>>6, off>>6+wordsFor(n)
+	return v[lo:hi:hi]
+}
+
+// putWords writes the packed bits src into the zero plane dst at bit off.
+func putWords(dst []uint64, off int, src []uint64) {
+	if off&63 == 0 {
+		copy(dst[off>>6:], src)
+		return
+	}
+	for i, w := range src {
+		putWord(dst, off+64*i, w)
+	}
+}
+
 // sendSpans sends the frame-sized messages that together cover photons
 // [0, n), in order; build makes the one for [off, off+cnt).
 func sendSpans(ctx context.Context, s *side, n int, build func(off, cnt int) Message) error {
@@ -251,13 +274,9 @@ func runAlice(ctx context.Context, s *side) error {
 			f.Present[i] = lowMask(cnt - 64*i)
 		}
 		if c.Eve > 0 {
-			known := make([]uint64, wordsFor(cnt))
-			st := interceptResend(f, chRng, eveFrac, c.EveBasis, known)
+			st := interceptResend(f, chRng, eveFrac, c.EveBasis, frameWords(s.res.eveKnown, off, cnt))
 			s.res.eveStats.Intercepted += st.Intercepted
 			s.res.eveStats.BasisMatched += st.BasisMatched
-			for i, w := range known {
-				putWord(s.res.eveKnown, off+64*i, w)
-			}
 		}
 		ch.apply(f, chRng)
 		if err := s.send(ctx, f); err != nil {
@@ -272,16 +291,14 @@ func runAlice(ctx context.Context, s *side) error {
 	detected := make([]uint64, wordsFor(N))
 	bobBasis := make([]uint64, wordsFor(N))
 	err := recvSpans(ctx, s, N, func(m *SiftBob, off int) {
-		for i := range m.Detected {
-			putWord(detected, off+64*i, m.Detected[i])
-			putWord(bobBasis, off+64*i, m.Basis[i])
-		}
+		putWords(detected, off, m.Detected)
+		putWords(bobBasis, off, m.Basis)
 	})
 	if err != nil {
 		return err
 	}
 	err = sendSpans(ctx, s, N, func(off, cnt int) Message {
-		return &SiftAlice{Start: off, Count: cnt, Basis: extractBits(basis, off, cnt)}
+		return &SiftAlice{Start: off, Count: cnt, Basis: frameWords(basis, off, cnt)}
 	})
 	if err != nil {
 		return err
@@ -450,16 +467,14 @@ func runBob(ctx context.Context, s *side) error {
 	s.phase(&s.rep.Elapsed.Transmit, PhaseSift)
 
 	err = sendSpans(ctx, s, N, func(off, cnt int) Message {
-		return &SiftBob{Start: off, Count: cnt, Detected: extractBits(detected, off, cnt), Basis: extractBits(basis, off, cnt)}
+		return &SiftBob{Start: off, Count: cnt, Detected: frameWords(detected, off, cnt), Basis: frameWords(basis, off, cnt)}
 	})
 	if err != nil {
 		return err
 	}
 	aliceBasis := make([]uint64, wordsFor(N))
 	err = recvSpans(ctx, s, N, func(m *SiftAlice, off int) {
-		for i, w := range m.Basis {
-			putWord(aliceBasis, off+64*i, w)
-		}
+		putWords(aliceBasis, off, m.Basis)
 	})
 	if err != nil {
 		return err
