@@ -1,6 +1,9 @@
 package qkd
 
-import "math/bits"
+import (
+	"math/bits"
+	"sync"
+)
 
 // Bit strings are packed little-endian into uint64 words: bit i of a string
 // is bit i%64 of word i/64. These helpers never look past the words given.
@@ -93,3 +96,125 @@ func packBytes(v []uint64, n int) []byte {
 
 func onesCount(w uint64) int     { return bits.OnesCount64(w) }
 func trailingZeros(w uint64) int { return bits.TrailingZeros64(w) }
+
+// pext8 is the 8-bit parallel bit extract: entry m<<8|x holds the bits of
+// x at the set bits of m, packed low. Built once, read-only.
+var pext8 = sync.OnceValue(func() *[1 << 16]uint8 {
+	var t [1 << 16]uint8
+	for m := 0; m < 256; m++ {
+		for x := 0; x < 256; x++ {
+			var r, k uint8
+			for b := 0; b < 8; b++ {
+				if m>>b&1 == 1 {
+					r |= uint8(x>>b&1) << k
+					k++
+				}
+			}
+			t[m<<8|x] = r
+		}
+	}
+	return &t
+})
+
+// extractWord returns the bits of x at the set bits of m, packed low (the
+// PEXT instruction), and their number.
+func extractWord(t *[1 << 16]uint8, x, m uint64) (uint64, uint) {
+	if m == ^uint64(0) {
+		return x, 64
+	}
+	var r uint64
+	var sh uint
+	for ; m != 0; m, x = m>>8, x>>8 {
+		if mb := uint8(m); mb != 0 {
+			r |= uint64(t[uint16(mb)<<8|uint16(uint8(x))]) << sh
+			sh += uint(bits.OnesCount8(mb))
+		}
+	}
+	return r, sh
+}
+
+// bitAppender builds a packed string by appending runs of bits.
+type bitAppender struct {
+	out []uint64
+	n   int
+}
+
+// put appends the k low bits of w (its higher bits must be zero).
+func (a *bitAppender) put(w uint64, k uint) {
+	if k == 0 {
+		return
+	}
+	sh := uint(a.n) & 63
+	a.out[a.n>>6] |= w << sh
+	if sh != 0 && sh+k > 64 {
+		a.out[a.n>>6+1] |= w >> (64 - sh)
+	}
+	a.n += int(k)
+}
+
+// compactBits returns the bits of v at the set bits of mask among
+// positions [lo, hi), in order, packed, and their number.
+func compactBits(v, mask []uint64, lo, hi int) ([]uint64, int) {
+	return compact(v, mask, 0, lo, hi)
+}
+
+// compactNot returns the first n bits of v where mask is clear, packed,
+// and their number.
+func compactNot(v, mask []uint64, n int) ([]uint64, int) {
+	return compact(v, mask, ^uint64(0), 0, n)
+}
+
+func compact(v, mask []uint64, flip uint64, lo, hi int) ([]uint64, int) {
+	if lo >= hi {
+		return nil, 0
+	}
+	m := rangeMask(mask, flip, lo, hi)
+	wl, wh := lo>>6, (hi-1)>>6
+	total := 0
+	for i := wl; i <= wh; i++ {
+		total += bits.OnesCount64(m(i))
+	}
+	a := bitAppender{out: make([]uint64, wordsFor(total))}
+	t := pext8()
+	for i := wl; i <= wh; i++ {
+		a.put(extractWord(t, v[i], m(i)))
+	}
+	return a.out, a.n
+}
+
+// compactPair is compactBits of two strings with one mask, in one pass.
+func compactPair(v, w, mask []uint64, lo, hi int) (cv, cw []uint64, n int) {
+	if lo >= hi {
+		return nil, nil, 0
+	}
+	m := rangeMask(mask, 0, lo, hi)
+	wl, wh := lo>>6, (hi-1)>>6
+	total := 0
+	for i := wl; i <= wh; i++ {
+		total += bits.OnesCount64(m(i))
+	}
+	a := bitAppender{out: make([]uint64, wordsFor(total))}
+	b := bitAppender{out: make([]uint64, wordsFor(total))}
+	t := pext8()
+	for i := wl; i <= wh; i++ {
+		mi := m(i)
+		a.put(extractWord(t, v[i], mi))
+		b.put(extractWord(t, w[i], mi))
+	}
+	return a.out, b.out, a.n
+}
+
+// rangeMask returns word i of mask XOR flip, cleared outside [lo, hi).
+func rangeMask(mask []uint64, flip uint64, lo, hi int) func(i int) uint64 {
+	wl, wh := lo>>6, (hi-1)>>6
+	return func(i int) uint64 {
+		w := mask[i] ^ flip
+		if i == wl {
+			w &= ^uint64(0) << (uint(lo) & 63)
+		}
+		if i == wh {
+			w &= lowMask(hi - 64*i)
+		}
+		return w
+	}
+}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 )
 
-// Limits on run sizes. They keep every message below MaxMessageSize and
-// the memory of a run in the tens of megabytes.
+// Limits on run sizes. They keep every message below MaxMessageSize (the
+// largest, an amplification seed of up to 2 MaxQubits bits, is 2.5 MB)
+// and the memory of a run in the tens of megabytes (Simulate of 1e7
+// photons stays under 200 MB resident).
 const (
-	MaxQubits      = 1 << 23 // photons per run
-	MaxTraceQubits = 4096    // qubits disclosed for display
+	MaxQubits      = 10_000_000 // photons per run
+	MaxTraceQubits = 4096       // qubits disclosed for display
 	MaxFiberKm     = 1000
 )
 

@@ -37,12 +37,12 @@ func runBulk(r *rand.Rand, n int, c Config) physicsRun {
 		ch.apply(f, r)
 		det.measure(f, r, off, detected, bBasis, result)
 	}
-	sf := sift(detected, basis, bBasis, n)
-	out.sent, out.detected, out.sifted = n, sf.det, len(sf.all)
-	a := gatherBits(value, sf.all, nil)
-	b := gatherBits(result, sf.all, nil)
-	for i := range a {
-		out.errors += onesCount(a[i] ^ b[i])
+	var res Result
+	sf := newPackedSift(detected, basis, bBasis, value, basis, n, 0, &res)
+	out.sent, out.detected, out.sifted = n, sf.det, sf.sifted
+	b, _ := compactBits(result, sf.keep, 0, n)
+	for i := range b {
+		out.errors += onesCount(sf.pool[i] ^ b[i])
 	}
 	return out
 }

@@ -16,13 +16,33 @@ type Result struct {
 	Key    []byte // final key, KeyBits bits packed little-endian; nil on abort
 	Report Report
 
-	// Simulator-only material, read by Simulate.
-	siftPos  []int32  // sifted positions, in order (trace included)
-	siftBits []uint64 // this side's bit at each sifted position
-	keyPos   []int32  // positions of the reconciled key
+	// Simulator-only material, read by Simulate: references to planes
+	// the run builds anyway, filled by the packed pipeline (packed) or the
+	// reference one (ref).
+	packed struct {
+		keep     []uint64 // per slot: sifted
+		own      []uint64 // per slot: this side's bit
+		sifted   int
+		trace    int
+		inSample []uint64 // per pool position: disclosed
+	}
+	ref struct {
+		siftPos  []int32  // sifted positions, in order (trace included)
+		siftBits []uint64 // this side's bit at each sifted position
+		keyPos   []int32  // positions of the reconciled key
+	}
 	eveKnown []uint64 // Alice: positions where Eve measured in the right basis
 	eveStats EveStats
 }
+
+// pipeline selects the sifting and estimation code: the packed one, or
+// the reference (reference.go) that it must match bit for bit.
+type pipeline uint8
+
+const (
+	pipelinePacked pipeline = iota
+	pipelineReference
+)
 
 // side is what Alice and Bob share while running.
 type side struct {
@@ -33,16 +53,18 @@ type side struct {
 	rep    *Report
 	start  time.Time
 	phaseT time.Time
+	cur    Phase // the phase phaseT times
 	prog   Progress
 
 	phaseBits int     // sample size the phase error is estimated on
 	ecQBER    float64 // error rate Cascade is sized for
+	pipe      pipeline
 }
 
-func newSide(c Config, conn Conn, label string) *side {
+func newSide(c Config, conn Conn, label string, pipe pipeline) *side {
 	res := &Result{}
 	now := time.Now()
-	s := &side{cfg: c, conn: conn, rng: NewRand(c.Seed, label), res: res, rep: &res.Report, start: now, phaseT: now}
+	s := &side{cfg: c, conn: conn, rng: NewRand(c.Seed, label), res: res, rep: &res.Report, start: now, phaseT: now, cur: PhasePrepare, pipe: pipe}
 	s.rep.QBERTrue = -1
 	return s
 }
@@ -53,7 +75,7 @@ func (s *side) phase(dst *float64, next Phase) {
 	if dst != nil {
 		*dst += ms(now.Sub(s.phaseT))
 	}
-	s.phaseT = now
+	s.phaseT, s.cur = now, next
 	s.progress(next)
 }
 
@@ -105,6 +127,29 @@ type spanned interface {
 func (m *SiftBob) span() (int, int)   { return m.Start, m.Count }
 func (m *SiftAlice) span() (int, int) { return m.Start, m.Count }
 
+// frameWords returns bits [off, off+n) of the tail-masked plane v, packed:
+// the plane's own words (capped, not copied) when off is a multiple of 64,
+// as the frame offsets are, else a copy. Messages are read-only once
+// built, so a frame may share the plane it describes.
+func frameWords(v []uint64, off, n int) []uint64 {
+	if off&63 != 0 {
+		return extractBits(v, off, n)
+	}
+	lo, hi := off>>6, off>>6+wordsFor(n)
+	return v[lo:hi:hi]
+}
+
+// putWords writes the packed bits src into the zero plane dst at bit off.
+func putWords(dst []uint64, off int, src []uint64) {
+	if off&63 == 0 {
+		copy(dst[off>>6:], src)
+		return
+	}
+	for i, w := range src {
+		putWord(dst, off+64*i, w)
+	}
+}
+
 // sendSpans sends the frame-sized messages that together cover photons
 // [0, n), in order; build makes the one for [off, off+cnt).
 func sendSpans(ctx context.Context, s *side, n int, build func(off, cnt int) Message) error {
@@ -141,6 +186,9 @@ func (s *side) finish(ctx context.Context, err error) (*Result, error) {
 		s.progress(PhaseDone)
 		return s.res, nil
 	}
+	if t := s.rep.Elapsed.of(s.cur); t != nil {
+		*t += ms(time.Since(s.phaseT)) // the phase the run stopped in
+	}
 	s.res.Key = nil
 	s.rep.Aborted = true
 	s.rep.KeyBits = 0
@@ -162,6 +210,23 @@ func (s *side) finish(ctx context.Context, err error) (*Result, error) {
 // fraction), then leads sifting, estimation, Cascade, verification and
 // privacy amplification.
 func RunAlice(ctx context.Context, c Config, conn Conn) (*Result, error) {
+	res, err := runAliceWith(ctx, c, conn, pipelinePacked)
+	res.dropTruths()
+	return res, err
+}
+
+// dropTruths releases the simulator-only references to the run's planes,
+// which a caller keeping the Result (or its Report) would otherwise keep.
+func (r *Result) dropTruths() {
+	if r == nil {
+		return
+	}
+	r.packed.keep, r.packed.own, r.packed.inSample = nil, nil, nil
+	r.ref.siftPos, r.ref.siftBits, r.ref.keyPos = nil, nil, nil
+	r.eveKnown = nil
+}
+
+func runAliceWith(ctx context.Context, c Config, conn Conn, pipe pipeline) (*Result, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -176,7 +241,7 @@ func RunAlice(ctx context.Context, c Config, conn Conn) (*Result, error) {
 	if c.TraceQubits > c.Qubits {
 		return nil, fmt.Errorf("%w: trace qubits %d exceed qubits %d", ErrConfig, c.TraceQubits, c.Qubits)
 	}
-	s := newSide(c, conn, "alice")
+	s := newSide(c, conn, "alice", pipe)
 	s.rep.EveFraction = c.Eve
 	s.rep.EveBasis = c.EveBasis.String()
 	err := runAlice(ctx, s)
@@ -209,13 +274,9 @@ func runAlice(ctx context.Context, s *side) error {
 			f.Present[i] = lowMask(cnt - 64*i)
 		}
 		if c.Eve > 0 {
-			known := make([]uint64, wordsFor(cnt))
-			st := interceptResend(f, chRng, eveFrac, c.EveBasis, known)
+			st := interceptResend(f, chRng, eveFrac, c.EveBasis, frameWords(s.res.eveKnown, off, cnt))
 			s.res.eveStats.Intercepted += st.Intercepted
 			s.res.eveStats.BasisMatched += st.BasisMatched
-			for i, w := range known {
-				putWord(s.res.eveKnown, off+64*i, w)
-			}
 		}
 		ch.apply(f, chRng)
 		if err := s.send(ctx, f); err != nil {
@@ -230,22 +291,19 @@ func runAlice(ctx context.Context, s *side) error {
 	detected := make([]uint64, wordsFor(N))
 	bobBasis := make([]uint64, wordsFor(N))
 	err := recvSpans(ctx, s, N, func(m *SiftBob, off int) {
-		for i := range m.Detected {
-			putWord(detected, off+64*i, m.Detected[i])
-			putWord(bobBasis, off+64*i, m.Basis[i])
-		}
+		putWords(detected, off, m.Detected)
+		putWords(bobBasis, off, m.Basis)
 	})
 	if err != nil {
 		return err
 	}
 	err = sendSpans(ctx, s, N, func(off, cnt int) Message {
-		return &SiftAlice{Start: off, Count: cnt, Basis: extractBits(basis, off, cnt)}
+		return &SiftAlice{Start: off, Count: cnt, Basis: frameWords(basis, off, cnt)}
 	})
 	if err != nil {
 		return err
 	}
-	sf := sift(detected, basis, bobBasis, N)
-	s.fillSift(&sf, value)
+	sf := s.sift(detected, basis, bobBasis, value, basis)
 	if c.TraceQubits > 0 {
 		t := c.TraceQubits
 		if err := s.send(ctx, &TraceAlice{Count: t, Bits: extractBits(value, 0, t), Basis: extractBits(basis, 0, t)}); err != nil {
@@ -263,10 +321,9 @@ func runAlice(ctx context.Context, s *side) error {
 	s.phase(&s.rep.Elapsed.Sift, PhaseEstimate)
 
 	// Estimate the QBER on a random sample.
-	est := planSample(len(sf.pool), countBasis(basis, sf.pool, keyBasisOf(c.ZBias)), c.Protocol)
+	est := planSample(sf.poolLen(), sf.countBasis(keyBasisOf(c.ZBias)), c.Protocol)
 	seed := randomSeed32(s.rng)
-	order := est.positions(seed, sf.pool, basis)
-	aBits := gatherBits(value, sf.pool, order)
+	aBits := sf.disclose(seed, est)
 	if err := s.send(ctx, &Sample{Seed: seed, Size: est.size(), Bits: aBits}); err != nil {
 		return err
 	}
@@ -277,14 +334,13 @@ func runAlice(ctx context.Context, s *side) error {
 	if rep.Size != est.size() {
 		return protoErr("sample reply of %d bits, want %d", rep.Size, est.size())
 	}
-	key, keyPos, err := s.estimate(est, aBits, rep.Bits, value, basis, sf.pool, order)
+	key, n, err := s.estimate(sf, est, aBits, rep.Bits)
 	if err != nil {
 		return err
 	}
 	s.phase(&s.rep.Elapsed.Estimate, PhaseReconcile)
 
 	// Cascade: Alice answers.
-	n := len(keyPos)
 	cseed := randomSeed32(s.rng)
 	ca := newCascadeAlice(key, n, s.ecQBER, cseed)
 	if err := s.send(ctx, ca.start(cseed)); err != nil {
@@ -357,11 +413,17 @@ func runAlice(ctx context.Context, s *side) error {
 // follows Alice's lead for everything else. The run parameters come from
 // Alice's first message and are validated.
 func RunBob(ctx context.Context, c Config, conn Conn) (*Result, error) {
+	res, err := runBobWith(ctx, c, conn, pipelinePacked)
+	res.dropTruths()
+	return res, err
+}
+
+func runBobWith(ctx context.Context, c Config, conn Conn, pipe pipeline) (*Result, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	c = c.withDefaults()
-	s := newSide(c, conn, "bob")
+	s := newSide(c, conn, "bob", pipe)
 	err := runBob(ctx, s)
 	return s.finish(ctx, err)
 }
@@ -380,6 +442,7 @@ func runBob(ctx context.Context, s *side) error {
 		EpsSec: p.EpsSec, EpsCor: p.EpsCor, DesignQBER: p.DesignQBER, TraceQubits: p.TraceQubits}.withDefaults()
 	s.cfg = c
 	N := c.Qubits
+	s.cur = PhaseTransmit // Bob's clock starts with the photons
 	s.progress(PhaseTransmit)
 
 	det := detector{efficiency: toFixed(c.DetectorEfficiency), dark: toFixed(c.DarkCount), pX: toFixed(1 - c.ZBias)}
@@ -405,22 +468,19 @@ func runBob(ctx context.Context, s *side) error {
 	s.phase(&s.rep.Elapsed.Transmit, PhaseSift)
 
 	err = sendSpans(ctx, s, N, func(off, cnt int) Message {
-		return &SiftBob{Start: off, Count: cnt, Detected: extractBits(detected, off, cnt), Basis: extractBits(basis, off, cnt)}
+		return &SiftBob{Start: off, Count: cnt, Detected: frameWords(detected, off, cnt), Basis: frameWords(basis, off, cnt)}
 	})
 	if err != nil {
 		return err
 	}
 	aliceBasis := make([]uint64, wordsFor(N))
 	err = recvSpans(ctx, s, N, func(m *SiftAlice, off int) {
-		for i, w := range m.Basis {
-			putWord(aliceBasis, off+64*i, w)
-		}
+		putWords(aliceBasis, off, m.Basis)
 	})
 	if err != nil {
 		return err
 	}
-	sf := sift(detected, aliceBasis, basis, N)
-	s.fillSift(&sf, result)
+	sf := s.sift(detected, aliceBasis, basis, result, basis)
 	if c.TraceQubits > 0 {
 		t := c.TraceQubits
 		ta, err := recv[*TraceAlice](ctx, s)
@@ -438,7 +498,7 @@ func runBob(ctx context.Context, s *side) error {
 	}
 	s.phase(&s.rep.Elapsed.Sift, PhaseEstimate)
 
-	est := planSample(len(sf.pool), countBasis(basis, sf.pool, keyBasisOf(c.ZBias)), c.Protocol)
+	est := planSample(sf.poolLen(), sf.countBasis(keyBasisOf(c.ZBias)), c.Protocol)
 	sm, err := recv[*Sample](ctx, s)
 	if err != nil {
 		return err
@@ -446,18 +506,16 @@ func runBob(ctx context.Context, s *side) error {
 	if sm.Size != est.size() {
 		return protoErr("sample of %d bits, want %d", sm.Size, est.size())
 	}
-	order := est.positions(sm.Seed, sf.pool, basis)
-	bBits := gatherBits(result, sf.pool, order)
+	bBits := sf.disclose(sm.Seed, est)
 	if err := s.send(ctx, &SampleReply{Size: est.size(), Bits: bBits}); err != nil {
 		return err
 	}
-	key, keyPos, err := s.estimate(est, sm.Bits, bBits, result, basis, sf.pool, order)
+	key, n, err := s.estimate(sf, est, sm.Bits, bBits)
 	if err != nil {
 		return err
 	}
 	s.phase(&s.rep.Elapsed.Estimate, PhaseReconcile)
 
-	n := len(keyPos)
 	cs, err := recv[*CascadeStart](ctx, s)
 	if err != nil {
 		return err
@@ -531,129 +589,24 @@ func runBob(ctx context.Context, s *side) error {
 	return nil
 }
 
-// sifted is the outcome of basis reconciliation.
-type sifted struct {
-	all  []int32 // every sifted position
-	pool []int32 // sifted positions outside the trace: sample and key
-	det  int
-	same int
-}
-
-// sift keeps the positions Bob detected where both bases agree (Eq. 6-7).
-func sift(detected, aBasis, bBasis []uint64, N int) sifted {
-	var sf sifted
-	sf.det = countOnes(detected, N)
-	for i := range detected {
-		same := ^(aBasis[i] ^ bBasis[i]) & lowMask(N-64*i)
-		sf.same += onesCount(same)
-		w := same & detected[i]
-		for w != 0 {
-			b := trailingZeros(w)
-			w &= w - 1
-			sf.all = append(sf.all, int32(64*i+b))
-		}
+// sift reconciles the bases (Eq. 6-7) with the pipeline the side runs,
+// and fills the report's counts. own is this side's bit per slot and
+// ownBasis its basis (sifted slots have the same basis on both sides).
+func (s *side) sift(detected, aBasis, bBasis, own, ownBasis []uint64) siftedKey {
+	var sf siftedKey
+	N, t := s.cfg.Qubits, s.cfg.TraceQubits
+	if s.pipe == pipelineReference {
+		sf = newRefSift(detected, aBasis, bBasis, own, ownBasis, N, t, s.res)
+	} else {
+		sf = newPackedSift(detected, aBasis, bBasis, own, ownBasis, N, t, s.res)
 	}
+	s.rep.QubitsDetected, s.rep.Matches, s.rep.Sifted = sf.counts()
 	return sf
-}
-
-func (s *side) fillSift(sf *sifted, bits []uint64) {
-	t := s.cfg.TraceQubits
-	for i, p := range sf.all {
-		if int(p) >= t {
-			sf.pool = sf.all[i:]
-			break
-		}
-	}
-	s.rep.QubitsDetected = sf.det
-	s.rep.Matches = sf.same
-	s.rep.Sifted = len(sf.all)
-	s.res.siftPos = sf.all
-	s.res.siftBits = gatherBits(bits, sf.all, nil)
-}
-
-// samplePositions returns k distinct indices into a pool of s, drawn by a
-// partial Fisher-Yates shuffle with ChaCha8 keyed by seed.
-func samplePositions(seed [32]byte, s, k int) []int32 {
-	r := rand.New(rand.NewChaCha8(seed))
-	idx := make([]int32, s)
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	for i := 0; i < k; i++ {
-		j := i + r.IntN(s-i)
-		idx[i], idx[j] = idx[j], idx[i]
-	}
-	return idx[:k]
-}
-
-// gatherBits returns the bits of v at positions pos[order[i]] (or pos[i]
-// when order is nil), packed.
-func gatherBits(v []uint64, pos []int32, order []int32) []uint64 {
-	n := len(pos)
-	if order != nil {
-		n = len(order)
-	}
-	out := make([]uint64, wordsFor(n))
-	for i := 0; i < n; i++ {
-		p := i
-		if order != nil {
-			p = int(order[i])
-		}
-		x := pos[p]
-		out[i>>6] |= uint64(v[x>>6]>>(uint(x)&63)&1) << (uint(i) & 63)
-	}
-	return out
-}
-
-// countBasis counts the pool positions whose basis (in this side's basis
-// plane; sifted positions have the same basis on both sides) is b.
-func countBasis(basis []uint64, pool []int32, b Basis) int {
-	n := 0
-	for _, x := range pool {
-		if Basis(getBit(basis, int(x))) == b {
-			n++
-		}
-	}
-	return n
-}
-
-// positions returns the disclosed pool indices, in the order their bits
-// are sent: for a symmetric run, k random ones; for an asymmetric run,
-// every test-basis position in pool order, then k random key-basis ones.
-// Both sides derive them from the seed Alice sends and their own (equal)
-// sifted bases.
-func (p samplePlan) positions(seed [32]byte, pool []int32, basis []uint64) []int32 {
-	if p.symmetric {
-		return samplePositions(seed, len(pool), p.k)
-	}
-	out := make([]int32, 0, p.size())
-	keyIdx := make([]int32, 0, len(pool)-p.test)
-	for i, x := range pool {
-		if Basis(getBit(basis, int(x))) == p.key {
-			keyIdx = append(keyIdx, int32(i))
-		} else {
-			out = append(out, int32(i))
-		}
-	}
-	for _, j := range samplePositions(seed, len(keyIdx), p.k) {
-		out = append(out, keyIdx[j])
-	}
-	return out
 }
 
 // sampleErrors are the disclosed bits' error counts by basis.
 type sampleErrors struct {
 	errs, bits [2]int // indexed by Basis
-}
-
-func countSampleErrors(aBits, bBits, basis []uint64, pool, order []int32) sampleErrors {
-	var e sampleErrors
-	for i, o := range order {
-		b := getBit(basis, int(pool[o]))
-		e.bits[b]++
-		e.errs[b] += int(getBit(aBits, i) ^ getBit(bBits, i))
-	}
-	return e
 }
 
 func rate(errs, bits int) float64 {
@@ -709,30 +662,24 @@ func keyBasisQBER(errKey, bitsKey, errTest, bitsTest int) float64 {
 }
 
 // estimate computes the error rates from both sides' sample bits, applies
-// the abort threshold and the finite-key feasibility check, and returns
-// this side's raw key (the pool minus the sample) and its positions.
-func (s *side) estimate(est samplePlan, aBits, bBits, own, basis []uint64, pool, order []int32) ([]uint64, []int32, error) {
-	pe := estimatePhase(est, countSampleErrors(aBits, bBits, basis, pool, order))
+// the abort threshold and the finite-key feasibility check, and only then
+// builds this side's raw key (the pool minus the sample); it returns the
+// key and its length.
+func (s *side) estimate(sf siftedKey, est samplePlan, aBits, bBits []uint64) ([]uint64, int, error) {
+	if w := wordsFor(est.size()); len(aBits) != w || len(bBits) != w {
+		return nil, 0, protoErr("sample of %d and %d words, want %d", len(aBits), len(bBits), w)
+	}
+	pe := estimatePhase(est, sf.sampleErrors(aBits, bBits))
 	s.rep.SampleSize = est.size()
 	s.rep.SampleErrors = pe.errs
 	s.rep.QBEREstimate, s.rep.QBERZ, s.rep.QBERX, s.rep.PhaseQBER = pe.checked, pe.qberZ, pe.qberX, pe.phase
 	s.phaseBits, s.ecQBER = pe.phaseBits, pe.ec
-	inSample := make([]bool, len(pool))
-	for _, o := range order {
-		inSample[o] = true
-	}
-	var keyPos []int32
-	for i, p := range pool {
-		if !inSample[i] {
-			keyPos = append(keyPos, p)
-		}
-	}
-	s.res.keyPos = keyPos
-	n := len(keyPos)
+	sf.record(s.res)
+	n := sf.poolLen() - est.size() // the sample's positions are distinct
 	s.rep.ReconciledBits = n
 	s.progress(PhaseEstimate)
 	if est.size() > 0 && s.rep.QBEREstimate > s.cfg.Threshold {
-		return nil, nil, s.abort(ErrAbortedQBER, est, n)
+		return nil, 0, s.abort(ErrAbortedQBER, est, n)
 	}
 	// Could the key be long enough even if error correction reached the
 	// Shannon limit? If not, stop before disclosing more.
@@ -740,9 +687,9 @@ func (s *side) estimate(est samplePlan, aBits, bBits, own, basis []uint64, pool,
 	l, mu := keyLength(n, pe.phaseBits, pe.phase, shannon, s.cfg.EpsSec, s.cfg.EpsCor)
 	s.rep.Mu, s.rep.BoundBits = mu, l
 	if pe.phaseBits == 0 || n == 0 || l < float64(est.want) {
-		return nil, nil, s.abort(ErrNotEnoughKey, est, n)
+		return nil, 0, s.abort(ErrNotEnoughKey, est, n)
 	}
-	return gatherBits(own, keyPos, nil), keyPos, nil
+	return sf.rawKey(s.res), n, nil
 }
 
 // finalLength applies the finite-key bound with the leak actually

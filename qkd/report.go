@@ -89,7 +89,9 @@ type Report struct {
 	Trace          []TracedQubit `json:"-"`
 }
 
-// PhaseTimes is the wall time of each phase in milliseconds.
+// PhaseTimes is the wall time of each phase in milliseconds. A run that
+// aborts has the time of the phase it stopped in (e.g. estimate for a QBER
+// abort) and zero for the phases after it.
 type PhaseTimes struct {
 	Prepare   float64 `json:"prepare"`
 	Transmit  float64 `json:"transmit"`
@@ -99,6 +101,27 @@ type PhaseTimes struct {
 	Verify    float64 `json:"verify"`
 	Amplify   float64 `json:"amplify"`
 	Total     float64 `json:"total"`
+}
+
+// of returns the field of phase p, or nil for none.
+func (t *PhaseTimes) of(p Phase) *float64 {
+	switch p {
+	case PhasePrepare:
+		return &t.Prepare
+	case PhaseTransmit:
+		return &t.Transmit
+	case PhaseSift:
+		return &t.Sift
+	case PhaseEstimate:
+		return &t.Estimate
+	case PhaseReconcile:
+		return &t.Reconcile
+	case PhaseVerify:
+		return &t.Verify
+	case PhaseAmplify:
+		return &t.Amplify
+	}
+	return nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

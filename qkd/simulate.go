@@ -11,6 +11,18 @@ import (
 // true QBER of the sifted string and how many key bits the eavesdropper
 // learned. On abort it returns the report and the abort error.
 func Simulate(ctx context.Context, c Config) (*Report, error) {
+	return simulate(ctx, c, pipelinePacked)
+}
+
+// SimulateReference is Simulate with the reference sifting and estimation
+// (one index per sifted bit) that the packed pipeline replaced. It gives
+// the same report and key for the same seed, more slowly; it is the
+// baseline of `qkdchat bench qkd`.
+func SimulateReference(ctx context.Context, c Config) (*Report, error) {
+	return simulate(ctx, c, pipelineReference)
+}
+
+func simulate(ctx context.Context, c Config, pipe pipeline) (*Report, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -25,12 +37,12 @@ func Simulate(ctx context.Context, c Config) (*Report, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		bobRes, bobErr = RunBob(ctx, c, b)
+		bobRes, bobErr = runBobWith(ctx, c, b, pipe)
 		if bobErr != nil && !isAbort(bobErr) {
 			cancel()
 		}
 	}()
-	aliceRes, aliceErr := RunAlice(ctx, c, a)
+	aliceRes, aliceErr := runAliceWith(ctx, c, a, pipe)
 	if aliceErr != nil && !isAbort(aliceErr) {
 		cancel()
 	}
@@ -40,7 +52,7 @@ func Simulate(ctx context.Context, c Config) (*Report, error) {
 	}
 	rep := aliceRes.Report
 	if bobRes != nil {
-		fillTruths(&rep, aliceRes, bobRes)
+		fillTruths(&rep, aliceRes, bobRes, pipe)
 	}
 	if aliceErr == nil && bobErr != nil {
 		aliceErr = bobErr
@@ -59,18 +71,11 @@ func isAbort(err error) bool {
 
 // fillTruths computes the true QBER over the sifted string and Eve's
 // knowledge of the reconciled key.
-func fillTruths(rep *Report, a, b *Result) {
-	if len(a.siftPos) == len(b.siftPos) && len(a.siftPos) > 0 {
-		errs := 0
-		for i := range a.siftBits {
-			errs += onesCount(a.siftBits[i] ^ b.siftBits[i])
-		}
-		rep.QBERTrue = float64(errs) / float64(len(a.siftPos))
-	}
-	if a.eveKnown != nil {
-		for _, p := range a.keyPos {
-			rep.EveInfoBits += int(getBit(a.eveKnown, int(p)))
-		}
+func fillTruths(rep *Report, a, b *Result, pipe pipeline) {
+	if pipe == pipelineReference {
+		refTruths(rep, a, b)
+	} else {
+		packedTruths(rep, a, b)
 	}
 	if rep.KeyBits > 0 {
 		rep.EveFinalInfoBits = min(rep.KeyBits, max(0, rep.EveInfoBits+rep.LeakedEC-(rep.ReconciledBits-rep.KeyBits)))

@@ -18,6 +18,7 @@ type benchRunner struct {
 func benchmarks() map[string]benchRunner {
 	return map[string]benchRunner{
 		"chat":     {summary: "key establishment, message rate and latency between peers on loopback, ledger on vs off", run: runBenchChat},
+		"qkd":      {summary: "BB84 phase times and qubits/s to an abort vs the reference pipeline, Cascade efficiency", run: runBenchQKD},
 		"ledger":   {summary: "durable appends, full verify and proofs of the ledger vs raw bbolt and Ed25519", run: runBenchLedger},
 		"workflow": {summary: "outbox delivery and attachment transfer vs the direct chat path", run: runBenchWorkflow},
 	}

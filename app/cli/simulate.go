@@ -102,6 +102,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		tw = tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "run\tsent\tdetected\tmatches\tsample\tQBER est\tQBER true\teve\teavesdropper detected\tleak EC\tf\tround trips\tkey bits\tQBER Z\tQBER X\t result\t")
 	}
+	defer lowerMemoryLimit(simulateMemoryLimit)()
 	var last error
 	enc := json.NewEncoder(env.Stdout)
 	for i := 0; i < *runs; i++ {

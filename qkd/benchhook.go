@@ -1,0 +1,130 @@
+package qkd
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+)
+
+// CascadeStats is what one Cascade reconciliation cost, for `qkdchat
+// bench qkd`.
+type CascadeStats struct {
+	Bits       int     // key length n
+	Errors     int     // errors between the two keys before
+	Residual   int     // errors left after
+	Leak       int     // parities disclosed (without the verification tag)
+	F          float64 // Leak / (n h(Errors/n))
+	PlannedF   float64 // the leak the key-length plan assumes (predictedLeak) as an f
+	RoundTrips int     // batched parity exchanges
+}
+
+// CascadeTrial reconciles a random n-bit key with a copy holding
+// round(q n) errors at random positions, Alice and Bob exchanging messages
+// over a Pipe as a run does; seed fixes the keys and Cascade's shuffles.
+func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeStats, error) {
+	if n < 1 || n > MaxQubits || !(q >= 0 && q < 0.5) {
+		return CascadeStats{}, fmt.Errorf("%w: cascade trial of %d bits at QBER %v", ErrConfig, n, q)
+	}
+	r := NewRand(&seed, "cascade-trial")
+	alice := randWords(r, n)
+	bob := append([]uint64(nil), alice...)
+	errs := int(math.Round(q * float64(n)))
+	for _, x := range samplePositions(randomSeed32(r), n, errs) {
+		flipBit(bob, int(x))
+	}
+	cseed := randomSeed32(r)
+	st := CascadeStats{Bits: n, Errors: errs}
+	qa := float64(errs) / float64(n)
+	st.PlannedF = efficiency(int(math.Round(predictedLeak(n, qa)))-verifyTagBits, n, qa)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ca, cb := Pipe()
+	var wg sync.WaitGroup
+	var aliceErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		aliceErr = cascadeTrialAlice(ctx, ca, alice, n, q, cseed)
+		if aliceErr != nil {
+			cancel()
+		}
+	}()
+	bobErr := cascadeTrialBob(ctx, cb, bob, n, q, &st)
+	if bobErr != nil {
+		cancel()
+	}
+	wg.Wait()
+	if bobErr != nil {
+		return st, bobErr
+	}
+	if aliceErr != nil {
+		return st, aliceErr
+	}
+	for i := range alice {
+		st.Residual += onesCount(alice[i] ^ bob[i])
+	}
+	st.F = efficiency(st.Leak, n, float64(errs)/float64(n))
+	return st, nil
+}
+
+func cascadeTrialAlice(ctx context.Context, c Conn, key []uint64, n int, q float64, seed [32]byte) error {
+	a := newCascadeAlice(key, n, q, seed)
+	if err := c.Send(ctx, a.start(seed)); err != nil {
+		return err
+	}
+	for {
+		m, err := c.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		pq, ok := m.(*ParityQuery)
+		if !ok {
+			return protoErr("got %v, want a parity query", m.Kind())
+		}
+		if pq.Done {
+			return nil
+		}
+		r, err := a.answer(pq)
+		if err != nil {
+			return err
+		}
+		if err := c.Send(ctx, r); err != nil {
+			return err
+		}
+	}
+}
+
+func cascadeTrialBob(ctx context.Context, c Conn, key []uint64, n int, q float64, st *CascadeStats) error {
+	m, err := c.Recv(ctx)
+	if err != nil {
+		return err
+	}
+	start, ok := m.(*CascadeStart)
+	if !ok {
+		return protoErr("got %v, want the cascade start", m.Kind())
+	}
+	b, err := newCascadeBob(key, n, q, start)
+	if err != nil {
+		return err
+	}
+	for pq := b.next(); pq != nil; pq = b.next() {
+		if err := c.Send(ctx, pq); err != nil {
+			return err
+		}
+		m, err := c.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		r, ok := m.(*ParityReply)
+		if !ok {
+			return protoErr("got %v, want a parity reply", m.Kind())
+		}
+		if err := b.receive(pq, r); err != nil {
+			return err
+		}
+	}
+	st.Leak, st.RoundTrips = b.leak, b.rounds
+	return c.Send(ctx, &ParityQuery{Done: true, Corrected: b.corrected})
+}

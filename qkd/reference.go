@@ -1,0 +1,164 @@
+package qkd
+
+// The reference sifting and estimation: the straightforward code the
+// packed pipeline (sift.go) replaced, one index per sifted bit. It is kept
+// as the specification the packed code is tested against, bit for bit
+// (sift_test.go), and as the baseline of `qkdchat bench qkd`
+// (SimulateReference).
+
+import "math/rand/v2"
+
+// refSift is the reference siftedKey.
+type refSift struct {
+	all   []int32 // every sifted position
+	pool  []int32 // sifted positions outside the trace: sample and key
+	det   int
+	same  int
+	own   []uint64
+	basis []uint64
+	order []int32
+}
+
+func newRefSift(detected, aBasis, bBasis, own, ownBasis []uint64, N, trace int, res *Result) *refSift {
+	sf := &refSift{own: own, basis: ownBasis}
+	sf.det = countOnes(detected, N)
+	for i := range detected {
+		same := ^(aBasis[i] ^ bBasis[i]) & lowMask(N-64*i)
+		sf.same += onesCount(same)
+		w := same & detected[i]
+		for w != 0 {
+			b := trailingZeros(w)
+			w &= w - 1
+			sf.all = append(sf.all, int32(64*i+b))
+		}
+	}
+	for i, p := range sf.all {
+		if int(p) >= trace {
+			sf.pool = sf.all[i:]
+			break
+		}
+	}
+	res.ref.siftPos = sf.all
+	res.ref.siftBits = gatherBits(own, sf.all, nil)
+	return sf
+}
+
+func (sf *refSift) counts() (int, int, int) { return sf.det, sf.same, len(sf.all) }
+func (sf *refSift) poolLen() int            { return len(sf.pool) }
+
+func (sf *refSift) countBasis(b Basis) int {
+	n := 0
+	for _, x := range sf.pool {
+		if Basis(getBit(sf.basis, int(x))) == b {
+			n++
+		}
+	}
+	return n
+}
+
+func (sf *refSift) disclose(seed [32]byte, p samplePlan) []uint64 {
+	sf.order = positionsRef(p, seed, sf.pool, sf.basis)
+	return gatherBits(sf.own, sf.pool, sf.order)
+}
+
+func (sf *refSift) sampleErrors(aBits, bBits []uint64) sampleErrors {
+	var e sampleErrors
+	for i, o := range sf.order {
+		b := getBit(sf.basis, int(sf.pool[o]))
+		e.bits[b]++
+		e.errs[b] += int(getBit(aBits, i) ^ getBit(bBits, i))
+	}
+	return e
+}
+
+// record builds the key positions, as the reference did before its abort
+// checks, and keeps them for the simulator.
+func (sf *refSift) record(res *Result) {
+	inSample := make([]bool, len(sf.pool))
+	for _, o := range sf.order {
+		inSample[o] = true
+	}
+	var keyPos []int32
+	for i, p := range sf.pool {
+		if !inSample[i] {
+			keyPos = append(keyPos, p)
+		}
+	}
+	res.ref.keyPos = keyPos
+}
+
+func (sf *refSift) rawKey(res *Result) []uint64 {
+	return gatherBits(sf.own, res.ref.keyPos, nil)
+}
+
+// samplePositionsRef returns k distinct indices into a pool of s, drawn by
+// a partial Fisher-Yates shuffle with ChaCha8 keyed by seed.
+func samplePositionsRef(seed [32]byte, s, k int) []int32 {
+	r := rand.New(rand.NewChaCha8(seed))
+	idx := make([]int32, s)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	for i := 0; i < k; i++ {
+		j := i + r.IntN(s-i)
+		idx[i], idx[j] = idx[j], idx[i]
+	}
+	return idx[:k]
+}
+
+// positionsRef returns the disclosed pool indices, in the order their bits
+// are sent: for a symmetric run, k random ones; for an asymmetric run,
+// every test-basis position in pool order, then k random key-basis ones.
+func positionsRef(p samplePlan, seed [32]byte, pool []int32, basis []uint64) []int32 {
+	if p.symmetric {
+		return samplePositionsRef(seed, len(pool), p.k)
+	}
+	out := make([]int32, 0, p.size())
+	keyIdx := make([]int32, 0, len(pool)-p.test)
+	for i, x := range pool {
+		if Basis(getBit(basis, int(x))) == p.key {
+			keyIdx = append(keyIdx, int32(i))
+		} else {
+			out = append(out, int32(i))
+		}
+	}
+	for _, j := range samplePositionsRef(seed, len(keyIdx), p.k) {
+		out = append(out, keyIdx[j])
+	}
+	return out
+}
+
+// gatherBits returns the bits of v at positions pos[order[i]] (or pos[i]
+// when order is nil), packed.
+func gatherBits(v []uint64, pos []int32, order []int32) []uint64 {
+	n := len(pos)
+	if order != nil {
+		n = len(order)
+	}
+	out := make([]uint64, wordsFor(n))
+	for i := 0; i < n; i++ {
+		p := i
+		if order != nil {
+			p = int(order[i])
+		}
+		x := pos[p]
+		out[i>>6] |= uint64(v[x>>6]>>(uint(x)&63)&1) << (uint(i) & 63)
+	}
+	return out
+}
+
+// refTruths is fillTruths over the reference's index arrays.
+func refTruths(rep *Report, a, b *Result) {
+	if len(a.ref.siftPos) == len(b.ref.siftPos) && len(a.ref.siftPos) > 0 {
+		errs := 0
+		for i := range a.ref.siftBits {
+			errs += onesCount(a.ref.siftBits[i] ^ b.ref.siftBits[i])
+		}
+		rep.QBERTrue = float64(errs) / float64(len(a.ref.siftPos))
+	}
+	if a.eveKnown != nil {
+		for _, p := range a.ref.keyPos {
+			rep.EveInfoBits += int(getBit(a.eveKnown, int(p)))
+		}
+	}
+}

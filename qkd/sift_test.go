@@ -1,0 +1,278 @@
+package qkd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"sync"
+	"testing"
+)
+
+// runBoth runs Alice and Bob over a Pipe with the given pipeline.
+func runBoth(t *testing.T, c Config, pipe pipeline) (a, b *Result, aErr, bErr error) {
+	t.Helper()
+	ctx := context.Background()
+	ca, cb := Pipe()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); b, bErr = runBobWith(ctx, c, cb, pipe) }()
+	a, aErr = runAliceWith(ctx, c, ca, pipe)
+	wg.Wait()
+	return a, b, aErr, bErr
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// untimed returns r without its wall-clock times.
+func untimed(r Report) Report {
+	r.Elapsed = PhaseTimes{}
+	return r
+}
+
+// pipelineCases are seeded runs across sizes, bases' bias, noise,
+// eavesdroppers, traces and key lengths, including runs that abort for
+// the QBER and for lack of key.
+func pipelineCases() []Config {
+	var cs []Config
+	sizes := []int{700, 5000, 60000}
+	if !testing.Short() && !raceEnabled {
+		sizes = append(sizes, 300000)
+	}
+	seed := uint64(100)
+	for _, n := range sizes {
+		for _, zb := range []float64{0.5, 0.8, 0.97} {
+			for _, ch := range []Channel{
+				{Noise: 0.02},
+				{Noise: 0.03, Eve: 0.1, DetectorEfficiency: 0.6, DarkCount: 1e-3},
+				{Eve: 1},
+				{Eve: 0.4, EveBasis: EveZ, FiberKm: 10},
+			} {
+				seed++
+				c := seeded(Config{Protocol: Protocol{Qubits: n, ZBias: zb, TraceQubits: int(seed % 3 * 37)}, Channel: ch}, seed)
+				if seed%2 == 0 {
+					c.KeyBits = 64
+				}
+				cs = append(cs, c)
+			}
+		}
+	}
+	return cs
+}
+
+// TestPackedPipelineMatchesReference checks that the packed sifting and
+// estimation give, party by party, the same reports, keys and abort
+// reasons as the reference code, and that Simulate's simulator truths
+// (true QBER, Eve's known bits) are the same.
+func TestPackedPipelineMatchesReference(t *testing.T) {
+	aborts, keys := 0, 0
+	for _, c := range pipelineCases() {
+		name := fmt.Sprintf("n=%d/zbias=%v/%+v/seed=%d", c.Qubits, c.ZBias, c.Channel, *c.Seed)
+		pa, pb, paErr, pbErr := runBoth(t, c, pipelinePacked)
+		ra, rb, raErr, rbErr := runBoth(t, c, pipelineReference)
+		if errText(paErr) != errText(raErr) || errText(pbErr) != errText(rbErr) {
+			t.Fatalf("%s: errors packed %v / %v, reference %v / %v", name, paErr, pbErr, raErr, rbErr)
+		}
+		for _, p := range [][2]*Result{{pa, ra}, {pb, rb}} {
+			if !reflect.DeepEqual(untimed(p[0].Report), untimed(p[1].Report)) {
+				t.Fatalf("%s: reports differ\npacked    %+v\nreference %+v", name, untimed(p[0].Report), untimed(p[1].Report))
+			}
+			if !bytes.Equal(p[0].Key, p[1].Key) {
+				t.Fatalf("%s: keys differ", name)
+			}
+		}
+		if paErr != nil {
+			aborts++
+		} else {
+			keys++
+		}
+		sp, spErr := Simulate(context.Background(), c)
+		sr, srErr := SimulateReference(context.Background(), c)
+		if errText(spErr) != errText(srErr) || !reflect.DeepEqual(untimed(*sp), untimed(*sr)) {
+			t.Fatalf("%s: Simulate differs\npacked    %+v %v\nreference %+v %v", name, untimed(*sp), spErr, untimed(*sr), srErr)
+		}
+		if sp.QBERTrue < 0 || (c.Eve > 0 && sp.ReconciledBits > 100 && sp.EveInfoBits == 0) {
+			t.Fatalf("%s: simulator truths missing: %+v", name, untimed(*sp))
+		}
+	}
+	if aborts == 0 || keys == 0 {
+		t.Fatalf("cases cover %d aborts and %d keys; want both", aborts, keys)
+	}
+}
+
+func TestSamplePositionsMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{41}))
+	for trial := 0; trial < 300; trial++ {
+		s := r.IntN(5000)
+		k := 0
+		if s > 0 {
+			k = r.IntN(s + 1)
+		}
+		if trial%5 == 0 {
+			k = s
+		}
+		var seed [32]byte
+		seed[0], seed[1] = byte(trial), byte(trial>>8)
+		got, want := samplePositions(seed, s, k), samplePositionsRef(seed, s, k)
+		if !slicesEqual(got, want) {
+			t.Fatalf("s=%d k=%d: %v, want %v", s, k, got, want)
+		}
+	}
+}
+
+func slicesEqual(a, b []int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestCompactBitsMatchesGather(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{42}))
+	for trial := 0; trial < 200; trial++ {
+		n := 1 + r.IntN(3000)
+		v := randWords(r, n)
+		mask := make([]uint64, wordsFor(n))
+		density := r.IntN(4) // sparse, half, dense, full
+		for i := range mask {
+			switch density {
+			case 0:
+				mask[i] = r.Uint64() & r.Uint64() & r.Uint64()
+			case 1:
+				mask[i] = r.Uint64()
+			case 2:
+				mask[i] = r.Uint64() | r.Uint64()
+			default:
+				mask[i] = ^uint64(0)
+			}
+		}
+		tailMask(mask, n)
+		lo, hi := r.IntN(n+1), n
+		if trial%3 == 0 {
+			hi = lo + r.IntN(n-lo+1)
+		}
+		var pos, notPos []int32
+		for i := 0; i < n; i++ {
+			if getBit(mask, i) == 1 {
+				if i >= lo && i < hi {
+					pos = append(pos, int32(i))
+				}
+			} else {
+				notPos = append(notPos, int32(i))
+			}
+		}
+		got, gn := compactBits(v, mask, lo, hi)
+		if want := gatherBits(v, pos, nil); gn != len(pos) || !reflect.DeepEqual(got, want) && len(pos) > 0 {
+			t.Fatalf("n=%d [%d,%d): compactBits %d bits %x, want %d bits %x", n, lo, hi, gn, got, len(pos), want)
+		}
+		gotNot, nn := compactNot(v, mask, n)
+		if want := gatherBits(v, notPos, nil); nn != len(notPos) || !reflect.DeepEqual(gotNot, want) && len(notPos) > 0 {
+			t.Fatalf("n=%d: compactNot %d bits, want %d", n, nn, len(notPos))
+		}
+		// select on the mask finds every set bit.
+		ri := newRankIndex(mask, 0, n)
+		j := 0
+		for i := 0; i < n; i++ {
+			if getBit(mask, i) == 1 {
+				if got := ri.selectBit(j); got != i {
+					t.Fatalf("select(%d) = %d, want %d", j, got, i)
+				}
+				j++
+			}
+		}
+		if ri.ones != j {
+			t.Fatalf("rank index counts %d ones, want %d", ri.ones, j)
+		}
+	}
+}
+
+func TestCascadeTrialCorrectsEveryError(t *testing.T) {
+	for _, q := range []float64{0.01, 0.05} {
+		st, err := CascadeTrial(context.Background(), 10000, q, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Errors != int(q*10000) || st.Residual != 0 || st.RoundTrips < 1 {
+			t.Fatalf("q=%v: %+v", q, st)
+		}
+		// Cascade cannot beat the Shannon limit by much on 10^4 bits, and
+		// its design leaks less than twice it.
+		if st.F < 0.9 || st.F > 2 || st.PlannedF < 1 || st.PlannedF > 2 {
+			t.Fatalf("q=%v: f %v, planned %v", q, st.F, st.PlannedF)
+		}
+	}
+	if _, err := CascadeTrial(context.Background(), 0, 0.02, 1); err == nil {
+		t.Fatal("a trial of 0 bits ran")
+	}
+}
+
+// TestAbortTimesTheAbortingPhase: a QBER abort happens in estimation, and
+// the report has that phase's time (it used to be left at 0).
+func TestAbortTimesTheAbortingPhase(t *testing.T) {
+	rep, err := Simulate(context.Background(), seeded(Config{Protocol: Protocol{Qubits: 200000}, Channel: Channel{Eve: 1}}, 5))
+	if !isAbort(err) {
+		t.Fatalf("err %v, want an abort", err)
+	}
+	e := rep.Elapsed
+	if e.Estimate <= 0 || e.Reconcile != 0 || e.Verify != 0 || e.Amplify != 0 {
+		t.Fatalf("phase times %+v", e)
+	}
+	if sum := e.Prepare + e.Transmit + e.Sift + e.Estimate; sum > e.Total+0.01 {
+		t.Fatalf("phases sum to %v ms, more than the total %v", sum, e.Total)
+	}
+}
+
+// TestRunAliceKeepsNoSimulatorPlanes: a Result from RunAlice or RunBob
+// holds no reference to the run's per-photon planes.
+func TestRunAliceKeepsNoSimulatorPlanes(t *testing.T) {
+	ctx := context.Background()
+	c := seeded(Config{Protocol: Protocol{Qubits: 20000}, Channel: Channel{Noise: 0.02, Eve: 0.05}}, 6)
+	ca, cb := Pipe()
+	var b *Result
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); b, _ = RunBob(ctx, c, cb) }()
+	a, err := RunAlice(ctx, c, ca)
+	wg.Wait()
+	if err != nil && !isAbort(err) {
+		t.Fatal(err)
+	}
+	for _, r := range []*Result{a, b} {
+		if r.packed.keep != nil || r.packed.own != nil || r.packed.inSample != nil || r.eveKnown != nil {
+			t.Fatal("Result keeps the simulator's planes")
+		}
+	}
+}
+
+// TestEstimateRejectsSampleOfWrongLength: sample bits shorter or longer
+// than the sample size are a protocol error, not a panic.
+func TestEstimateRejectsSampleOfWrongLength(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{43}))
+	const n = 5000
+	det, ab, bb, own := randWords(r, n), randWords(r, n), randWords(r, n), randWords(r, n)
+	c := Config{Protocol: Protocol{Qubits: n}}.withDefaults()
+	for _, pipe := range []pipeline{pipelinePacked, pipelineReference} {
+		s := newSide(c, nil, "bob", pipe)
+		sf := s.sift(det, ab, bb, own, ab)
+		est := planSample(sf.poolLen(), sf.countBasis(Z), c.Protocol)
+		bits := sf.disclose([32]byte{1}, est)
+		for _, bad := range [][]uint64{bits[:len(bits)-1], append(bits, 0), nil} {
+			var pe *ProtocolError
+			if _, _, err := s.estimate(sf, est, bad, bits); !errors.As(err, &pe) {
+				t.Fatalf("pipeline %d: sample of %d words: err %v, want a ProtocolError", pipe, len(bad), err)
+			}
+		}
+	}
+}
