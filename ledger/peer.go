@@ -354,6 +354,12 @@ func markConflict(btx *bolt.Tx, peer ed25519.PublicKey, kind ConflictKind, now t
 	if pc == nil {
 		pc = &PeerConflict{Peer: bytes.Clone(peer), Kind: kind, Since: now}
 	}
+	if !reported && pc.Reported {
+		// A conflict found here outranks the peer's accusation, which
+		// would otherwise keep its checkpoints cosigned: the peer's words
+		// cannot shield its own fork.
+		pc.Reported, pc.Kind, pc.Since = false, kind, now
+	}
 	pc.Last = now
 	if !reported {
 		pc.Detections++
