@@ -417,7 +417,7 @@ func (s *Session) finalCheckpoint(ctx context.Context) error {
 			case <-s.ts.Done():
 				return fmt.Errorf("the connection closed while waiting for %s", what)
 			case <-ctx.Done():
-				return fmt.Errorf("no %s after %s", what, finalCheckpointTimeout)
+				return fmt.Errorf("%s did not come within %s", what, finalCheckpointTimeout)
 			}
 		}
 	}
