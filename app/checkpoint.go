@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"qkdchat/app/transport"
 	"qkdchat/ledger"
@@ -329,17 +330,28 @@ func (s *Session) refuseCheckpoint(ctx context.Context, msg []byte, err error) e
 	if !tell {
 		ref.Reason = "" // said once this session; the answer is still owed
 	}
-	b, err := json.Marshal(ref)
+	b, err := encodeRefusal(ref)
 	if err != nil {
 		return err
 	}
-	if len(b) > maxRefusalLen {
-		ref.Reason = ref.Reason[:maxRefusalLen/2]
-		if b, err = json.Marshal(ref); err != nil {
-			return err
-		}
-	}
 	return s.send(ctx, frameCkptRefused, b)
+}
+
+// encodeRefusal encodes ref within maxRefusalLen, which the peer enforces,
+// shortening its reason at a character boundary as needed: JSON's escapes
+// can make the encoding several times longer than the reason.
+func encodeRefusal(ref checkpointRefusal) ([]byte, error) {
+	for {
+		b, err := json.Marshal(ref)
+		if err != nil || len(b) <= maxRefusalLen || ref.Reason == "" {
+			return b, err
+		}
+		cut := len(ref.Reason) / 2
+		for cut > 0 && !utf8.RuneStart(ref.Reason[cut]) {
+			cut--
+		}
+		ref.Reason = ref.Reason[:cut]
+	}
 }
 
 func (s *Session) storeCosignature(payload []byte) error {
