@@ -457,21 +457,3 @@ func (s *Session) finalCheckpoint(ctx context.Context) error {
 func (n *Node) StandingConflicts() ([]ledger.PeerConflict, error) {
 	return n.ledger.PeerConflicts()
 }
-
-// DismissConflict ends the standing conflict with the peer of that key
-// fingerprint (the evidence stays in the ledger): the peer's next
-// checkpoint is cosigned as a new starting point. It fails if there is no
-// such conflict.
-func (n *Node) DismissConflict(fingerprint string) error {
-	pcs, err := n.ledger.PeerConflicts()
-	if err != nil {
-		return err
-	}
-	for _, pc := range pcs {
-		if ledger.Fingerprint(pc.Peer) == fingerprint {
-			_, err := n.ledger.DismissConflict(pc.Peer)
-			return err
-		}
-	}
-	return fmt.Errorf("no standing ledger conflict with %s", fingerprint)
-}
