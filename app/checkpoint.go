@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"qkdchat/app/transport"
 	"qkdchat/ledger"
@@ -329,17 +330,28 @@ func (s *Session) refuseCheckpoint(ctx context.Context, msg []byte, err error) e
 	if !tell {
 		ref.Reason = "" // said once this session; the answer is still owed
 	}
-	b, err := json.Marshal(ref)
+	b, err := encodeRefusal(ref)
 	if err != nil {
 		return err
 	}
-	if len(b) > maxRefusalLen {
-		ref.Reason = ref.Reason[:maxRefusalLen/2]
-		if b, err = json.Marshal(ref); err != nil {
-			return err
-		}
-	}
 	return s.send(ctx, frameCkptRefused, b)
+}
+
+// encodeRefusal encodes ref within maxRefusalLen, which the peer enforces,
+// shortening its reason at a character boundary as needed: JSON's escapes
+// can make the encoding several times longer than the reason.
+func encodeRefusal(ref checkpointRefusal) ([]byte, error) {
+	for {
+		b, err := json.Marshal(ref)
+		if err != nil || len(b) <= maxRefusalLen || ref.Reason == "" {
+			return b, err
+		}
+		cut := len(ref.Reason) / 2
+		for cut > 0 && !utf8.RuneStart(ref.Reason[cut]) {
+			cut--
+		}
+		ref.Reason = ref.Reason[:cut]
+	}
 }
 
 func (s *Session) storeCosignature(payload []byte) error {
@@ -417,7 +429,7 @@ func (s *Session) finalCheckpoint(ctx context.Context) error {
 			case <-s.ts.Done():
 				return fmt.Errorf("the connection closed while waiting for %s", what)
 			case <-ctx.Done():
-				return fmt.Errorf("no %s after %s", what, finalCheckpointTimeout)
+				return fmt.Errorf("%s did not come within %s", what, finalCheckpointTimeout)
 			}
 		}
 	}
@@ -444,22 +456,4 @@ func (s *Session) finalCheckpoint(ctx context.Context) error {
 // not dismissed: the UI shows each as a red warning.
 func (n *Node) StandingConflicts() ([]ledger.PeerConflict, error) {
 	return n.ledger.PeerConflicts()
-}
-
-// DismissConflict ends the standing conflict with the peer of that key
-// fingerprint (the evidence stays in the ledger): the peer's next
-// checkpoint is cosigned as a new starting point. It fails if there is no
-// such conflict.
-func (n *Node) DismissConflict(fingerprint string) error {
-	pcs, err := n.ledger.PeerConflicts()
-	if err != nil {
-		return err
-	}
-	for _, pc := range pcs {
-		if ledger.Fingerprint(pc.Peer) == fingerprint {
-			_, err := n.ledger.DismissConflict(pc.Peer)
-			return err
-		}
-	}
-	return fmt.Errorf("no standing ledger conflict with %s", fingerprint)
 }

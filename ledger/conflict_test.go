@@ -109,3 +109,45 @@ func TestConflictEvidenceStoredOnceAndCapped(t *testing.T) {
 		t.Fatal(ok, err)
 	}
 }
+
+// TestReportedConflictDoesNotShieldAFoundOne: a peer that first claims a
+// conflict against us (its own words, cheap to send) and then signs a
+// fork must still have its later checkpoints refused until the user
+// dismisses the conflict found here.
+func TestReportedConflictDoesNotShieldAFoundOne(t *testing.T) {
+	a, b := testIdentity(1), testIdentity(2)
+	la := openTest(t, a, nil)
+	lb := openTest(t, b, nil)
+	r := seeded(37)
+	fill(t, la, r, a, b, 5)
+	if err := exchange(t, la, lb); err != nil {
+		t.Fatal(err)
+	}
+	// A accuses B first: B records a reported conflict with A.
+	if err := lb.RecordReportedConflict(a.Public(), "you rewrote your ledger"); err != nil {
+		t.Fatal(err)
+	}
+	// Then A signs a fork of its own ledger at the size B cosigned.
+	var root tlog.Hash
+	root[0] = 0xff
+	msg, err := signCheckpoint(a, Checkpoint{Origin: la.Origin(), Size: 5, Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lb.CosignPeer(msg, a.Public(), 5, nil); !errors.Is(err, ErrConflict) {
+		t.Fatalf("fork: %v, want a conflict", err)
+	}
+	pcs, err := lb.PeerConflicts()
+	if err != nil || len(pcs) != 1 || pcs[0].Reported || pcs[0].Kind != ConflictFork {
+		t.Fatalf("standing conflict after a fork found here: %+v %v, want a found fork", pcs, err)
+	}
+	// A's next checkpoint is refused while the found conflict stands.
+	fill(t, la, r, a, b, 2)
+	var pe *PeerConflictError
+	if err := exchange(t, la, lb); !errors.As(err, &pe) {
+		t.Fatalf("checkpoint after a found fork: %v, want PeerConflictError", err)
+	}
+	if got := lb.PeerCheckpointSize(a.Public()); got != 5 {
+		t.Fatalf("cosigned view moved to %d during the conflict", got)
+	}
+}

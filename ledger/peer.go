@@ -179,7 +179,7 @@ func (l *Ledger) CosignPeer(msg []byte, peer ed25519.PublicKey, fromSize int64, 
 				if err != nil {
 					return err
 				}
-				return markConflict(btx, peer, kind, now, !conflict.Duplicate && !conflict.Dropped, conflict.Dropped, false)
+				return markConflict(btx, peer, kind, now, !conflict.Duplicate && !conflict.Dropped, conflict.Dropped)
 			case sc.Size < old.Size:
 				stale = true
 				return nil
@@ -345,8 +345,9 @@ func putPeerConflict(btx *bolt.Tx, pc *PeerConflict) error {
 	return b.Put(pc.Peer, v)
 }
 
-// markConflict sets or updates the standing conflict with peer.
-func markConflict(btx *bolt.Tx, peer ed25519.PublicKey, kind ConflictKind, now time.Time, stored, dropped, reported bool) error {
+// markConflict sets or updates the standing conflict with peer after a
+// conflicting checkpoint of the peer was found here.
+func markConflict(btx *bolt.Tx, peer ed25519.PublicKey, kind ConflictKind, now time.Time, stored, dropped bool) error {
 	pc, err := loadPeerConflict(btx, peer)
 	if err != nil {
 		return err
@@ -354,10 +355,14 @@ func markConflict(btx *bolt.Tx, peer ed25519.PublicKey, kind ConflictKind, now t
 	if pc == nil {
 		pc = &PeerConflict{Peer: bytes.Clone(peer), Kind: kind, Since: now}
 	}
-	pc.Last = now
-	if !reported {
-		pc.Detections++
+	if pc.Reported {
+		// A conflict found here outranks the peer's accusation, which
+		// would otherwise keep its checkpoints cosigned: the peer's words
+		// cannot shield its own fork.
+		pc.Reported, pc.Kind, pc.Since = false, kind, now
 	}
+	pc.Last = now
+	pc.Detections++
 	if stored {
 		pc.Stored++
 	}

@@ -253,7 +253,7 @@ func (c Protocol) params(qubits int) *Params {
 }
 
 // protocolVersion is the version of the message flow. Version 2 estimates
-// the error rate of each basis separately (see estimate.go).
+// the error rate of each basis separately (see estimatePhase).
 const protocolVersion = 2
 
 // validate checks parameters announced by the peer.

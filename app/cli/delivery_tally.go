@@ -23,6 +23,13 @@ func newLineTally() lineTally {
 	return lineTally{waiting: map[string]struct{}{}, early: map[string]struct{}{}}
 }
 
+// maxEarlyAcks bounds the acknowledgements kept for IDs no Send has
+// returned yet: a peer can acknowledge IDs it was never sent, and only as
+// many as there are Send calls in flight can be genuine. Past it a new one
+// is dropped; a genuine one lost so (only under such a flood) makes its
+// line count as not acknowledged, never the reverse.
+const maxEarlyAcks = 1024
+
 // inFlight counts the lines whose Send call has not returned yet.
 func (t *lineTally) inFlight() int {
 	return t.read - t.delivered - t.unsent - len(t.waiting)
@@ -59,7 +66,7 @@ func (t *lineTally) acknowledged(id string) {
 		t.delivered++
 		return
 	}
-	if t.inFlight() > 0 {
+	if t.inFlight() > 0 && len(t.early) < maxEarlyAcks {
 		t.early[id] = struct{}{}
 	}
 }

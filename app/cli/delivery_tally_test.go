@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -129,5 +130,25 @@ func TestNotDeliveredErrorNamesCountAndIDs(t *testing.T) {
 	}
 	if got := (&NotDeliveredError{Reason: "key exchange aborted"}).Error(); got != "key exchange aborted" {
 		t.Errorf("with nothing read: %q", got)
+	}
+}
+
+// TestLineTallyBogusAcksBounded: a peer that acknowledges message IDs it
+// was never sent, while a Send is stalled (it can withhold the key), must
+// not grow the console's memory without bound; the tally still settles the
+// line whose acknowledgement comes after its Send returned.
+func TestLineTallyBogusAcksBounded(t *testing.T) {
+	tl := newLineTally()
+	tl.lineRead()
+	for i := range 5 * maxEarlyAcks {
+		tl.acknowledged(fmt.Sprintf("bogus-%d", i))
+	}
+	if len(tl.early) > maxEarlyAcks {
+		t.Fatalf("%d early acknowledgements kept, want at most %d", len(tl.early), maxEarlyAcks)
+	}
+	tl.sendReturned("real")
+	tl.acknowledged("real")
+	if !tl.settled() || len(tl.early) != 0 {
+		t.Fatalf("after the real acknowledgement: settled %v, %d early kept", tl.settled(), len(tl.early))
 	}
 }

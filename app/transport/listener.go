@@ -402,15 +402,16 @@ func (l *Listener) attachQuantum(c net.Conn, remote string, stop func() bool, e 
 	release()
 	c.SetDeadline(time.Time{})
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	link, ok := l.pending[tok]
-	if !ok {
+	if ok {
+		delete(l.pending, tok)
+		link <- c // buffered, and the token was just removed: never blocks
+	}
+	l.mu.Unlock()
+	if !ok { // logged outside l.mu, which every handshake takes
 		l.logs.event(slog.LevelInfo, "quantum_link", "quantum link refused: unknown or already used token", "remote", remote)
 		c.Close()
-		return
 	}
-	delete(l.pending, tok)
-	link <- c // buffered, and the token was just removed: never blocks
 }
 
 // lingerClose closes a connection after a failed handshake, giving the
