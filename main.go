@@ -47,6 +47,10 @@ func version() string {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first Ctrl-C asks the command to finish cleanly (a session's
+	// final checkpoint exchange can take seconds); once it is asked, the
+	// signals go back to their default, so a second Ctrl-C ends it at once.
+	context.AfterFunc(ctx, stop)
 
 	if len(os.Args) < 2 {
 		runGUI(ctx)
