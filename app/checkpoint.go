@@ -56,6 +56,7 @@ type ckptState struct {
 	counter  bool          // the peer asked for ours in answer to our final request
 	reported bool          // we told the peer of a conflict this session
 	heard    bool          // the peer told us of one this session
+	refused  error         // why the peer's last checkpoint was not cosigned (nil: it was)
 	tokens   float64
 	refill   time.Time
 	dropped  int
@@ -285,6 +286,9 @@ func (s *Session) cosignCheckpoint(ctx context.Context, payload []byte) error {
 		return fmt.Errorf("malformed checkpoint: %w", err)
 	}
 	cosigned, err := s.node.ledger.CosignPeer(offer.Note, s.peer.PublicKey, offer.FromSize, offer.Proof)
+	s.ck.mu.Lock()
+	s.ck.refused = err
+	s.ck.mu.Unlock()
 	if err != nil {
 		return s.refuseCheckpoint(ctx, offer.Note, err)
 	}
@@ -432,12 +436,24 @@ func (s *Session) finalCheckpoint(ctx context.Context) error {
 	if err := s.sendRequest(ctx, ckptFinal); err != nil {
 		return fmt.Errorf("final checkpoint request not sent: %w", err)
 	}
-	if err := waitFor("the peer's final checkpoint", func() bool { return s.ck.answered >= s.ck.requests }); err != nil {
+	var refused error
+	if err := waitFor("the peer's final checkpoint", func() bool {
+		refused = s.ck.refused
+		return s.ck.answered >= s.ck.requests
+	}); err != nil {
 		return err
 	}
-	return waitFor("the peer's cosignature of our final checkpoint", func() bool {
+	if err := waitFor("the peer's cosignature of our final checkpoint", func() bool {
 		return s.ck.counter && s.ck.replies >= s.ck.offers
-	})
+	}); err != nil {
+		return err
+	}
+	if refused != nil {
+		// A stale, forged or conflicting answer: our view of the peer's
+		// ledger is not brought up to the size the session ended at.
+		return fmt.Errorf("the peer's final checkpoint was not cosigned: %w", refused)
+	}
+	return nil
 }
 
 // StandingConflicts returns the conflicts with peers that the user has
