@@ -83,7 +83,9 @@ func classify(old, nw Checkpoint, proof tlog.TreeProof) (ConflictKind, bool) {
 		}
 		return ConflictInconsistent, true
 	default: // older than what was cosigned
-		if nw.Size == 0 || tlog.CheckTree(proof, old.Size, old.Root, nw.Size, nw.Root) == nil {
+		// An empty tree is a prefix of any, but the peer offering it now
+		// says its ledger holds nothing: a rollback to zero.
+		if nw.Size > 0 && tlog.CheckTree(proof, old.Size, old.Root, nw.Size, nw.Root) == nil {
 			return "", false
 		}
 		return ConflictRollback, true
