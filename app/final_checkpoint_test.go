@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -110,5 +111,50 @@ func TestFinalCheckpointStaleAnswerIsReported(t *testing.T) {
 	}
 	if !strings.Contains(incomplete.Reason, "size 1") {
 		t.Fatalf("reason %q: want the refused checkpoint's size named", incomplete.Reason)
+	}
+}
+
+// TestOwnerEmptiedLedgerDetectedAtReconnect: the hospital's owner deletes
+// its ledger (the identity key stays) and the node starts an empty one;
+// the patient, who cosigned the hospital's checkpoint at the end of the
+// last session, reconnects with nothing to send. The empty ledger is a
+// rollback, shown to the patient as a conflict.
+func TestOwnerEmptiedLedgerDetectedAtReconnect(t *testing.T) {
+	pdir, hdir := t.TempDir(), t.TempDir()
+	hsize := shortSession(t, pdir, hdir, 2)
+	path := filepath.Join(hdir, LedgerFile)
+	for _, suffix := range []string{"", "-journal.0", "-journal.1"} {
+		if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := openDir(t, pdir, "Pat", RolePatient)
+	defer p.Close()
+	h := openDir(t, hdir, "St Mary", RoleHospital)
+	defer h.Close()
+	pev, pstop := p.Events()
+	defer pstop()
+	addr, _, err := h.Listen(ctx, "127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Connect(ctx, addr.String(), ""); err != nil {
+		t.Fatal(err)
+	}
+	var conflict *Event
+	go p.Close()
+	waitEvent(t, pev, "the end of the session", func(e Event) bool {
+		if e.Type == EventConflict && !e.Reported && conflict == nil {
+			conflict = &e
+		}
+		return e.Type == EventDisconnected
+	})
+	if conflict == nil {
+		t.Fatalf("the hospital's ledger, cosigned at size %d, was emptied; the patient reconnected and left without a conflict", hsize)
+	}
+	if pcs, err := p.StandingConflicts(); err != nil || len(pcs) != 1 || pcs[0].Kind != ledger.ConflictRollback {
+		t.Fatalf("standing conflicts at the patient: %+v %v", pcs, err)
 	}
 }
