@@ -140,11 +140,12 @@ func TestOwnerEmptiedLedgerDetectedAtReconnect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Connect(ctx, addr.String(), ""); err != nil {
+	s, err := p.Connect(ctx, addr.String(), "")
+	if err != nil {
 		t.Fatal(err)
 	}
 	var conflict *Event
-	go p.Close()
+	go s.Close()
 	waitEvent(t, pev, "the end of the session", func(e Event) bool {
 		if e.Type == EventConflict && !e.Reported && conflict == nil {
 			conflict = &e
