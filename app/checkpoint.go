@@ -57,6 +57,10 @@ type ckptState struct {
 	counter  bool          // the peer asked for ours in answer to our final request
 	reported bool          // we told the peer of a conflict this session
 	heard    bool          // the peer told us of one this session
+	refused  error         // why the peer's last checkpoint was not cosigned (nil: it was)
+	leaving  bool          // this side runs its own final exchange
+	final    bool          // the peer asked for our final checkpoint
+	finalOK  bool          // and its checkpoint offered after that was cosigned
 	tokens   float64
 	refill   time.Time
 	dropped  int
@@ -274,6 +278,9 @@ func (s *Session) offerCheckpoint(ctx context.Context, payload []byte) error {
 	if flags&ckptFinal != 0 {
 		// The peer is leaving: have our view of its ledger brought up to
 		// date too, before it goes.
+		s.ck.mu.Lock()
+		s.ck.final, s.ck.finalOK = true, false
+		s.ck.mu.Unlock()
 		s.requestWith(ctx, ckptCounter)
 	}
 	return nil
@@ -286,6 +293,12 @@ func (s *Session) cosignCheckpoint(ctx context.Context, payload []byte) error {
 		return fmt.Errorf("malformed checkpoint: %w", err)
 	}
 	cosigned, err := s.node.ledger.CosignPeer(offer.Note, s.peer.PublicKey, offer.FromSize, offer.Proof)
+	s.ck.mu.Lock()
+	s.ck.refused = err
+	if s.ck.final {
+		s.ck.finalOK = err == nil // set before our answer goes out, so before the peer's goodbye
+	}
+	s.ck.mu.Unlock()
 	if err != nil {
 		return s.refuseCheckpoint(ctx, offer.Note, err)
 	}
@@ -433,6 +446,9 @@ func (s *Session) finalCheckpoint(ctx context.Context) error {
 			}
 		}
 	}
+	s.ck.mu.Lock()
+	s.ck.leaving = true
+	s.ck.mu.Unlock()
 	if err := waitFor("the answer to an earlier checkpoint request", func() bool {
 		return s.ck.answered >= s.ck.requests || time.Since(s.ck.sentAt) >= ckptRequestTimeout
 	}); err != nil {
@@ -444,12 +460,42 @@ func (s *Session) finalCheckpoint(ctx context.Context) error {
 	if err := s.sendRequest(ctx, ckptFinal); err != nil {
 		return fmt.Errorf("final checkpoint request not sent: %w", err)
 	}
-	if err := waitFor("the peer's final checkpoint", func() bool { return s.ck.answered >= s.ck.requests }); err != nil {
+	var refused error
+	if err := waitFor("the peer's final checkpoint", func() bool {
+		refused = s.ck.refused
+		return s.ck.answered >= s.ck.requests
+	}); err != nil {
 		return err
 	}
-	return waitFor("the peer's cosignature of our final checkpoint", func() bool {
+	if err := waitFor("the peer's cosignature of our final checkpoint", func() bool {
 		return s.ck.counter && s.ck.replies >= s.ck.offers
-	})
+	}); err != nil {
+		return err
+	}
+	if refused != nil {
+		// A stale, forged or conflicting answer: our view of the peer's
+		// ledger is not brought up to the size the session ended at.
+		return fmt.Errorf("the peer's final checkpoint was not cosigned: %w", refused)
+	}
+	return nil
+}
+
+// reportPeerLeftEarly tells the user, when the session ended without this
+// side's own final exchange (the peer left, or the connection broke),
+// unless the peer asked for our final checkpoint and gave its own, which
+// was cosigned: otherwise our view of its ledger, from which its later
+// rewrites are caught, may be older than the session.
+func (s *Session) reportPeerLeftEarly() {
+	s.ck.mu.Lock()
+	done := s.ck.leaving || s.ck.finalOK
+	s.ck.mu.Unlock()
+	if done {
+		return
+	}
+	size := s.node.ledger.PeerCheckpointSize(s.peer.PublicKey)
+	s.log.Warn("session ended without the peer's final checkpoint", "cosigned_size", size)
+	s.event(Event{Type: EventCheckpointIncomplete, Size: size,
+		Reason: fmt.Sprintf("final checkpoint exchange incomplete: the session ended before %s gave its final checkpoint; the last one of its ledger cosigned here is at size %d", s.peer.Name, size)})
 }
 
 // StandingConflicts returns the conflicts with peers that the user has

@@ -174,6 +174,7 @@ func (s *Session) run(parent context.Context) {
 	// Messages accepted before the end still reach the ledger and the user.
 	<-drained
 	s.failLinks(errors.New("session ended: " + reason))
+	s.reportPeerLeftEarly()
 	s.log.Info("session ended", "reason", reason)
 	s.event(Event{Type: EventDisconnected, Reason: reason})
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -147,6 +148,10 @@ const (
 	FindingConflict      = "conflict"            // B holds two conflicting checkpoints signed by A
 	FindingInvalidExport = "invalid_export"      // an export does not verify
 	FindingUnsigned      = "checkpoint_unsigned" // B's copy of A's checkpoint is not signed by A
+	// FindingNothingCompared: B holds no transaction with A's key, no
+	// checkpoint and no conflict of it, so the audit vouches for nothing
+	// (A's export may be of a new ledger under another key).
+	FindingNothingCompared = "nothing_compared"
 )
 
 // AuditFinding is one thing an audit found against A.
@@ -249,6 +254,36 @@ func Audit(a, b *ExportView, aBad, bBad string) *AuditReport {
 		check(c.OldNote, true, "cosigned by B, kept as conflict evidence")
 		check(c.NewNote, false, "offered to B later, kept as conflict evidence")
 	}
+	if rep.Compared == 0 && rep.Checked == 0 && len(rep.Findings) == 0 {
+		rep.Findings = append(rep.Findings, AuditFinding{Kind: FindingNothingCompared,
+			Detail: fmt.Sprintf("B's export holds no transaction with A's key %s and no checkpoint of it, so nothing was compared; %s",
+				rep.A, otherKeys(b))})
+	}
 	rep.Consistent = len(rep.Findings) == 0
 	return rep
+}
+
+// otherKeys says which keys other than its owner's B's export holds
+// transactions or checkpoints with: the key A's owner used before, if
+// A's export is of a new ledger.
+func otherKeys(b *ExportView) string {
+	var keys []string
+	seen := map[string]bool{Fingerprint(b.Key): true}
+	add := func(k ed25519.PublicKey) {
+		if fp := Fingerprint(k); !seen[fp] && len(keys) < 8 {
+			seen[fp] = true
+			keys = append(keys, fp)
+		}
+	}
+	for _, tx := range b.Txs {
+		add(tx.Sender)
+		add(tx.Recipient)
+	}
+	for _, p := range b.Peers {
+		add(p.Key)
+	}
+	if len(keys) == 0 {
+		return "B's export holds no other key"
+	}
+	return "B's export holds transactions or checkpoints with " + strings.Join(keys, ", ")
 }

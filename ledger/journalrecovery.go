@@ -373,6 +373,9 @@ func (l *Ledger) commitRecovery(plan recoveryPlan, session uint64) error {
 				return err
 			}
 			for _, x := range plan.losses {
+				if slices.ContainsFunc(losses, func(y JournalLoss) bool { return sameLoss(x, y) }) {
+					continue // found by a recovery killed before it marked the journal
+				}
 				x.Found = now
 				losses = append(losses, x)
 			}
@@ -393,6 +396,16 @@ func (l *Ledger) commitRecovery(plan recoveryPlan, session uint64) error {
 	l.model = modelOf(final)
 	l.logical = l.model
 	return nil
+}
+
+// sameLoss reports whether two losses are one: the same indexes from the
+// same place. A loss starts at or above the ledger's size when it is
+// found, so a loss found again with the same first index was found by a
+// recovery after which nothing was appended: one killed before it wrote
+// clean frames over a wiped journal file.
+func sameLoss(x, y JournalLoss) bool {
+	return x.File == y.File && x.Missing == y.Missing && x.Record == y.Record && x.Offset == y.Offset &&
+		x.First == y.First && x.Last == y.Last && x.Count == y.Count
 }
 
 func readLosses(meta *bolt.Bucket) ([]JournalLoss, error) {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -82,7 +83,9 @@ func classify(old, nw Checkpoint, proof tlog.TreeProof) (ConflictKind, bool) {
 		}
 		return ConflictInconsistent, true
 	default: // older than what was cosigned
-		if nw.Size == 0 || tlog.CheckTree(proof, old.Size, old.Root, nw.Size, nw.Root) == nil {
+		// An empty tree is a prefix of any, but the peer offering it now
+		// says its ledger holds nothing: a rollback to zero.
+		if nw.Size > 0 && tlog.CheckTree(proof, old.Size, old.Root, nw.Size, nw.Root) == nil {
 			return "", false
 		}
 		return ConflictRollback, true
@@ -528,11 +531,15 @@ func (l *Ledger) StoreCosignature(cosigned []byte, peers ...ed25519.PublicKey) (
 				if err != nil || v.KeyHash() != sig.Hash {
 					continue
 				}
-				if _, err := note.Open(cosigned, note.VerifierList(v)); err != nil {
+				pn, err := note.Open(cosigned, note.VerifierList(v))
+				if err != nil {
 					return fmt.Errorf("ledger: store cosignature by %s: %w", Fingerprint(k), err)
 				}
+				// Keep our signature and this peer's, not the lines of
+				// unknown keys it may have padded the note with.
+				kept := keepSignatures(cosigned, append(slices.Clone(sc.Sigs.Sigs), pn.Sigs...))
 				key := append(be64(sc.Size), k...)
-				if err := btx.Bucket(bucketCosig).Put(key, bytes.Clone(cosigned)); err != nil {
+				if err := btx.Bucket(bucketCosig).Put(key, kept); err != nil {
 					return err
 				}
 				stored++
@@ -548,6 +555,21 @@ func (l *Ledger) StoreCosignature(cosigned []byte, peers ...ed25519.PublicKey) (
 		return 0, errors.New("ledger: store cosignature: no valid signature by a known peer")
 	}
 	return sc.Size, nil
+}
+
+// keepSignatures returns the note msg with only the signature lines
+// sigs, in that order, each once.
+func keepSignatures(msg []byte, sigs []note.Signature) []byte {
+	i := bytes.LastIndex(msg, []byte("\n\n"))
+	out := bytes.Clone(msg[:i+2])
+	seen := map[note.Signature]bool{}
+	for _, s := range sigs {
+		if !seen[s] {
+			seen[s] = true
+			out = fmt.Appendf(out, "— %s %s\n", s.Name, s.Base64)
+		}
+	}
+	return out
 }
 
 // LastCosignedSize returns the largest tree size of this ledger's

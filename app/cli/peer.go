@@ -542,6 +542,21 @@ func (c *console) command(ctx context.Context, line string) error {
 	if !strings.HasPrefix(line, "/") {
 		return c.sendLine(ctx, line)
 	}
+	err := c.slashCommand(ctx, line)
+	if err != nil {
+		// A line read that was neither run nor sent: connect must not
+		// exit 0 as if it had been delivered.
+		c.mu.Lock()
+		c.lines.lineRead()
+		c.lines.sendReturned("")
+		c.mu.Unlock()
+		c.wake()
+	}
+	return err
+}
+
+// slashCommand runs a line starting with '/'.
+func (c *console) slashCommand(ctx context.Context, line string) error {
 	word, rest, _ := strings.Cut(strings.TrimPrefix(line, "/"), " ")
 	rest = strings.TrimSpace(rest)
 	switch word {
