@@ -64,6 +64,9 @@ type ckptState struct {
 	tokens   float64
 	refill   time.Time
 	dropped  int
+	// refusals counts the peer's checkpoints refused this session; the
+	// first and every ckptRefusalReportEvery-th are logged and published.
+	refusals int
 }
 
 func (c *ckptState) changedLocked() {
@@ -306,6 +309,10 @@ func (s *Session) cosignCheckpoint(ctx context.Context, payload []byte) error {
 	return s.send(ctx, frameCosign, cosigned)
 }
 
+// ckptRefusalReportEvery is how often, after the first, a refused peer
+// checkpoint is logged and published.
+const ckptRefusalReportEvery = 64
+
 // refuseCheckpoint handles a peer checkpoint the ledger did not cosign: a
 // conflict is evidence (kept by the ledger), announced to the user and to
 // the peer; the session goes on, but no later checkpoint of the peer is
@@ -330,10 +337,19 @@ func (s *Session) refuseCheckpoint(ctx context.Context, msg []byte, err error) e
 	case errors.As(err, &pe):
 		ref.Conflict, ref.Kind = true, string(pe.State.Kind)
 		ref.Reason = "a conflict with your ledger stands; your checkpoints are refused until it is dismissed"
-	default:
-		s.log.Warn("peer checkpoint refused", "err", err)
 	}
-	s.event(Event{Type: EventCheckpoint, Reason: "peer checkpoint refused: " + err.Error()})
+	s.ck.mu.Lock()
+	s.ck.refusals++
+	n := s.ck.refusals
+	s.ck.mu.Unlock()
+	// A peer can make us refuse a checkpoint as often as the rate limit
+	// admits frames: report the first, then a count now and then.
+	if n == 1 || n%ckptRefusalReportEvery == 0 {
+		if ce == nil && pe == nil {
+			s.log.Warn("peer checkpoint refused", "err", err, "refused_this_session", n)
+		}
+		s.event(Event{Type: EventCheckpoint, Reason: fmt.Sprintf("peer checkpoint refused (%d this session): %v", n, err)})
+	}
 	s.ck.mu.Lock()
 	tell := !ref.Conflict || !s.ck.reported
 	if ref.Conflict {
