@@ -23,6 +23,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/app"
@@ -115,6 +116,10 @@ func (m *MainWindow) open() {
 		})
 		m.th.do(func() {
 			if err != nil {
+				if losses, ok := app.JournalLoss(err); ok {
+					m.win.SetContent(m.journalLossContent(err, losses))
+					return
+				}
 				m.win.SetContent(errorContent("Cannot open your data", err))
 				return
 			}
@@ -180,4 +185,45 @@ func errorContent(what string, err error) fyne.CanvasObject {
 	l.Importance = widget.DangerImportance
 	l.Wrapping = fyne.TextWrapWord
 	return container.NewPadded(l)
+}
+
+// journalLossContent is shown instead of the app when the ledger's journal
+// lost acknowledged messages (a crash and then damage to the journal
+// file): what was lost, in words, and a button to accept the loss and
+// open the app. Accepting keeps the loss on record in the ledger.
+func (m *MainWindow) journalLossContent(err error, losses []string) fyne.CanvasObject {
+	head := widget.NewLabel("Some messages are missing from your ledger")
+	head.SizeName = "headingText"
+	head.Importance = widget.DangerImportance
+	explain := widget.NewLabel("QKD Chat stopped abruptly earlier, and the file that held its most recent " +
+		"messages (the ledger journal) was damaged afterwards. Messages that were already confirmed " +
+		"could not be recovered. Your contacts still hold their own copies of any message you exchanged " +
+		"with them. Accepting the loss opens QKD Chat; the loss stays on record in the ledger, and " +
+		"'qkdchat ledger verify' keeps listing it.")
+	explain.Wrapping = fyne.TextWrapWord
+	list := widget.NewLabel(strings.Join(losses, "\n"))
+	list.Wrapping = fyne.TextWrapWord
+	detail := widget.NewLabel("Technical details: " + app.UserError(err))
+	detail.Wrapping = fyne.TextWrapWord
+	detail.Importance = widget.LowImportance
+	status := widget.NewLabel("")
+	status.Wrapping = fyne.TextWrapWord
+	var accept *widget.Button
+	accept = widget.NewButtonWithIcon("Accept the loss and open QKD Chat", theme.ConfirmIcon(), func() {
+		accept.Disable()
+		go func() {
+			_, aerr := app.AcknowledgeJournalLoss(m.cfg.Dir)
+			m.th.do(func() {
+				if aerr != nil {
+					status.SetText("Could not accept the loss: " + app.UserError(aerr))
+					accept.Enable()
+					return
+				}
+				m.win.SetContent(centered(widget.NewLabel("Opening your data…")))
+				m.open()
+			})
+		}()
+	})
+	accept.Importance = widget.DangerImportance
+	return container.NewPadded(container.NewVScroll(container.NewVBox(head, explain, list, accept, status, detail)))
 }

@@ -1,0 +1,89 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"qkdchat/app"
+)
+
+// TestJournalLossCanBeAcceptedInTheApp: a ledger journal wiped after a
+// crash makes the node refuse to start until the loss is acknowledged. A
+// clinician who only uses the app must see what was lost, in words, and
+// be able to accept it there, after which the app opens; the loss stays
+// on record (verify still lists it, acknowledged).
+func TestJournalLossCanBeAcceptedInTheApp(t *testing.T) {
+	a := test.NewTempApp(t)
+	dir := t.TempDir()
+	if err := app.SaveProfile(dir, app.Profile{Name: "Dr Ada", Role: app.RoleDoctor}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := app.Open(app.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	for _, name := range []string{app.LedgerFile + "-journal.0", app.LedgerFile + "-journal.1"} {
+		p := filepath.Join(dir, name)
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, make([]byte, fi.Size()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	m := NewMainWindow(a, Config{Dir: dir, Version: "1"})
+	defer func() {
+		m.Close()
+		if s := m.Shell(); s != nil {
+			s.wait()
+		}
+	}()
+	w := m.Window()
+	deadline := time.Now().Add(30 * time.Second)
+	var accept func()
+	for accept == nil {
+		m.th.run(func() {
+			all := texts(w.Content())
+			if !strings.Contains(all, "journal") {
+				return
+			}
+			for _, want := range []string{"missing", "ledger.db-journal.0", "Accept the loss"} {
+				if !strings.Contains(all, want) {
+					t.Fatalf("the journal-loss page lacks %q:\n%s", want, all)
+				}
+			}
+			btn := findButton(w.Content(), "Accept the loss and open QKD Chat")
+			accept = func() { test.Tap(btn) }
+		})
+		if accept == nil {
+			if time.Now().After(deadline) {
+				var all string
+				m.th.run(func() { all = texts(w.Content()) })
+				t.Fatalf("no journal-loss page:\n%s", all)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	m.th.run(accept)
+	for {
+		var open bool
+		m.th.run(func() { open = m.Shell() != nil })
+		if open {
+			break
+		}
+		if time.Now().After(deadline) {
+			var all string
+			m.th.run(func() { all = texts(w.Content()) })
+			t.Fatalf("the app did not open after the loss was accepted:\n%s", all)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
