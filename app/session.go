@@ -196,6 +196,11 @@ func (s *Session) Close() error {
 
 func (s *Session) closeWith(reason string) {
 	s.closeOnce.Do(func() {
+		select {
+		case <-s.done:
+			return // already over (the peer left, or the link died): nothing to exchange
+		default:
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), finalCheckpointTimeout)
 		defer cancel()
 		if err := s.finalCheckpoint(ctx); err != nil {

@@ -139,6 +139,11 @@ func runListen(ctx context.Context, env *Env, args []string) error {
 	if err := p.validate(); err != nil {
 		return err
 	}
+	// Sessions live on their own context, so that Ctrl-C (ctx) closes
+	// them cleanly, through their final checkpoint exchanges, before the
+	// node closes; a second Ctrl-C ends the process.
+	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
+	defer endLife()
 	n, err := p.openNode(env)
 	if err != nil {
 		return err
@@ -146,13 +151,14 @@ func runListen(ctx context.Context, env *Env, args []string) error {
 	defer n.Close()
 	con := newConsole(n, env, p.jsonOut)
 	defer con.stop()
-	if _, _, err := n.Listen(ctx, *addr, p.code); err != nil {
+	if _, _, err := n.Listen(life, *addr, p.code); err != nil {
 		return err
 	}
 	// A listener serves until it is stopped; the end of stdin (for
 	// example when started from a script) does not stop it.
 	con.readStdin(ctx, nil)
 	<-ctx.Done()
+	n.Close() // every session through its final exchange, printed
 	return nil
 }
 
@@ -181,6 +187,12 @@ line.
 	if err := p.validate(); err != nil {
 		return err
 	}
+	// The session lives on its own context: Ctrl-C (ctx) makes connect
+	// leave cleanly, through the final checkpoint exchange, and a second
+	// Ctrl-C ends the process (main restores the default handling). A
+	// Ctrl-C while still dialing stops the dial.
+	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
+	defer endLife()
 	n, err := p.openNode(env)
 	if err != nil {
 		return err
@@ -188,7 +200,12 @@ line.
 	defer n.Close()
 	con := newConsole(n, env, p.jsonOut)
 	defer con.stop()
-	s, err := n.Connect(ctx, fs.Arg(0), p.code)
+	stopDial := context.AfterFunc(ctx, endLife)
+	s, err := n.Connect(life, fs.Arg(0), p.code)
+	if !stopDial() && ctx.Err() != nil && err == nil {
+		s.Close()
+		return nil // interrupted while dialing
+	}
 	if err != nil {
 		return errors.New(app.UserError(err))
 	}
@@ -198,12 +215,14 @@ line.
 	con.setPeer(s.Peer().Fingerprint)
 	eof := make(chan struct{})
 	con.readStdin(ctx, eof)
-	if err := con.finish(ctx, s, eof, 30*time.Second); err != nil {
-		con.report(err)
-		return &ExitError{Code: 1, Err: err}
-	}
+	verdict := con.finish(ctx, s, eof, 30*time.Second)
+	// Leave through the final checkpoint exchange and print what it found.
 	s.Close()
-	con.waitLeft(ctx, 5*time.Second)
+	con.waitLeft(life, 5*time.Second)
+	if verdict != nil {
+		con.report(verdict)
+		return &ExitError{Code: 1, Err: verdict}
+	}
 	return nil
 }
 
