@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -88,8 +90,42 @@ func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
 }
 
 func (s *Store) recoverDamage(err *error) {
-	if r := recover(); r != nil {
-		*err = &DamagedFileError{Dir: filepath.Dir(s.path), File: filepath.Base(s.path), Reason: fmt.Sprintf("a page does not read (bbolt: %v)", r)}
+	r := recover()
+	if r == nil {
+		return
+	}
+	if !isDamagePanic(r) {
+		panic(r) // a bug, not a damaged file: do not disguise it
+	}
+	*err = &DamagedFileError{Dir: filepath.Dir(s.path), File: filepath.Base(s.path), Reason: fmt.Sprintf("a page does not read (bbolt: %v)", r)}
+}
+
+// isDamagePanic reports whether a recovered panic value comes from a
+// damaged database file: a memory fault on the mapped file (with
+// debug.SetPanicOnFault, a runtime error that has the faulting address),
+// or any panic raised inside bbolt itself, which on a page that makes no
+// sense panics with a message or runs off a slice. A panic raised in our
+// own code (a nil dereference, an index out of range, a panic call) is a
+// bug and is not disguised as a damaged file. Call it from the deferred
+// function that recovered r.
+func isDamagePanic(r any) bool {
+	if re, ok := r.(runtime.Error); ok {
+		if _, fault := re.(interface{ Addr() uintptr }); fault {
+			return true
+		}
+	}
+	// The stack still holds the panicking frames: find the first one
+	// outside the runtime.
+	pc := make([]uintptr, 64)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(3, pc)])
+	for {
+		f, more := frames.Next()
+		if !strings.HasPrefix(f.Function, "runtime.") {
+			return strings.HasPrefix(f.Function, "go.etcd.io/bbolt")
+		}
+		if !more {
+			return false
+		}
 	}
 }
 
