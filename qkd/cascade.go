@@ -23,7 +23,9 @@ import (
 // shuffling it. Three things keep the number of round trips low without
 // disclosing more:
 //   - Alice's parities of every top-level block of every pass depend only
-//     on her key and the shuffles, so she sends them all at once;
+//     on her key and the shuffles, so she sends them all at once (but for
+//     the last block of each pass after the first, whose parity follows
+//     from the others and the whole key's, see sentParities);
 //   - every bisection step of every open block, in every pass, is one
 //     parity question, and all the questions of a step go in one message;
 //   - each disclosed parity is remembered, so bisecting a block again after

@@ -151,8 +151,8 @@ func TestCascadeSmallKeys(t *testing.T) {
 			}
 		}
 	}
-	// A pair in one pass-0 block survives the seven splits with chance
-	// 2^-7 (and the shuffled passes, at these sizes, about as often).
+	// A pair in one pass-0 block survives the twelve splits with chance
+	// 2^-12 (and the shuffled passes, at these sizes, about as often).
 	t.Logf("two errors left in %d of %d runs", missed, tries)
 	if missed > tries/20 {
 		t.Errorf("two errors left in %d of %d runs", missed, tries)
