@@ -23,7 +23,9 @@ import (
 // shuffling it. Three things keep the number of round trips low without
 // disclosing more:
 //   - Alice's parities of every top-level block of every pass depend only
-//     on her key and the shuffles, so she sends them all at once;
+//     on her key and the shuffles, so she sends them all at once (but for
+//     the last block of each pass after the first, whose parity follows
+//     from the others and the whole key's, see sentParities);
 //   - every bisection step of every open block, in every pass, is one
 //     parity question, and all the questions of a step go in one message;
 //   - each disclosed parity is remembered, so bisecting a block again after
@@ -32,16 +34,29 @@ import (
 // Both sides count every disclosed parity, including the top-level ones.
 
 // cascadeSchedule returns the block size of each pass for n bits at an
-// estimated error rate q: a first block of about 0.65/q bits (0.6/q + 2.4,
-// a little larger at high error rates), then 4 and 16 times that, then
-// splitBlocks for the passes of two halves that clean up the last pairs of
-// errors. The constants were tuned by simulation (TestCascadeEfficiency
-// reproduces them) for f <= 1.1 with few round trips; see
-// docs/performance.md.
+// estimated error rate q: a first block of the power of two nearest 0.7/q
+// bits, a second of 4 times that (3 times when the first is at most 16
+// bits, i.e. above about 3% QBER, on keys under 50,000 bits, where the
+// cascades of the second pass would cost more round trips than the
+// budget), a third of 64 times, then splitBlocks for the passes of two
+// halves that clean up the last pairs of errors.
+//
+// Power-of-two blocks are bisected with no wasted level, and rounding
+// 0.7/q on a log scale keeps the schedule unchanged for an estimate within
+// a factor of about 1.4 of the true rate, so the error of the estimated
+// QBER costs nothing. The constants were tuned by seeded simulation
+// (cascade_perf_test.go) for f <= 1.08 with at most 60 round trips at
+// 10^4 bits and f <= 1.06 with at most 120 at 10^5, and the number of
+// split passes for no more runs left with errors than the schedule before
+// (TestCascadeResidualErrorRuns); see docs/performance.md.
 var cascadeSchedule = func(n int, q float64) []int {
 	q = math.Min(math.Max(q, 1e-4), 0.25)
-	k1 := max(1, int(math.Ceil((0.6+2.4*q)/q)))
-	sizes := []int{k1, 4 * k1, 16 * k1}
+	k1 := 1 << max(0, int(math.Round(math.Log2(0.7/q))))
+	m2 := 4
+	if k1 <= 16 && n < 50000 {
+		m2 = 3
+	}
+	sizes := []int{k1, m2 * k1, 64 * k1}
 	for i := range sizes {
 		sizes[i] = max(1, min(sizes[i], n))
 	}
@@ -55,8 +70,10 @@ var cascadeSchedule = func(n int, q float64) []int {
 // mask (splitPass) rather than shuffled and cut into blocks of fixed size.
 const splitBlocks = 0
 
-// cascadePasses is the number of Cascade passes.
-const cascadePasses = 10
+// cascadePasses is the number of Cascade passes: three shuffled ones and
+// twelve split ones, each of which costs one parity (sentParities) and
+// halves the chance a pair of errors is left.
+const cascadePasses = 15
 
 // cascadePass is one pass: its shuffle and the key as seen through it,
 // cut into blocks. Pass 0 is not shuffled; its perm and inv are the
@@ -291,18 +308,32 @@ func (p *cascadePass) position(i int) int {
 	return p.perm.at(i)
 }
 
-// topParities returns the parity of every top-level block of every pass,
-// in pass order, and their number.
+// sentParities returns the number of top-level block parities of pass p
+// Alice sends: every block of pass 0, every block but the last of a later
+// pass. The blocks of a pass cover the key, so their parities add up to
+// the parity of the whole key, which pass 0 already disclosed; the last
+// one is implied and Bob works it out (a split pass thus costs one parity,
+// a random-subset check as in BICONF).
+func sentParities(passes []cascadePass, p, n int) int {
+	if p == 0 {
+		return passes[p].blocks(n)
+	}
+	return passes[p].blocks(n) - 1
+}
+
+// topParities returns the parity of every top-level block of every pass
+// but the implied last ones (sentParities), in pass order, and their
+// number.
 func topParities(passes []cascadePass, n int) (int, []uint64) {
 	total := 0
 	for i := range passes {
-		total += passes[i].blocks(n)
+		total += sentParities(passes, i, n)
 	}
 	out := make([]uint64, wordsFor(total))
 	j := 0
 	for i := range passes {
 		p := &passes[i]
-		for b := 0; b < p.blocks(n); b++ {
+		for b := 0; b < sentParities(passes, i, n); b++ {
 			if p.parity(p.bounds(b, n)) == 1 {
 				out[j>>6] |= 1 << (uint(j) & 63)
 			}
@@ -434,29 +465,42 @@ type cascadeBob struct {
 // corrected in place.
 func newCascadeBob(key []uint64, n int, q float64, start *CascadeStart) (*cascadeBob, error) {
 	b := &cascadeBob{n: n, key: key, passes: newCascadePasses(key, n, q, start.Seed, true)}
-	total := 0
+	sent, blocks := 0, 0
 	for i := range b.passes {
-		total += b.passes[i].blocks(n)
+		sent += sentParities(b.passes, i, n)
+		blocks += b.passes[i].blocks(n)
 	}
-	if start.Count != total || len(start.Parities) != wordsFor(total) {
-		return nil, fmt.Errorf("cascade: %d block parities, want %d", start.Count, total)
+	if start.Count != sent || len(start.Parities) != wordsFor(sent) {
+		return nil, fmt.Errorf("cascade: %d block parities, want %d", start.Count, sent)
 	}
-	b.leak = total
+	b.leak = sent
 	b.known = newKnownParities(b.passes, n)
 	b.open = make([][]bool, len(b.passes))
-	open := make([]bool, total)
-	j := 0
+	open := make([]bool, blocks)
+	var whole uint8 // Alice's parity of the whole key, from pass 0
+	j, o := 0, 0
 	for i := range b.passes {
 		nb := b.passes[i].blocks(n)
-		b.open[i] = open[j : j+nb : j+nb]
+		b.open[i] = open[o : o+nb : o+nb]
+		o += nb
+		var sum uint8
 		for k := 0; k < nb; k++ {
-			v := getBit(start.Parities, j+k)
+			var v uint8
+			if k < sentParities(b.passes, i, n) {
+				v = getBit(start.Parities, j)
+				j++
+			} else {
+				v = whole ^ sum
+			}
+			sum ^= v
 			if lo, hi := b.passes[i].bounds(k, n); lo == hi && v == 1 {
 				return nil, fmt.Errorf("cascade: odd parity for empty block %d of pass %d", k, i)
 			}
 			b.known.set(i, k, 1, v)
 		}
-		j += nb
+		if i == 0 {
+			whole = sum
+		}
 	}
 	return b, nil
 }

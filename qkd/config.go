@@ -253,8 +253,11 @@ func (c Protocol) params(qubits int) *Params {
 }
 
 // protocolVersion is the version of the message flow. Version 2 estimates
-// the error rate of each basis separately (see estimatePhase).
-const protocolVersion = 2
+// the error rate of each basis separately (see estimatePhase). Version 3
+// changes Cascade's block sizes (cascadeSchedule) and leaves out the
+// implied last block parity of every pass after the first
+// (sentParities), so a version 2 peer would disagree on every block.
+const protocolVersion = 3
 
 // validate checks parameters announced by the peer.
 func (p *Params) validate() error {

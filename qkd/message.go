@@ -104,7 +104,8 @@ type SampleReply struct {
 
 // CascadeStart opens error correction: the seed of the pass shuffles and
 // split masks and Alice's parity of every top-level block of every pass,
-// in pass order.
+// in pass order, but for the last block of each pass after the first,
+// which is implied (sentParities).
 type CascadeStart struct {
 	Seed     [32]byte
 	Count    int // number of parity bits

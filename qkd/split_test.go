@@ -151,8 +151,8 @@ func TestCascadeSmallKeys(t *testing.T) {
 			}
 		}
 	}
-	// A pair in one pass-0 block survives the seven splits with chance
-	// 2^-7 (and the shuffled passes, at these sizes, about as often).
+	// A pair in one pass-0 block survives the twelve splits with chance
+	// 2^-12 (and the shuffled passes, at these sizes, about as often).
 	t.Logf("two errors left in %d of %d runs", missed, tries)
 	if missed > tries/20 {
 		t.Errorf("two errors left in %d of %d runs", missed, tries)
@@ -160,24 +160,32 @@ func TestCascadeSmallKeys(t *testing.T) {
 }
 
 // TestCascadeBobRejectsOddEmptyBlock: a split pass of a 1-bit key has an
-// empty block, whose parity can only be 0.
+// empty block, whose parity can only be 0. Alice sends the parity of the
+// first block of a split pass; the second is implied by the whole key's
+// parity, so flipping the sent one makes one of the two blocks, the empty
+// one, odd, whichever it is.
 func TestCascadeBobRejectsOddEmptyBlock(t *testing.T) {
 	a := newCascadeAlice([]uint64{1}, 1, 0.02, [32]byte{})
 	start := a.start([32]byte{})
-	j := 0
+	j, tried := 0, 0
 	for p := range a.passes {
-		for b := 0; b < a.passes[p].blocks(1); b++ {
-			if lo, hi := a.passes[p].bounds(b, 1); lo == hi {
+		for b := 0; b < sentParities(a.passes, p, 1); b++ {
+			if a.passes[p].split != nil {
 				bad := *start
 				bad.Parities = slices.Clone(start.Parities)
-				setBit(bad.Parities, j, 1)
+				bad.Parities[j>>6] ^= 1 << (uint(j) & 63)
 				if _, err := newCascadeBob([]uint64{1}, 1, 0.02, &bad); err == nil {
-					t.Fatalf("odd parity of empty block %d of pass %d accepted", b, p)
+					t.Fatalf("odd parity of an empty block of pass %d accepted", p)
 				}
-				return
+				tried++
 			}
 			j++
 		}
 	}
-	t.Fatal("no empty block in a 1-bit key")
+	if tried == 0 {
+		t.Fatal("no split pass in a 1-bit key")
+	}
+	if _, err := newCascadeBob([]uint64{1}, 1, 0.02, start); err != nil {
+		t.Fatal(err)
+	}
 }
