@@ -140,14 +140,15 @@ func toeplitzFFTErr(sw, xw []uint64, n, m int, p fftPlan) ([]uint64, float64) {
 		return nil, 0
 	}
 	N := 1 << p.logN
-	roots := newFFTRoots(N)
-	tw := fftTwiddles(N, roots)
-
-	acc := make([]complex128, N)
-	sb := acc
-	xb := make([]complex128, N)
-	if p.blocks > 1 {
-		sb = make([]complex128, N)
+	size := fftSizes.get(p.logN)
+	roots, tw := size.roots, size.tw
+	// Every value of the work buffers is written before it is read: the
+	// load sets all of sb and xb, the first block sets all of acc.
+	work := size.getWork()
+	defer size.putWork(work)
+	acc, sb, xb := work.acc[:N], work.sb[:N], work.xb[:N]
+	if p.blocks == 1 {
+		sb = acc
 	}
 	for b := 0; b < p.blocks; b++ {
 		j0 := b * p.nb

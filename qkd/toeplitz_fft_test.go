@@ -1,9 +1,11 @@
 package qkd
 
 import (
+	"fmt"
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -91,4 +93,151 @@ func TestToeplitzFFTRootsAccurate(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestToeplitzFFTTablesSharedAndBounded checks that a length's tables are
+// built once and shared (the same slices on every call, equal to freshly
+// built ones), and that the cache never holds more than fftSizeCacheLen
+// lengths however many are asked for.
+func TestToeplitzFFTTablesSharedAndBounded(t *testing.T) {
+	c := &fftSizeCache{}
+	a, b := c.get(12), c.get(12)
+	if a != b || &a.tw[0] != &b.tw[0] {
+		t.Fatal("the tables of one length were built twice")
+	}
+	fresh := fftTwiddles(1<<12, newFFTRoots(1<<12))
+	if len(a.tw) != len(fresh) {
+		t.Fatalf("cached twiddles have %d values, want %d", len(a.tw), len(fresh))
+	}
+	for i := range fresh {
+		if a.tw[i] != fresh[i] {
+			t.Fatalf("cached twiddle %d = %v, freshly built %v", i, a.tw[i], fresh[i])
+		}
+	}
+	for logN := 1; logN <= 3*fftSizeCacheLen; logN++ {
+		c.get(logN)
+		if c.len() > fftSizeCacheLen {
+			t.Fatalf("cache holds %d lengths, bound %d", c.len(), fftSizeCacheLen)
+		}
+	}
+	// The most recent lengths stay; an old one is rebuilt as a new entry.
+	last := c.get(3 * fftSizeCacheLen)
+	if c.get(3*fftSizeCacheLen) != last {
+		t.Fatal("the most recently used length was evicted")
+	}
+	if c.get(12) == a {
+		t.Fatal("an entry beyond the bound was kept")
+	}
+}
+
+// TestToeplitzConcurrentHashesMatchKaratsuba runs hashes in two goroutines
+// at once, as Alice and Bob do in one process, sharing the tables and the
+// pooled buffers, with lengths that switch so entries are built, reused
+// and evicted while another hash runs. Every result must equal Karatsuba's
+// (run it with -race: the shared state must be read-only or pooled).
+func TestToeplitzConcurrentHashesMatchKaratsuba(t *testing.T) {
+	type job struct {
+		n, m    int
+		s, x    []uint64
+		want    []uint64
+		fftUsed bool
+	}
+	shapes := [][2]int{{60000, 40000}, {20000, 9000}, {60000, 40000}, {5000, 3000}, {33000, 20000}}
+	if toeplitzRaceBuild || testing.Short() {
+		shapes = [][2]int{{20000, 9000}, {5000, 3000}, {20000, 9000}, {9000, 7000}}
+	}
+	r := rand.New(rand.NewChaCha8([32]byte{22}))
+	var jobs []job
+	for _, sh := range shapes {
+		n, m := sh[0], sh[1]
+		s, x := randWords(r, n+m-1), randWords(r, n)
+		sw := append([]uint64(nil), s...)
+		tailMask(sw, n+m-1)
+		xw := append([]uint64(nil), x...)
+		tailMask(xw, n)
+		jobs = append(jobs, job{n: n, m: m, s: s, x: x, want: toeplitzKaratsuba(sw, xw, n, m), fftUsed: toeplitzMethodFor(n, m) == methodFFT})
+		if !jobs[len(jobs)-1].fftUsed {
+			t.Fatalf("%d×%d does not use the FFT; pick FFT shapes", m, n)
+		}
+	}
+	const workers, rounds = 2, 3
+	errs := make(chan error, workers*rounds*len(jobs))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for round := 0; round < rounds; round++ {
+				for i := range jobs {
+					// The two workers walk the shapes in opposite orders.
+					j := jobs[(i+w*(len(jobs)-1-2*i)+len(jobs))%len(jobs)]
+					got, err := toeplitzHash(j.s, j.x, j.n, j.m)
+					if err != nil {
+						errs <- err
+						continue
+					}
+					for k := range j.want {
+						if got[k] != j.want[k] {
+							errs <- fmt.Errorf("worker %d round %d: %d×%d: word %d: got %016x want %016x", w, round, j.m, j.n, k, got[k], j.want[k])
+							break
+						}
+					}
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestToeplitzFFTPooledBuffersPoisoned fills pooled work buffers with NaN
+// before a hash: a value read before it is written would make the result
+// wrong or the rounding check fail, so the hash must still equal
+// Karatsuba's.
+func TestToeplitzFFTPooledBuffersPoisoned(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{23}))
+	for _, sh := range [][3]int{{100000, 80000, 2}, {9000, 7000, 1}} { // n, m, blocks
+		n, m := sh[0], sh[1]
+		s, x := randWords(r, n+m-1), randWords(r, n)
+		p := fftPlanFor(n, m)
+		if p.blocks != sh[2] {
+			t.Fatalf("%d×%d: plan %+v, want %d blocks", m, n, p, sh[2])
+		}
+		size := fftSizes.get(p.logN)
+		for i := 0; i < 4; i++ { // sync.Pool may drop some under -race
+			w := size.getWork()
+			for _, b := range [][]complex128{w.acc, w.sb, w.xb} {
+				for k := range b {
+					b[k] = complex(math.NaN(), math.Inf(1))
+				}
+			}
+			size.putWork(w)
+		}
+		want := toeplitzKaratsubaMasked(s, x, n, m)
+		got, err := toeplitzHash(s, x, n, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if toeplitzMethodFor(n, m) != methodFFT {
+			t.Fatalf("%d×%d does not use the FFT", m, n)
+		}
+		for k := range want {
+			if got[k] != want[k] {
+				t.Fatalf("%d×%d (%d blocks): word %d: got %016x want %016x", m, n, p.blocks, k, got[k], want[k])
+			}
+		}
+	}
+}
+
+// toeplitzKaratsubaMasked is the Karatsuba hash of the masked strings, the
+// reference for sizes where the row-by-row one is too slow.
+func toeplitzKaratsubaMasked(s, x []uint64, n, m int) []uint64 {
+	sw := append([]uint64(nil), s[:wordsFor(n+m-1)]...)
+	tailMask(sw, n+m-1)
+	xw := append([]uint64(nil), x[:wordsFor(n)]...)
+	tailMask(xw, n)
+	return toeplitzKaratsuba(sw, xw, n, m)
 }
