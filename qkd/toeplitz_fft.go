@@ -153,9 +153,7 @@ func toeplitzFFTErr(sw, xw []uint64, n, m int, p fftPlan) ([]uint64, float64) {
 	for b := 0; b < p.blocks; b++ {
 		j0 := b * p.nb
 		sOff, sLen, xLen := fftBlock(n, m, p.nb, j0)
-		fftLoadWeighted(sb, fftSource{sw, sOff, sLen}, xb, fftSource{xw, j0, xLen}, roots)
-		fftForward(sb, tw)
-		fftForward(xb, tw)
+		fftForwardLoaded(sb, fftSource{sw, sOff, sLen}, xb, fftSource{xw, j0, xLen}, roots, tw)
 		xb := xb[:len(sb)]
 		if b == 0 {
 			for i, v := range xb {
@@ -511,5 +509,78 @@ func fftInversePass(a, tw []complex128, q int) {
 			x0[k], x2[k] = b0+c2, b0-c2
 			x1[k], x3[k] = b1+c3, b1-c3
 		}
+	}
+}
+
+// fftForwardLoaded is fftLoadWeighted(a, ua, b, ub) followed by
+// fftForward on a and on b, with the load fused into the first radix-4
+// pass of long transforms: the weighted inputs go straight from registers
+// into the butterflies instead of through a pass that writes both arrays
+// and one that reads them back. Every value is computed by exactly the
+// same operations as in the unfused order, so the result is bit for bit
+// the same (TestToeplitzFFTLoadedMatchesUnfused).
+func fftForwardLoaded(a []complex128, ua fftSource, b []complex128, ub fftSource, roots fftRoots, tw []complex128) {
+	N := len(a)
+	b = b[:N]
+	if N <= fftCacheBlock || N < 8 || N%(4*fftRootStep) != 0 {
+		fftLoadWeighted(a, ua, b, ub, roots)
+		fftForward(a, tw)
+		fftForward(b, tw)
+		return
+	}
+	h := N / 2
+	q := h / 2 // a multiple of fftRootStep and of 64
+	t1a, t1b, t2 := tw[h:h+q], tw[h+q:2*h], tw[q:2*q]
+	// weighted returns (lo + i·hi)·w as fftLoadWeighted computes it.
+	weighted := func(lo, hi uint64, wr, wi float64) complex128 {
+		l, h := float64(lo&1), float64(hi&1)
+		return complex(l*wr-h*wi, l*wi+h*wr)
+	}
+	for k0 := 0; k0 < q; k0 += 64 {
+		// Bits k0 … k0+63 of each quarter, low (j) and high (j+N) half.
+		var alo, ahi, blo, bhi [4]uint64
+		for i := range 4 {
+			j := k0 + i*q
+			alo[i], ahi[i] = ua.chunk(j), ua.chunk(j+N)
+			blo[i], bhi[i] = ub.chunk(j), ub.chunk(j+N)
+		}
+		for k := k0; k < k0+64; k++ {
+			ft := k % fftRootStep // the same fine index in every quarter
+			var wr, wi [4]float64
+			for i := range 4 {
+				w := roots.coarse[(k+i*q)/fftRootStep]
+				if ft != 0 {
+					w *= roots.fine[ft]
+				}
+				wr[i], wi[i] = real(w), imag(w)
+			}
+			tA, tB, w := t1a[k], t1b[k], t2[k]
+			// The radix-4 butterfly of fftForwardPass on each array.
+			a0 := weighted(alo[0], ahi[0], wr[0], wi[0])
+			a1 := weighted(alo[1], ahi[1], wr[1], wi[1])
+			a2 := weighted(alo[2], ahi[2], wr[2], wi[2])
+			a3 := weighted(alo[3], ahi[3], wr[3], wi[3])
+			b0 := a0 + a2
+			b2 := (a0 - a2) * tA
+			b1 := a1 + a3
+			b3 := (a1 - a3) * tB
+			a[k], a[k+q], a[k+2*q], a[k+3*q] = b0+b1, (b0-b1)*w, b2+b3, (b2-b3)*w
+			a0 = weighted(blo[0], bhi[0], wr[0], wi[0])
+			a1 = weighted(blo[1], bhi[1], wr[1], wi[1])
+			a2 = weighted(blo[2], bhi[2], wr[2], wi[2])
+			a3 = weighted(blo[3], bhi[3], wr[3], wi[3])
+			b0 = a0 + a2
+			b2 = (a0 - a2) * tA
+			b1 = a1 + a3
+			b3 = (a1 - a3) * tB
+			b[k], b[k+q], b[k+2*q], b[k+3*q] = b0+b1, (b0-b1)*w, b2+b3, (b2-b3)*w
+			for i := range 4 {
+				alo[i], ahi[i], blo[i], bhi[i] = alo[i]>>1, ahi[i]>>1, blo[i]>>1, bhi[i]>>1
+			}
+		}
+	}
+	for i := range 4 {
+		fftForward(a[i*q:(i+1)*q], tw)
+		fftForward(b[i*q:(i+1)*q], tw)
 	}
 }

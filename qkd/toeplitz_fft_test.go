@@ -241,3 +241,35 @@ func toeplitzKaratsubaMasked(s, x []uint64, n, m int) []uint64 {
 	tailMask(xw, n)
 	return toeplitzKaratsuba(sw, xw, n, m)
 }
+
+// TestToeplitzFFTLoadedMatchesUnfused checks that the load fused into the
+// first forward pass computes bit for bit what loading and then
+// transforming computes, for sources that start before bit 0, at odd bit
+// offsets, and end inside a word, in both halves.
+func TestToeplitzFFTLoadedMatchesUnfused(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{24}))
+	for _, logN := range []int{15, 16} {
+		N := 1 << logN
+		size := fftSizes.get(logN)
+		for _, c := range []struct{ aOff, aBits, bOff, bBits int }{
+			{0, 2 * N, 0, 2 * N},
+			{-37, 2*N - 5, 3, N - 77},
+			{129, N + 1001, -700, 3*N/2 + 63},
+			{5, 1, 0, N},
+		} {
+			v := randWords(r, 4*N+64)
+			ua, ub := fftSource{v, c.aOff, c.aBits}, fftSource{v[7:], c.bOff, c.bBits}
+			a1, b1 := make([]complex128, N), make([]complex128, N)
+			fftLoadWeighted(a1, ua, b1, ub, size.roots)
+			fftForward(a1, size.tw)
+			fftForward(b1, size.tw)
+			a2, b2 := make([]complex128, N), make([]complex128, N)
+			fftForwardLoaded(a2, ua, b2, ub, size.roots, size.tw)
+			for i := range a1 {
+				if a1[i] != a2[i] || b1[i] != b2[i] {
+					t.Fatalf("N=%d %+v: bin %d: fused %v %v, unfused %v %v", N, c, i, a2[i], b2[i], a1[i], b1[i])
+				}
+			}
+		}
+	}
+}
