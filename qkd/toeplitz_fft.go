@@ -153,20 +153,31 @@ func toeplitzFFTErr(sw, xw []uint64, n, m int, p fftPlan) ([]uint64, float64) {
 	for b := 0; b < p.blocks; b++ {
 		j0 := b * p.nb
 		sOff, sLen, xLen := fftBlock(n, m, p.nb, j0)
-		fftForwardLoaded(sb, fftSource{sw, sOff, sLen}, xb, fftSource{xw, j0, xLen}, roots, tw)
-		xb := xb[:len(sb)]
-		if b == 0 {
-			for i, v := range xb {
-				acc[i] = sb[i] * v
+		// As each cache-sized piece of xb's transform is done (sb's is by
+		// then), multiply it into acc while it is in cache, and after the
+		// last block run the inverse's stages on that piece of acc; the
+		// inverse's outer passes follow once all pieces are done.
+		first, last := b == 0, b == p.blocks-1
+		product := func(lo, hi int) {
+			acc := acc[lo:hi]
+			sp, xp := sb[lo:hi], xb[lo:hi]
+			sp, xp = sp[:len(acc)], xp[:len(acc)]
+			if first {
+				for i, v := range xp {
+					acc[i] = sp[i] * v
+				}
+			} else {
+				for i, v := range xp {
+					acc[i] += sp[i] * v
+				}
 			}
-			continue
+			if last {
+				fftInverseStages(acc, tw)
+			}
 		}
-		acc := acc[:len(sb)]
-		for i, v := range xb {
-			acc[i] += sb[i] * v
-		}
+		fftForwardLoaded(sb, fftSource{sw, sOff, sLen}, xb, fftSource{xw, j0, xLen}, roots, tw, product)
 	}
-	fftInverse(acc, tw)
+	fftInverseOuter(acc, tw)
 
 	out := make([]uint64, wordsFor(m))
 	scale := 1 / float64(N) // a power of two: exact
@@ -366,6 +377,26 @@ func fftForward(a, tw []complex128) {
 	}
 }
 
+// fftForwardVisit is fftForward on a = whole[off:off+len(a)], calling
+// visit(lo, hi) (if not nil) as soon as each piece whole[lo:hi] that runs
+// its stages in cache is finished: the pieces are final output, as the
+// outer passes run before the recursion.
+func fftForwardVisit(a, tw []complex128, off int, visit func(lo, hi int)) {
+	L := len(a)
+	if L <= fftCacheBlock || L < 8 {
+		fftForwardStages(a, tw, L/2)
+		if visit != nil {
+			visit(off, off+L)
+		}
+		return
+	}
+	fftForwardPass(a, tw, L/2)
+	q := L / 4
+	for i := 0; i < 4; i++ {
+		fftForwardVisit(a[i*q:(i+1)*q], tw, off+i*q, visit)
+	}
+}
+
 // fftForwardStages runs the DIF stages h, h/2, … 1 on a, fused in pairs
 // (radix 4) to halve the passes over memory.
 func fftForwardStages(a, tw []complex128, h int) {
@@ -439,6 +470,22 @@ func fftInverse(a, tw []complex128) {
 	q := L / 4
 	for i := 0; i < 4; i++ {
 		fftInverse(a[i*q:(i+1)*q], tw)
+	}
+	fftInversePass(a, tw, q)
+}
+
+// fftInverseOuter is fftInverse for an a whose pieces have already run
+// fftInverseStages: the pieces are those fftForwardVisit visits (both
+// recursions split by four down to fftCacheBlock), and the outer passes
+// read them only after all are done, so the arithmetic is fftInverse's.
+func fftInverseOuter(a, tw []complex128) {
+	L := len(a)
+	if L <= fftCacheBlock || L < 8 {
+		return
+	}
+	q := L / 4
+	for i := 0; i < 4; i++ {
+		fftInverseOuter(a[i*q:(i+1)*q], tw)
 	}
 	fftInversePass(a, tw, q)
 }
@@ -519,13 +566,16 @@ func fftInversePass(a, tw []complex128, q int) {
 // and one that reads them back. Every value is computed by exactly the
 // same operations as in the unfused order, so the result is bit for bit
 // the same (TestToeplitzFFTLoadedMatchesUnfused).
-func fftForwardLoaded(a []complex128, ua fftSource, b []complex128, ub fftSource, roots fftRoots, tw []complex128) {
+//
+// visit, if not nil, is called as by fftForwardVisit on b's pieces; a's
+// piece at the same place is transformed by then.
+func fftForwardLoaded(a []complex128, ua fftSource, b []complex128, ub fftSource, roots fftRoots, tw []complex128, visit func(lo, hi int)) {
 	N := len(a)
 	b = b[:N]
 	if N <= fftCacheBlock || N < 8 || N%(4*fftRootStep) != 0 {
 		fftLoadWeighted(a, ua, b, ub, roots)
 		fftForward(a, tw)
-		fftForward(b, tw)
+		fftForwardVisit(b, tw, 0, visit)
 		return
 	}
 	h := N / 2
@@ -581,6 +631,6 @@ func fftForwardLoaded(a []complex128, ua fftSource, b []complex128, ub fftSource
 	}
 	for i := range 4 {
 		fftForward(a[i*q:(i+1)*q], tw)
-		fftForward(b[i*q:(i+1)*q], tw)
+		fftForwardVisit(b[i*q:(i+1)*q], tw, i*q, visit)
 	}
 }

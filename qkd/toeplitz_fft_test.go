@@ -264,11 +264,55 @@ func TestToeplitzFFTLoadedMatchesUnfused(t *testing.T) {
 			fftForward(a1, size.tw)
 			fftForward(b1, size.tw)
 			a2, b2 := make([]complex128, N), make([]complex128, N)
-			fftForwardLoaded(a2, ua, b2, ub, size.roots, size.tw)
+			fftForwardLoaded(a2, ua, b2, ub, size.roots, size.tw, nil)
 			for i := range a1 {
 				if a1[i] != a2[i] || b1[i] != b2[i] {
 					t.Fatalf("N=%d %+v: bin %d: fused %v %v, unfused %v %v", N, c, i, a2[i], b2[i], a1[i], b1[i])
 				}
+			}
+		}
+	}
+}
+
+// TestToeplitzFFTPiecewiseMatchesWhole checks the fused order the hash
+// uses: pieces visited during the forward transform, the inverse's stages
+// run on each piece, then its outer passes, must give bit for bit the
+// result of the whole forward and the whole inverse transform, and the
+// visited pieces must tile the array once each, in order.
+func TestToeplitzFFTPiecewiseMatchesWhole(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{25}))
+	for _, logN := range []int{3, 10, 14, 15, 16, 17} {
+		N := 1 << logN
+		tw := fftSizes.get(logN).tw
+		in := make([]complex128, N)
+		for i := range in {
+			in[i] = complex(float64(r.IntN(2)), float64(r.IntN(2)))
+		}
+		whole := append([]complex128(nil), in...)
+		fftForward(whole, tw)
+		fwd := append([]complex128(nil), whole...)
+		fftInverse(whole, tw)
+		pieces := append([]complex128(nil), in...)
+		next := 0
+		fftForwardVisit(pieces, tw, 0, func(lo, hi int) {
+			if lo != next || hi <= lo || hi > N {
+				t.Fatalf("N=%d: piece [%d,%d) after %d", N, lo, hi, next)
+			}
+			next = hi
+			for i := lo; i < hi; i++ {
+				if pieces[i] != fwd[i] {
+					t.Fatalf("N=%d: piece [%d,%d) visited before bin %d was final", N, lo, hi, i)
+				}
+			}
+			fftInverseStages(pieces[lo:hi], tw)
+		})
+		if next != N {
+			t.Fatalf("N=%d: pieces cover [0,%d)", N, next)
+		}
+		fftInverseOuter(pieces, tw)
+		for i := range whole {
+			if pieces[i] != whole[i] {
+				t.Fatalf("N=%d: value %d: piecewise %v, whole %v", N, i, pieces[i], whole[i])
 			}
 		}
 	}
