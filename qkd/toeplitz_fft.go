@@ -238,6 +238,10 @@ func countRange(v []uint64, off, count int) int {
 // fine[q%fftRootStep].
 const fftRootStep = 256
 
+// fftForwardLoaded reads one coarse root per 64 bits: 64 must divide
+// fftRootStep (this fails to compile otherwise).
+var _ [-(fftRootStep % 64)]struct{}
+
 // fftRoots gives θ^q = e^{iπq/2N} (the 4N-th roots of unity) for
 // 0 ≤ q < 2N as the product of two tabulated Sincos values, so a transform
 // of length N needs about 2N/256 + 256 Sincos calls, not N. Each root is
@@ -588,17 +592,21 @@ func fftForwardLoaded(a []complex128, ua fftSource, b []complex128, ub fftSource
 	}
 	for k0 := 0; k0 < q; k0 += 64 {
 		// Bits k0 … k0+63 of each quarter, low (j) and high (j+N) half.
+		// and the coarse roots of the four places (64 divides fftRootStep,
+		// so they hold for the whole chunk).
 		var alo, ahi, blo, bhi [4]uint64
+		var coarse [4]complex128
 		for i := range 4 {
 			j := k0 + i*q
 			alo[i], ahi[i] = ua.chunk(j), ua.chunk(j+N)
 			blo[i], bhi[i] = ub.chunk(j), ub.chunk(j+N)
+			coarse[i] = roots.coarse[j/fftRootStep]
 		}
 		for k := k0; k < k0+64; k++ {
 			ft := k % fftRootStep // the same fine index in every quarter
 			var wr, wi [4]float64
 			for i := range 4 {
-				w := roots.coarse[(k+i*q)/fftRootStep]
+				w := coarse[i]
 				if ft != 0 {
 					w *= roots.fine[ft]
 				}
