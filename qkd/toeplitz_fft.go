@@ -295,6 +295,14 @@ func fftTwiddles(N int, roots fftRoots) []complex128 {
 		w := roots.at(4 * k)
 		top[k] = complex(real(w), -imag(w))
 	}
+	// The factor at a right angle, e^{-iπ/2} = -i, exactly (Sincos gives
+	// a real part of about 6e-17). With it, the factors of the two-point
+	// stages, tw[1] = tw[2] = 1 and tw[3] = -i, are exact, and the last
+	// forward and first inverse passes replace their multiplications by
+	// the exact swaps of parts they are equal to (fftForwardPass).
+	if h >= 2 {
+		top[h/2] = complex(0, -1)
+	}
 	for h >>= 1; h >= 1; h >>= 1 {
 		up := tw[2*h : 4*h]
 		lo := tw[h : 2*h]
@@ -419,20 +427,24 @@ func fftForwardStages(a, tw []complex128, h int) {
 func fftForwardPass(a, tw []complex128, h int) {
 	N := len(a)
 	if h == 2 {
-		// The last pass has blocks of four: the same arithmetic with the
-		// factors in registers instead of four one-element slices a block.
-		t1a, t1b, w := tw[2], tw[3], tw[1]
+		// The last pass has blocks of four and the factors t1a = w = 1,
+		// t1b = -i, exactly (fftTwiddles). A product by 1 + 0i is the
+		// value itself and one by -i swaps the parts, d·(0 - i) =
+		// (di, -dr), in IEEE arithmetic too (up to the sign of a zero,
+		// which no later step can turn into anything but a zero), so
+		// this is the same arithmetic as the general case below.
 		for base := 0; base+3 < N; base += 4 {
 			x := a[base : base+4 : base+4]
 			a0, a1, a2, a3 := x[0], x[1], x[2], x[3]
 			b0 := a0 + a2
-			b2 := (a0 - a2) * t1a
+			b2 := a0 - a2
 			b1 := a1 + a3
-			b3 := (a1 - a3) * t1b
+			d := a1 - a3
+			b3 := complex(imag(d), -real(d))
 			x[0] = b0 + b1
-			x[1] = (b0 - b1) * w
+			x[1] = b0 - b1
 			x[2] = b2 + b3
-			x[3] = (b2 - b3) * w
+			x[3] = b2 - b3
 		}
 		return
 	}
@@ -516,21 +528,16 @@ func fftInverseStages(a, tw []complex128) {
 func fftInversePass(a, tw []complex128, q int) {
 	N := len(a)
 	if q == 1 {
-		// The first pass has blocks of four; as in fftForwardPass.
-		w, wa, wb := tw[1], tw[2], tw[3]
-		w = complex(real(w), -imag(w))
-		wa = complex(real(wa), -imag(wa))
-		wb = complex(real(wb), -imag(wb))
+		// The first pass has blocks of four and the conjugated factors
+		// w = wa = 1, wb = i, exactly; as in fftForwardPass the products
+		// are the values themselves and b3·i = (-b3i, b3r).
 		for base := 0; base+3 < N; base += 4 {
 			x := a[base : base+4 : base+4]
-			a0 := x[0]
-			v1 := x[1] * w
-			v3 := x[3] * w
+			a0, v1 := x[0], x[1]
 			b0, b1 := a0+v1, a0-v1
-			a2 := x[2]
-			b2, b3 := a2+v3, a2-v3
-			c2 := b2 * wa
-			c3 := b3 * wb
+			a2, v3 := x[2], x[3]
+			c2, b3 := a2+v3, a2-v3
+			c3 := complex(-imag(b3), real(b3))
 			x[0], x[2] = b0+c2, b0-c2
 			x[1], x[3] = b1+c3, b1-c3
 		}

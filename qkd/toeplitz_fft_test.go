@@ -317,3 +317,55 @@ func TestToeplitzFFTPiecewiseMatchesWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestToeplitzFFTMatchesTextbookRadix2 checks, bit for bit, that every
+// transform path (radix-4 passes, the two-point passes that skip their
+// products by exactly 1 and -i, the cache-blocked recursion) computes the
+// butterflies of the plain radix-2 transform with every product taken,
+// which is what fftErrorBound is proven for; and that the right-angle
+// factor the skipped products rely on is exact.
+func TestToeplitzFFTMatchesTextbookRadix2(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{26}))
+	for _, logN := range []int{1, 2, 3, 4, 5, 8, 11, 15} {
+		N := 1 << logN
+		tw := fftTwiddles(N, newFFTRoots(N))
+		if N >= 4 && (tw[1] != 1 || tw[2] != 1 || tw[3] != complex(0, -1)) {
+			t.Fatalf("N=%d: two-point factors %v %v %v, want exactly 1, 1, -i", N, tw[1], tw[2], tw[3])
+		}
+		in := make([]complex128, N)
+		for i := range in {
+			in[i] = complex(r.Float64()*2-1, r.Float64()*2-1)
+		}
+		got := append([]complex128(nil), in...)
+		want := append([]complex128(nil), in...)
+		fftForward(got, tw)
+		for h := N / 2; h >= 1; h >>= 1 { // decimation in frequency
+			for base := 0; base < N; base += 2 * h {
+				for k := 0; k < h; k++ {
+					u, v := want[base+k], want[base+k+h]
+					want[base+k], want[base+k+h] = u+v, (u-v)*tw[h+k]
+				}
+			}
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("N=%d: forward bin %d: %v, textbook %v", N, i, got[i], want[i])
+			}
+		}
+		fftInverse(got, tw)
+		for h := 1; h < N; h <<= 1 { // decimation in time, conjugate factors
+			for base := 0; base < N; base += 2 * h {
+				for k := 0; k < h; k++ {
+					w := tw[h+k]
+					u, v := want[base+k], want[base+k+h]*complex(real(w), -imag(w))
+					want[base+k], want[base+k+h] = u+v, u-v
+				}
+			}
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("N=%d: inverse %d: %v, textbook %v", N, i, got[i], want[i])
+			}
+		}
+	}
+}
