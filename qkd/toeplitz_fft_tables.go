@@ -15,9 +15,12 @@ import "sync"
 //
 // This is the package's only process-wide state besides constants, and it
 // is bounded: fftSizes keeps the entries of the fftSizeCacheLen most
-// recently used lengths (a few MiB of tables each at the protocol's sizes)
-// and forgets older ones, whose memory the garbage collector then frees
-// once no running hash holds them. Nothing in it depends on a key or a
+// recently used lengths up to 2^fftSizeCacheMaxLog (16 bytes of twiddles
+// per point: 4 MiB at the 1e6-qubit amplification's 2^18, at most 15 MiB
+// for four lengths) and forgets older ones, whose memory the garbage
+// collector then frees once no running hash holds them. Longer transforms
+// (runs near MaxQubits) build their tables per hash, as the transform
+// itself costs far more than the tables there. Nothing in it depends on a key or a
 // seed except the contents of pooled buffers, which every hash overwrites
 // entirely before reading (see toeplitzFFTErr) and which otherwise sit in
 // the heap exactly as freed garbage would.
@@ -26,6 +29,10 @@ import "sync"
 // uses one length for its amplification; four leave room for runs of
 // other sizes in the same process without rebuilding on every switch.
 const fftSizeCacheLen = 4
+
+// fftSizeCacheMaxLog is log2 of the longest transform whose tables are
+// kept (8 MiB of twiddles).
+const fftSizeCacheMaxLog = 19
 
 // fftSize is the shared state of one transform length N = 2^logN.
 type fftSize struct {
@@ -44,17 +51,23 @@ type fftWork struct {
 
 // fftSizeCache is a small most-recently-used list of fftSize entries.
 type fftSizeCache struct {
+	maxLog  int // longer transforms get an entry of their own, not kept
 	mu      sync.Mutex
 	entries []*fftSize // most recently used first, at most fftSizeCacheLen
 }
 
 // fftSizes is the process-wide cache (see the comment at the top).
-var fftSizes = &fftSizeCache{}
+var fftSizes = &fftSizeCache{maxLog: fftSizeCacheMaxLog}
 
 // get returns the entry for length 2^logN with its tables built. The
 // tables are built outside the cache's lock, once per entry; a caller
 // asking for a length that is being built waits for it.
 func (c *fftSizeCache) get(logN int) *fftSize {
+	if logN > c.maxLog {
+		e := &fftSize{logN: logN}
+		e.build()
+		return e
+	}
 	c.mu.Lock()
 	var e *fftSize
 	for i, x := range c.entries {
@@ -74,12 +87,15 @@ func (c *fftSizeCache) get(logN int) *fftSize {
 		c.entries[0] = e
 	}
 	c.mu.Unlock()
-	e.once.Do(func() {
-		N := 1 << logN
-		e.roots = newFFTRoots(N)
-		e.tw = fftTwiddles(N, e.roots)
-	})
+	e.once.Do(e.build)
 	return e
+}
+
+// build computes the entry's tables.
+func (e *fftSize) build() {
+	N := 1 << e.logN
+	e.roots = newFFTRoots(N)
+	e.tw = fftTwiddles(N, e.roots)
 }
 
 // len returns how many lengths the cache holds.

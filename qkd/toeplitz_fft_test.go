@@ -100,7 +100,7 @@ func TestToeplitzFFTRootsAccurate(t *testing.T) {
 // built ones), and that the cache never holds more than fftSizeCacheLen
 // lengths however many are asked for.
 func TestToeplitzFFTTablesSharedAndBounded(t *testing.T) {
-	c := &fftSizeCache{}
+	c := &fftSizeCache{maxLog: 3 * fftSizeCacheLen}
 	a, b := c.get(12), c.get(12)
 	if a != b || &a.tw[0] != &b.tw[0] {
 		t.Fatal("the tables of one length were built twice")
@@ -127,6 +127,19 @@ func TestToeplitzFFTTablesSharedAndBounded(t *testing.T) {
 	}
 	if c.get(12) == a {
 		t.Fatal("an entry beyond the bound was kept")
+	}
+	// Lengths beyond maxLog get correct tables of their own, not kept.
+	long1, long2 := c.get(c.maxLog+1), c.get(c.maxLog+1)
+	if long1 == long2 || len(long1.tw) != 1<<(c.maxLog+1) || long1.tw[1] != 1 {
+		t.Fatalf("length 2^%d: entries shared %v, %d twiddles", c.maxLog+1, long1 == long2, len(long1.tw))
+	}
+	for _, e := range c.entries {
+		if e.logN > c.maxLog {
+			t.Fatalf("cache kept length 2^%d beyond its bound 2^%d", e.logN, c.maxLog)
+		}
+	}
+	if fftSizes.maxLog != fftSizeCacheMaxLog || fftPlanFor(459000, 268000).logN > fftSizeCacheMaxLog {
+		t.Fatal("the 1e6-qubit amplification's tables would not be kept")
 	}
 }
 
