@@ -140,34 +140,44 @@ func toeplitzFFTErr(sw, xw []uint64, n, m int, p fftPlan) ([]uint64, float64) {
 		return nil, 0
 	}
 	N := 1 << p.logN
-	roots := newFFTRoots(N)
-	tw := fftTwiddles(N, roots)
-
-	acc := make([]complex128, N)
-	sb := acc
-	xb := make([]complex128, N)
-	if p.blocks > 1 {
-		sb = make([]complex128, N)
+	size := fftSizes.get(p.logN)
+	roots, tw := size.roots, size.tw
+	// Every value of the work buffers is written before it is read: the
+	// load sets all of sb and xb, the first block sets all of acc.
+	work := size.getWork()
+	defer size.putWork(work)
+	acc, sb, xb := work.acc[:N], work.sb[:N], work.xb[:N]
+	if p.blocks == 1 {
+		sb = acc
 	}
 	for b := 0; b < p.blocks; b++ {
 		j0 := b * p.nb
 		sOff, sLen, xLen := fftBlock(n, m, p.nb, j0)
-		fftLoadWeighted(sb, fftSource{sw, sOff, sLen}, xb, fftSource{xw, j0, xLen}, roots)
-		fftForward(sb, tw)
-		fftForward(xb, tw)
-		xb := xb[:len(sb)]
-		if b == 0 {
-			for i, v := range xb {
-				acc[i] = sb[i] * v
+		// As each cache-sized piece of xb's transform is done (sb's is by
+		// then), multiply it into acc while it is in cache, and after the
+		// last block run the inverse's stages on that piece of acc; the
+		// inverse's outer passes follow once all pieces are done.
+		first, last := b == 0, b == p.blocks-1
+		product := func(lo, hi int) {
+			acc := acc[lo:hi]
+			sp, xp := sb[lo:hi], xb[lo:hi]
+			sp, xp = sp[:len(acc)], xp[:len(acc)]
+			if first {
+				for i, v := range xp {
+					acc[i] = sp[i] * v
+				}
+			} else {
+				for i, v := range xp {
+					acc[i] += sp[i] * v
+				}
 			}
-			continue
+			if last {
+				fftInverseStages(acc, tw)
+			}
 		}
-		acc := acc[:len(sb)]
-		for i, v := range xb {
-			acc[i] += sb[i] * v
-		}
+		fftForwardLoaded(sb, fftSource{sw, sOff, sLen}, xb, fftSource{xw, j0, xLen}, roots, tw, product)
 	}
-	fftInverse(acc, tw)
+	fftInverseOuter(acc, tw)
 
 	out := make([]uint64, wordsFor(m))
 	scale := 1 / float64(N) // a power of two: exact
@@ -228,6 +238,10 @@ func countRange(v []uint64, off, count int) int {
 // fine[q%fftRootStep].
 const fftRootStep = 256
 
+// fftForwardLoaded reads one coarse root per 64 bits: 64 must divide
+// fftRootStep (this fails to compile otherwise).
+var _ [-(fftRootStep % 64)]struct{}
+
 // fftRoots gives θ^q = e^{iπq/2N} (the 4N-th roots of unity) for
 // 0 ≤ q < 2N as the product of two tabulated Sincos values, so a transform
 // of length N needs about 2N/256 + 256 Sincos calls, not N. Each root is
@@ -280,6 +294,14 @@ func fftTwiddles(N int, roots fftRoots) []complex128 {
 	for k := range top {
 		w := roots.at(4 * k)
 		top[k] = complex(real(w), -imag(w))
+	}
+	// The factor at a right angle, e^{-iπ/2} = -i, exactly (Sincos gives
+	// a real part of about 6e-17). With it, the factors of the two-point
+	// stages, tw[1] = tw[2] = 1 and tw[3] = -i, are exact, and the last
+	// forward and first inverse passes replace their multiplications by
+	// the exact swaps of parts they are equal to (fftForwardPass).
+	if h >= 2 {
+		top[h/2] = complex(0, -1)
 	}
 	for h >>= 1; h >= 1; h >>= 1 {
 		up := tw[2*h : 4*h]
@@ -367,6 +389,26 @@ func fftForward(a, tw []complex128) {
 	}
 }
 
+// fftForwardVisit is fftForward on a = whole[off:off+len(a)], calling
+// visit(lo, hi) (if not nil) as soon as each piece whole[lo:hi] that runs
+// its stages in cache is finished: the pieces are final output, as the
+// outer passes run before the recursion.
+func fftForwardVisit(a, tw []complex128, off int, visit func(lo, hi int)) {
+	L := len(a)
+	if L <= fftCacheBlock || L < 8 {
+		fftForwardStages(a, tw, L/2)
+		if visit != nil {
+			visit(off, off+L)
+		}
+		return
+	}
+	fftForwardPass(a, tw, L/2)
+	q := L / 4
+	for i := 0; i < 4; i++ {
+		fftForwardVisit(a[i*q:(i+1)*q], tw, off+i*q, visit)
+	}
+}
+
 // fftForwardStages runs the DIF stages h, h/2, … 1 on a, fused in pairs
 // (radix 4) to halve the passes over memory.
 func fftForwardStages(a, tw []complex128, h int) {
@@ -385,20 +427,24 @@ func fftForwardStages(a, tw []complex128, h int) {
 func fftForwardPass(a, tw []complex128, h int) {
 	N := len(a)
 	if h == 2 {
-		// The last pass has blocks of four: the same arithmetic with the
-		// factors in registers instead of four one-element slices a block.
-		t1a, t1b, w := tw[2], tw[3], tw[1]
+		// The last pass has blocks of four and the factors t1a = w = 1,
+		// t1b = -i, exactly (fftTwiddles). A product by 1 + 0i is the
+		// value itself and one by -i swaps the parts, d·(0 - i) =
+		// (di, -dr), in IEEE arithmetic too (up to the sign of a zero,
+		// which no later step can turn into anything but a zero), so
+		// this is the same arithmetic as the general case below.
 		for base := 0; base+3 < N; base += 4 {
 			x := a[base : base+4 : base+4]
 			a0, a1, a2, a3 := x[0], x[1], x[2], x[3]
 			b0 := a0 + a2
-			b2 := (a0 - a2) * t1a
+			b2 := a0 - a2
 			b1 := a1 + a3
-			b3 := (a1 - a3) * t1b
+			d := a1 - a3
+			b3 := complex(imag(d), -real(d))
 			x[0] = b0 + b1
-			x[1] = (b0 - b1) * w
+			x[1] = b0 - b1
 			x[2] = b2 + b3
-			x[3] = (b2 - b3) * w
+			x[3] = b2 - b3
 		}
 		return
 	}
@@ -444,6 +490,22 @@ func fftInverse(a, tw []complex128) {
 	fftInversePass(a, tw, q)
 }
 
+// fftInverseOuter is fftInverse for an a whose pieces have already run
+// fftInverseStages: the pieces are those fftForwardVisit visits (both
+// recursions split by four down to fftCacheBlock), and the outer passes
+// read them only after all are done, so the arithmetic is fftInverse's.
+func fftInverseOuter(a, tw []complex128) {
+	L := len(a)
+	if L <= fftCacheBlock || L < 8 {
+		return
+	}
+	q := L / 4
+	for i := 0; i < 4; i++ {
+		fftInverseOuter(a[i*q:(i+1)*q], tw)
+	}
+	fftInversePass(a, tw, q)
+}
+
 // fftInverseStages runs the DIT stages 1, 2, … len(a)/2 on a, fused in
 // pairs.
 func fftInverseStages(a, tw []complex128) {
@@ -466,21 +528,16 @@ func fftInverseStages(a, tw []complex128) {
 func fftInversePass(a, tw []complex128, q int) {
 	N := len(a)
 	if q == 1 {
-		// The first pass has blocks of four; as in fftForwardPass.
-		w, wa, wb := tw[1], tw[2], tw[3]
-		w = complex(real(w), -imag(w))
-		wa = complex(real(wa), -imag(wa))
-		wb = complex(real(wb), -imag(wb))
+		// The first pass has blocks of four and the conjugated factors
+		// w = wa = 1, wb = i, exactly; as in fftForwardPass the products
+		// are the values themselves and b3·i = (-b3i, b3r).
 		for base := 0; base+3 < N; base += 4 {
 			x := a[base : base+4 : base+4]
-			a0 := x[0]
-			v1 := x[1] * w
-			v3 := x[3] * w
+			a0, v1 := x[0], x[1]
 			b0, b1 := a0+v1, a0-v1
-			a2 := x[2]
-			b2, b3 := a2+v3, a2-v3
-			c2 := b2 * wa
-			c3 := b3 * wb
+			a2, v3 := x[2], x[3]
+			c2, b3 := a2+v3, a2-v3
+			c3 := complex(-imag(b3), real(b3))
 			x[0], x[2] = b0+c2, b0-c2
 			x[1], x[3] = b1+c3, b1-c3
 		}
@@ -510,5 +567,85 @@ func fftInversePass(a, tw []complex128, q int) {
 			x0[k], x2[k] = b0+c2, b0-c2
 			x1[k], x3[k] = b1+c3, b1-c3
 		}
+	}
+}
+
+// fftForwardLoaded is fftLoadWeighted(a, ua, b, ub) followed by
+// fftForward on a and on b, with the load fused into the first radix-4
+// pass of long transforms: the weighted inputs go straight from registers
+// into the butterflies instead of through a pass that writes both arrays
+// and one that reads them back. Every value is computed by exactly the
+// same operations as in the unfused order, so the result is bit for bit
+// the same (TestToeplitzFFTLoadedMatchesUnfused).
+//
+// visit, if not nil, is called as by fftForwardVisit on b's pieces; a's
+// piece at the same place is transformed by then.
+func fftForwardLoaded(a []complex128, ua fftSource, b []complex128, ub fftSource, roots fftRoots, tw []complex128, visit func(lo, hi int)) {
+	N := len(a)
+	b = b[:N]
+	if N <= fftCacheBlock || N < 8 || N%(4*fftRootStep) != 0 {
+		fftLoadWeighted(a, ua, b, ub, roots)
+		fftForward(a, tw)
+		fftForwardVisit(b, tw, 0, visit)
+		return
+	}
+	h := N / 2
+	q := h / 2 // a multiple of fftRootStep and of 64
+	t1a, t1b, t2 := tw[h:h+q], tw[h+q:2*h], tw[q:2*q]
+	// weighted returns (lo + i·hi)·w as fftLoadWeighted computes it.
+	weighted := func(lo, hi uint64, wr, wi float64) complex128 {
+		l, h := float64(lo&1), float64(hi&1)
+		return complex(l*wr-h*wi, l*wi+h*wr)
+	}
+	for k0 := 0; k0 < q; k0 += 64 {
+		// Bits k0 … k0+63 of each quarter, low (j) and high (j+N) half.
+		// and the coarse roots of the four places (64 divides fftRootStep,
+		// so they hold for the whole chunk).
+		var alo, ahi, blo, bhi [4]uint64
+		var coarse [4]complex128
+		for i := range 4 {
+			j := k0 + i*q
+			alo[i], ahi[i] = ua.chunk(j), ua.chunk(j+N)
+			blo[i], bhi[i] = ub.chunk(j), ub.chunk(j+N)
+			coarse[i] = roots.coarse[j/fftRootStep]
+		}
+		for k := k0; k < k0+64; k++ {
+			ft := k % fftRootStep // the same fine index in every quarter
+			var wr, wi [4]float64
+			for i := range 4 {
+				w := coarse[i]
+				if ft != 0 {
+					w *= roots.fine[ft]
+				}
+				wr[i], wi[i] = real(w), imag(w)
+			}
+			tA, tB, w := t1a[k], t1b[k], t2[k]
+			// The radix-4 butterfly of fftForwardPass on each array.
+			a0 := weighted(alo[0], ahi[0], wr[0], wi[0])
+			a1 := weighted(alo[1], ahi[1], wr[1], wi[1])
+			a2 := weighted(alo[2], ahi[2], wr[2], wi[2])
+			a3 := weighted(alo[3], ahi[3], wr[3], wi[3])
+			b0 := a0 + a2
+			b2 := (a0 - a2) * tA
+			b1 := a1 + a3
+			b3 := (a1 - a3) * tB
+			a[k], a[k+q], a[k+2*q], a[k+3*q] = b0+b1, (b0-b1)*w, b2+b3, (b2-b3)*w
+			a0 = weighted(blo[0], bhi[0], wr[0], wi[0])
+			a1 = weighted(blo[1], bhi[1], wr[1], wi[1])
+			a2 = weighted(blo[2], bhi[2], wr[2], wi[2])
+			a3 = weighted(blo[3], bhi[3], wr[3], wi[3])
+			b0 = a0 + a2
+			b2 = (a0 - a2) * tA
+			b1 = a1 + a3
+			b3 = (a1 - a3) * tB
+			b[k], b[k+q], b[k+2*q], b[k+3*q] = b0+b1, (b0-b1)*w, b2+b3, (b2-b3)*w
+			for i := range 4 {
+				alo[i], ahi[i], blo[i], bhi[i] = alo[i]>>1, ahi[i]>>1, blo[i]>>1, bhi[i]>>1
+			}
+		}
+	}
+	for i := range 4 {
+		fftForward(a[i*q:(i+1)*q], tw)
+		fftForwardVisit(b[i*q:(i+1)*q], tw, i*q, visit)
 	}
 }
