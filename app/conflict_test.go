@@ -283,13 +283,7 @@ func checkpointOf(t *testing.T, id *ledger.Identity, to ledger.Identity, text st
 func TestCheckpointFloodStoredOnceAndRateLimited(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	hosp := newTestNode(t, "Hospital", RoleHospital, BB84Settings{})
-	hev, stop := hosp.Events()
-	defer stop()
-	addr, code, err := hosp.Listen(ctx, "127.0.0.1:0", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hosp, hev, addr, code := listeningHospital(ctx, t)
 	bad := newTestNode(t, "Mallory", RolePatient, BB84Settings{})
 	ts, err := transport.Connect(ctx, addr.String(), bad.transportConfig(code))
 	if err != nil {
@@ -353,13 +347,7 @@ func TestCheckpointFloodStoredOnceAndRateLimited(t *testing.T) {
 func TestFinalCheckpointIncompleteIsReported(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	hosp := newTestNode(t, "Hospital", RoleHospital, BB84Settings{})
-	hev, stop := hosp.Events()
-	defer stop()
-	addr, code, err := hosp.Listen(ctx, "127.0.0.1:0", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hosp, hev, addr, code := listeningHospital(ctx, t)
 	peer := newTestNode(t, "Pat", RolePatient, BB84Settings{})
 	ts, err := transport.Connect(ctx, addr.String(), peer.transportConfig(code))
 	if err != nil {

@@ -23,13 +23,7 @@ import (
 func TestFinalCheckpointStaleAnswerIsReported(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	hosp := newTestNode(t, "Hospital", RoleHospital, BB84Settings{})
-	hev, stop := hosp.Events()
-	defer stop()
-	addr, code, err := hosp.Listen(ctx, "127.0.0.1:0", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	hosp, hev, addr, code := listeningHospital(ctx, t)
 	bad := newTestNode(t, "Mallory", RolePatient, BB84Settings{})
 	hid := *hosp.Identity()
 

@@ -28,13 +28,7 @@ func TestPeerLeavingWithoutFinalExchangeIsReported(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			hosp := newTestNode(t, "Hospital", RoleHospital, BB84Settings{})
-			hev, stop := hosp.Events()
-			defer stop()
-			addr, code, err := hosp.Listen(ctx, "127.0.0.1:0", "")
-			if err != nil {
-				t.Fatal(err)
-			}
+			hosp, hev, addr, code := listeningHospital(ctx, t)
 			bad := newTestNode(t, "Mallory", RolePatient, BB84Settings{})
 			hid := *hosp.Identity()
 			l, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), bad.Identity(), nil)

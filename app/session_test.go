@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -282,4 +283,18 @@ func TestRekeyWaitsForRunningExchange(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatalf("first rekey: %v", err)
 	}
+}
+
+// listeningHospital opens a hospital node listening on loopback until ctx
+// ends, with its event stream (closed when the test ends).
+func listeningHospital(ctx context.Context, t *testing.T) (*Node, <-chan Event, net.Addr, string) {
+	t.Helper()
+	hosp := newTestNode(t, "Hospital", RoleHospital, BB84Settings{})
+	events, stop := hosp.Events()
+	t.Cleanup(stop)
+	addr, code, err := hosp.Listen(ctx, "127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hosp, events, addr, code
 }
