@@ -46,21 +46,22 @@ type ledgerBenchResult struct {
 	VerifyPerS          float64   `json:"verify_per_s"`           // median over the rounds: transactions checked per second by a full Ledger.Verify
 	Ed25519VerifyPerS   float64   `json:"ed25519_verify_per_s"`   // median over the rounds: bare ed25519.Verify per second, same signatures and messages, GOMAXPROCS goroutines
 	Ed25519Verify1PerS  float64   `json:"ed25519_verify_1core_per_s"`
-	VerifyRatio         float64   `json:"verify_ratio"`         // median of the rounds' verify rate / bare rate (target >= 0.9)
-	VerifyRounds        int       `json:"verify_rounds"`        // rounds of (full verify, bare Ed25519), alternating which goes first
-	VerifyRatios        []float64 `json:"verify_ratios"`        // each round's ratio
-	VerifySignatures    int64     `json:"verify_signatures"`    // signatures one full verify checks (transactions, checkpoints, cosignatures); the bare baseline checks as many
-	LoadAvg1            float64   `json:"load_avg_1,omitempty"` // the 1-minute load average before the verify rounds (Linux), to judge how busy the cores were
-	ProveSize           int64     `json:"prove_size"`           // ledger size the proofs were made at
-	ProvePerOpen        int       `json:"prove_per_open"`       // proofs timed after each fresh Open of the ledger
-	ProveFirstUS        float64   `json:"prove_first_us"`       // median first ProveInclusion after Open (loads the cached upper tree levels, signs a checkpoint)
-	ProveUS             float64   `json:"prove_us"`             // median ProveInclusion + VerifyInclusion
-	ProveGenUS          float64   `json:"prove_gen_us"`         // median ProveInclusion of a transaction not yet read since Open
-	ProveCheckUS        float64   `json:"prove_check_us"`       // median VerifyInclusion: two Ed25519 verifications and the Merkle path
-	ProveMerkleUS       float64   `json:"prove_merkle_us"`      // median ProveInclusion (not yet read since Open) + the Merkle path check alone
-	ProveWarmUS         float64   `json:"prove_warm_us"`        // median ProveInclusion of the same transaction again + the Merkle path check
-	ProvePathCheckUS    float64   `json:"prove_path_us"`        // median tlog.CheckRecord alone
-	ProveSigChecksUS    float64   `json:"prove_sigs_us"`        // median VerifyInclusion minus the Merkle path check: the two Ed25519 verifications and decoding
+	VerifyRatio         float64   `json:"verify_ratio"`               // median of the rounds' verify rate / bare rate (target >= 0.9)
+	VerifyRounds        int       `json:"verify_rounds"`              // rounds of (full verify, bare Ed25519), alternating which goes first
+	VerifyRatios        []float64 `json:"verify_ratios"`              // each round's ratio
+	VerifySignatures    int64     `json:"verify_signatures"`          // signatures one full verify checks (transactions, checkpoints, cosignatures); the bare baseline checks as many
+	VerifyCPURatio      float64   `json:"verify_cpu_ratio,omitempty"` // bare Ed25519 CPU time / full verify CPU time over all rounds (Unix): the work ratio, which the load of other processes does not sway
+	LoadAvg1            float64   `json:"load_avg_1,omitempty"`       // the 1-minute load average before the verify rounds (Linux), to judge how busy the cores were
+	ProveSize           int64     `json:"prove_size"`                 // ledger size the proofs were made at
+	ProvePerOpen        int       `json:"prove_per_open"`             // proofs timed after each fresh Open of the ledger
+	ProveFirstUS        float64   `json:"prove_first_us"`             // median first ProveInclusion after Open (loads the cached upper tree levels, signs a checkpoint)
+	ProveUS             float64   `json:"prove_us"`                   // median ProveInclusion + VerifyInclusion
+	ProveGenUS          float64   `json:"prove_gen_us"`               // median ProveInclusion of a transaction not yet read since Open
+	ProveCheckUS        float64   `json:"prove_check_us"`             // median VerifyInclusion: two Ed25519 verifications and the Merkle path
+	ProveMerkleUS       float64   `json:"prove_merkle_us"`            // median ProveInclusion (not yet read since Open) + the Merkle path check alone
+	ProveWarmUS         float64   `json:"prove_warm_us"`              // median ProveInclusion of the same transaction again + the Merkle path check
+	ProvePathCheckUS    float64   `json:"prove_path_us"`              // median tlog.CheckRecord alone
+	ProveSigChecksUS    float64   `json:"prove_sigs_us"`              // median VerifyInclusion minus the Merkle path check: the two Ed25519 verifications and decoding
 	LedgerSize          int64     `json:"ledger_size"`
 	VerifiedOK          bool      `json:"verified_ok"`
 	RawBatchMaxDelayMS  float64   `json:"raw_batch_max_delay_ms"` // bbolt's DB.MaxBatchDelay used by the baseline
@@ -77,7 +78,7 @@ func runBenchLedger(ctx context.Context, env *Env, args []string) error {
 	proveAt := fs.Int64("prove-at", 0, "grow the ledger to this many transactions (untimed, without fsync) before timing proofs")
 	proofs := fs.Int("proofs", 1000, "inclusion proofs to time")
 	perOpen := fs.Int("per-open", 50, "proofs timed after each fresh Open of the ledger")
-	verifyRounds := fs.Int("verify-rounds", 3, "rounds of full verify vs bare Ed25519; the medians are reported")
+	verifyRounds := fs.Int("verify-rounds", 5, "rounds of full verify vs bare Ed25519; the medians are reported")
 	proofsOnly := fs.Bool("proofs-only", false, "only time proofs: on the ledger in --data as it is (grown to --prove-at), without the append and verify measurements")
 	asJSON := fs.Bool("json", false, "print JSON")
 	usage := fs.Usage
@@ -134,7 +135,7 @@ func runBenchLedger(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(w, "  appends (%d writers):   %10.0f /s   raw bbolt Batch %10.0f /s   ratio %.2f (target >= 0.7)\n", res.Writers, res.AppendsPerS, res.RawBboltBatchPerS, res.BatchRatio)
 		fmt.Fprintf(w, "  one writer, per append: %10.0f us   raw bbolt Update %9.0f us   ratio %.2f (target <= 1.3)\n", res.SingleAppendUS, res.RawUpdateUS, res.SingleRatio)
 		fmt.Fprintf(w, "  full verify:            %10.0f /s   bare ed25519     %10.0f /s   ratio %.2f (target >= 0.9; median of %d rounds %s)\n", res.VerifyPerS, res.Ed25519VerifyPerS, res.VerifyRatio, res.VerifyRounds, fmtRatios(res.VerifyRatios))
-		fmt.Fprintf(w, "                          %d signatures per verify, bare ed25519 on 1 core %.0f /s, load average %.2f\n", res.VerifySignatures, res.Ed25519Verify1PerS, res.LoadAvg1)
+		fmt.Fprintf(w, "                          CPU-time ratio %.2f, %d signatures per verify, bare ed25519 on 1 core %.0f /s, load average %.2f\n", res.VerifyCPURatio, res.VerifySignatures, res.Ed25519Verify1PerS, res.LoadAvg1)
 	}
 	fmt.Fprintf(w, "  proofs at %d transactions, medians, %d proofs after each fresh Open:\n", res.ProveSize, res.ProvePerOpen)
 	fmt.Fprintf(w, "    prove + Merkle path check: %8.1f us (target <= 100 us; prove %.1f us, path check %.1f us)\n", res.ProveMerkleUS, res.ProveGenUS, res.ProvePathCheckUS)
@@ -596,6 +597,18 @@ func verifyRounds(ctx context.Context, l *ledger.Ledger, res *ledgerBenchResult,
 	res.VerifyRounds = rounds
 	res.LoadAvg1 = loadAvg1()
 	var full, bare []float64
+	var fullCPU, bareCPU time.Duration
+	cpuOK := true
+	cpu := func(d *time.Duration, step func() error) func() error {
+		return func() error {
+			c0, ok0 := processCPU()
+			err := step()
+			c1, ok1 := processCPU()
+			*d += c1 - c0
+			cpuOK = cpuOK && ok0 && ok1
+			return err
+		}
+	}
 	var size int64 // transactions one verify checks
 	res.VerifyRatios = nil
 	for r := range rounds {
@@ -625,7 +638,7 @@ func verifyRounds(ctx context.Context, l *ledger.Ledger, res *ledgerBenchResult,
 			bareRate = perSecond(int(size), d)
 			return nil
 		}
-		steps := []func() error{timeVerify, timeBare}
+		steps := []func() error{cpu(&fullCPU, timeVerify), cpu(&bareCPU, timeBare)}
 		if r%2 == 1 {
 			steps[0], steps[1] = steps[1], steps[0]
 		}
@@ -638,6 +651,9 @@ func verifyRounds(ctx context.Context, l *ledger.Ledger, res *ledgerBenchResult,
 		res.VerifyRatios = append(res.VerifyRatios, fullRate/bareRate)
 	}
 	res.VerifyPerS, res.Ed25519VerifyPerS, res.VerifyRatio = medianF(full), medianF(bare), medianF(res.VerifyRatios)
+	if cpuOK && fullCPU > 0 && bareCPU > 0 {
+		res.VerifyCPURatio = bareCPU.Seconds() / fullCPU.Seconds()
+	}
 	res.Ed25519Verify1PerS = ed25519One(msgs, 20000)
 	return nil
 }
@@ -742,5 +758,8 @@ Output (--json field names in brackets):
                  [verify_ratios] (target >= 0.9). [verify_signatures] is the
                  signatures one verify checks, [load_avg_1] the load average
                  before the rounds: on a busy machine the ratio is noisy.
+                 [verify_cpu_ratio] (Unix) is the bare checks' CPU time over
+                 the full verifies' CPU time in all rounds: the work ratio,
+                 which other processes' load sways much less.
   proofs         inclusion proof times after fresh Opens [prove_*_us]
 `

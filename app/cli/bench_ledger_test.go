@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -31,6 +32,9 @@ func TestBenchLedgerVerifyBaseline(t *testing.T) {
 	if !(res.VerifyPerS > 0 && res.Ed25519VerifyPerS > 0 && res.Ed25519Verify1PerS > 0) {
 		t.Fatalf("rates: verify %v, ed25519 %v, 1 core %v", res.VerifyPerS, res.Ed25519VerifyPerS, res.Ed25519Verify1PerS)
 	}
+	if runtime.GOOS == "linux" && !(res.VerifyCPURatio > 0) {
+		t.Errorf("verify_cpu_ratio %v, want a positive ratio on Linux", res.VerifyCPURatio)
+	}
 	if want := medianF(res.VerifyRatios); res.VerifyRatio != want {
 		t.Fatalf("verify_ratio %v is not the median of %v (%v)", res.VerifyRatio, res.VerifyRatios, want)
 	}
@@ -41,7 +45,7 @@ func TestBenchLedgerVerifyBaseline(t *testing.T) {
 	}
 	// The help documents the fields.
 	_, out, errOut = run(t, []string{"bench", "ledger", "--help"})
-	for _, field := range []string{"verify_ratio", "ed25519_verify_per_s", "verify_signatures", "--verify-rounds"} {
+	for _, field := range []string{"verify_ratio", "verify_cpu_ratio", "ed25519_verify_per_s", "verify_signatures", "--verify-rounds"} {
 		if !strings.Contains(out+errOut, field) {
 			t.Errorf("bench ledger --help does not mention %s:\n%s%s", field, out, errOut)
 		}
