@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
@@ -97,6 +98,8 @@ type pipeline struct {
 	ctx     context.Context
 	jobs    chan *vJob
 	queue   []*vJob
+	maxQ    int     // jobs submitted and not yet consumed before emit drains one
+	free    []*vJob // consumed jobs, reused with their item and arena buffers
 	cur     *vJob
 	consume func(*vItem) error
 	workers int
@@ -112,8 +115,12 @@ const maxTxRecordLen = MaxTokenLen + 1<<20
 func newPipeline(ctx context.Context, consume func(*vItem) error) *pipeline {
 	p := &pipeline{ctx: ctx, consume: consume, workers: runtime.GOMAXPROCS(0)}
 	// Deep queues keep the workers busy while this goroutine, which reads
-	// bbolt and rebuilds the tree, waits for a core.
-	p.jobs = make(chan *vJob, 4*p.workers)
+	// bbolt and rebuilds the tree, waits for a core: on a machine busy
+	// with other work it can be off a core for tens of milliseconds, so
+	// even with few cores at least 8192 transactions (a few MB) are let
+	// ahead of it.
+	p.jobs = make(chan *vJob, max(4*p.workers, 32))
+	p.maxQ = max(8*p.workers, 32)
 	for range p.workers {
 		go func() {
 			var scratch []byte
@@ -141,7 +148,7 @@ func (p *pipeline) emit(it vItem) error {
 	j.items = append(j.items, it)
 	if len(j.items) == vChunk {
 		p.submit()
-		for len(p.queue) > 8*p.workers && p.stopped == nil {
+		for len(p.queue) > p.maxQ && p.stopped == nil {
 			p.drainOne()
 		}
 	}
@@ -161,12 +168,27 @@ func (p *pipeline) copyValue(v []byte) []byte {
 	return j.arena[n : n+len(v) : n+len(v)]
 }
 
-// job returns the job being filled, starting one if there is none.
+// job returns the job being filled, starting one if there is none: a
+// consumed one when there is, so that its buffers are not allocated (and
+// zeroed) again.
 func (p *pipeline) job() *vJob {
 	if p.cur == nil {
-		p.cur = &vJob{items: make([]vItem, 0, vChunk), done: make(chan struct{})}
+		if n := len(p.free); n > 0 {
+			p.cur, p.free = p.free[n-1], p.free[:n-1]
+			p.cur.done = make(chan struct{})
+		} else {
+			p.cur = &vJob{items: make([]vItem, 0, vChunk), done: make(chan struct{})}
+		}
 	}
 	return p.cur
+}
+
+// recycle keeps a consumed job for reuse. Nothing the consumer keeps
+// points into its items or arena (it copies what it keeps).
+func (p *pipeline) recycle(j *vJob) {
+	clear(j.items)
+	j.items, j.arena = j.items[:0], j.arena[:0]
+	p.free = append(p.free, j)
 }
 
 func (p *pipeline) submit() {
@@ -192,6 +214,7 @@ func (p *pipeline) drainOne() {
 			return
 		}
 	}
+	p.recycle(j)
 }
 
 // finish consumes everything emitted, stops the workers and returns the
@@ -241,8 +264,38 @@ type chainChecker struct {
 	size   int64
 	last   *Block
 	keys   map[[32]byte]bool
-	stored *bolt.Bucket // when set, the stored hashes must match
+	stored *seqGetter   // when set, the stored hashes must match
 	txids  *bolt.Bucket // when set, the ID index must match
+	key    [8]byte      // scratch for stored hash keys
+}
+
+// seqGetter looks up keys of a bucket like Bucket.Get, but with one
+// cursor that steps to the next key when that is the one asked for:
+// Verify asks for the stored tree hashes in increasing order, so almost
+// every lookup is one step instead of a descent from the root.
+type seqGetter struct {
+	c  *bolt.Cursor
+	k  []byte
+	on bool // the cursor is on the key last asked for
+}
+
+func newSeqGetter(b *bolt.Bucket) *seqGetter { return &seqGetter{c: b.Cursor()} }
+
+// get returns the value stored under key, or nil when there is none or it
+// is a nested bucket (as Bucket.Get does).
+func (s *seqGetter) get(key []byte) []byte {
+	var v []byte
+	if s.on {
+		s.k, v = s.c.Next()
+	}
+	if !s.on || !bytes.Equal(s.k, key) {
+		s.k, v = s.c.Seek(key)
+	}
+	s.on = bytes.Equal(s.k, key)
+	if !s.on {
+		return nil
+	}
+	return v
 }
 
 func newChainChecker() *chainChecker { return &chainChecker{keys: map[[32]byte]bool{}} }
@@ -304,7 +357,8 @@ func (c *chainChecker) addTx(it *vItem) error {
 	if c.stored != nil {
 		base := tlog.StoredHashIndex(0, i)
 		for k, x := range hs {
-			if v := c.stored.Get(be64(base + int64(k))); !bytes.Equal(v, x[:]) {
+			binary.BigEndian.PutUint64(c.key[:], uint64(base+int64(k)))
+			if v := c.stored.get(c.key[:]); !bytes.Equal(v, x[:]) {
 				return bad(h, i, "stored tree hash %d (written with transaction %d) does not match the transactions", base+int64(k), i)
 			}
 		}
@@ -386,7 +440,7 @@ func (l *Ledger) verifyChain(ctx context.Context, btx *bolt.Tx, rep *VerifyRepor
 		total = int64(beUint(v))
 	}
 	c := newChainChecker()
-	c.stored, c.txids = btx.Bucket(bucketHash), btx.Bucket(bucketTxID)
+	c.stored, c.txids = newSeqGetter(btx.Bucket(bucketHash)), btx.Bucket(bucketTxID)
 	p := newPipeline(ctx, c.consume)
 	produce := func() error {
 		bc := btx.Bucket(bucketBlock).Cursor()
@@ -570,3 +624,9 @@ func (l *Ledger) verifyPeers(btx *bolt.Tx, rep *VerifyReport) error {
 		return nil
 	})
 }
+
+// SignedMessage returns the bytes t's signature covers (a context string
+// and the canonical encoding without the signature): what Verify hands to
+// ed25519.Verify for each stored transaction. Benchmarks use it to time
+// bare signature checks of exactly the messages a ledger holds.
+func (t *Transaction) SignedMessage() []byte { return t.signedMessage() }

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,31 +36,36 @@ type ledgerBenchResult struct {
 	TxBytes int    `json:"tx_bytes"`
 	Cores   int    `json:"cores"`
 
-	AppendsPerS         float64 `json:"appends_per_s"`          // N durable appends by W writers
-	RawBboltBatchPerS   float64 `json:"raw_bbolt_batch_per_s"`  // N puts of TxBytes by W writers with DB.Batch
-	BatchRatio          float64 `json:"batch_ratio"`            // appends_per_s / raw_bbolt_batch_per_s (target >= 0.7)
-	SingleAppendUS      float64 `json:"single_append_us"`       // median time of one Append by a lone writer
-	RawUpdateUS         float64 `json:"raw_update_us"`          // median time of one DB.Update putting TxBytes
-	RawBboltUpdatePerS  float64 `json:"raw_bbolt_update_per_s"` // 1e6 / raw_update_us
-	SingleRatio         float64 `json:"single_ratio"`           // single_append_us / raw_update_us (target <= 1.3)
-	VerifyPerS          float64 `json:"verify_per_s"`           // transactions checked per second by Ledger.Verify
-	Ed25519VerifyPerS   float64 `json:"ed25519_verify_per_s"`   // bare ed25519.Verify on all cores, same message size
-	Ed25519Verify1PerS  float64 `json:"ed25519_verify_1core_per_s"`
-	VerifyRatio         float64 `json:"verify_ratio"`    // verify_per_s / ed25519_verify_per_s (target >= 0.8)
-	ProveSize           int64   `json:"prove_size"`      // ledger size the proofs were made at
-	ProvePerOpen        int     `json:"prove_per_open"`  // proofs timed after each fresh Open of the ledger
-	ProveFirstUS        float64 `json:"prove_first_us"`  // median first ProveInclusion after Open (loads the cached upper tree levels, signs a checkpoint)
-	ProveUS             float64 `json:"prove_us"`        // median ProveInclusion + VerifyInclusion
-	ProveGenUS          float64 `json:"prove_gen_us"`    // median ProveInclusion of a transaction not yet read since Open
-	ProveCheckUS        float64 `json:"prove_check_us"`  // median VerifyInclusion: two Ed25519 verifications and the Merkle path
-	ProveMerkleUS       float64 `json:"prove_merkle_us"` // median ProveInclusion (not yet read since Open) + the Merkle path check alone
-	ProveWarmUS         float64 `json:"prove_warm_us"`   // median ProveInclusion of the same transaction again + the Merkle path check
-	ProvePathCheckUS    float64 `json:"prove_path_us"`   // median tlog.CheckRecord alone
-	ProveSigChecksUS    float64 `json:"prove_sigs_us"`   // median VerifyInclusion minus the Merkle path check: the two Ed25519 verifications and decoding
-	LedgerSize          int64   `json:"ledger_size"`
-	VerifiedOK          bool    `json:"verified_ok"`
-	RawBatchMaxDelayMS  float64 `json:"raw_batch_max_delay_ms"` // bbolt's DB.MaxBatchDelay used by the baseline
-	GroupCommitMaxBatch int     `json:"group_commit_max_batch"`
+	AppendsPerS         float64   `json:"appends_per_s"`          // N durable appends by W writers
+	RawBboltBatchPerS   float64   `json:"raw_bbolt_batch_per_s"`  // N puts of TxBytes by W writers with DB.Batch
+	BatchRatio          float64   `json:"batch_ratio"`            // appends_per_s / raw_bbolt_batch_per_s (target >= 0.7)
+	SingleAppendUS      float64   `json:"single_append_us"`       // median time of one Append by a lone writer
+	RawUpdateUS         float64   `json:"raw_update_us"`          // median time of one DB.Update putting TxBytes
+	RawBboltUpdatePerS  float64   `json:"raw_bbolt_update_per_s"` // 1e6 / raw_update_us
+	SingleRatio         float64   `json:"single_ratio"`           // single_append_us / raw_update_us (target <= 1.3)
+	VerifyPerS          float64   `json:"verify_per_s"`           // median over the rounds: transactions checked per second by a full Ledger.Verify
+	Ed25519VerifyPerS   float64   `json:"ed25519_verify_per_s"`   // median over the rounds: bare ed25519.Verify per second, same signatures and messages, GOMAXPROCS goroutines
+	Ed25519Verify1PerS  float64   `json:"ed25519_verify_1core_per_s"`
+	VerifyRatio         float64   `json:"verify_ratio"`               // median of the rounds' verify rate / bare rate (target >= 0.9)
+	VerifyRounds        int       `json:"verify_rounds"`              // rounds of (full verify, bare Ed25519), alternating which goes first
+	VerifyRatios        []float64 `json:"verify_ratios"`              // each round's ratio
+	VerifySignatures    int64     `json:"verify_signatures"`          // signatures one full verify checks (transactions, checkpoints, cosignatures); the bare baseline checks as many
+	VerifyCPURatio      float64   `json:"verify_cpu_ratio,omitempty"` // bare Ed25519 CPU time / full verify CPU time over all rounds (Unix): the work ratio, which the load of other processes does not sway
+	LoadAvg1            float64   `json:"load_avg_1,omitempty"`       // the 1-minute load average before the verify rounds (Linux), to judge how busy the cores were
+	ProveSize           int64     `json:"prove_size"`                 // ledger size the proofs were made at
+	ProvePerOpen        int       `json:"prove_per_open"`             // proofs timed after each fresh Open of the ledger
+	ProveFirstUS        float64   `json:"prove_first_us"`             // median first ProveInclusion after Open (loads the cached upper tree levels, signs a checkpoint)
+	ProveUS             float64   `json:"prove_us"`                   // median ProveInclusion + VerifyInclusion
+	ProveGenUS          float64   `json:"prove_gen_us"`               // median ProveInclusion of a transaction not yet read since Open
+	ProveCheckUS        float64   `json:"prove_check_us"`             // median VerifyInclusion: two Ed25519 verifications and the Merkle path
+	ProveMerkleUS       float64   `json:"prove_merkle_us"`            // median ProveInclusion (not yet read since Open) + the Merkle path check alone
+	ProveWarmUS         float64   `json:"prove_warm_us"`              // median ProveInclusion of the same transaction again + the Merkle path check
+	ProvePathCheckUS    float64   `json:"prove_path_us"`              // median tlog.CheckRecord alone
+	ProveSigChecksUS    float64   `json:"prove_sigs_us"`              // median VerifyInclusion minus the Merkle path check: the two Ed25519 verifications and decoding
+	LedgerSize          int64     `json:"ledger_size"`
+	VerifiedOK          bool      `json:"verified_ok"`
+	RawBatchMaxDelayMS  float64   `json:"raw_batch_max_delay_ms"` // bbolt's DB.MaxBatchDelay used by the baseline
+	GroupCommitMaxBatch int       `json:"group_commit_max_batch"`
 }
 
 func runBenchLedger(ctx context.Context, env *Env, args []string) error {
@@ -71,8 +78,14 @@ func runBenchLedger(ctx context.Context, env *Env, args []string) error {
 	proveAt := fs.Int64("prove-at", 0, "grow the ledger to this many transactions (untimed, without fsync) before timing proofs")
 	proofs := fs.Int("proofs", 1000, "inclusion proofs to time")
 	perOpen := fs.Int("per-open", 50, "proofs timed after each fresh Open of the ledger")
+	verifyRounds := fs.Int("verify-rounds", 5, "rounds of full verify vs bare Ed25519; the medians are reported")
 	proofsOnly := fs.Bool("proofs-only", false, "only time proofs: on the ledger in --data as it is (grown to --prove-at), without the append and verify measurements")
 	asJSON := fs.Bool("json", false, "print JSON")
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		fmt.Fprint(fs.Output(), benchLedgerHelp)
+	}
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
@@ -91,6 +104,8 @@ func runBenchLedger(ctx context.Context, env *Env, args []string) error {
 		return Usagef("--prove-at must be within 0..100000000")
 	case *proofs < 2 || *proofs > 1_000_000:
 		return Usagef("--proofs must be within 2..1000000")
+	case *verifyRounds < 1 || *verifyRounds > 99:
+		return Usagef("--verify-rounds must be within 1..99")
 	case *perOpen < 2:
 		return Usagef("--per-open must be at least 2 (the first proof after each Open is timed apart)")
 	case *proofsOnly && *data == "" && *proveAt < 1:
@@ -106,7 +121,7 @@ func runBenchLedger(ctx context.Context, env *Env, args []string) error {
 		res.N, res.Writers, res.Single = 0, 0, 0
 		err = b.runProofs(ctx, &res, *writers, *proveAt, *proofs, *perOpen)
 	} else {
-		err = b.run(ctx, &res, *n, *writers, *single, *proveAt, *proofs, *perOpen)
+		err = b.run(ctx, &res, *n, *writers, *single, *verifyRounds, *proveAt, *proofs, *perOpen)
 	}
 	if err != nil {
 		return err
@@ -119,7 +134,8 @@ func runBenchLedger(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(w, "ledger benchmark: %d-byte transactions, %d cores\n", res.TxBytes, res.Cores)
 		fmt.Fprintf(w, "  appends (%d writers):   %10.0f /s   raw bbolt Batch %10.0f /s   ratio %.2f (target >= 0.7)\n", res.Writers, res.AppendsPerS, res.RawBboltBatchPerS, res.BatchRatio)
 		fmt.Fprintf(w, "  one writer, per append: %10.0f us   raw bbolt Update %9.0f us   ratio %.2f (target <= 1.3)\n", res.SingleAppendUS, res.RawUpdateUS, res.SingleRatio)
-		fmt.Fprintf(w, "  full verify:            %10.0f /s   bare ed25519     %10.0f /s   ratio %.2f (target >= 0.8; 1 core: %.0f /s)\n", res.VerifyPerS, res.Ed25519VerifyPerS, res.VerifyRatio, res.Ed25519Verify1PerS)
+		fmt.Fprintf(w, "  full verify:            %10.0f /s   bare ed25519     %10.0f /s   ratio %.2f (target >= 0.9; median of %d rounds %s)\n", res.VerifyPerS, res.Ed25519VerifyPerS, res.VerifyRatio, res.VerifyRounds, fmtRatios(res.VerifyRatios))
+		fmt.Fprintf(w, "                          CPU-time ratio %.2f, %d signatures per verify, bare ed25519 on 1 core %.0f /s, load average %.2f\n", res.VerifyCPURatio, res.VerifySignatures, res.Ed25519Verify1PerS, res.LoadAvg1)
 	}
 	fmt.Fprintf(w, "  proofs at %d transactions, medians, %d proofs after each fresh Open:\n", res.ProveSize, res.ProvePerOpen)
 	fmt.Fprintf(w, "    prove + Merkle path check: %8.1f us (target <= 100 us; prove %.1f us, path check %.1f us)\n", res.ProveMerkleUS, res.ProveGenUS, res.ProvePathCheckUS)
@@ -272,7 +288,7 @@ func perSecond(n int, d time.Duration) float64 {
 	return float64(n) / d.Seconds()
 }
 
-func (b *ledgerBench) run(ctx context.Context, res *ledgerBenchResult, n, writers, single int, proveAt int64, proofs, perOpen int) error {
+func (b *ledgerBench) run(ctx context.Context, res *ledgerBenchResult, n, writers, single, rounds int, proveAt int64, proofs, perOpen int) error {
 	path := filepath.Join(b.dir, app.LedgerFile)
 	l, err := ledger.Open(path, b.owner, nil)
 	if err != nil {
@@ -323,20 +339,22 @@ func (b *ledgerBench) run(ctx context.Context, res *ledgerBenchResult, n, writer
 	res.BatchRatio = res.AppendsPerS / res.RawBboltBatchPerS
 	res.GroupCommitMaxBatch = 4096
 
-	// Full verify against bare Ed25519 on the same cores.
-	start := time.Now()
-	rep, err := l.Verify(ctx, nil)
-	if err != nil {
+	// Full verify of the ledger at rest, as `ledger verify` runs it: close
+	// it first, so that applying the journalled appends to bbolt is not
+	// timed as verification, and reopen it.
+	if err := l.Close(); err != nil {
 		return err
 	}
-	res.VerifyPerS = perSecond(int(rep.Size), time.Since(start))
-	res.VerifiedOK = rep.OK
-	if !rep.OK {
-		return fmt.Errorf("the benchmark ledger does not verify: %s", rep.Reason)
+	if l, err = ledger.Open(path, b.owner, &ledger.Options{ReadOnly: true}); err != nil {
+		return err
 	}
-	res.Ed25519VerifyPerS, res.Ed25519Verify1PerS = ed25519Baseline(int(rep.Size), len(enc))
-	res.VerifyRatio = res.VerifyPerS / res.Ed25519VerifyPerS
-
+	msgs := make([]signedMsg, 0, len(singles)+len(txs))
+	for _, tx := range slices.Concat(singles, txs) {
+		msgs = append(msgs, signedMsg{key: tx.Sender, msg: tx.SignedMessage(), sig: tx.Signature})
+	}
+	if err := verifyRounds(ctx, l, res, msgs, rounds); err != nil {
+		return err
+	}
 	if err := l.Close(); err != nil {
 		return err
 	}
@@ -565,48 +583,183 @@ func rawBboltBench(ctx context.Context, dir string, valueLen, n, w, single int) 
 	return res, nil
 }
 
-// ed25519Baseline measures bare ed25519.Verify of messages the size of a
-// transaction's signed message: on all cores (as Verify runs) and on one.
-func ed25519Baseline(count, msgLen int) (all, one float64) {
-	const distinct = 2048
-	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	msgs := make([][]byte, distinct)
-	sigs := make([][]byte, distinct)
-	for i := range msgs {
-		msgs[i] = make([]byte, msgLen)
-		rand.Read(msgs[i])
-		sigs[i] = ed25519.Sign(priv, msgs[i])
-	}
-	count = max(count, distinct)
-	verify := func(i int) {
-		if !ed25519.Verify(pub, msgs[i%distinct], sigs[i%distinct]) {
-			panic("ed25519 baseline: a valid signature failed")
+// signedMsg is one signature check: what Verify checks for a transaction.
+type signedMsg struct {
+	key      ed25519.PublicKey
+	msg, sig []byte
+}
+
+// verifyRounds times rounds of a full Verify of l against bare
+// ed25519.Verify of as many signatures, over msgs (the transactions'
+// signed messages, cycled), on GOMAXPROCS goroutines. The two alternate
+// which goes first, so that a change in the machine's load weighs on both.
+func verifyRounds(ctx context.Context, l *ledger.Ledger, res *ledgerBenchResult, msgs []signedMsg, rounds int) error {
+	res.VerifyRounds = rounds
+	res.LoadAvg1 = loadAvg1()
+	var full, bare []float64
+	var fullCPU, bareCPU time.Duration
+	cpuOK := true
+	cpu := func(d *time.Duration, step func() error) func() error {
+		return func() error {
+			c0, ok0 := processCPU()
+			err := step()
+			c1, ok1 := processCPU()
+			*d += c1 - c0
+			cpuOK = cpuOK && ok0 && ok1
+			return err
 		}
 	}
-	oneCount := min(count, 20000)
-	start := time.Now()
-	for i := range oneCount {
-		verify(i)
+	var size int64 // transactions one verify checks
+	res.VerifyRatios = nil
+	for r := range rounds {
+		var fullRate, bareRate float64
+		timeVerify := func() error {
+			start := time.Now()
+			rep, err := l.Verify(ctx, nil)
+			if err != nil {
+				return err
+			}
+			fullRate = perSecond(int(rep.Size), time.Since(start))
+			size = rep.Size
+			res.VerifiedOK = rep.OK
+			if !rep.OK {
+				return fmt.Errorf("the benchmark ledger does not verify: %s", rep.Reason)
+			}
+			res.VerifySignatures = rep.Size + int64(rep.Checkpoints) + int64(rep.Cosignatures)
+			return nil
+		}
+		timeBare := func() error {
+			// Rated per transaction like Verify: the time for as many
+			// signatures as Verify checks, divided by its transactions.
+			d, err := ed25519All(ctx, msgs, res.VerifySignatures)
+			if err != nil {
+				return err
+			}
+			bareRate = perSecond(int(size), d)
+			return nil
+		}
+		steps := []func() error{cpu(&fullCPU, timeVerify), cpu(&bareCPU, timeBare)}
+		if r%2 == 1 {
+			steps[0], steps[1] = steps[1], steps[0]
+		}
+		for _, step := range steps {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		full, bare = append(full, fullRate), append(bare, bareRate)
+		res.VerifyRatios = append(res.VerifyRatios, fullRate/bareRate)
 	}
-	one = perSecond(oneCount, time.Since(start))
+	res.VerifyPerS, res.Ed25519VerifyPerS, res.VerifyRatio = medianF(full), medianF(bare), medianF(res.VerifyRatios)
+	if cpuOK && fullCPU > 0 && bareCPU > 0 {
+		res.VerifyCPURatio = bareCPU.Seconds() / fullCPU.Seconds()
+	}
+	res.Ed25519Verify1PerS = ed25519One(msgs, 20000)
+	return nil
+}
 
+// ed25519All checks n signatures from msgs (cycled) with bare
+// ed25519.Verify on GOMAXPROCS goroutines and returns the time taken.
+func ed25519All(ctx context.Context, msgs []signedMsg, n int64) (time.Duration, error) {
+	if len(msgs) == 0 {
+		return 0, errors.New("bench: no signed messages for the Ed25519 baseline")
+	}
 	var next atomic.Int64
+	var failed atomic.Bool
 	var wg sync.WaitGroup
-	start = time.Now()
+	start := time.Now()
 	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				i := next.Add(1) - 1
-				if i >= int64(count) {
+				if i >= n || ctx.Err() != nil {
 					return
 				}
-				verify(int(i))
+				m := &msgs[i%int64(len(msgs))]
+				if !ed25519.Verify(m.key, m.msg, m.sig) {
+					failed.Store(true)
+				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	all = perSecond(count, time.Since(start))
-	return all, one
+	d := time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if failed.Load() {
+		return 0, errors.New("bench: Ed25519 baseline: a valid signature failed")
+	}
+	return d, nil
 }
+
+// ed25519One is the rate of bare ed25519.Verify on one goroutine.
+func ed25519One(msgs []signedMsg, n int) float64 {
+	n = min(n, max(len(msgs), 2048))
+	start := time.Now()
+	for i := range n {
+		m := &msgs[i%len(msgs)]
+		ed25519.Verify(m.key, m.msg, m.sig)
+	}
+	return perSecond(n, time.Since(start))
+}
+
+func medianF(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
+}
+
+func fmtRatios(v []float64) string {
+	var b strings.Builder
+	for i, x := range v {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "%.2f", x)
+	}
+	return b.String()
+}
+
+// loadAvg1 is the 1-minute load average, or 0 where /proc/loadavg is not.
+func loadAvg1() float64 {
+	v, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, err := strconv.ParseFloat(strings.Fields(string(v) + " 0")[0], 64)
+	if err != nil {
+		return 0
+	}
+	return f
+}
+
+const benchLedgerHelp = `
+Output (--json field names in brackets):
+  appends        durable appends per second by --writers [appends_per_s] against
+                 raw bbolt DB.Batch puts of the same size [raw_bbolt_batch_per_s]
+  one writer     median append latency [single_append_us] against one raw
+                 DB.Update [raw_update_us]
+  full verify    transactions per second of a full Ledger.Verify of the ledger,
+                 closed and reopened [verify_per_s]: every signature, the whole
+                 Merkle tree against the stored hashes, every block and every
+                 checkpoint; against bare ed25519.Verify of as many signatures
+                 (the transactions' own signed messages, so the same sizes) on
+                 GOMAXPROCS goroutines, rated per transaction
+                 [ed25519_verify_per_s]. The two alternate over
+                 --verify-rounds rounds; the medians are reported, and
+                 [verify_ratio] is the median of the rounds' ratios
+                 [verify_ratios] (target >= 0.9). [verify_signatures] is the
+                 signatures one verify checks, [load_avg_1] the load average
+                 before the rounds: on a busy machine the ratio is noisy.
+                 [verify_cpu_ratio] (Unix) is the bare checks' CPU time over
+                 the full verifies' CPU time in all rounds: the work ratio,
+                 which other processes' load sways much less.
+  proofs         inclusion proof times after fresh Opens [prove_*_us]
+`
