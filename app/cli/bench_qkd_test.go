@@ -40,7 +40,10 @@ func TestBenchQKDJSON(t *testing.T) {
 		t.Fatalf("%d Cascade rows, want 2 sizes × 3 QBERs", len(r.Cascade))
 	}
 	for _, c := range r.Cascade {
-		if (c.Bits != 2000 && c.Bits != 5000) || c.Residual != 0 || c.RoundTrips < 1 || c.F < 0.8 || c.F > 3 || c.PlannedF < 1 {
+		// Residual errors are reported, not promised away: a seeded trial
+		// may leave some (verification then discards that key); how often
+		// is bounded by qkd's TestCascadeResidualErrorRuns.
+		if (c.Bits != 2000 && c.Bits != 5000) || c.Residual < 0 || c.Residual > c.Bits || c.RoundTrips < 1 || c.F < 0.8 || c.F > 3 || c.PlannedF < 1 {
 			t.Errorf("Cascade row %+v", c)
 		}
 	}
