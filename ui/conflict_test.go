@@ -48,3 +48,33 @@ func TestConflictWarningUntilDismissed(t *testing.T) {
 		t.Fatalf("after Dismiss: %d standing conflicts (%v)", len(pcs), err)
 	}
 }
+
+// TestConflictBannerPushesTabsDown: when the banner appears, the tabs move
+// below it instead of staying under it (the window is laid out again).
+func TestConflictBannerPushesTabsDown(t *testing.T) {
+	a := test.NewTempApp(t)
+	n, dir := newTestNode(t, "Pat", app.RolePatient, app.BB84Settings{})
+	th := &uiThread{}
+	s, _ := newTestShell(t, a, n, dir, th)
+	peer, err := ledger.LoadOrCreateIdentity(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Ledger().RecordReportedConflict(peer.Public(), "your checkpoint at size 3 conflicts with the one of size 5 I cosigned (fork)"); err != nil {
+		t.Fatal(err)
+	}
+	th.run(func() { s.conflict.reload() })
+	eventually(t, th, "the conflict warning", func() bool { return s.conflict.box.Visible() })
+	eventually(t, th, "the tabs below the banner", func() bool {
+		c := s.content.(*fyne.Container)
+		for _, o := range c.Objects {
+			if o == s.conflict.box || !o.Visible() || o.Position().Y > c.Size().Height/2 {
+				continue // the banner itself, or the status line at the bottom
+			}
+			if o.Position().Y < s.conflict.box.Size().Height {
+				return false
+			}
+		}
+		return s.conflict.box.Size().Height > 0
+	})
+}

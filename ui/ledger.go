@@ -612,4 +612,9 @@ func (b *conflictBanner) show(pcs []ledger.PeerConflict, err error) {
 		b.box.Show()
 	}
 	b.box.Refresh()
+	// The banner's height changed: lay out the window's content again, or
+	// the tabs below stay where they were, under the banner.
+	if b.s.content != nil {
+		b.s.content.Refresh()
+	}
 }
