@@ -69,20 +69,7 @@ func shortSession(t *testing.T, pdir, hdir string, lines int) int64 {
 // cosignatures and the old checkpoints gone.
 func rewriteLedger(t *testing.T, dir, how string) {
 	t.Helper()
-	id, err := ledger.LoadIdentity(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, LedgerFile)
-	old, err := ledger.Open(path, id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	txs, err := old.Txs(0, old.Size())
-	old.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	id, txs := closedLedgerTxs(t, dir)
 	var chats []int // the patient's messages
 	for i, tx := range txs {
 		if tx.Kind == ledger.KindChat && !tx.Sender.Equal(id.Public()) {
@@ -102,8 +89,39 @@ func rewriteLedger(t *testing.T, dir, how string) {
 	default:
 		t.Fatalf("unknown rewrite %q", how)
 	}
-	fresh := filepath.Join(t.TempDir(), "ledger.db")
-	nl, err := ledger.Open(fresh, id, nil)
+	rebuildLedger(t, dir, id, txs, true)
+}
+
+// closedLedgerTxs reads the identity and every transaction of the closed
+// ledger in dir.
+func closedLedgerTxs(t *testing.T, dir string) (*ledger.Identity, []*ledger.Transaction) {
+	t.Helper()
+	id, err := ledger.LoadIdentity(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.Open(filepath.Join(dir, LedgerFile), id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txs, err := l.Txs(0, l.Size())
+	l.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, txs
+}
+
+// rebuildLedger replaces the ledger in dir (and its journal) by a new one
+// holding txs, signed by id as its owner can; with checkpoint, a signed
+// checkpoint of the new tree is stored too.
+func rebuildLedger(t *testing.T, dir string, id *ledger.Identity, txs []*ledger.Transaction, checkpoint bool) {
+	t.Helper()
+	path := filepath.Join(dir, LedgerFile)
+	for _, suffix := range []string{"", "-journal.0", "-journal.1"} {
+		os.Remove(path + suffix)
+	}
+	nl, err := ledger.Open(path, id, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,19 +130,13 @@ func rewriteLedger(t *testing.T, dir, how string) {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := nl.Checkpoint(); err != nil { // re-signed with its own key
-		t.Fatal(err)
+	if checkpoint {
+		if _, _, err := nl.Checkpoint(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := nl.Close(); err != nil {
 		t.Fatal(err)
-	}
-	for _, suffix := range []string{"", "-journal.0", "-journal.1"} {
-		os.Remove(path + suffix)
-		if b, err := os.ReadFile(fresh + suffix); err == nil {
-			if err := os.WriteFile(path+suffix, b, 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}
 }
 

@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -19,42 +17,14 @@ func TestConnectorRewriteDetectedAtReconnect(t *testing.T) {
 	pdir, hdir := t.TempDir(), t.TempDir()
 	shortSession(t, pdir, hdir, 3)
 
-	pid, err := ledger.LoadIdentity(pdir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(pdir, LedgerFile)
-	old, err := ledger.Open(path, pid, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	txs, err := old.Txs(0, old.Size())
-	old.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pid, txs := closedLedgerTxs(t, pdir)
 	i := slices.IndexFunc(txs, func(tx *ledger.Transaction) bool {
 		return tx.Kind == ledger.KindChat && tx.Sender.Equal(pid.Public())
 	})
 	if i < 0 {
 		t.Fatal("the patient's ledger holds none of its messages")
 	}
-	txs = slices.Delete(txs, i, i+1)
-	for _, suffix := range []string{"", "-journal.0", "-journal.1"} {
-		os.Remove(path + suffix)
-	}
-	nl, err := ledger.Open(path, pid, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tx := range txs {
-		if _, err := nl.Append(context.Background(), tx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := nl.Close(); err != nil {
-		t.Fatal(err)
-	}
+	rebuildLedger(t, pdir, pid, slices.Delete(txs, i, i+1), false)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
