@@ -93,13 +93,7 @@ func TestFinalCheckpointStaleAnswerIsReported(t *testing.T) {
 		return hosp.Ledger().PeerCheckpointSize(bad.Identity().Public()) == 2
 	})
 	go hosp.Sessions()[0].Close()
-	var incomplete *Event
-	waitEvent(t, hev, "the session's end", func(e Event) bool {
-		if e.Type == EventCheckpointIncomplete && incomplete == nil {
-			incomplete = &e
-		}
-		return e.Type == EventDisconnected
-	})
+	incomplete := incompleteAtEnd(t, hev)
 	if incomplete == nil {
 		t.Fatal("the peer answered the final request with a stale checkpoint, which was refused, and the session ended without reporting the final exchange incomplete")
 	}

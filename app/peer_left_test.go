@@ -90,13 +90,7 @@ func TestPeerLeavingWithoutFinalExchangeIsReported(t *testing.T) {
 			if err := ts.Send(ctx, transport.Frame{Type: frameBye, Payload: []byte("closed")}); err != nil {
 				t.Fatal(err)
 			}
-			var incomplete *Event
-			waitEvent(t, hev, "the session's end", func(e Event) bool {
-				if e.Type == EventCheckpointIncomplete && incomplete == nil {
-					incomplete = &e
-				}
-				return e.Type == EventDisconnected
-			})
+			incomplete := incompleteAtEnd(t, hev)
 			if incomplete == nil {
 				t.Fatal("the patient left without giving its final checkpoint, the hospital's view of its ledger stays at size 1, and the session ended without a word")
 			}
@@ -136,4 +130,18 @@ func TestHonestLeaverGivesNoIncompleteReport(t *testing.T) {
 		}
 		cancel()
 	}
+}
+
+// incompleteAtEnd waits for the session's end and returns the first
+// checkpoint_incomplete event before it, or nil.
+func incompleteAtEnd(t *testing.T, events <-chan Event) *Event {
+	t.Helper()
+	var incomplete *Event
+	waitEvent(t, events, "the session's end", func(e Event) bool {
+		if e.Type == EventCheckpointIncomplete && incomplete == nil {
+			incomplete = &e
+		}
+		return e.Type == EventDisconnected
+	})
+	return incomplete
 }
