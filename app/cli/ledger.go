@@ -92,6 +92,18 @@ func (lf *ledgerFlags) dir() (string, error) {
 }
 
 // open opens the ledger of the data directory; it never creates one.
+// parseAndOpen parses the flags of a subcommand that takes no arguments
+// and opens the ledger.
+func (lf *ledgerFlags) parseAndOpen(fs *flag.FlagSet, args []string, readOnly bool) (*ledger.Ledger, error) {
+	if err := Parse(fs, args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() != 0 {
+		return nil, Usagef("%s takes no arguments", fs.Name())
+	}
+	return lf.open(readOnly)
+}
+
 func (lf *ledgerFlags) open(readOnly bool) (*ledger.Ledger, error) {
 	dir, err := lf.dir()
 	if err != nil {
@@ -251,13 +263,7 @@ func lossSummary(losses []ledger.JournalLoss) string {
 // acknowledges them.
 func runLedgerAckLoss(ctx context.Context, env *Env, args []string) error {
 	fs, lf := newLedgerFlagSet(env, "ack-loss", "")
-	if err := Parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return Usagef("ack-loss takes no arguments")
-	}
-	l, err := lf.open(false)
+	l, err := lf.parseAndOpen(fs, args, false)
 	if err != nil {
 		return err
 	}
@@ -439,13 +445,7 @@ func runLedgerShow(ctx context.Context, env *Env, args []string) error {
 func runLedgerExport(ctx context.Context, env *Env, args []string) error {
 	fs, lf := newLedgerFlagSet(env, "export", "")
 	out := fs.String("out", "", "write the export to this file (default: standard output)")
-	if err := Parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return Usagef("export takes no arguments")
-	}
-	l, err := lf.open(true)
+	l, err := lf.parseAndOpen(fs, args, true)
 	if err != nil {
 		return err
 	}
@@ -518,13 +518,7 @@ func runLedgerProve(_ context.Context, env *Env, args []string) error {
 
 func runLedgerCheckpoint(_ context.Context, env *Env, args []string) error {
 	fs, lf := newLedgerFlagSet(env, "checkpoint", "")
-	if err := Parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return Usagef("checkpoint takes no arguments")
-	}
-	l, err := lf.open(false)
+	l, err := lf.parseAndOpen(fs, args, false)
 	if err != nil {
 		return err
 	}
@@ -613,13 +607,7 @@ func auditExports(ctx context.Context, env *Env, aPath, bPath string, jsonOut bo
 
 func runLedgerConflicts(_ context.Context, env *Env, args []string) error {
 	fs, lf := newLedgerFlagSet(env, "conflicts", "")
-	if err := Parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return Usagef("conflicts takes no arguments")
-	}
-	l, err := lf.open(true)
+	l, err := lf.parseAndOpen(fs, args, true)
 	if err != nil {
 		return err
 	}
