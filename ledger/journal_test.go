@@ -101,24 +101,12 @@ func reopen(t *testing.T, path string, id *Identity) *Ledger {
 	return l
 }
 
-// checkHolds fails unless l holds exactly want at indexes 0.. and verifies.
+// checkHolds fails unless l holds exactly want at indexes from.. and verifies.
 func checkHolds(t *testing.T, l *Ledger, want []*Transaction, from int) {
 	t.Helper()
-	if got := l.Size(); got != int64(from+len(want)) {
-		t.Fatalf("size %d, want %d", got, from+len(want))
-	}
-	for i, tx := range want {
-		got, err := l.Tx(int64(from + i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.ID() != tx.ID() {
-			t.Fatalf("transaction %d is not the journalled one", from+i)
-		}
-	}
-	rep, err := l.Verify(context.Background(), nil)
-	if err != nil || !rep.OK {
-		t.Fatalf("verify: %v %+v", err, rep)
+	rep := holds(t, l, want, from)
+	if !rep.OK {
+		t.Fatalf("verify: %+v", rep)
 	}
 }
 
@@ -267,6 +255,16 @@ func TestJournalOneDamagedByteIsRepaired(t *testing.T) {
 // because of a recorded journal loss.
 func checkHoldsAfterLoss(t *testing.T, l *Ledger, want []*Transaction, from int) {
 	t.Helper()
+	rep := holds(t, l, want, from)
+	if rep.FirstBadHeight != -1 || rep.BadIndex != -1 || len(rep.JournalLoss) == 0 {
+		t.Fatalf("verify: %+v", rep)
+	}
+}
+
+// holds fails unless l holds exactly want at indexes from.., and returns
+// its verification report.
+func holds(t *testing.T, l *Ledger, want []*Transaction, from int) *VerifyReport {
+	t.Helper()
 	if got := l.Size(); got != int64(from+len(want)) {
 		t.Fatalf("size %d, want %d", got, from+len(want))
 	}
@@ -280,9 +278,10 @@ func checkHoldsAfterLoss(t *testing.T, l *Ledger, want []*Transaction, from int)
 		}
 	}
 	rep, err := l.Verify(context.Background(), nil)
-	if err != nil || rep.FirstBadHeight != -1 || rep.BadIndex != -1 || len(rep.JournalLoss) == 0 {
-		t.Fatalf("verify: %v %+v", err, rep)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
 	}
+	return rep
 }
 
 func TestJournalOldRecordsAfterRewindAreIgnored(t *testing.T) {
