@@ -31,7 +31,7 @@ type ExportView struct {
 	Conflicts []Conflict   // conflicting checkpoint pairs of peers the owner kept
 
 	ids    map[TxID]int64
-	hashes []tlog.Hash // the stored hashes of the tree over Txs
+	hashes hashList // the stored hashes of the tree over Txs
 }
 
 // ExportTx is one transaction of an export.
@@ -52,14 +52,7 @@ type ExportPeer struct {
 
 // ReadHashes implements tlog.HashReader over the export's tree.
 func (v *ExportView) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		if x < 0 || x >= int64(len(v.hashes)) {
-			return nil, fmt.Errorf("ledger: tree hash %d not in the export", x)
-		}
-		out[i] = v.hashes[x]
-	}
-	return out, nil
+	return v.hashes.ReadHashes(indexes)
 }
 
 // Size returns the number of transactions in the export.

@@ -338,7 +338,7 @@ func FuzzVerifyInclusion(f *testing.F) {
 	root := c.root(5)
 	msg, _ := signCheckpoint(a, Checkpoint{Origin: "qkdchat/test", Size: 5, Root: root})
 	for i, tx := range txs {
-		proof, _ := tlog.ProveRecord(5, int64(i), c)
+		proof, _ := tlog.ProveRecord(5, int64(i), c.hashes)
 		enc, _ := tx.MarshalBinary()
 		j, _ := json.Marshal(&InclusionProof{Key: a.Public(), Index: int64(i), Tx: enc, Checkpoint: string(msg), Proof: proof})
 		f.Add(j)

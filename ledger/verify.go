@@ -260,7 +260,7 @@ func verifyEncodedInto(enc []byte, scratch *[]byte) (sender, recipient [32]byte,
 // chainChecker recomputes the Merkle tree and the block chain from the
 // transactions, in order.
 type chainChecker struct {
-	hashes []tlog.Hash // every stored hash of the tree, recomputed
+	hashes hashList // every stored hash of the tree, recomputed
 	size   int64
 	last   *Block
 	keys   map[[32]byte]bool
@@ -300,16 +300,6 @@ func (s *seqGetter) get(key []byte) []byte {
 
 func newChainChecker() *chainChecker { return &chainChecker{keys: map[[32]byte]bool{}} }
 
-func (c *chainChecker) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		if x < 0 || x >= int64(len(c.hashes)) {
-			return nil, fmt.Errorf("ledger: tree hash %d not computed", x)
-		}
-		out[i] = c.hashes[x]
-	}
-	return out, nil
-}
 
 func (c *chainChecker) height() int64 {
 	if c.last == nil {
@@ -319,7 +309,7 @@ func (c *chainChecker) height() int64 {
 }
 
 func (c *chainChecker) root(n int64) tlog.Hash {
-	h, err := tlog.TreeHash(n, c)
+	h, err := tlog.TreeHash(n, c.hashes)
 	if err != nil {
 		panic(err) // n <= c.size is checked by every caller
 	}
@@ -350,7 +340,7 @@ func (c *chainChecker) addTx(it *vItem) error {
 			return bad(h, i, "transaction %d: the ID index does not point to it", i)
 		}
 	}
-	hs, err := tlog.StoredHashesForRecordHash(i, tlog.Hash(it.id), c)
+	hs, err := tlog.StoredHashesForRecordHash(i, tlog.Hash(it.id), c.hashes)
 	if err != nil {
 		return err
 	}
@@ -630,3 +620,18 @@ func (l *Ledger) verifyPeers(btx *bolt.Tx, rep *VerifyReport) error {
 // ed25519.Verify for each stored transaction. Benchmarks use it to time
 // bare signature checks of exactly the messages a ledger holds.
 func (t *Transaction) SignedMessage() []byte { return t.signedMessage() }
+
+// hashList is the stored hashes of a tree held in memory, indexed as tlog
+// stores them; it implements tlog.HashReader.
+type hashList []tlog.Hash
+
+func (h hashList) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		if x < 0 || x >= int64(len(h)) {
+			return nil, fmt.Errorf("ledger: tree hash %d not known (%d held)", x, len(h))
+		}
+		out[i] = h[x]
+	}
+	return out, nil
+}
