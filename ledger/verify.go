@@ -300,7 +300,6 @@ func (s *seqGetter) get(key []byte) []byte {
 
 func newChainChecker() *chainChecker { return &chainChecker{keys: map[[32]byte]bool{}} }
 
-
 func (c *chainChecker) height() int64 {
 	if c.last == nil {
 		return 0
