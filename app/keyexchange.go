@@ -72,8 +72,13 @@ func (b *BB84Settings) withDefaults() {
 // eavesdropper are the simulated channel's (qkd.Channel): they act on the
 // photons, never on the plan. Planning for Eve would make Alice refuse to
 // start instead of letting the error rate expose her.
+// channel is the simulated channel these settings describe.
+func (b BB84Settings) channel() qkd.Channel {
+	return qkd.Channel{Noise: b.Noise, Eve: b.Eve, FiberKm: b.FiberKm}
+}
+
 func (b BB84Settings) qkdConfig(design float64) (qkd.Config, error) {
-	ch := qkd.Channel{Noise: b.Noise, Eve: b.Eve, FiberKm: b.FiberKm}
+	ch := b.channel()
 	c := qkd.Config{
 		Protocol: qkd.Protocol{
 			KeyBits:         b.KeyBits,
@@ -314,8 +319,9 @@ func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 		cfg, p, cfgErr = s.node.BB84().plannedConfig(past)
 		plan = &p
 	} else {
-		// Bob runs what Alice announces; his settings give his detector.
-		cfg, _ = s.node.BB84().qkdConfig(0)
+		// Bob runs what Alice announces (qkd replaces his Protocol with
+		// her Params); only his channel settings, his detector, are his.
+		cfg = qkd.Config{Channel: s.node.BB84().channel()}
 	}
 	cfg.Progress = func(p qkd.Progress) {
 		q, qz, qx := p.QBER, p.QBERZ, p.QBERX
