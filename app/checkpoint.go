@@ -10,8 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"qkdchat/app/transport"
 	"qkdchat/ledger"
+	"qkdchat/transport"
 )
 
 // Checkpoint exchange. Each side asks the other for a checkpoint of its

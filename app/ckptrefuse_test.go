@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"qkdchat/app/transport"
 	"qkdchat/ledger"
+	"qkdchat/transport"
 )
 
 // syncBuffer is a bytes.Buffer safe for the logger's goroutines.

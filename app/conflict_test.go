@@ -14,8 +14,8 @@ import (
 
 	"github.com/fernet/fernet-go"
 
-	"qkdchat/app/transport"
 	"qkdchat/ledger"
+	"qkdchat/transport"
 )
 
 // shortSession runs what `connect` does with piped lines: the patient

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"syscall"
 
-	"qkdchat/app/transport"
+	"qkdchat/transport"
 )
 
 // UserError phrases err in words a user understands, for the UI and the

@@ -11,8 +11,8 @@ import (
 	"net"
 	"sync"
 
-	"qkdchat/app/transport"
 	"qkdchat/qkd"
+	"qkdchat/transport"
 )
 
 // EveOptions configure an eavesdropper between two peers.

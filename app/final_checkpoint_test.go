@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"qkdchat/app/transport"
 	"qkdchat/ledger"
+	"qkdchat/transport"
 )
 
 // TestFinalCheckpointStaleAnswerIsReported: a lying peer whose ledger

@@ -16,8 +16,8 @@ import (
 
 	"github.com/fernet/fernet-go"
 
-	"qkdchat/app/transport"
 	"qkdchat/ledger"
+	"qkdchat/transport"
 )
 
 // Options configure a Node. Zero values take the defaults in parentheses.

@@ -14,8 +14,8 @@ import (
 	"github.com/fernet/fernet-go"
 	bolt "go.etcd.io/bbolt"
 
-	"qkdchat/app/transport"
 	"qkdchat/ledger"
+	"qkdchat/transport"
 )
 
 // Reliable delivery. Node.Send and the workflow (PHR, referral, report)

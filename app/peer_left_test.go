@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"qkdchat/app/transport"
 	"qkdchat/ledger"
+	"qkdchat/transport"
 )
 
 // TestPeerLeavingWithoutFinalExchangeIsReported: the side that stays is

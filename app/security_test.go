@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"qkdchat/app/transport"
 	"qkdchat/ledger"
+	"qkdchat/transport"
 )
 
 // forgeChat seals text as Send would, under the session's current key

@@ -13,8 +13,8 @@ import (
 
 	"github.com/fernet/fernet-go"
 
-	"qkdchat/app/transport"
 	"qkdchat/ledger"
+	"qkdchat/transport"
 )
 
 // App frame types on the classical channel (the transport keeps the types

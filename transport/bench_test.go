@@ -13,7 +13,7 @@ import (
 // a bare TLS 1.3 handshake (same key exchange, same certificate type) and
 // bare TLS writes.
 //
-//	go test -run '^$' -bench . -count 5 ./app/transport
+//	go test -run '^$' -bench . -count 5 ./transport
 
 // benchListener serves every session by draining both channels until the
 // peer leaves.

@@ -138,7 +138,7 @@ func connectFrom(ctx context.Context, addr, src string, cfg Config) (*Session, e
 }
 
 // floodDuration is how long a flood test floods: full in a normal run
-// (go test -count=1 -run 'TestListenerFlood' ./app/transport/), a few
+// (go test -count=1 -run 'TestListenerFlood' ./transport/), a few
 // seconds under -short or the race detector.
 func floodDuration(full time.Duration) time.Duration {
 	if testing.Short() || raceEnabled {
