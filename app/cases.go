@@ -10,8 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fernet/fernet-go"
-	bolt "go.etcd.io/bbolt"
+	"qkdchat/store"
 )
 
 // A case is one patient's matter as it moves through the workflow: the
@@ -55,8 +54,6 @@ type Case struct {
 	PHRTxID string `json:",omitempty"`
 }
 
-var bucketCases = []byte("cases") // case ID -> sealed Case
-
 // newCaseID returns a fresh case ID, "case-" and 12 hex digits.
 func newCaseID() string {
 	var b [6]byte
@@ -84,18 +81,9 @@ var ErrNoCase = errors.New("no such case")
 // updateCase reads case id (found reports whether it exists), lets fn
 // change it and stores the result, atomically. fn returning an error
 // leaves the case as it was.
-func (s *Store) updateCase(record *fernet.Key, id string, fn func(c *Case, found bool) error) (Case, error) {
-	var out Case
-	err := s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCases)
-		var c Case
-		found := false
-		if v := b.Get([]byte(id)); v != nil {
-			if err := openRecord(record, v, &c); err != nil {
-				return fmt.Errorf("case %s: %w", id, err)
-			}
-			found = true
-		}
+func updateCase(cs store.Records, id string, fn func(c *Case, found bool) error) (Case, error) {
+	var c Case
+	err := cs.Update(id, &c, func(found bool) error {
 		if err := fn(&c, found); err != nil {
 			return err
 		}
@@ -104,14 +92,12 @@ func (s *Store) updateCase(record *fernet.Key, id string, fn func(c *Case, found
 		if c.Opened.IsZero() {
 			c.Opened = c.Updated
 		}
-		v, err := sealRecord(record, &c)
-		if err != nil {
-			return err
-		}
-		out = c
-		return b.Put([]byte(id), v)
+		return nil
 	})
-	return out, err
+	if err != nil {
+		return Case{}, err
+	}
+	return c, nil
 }
 
 // errDryRun rolls back the transaction of checkCase.
@@ -119,8 +105,8 @@ var errDryRun = errors.New("dry run")
 
 // checkCase runs fn as updateCase would, and stores nothing: it reports
 // whether the update would be allowed.
-func (s *Store) checkCase(record *fernet.Key, id string, fn func(c *Case, found bool) error) error {
-	_, err := s.updateCase(record, id, func(c *Case, found bool) error {
+func checkCase(cs store.Records, id string, fn func(c *Case, found bool) error) error {
+	_, err := updateCase(cs, id, func(c *Case, found bool) error {
 		if err := fn(c, found); err != nil {
 			return err
 		}
@@ -132,15 +118,12 @@ func (s *Store) checkCase(record *fernet.Key, id string, fn func(c *Case, found 
 	return err
 }
 
-func (s *Store) getCase(record *fernet.Key, id string) (Case, error) {
+func getCase(cs store.Records, id string) (Case, error) {
 	var c Case
-	err := s.view(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketCases).Get([]byte(id))
-		if v == nil {
-			return fmt.Errorf("case %q: %w", truncateString(id, 40), ErrNoCase)
-		}
-		return openRecord(record, v, &c)
-	})
+	err := cs.Get(id, &c)
+	if errors.Is(err, store.ErrNotFound) {
+		return c, fmt.Errorf("case %q: %w", truncateString(id, 40), ErrNoCase)
+	}
 	return c, err
 }
 
@@ -150,17 +133,15 @@ func (s *Store) getCase(record *fernet.Key, id string) (Case, error) {
 func (n *Node) Cases() ([]Case, error) {
 	var out []Case
 	me := n.Fingerprint()
-	err := n.store.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCases).ForEach(func(k, v []byte) error {
-			var c Case
-			if err := openRecord(n.recordKey(), v, &c); err != nil {
-				return fmt.Errorf("case %s: %w", k, err)
-			}
-			if n.caseVisible(c, me) {
-				out = append(out, c)
-			}
-			return nil
-		})
+	err := n.store.Cases(n.recordKey()).Each(func(k []byte, open func(any) error) error {
+		var c Case
+		if err := open(&c); err != nil {
+			return fmt.Errorf("case %s: %w", k, err)
+		}
+		if n.caseVisible(c, me) {
+			out = append(out, c)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("app: read cases: %w", err)
@@ -171,7 +152,7 @@ func (n *Node) Cases() ([]Case, error) {
 
 // Case returns one case this node may see.
 func (n *Node) Case(id string) (Case, error) {
-	c, err := n.store.getCase(n.recordKey(), id)
+	c, err := getCase(n.store.Cases(n.recordKey()), id)
 	if err != nil {
 		return Case{}, err
 	}

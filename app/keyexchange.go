@@ -393,7 +393,7 @@ func (s *Session) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 	}
 	s.recordKeyEvent(ctx, kx)
 
-	if err := s.node.store.storeMessageKey(s.node.recordKey(), s.peer.Fingerprint, key, time.Now()); err != nil {
+	if err := s.node.store.Keys(s.node.recordKey()).Put(s.peer.Fingerprint, key, time.Now()); err != nil {
 		s.log.Warn("could not keep the message key for the ledger browser", "err", err)
 	}
 	s.mu.Lock()

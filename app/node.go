@@ -110,7 +110,7 @@ func Open(opts Options) (*Node, error) {
 		return nil, err
 	}
 	if opts.PartialTTL > 0 {
-		if n, err := st.expirePartials(time.Now().Add(-opts.PartialTTL)); err != nil {
+		if n, err := st.Attachments(nil).ExpirePartials(time.Now().Add(-opts.PartialTTL)); err != nil {
 			opts.Logger.Warn("could not remove stale partial attachments", "err", err)
 		} else if n > 0 {
 			opts.Logger.Info("removed stale partial attachments", "count", n, "older_than", opts.PartialTTL)

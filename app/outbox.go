@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/fernet/fernet-go"
-	bolt "go.etcd.io/bbolt"
 
 	"qkdchat/ledger"
+	"qkdchat/store"
 	"qkdchat/transport"
 )
 
@@ -36,11 +36,6 @@ import (
 //
 // The plain Session.Send path stays as it was: immediate, not queued.
 
-var (
-	bucketOutbox = []byte("outbox") // peer fingerprint -> { 8-byte seq -> sealed outboxItem }
-	bucketSeen   = []byte("seen")   // peer fingerprint "/" message ID -> TxID of the appended transaction
-)
-
 // Frames of reliable delivery.
 const (
 	frameReliable   transport.FrameType = 0x52 // 4-byte epoch + signed ledger transaction; acked with frameReliableAck
@@ -60,37 +55,11 @@ const (
 // chunkTimeout bounds the wait for one chunk acknowledgement.
 const chunkTimeout = 30 * time.Second
 
-// outboxItem is one queued message. Body and attempts are sealed on disk
-// under the node's record key, with the rest of the item.
-type outboxItem struct {
-	ID       string                 `json:"id"`
-	Kind     ledger.Kind            `json:"kind"`
-	CaseID   string                 `json:"case,omitempty"`
-	Text     string                 `json:"text"`
-	Body     json.RawMessage        `json:"body,omitempty"`
-	Files    []AttachmentInfo       `json:"files,omitempty"` // sent before the message
-	Extra    []ledger.AttachmentRef `json:"extra,omitempty"` // digests committed to without a file
-	Created  time.Time              `json:"created"`
-	Attempts [][]byte               `json:"attempts,omitempty"` // signed transactions sent so far
-}
+// outboxItem is one queued message (package store).
+type outboxItem = store.OutboxItem
 
 // maxAttempts bounds the attempts kept per item.
 const maxAttempts = 64
-
-// refs returns the attachment references the item's transaction carries.
-// Files are named file-1, file-2, ... in the ledger: real names travel
-// only in the sealed body.
-func (it *outboxItem) refs() ([]ledger.AttachmentRef, error) {
-	out := make([]ledger.AttachmentRef, 0, len(it.Files)+len(it.Extra))
-	for i, f := range it.Files {
-		d, err := parseDigest(f.SHA256)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ledger.AttachmentRef{Name: fmt.Sprintf("file-%d", i+1), Size: f.Size, SHA256: d})
-	}
-	return append(out, it.Extra...), nil
-}
 
 // QueuedMessage describes a message waiting in an outbox.
 type QueuedMessage struct {
@@ -106,156 +75,6 @@ type QueuedMessage struct {
 	State    DeliveryState `json:"state"`
 }
 
-func sealRecord(record *fernet.Key, v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return fernet.EncryptAndSign(b, record)
-}
-
-func openRecord(record *fernet.Key, tok []byte, v any) error {
-	b := fernet.VerifyAndDecrypt(tok, 0, []*fernet.Key{record})
-	if b == nil {
-		return errors.New("record fails authentication under this node's record key")
-	}
-	return json.Unmarshal(b, v)
-}
-
-// putOutbox queues it for peer. An item whose ID is already queued is left
-// alone (added reports false).
-func (s *Store) putOutbox(record *fernet.Key, peer string, it *outboxItem) (added bool, err error) {
-	v, err := sealRecord(record, it)
-	if err != nil {
-		return false, err
-	}
-	err = s.update(func(tx *bolt.Tx) error {
-		b, err := tx.Bucket(bucketOutbox).CreateBucketIfNotExists([]byte(peer))
-		if err != nil {
-			return err
-		}
-		if k, _ := findOutboxIn(record, b, it.ID); k != nil {
-			return nil
-		}
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		added = true
-		return b.Put(binary.BigEndian.AppendUint64(nil, seq), v)
-	})
-	if err != nil {
-		return false, fmt.Errorf("app: queue message in %s: %w", s.path, err)
-	}
-	return added, nil
-}
-
-func findOutboxIn(record *fernet.Key, b *bolt.Bucket, id string) ([]byte, *outboxItem) {
-	c := b.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		var it outboxItem
-		if openRecord(record, v, &it) == nil && it.ID == id {
-			return append([]byte(nil), k...), &it
-		}
-	}
-	return nil, nil
-}
-
-type outboxEntry struct {
-	key  []byte
-	item *outboxItem
-}
-
-// outbox returns peer's queued items in order.
-func (s *Store) outbox(record *fernet.Key, peer string) ([]outboxEntry, error) {
-	var out []outboxEntry
-	err := s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOutbox).Bucket([]byte(peer))
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			it := new(outboxItem)
-			if err := openRecord(record, v, it); err != nil {
-				return fmt.Errorf("outbox item %x: %w", k, err)
-			}
-			out = append(out, outboxEntry{key: append([]byte(nil), k...), item: it})
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("app: read outbox in %s: %w", s.path, err)
-	}
-	return out, nil
-}
-
-// updateOutbox rewrites the item at key, if it is still queued.
-func (s *Store) updateOutbox(record *fernet.Key, peer string, key []byte, it *outboxItem) error {
-	v, err := sealRecord(record, it)
-	if err != nil {
-		return err
-	}
-	return s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOutbox).Bucket([]byte(peer))
-		if b == nil || b.Get(key) == nil {
-			return nil
-		}
-		return b.Put(key, v)
-	})
-}
-
-// takeOutbox removes and returns the item with message ID id.
-func (s *Store) takeOutbox(record *fernet.Key, peer, id string) (*outboxItem, error) {
-	var it *outboxItem
-	err := s.update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOutbox).Bucket([]byte(peer))
-		if b == nil {
-			return nil
-		}
-		var k []byte
-		k, it = findOutboxIn(record, b, id)
-		if k == nil {
-			return nil
-		}
-		return b.Delete(k)
-	})
-	return it, err
-}
-
-// peekOutbox returns the item with message ID id, leaving it queued.
-func (s *Store) peekOutbox(record *fernet.Key, peer, id string) (*outboxItem, error) {
-	var it *outboxItem
-	err := s.view(func(tx *bolt.Tx) error {
-		if b := tx.Bucket(bucketOutbox).Bucket([]byte(peer)); b != nil {
-			_, it = findOutboxIn(record, b, id)
-		}
-		return nil
-	})
-	return it, err
-}
-
-func seenKey(peer, id string) []byte { return []byte(peer + "/" + id) }
-
-// seen returns the TxID recorded for a message ID received from peer.
-func (s *Store) seen(peer, id string) (ledger.TxID, bool) {
-	var txid ledger.TxID
-	ok := false
-	s.view(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketSeen).Get(seenKey(peer, id)); len(v) == len(txid) {
-			copy(txid[:], v)
-			ok = true
-		}
-		return nil
-	})
-	return txid, ok
-}
-
-func (s *Store) markSeen(peer, id string, txid ledger.TxID) error {
-	return s.update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSeen).Put(seenKey(peer, id), txid[:])
-	})
-}
-
 // Outbox lists the messages queued for every contact, oldest first per
 // contact.
 func (n *Node) Outbox() ([]QueuedMessage, error) {
@@ -265,18 +84,18 @@ func (n *Node) Outbox() ([]QueuedMessage, error) {
 	}
 	var out []QueuedMessage
 	for _, c := range cs {
-		items, err := n.store.outbox(n.recordKey(), c.Fingerprint)
+		items, err := n.store.Outbox(n.recordKey()).List(c.Fingerprint)
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range items {
 			st := Queued
-			if len(e.item.Attempts) > 0 {
+			if len(e.Item.Attempts) > 0 {
 				st = Sent
 			}
-			out = append(out, QueuedMessage{Peer: c.Fingerprint, PeerName: c.Name, ID: e.item.ID, Kind: e.item.Kind.String(),
-				CaseID: e.item.CaseID, Text: e.item.Text, Files: len(e.item.Files), Created: e.item.Created,
-				Attempts: len(e.item.Attempts), State: st})
+			out = append(out, QueuedMessage{Peer: c.Fingerprint, PeerName: c.Name, ID: e.Item.ID, Kind: e.Item.Kind.String(),
+				CaseID: e.Item.CaseID, Text: e.Item.Text, Files: len(e.Item.Files), Created: e.Item.Created,
+				Attempts: len(e.Item.Attempts), State: st})
 		}
 	}
 	return out, nil
@@ -321,7 +140,7 @@ func (n *Node) contactByRef(ref string) (Contact, error) {
 
 // enqueue puts it in c's outbox and wakes the session with c, if any.
 func (n *Node) enqueue(c Contact, it *outboxItem) error {
-	added, err := n.store.putOutbox(n.recordKey(), c.Fingerprint, it)
+	added, err := n.store.Outbox(n.recordKey()).Put(c.Fingerprint, it)
 	if err != nil {
 		return err
 	}
@@ -380,13 +199,13 @@ func (s *Session) deliverOutbox(ctx context.Context) {
 }
 
 func (s *Session) flushOutbox(ctx context.Context) error {
-	items, err := s.node.store.outbox(s.node.recordKey(), s.peer.Fingerprint)
+	items, err := s.node.store.Outbox(s.node.recordKey()).List(s.peer.Fingerprint)
 	if err != nil {
 		return err
 	}
 	for _, e := range items {
 		s.courier.mu.Lock()
-		done := s.courier.sent[e.item.ID]
+		done := s.courier.sent[e.Item.ID]
 		s.courier.mu.Unlock()
 		if done {
 			continue
@@ -400,13 +219,13 @@ func (s *Session) flushOutbox(ctx context.Context) error {
 
 // sendItem transfers the item's attachments, then seals, records and sends
 // the message itself.
-func (s *Session) sendItem(ctx context.Context, e outboxEntry) error {
-	it := e.item
+func (s *Session) sendItem(ctx context.Context, e store.OutboxEntry) error {
+	it := e.Item
 	for _, f := range it.Files {
 		if err := s.sendAttachment(ctx, it.ID, f); err != nil {
 			var refused *refusedError
 			if errors.As(err, &refused) {
-				s.node.store.takeOutbox(s.node.recordKey(), s.peer.Fingerprint, it.ID)
+				s.node.store.Outbox(s.node.recordKey()).Take(s.peer.Fingerprint, it.ID)
 				s.node.recordViolation(Violation{Peer: s.peer.Fingerprint, PeerName: s.peer.Name, CaseID: it.CaseID,
 					Action: "send " + f.Name, Reason: refused.Error()})
 				s.event(Event{Type: EventRejected, MessageID: it.ID, CaseID: it.CaseID, Reason: refused.Error()})
@@ -415,7 +234,7 @@ func (s *Session) sendItem(ctx context.Context, e outboxEntry) error {
 			return err
 		}
 	}
-	refs, err := it.refs()
+	refs, err := it.Refs()
 	if err != nil {
 		return err
 	}
@@ -431,7 +250,7 @@ func (s *Session) sendItem(ctx context.Context, e outboxEntry) error {
 		it.Attempts = it.Attempts[1:]
 	}
 	it.Attempts = append(it.Attempts, raw)
-	if err := s.node.store.updateOutbox(s.node.recordKey(), s.peer.Fingerprint, e.key, it); err != nil {
+	if err := s.node.store.Outbox(s.node.recordKey()).Update(s.peer.Fingerprint, e.Key, it); err != nil {
 		return fmt.Errorf("record send attempt: %w", err)
 	}
 	payload := make([]byte, 4+len(raw))
@@ -564,14 +383,14 @@ func (s *Session) acknowledged(ctx context.Context, a reliableAck) {
 	s.courier.mu.Lock()
 	delete(s.courier.sent, a.ID)
 	s.courier.mu.Unlock()
-	it, err := s.node.store.peekOutbox(s.node.recordKey(), s.peer.Fingerprint, a.ID)
+	it, err := s.node.store.Outbox(s.node.recordKey()).Peek(s.peer.Fingerprint, a.ID)
 	if err != nil || it == nil {
 		return // a duplicate acknowledgement
 	}
 	// The item leaves the outbox only once its transaction is recorded: a
 	// crash in between resends it, and the peer acknowledges it again.
 	// It leaves before the events, so that whoever they wake sees it gone.
-	take := func() { s.node.store.takeOutbox(s.node.recordKey(), s.peer.Fingerprint, a.ID) }
+	take := func() { s.node.store.Outbox(s.node.recordKey()).Take(s.peer.Fingerprint, a.ID) }
 	if a.Refused != "" {
 		take()
 		reason := fmt.Sprintf("%s refused %s: %s", s.peer.Name, it.Kind, a.Refused)
@@ -620,7 +439,7 @@ func (s *Session) receiveReliable(ctx context.Context, payload []byte) error {
 	// A resend of a message already recorded: acknowledge what we hold.
 	m := &Message{ID: sl.ID, Seq: sl.Seq, Epoch: epoch, Kind: sl.Kind, CaseID: sl.CaseID, Text: sl.Text, Body: sl.Body,
 		Time: tx.Time, From: s.peer.Fingerprint, FromName: s.peer.Name, To: s.node.Fingerprint(), TxID: tx.ID().String()}
-	if prev, ok := s.node.store.seen(s.peer.Fingerprint, sl.ID); ok {
+	if prev, ok := s.node.store.Seen().Get(s.peer.Fingerprint, sl.ID); ok {
 		if _, _, err := s.node.ledger.Lookup(prev); err == nil {
 			// Apply again (it is idempotent) in case a crash came between
 			// recording and applying.
@@ -634,7 +453,7 @@ func (s *Session) receiveReliable(ctx context.Context, payload []byte) error {
 		if r.Name == reportDigestRef {
 			continue
 		}
-		if !s.node.store.hasAttachment(r.SHA256) {
+		if !s.node.store.Attachments(s.node.recordKey()).Has(r.SHA256) {
 			s.refuse(epoch, tx, fmt.Errorf("attachment %s (%x) did not arrive before the message", r.Name, r.SHA256[:6]))
 			return nil
 		}
@@ -648,7 +467,7 @@ func (s *Session) receiveReliable(ctx context.Context, payload []byte) error {
 		return ack(reliableAck{ID: sl.ID, Refused: reason})
 	}
 	txid := tx.ID()
-	if err := s.node.store.markSeen(s.peer.Fingerprint, sl.ID, txid); err != nil {
+	if err := s.node.store.Seen().Mark(s.peer.Fingerprint, sl.ID, txid); err != nil {
 		return fmt.Errorf("record message ID: %w", err)
 	}
 	rc, err := s.node.ledger.Append(ctx, tx)
@@ -721,8 +540,8 @@ func parseChunkFrame(b []byte) (chunkHeader, []byte, error) {
 		return h, nil, fmt.Errorf("chunk frame: attachment size %d out of range", size)
 	}
 	h.size = int64(size)
-	if int64(h.index) >= int64(chunkCount(h.size)) {
-		return h, nil, fmt.Errorf("chunk frame: index %d beyond the %d chunks", h.index, chunkCount(h.size))
+	if int64(h.index) >= int64(store.ChunkCount(h.size)) {
+		return h, nil, fmt.Errorf("chunk frame: index %d beyond the %d chunks", h.index, store.ChunkCount(h.size))
 	}
 	return h, b[chunkHeaderLen:], nil
 }
@@ -748,7 +567,7 @@ func chunkPlainHeader(d [32]byte, index uint32) []byte {
 // sendAttachment transfers f unless the peer already holds it, resuming
 // after the chunks the peer has. Each chunk waits for its acknowledgement.
 func (s *Session) sendAttachment(ctx context.Context, msgID string, f AttachmentInfo) error {
-	d, err := parseDigest(f.SHA256)
+	d, err := store.ParseDigest(f.SHA256)
 	if err != nil {
 		return err
 	}
@@ -760,12 +579,12 @@ func (s *Session) sendAttachment(ctx context.Context, msgID string, f Attachment
 	if err != nil {
 		return err
 	}
-	count := chunkCount(f.Size)
+	count := store.ChunkCount(f.Size)
 	stalls := 0
 	for {
 		switch a.status {
 		case chunkRefused:
-			return &refusedError{msg: fmt.Sprintf("%s refused attachment %s (%s): too large for them", s.peer.Name, f.Name, humanBytes(f.Size))}
+			return &refusedError{msg: fmt.Sprintf("%s refused attachment %s (%s): too large for them", s.peer.Name, f.Name, store.HumanBytes(f.Size))}
 		case chunkReset:
 			stalls++
 		}
@@ -778,7 +597,7 @@ func (s *Session) sendAttachment(ctx context.Context, msgID string, f Attachment
 		if stalls > 3 {
 			return fmt.Errorf("attachment %s: the peer keeps discarding it", f.Name)
 		}
-		chunk, err := s.node.store.attachmentChunk(s.node.recordKey(), d, next)
+		chunk, err := s.node.store.Attachments(s.node.recordKey()).Chunk(d, next)
 		if err != nil {
 			return err
 		}
@@ -839,11 +658,11 @@ func (s *Session) answerChunkQuery(ctx context.Context, payload []byte) error {
 	case size == 0:
 		if d != sha256.Sum256(nil) {
 			a.status = chunkRefused
-		} else if err := s.node.store.storeEmptyAttachment(d); err != nil {
+		} else if err := s.node.store.Attachments(s.node.recordKey()).StoreEmpty(d); err != nil {
 			return err
 		}
 	default:
-		next, err := s.node.store.partialNext(d, size)
+		next, err := s.node.store.Attachments(s.node.recordKey()).PartialNext(d, size)
 		if err != nil {
 			return err
 		}
@@ -872,14 +691,14 @@ func (s *Session) receiveChunkFrame(ctx context.Context, payload []byte) error {
 	hdr := chunkPlainHeader(h.digest, h.index)
 	if plain == nil || len(plain) < len(hdr) || string(plain[:len(hdr)]) != string(hdr) {
 		s.event(Event{Type: EventRejected, Reason: "attachment chunk failed authentication"})
-		next, err := s.node.store.partialNext(h.digest, h.size)
+		next, err := s.node.store.Attachments(s.node.recordKey()).PartialNext(h.digest, h.size)
 		if err != nil {
 			return err
 		}
 		a.next = uint32(next)
 		return s.send(ctx, frameChunkAck, a.marshal())
 	}
-	next, err := s.node.store.receiveChunk(s.node.recordKey(), h.digest, h.size, int(h.index), plain[len(hdr):])
+	next, err := s.node.store.Attachments(s.node.recordKey()).ReceiveChunk(h.digest, h.size, int(h.index), plain[len(hdr):])
 	if err != nil {
 		s.log.Warn("attachment chunk discarded", "err", err)
 		s.event(Event{Type: EventRejected, Reason: err.Error()})

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"qkdchat/store"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -11,7 +12,7 @@ import (
 )
 
 // Role is what a party does in the telehealth workflow.
-type Role string
+type Role = store.Role
 
 // The three roles of the paper's system model (Section III).
 const (

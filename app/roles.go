@@ -1,13 +1,11 @@
 package app
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 )
 
 // Role rules of the telehealth workflow (the paper's Section III): a
@@ -49,26 +47,13 @@ type Violation struct {
 	Reason   string    `json:"reason"`
 }
 
-var bucketViolations = []byte("violations") // 8-byte sequence -> sealed Violation
-
 // recordViolation keeps v (sealed under the record key). Failing to keep
 // it is logged, never fatal: the refusal itself already happened.
 func (n *Node) recordViolation(v Violation) {
 	if v.Time.IsZero() {
 		v.Time = time.Now()
 	}
-	tok, err := sealRecord(n.recordKey(), v)
-	if err == nil {
-		err = n.store.update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketViolations)
-			seq, err := b.NextSequence()
-			if err != nil {
-				return err
-			}
-			return b.Put(binary.BigEndian.AppendUint64(nil, seq), tok)
-		})
-	}
-	if err != nil {
+	if err := n.store.Violations(n.recordKey()).Append(v); err != nil {
 		n.log.Warn("could not record a refused action", "err", err)
 	}
 }
@@ -85,15 +70,13 @@ func (n *Node) refuse(caseID, action, reason string) error {
 // first.
 func (n *Node) Violations() ([]Violation, error) {
 	var out []Violation
-	err := n.store.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketViolations).ForEach(func(k, v []byte) error {
-			var x Violation
-			if err := openRecord(n.recordKey(), v, &x); err != nil {
-				return fmt.Errorf("violation %x: %w", k, err)
-			}
-			out = append(out, x)
-			return nil
-		})
+	err := n.store.Violations(n.recordKey()).Each(func(k []byte, open func(any) error) error {
+		var x Violation
+		if err := open(&x); err != nil {
+			return fmt.Errorf("violation %x: %w", k, err)
+		}
+		out = append(out, x)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("app: read violations: %w", err)

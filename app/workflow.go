@@ -190,7 +190,7 @@ func (n *Node) Doctors() []Contact {
 func (n *Node) importAll(paths []string, part string) ([]AttachmentInfo, error) {
 	var out []AttachmentInfo
 	for _, p := range paths {
-		a, err := n.store.importAttachment(n.recordKey(), p, n.opts.MaxAttachment)
+		a, err := n.store.Attachments(n.recordKey()).Import(p, n.opts.MaxAttachment)
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +237,7 @@ func (n *Node) SubmitPHR(ctx context.Context, hospitalFP string, phr PHR, attach
 	if err != nil {
 		return nil, err
 	}
-	c, err := n.store.updateCase(n.recordKey(), id, func(c *Case, _ bool) error {
+	c, err := updateCase(n.store.Cases(n.recordKey()), id, func(c *Case, _ bool) error {
 		*c = Case{Patient: n.Fingerprint(), PatientName: n.profile.Name, Hospital: h.Fingerprint, HospitalName: h.Name,
 			PHR: &phr, Attachments: files, Status: CaseSubmitted}
 		return nil
@@ -297,7 +297,7 @@ func (n *Node) Refer(ctx context.Context, caseID, doctorFP string) error {
 	if err != nil {
 		return err
 	}
-	c, err = n.store.updateCase(n.recordKey(), caseID, func(c *Case, _ bool) error {
+	c, err = updateCase(n.store.Cases(n.recordKey()), caseID, func(c *Case, _ bool) error {
 		if c.Status != CaseSubmitted {
 			return &RoleError{Role: n.profile.Role, Action: action, Reason: "case is already " + c.Status}
 		}
@@ -340,7 +340,7 @@ func (n *Node) checkPHRRecorded(c Case, patient Contact) error {
 		return errors.New("the PHR transaction is not from the patient to this hospital")
 	}
 	it := &outboxItem{Files: phrFiles(c.Attachments)}
-	refs, err := it.refs()
+	refs, err := it.Refs()
 	if err != nil {
 		return err
 	}
@@ -406,7 +406,7 @@ func (n *Node) SubmitReport(ctx context.Context, caseID string, r MedicalReport,
 	if err != nil {
 		return err
 	}
-	c, err = n.store.updateCase(n.recordKey(), caseID, func(c *Case, _ bool) error {
+	c, err = updateCase(n.store.Cases(n.recordKey()), caseID, func(c *Case, _ bool) error {
 		if c.Status != CaseReferred {
 			return &RoleError{Role: n.profile.Role, Action: action, Reason: "case is already " + c.Status}
 		}
@@ -484,7 +484,7 @@ func (n *Node) acceptWorkflow(ctx context.Context, peer Contact, tx *ledger.Tran
 	if err != nil {
 		return err
 	}
-	refs, err := want.refs()
+	refs, err := want.Refs()
 	if err != nil {
 		return err
 	}
@@ -570,7 +570,7 @@ func (n *Node) acceptWorkflow(ctx context.Context, peer Contact, tx *ledger.Tran
 	if err != nil || !apply {
 		return err
 	}
-	if c, err := n.store.getCase(rk, w.CaseID); err == nil {
+	if c, err := getCase(n.store.Cases(rk), w.CaseID); err == nil {
 		n.caseEvent(c, reason)
 	}
 	return nil
@@ -585,7 +585,7 @@ func (n *Node) acceptReport(ctx context.Context, peer Contact, w *workflowBody, 
 	rk := n.recordKey()
 	upd := caseUpdater(n.store, rk, apply)
 	sr := w.Report
-	c, err := n.store.getCase(rk, w.CaseID)
+	c, err := getCase(n.store.Cases(rk), w.CaseID)
 	if err != nil {
 		return "", deny("send a report", "this "+string(me)+" has no case "+w.CaseID)
 	}
@@ -675,9 +675,9 @@ func (n *Node) relayReport(c Case, sr *signedReport, causeID string) error {
 func caseUpdater(st *Store, rk *fernet.Key, apply bool) func(id string, fn func(c *Case, found bool) error) error {
 	return func(id string, fn func(c *Case, found bool) error) error {
 		if !apply {
-			return st.checkCase(rk, id, fn)
+			return checkCase(st.Cases(rk), id, fn)
 		}
-		_, err := st.updateCase(rk, id, fn)
+		_, err := updateCase(st.Cases(rk), id, fn)
 		return err
 	}
 }

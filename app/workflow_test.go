@@ -471,7 +471,7 @@ func TestReferChecksThePHRAgainstTheLedger(t *testing.T) {
 	}
 	id := newCaseID()
 	for _, txid := range []string{"", strings.Repeat("ab", 32)} {
-		_, err := h.Store().updateCase(h.recordKey(), id, func(c *Case, _ bool) error {
+		_, err := updateCase(h.Store().Cases(h.recordKey()), id, func(c *Case, _ bool) error {
 			*c = Case{Patient: p.Fingerprint(), Hospital: h.Fingerprint(), PHR: &PHR{PatientName: "Pat"}, Status: CaseSubmitted, PHRTxID: txid}
 			return nil
 		})
