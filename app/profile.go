@@ -1,13 +1,13 @@
 package app
 
 import (
-	"qkdchat/store"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"qkdchat/store"
 	"strings"
 )
 

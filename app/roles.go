@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"time"
-
 )
 
 // Role rules of the telehealth workflow (the paper's Section III): a

@@ -36,4 +36,3 @@ func OpenStore(path string) (*Store, error) {
 func damagedStateFile(path, reason string) error {
 	return &DamagedFileError{Dir: filepath.Dir(path), File: filepath.Base(path), Reason: reason}
 }
-
