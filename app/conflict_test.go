@@ -297,7 +297,7 @@ func TestCheckpointFloodStoredOnceAndRateLimited(t *testing.T) {
 	defer cancel()
 	hosp, hev, addr, code := listeningHospital(ctx, t)
 	bad := newTestNode(t, "Mallory", RolePatient, BB84Settings{})
-	ts, err := transport.Connect(ctx, addr.String(), bad.transportConfig(code))
+	ts, err := transport.Connect(ctx, addr.String(), connector{bad}.config(code))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +361,7 @@ func TestFinalCheckpointIncompleteIsReported(t *testing.T) {
 	defer cancel()
 	hosp, hev, addr, code := listeningHospital(ctx, t)
 	peer := newTestNode(t, "Pat", RolePatient, BB84Settings{})
-	ts, err := transport.Connect(ctx, addr.String(), peer.transportConfig(code))
+	ts, err := transport.Connect(ctx, addr.String(), connector{peer}.config(code))
 	if err != nil {
 		t.Fatal(err)
 	}

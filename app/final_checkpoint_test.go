@@ -51,7 +51,7 @@ func TestFinalCheckpointStaleAnswerIsReported(t *testing.T) {
 	honest, _ := json.Marshal(checkpointOffer{Note: note2})
 	stale, _ := json.Marshal(checkpointOffer{Note: note1, FromSize: 2, Proof: proof})
 
-	ts, err := transport.Connect(ctx, addr.String(), bad.transportConfig(code))
+	ts, err := transport.Connect(ctx, addr.String(), connector{bad}.config(code))
 	if err != nil {
 		t.Fatal(err)
 	}

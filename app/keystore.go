@@ -9,6 +9,7 @@ import (
 	"github.com/fernet/fernet-go"
 
 	"qkdchat/ledger"
+	"qkdchat/session"
 )
 
 // ErrNoKey means this node does not hold the key a transaction was sealed
@@ -54,7 +55,7 @@ func (n *Node) OpenTransaction(tx *ledger.Transaction) (*Message, error) {
 		return m, nil
 	}
 	for _, k := range n.store.Keys(n.recordKey()).List(peer) {
-		sl, _, err := openMessage(k, tx.Token, 0, time.Now().Add(-maxClockSkew))
+		sl, _, err := session.OpenMessage(k, tx.Token, 0, time.Now().Add(-session.MaxClockSkew))
 		if err == nil {
 			m.ID, m.Seq, m.Epoch, m.Text, m.Body = sl.ID, sl.Seq, sl.Epoch, sl.Text, sl.Body
 			return m, nil

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"qkdchat/qkd"
+	"qkdchat/session"
 	"qkdchat/transport"
 )
 
@@ -169,10 +170,10 @@ func (e *Eve) relay(ctx context.Context, victim net.Conn) error {
 // intercept attacks the photons of one quantum-link payload. A payload it
 // cannot parse goes on unchanged: Eve wants to stay unnoticed.
 func (e *Eve) intercept(payload []byte) []byte {
-	if len(payload) < bb84Header {
+	if len(payload) < session.BB84HeaderLen {
 		return payload
 	}
-	m, err := qkd.UnmarshalMessage(payload[bb84Header:])
+	m, err := qkd.UnmarshalMessage(payload[session.BB84HeaderLen:])
 	if err != nil {
 		return payload
 	}
@@ -200,9 +201,5 @@ func (e *Eve) intercept(payload []byte) []byte {
 	case e.notes <- snap:
 	default:
 	}
-	return append(payload[:bb84Header:bb84Header], body...)
+	return append(payload[:session.BB84HeaderLen:session.BB84HeaderLen], body...)
 }
-
-// bb84Header is the length of the epoch and sequence number before the
-// qkd encoding in a quantum-link payload (see app's qkdLink).
-const bb84Header = 4 + 8
