@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -171,77 +170,39 @@ func (b *ledgerBench) cleanup() {
 }
 
 // sign makes count signed chat transactions, on all cores.
-func (b *ledgerBench) sign(count int) ([]*ledger.Transaction, error) {
+func (b *ledgerBench) sign(ctx context.Context, count int) ([]*ledger.Transaction, error) {
 	txs := make([]*ledger.Transaction, count)
 	base := b.seq.Add(int64(count)) - int64(count)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, runtime.GOMAXPROCS(0))
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			msg := make([]byte, b.payload)
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(count) {
-					return
-				}
-				rand.Read(msg)
-				tok, err := fernet.EncryptAndSign(msg, b.key)
-				if err != nil {
-					errs <- err
-					return
-				}
-				from, to := b.owner, b.peer
-				if i%2 == 1 {
-					from, to = b.peer, b.owner
-				}
-				tx := &ledger.Transaction{Kind: ledger.KindChat, Recipient: to.Public(), CaseID: "bench",
-					Time: time.Unix(0, base+i).UTC(), Token: tok}
-				if err := tx.Sign(from); err != nil {
-					errs <- err
-					return
-				}
-				txs[i] = tx
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return nil, err
-	}
-	return txs, nil
+	err := parallel(ctx, runtime.GOMAXPROCS(0), 0, int64(count), func(i int64) error {
+		msg := make([]byte, b.payload)
+		rand.Read(msg)
+		tok, err := fernet.EncryptAndSign(msg, b.key)
+		if err != nil {
+			return err
+		}
+		from, to := b.owner, b.peer
+		if i%2 == 1 {
+			from, to = b.peer, b.owner
+		}
+		tx := &ledger.Transaction{Kind: ledger.KindChat, Recipient: to.Public(), CaseID: "bench",
+			Time: time.Unix(0, base+i).UTC(), Token: tok}
+		if err := tx.Sign(from); err != nil {
+			return err
+		}
+		txs[i] = tx
+		return nil
+	})
+	return txs, err
 }
 
 // appendAll appends txs with w concurrent writers and returns the time taken.
 func appendAll(ctx context.Context, l *ledger.Ledger, txs []*ledger.Transaction, w int) (time.Duration, error) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var firstErr atomic.Value
 	start := time.Now()
-	for range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(len(txs)) || firstErr.Load() != nil {
-					return
-				}
-				if _, err := l.Append(ctx, txs[i]); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := firstErr.Load().(error); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
+	err := parallel(ctx, w, 0, int64(len(txs)), func(i int64) error {
+		_, err := l.Append(ctx, txs[i])
+		return err
+	})
+	return time.Since(start), err
 }
 
 func (b *ledgerBench) run(ctx context.Context, res *LedgerReport, o LedgerOptions) error {
@@ -256,11 +217,11 @@ func (b *ledgerBench) run(ctx context.Context, res *LedgerReport, o LedgerOption
 			l.Close()
 		}
 	}()
-	singles, err := b.sign(single)
+	singles, err := b.sign(ctx, single)
 	if err != nil {
 		return err
 	}
-	txs, err := b.sign(n)
+	txs, err := b.sign(ctx, n)
 	if err != nil {
 		return err
 	}
@@ -331,7 +292,7 @@ func (b *ledgerBench) grow(ctx context.Context, path string, size int64, writers
 	defer l.Close()
 	for l.Size() < size {
 		chunk := int(min(size-l.Size(), 20000))
-		txs, err := b.sign(chunk)
+		txs, err := b.sign(ctx, chunk)
 		if err != nil {
 			return err
 		}

@@ -11,8 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -63,33 +61,8 @@ func rawBboltBench(ctx context.Context, dir string, valueLen, n, w, single int) 
 	}
 	res.updateUS = medianUS(lat)
 
-	var next atomic.Int64
-	next.Store(int64(single))
-	end := int64(single + n)
-	var wg sync.WaitGroup
-	var firstErr atomic.Value
 	start := time.Now()
-	for range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				i := next.Add(1) - 1
-				if i >= end {
-					return
-				}
-				if err := db.Batch(put(i)); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err, _ := firstErr.Load().(error); err != nil {
-		return res, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := parallel(ctx, w, int64(single), int64(single+n), func(i int64) error { return db.Batch(put(i)) }); err != nil {
 		return res, err
 	}
 	res.batchPerS = perSecond(n, time.Since(start))
@@ -178,33 +151,15 @@ func ed25519All(ctx context.Context, msgs []signedMsg, n int64) (time.Duration, 
 	if len(msgs) == 0 {
 		return 0, errors.New("bench: no signed messages for the Ed25519 baseline")
 	}
-	var next atomic.Int64
-	var failed atomic.Bool
-	var wg sync.WaitGroup
 	start := time.Now()
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for {
-				i := next.Add(1) - 1
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				m := &msgs[i%int64(len(msgs))]
-				if !ed25519.Verify(m.key, m.msg, m.sig) {
-					failed.Store(true)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	d := time.Since(start)
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if failed.Load() {
-		return 0, errors.New("bench: Ed25519 baseline: a valid signature failed")
-	}
-	return d, nil
+	err := parallel(ctx, runtime.GOMAXPROCS(0), 0, n, func(i int64) error {
+		m := &msgs[i%int64(len(msgs))]
+		if !ed25519.Verify(m.key, m.msg, m.sig) {
+			return errors.New("bench: Ed25519 baseline: a valid signature failed")
+		}
+		return nil
+	})
+	return time.Since(start), err
 }
 
 // ed25519One is the rate of bare ed25519.Verify on one goroutine.
