@@ -106,8 +106,8 @@ func TestCollectorMergesAndBoundsAFlood(t *testing.T) {
 	c.add("", txt("B"), net.ParseIP("10.0.0.2"), nil, 7450)
 	c.add("", txt("B"), net.ParseIP("10.0.0.2"), net.ParseIP("fe80::1"), 7450)
 	c.add("", txt("A"), net.ParseIP("10.0.0.3"), nil, 7451)
-	c.add("", txt("C"), nil, nil, 7450)                      // no address: dropped
-	c.add("", txt("D"), net.ParseIP("10.0.0.4"), nil, 0)     // no port: dropped
+	c.add("", txt("C"), nil, nil, 7450)                           // no address: dropped
+	c.add("", txt("D"), net.ParseIP("10.0.0.4"), nil, 0)          // no port: dropped
 	c.add("", []string{"hello"}, net.ParseIP("10.0.0.5"), nil, 1) // not ours
 	got := c.list()
 	want := []Hospital{
