@@ -96,7 +96,7 @@ func (c connector) session(ts *transport.Session, peer Contact, initiator bool) 
 		Keys:      n.store.Keys(rk),
 		RecordKey: rk,
 		Settings: session.Settings{RekeyMessages: n.opts.RekeyMessages, RekeyInterval: n.opts.RekeyInterval,
-			TokenTTL: n.opts.TokenTTL, SendTimeout: n.opts.SendTimeout, DisableLedger: n.opts.DisableLedger},
+			TokenTTL: n.opts.TokenTTL, SendTimeout: n.opts.SendTimeout},
 		BB84:    n.BB84,
 		Publish: n.publish,
 		Log:     n.log,

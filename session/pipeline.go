@@ -78,16 +78,12 @@ func (c *chatIn) receive(ctx context.Context, payload []byte) error {
 		epoch: epoch,
 		done:  make(chan struct{}),
 	}
-	if s.cfg.Settings.DisableLedger {
-		close(in.done)
-	} else {
-		go func() {
-			defer close(in.done)
-			// The message is accepted (the window has moved past it), so
-			// its append must not be dropped by the session ending now.
-			in.rc, in.err = s.cfg.Ledger.Append(context.WithoutCancel(ctx), tx)
-		}()
-	}
+	go func() {
+		defer close(in.done)
+		// The message is accepted (the window has moved past it), so
+		// its append must not be dropped by the session ending now.
+		in.rc, in.err = s.cfg.Ledger.Append(context.WithoutCancel(ctx), tx)
+	}()
 	select {
 	case c.inbox <- in:
 	case <-ctx.Done():
@@ -176,10 +172,8 @@ func (c *chatIn) deliver(ctx context.Context) error {
 			return fmt.Errorf("record received message in ledger: %w", in.err)
 		}
 		m := in.m
-		if !s.cfg.Settings.DisableLedger {
-			m.TxID = in.rc.ID.String()
-			s.Event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: m.Kind, Index: in.rc.Index})
-		}
+		m.TxID = in.rc.ID.String()
+		s.Event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: m.Kind, Index: in.rc.Index})
 		s.Event(Event{Type: EventMessage, Message: m, MessageID: m.ID, Epoch: in.epoch})
 		if err := s.SendFrame(ctx, FrameAck, []byte(m.ID)); err != nil && ctx.Err() == nil {
 			return fmt.Errorf("acknowledge message: %w", err)

@@ -35,14 +35,12 @@ func (s *Session) Send(ctx context.Context, kind ledger.Kind, caseID, text strin
 	if err := tx.Sign(s.cfg.Identity); err != nil {
 		return nil, err
 	}
-	if !s.cfg.Settings.DisableLedger {
-		rc, err := s.cfg.Ledger.Append(ctx, tx)
-		if err != nil {
-			return nil, fmt.Errorf("record message in ledger: %w", err)
-		}
-		m.TxID = rc.ID.String()
-		s.Event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: kind.String(), Index: rc.Index})
+	rc, err := s.cfg.Ledger.Append(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("record message in ledger: %w", err)
 	}
+	m.TxID = rc.ID.String()
+	s.Event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: kind.String(), Index: rc.Index})
 	raw, err := tx.MarshalBinary()
 	if err != nil {
 		return nil, err

@@ -53,7 +53,6 @@ type Settings struct {
 	RekeyInterval time.Duration // and after this long; <0 disables
 	TokenTTL      time.Duration // refuse tokens sealed longer ago than this
 	SendTimeout   time.Duration // how long Send waits for a first key
-	DisableLedger bool          // benchmarks only: no ledger appends of chat messages
 }
 
 // Config is what a session is made of.
