@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"qkdchat/store"
+	partyrole "qkdchat/party"
 	"strings"
 )
 
 // Role is what a party does in the telehealth workflow.
-type Role = store.Role
+type Role = partyrole.Role
 
 // The three roles of the paper's system model (Section III).
 const (

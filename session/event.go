@@ -3,7 +3,7 @@ package session
 import (
 	"time"
 
-	"qkdchat/store"
+	"qkdchat/party"
 )
 
 // EventType names what an Event reports.
@@ -47,7 +47,7 @@ type Event struct {
 	Time     time.Time  `json:"time"`
 	Peer     string     `json:"peer,omitempty"` // the peer's key fingerprint
 	PeerName string     `json:"peer_name,omitempty"`
-	PeerRole store.Role `json:"peer_role,omitempty"`
+	PeerRole party.Role `json:"peer_role,omitempty"`
 	Addr     string     `json:"addr,omitempty"`
 	Code     string     `json:"code,omitempty"` // the pairing code, shown to the local user only
 	Reason   string     `json:"reason,omitempty"`

@@ -9,18 +9,16 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-)
 
-// Role is the workflow role a party presents at pairing (patient,
-// hospital or doctor); the telehealth rules give it meaning.
-type Role string
+	"qkdchat/party"
+)
 
 // Contact is a peer pinned by its identity key after a verified pairing.
 type Contact struct {
 	Fingerprint string            `json:"fingerprint"`
 	PublicKey   ed25519.PublicKey `json:"public_key"`
 	Name        string            `json:"name"`
-	Role        Role              `json:"role"`
+	Role        party.Role        `json:"role"`
 	Addr        string            `json:"addr,omitempty"` // where we last reached it, if we dialled
 	PairedAt    time.Time         `json:"paired_at"`
 	LastSeen    time.Time         `json:"last_seen"`
