@@ -17,8 +17,12 @@ import (
 // changes nothing.
 
 // workflowInput decodes what a workflow message says: its body and the
-// envelope of the transaction that carried it.
+// envelope of the transaction that carried it. A chat message has no
+// body (nil) and no rule.
 func workflowInput(tx *ledger.Transaction, m *Message) (*telehealth.Body, telehealth.Envelope, error) {
+	if tx.Kind == ledger.KindChat {
+		return nil, telehealth.Envelope{}, nil
+	}
 	w, err := telehealth.ParseBody(m.Body)
 	if err != nil {
 		return nil, telehealth.Envelope{}, err
@@ -29,11 +33,8 @@ func workflowInput(tx *ledger.Transaction, m *Message) (*telehealth.Body, telehe
 // checkWorkflow reports whether acceptWorkflow would accept the workflow
 // message m that peer sent in tx, changing nothing (a dry run).
 func (n *Node) checkWorkflow(_ context.Context, peer Contact, tx *ledger.Transaction, m *Message) error {
-	if tx.Kind == ledger.KindChat {
-		return nil
-	}
 	w, env, err := workflowInput(tx, m)
-	if err != nil {
+	if w == nil {
 		return err
 	}
 	var cur *Case
@@ -53,11 +54,8 @@ func (n *Node) checkWorkflow(_ context.Context, peer Contact, tx *ledger.Transac
 // relay). It is idempotent, because a resend after a crash may apply it
 // twice.
 func (n *Node) acceptWorkflow(_ context.Context, peer Contact, tx *ledger.Transaction, m *Message) error {
-	if tx.Kind == ledger.KindChat {
-		return nil
-	}
 	w, env, err := workflowInput(tx, m)
-	if err != nil {
+	if w == nil {
 		return err
 	}
 	var out telehealth.Outcome

@@ -3,13 +3,19 @@ package telehealth
 import (
 	"bytes"
 	"crypto/ed25519"
+	_ "embed"
 	"encoding/json"
-	"os"
 	"testing"
 	"time"
 
 	"qkdchat/ledger"
 )
+
+// goldenEncoding was written by the old app types (commit e7b1a31). It is
+// embedded, so the test reads no file at run time.
+//
+//go:embed testdata/encoding.golden.json
+var goldenEncoding []byte
 
 // TestEncodingGolden: a stored case, every kind of workflow body, the
 // signed report's canonical form and the FHIR export encode byte for byte
@@ -59,11 +65,7 @@ func TestEncodingGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := os.ReadFile("testdata/encoding.golden.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
+	if want := goldenEncoding; !bytes.Equal(got, want) {
 		t.Fatalf("encoding changed:\n got %s\nwant %s", got, want)
 	}
 

@@ -74,17 +74,10 @@ func acceptPHR(me, from Actor, env Envelope, w *Body, cur *Case) (Outcome, error
 	if from.Role != RolePatient {
 		return Outcome{}, deny(from.Role, ActionSubmitPHR, "only a patient submits a PHR")
 	}
-	out := Outcome{Reason: "PHR received from " + from.Name}
-	if cur != nil {
-		if cur.Patient != from.Fingerprint {
-			return Outcome{}, deny(from.Role, ActionSubmitPHR, "case "+w.CaseID+" belongs to another patient")
-		}
-		out.Case = *cur // a resend
-		return out, nil
-	}
-	out.Case = Case{ID: w.CaseID, Patient: from.Fingerprint, PatientName: from.Name, Hospital: me.Fingerprint, HospitalName: me.Name,
-		PHR: w.PHR, Attachments: w.Attachments, Status: CaseSubmitted, PHRTxID: env.TxID}
-	return out, nil
+	return openCase(from, ActionSubmitPHR, "PHR received from "+from.Name, cur,
+		func(c *Case) string { return c.Patient }, "case "+w.CaseID+" belongs to another patient",
+		Case{ID: w.CaseID, Patient: from.Fingerprint, PatientName: from.Name, Hospital: me.Fingerprint, HospitalName: me.Name,
+			PHR: w.PHR, Attachments: w.Attachments, Status: CaseSubmitted, PHRTxID: env.TxID})
 }
 
 // acceptReferral: a hospital's referral opens the case at the doctor.
@@ -98,18 +91,25 @@ func acceptReferral(me, from Actor, w *Body, cur *Case) (Outcome, error) {
 	if w.Hospital.Fingerprint != from.Fingerprint {
 		return Outcome{}, deny(from.Role, ActionRefer, "the referral names another hospital")
 	}
-	out := Outcome{Reason: "case referred by " + from.Name}
-	if cur != nil {
-		if cur.Hospital != from.Fingerprint {
-			return Outcome{}, deny(from.Role, ActionRefer, "case "+w.CaseID+" came from another hospital")
-		}
-		out.Case = *cur // a resend
-		return out, nil
+	return openCase(from, ActionRefer, "case referred by "+from.Name, cur,
+		func(c *Case) string { return c.Hospital }, "case "+w.CaseID+" came from another hospital",
+		Case{ID: w.CaseID, Patient: w.Patient.Fingerprint, PatientName: w.Patient.Name, Hospital: from.Fingerprint, HospitalName: from.Name,
+			Doctor: me.Fingerprint, DoctorName: me.Name, DoctorKey: me.Key,
+			PHR: w.PHR, Attachments: w.Attachments, Status: CaseReferred})
+}
+
+// openCase is the outcome of a message that opens a case (a PHR at the
+// hospital, a referral at the doctor): fresh when there is no case yet;
+// the case unchanged when it is a resend by the party that owns the case
+// (owner's fingerprint); a refusal (clash) when another party owns it.
+func openCase(from Actor, action, reason string, cur *Case, owner func(*Case) string, clash string, fresh Case) (Outcome, error) {
+	if cur == nil {
+		return Outcome{Case: fresh, Reason: reason}, nil
 	}
-	out.Case = Case{ID: w.CaseID, Patient: w.Patient.Fingerprint, PatientName: w.Patient.Name, Hospital: from.Fingerprint, HospitalName: from.Name,
-		Doctor: me.Fingerprint, DoctorName: me.Name, DoctorKey: me.Key,
-		PHR: w.PHR, Attachments: w.Attachments, Status: CaseReferred}
-	return out, nil
+	if owner(cur) != from.Fingerprint {
+		return Outcome{}, deny(from.Role, action, clash)
+	}
+	return Outcome{Case: *cur, Reason: reason}, nil // a resend
 }
 
 // acceptAssigned: the hospital's notice tells the patient its doctor.
