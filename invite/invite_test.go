@@ -2,10 +2,10 @@ package invite
 
 import (
 	"crypto/ed25519"
-	"encoding/binary"
-	"hash/crc32"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"math/rand/v2"
 	"reflect"
 	"strings"
