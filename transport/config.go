@@ -57,6 +57,11 @@ type Config struct {
 	// connection replaces the most idle handshake of the source holding
 	// the most.
 	MaxHandshakes, ReservedHandshakes, MaxHandshakesPerSource int
+	// OnInvite, when set, is told when an invite registered with the
+	// listener is used or burned (Listen only). It is called from the
+	// handshake's goroutine and must not block.
+	OnInvite func(InviteEvent)
+
 	// LogInterval is how often the listener writes one summary line for
 	// the connections it refused, instead of a line each (default
 	// DefaultLogInterval).
