@@ -41,7 +41,9 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// MaxPairFailures is how many failed pairing attempts a listener's
 	// code survives (default DefaultMaxPairFailures). Attempts in progress
-	// count too, so concurrent guesses cannot exceed it.
+	// count too, so concurrent guesses cannot exceed it. An attempt fails
+	// only when the dialer's key confirmation arrives and does not hold;
+	// one that ends earlier (a dropped relay, a timeout) is no guess.
 	MaxPairFailures int
 	// Logger receives connection events (default: discard). Codes, keys
 	// and payloads are never logged.

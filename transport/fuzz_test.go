@@ -139,7 +139,9 @@ func FuzzListenHandshake(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		acquire := func(int) (pairSlot, error) { return pairSlot{code: testCode, release: func(bool) {}}, nil }
+		acquire := func(int) (pairSlot, error) {
+			return pairSlot{code: testCode, release: func(bool) {}, proved: func(bool) error { return nil }}, nil
+		}
 		_, err := listenHandshake(fuzzConn{bytes.NewReader(data), io.Discard}, &cfg, make([]byte, 32), acquire, LinkToken{})
 		if err == nil {
 			t.Fatal("a handshake succeeded without the dialer's keys")

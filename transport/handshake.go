@@ -324,7 +324,7 @@ type pairSlot struct {
 	// key confirmation before it sends its own, and report whether it
 	// held; an error refuses the attempt. So a dialer that stops before
 	// its confirmation has nothing to test a guess against, and is no
-	// guess. Set for invites.
+	// guess. The listener sets it for invites and its code alike.
 	proved func(ok bool) error
 	// nameplate and grant of the invite, for PeerInfo.
 	nameplate int
@@ -431,7 +431,7 @@ func listenHandshakeHooked(rw io.ReadWriter, cfg *Config, binding []byte, acquir
 	return hsResult{peer: peer, mode: mode, newlyPaired: newly, token: token, nameplate: slot.nameplate, grant: slot.grant}, nil
 }
 
-// confirmDialerFirst is the listener's exchangeConfirm for invites: it
+// confirmDialerFirst is the listener's exchangeConfirm in pair mode: it
 // reads and checks the dialer's confirmation first and tells proved the
 // outcome, then sends its own. Until the dialer's confirmation arrives,
 // the dialer has seen nothing keyed by the PAKE, so an attempt that dies

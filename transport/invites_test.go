@@ -251,23 +251,7 @@ func TestInviteSurvivesAttemptsThatDieBeforeTheProof(t *testing.T) {
 
 	// A relay that forwards everything to the listener until its PAKE
 	// message and then drops both sides.
-	r := startRelay(t, l.Addr().String(), func(a, b *tls.Conn) {
-		toD, toL := &hsConn{rw: a}, &hsConn{rw: b}
-		for _, want := range []FrameType{FrameHello, FramePake} {
-			f, err := toD.recv(want, false)
-			if err != nil || toL.send(f, false) != nil {
-				return
-			}
-		}
-		for _, want := range []FrameType{FrameHello, FramePake} {
-			f, err := toL.recv(want, false)
-			if err != nil || toD.send(f, false) != nil {
-				return
-			}
-		}
-		a.Close()
-		b.Close()
-	})
+	r := startRelay(t, l.Addr().String(), dropAfterPake)
 	for i := range 3 {
 		acc := acceptOne(t, l)
 		dcfg := testConfig("Alice", "patient", "4821-amber-falcon")
@@ -288,7 +272,7 @@ func TestInviteSurvivesAttemptsThatDieBeforeTheProof(t *testing.T) {
 			if err != nil {
 				break
 			}
-			if f.Type != FrameHello && f.Type != FramePake {
+			if f.Type != FrameHello && f.Type != FramePake && f.Type != FrameAbort {
 				t.Fatalf("the listener sent frame %#x to a peer that has not proved the code", f.Type)
 			}
 		}
@@ -301,6 +285,67 @@ func TestInviteSurvivesAttemptsThatDieBeforeTheProof(t *testing.T) {
 		t.Errorf("events %+v after attempts that never proved anything", ev.ev)
 	}
 	joinWith(t, l, "Alice", "4821-amber-falcon")
+}
+
+// dropAfterPake is a relay that forwards the handshake until the
+// listener's PAKE value and then drops both sides.
+func dropAfterPake(a, b *tls.Conn) {
+	defer a.Close()
+	defer b.Close()
+	toD, toL := &hsConn{rw: a}, &hsConn{rw: b}
+	for _, want := range []FrameType{FrameHello, FramePake} {
+		f, err := toD.recv(want, false)
+		if err != nil || toL.send(f, false) != nil {
+			return
+		}
+	}
+	for _, want := range []FrameType{FrameHello, FramePake} {
+		f, err := toL.recv(want, false)
+		if err != nil || toD.send(f, false) != nil {
+			return
+		}
+	}
+}
+
+// TestListenerCodeSurvivesDroppedAttempts: the same holds for the
+// listener code, with dialers that know nothing of invites (their
+// messages are unchanged): attempts that die before the dialer's proof
+// are not counted as failed guesses.
+func TestListenerCodeSurvivesDroppedAttempts(t *testing.T) {
+	cfg := testConfig("Hospital", "hospital", testCode)
+	cfg.MaxPairFailures = 2
+	cfg.HandshakeTimeout = 2 * time.Second
+	l := startListener(t, cfg)
+	r := startRelay(t, l.Addr().String(), dropAfterPake)
+	for i := range 3 {
+		acc := acceptOne(t, l)
+		if _, err := Connect(testCtx(t), r.addr(), testConfig("Alice", "patient", testCode)); err == nil {
+			t.Fatalf("attempt %d through a dropping relay succeeded", i)
+		}
+		<-acc
+	}
+	acc := acceptOne(t, l)
+	tc := rawPairStart(t, l, testCode)
+	for {
+		f, err := ReadFrame(tc, hsMaxFrame)
+		if err != nil {
+			break
+		}
+		if f.Type != FrameHello && f.Type != FramePake && f.Type != FrameAbort {
+			t.Fatalf("the listener sent frame %#x to a peer that has not proved the code", f.Type)
+		}
+	}
+	<-acc
+	if l.Code() != testCode {
+		t.Fatalf("listener code disabled by attempts that never proved anything")
+	}
+	acc = acceptSession(t, l)
+	if _, err := dial(t, l, testConfig("Alice", "patient", testCode)); err != nil {
+		t.Fatalf("pairing after dropped attempts: %v", err)
+	}
+	if r := <-acc; r.err != nil {
+		t.Fatal(r.err)
+	}
 }
 
 // rawPairStart opens a TLS connection and sends a pairing Hello and PAKE

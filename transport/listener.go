@@ -386,8 +386,23 @@ func (l *Listener) handshake(ctx context.Context, c net.Conn, deadline time.Time
 			return l.invites.acquire(nameplate, c.RemoteAddr(), &codeAttempt)
 		}
 		slot, err := l.guard.acquire(ctx)
-		codeAttempt = err == nil
-		return slot, err
+		if err != nil {
+			return slot, err
+		}
+		// The listener code counts a failed guess only when the dialer's
+		// proof arrived and did not hold: an attempt that ends earlier
+		// (a relay that drops, a timeout) saw nothing to test a guess
+		// against. Only those guesses bypass Accept's report limit.
+		guessed := false
+		release := slot.release
+		slot.proved = func(ok bool) error {
+			if !ok {
+				guessed, codeAttempt = true, true
+			}
+			return nil
+		}
+		slot.release = func(bool) { release(!guessed) }
+		return slot, nil
 	}
 	hooks := hsHooks{
 		step:   func() { l.adm.progress(e) },
