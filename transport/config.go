@@ -29,6 +29,10 @@ type Config struct {
 	// PeerKey, when set on Connect, is the only identity key the peer
 	// may present (a reconnect to a known contact).
 	PeerKey ed25519.PublicKey
+	// PeerFingerprint, when not all zero, is the first 16 bytes of
+	// SHA-256 of the only identity key the peer may present: what an
+	// invite carries, so a joiner pins the inviter from the first contact.
+	PeerFingerprint [16]byte
 	// Fingerprint computes PeerInfo.Fingerprint (default Fingerprint), so
 	// it can match the fingerprints the caller stores contacts under.
 	Fingerprint func(ed25519.PublicKey) string

@@ -158,7 +158,7 @@ func sendAbort(w io.Writer, err error) {
 // the key must be known; in both modes a name pinned to another key is
 // refused. It returns whether the key was unknown before.
 func checkPeer(cfg *Config, h Hello, mode Mode) (newlyPaired bool, err error) {
-	if cfg.PeerKey != nil && !cfg.PeerKey.Equal(h.Identity) {
+	if !expectedPeer(cfg, h.Identity) {
 		return false, fmt.Errorf("peer %s: %w", cfg.Fingerprint(h.Identity), ErrIdentityChanged)
 	}
 	if np, ok := cfg.Pins.(NamePins); ok {
@@ -172,6 +172,19 @@ func checkPeer(cfg *Config, h Hello, mode Mode) (newlyPaired bool, err error) {
 		return false, fmt.Errorf("peer %s: %w", cfg.Fingerprint(h.Identity), ErrUnknownContact)
 	}
 	return !known, nil
+}
+
+// expectedPeer reports whether pub is a key cfg.PeerKey and
+// cfg.PeerFingerprint allow.
+func expectedPeer(cfg *Config, pub ed25519.PublicKey) bool {
+	if cfg.PeerKey != nil && !cfg.PeerKey.Equal(pub) {
+		return false
+	}
+	if cfg.PeerFingerprint != ([16]byte{}) {
+		sum := sha256.Sum256(pub)
+		return [16]byte(sum[:16]) == cfg.PeerFingerprint
+	}
+	return true
 }
 
 // verifyConfirm checks the peer's confirmation for side.
@@ -273,7 +286,7 @@ func dialHandshake(rw io.ReadWriter, cfg *Config, binding []byte) (res hsResult,
 	if err != nil {
 		return res, err
 	}
-	if mode == ModePair && cfg.PeerKey != nil && !cfg.PeerKey.Equal(peer.Identity) {
+	if mode == ModePair && !expectedPeer(cfg, peer.Identity) {
 		// Refuse an unexpected listener before our key confirmation,
 		// which it could test a guess of the code against.
 		return res, fmt.Errorf("peer %s: %w", cfg.Fingerprint(peer.Identity), ErrIdentityChanged)

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"crypto/ed25519"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -561,5 +562,42 @@ func TestInviteTableAnswersAlike(t *testing.T) {
 		if e1 == nil || e2 == nil || e1.Error() != e2.Error() || b2 || b3 {
 			t.Errorf("%s: right proof %v, wrong proof %v; want the same refusal and no second burn", finish, e1, e2)
 		}
+	}
+}
+
+// TestDialerChecksInviteFingerprint: an invite carries only the 128-bit
+// fingerprint of the inviter's key; a dialer given it (PeerFingerprint)
+// refuses any other listener before its proof, and pairs with the right
+// one.
+func TestDialerChecksInviteFingerprint(t *testing.T) {
+	fp := func(name string) [16]byte {
+		sum := sha256.Sum256(testKey(name).Public().(ed25519.PublicKey))
+		return [16]byte(sum[:16])
+	}
+	impostor := startListener(t, testConfig("St Mary", "hospital", testCode))
+	if err := impostor.AddInvite("4821-amber-falcon", time.Now().Add(time.Hour), "doctor"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig("Alice", "patient", "4821-amber-falcon")
+	cfg.PeerFingerprint = fp("the real St Mary")
+	acc := acceptOne(t, impostor)
+	if _, err := dial(t, impostor, cfg); !errors.Is(err, ErrIdentityChanged) {
+		t.Fatalf("dialer: %v, want ErrIdentityChanged", err)
+	}
+	var pa *PeerAbortError
+	if r := <-acc; !errors.As(r.err, &pa) || pa.Reason != AbortIdentityChanged {
+		t.Errorf("impostor: %v; want the dialer's abort before any confirmation", r.err)
+	}
+	if info, _ := impostor.Invite(4821); info.State != InviteStateOpen {
+		t.Errorf("impostor's invite %+v", info)
+	}
+	cfg.PeerFingerprint = fp("St Mary")
+	acc = acceptSession(t, impostor)
+	d, err := dial(t, impostor, cfg)
+	if err != nil {
+		t.Fatalf("the right fingerprint: %v", err)
+	}
+	if r := <-acc; r.err != nil || !d.Peer().NewlyPaired {
+		t.Fatalf("listener: %v", r.err)
 	}
 }
