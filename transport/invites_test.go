@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -599,5 +600,24 @@ func TestDialerChecksInviteFingerprint(t *testing.T) {
 	}
 	if r := <-acc; r.err != nil || !d.Peer().NewlyPaired {
 		t.Fatalf("listener: %v", r.err)
+	}
+}
+
+// TestDialerToListenerWithoutInvites: a listener of a version without
+// invites refuses a Hello with a nameplate as malformed; the dialer says
+// what that probably means.
+func TestDialerToListenerWithoutInvites(t *testing.T) {
+	l := startListener(t, testConfig("Hospital", "hospital", testCode))
+	r := startRelay(t, l.Addr().String(), func(a, _ *tls.Conn) {
+		toD := &hsConn{rw: a}
+		if _, err := toD.recv(FrameHello, false); err == nil {
+			WriteFrame(a, Frame{Type: FrameAbort, Payload: []byte{byte(AbortProtocol)}})
+			a.CloseWrite()
+			io.Copy(io.Discard, a)
+		}
+	})
+	_, err := Connect(testCtx(t), r.addr(), testConfig("Alice", "patient", "4821-amber-falcon"))
+	if err == nil || !strings.Contains(err.Error(), "a version without invites") {
+		t.Errorf("old listener: %v", err)
 	}
 }
