@@ -386,8 +386,9 @@ func listenHandshakeHooked(rw io.ReadWriter, cfg *Config, binding []byte, acquir
 		if slot, err = acquire(peer.Nameplate); err != nil {
 			return res, err
 		}
-		// err is the named result: the attempt counts as failed unless
-		// the whole handshake succeeds.
+		// err is the named result: release learns whether the whole
+		// handshake succeeded (what a failed proof costs is told to
+		// slot.proved).
 		defer func() { slot.release(err == nil) }()
 		cfg2 := *cfg
 		cfg2.Code = slot.code
