@@ -117,11 +117,11 @@ func (n *Node) enqueue(c Contact, it *outboxItem) error {
 type workflowAcceptor struct{ n *Node }
 
 func (a workflowAcceptor) Check(ctx context.Context, peer Contact, tx *ledger.Transaction, m *Message) error {
-	return a.n.acceptWorkflow(ctx, peer, tx, m, false)
+	return a.n.checkWorkflow(ctx, peer, tx, m)
 }
 
 func (a workflowAcceptor) Apply(ctx context.Context, peer Contact, tx *ledger.Transaction, m *Message) error {
-	return a.n.acceptWorkflow(ctx, peer, tx, m, true)
+	return a.n.acceptWorkflow(ctx, peer, tx, m)
 }
 
 // refused keeps a refusal of the delivery layer as a Violation.
