@@ -28,11 +28,13 @@ func truncateString(s string, n int) string { return store.TruncateString(s, n) 
 
 // ReadAttachment returns the plain content of a stored attachment, by its
 // hex SHA-256 digest, after checking it against the digest.
-func (n *Node) ReadAttachment(sha256hex string) ([]byte, error) {
+func (cl *Clinic) ReadAttachment(sha256hex string) ([]byte, error) {
+	n := cl.n
 	return n.store.Attachments(n.recordKey()).Read(sha256hex)
 }
 
 // SaveAttachment writes the plain content of a stored attachment to dst.
-func (n *Node) SaveAttachment(sha256hex, dst string) error {
+func (cl *Clinic) SaveAttachment(sha256hex, dst string) error {
+	n := cl.n
 	return n.store.Attachments(n.recordKey()).Save(sha256hex, dst)
 }

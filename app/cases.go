@@ -49,7 +49,8 @@ func getCase(cs store.Records, id string) (Case, error) {
 // Cases lists the cases this node may see, most recently updated first:
 // a patient its own, a hospital those submitted to it, a doctor only the
 // cases referred to it.
-func (n *Node) Cases() ([]Case, error) {
+func (cl *Clinic) Cases() ([]Case, error) {
+	n := cl.n
 	var out []Case
 	me := n.Fingerprint()
 	err := n.store.Cases(n.recordKey()).Each(func(k []byte, open func(any) error) error {
@@ -70,7 +71,8 @@ func (n *Node) Cases() ([]Case, error) {
 }
 
 // Case returns one case this node may see.
-func (n *Node) Case(id string) (Case, error) {
+func (cl *Clinic) Case(id string) (Case, error) {
+	n := cl.n
 	c, err := getCase(n.store.Cases(n.recordKey()), id)
 	if err != nil {
 		return Case{}, err
@@ -83,8 +85,8 @@ func (n *Node) Case(id string) (Case, error) {
 
 // ExportFHIR returns the PHR of a case this node may see as a FHIR R4
 // Bundle (see telehealth.PHR.FHIRBundle).
-func (n *Node) ExportFHIR(caseID string) ([]byte, error) {
-	c, err := n.Case(caseID)
+func (cl *Clinic) ExportFHIR(caseID string) ([]byte, error) {
+	c, err := cl.Case(caseID)
 	if err != nil {
 		return nil, err
 	}

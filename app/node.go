@@ -73,6 +73,8 @@ type Node struct {
 	store   *Store
 	hub     *Hub
 
+	clinic *Clinic // the telehealth workflow (clinic.go)
+
 	mu    sync.Mutex
 	bb84  BB84Settings
 	peers peers // live sessions and listeners (peers.go)
@@ -107,7 +109,7 @@ func Open(opts Options) (*Node, error) {
 			opts.Logger.Info("removed stale partial attachments", "count", n, "older_than", opts.PartialTTL)
 		}
 	}
-	return &Node{
+	n := &Node{
 		opts:    opts,
 		log:     opts.Logger,
 		profile: profile,
@@ -117,7 +119,9 @@ func Open(opts Options) (*Node, error) {
 		hub:     NewHub(),
 		bb84:    opts.BB84,
 		peers:   peers{sessions: map[string]*Session{}},
-	}, nil
+	}
+	n.clinic = &Clinic{n}
+	return n, nil
 }
 
 // BB84 returns the key exchange settings used by the next exchange this

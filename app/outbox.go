@@ -117,15 +117,15 @@ func (n *Node) enqueue(c Contact, it *outboxItem) error {
 type workflowAcceptor struct{ n *Node }
 
 func (a workflowAcceptor) Check(ctx context.Context, peer Contact, tx *ledger.Transaction, m *Message) error {
-	return a.n.checkWorkflow(ctx, peer, tx, m)
+	return a.n.clinic.checkWorkflow(ctx, peer, tx, m)
 }
 
 func (a workflowAcceptor) Apply(ctx context.Context, peer Contact, tx *ledger.Transaction, m *Message) error {
-	return a.n.acceptWorkflow(ctx, peer, tx, m)
+	return a.n.clinic.acceptWorkflow(ctx, peer, tx, m)
 }
 
 // refused keeps a refusal of the delivery layer as a Violation.
 func (a workflowAcceptor) refused(r delivery.Refusal) {
-	a.n.recordViolation(Violation{Peer: r.Peer, PeerName: r.PeerName, Incoming: r.Incoming, CaseID: r.CaseID,
+	a.n.clinic.recordViolation(Violation{Peer: r.Peer, PeerName: r.PeerName, Incoming: r.Incoming, CaseID: r.CaseID,
 		Action: r.Action, Reason: r.Reason})
 }

@@ -27,7 +27,8 @@ type Violation struct {
 
 // recordViolation keeps v (sealed under the record key). Failing to keep
 // it is logged, never fatal: the refusal itself already happened.
-func (n *Node) recordViolation(v Violation) {
+func (cl *Clinic) recordViolation(v Violation) {
+	n := cl.n
 	if v.Time.IsZero() {
 		v.Time = time.Now()
 	}
@@ -38,10 +39,11 @@ func (n *Node) recordViolation(v Violation) {
 
 // refused records err, if it is a refusal by the role rules of a local
 // action (a *telehealth.RoleError), and returns it unchanged.
-func (n *Node) refused(caseID string, err error) error {
+func (cl *Clinic) refused(caseID string, err error) error {
+	n := cl.n
 	var re *telehealth.RoleError
 	if errors.As(err, &re) {
-		n.recordViolation(Violation{CaseID: caseID, Action: re.Action, Reason: re.Error()})
+		cl.recordViolation(Violation{CaseID: caseID, Action: re.Action, Reason: re.Error()})
 		n.publish(Event{Type: EventRejected, CaseID: caseID, Reason: re.Error()})
 	}
 	return err
@@ -49,7 +51,8 @@ func (n *Node) refused(caseID string, err error) error {
 
 // Violations lists the refused actions recorded by this node, oldest
 // first.
-func (n *Node) Violations() ([]Violation, error) {
+func (cl *Clinic) Violations() ([]Violation, error) {
+	n := cl.n
 	var out []Violation
 	err := n.store.Violations(n.recordKey()).Each(func(k []byte, open func(any) error) error {
 		var x Violation

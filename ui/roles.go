@@ -240,14 +240,14 @@ func (p *rolePane) refreshContacts() {
 		}
 		p.hospitalFPs = fill(p.hospital, hs)
 	case p.doctor != nil:
-		p.doctorFPs = fill(p.doctor, p.s.node.Doctors())
+		p.doctorFPs = fill(p.doctor, p.s.node.Clinic().Doctors())
 	}
 }
 
 // reloadCases reads the cases in the background.
 func (p *rolePane) reloadCases() {
 	p.s.spawn(func() {
-		cs, err := p.s.node.Cases()
+		cs, err := p.s.node.Clinic().Cases()
 		p.s.do(func() {
 			if err != nil {
 				p.setStatus("Cannot read cases: "+app.UserError(err), true)
@@ -301,7 +301,7 @@ func (p *rolePane) sendPHR() {
 	p.s.spawn(func() {
 		ctx, cancel := context.WithTimeout(p.s.ctx, sendTimeout)
 		defer cancel()
-		c, err := p.s.node.SubmitPHR(ctx, fp, phr, files)
+		c, err := p.s.node.Clinic().SubmitPHR(ctx, fp, phr, files)
 		p.s.do(func() {
 			p.submitPHR.Enable()
 			if err != nil {
@@ -336,7 +336,7 @@ func (p *rolePane) sendReferral() {
 	p.s.spawn(func() {
 		ctx, cancel := context.WithTimeout(p.s.ctx, sendTimeout)
 		defer cancel()
-		err := p.s.node.Refer(ctx, c.ID, fp)
+		err := p.s.node.Clinic().Refer(ctx, c.ID, fp)
 		p.s.do(func() {
 			p.refer.Enable()
 			if err != nil {
@@ -367,7 +367,7 @@ func (p *rolePane) sendReport() {
 	p.s.spawn(func() {
 		ctx, cancel := context.WithTimeout(p.s.ctx, sendTimeout)
 		defer cancel()
-		err := p.s.node.SubmitReport(ctx, c.ID, r, files)
+		err := p.s.node.Clinic().SubmitReport(ctx, c.ID, r, files)
 		p.s.do(func() {
 			p.submitReport.Enable()
 			if err != nil {
