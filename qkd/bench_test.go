@@ -3,6 +3,7 @@ package qkd
 import (
 	"context"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
 	"testing"
 )
 
@@ -77,7 +78,7 @@ func benchCascade(b *testing.B, n int, q float64) {
 		pa, pb, _ := noisyPair(r, n, q)
 		pairs[i] = pair{pa, pb}
 	}
-	bob := make([]uint64, wordsFor(n))
+	bob := make([]uint64, bitvec.Words(n))
 	b.SetBytes(int64(n / 8))
 	i := 0
 	var rounds, leak float64

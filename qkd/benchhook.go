@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
+	"qkdchat/qkd/bitvec"
 	"sync"
 )
 
@@ -27,11 +29,11 @@ func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeSt
 		return CascadeStats{}, fmt.Errorf("%w: cascade trial of %d bits at QBER %v", ErrConfig, n, q)
 	}
 	r := NewRand(&seed, "cascade-trial")
-	alice := randWords(r, n)
+	alice := bitvec.Random(r, n)
 	bob := append([]uint64(nil), alice...)
 	errs := int(math.Round(q * float64(n)))
 	for _, x := range samplePositions(randomSeed32(r), n, errs) {
-		flipBit(bob, int(x))
+		bitvec.Flip(bob, int(x))
 	}
 	cseed := randomSeed32(r)
 	st := CascadeStats{Bits: n, Errors: errs}
@@ -63,7 +65,7 @@ func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeSt
 		return st, aliceErr
 	}
 	for i := range alice {
-		st.Residual += onesCount(alice[i] ^ bob[i])
+		st.Residual += bits.OnesCount64(alice[i] ^ bob[i])
 	}
 	st.F = efficiency(st.Leak, n, float64(errs)/float64(n))
 	return st, nil

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
 )
 
 // Cascade (Brassard & Salvail 1993) corrects Bob's sifted key towards
@@ -130,13 +131,13 @@ func newCascadePasses(key []uint64, n int, q float64, seed [32]byte, withIndex b
 		shuffled++
 	}
 	passes := make([]cascadePass, len(sizes))
-	w := wordsFor(n)
+	w := bitvec.Words(n)
 	shufs := make([]uint64, shuffled*w)
 	for p := range shuffled {
 		passes[p] = cascadePass{k: sizes[p], shuf: shufs[p*w : (p+1)*w : (p+1)*w]}
 	}
 	copy(passes[0].shuf, key[:w])
-	tailMask(passes[0].shuf, n)
+	bitvec.TailMask(passes[0].shuf, n)
 	// The split passes read the key as pass 0 holds it, so Bob's
 	// corrections (which flip pass 0 at the same position) reach them.
 	for p := shuffled; p < len(sizes); p++ {
@@ -216,7 +217,7 @@ func shuffle[T uint16 | uint32](perm, inv []T, shuf []uint64, kb []byte, g *rand
 		return
 	}
 	kb = kb[:n]
-	shuf = shuf[:wordsFor(n)]
+	shuf = shuf[:bitvec.Words(n)]
 	for i := range perm {
 		perm[i] = T(i)
 	}
@@ -297,7 +298,7 @@ func (p *cascadePass) parity(lo, hi int) uint8 {
 	if p.split != nil {
 		return p.split.parity(lo, hi)
 	}
-	return parityRange(p.shuf, lo, hi)
+	return bitvec.Parity(p.shuf, lo, hi)
 }
 
 // position returns the key position of pass index i.
@@ -329,7 +330,7 @@ func topParities(passes []cascadePass, n int) (int, []uint64) {
 	for i := range passes {
 		total += sentParities(passes, i, n)
 	}
-	out := make([]uint64, wordsFor(total))
+	out := make([]uint64, bitvec.Words(total))
 	j := 0
 	for i := range passes {
 		p := &passes[i]
@@ -378,7 +379,7 @@ func (a *cascadeAlice) answer(q *ParityQuery) (*ParityReply, error) {
 	if a.leak+len(q.Ranges) > a.n {
 		return nil, fmt.Errorf("cascade: peer asked for %d parities of a %d-bit key", a.leak+len(q.Ranges), a.n)
 	}
-	out := make([]uint64, wordsFor(len(q.Ranges)))
+	out := make([]uint64, bitvec.Words(len(q.Ranges)))
 	for i, r := range q.Ranges {
 		if r.Pass < 0 || r.Pass >= len(a.passes) || r.Lo < 0 || r.Lo >= r.Hi || r.Hi > a.n {
 			return nil, fmt.Errorf("cascade: parity range %d (pass %d, [%d,%d)) out of bounds", i, r.Pass, r.Lo, r.Hi)
@@ -426,7 +427,7 @@ func newKnownParities(passes []cascadePass, n int) knownParities {
 		t.shift[p] = uint(bits.Len(uint(max(passes[p].maxBlock(n), 1)-1))) + 1
 		total += passes[p].blocks(n) << t.shift[p]
 	}
-	words := make([]uint64, 2*wordsFor(total))
+	words := make([]uint64, 2*bitvec.Words(total))
 	t.known, t.value = words[:len(words)/2], words[len(words)/2:]
 	return t
 }
@@ -435,13 +436,13 @@ func (t *knownParities) slot(p, block, node int) int { return t.base[p] + block<
 
 func (t *knownParities) get(p, block, node int) (uint8, bool) {
 	i := t.slot(p, block, node)
-	return getBit(t.value, i), getBit(t.known, i) == 1
+	return bitvec.Get(t.value, i), bitvec.Get(t.known, i) == 1
 }
 
 func (t *knownParities) set(p, block, node int, v uint8) {
 	i := t.slot(p, block, node)
-	setBit(t.known, i, 1)
-	setBit(t.value, i, v)
+	bitvec.Set(t.known, i, 1)
+	bitvec.Set(t.value, i, v)
 }
 
 // cascadeBob drives Cascade from Bob's side.
@@ -470,7 +471,7 @@ func newCascadeBob(key []uint64, n int, q float64, start *CascadeStart) (*cascad
 		sent += sentParities(b.passes, i, n)
 		blocks += b.passes[i].blocks(n)
 	}
-	if start.Count != sent || len(start.Parities) != wordsFor(sent) {
+	if start.Count != sent || len(start.Parities) != bitvec.Words(sent) {
 		return nil, fmt.Errorf("cascade: %d block parities, want %d", start.Count, sent)
 	}
 	b.leak = sent
@@ -487,7 +488,7 @@ func newCascadeBob(key []uint64, n int, q float64, start *CascadeStart) (*cascad
 		for k := 0; k < nb; k++ {
 			var v uint8
 			if k < sentParities(b.passes, i, n) {
-				v = getBit(start.Parities, j)
+				v = bitvec.Get(start.Parities, j)
 				j++
 			} else {
 				v = whole ^ sum
@@ -645,7 +646,7 @@ func (b *cascadeBob) flip(x int) {
 		b.err = fmt.Errorf("cascade: the peer's parities contradict each other (more than %d corrections of a %d-bit key)", b.n, b.n)
 		return
 	}
-	flipBit(b.key, x)
+	bitvec.Flip(b.key, x)
 	b.corrected++
 	for p := range b.passes {
 		ps := &b.passes[p]
@@ -656,7 +657,7 @@ func (b *cascadeBob) flip(x int) {
 			continue
 		}
 		i := ps.inv.at(x)
-		flipBit(ps.shuf, i)
+		bitvec.Flip(ps.shuf, i)
 		if p < b.active {
 			b.checkBlock(p, i/ps.k)
 		}
@@ -669,11 +670,11 @@ func (b *cascadeBob) receive(q *ParityQuery, r *ParityReply) error {
 	if len(q.Ranges) != len(b.asked) {
 		return fmt.Errorf("cascade: answers to %d questions, %d asked", len(q.Ranges), len(b.asked))
 	}
-	if r.Count != len(q.Ranges) || len(r.Parities) != wordsFor(r.Count) {
+	if r.Count != len(q.Ranges) || len(r.Parities) != bitvec.Words(r.Count) {
 		return fmt.Errorf("cascade: %d parities for %d questions", r.Count, len(q.Ranges))
 	}
 	for i, t := range b.asked {
-		b.known.set(t.pass, t.block, t.node, getBit(r.Parities, i))
+		b.known.set(t.pass, t.block, t.node, bitvec.Get(r.Parities, i))
 	}
 	b.asked = b.asked[:0]
 	for _, s := range b.order {

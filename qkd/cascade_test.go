@@ -3,21 +3,22 @@ package qkd
 import (
 	"math"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
 	"testing"
 )
 
 // noisyPair returns a random n-bit key and a copy with exactly
 // round(q n) errors at random positions.
 func noisyPair(r *rand.Rand, n int, q float64) (alice, bob []uint64, errs int) {
-	alice = make([]uint64, wordsFor(n))
+	alice = make([]uint64, bitvec.Words(n))
 	for i := range alice {
 		alice[i] = r.Uint64()
 	}
-	tailMask(alice, n)
+	bitvec.TailMask(alice, n)
 	bob = append([]uint64(nil), alice...)
 	errs = int(math.Round(q * float64(n)))
 	for _, x := range r.Perm(n)[:errs] {
-		flipBit(bob, x)
+		bitvec.Flip(bob, x)
 	}
 	return alice, bob, errs
 }
@@ -138,11 +139,11 @@ func TestCascadeBobRejectsWrongAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := bob.next()
-	if err := bob.receive(q, &ParityReply{Count: len(q.Ranges) + 1, Parities: make([]uint64, wordsFor(len(q.Ranges)+1))}); err == nil {
+	if err := bob.receive(q, &ParityReply{Count: len(q.Ranges) + 1, Parities: make([]uint64, bitvec.Words(len(q.Ranges)+1))}); err == nil {
 		t.Fatal("wrong-sized answer accepted")
 	}
 	other := &ParityQuery{Ranges: q.Ranges[1:]}
-	if err := bob.receive(other, &ParityReply{Count: len(other.Ranges), Parities: make([]uint64, wordsFor(len(other.Ranges)))}); err == nil {
+	if err := bob.receive(other, &ParityReply{Count: len(other.Ranges), Parities: make([]uint64, bitvec.Words(len(other.Ranges)))}); err == nil {
 		t.Fatal("answers to questions Bob did not ask accepted")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"qkdchat/qkd/bitvec"
 )
 
 // MaxMessageSize bounds the encoding of one message. Photon batches are
@@ -447,7 +448,7 @@ func (e *encoder) word(v uint64)   { e.b = binary.LittleEndian.AppendUint64(e.b,
 // the bits beyond n cleared.
 func (e *encoder) planes(n int, planes ...[]uint64) {
 	e.int(n)
-	w := wordsFor(n)
+	w := bitvec.Words(n)
 	for _, p := range planes {
 		if len(p) < w {
 			e.err = fmt.Errorf("plane of %d words for %d bits", len(p), n)
@@ -456,7 +457,7 @@ func (e *encoder) planes(n int, planes ...[]uint64) {
 		for i := 0; i < w; i++ {
 			v := p[i]
 			if i == w-1 {
-				v &= lowMask(n - 64*i)
+				v &= bitvec.LowMask(n - 64*i)
 			}
 			e.word(v)
 		}
@@ -546,7 +547,7 @@ func (d *decoder) plane(n int) []uint64 {
 	if d.err != nil {
 		return nil
 	}
-	w := wordsFor(n)
+	w := bitvec.Words(n)
 	if len(d.b) < 8*w {
 		d.fail("truncated bit plane")
 		return nil
@@ -556,7 +557,7 @@ func (d *decoder) plane(n int) []uint64 {
 		p[i] = binary.LittleEndian.Uint64(d.b[8*i:])
 	}
 	d.b = d.b[8*w:]
-	if w > 0 && p[w-1]&^lowMask(n-64*(w-1)) != 0 {
+	if w > 0 && p[w-1]&^bitvec.LowMask(n-64*(w-1)) != 0 {
 		d.fail("bits set beyond the plane's length")
 		return nil
 	}

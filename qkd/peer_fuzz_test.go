@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"qkdchat/qkd/bitvec"
 	"reflect"
 	"sync"
 	"testing"
@@ -359,7 +360,7 @@ func growPlanes(st reflect.Value, n int) {
 	if st.Kind() != reflect.Struct || n > MaxQubits+64 {
 		return
 	}
-	w := wordsFor(n)
+	w := bitvec.Words(n)
 	for i := 0; i < st.NumField(); i++ {
 		f := st.Field(i)
 		if !st.Type().Field(i).IsExported() || f.Kind() != reflect.Slice || f.Type().Elem().Kind() != reflect.Uint64 {

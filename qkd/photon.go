@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
 	"strings"
 )
 
@@ -31,7 +32,7 @@ func (*PhotonFrame) Kind() MessageKind { return KindPhotons }
 // Photon returns photon i as a two-amplitude state and whether it is
 // present (not lost).
 func (f *PhotonFrame) Photon(i int) (s State, present bool) {
-	return Prepare(getBit(f.Value, i), Basis(getBit(f.Basis, i))), getBit(f.Present, i) == 1
+	return Prepare(bitvec.Get(f.Value, i), Basis(bitvec.Get(f.Basis, i))), bitvec.Get(f.Present, i) == 1
 }
 
 // SetPhoton replaces photon i by s, which must be one of the four BB84
@@ -42,8 +43,8 @@ func (f *PhotonFrame) SetPhoton(i int, s State) error {
 	for _, b := range [2]Basis{Z, X} {
 		for _, v := range [2]uint8{0, 1} {
 			if s.Prob(b, v) > 1-1e-9 {
-				setBit(f.Basis, i, uint8(b))
-				setBit(f.Value, i, v)
+				bitvec.Set(f.Basis, i, uint8(b))
+				bitvec.Set(f.Value, i, v)
 				return nil
 			}
 		}
@@ -55,7 +56,7 @@ func (f *PhotonFrame) validate() error {
 	if f.Count < 1 || f.Count > MaxFramePhotons {
 		return fmt.Errorf("photon frame: %d photons, want 1..%d", f.Count, MaxFramePhotons)
 	}
-	w := wordsFor(f.Count)
+	w := bitvec.Words(f.Count)
 	if len(f.Basis) != w || len(f.Value) != w || len(f.Present) != w {
 		return fmt.Errorf("photon frame: %d photons need %d words per plane", f.Count, w)
 	}
@@ -65,15 +66,15 @@ func (f *PhotonFrame) validate() error {
 // preparePhotons draws n random bits and bases (Z with probability pz) for
 // Alice, packed.
 func preparePhotons(r *rand.Rand, n int, pX fixedProb) (value, basis []uint64) {
-	w := wordsFor(n)
+	w := bitvec.Words(n)
 	value = make([]uint64, w)
 	basis = make([]uint64, w)
 	for i := 0; i < w; i++ {
 		value[i] = r.Uint64()
 		basis[i] = bernoulliWord(r, pX)
 	}
-	tailMask(value, n)
-	tailMask(basis, n)
+	bitvec.TailMask(value, n)
+	bitvec.TailMask(basis, n)
 	return value, basis
 }
 
@@ -94,8 +95,8 @@ func (c channel) apply(f *PhotonFrame, r *rand.Rand) {
 		f.Value[i] ^= bernoulliWord(r, c.flip)
 		f.Present[i] &= bernoulliWord(r, c.transmit)
 	}
-	tailMask(f.Value, f.Count)
-	tailMask(f.Present, f.Count)
+	bitvec.TailMask(f.Value, f.Count)
+	bitvec.TailMask(f.Present, f.Count)
 }
 
 // detector is Bob's single-photon detector pair: efficiency and dark-count
@@ -112,7 +113,7 @@ type detector struct {
 // fair coin (a dark count coinciding with a photon is a double click,
 // which is assigned a random bit).
 func (d detector) measure(f *PhotonFrame, r *rand.Rand, off int, detected, basis, result []uint64) {
-	for i := 0; i < wordsFor(f.Count); i++ {
+	for i := 0; i < bitvec.Words(f.Count); i++ {
 		bb := bernoulliWord(r, d.pX)
 		signal := f.Present[i] & bernoulliWord(r, d.efficiency)
 		dark := bernoulliWord(r, d.dark)
@@ -121,27 +122,9 @@ func (d detector) measure(f *PhotonFrame, r *rand.Rand, off int, detected, basis
 		res := f.Value[i]&same | coin&^same
 		res = res&^dark | coin&dark
 		click := signal | dark
-		putWord(detected, off+64*i, click&lowMask(f.Count-64*i))
-		putWord(basis, off+64*i, bb&lowMask(f.Count-64*i))
-		putWord(result, off+64*i, res&click&lowMask(f.Count-64*i))
-	}
-}
-
-// lowMask returns a mask of the low n bits (all bits for n >= 64).
-func lowMask(n int) uint64 {
-	if n >= 64 {
-		return ^uint64(0)
-	}
-	return 1<<uint(n) - 1
-}
-
-// putWord ORs the 64 bits of w into v starting at bit position pos; v's
-// bits there must be zero.
-func putWord(v []uint64, pos int, w uint64) {
-	sh := uint(pos) & 63
-	v[pos>>6] |= w << sh
-	if sh != 0 && w>>(64-sh) != 0 {
-		v[pos>>6+1] |= w >> (64 - sh)
+		bitvec.PutWord(detected, off+64*i, click&bitvec.LowMask(f.Count-64*i))
+		bitvec.PutWord(basis, off+64*i, bb&bitvec.LowMask(f.Count-64*i))
+		bitvec.PutWord(result, off+64*i, res&click&bitvec.LowMask(f.Count-64*i))
 	}
 }
 
@@ -222,7 +205,7 @@ func (e *InterceptResend) Apply(f *PhotonFrame, r *rand.Rand) (EveStats, error) 
 func interceptResend(f *PhotonFrame, r *rand.Rand, frac fixedProb, basis EveBasis, known []uint64) EveStats {
 	var st EveStats
 	for i := range f.Value {
-		sel := f.Present[i] & bernoulliWord(r, frac) & lowMask(f.Count-64*i)
+		sel := f.Present[i] & bernoulliWord(r, frac) & bitvec.LowMask(f.Count-64*i)
 		if sel == 0 {
 			continue
 		}

@@ -2,7 +2,9 @@ package qkd
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
 	"testing"
 )
 
@@ -20,16 +22,16 @@ func runBulk(r *rand.Rand, n int, c Config) physicsRun {
 	value, basis := preparePhotons(r, n, toFixed(1-c.ZBias))
 	ch := channel{flip: toFixed(c.Noise), transmit: toFixed(fibreTransmittance(c.FiberKm))}
 	det := detector{efficiency: toFixed(c.DetectorEfficiency), dark: toFixed(c.DarkCount), pX: toFixed(1 - c.ZBias)}
-	detected := make([]uint64, wordsFor(n))
-	bBasis := make([]uint64, wordsFor(n))
-	result := make([]uint64, wordsFor(n))
+	detected := make([]uint64, bitvec.Words(n))
+	bBasis := make([]uint64, bitvec.Words(n))
+	result := make([]uint64, bitvec.Words(n))
 	var out physicsRun
 	for off := 0; off < n; off += MaxFramePhotons {
 		cnt := min(MaxFramePhotons, n-off)
-		f := &PhotonFrame{Start: uint64(off), Count: cnt, Basis: extractBits(basis, off, cnt),
-			Value: extractBits(value, off, cnt), Present: make([]uint64, wordsFor(cnt))}
+		f := &PhotonFrame{Start: uint64(off), Count: cnt, Basis: bitvec.Extract(basis, off, cnt),
+			Value: bitvec.Extract(value, off, cnt), Present: make([]uint64, bitvec.Words(cnt))}
 		for i := range f.Present {
-			f.Present[i] = lowMask(cnt - 64*i)
+			f.Present[i] = bitvec.LowMask(cnt - 64*i)
 		}
 		st := interceptResend(f, r, toFixed(c.Eve), c.EveBasis, nil)
 		out.eveIntercepted += st.Intercepted
@@ -40,9 +42,9 @@ func runBulk(r *rand.Rand, n int, c Config) physicsRun {
 	var res Result
 	sf := newPackedSift(detected, basis, bBasis, value, basis, n, 0, &res)
 	out.sent, out.detected, out.sifted = n, sf.det, sf.sifted
-	b, _ := compactBits(result, sf.keep, 0, n)
+	b, _ := bitvec.Compact(result, sf.keep, 0, n)
 	for i := range b {
-		out.errors += onesCount(sf.pool[i] ^ b[i])
+		out.errors += bits.OnesCount64(sf.pool[i] ^ b[i])
 	}
 	return out
 }
@@ -195,7 +197,7 @@ func TestBernoulliWord(t *testing.T) {
 	for _, p := range []float64{0, 1e-3, 0.02, 0.25, 0.5, 0.7, 0.999, 1} {
 		ones, words := 0, 20000
 		for i := 0; i < words; i++ {
-			ones += onesCount(bernoulliWord(r, toFixed(p)))
+			ones += bits.OnesCount64(bernoulliWord(r, toFixed(p)))
 		}
 		n := 64 * words
 		switch p {
@@ -215,7 +217,7 @@ func TestBernoulliWord(t *testing.T) {
 // back.
 func TestPhotonFrameStateRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{17}))
-	f := &PhotonFrame{Count: 100, Basis: randWords(r, 100), Value: randWords(r, 100), Present: randWords(r, 100)}
+	f := &PhotonFrame{Count: 100, Basis: bitvec.Random(r, 100), Value: bitvec.Random(r, 100), Present: bitvec.Random(r, 100)}
 	g := &PhotonFrame{Count: 100, Basis: make([]uint64, 2), Value: make([]uint64, 2), Present: f.Present}
 	for i := 0; i < 100; i++ {
 		s, _ := f.Photon(i)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
 	"time"
 )
 
@@ -133,9 +134,9 @@ func (m *SiftAlice) span() (int, int) { return m.Start, m.Count }
 // built, so a frame may share the plane it describes.
 func frameWords(v []uint64, off, n int) []uint64 {
 	if off&63 != 0 {
-		return extractBits(v, off, n)
+		return bitvec.Extract(v, off, n)
 	}
-	lo, hi := off>>6, off>>6+wordsFor(n)
+	lo, hi := off>>6, off>>6+bitvec.Words(n)
 	return v[lo:hi:hi]
 }
 
@@ -146,7 +147,7 @@ func putWords(dst []uint64, off int, src []uint64) {
 		return
 	}
 	for i, w := range src {
-		putWord(dst, off+64*i, w)
+		bitvec.PutWord(dst, off+64*i, w)
 	}
 }
 
@@ -263,15 +264,15 @@ func runAlice(ctx context.Context, s *side) error {
 	ch := channel{flip: toFixed(c.Noise), transmit: toFixed(fibreTransmittance(c.FiberKm))}
 	eveFrac := toFixed(c.Eve)
 	if c.Eve > 0 {
-		s.res.eveKnown = make([]uint64, wordsFor(N))
+		s.res.eveKnown = make([]uint64, bitvec.Words(N))
 	}
 	for off := 0; off < N; off += MaxFramePhotons {
 		cnt := min(MaxFramePhotons, N-off)
 		f := &PhotonFrame{Start: uint64(off), Count: cnt,
-			Basis: extractBits(basis, off, cnt), Value: extractBits(value, off, cnt),
-			Present: make([]uint64, wordsFor(cnt))}
+			Basis: bitvec.Extract(basis, off, cnt), Value: bitvec.Extract(value, off, cnt),
+			Present: make([]uint64, bitvec.Words(cnt))}
 		for i := range f.Present {
-			f.Present[i] = lowMask(cnt - 64*i)
+			f.Present[i] = bitvec.LowMask(cnt - 64*i)
 		}
 		if c.Eve > 0 {
 			st := interceptResend(f, chRng, eveFrac, c.EveBasis, frameWords(s.res.eveKnown, off, cnt))
@@ -288,8 +289,8 @@ func runAlice(ctx context.Context, s *side) error {
 	s.phase(&s.rep.Elapsed.Transmit, PhaseSift)
 
 	// Sift: Bob's detections and bases, then Alice's bases.
-	detected := make([]uint64, wordsFor(N))
-	bobBasis := make([]uint64, wordsFor(N))
+	detected := make([]uint64, bitvec.Words(N))
+	bobBasis := make([]uint64, bitvec.Words(N))
 	err := recvSpans(ctx, s, N, func(m *SiftBob, off int) {
 		putWords(detected, off, m.Detected)
 		putWords(bobBasis, off, m.Basis)
@@ -306,7 +307,7 @@ func runAlice(ctx context.Context, s *side) error {
 	sf := s.sift(detected, basis, bobBasis, value, basis)
 	if c.TraceQubits > 0 {
 		t := c.TraceQubits
-		if err := s.send(ctx, &TraceAlice{Count: t, Bits: extractBits(value, 0, t), Basis: extractBits(basis, 0, t)}); err != nil {
+		if err := s.send(ctx, &TraceAlice{Count: t, Bits: bitvec.Extract(value, 0, t), Basis: bitvec.Extract(basis, 0, t)}); err != nil {
 			return err
 		}
 		tb, err := recv[*TraceBob](ctx, s)
@@ -372,7 +373,7 @@ func runAlice(ctx context.Context, s *side) error {
 	s.phase(&s.rep.Elapsed.Reconcile, PhaseVerify)
 
 	// Verify with a fresh 64-bit Toeplitz hash.
-	vs := randWords(s.rng, n+verifyTagBits-1)
+	vs := bitvec.Random(s.rng, n+verifyTagBits-1)
 	tag, err := toeplitzHash(vs, key, n, verifyTagBits)
 	if err != nil {
 		return err
@@ -394,7 +395,7 @@ func runAlice(ctx context.Context, s *side) error {
 	if err != nil {
 		return err
 	}
-	ps := randWords(s.rng, n+final-1)
+	ps := bitvec.Random(s.rng, n+final-1)
 	if err := s.send(ctx, &Amplify{Length: final, SeedBits: n + final - 1, Seed: ps}); err != nil {
 		return err
 	}
@@ -402,7 +403,7 @@ func runAlice(ctx context.Context, s *side) error {
 	if err != nil {
 		return err
 	}
-	s.res.Key = packBytes(out, final)
+	s.res.Key = bitvec.Bytes(out, final)
 	s.rep.KeyBits = final
 	s.phase(&s.rep.Elapsed.Amplify, PhaseDone)
 	return nil
@@ -446,9 +447,9 @@ func runBob(ctx context.Context, s *side) error {
 	s.progress(PhaseTransmit)
 
 	det := detector{efficiency: toFixed(c.DetectorEfficiency), dark: toFixed(c.DarkCount), pX: toFixed(1 - c.ZBias)}
-	detected := make([]uint64, wordsFor(N))
-	basis := make([]uint64, wordsFor(N))
-	result := make([]uint64, wordsFor(N))
+	detected := make([]uint64, bitvec.Words(N))
+	basis := make([]uint64, bitvec.Words(N))
+	result := make([]uint64, bitvec.Words(N))
 	for off := 0; off < N; off += MaxFramePhotons {
 		cnt := min(MaxFramePhotons, N-off)
 		f, err := recv[*PhotonFrame](ctx, s)
@@ -473,7 +474,7 @@ func runBob(ctx context.Context, s *side) error {
 	if err != nil {
 		return err
 	}
-	aliceBasis := make([]uint64, wordsFor(N))
+	aliceBasis := make([]uint64, bitvec.Words(N))
 	err = recvSpans(ctx, s, N, func(m *SiftAlice, off int) {
 		putWords(aliceBasis, off, m.Basis)
 	})
@@ -490,7 +491,7 @@ func runBob(ctx context.Context, s *side) error {
 		if ta.Count != t {
 			return protoErr("trace of %d qubits, want %d", ta.Count, t)
 		}
-		tb := &TraceBob{Count: t, Detected: extractBits(detected, 0, t), Basis: extractBits(basis, 0, t), Result: extractBits(result, 0, t)}
+		tb := &TraceBob{Count: t, Detected: bitvec.Extract(detected, 0, t), Basis: bitvec.Extract(basis, 0, t), Result: bitvec.Extract(result, 0, t)}
 		if err := s.send(ctx, tb); err != nil {
 			return err
 		}
@@ -583,7 +584,7 @@ func runBob(ctx context.Context, s *side) error {
 	if err != nil {
 		return err
 	}
-	s.res.Key = packBytes(out, final)
+	s.res.Key = bitvec.Bytes(out, final)
 	s.rep.KeyBits = final
 	s.phase(&s.rep.Elapsed.Amplify, PhaseDone)
 	return nil
@@ -666,7 +667,7 @@ func keyBasisQBER(errKey, bitsKey, errTest, bitsTest int) float64 {
 // builds this side's raw key (the pool minus the sample); it returns the
 // key and its length.
 func (s *side) estimate(sf siftedKey, est samplePlan, aBits, bBits []uint64) ([]uint64, int, error) {
-	if w := wordsFor(est.size()); len(aBits) != w || len(bBits) != w {
+	if w := bitvec.Words(est.size()); len(aBits) != w || len(bBits) != w {
 		return nil, 0, protoErr("sample of %d and %d words, want %d", len(aBits), len(bBits), w)
 	}
 	pe := estimatePhase(est, sf.sampleErrors(aBits, bBits))
@@ -727,22 +728,12 @@ func (s *side) abort(reason error, est samplePlan, n int) error {
 func buildTrace(t int, aBits, aBasis, bDet, bBasis, bRes []uint64) []TracedQubit {
 	out := make([]TracedQubit, t)
 	for i := range out {
-		q := TracedQubit{Index: i, AliceBit: getBit(aBits, i), AliceBasis: Basis(getBit(aBasis, i)),
-			Detected: getBit(bDet, i) == 1, BobBasis: Basis(getBit(bBasis, i)), BobBit: getBit(bRes, i)}
+		q := TracedQubit{Index: i, AliceBit: bitvec.Get(aBits, i), AliceBasis: Basis(bitvec.Get(aBasis, i)),
+			Detected: bitvec.Get(bDet, i) == 1, BobBasis: Basis(bitvec.Get(bBasis, i)), BobBit: bitvec.Get(bRes, i)}
 		q.BasesMatch = q.AliceBasis == q.BobBasis
 		q.Kept = q.Detected && q.BasesMatch
 		q.Error = q.Kept && q.AliceBit != q.BobBit
 		out[i] = q
 	}
 	return out
-}
-
-// randWords returns n random bits from r, packed.
-func randWords(r *rand.Rand, n int) []uint64 {
-	v := make([]uint64, wordsFor(n))
-	for i := range v {
-		v[i] = r.Uint64()
-	}
-	tailMask(v, n)
-	return v
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"qkdchat/qkd/bitvec"
 	"strings"
 	"sync"
 	"testing"
@@ -117,11 +118,11 @@ func TestNoWrongKeySurvives(t *testing.T) {
 func TestVerificationCatchesResidualError(t *testing.T) {
 	r := NewRand(ptr(uint64(5)), "t")
 	n := 5000
-	a := randWords(r, n)
+	a := bitvec.Random(r, n)
 	b := append([]uint64(nil), a...)
 	for i := 0; i < 1000; i++ {
-		flipBit(b, r.IntN(n))
-		s := randWords(r, n+63)
+		bitvec.Flip(b, r.IntN(n))
+		s := bitvec.Random(r, n+63)
 		ta, _ := toeplitzHash(s, a, n, 64)
 		tb, _ := toeplitzHash(s, b, n, 64)
 		if ta[0] == tb[0] {

@@ -1,6 +1,9 @@
 package qkd
 
-import "fmt"
+import (
+	"fmt"
+	"qkdchat/qkd/bitvec"
+)
 
 // Toeplitz hashing. The m×n Toeplitz matrix T with T[i][j] = s[i-j+n-1]
 // is fixed by the n+m-1 bits of a seed s; y = T x is a two-universal hash
@@ -23,13 +26,13 @@ func toeplitzHash(s []uint64, x []uint64, n, m int) ([]uint64, error) {
 	if n < 1 || m < 1 {
 		return nil, fmt.Errorf("toeplitz: sizes %d×%d", m, n)
 	}
-	if len(s) < wordsFor(n+m-1) || len(x) < wordsFor(n) {
+	if len(s) < bitvec.Words(n+m-1) || len(x) < bitvec.Words(n) {
 		return nil, fmt.Errorf("toeplitz: seed or input too short for %d×%d", m, n)
 	}
-	sw := append([]uint64(nil), s[:wordsFor(n+m-1)]...)
-	tailMask(sw, n+m-1)
-	xw := append([]uint64(nil), x[:wordsFor(n)]...)
-	tailMask(xw, n)
+	sw := append([]uint64(nil), s[:bitvec.Words(n+m-1)]...)
+	bitvec.TailMask(sw, n+m-1)
+	xw := append([]uint64(nil), x[:bitvec.Words(n)]...)
+	bitvec.TailMask(xw, n)
 	switch toeplitzMethodFor(n, m) {
 	case methodDirect:
 		return toeplitzDirect(sw, xw, n, m), nil
@@ -46,19 +49,19 @@ func toeplitzHash(s []uint64, x []uint64, n, m int) ([]uint64, error) {
 // to n+m-1 and n bits.
 func toeplitzKaratsuba(sw, xw []uint64, n, m int) []uint64 {
 	p := clmulPoly(sw, xw)
-	return extractBits(p, n-1, m)
+	return bitvec.Extract(p, n-1, m)
 }
 
 // toeplitzHashNaive computes the same hash row by row; it is the reference
 // the tests check the fast path against.
 func toeplitzHashNaive(s []uint64, x []uint64, n, m int) []uint64 {
-	out := make([]uint64, wordsFor(m))
+	out := make([]uint64, bitvec.Words(m))
 	for i := 0; i < m; i++ {
 		var b uint8
 		for j := 0; j < n; j++ {
-			b ^= getBit(s, i-j+n-1) & getBit(x, j)
+			b ^= bitvec.Get(s, i-j+n-1) & bitvec.Get(x, j)
 		}
-		setBit(out, i, b)
+		bitvec.Set(out, i, b)
 	}
 	return out
 }
@@ -191,7 +194,7 @@ const (
 // direct method costs about n·(⌈m/64⌉+1) word operations, the FFT
 // (2B+1)·(N/2)·(log2 N + 2) butterflies for B blocks (fftPlan.cost).
 func toeplitzMethodFor(n, m int) toeplitzMethod {
-	direct := float64(n) * float64(wordsFor(m)+1) * directWordNs
+	direct := float64(n) * float64(bitvec.Words(m)+1) * directWordNs
 	fft := fftPlanFor(n, m).cost() * fftButterflyNs
 	if direct <= fft {
 		return methodDirect

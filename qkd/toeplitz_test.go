@@ -3,6 +3,7 @@ package qkd
 import (
 	"fmt"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
 	"testing"
 )
 
@@ -10,8 +11,8 @@ func TestToeplitzMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{7}))
 	for _, c := range [][2]int{{1, 1}, {1, 64}, {63, 5}, {64, 64}, {100, 37}, {1000, 700}, {3000, 2500}, {5000, 64}, {130, 3000}} {
 		n, m := c[0], c[1]
-		s := randWords(r, n+m-1)
-		x := randWords(r, n)
+		s := bitvec.Random(r, n+m-1)
+		x := bitvec.Random(r, n)
 		got, err := toeplitzHash(s, x, n, m)
 		if err != nil {
 			t.Fatal(err)
@@ -40,8 +41,8 @@ func TestClmulSchoolbookKnownProduct(t *testing.T) {
 func TestToeplitzLinearAndSeedDependent(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{8}))
 	n, m := 2000, 300
-	s1, s2 := randWords(r, n+m-1), randWords(r, n+m-1)
-	x, y := randWords(r, n), randWords(r, n)
+	s1, s2 := bitvec.Random(r, n+m-1), bitvec.Random(r, n+m-1)
+	x, y := bitvec.Random(r, n), bitvec.Random(r, n)
 	xy := make([]uint64, len(x))
 	for i := range x {
 		xy[i] = x[i] ^ y[i]
@@ -85,10 +86,10 @@ func toeplitzAll(t *testing.T, s, x []uint64, n, m int) map[string][]uint64 {
 // besides the one toeplitzHash picks.
 func toeplitzAllPlans(t *testing.T, s, x []uint64, n, m, maxBlocks int) map[string][]uint64 {
 	t.Helper()
-	sw := append([]uint64(nil), s[:wordsFor(n+m-1)]...)
-	tailMask(sw, n+m-1)
-	xw := append([]uint64(nil), x[:wordsFor(n)]...)
-	tailMask(xw, n)
+	sw := append([]uint64(nil), s[:bitvec.Words(n+m-1)]...)
+	bitvec.TailMask(sw, n+m-1)
+	xw := append([]uint64(nil), x[:bitvec.Words(n)]...)
+	bitvec.TailMask(xw, n)
 	h, err := toeplitzHash(s, x, n, m)
 	if err != nil {
 		t.Fatalf("%d×%d: %v", m, n, err)
@@ -140,8 +141,8 @@ func TestToeplitzFastPathsMatchNaiveEdgeSizes(t *testing.T) {
 	sizes := []int{1, 2, 3, 63, 64, 65, 127, 128, 129, 191, 192, 193, 255, 256, 257}
 	for _, n := range sizes {
 		for _, m := range sizes {
-			s := randWords(r, n+m-1)
-			x := randWords(r, n)
+			s := bitvec.Random(r, n+m-1)
+			x := bitvec.Random(r, n)
 			checkSame(t, n, m, toeplitzHashNaive(s, x, n, m), toeplitzAll(t, s, x, n, m))
 		}
 	}
@@ -160,8 +161,8 @@ func TestToeplitzFastPathsMatchNaiveShapes(t *testing.T) {
 	}
 	for _, c := range shapes {
 		n, m := c[0], c[1]
-		s := randWords(r, n+m-1)
-		x := randWords(r, n)
+		s := bitvec.Random(r, n+m-1)
+		x := bitvec.Random(r, n)
 		checkSame(t, n, m, toeplitzHashNaive(s, x, n, m), toeplitzAll(t, s, x, n, m))
 	}
 }
@@ -177,8 +178,8 @@ func TestToeplitzFastPathsMatchNaiveRandomSizes(t *testing.T) {
 	}
 	for i := 0; i < trials; i++ {
 		n, m := 1+r.IntN(maxN), 1+r.IntN(maxN)
-		s := randWords(r, n+m-1)
-		x := randWords(r, n)
+		s := bitvec.Random(r, n+m-1)
+		x := bitvec.Random(r, n)
 		switch i % 4 {
 		case 1: // sparse x
 			for j := range x {
@@ -191,8 +192,8 @@ func TestToeplitzFastPathsMatchNaiveRandomSizes(t *testing.T) {
 			for j := range s {
 				s[j] |= r.Uint64() | r.Uint64()
 			}
-			tailMask(x, n)
-			tailMask(s, n+m-1)
+			bitvec.TailMask(x, n)
+			bitvec.TailMask(s, n+m-1)
 		}
 		checkSame(t, n, m, toeplitzHashNaive(s, x, n, m), toeplitzAll(t, s, x, n, m))
 	}
@@ -205,8 +206,8 @@ func TestToeplitzIgnoresBitsBeyondLengths(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{13}))
 	for _, c := range [][2]int{{100, 37}, {460, 64}, {5000, 4000}, {70000, 64}, {9001, 3000}} {
 		n, m := c[0], c[1]
-		s := randWords(r, n+m-1)
-		x := randWords(r, n)
+		s := bitvec.Random(r, n+m-1)
+		x := bitvec.Random(r, n)
 		want := toeplitzHashNaive(s, x, n, m)
 		sd := append(append([]uint64(nil), s...), ^uint64(0))
 		xd := append(append([]uint64(nil), x...), ^uint64(0))
@@ -237,8 +238,8 @@ func TestToeplitzFastPathsMatchKaratsubaLarge(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{14}))
 	for _, c := range shapes {
 		n, m := c.n, c.m
-		s := randWords(r, n+m-1)
-		x := randWords(r, n)
+		s := bitvec.Random(r, n+m-1)
+		x := bitvec.Random(r, n)
 		if c.dense {
 			for i := range s {
 				s[i] = ^uint64(0)
@@ -246,8 +247,8 @@ func TestToeplitzFastPathsMatchKaratsubaLarge(t *testing.T) {
 			for i := range x {
 				x[i] = ^uint64(0)
 			}
-			tailMask(s, n+m-1)
-			tailMask(x, n)
+			bitvec.TailMask(s, n+m-1)
+			bitvec.TailMask(x, n)
 		}
 		got := toeplitzAllPlans(t, s, x, n, m, 1)
 		want := got["karatsuba"]
@@ -255,9 +256,9 @@ func TestToeplitzFastPathsMatchKaratsubaLarge(t *testing.T) {
 		for _, i := range []int{0, m / 2, m - 1} {
 			var b uint8
 			for j := 0; j < n; j++ {
-				b ^= getBit(s, i-j+n-1) & getBit(x, j)
+				b ^= bitvec.Get(s, i-j+n-1) & bitvec.Get(x, j)
 			}
-			if getBit(want, i) != b {
+			if bitvec.Get(want, i) != b {
 				t.Fatalf("%d×%d: karatsuba row %d wrong", m, n, i)
 			}
 		}
@@ -334,8 +335,8 @@ func BenchmarkToeplitz(b *testing.B) {
 	}
 	for _, sh := range shapes {
 		r := rand.New(rand.NewChaCha8([32]byte{9}))
-		s := randWords(r, sh.n+sh.m-1)
-		x := randWords(r, sh.n)
+		s := bitvec.Random(r, sh.n+sh.m-1)
+		x := bitvec.Random(r, sh.n)
 		sw := append([]uint64(nil), s...)
 		xw := append([]uint64(nil), x...)
 		b.Run(fmt.Sprintf("%s/karatsuba", sh.name), func(b *testing.B) {
@@ -361,8 +362,8 @@ func BenchmarkToeplitzMethods(b *testing.B) {
 	for _, sh := range [][2]int{{460000, 64}, {460000, 1024}, {460000, 4096}, {20000, 20000}, {100000, 80000}} {
 		n, m := sh[0], sh[1]
 		r := rand.New(rand.NewChaCha8([32]byte{9}))
-		s := randWords(r, n+m-1)
-		x := randWords(r, n)
+		s := bitvec.Random(r, n+m-1)
+		x := bitvec.Random(r, n)
 		b.Run(fmt.Sprintf("%dx%d/direct", m, n), func(b *testing.B) {
 			defer reportCPU(b)()
 			for b.Loop() {
