@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/toeplitz"
 	"testing"
 )
 
@@ -104,7 +105,7 @@ func BenchmarkVerify(b *testing.B) {
 	key, n := benchKey()
 	r := rand.New(rand.NewChaCha8([32]byte{6}))
 	for b.Loop() {
-		if _, err := toeplitzHash(bitvec.Random(r, n+verifyTagBits-1), key, n, verifyTagBits); err != nil {
+		if _, err := toeplitz.Hash(bitvec.Random(r, n+verifyTagBits-1), key, n, verifyTagBits); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -115,7 +116,7 @@ func BenchmarkAmplify(b *testing.B) {
 	r := rand.New(rand.NewChaCha8([32]byte{7}))
 	final := 266000
 	for b.Loop() {
-		if _, err := toeplitzHash(bitvec.Random(r, n+final-1), key, n, final); err != nil {
+		if _, err := toeplitz.Hash(bitvec.Random(r, n+final-1), key, n, final); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/toeplitz"
 	"time"
 )
 
@@ -374,7 +375,7 @@ func runAlice(ctx context.Context, s *side) error {
 
 	// Verify with a fresh 64-bit Toeplitz hash.
 	vs := bitvec.Random(s.rng, n+verifyTagBits-1)
-	tag, err := toeplitzHash(vs, key, n, verifyTagBits)
+	tag, err := toeplitz.Hash(vs, key, n, verifyTagBits)
 	if err != nil {
 		return err
 	}
@@ -399,7 +400,7 @@ func runAlice(ctx context.Context, s *side) error {
 	if err := s.send(ctx, &Amplify{Length: final, SeedBits: n + final - 1, Seed: ps}); err != nil {
 		return err
 	}
-	out, err := toeplitzHash(ps, key, n, final)
+	out, err := toeplitz.Hash(ps, key, n, final)
 	if err != nil {
 		return err
 	}
@@ -556,7 +557,7 @@ func runBob(ctx context.Context, s *side) error {
 	if v.SeedBits != n+verifyTagBits-1 {
 		return protoErr("verification seed of %d bits, want %d", v.SeedBits, n+verifyTagBits-1)
 	}
-	tag, err := toeplitzHash(v.Seed, key, n, verifyTagBits)
+	tag, err := toeplitz.Hash(v.Seed, key, n, verifyTagBits)
 	if err != nil {
 		return err
 	}
@@ -580,7 +581,7 @@ func runBob(ctx context.Context, s *side) error {
 	if a.Length != final || a.SeedBits != n+final-1 {
 		return protoErr("amplify to %d bits with a %d-bit seed, want %d and %d", a.Length, a.SeedBits, final, n+final-1)
 	}
-	out, err := toeplitzHash(a.Seed, key, n, final)
+	out, err := toeplitz.Hash(a.Seed, key, n, final)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/toeplitz"
 	"strings"
 	"sync"
 	"testing"
@@ -123,8 +124,8 @@ func TestVerificationCatchesResidualError(t *testing.T) {
 	for i := 0; i < 1000; i++ {
 		bitvec.Flip(b, r.IntN(n))
 		s := bitvec.Random(r, n+63)
-		ta, _ := toeplitzHash(s, a, n, 64)
-		tb, _ := toeplitzHash(s, b, n, 64)
+		ta, _ := toeplitz.Hash(s, a, n, 64)
+		tb, _ := toeplitz.Hash(s, b, n, 64)
 		if ta[0] == tb[0] {
 			t.Fatalf("seed %d: tags collide", i)
 		}

@@ -1,4 +1,4 @@
-package qkd
+package toeplitz
 
 import (
 	"fmt"
@@ -185,7 +185,7 @@ func TestToeplitzConcurrentHashesMatchKaratsuba(t *testing.T) {
 				for i := range jobs {
 					// The two workers walk the shapes in opposite orders.
 					j := jobs[(i+w*(len(jobs)-1-2*i)+len(jobs))%len(jobs)]
-					got, err := toeplitzHash(j.s, j.x, j.n, j.m)
+					got, err := Hash(j.s, j.x, j.n, j.m)
 					if err != nil {
 						errs <- err
 						continue
@@ -231,7 +231,7 @@ func TestToeplitzFFTPooledBuffersPoisoned(t *testing.T) {
 			size.putWork(w)
 		}
 		want := toeplitzKaratsubaMasked(s, x, n, m)
-		got, err := toeplitzHash(s, x, n, m)
+		got, err := Hash(s, x, n, m)
 		if err != nil {
 			t.Fatal(err)
 		}

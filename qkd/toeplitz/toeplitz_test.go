@@ -1,4 +1,4 @@
-package qkd
+package toeplitz
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ func TestToeplitzMatchesNaive(t *testing.T) {
 		n, m := c[0], c[1]
 		s := bitvec.Random(r, n+m-1)
 		x := bitvec.Random(r, n)
-		got, err := toeplitzHash(s, x, n, m)
+		got, err := Hash(s, x, n, m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,15 +47,15 @@ func TestToeplitzLinearAndSeedDependent(t *testing.T) {
 	for i := range x {
 		xy[i] = x[i] ^ y[i]
 	}
-	hx, _ := toeplitzHash(s1, x, n, m)
-	hy, _ := toeplitzHash(s1, y, n, m)
-	hxy, _ := toeplitzHash(s1, xy, n, m)
+	hx, _ := Hash(s1, x, n, m)
+	hy, _ := Hash(s1, y, n, m)
+	hxy, _ := Hash(s1, xy, n, m)
 	for i := range hx {
 		if hx[i]^hy[i] != hxy[i] {
 			t.Fatal("not linear")
 		}
 	}
-	h2, _ := toeplitzHash(s2, x, n, m)
+	h2, _ := Hash(s2, x, n, m)
 	same := true
 	for i := range hx {
 		same = same && hx[i] == h2[i]
@@ -66,16 +66,16 @@ func TestToeplitzLinearAndSeedDependent(t *testing.T) {
 }
 
 func TestToeplitzRejectsBadSizes(t *testing.T) {
-	if _, err := toeplitzHash(nil, nil, 0, 1); err == nil {
+	if _, err := Hash(nil, nil, 0, 1); err == nil {
 		t.Fatal("n=0 accepted")
 	}
-	if _, err := toeplitzHash(make([]uint64, 1), make([]uint64, 2), 100, 10); err == nil {
+	if _, err := Hash(make([]uint64, 1), make([]uint64, 2), 100, 10); err == nil {
 		t.Fatal("short seed accepted")
 	}
 }
 
 // toeplitzAll computes the hash of s, x with every method, masked as
-// toeplitzHash masks them, keyed by name. The FFT entry is missing only if
+// Hash masks them, keyed by name. The FFT entry is missing only if
 // its error bound refused the size.
 func toeplitzAll(t *testing.T, s, x []uint64, n, m int) map[string][]uint64 {
 	t.Helper()
@@ -83,23 +83,23 @@ func toeplitzAll(t *testing.T, s, x []uint64, n, m int) map[string][]uint64 {
 }
 
 // toeplitzAllPlans is toeplitzAll with FFT plans of 1 … maxBlocks blocks
-// besides the one toeplitzHash picks.
+// besides the one Hash picks.
 func toeplitzAllPlans(t *testing.T, s, x []uint64, n, m, maxBlocks int) map[string][]uint64 {
 	t.Helper()
 	sw := append([]uint64(nil), s[:bitvec.Words(n+m-1)]...)
 	bitvec.TailMask(sw, n+m-1)
 	xw := append([]uint64(nil), x[:bitvec.Words(n)]...)
 	bitvec.TailMask(xw, n)
-	h, err := toeplitzHash(s, x, n, m)
+	h, err := Hash(s, x, n, m)
 	if err != nil {
 		t.Fatalf("%d×%d: %v", m, n, err)
 	}
 	res := map[string][]uint64{
-		"toeplitzHash": h,
-		"karatsuba":    toeplitzKaratsuba(sw, xw, n, m),
-		"direct":       toeplitzDirect(sw, xw, n, m),
+		"Hash":      h,
+		"karatsuba": toeplitzKaratsuba(sw, xw, n, m),
+		"direct":    toeplitzDirect(sw, xw, n, m),
 	}
-	// The FFT with the plan toeplitzHash would use and with 1 to
+	// The FFT with the plan Hash would use and with 1 to
 	// maxBlocks blocks.
 	plans := map[string]fftPlan{"fft": fftPlanFor(n, m)}
 	for B := 1; B <= maxBlocks && B <= n; B++ {
@@ -348,7 +348,7 @@ func BenchmarkToeplitz(b *testing.B) {
 		b.Run(fmt.Sprintf("%s/new", sh.name), func(b *testing.B) {
 			defer reportCPU(b)()
 			for b.Loop() {
-				if _, err := toeplitzHash(s, x, sh.n, sh.m); err != nil {
+				if _, err := Hash(s, x, sh.n, sh.m); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -377,4 +377,18 @@ func BenchmarkToeplitzMethods(b *testing.B) {
 			}
 		})
 	}
+}
+
+// toeplitzHashNaive computes the same hash row by row; it is the reference
+// the tests check the fast path against.
+func toeplitzHashNaive(s []uint64, x []uint64, n, m int) []uint64 {
+	out := make([]uint64, bitvec.Words(m))
+	for i := 0; i < m; i++ {
+		var b uint8
+		for j := 0; j < n; j++ {
+			b ^= bitvec.Get(s, i-j+n-1) & bitvec.Get(x, j)
+		}
+		bitvec.Set(out, i, b)
+	}
+	return out
 }
