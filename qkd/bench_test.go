@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/finitekey"
 	"testing"
 )
 
@@ -95,7 +96,7 @@ func benchCascade(b *testing.B, n int, q float64) {
 	}
 	b.ReportMetric(float64(n)*float64(i)/b.Elapsed().Seconds()/1e6, "Mbit/s")
 	b.ReportMetric(rounds/float64(i), "rounds")
-	b.ReportMetric(leak/float64(i)/(float64(n)*binaryEntropy(q)), "f")
+	b.ReportMetric(leak/float64(i)/(float64(n)*finitekey.BinaryEntropy(q)), "f")
 }
 
 // BenchmarkCascade2pct reconciles 10,000 bits at 2% QBER over the

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/finitekey"
 	"sync"
 )
 
@@ -38,7 +39,7 @@ func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeSt
 	cseed := randomSeed32(r)
 	st := CascadeStats{Bits: n, Errors: errs}
 	qa := float64(errs) / float64(n)
-	st.PlannedF = efficiency(int(math.Round(predictedLeak(n, qa)))-verifyTagBits, n, qa)
+	st.PlannedF = finitekey.Efficiency(int(math.Round(finitekey.PredictedLeak(n, qa)))-finitekey.VerifyTagBits, n, qa)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -67,7 +68,7 @@ func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeSt
 	for i := range alice {
 		st.Residual += bits.OnesCount64(alice[i] ^ bob[i])
 	}
-	st.F = efficiency(st.Leak, n, float64(errs)/float64(n))
+	st.F = finitekey.Efficiency(st.Leak, n, float64(errs)/float64(n))
 	return st, nil
 }
 

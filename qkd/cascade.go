@@ -683,21 +683,3 @@ func (b *cascadeBob) receive(q *ParityQuery, r *ParityReply) error {
 	b.advanceAll()
 	return b.err
 }
-
-// binaryEntropy is h(p) = -p log2 p - (1-p) log2 (1-p).
-func binaryEntropy(p float64) float64 {
-	if p <= 0 || p >= 1 {
-		return 0
-	}
-	return -p*math.Log2(p) - (1-p)*math.Log2(1-p)
-}
-
-// efficiency is f = leaked / (n h(q)), the ratio of disclosed parities to
-// the Shannon limit; 0 when q is 0.
-func efficiency(leak, n int, q float64) float64 {
-	h := binaryEntropy(q)
-	if n == 0 || h == 0 {
-		return 0
-	}
-	return float64(leak) / (float64(n) * h)
-}

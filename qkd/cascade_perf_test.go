@@ -2,6 +2,7 @@ package qkd
 
 import (
 	"math/rand/v2"
+	"qkdchat/qkd/finitekey"
 	"testing"
 )
 
@@ -17,7 +18,7 @@ func cascadeRuns(t testing.TB, n int, q float64, runs int, seed byte) (f, rt flo
 		if !o.equal {
 			residual++
 		}
-		f += efficiency(o.leak, n, float64(errs)/float64(n))
+		f += finitekey.Efficiency(o.leak, n, float64(errs)/float64(n))
 		rt += float64(o.rounds)
 	}
 	return f / float64(runs), rt / float64(runs), residual

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/finitekey"
 	"testing"
 )
 
@@ -79,7 +80,7 @@ func TestCascadeEfficiency(t *testing.T) {
 			if !o.equal || o.corrected != errs {
 				t.Fatalf("q=%v run %d: keys differ after Cascade (corrected %d of %d)", q, i, o.corrected, errs)
 			}
-			f += efficiency(o.leak, n, float64(errs)/float64(n))
+			f += finitekey.Efficiency(o.leak, n, float64(errs)/float64(n))
 			rt += float64(o.rounds)
 		}
 		f /= float64(runs)

@@ -3,103 +3,8 @@ package qkd
 import (
 	"fmt"
 	"math"
+	"qkdchat/qkd/finitekey"
 )
-
-// Finite-key analysis after Tomamichel, Lim, Gisin and Renner, "Tight
-// finite-key analysis for quantum cryptography", Nat. Commun. 3:634 (2012).
-// Of the sifted bits, k are disclosed to estimate the phase error and n
-// others form the raw key (which bits, for symmetric and for biased bases,
-// is described below at symmetricBases). With probability at least
-// 1-eps_sec² the phase-error rate of the key is below the sample's error
-// rate plus
-//
-//	mu = sqrt((n+k)/(n k) · (k+1)/k · ln(2/eps_sec))
-//
-// (their Eq. 2, a Serfling bound for sampling without replacement), and an
-// eps_sec-secret, eps_cor-correct key of
-//
-//	l = n (1 - h(Q + mu)) - leak_EC - log2(2/(eps_sec² eps_cor))
-//
-// bits can be extracted. Q is the tolerated QBER. Like most
-// implementations we take Q to be the sample's error rate; the abort
-// threshold (11% by default) bounds it from above.
-//
-// Sample-size rule (symmetric bases): the sample is as large as maximises l. A bigger sample
-// shrinks mu but leaves fewer key bits; l(k) is unimodal, so we search k
-// for its maximum, predicting leak_EC as designEfficiency(n)·n·h(Q) + 104 at
-// the design QBER. The optimum is flat (±20% in k changes l by a few bits),
-// so an imprecise design QBER costs little.
-
-// designEfficiency is the Cascade efficiency f assumed when planning n
-// bits. The mean at n = 10,000 is about 1.09 (TestCascadeEfficiency) and
-// falls slowly with n, but a 256-bit key comes from n of a few thousand
-// bits, where f is nearer 1.15.
-func designEfficiency(n int) float64 {
-	return 1.10 + 0.06*math.Min(1, 3000/float64(max(n, 1)))
-}
-
-// cascadeOverheadBits is the planned leak of Cascade beyond f·n·h(q): the
-// top-level parities of the clean-up passes and the bisections of short
-// keys, where few errors make the efficiency poor.
-const cascadeOverheadBits = 40
-
-// verifyTagBits is the length of the verification hash, disclosed and so
-// counted in leak_EC.
-const verifyTagBits = 64
-
-// finiteKeyMu returns the statistical fluctuation term mu for n key and k
-// sample bits.
-func finiteKeyMu(n, k int, epsSec float64) float64 {
-	if n <= 0 || k <= 0 {
-		return math.Inf(1)
-	}
-	fn, fk := float64(n), float64(k)
-	return math.Sqrt((fn + fk) / (fn * fk) * (fk + 1) / fk * math.Log(2/epsSec))
-}
-
-// keyLength returns the finite-key bound l (possibly negative) and mu.
-func keyLength(n, k int, q, leakEC, epsSec, epsCor float64) (l, mu float64) {
-	mu = finiteKeyMu(n, k, epsSec)
-	if q+mu >= 0.5 {
-		return math.Inf(-1), mu
-	}
-	return float64(n)*(1-binaryEntropy(q+mu)) - leakEC - math.Log2(2/(epsSec*epsSec*epsCor)), mu
-}
-
-// predictedLeak is the planned leak_EC for n bits at QBER q.
-func predictedLeak(n int, q float64) float64 {
-	return designEfficiency(n)*float64(n)*binaryEntropy(q) + cascadeOverheadBits + verifyTagBits
-}
-
-// bestSample returns the sample size k maximising the predicted key length
-// from s sifted bits at design QBER q, and that length.
-func bestSample(s int, q, epsSec, epsCor float64) (k int, l float64) {
-	eval := func(k int) float64 {
-		v, _ := keyLength(s-k, k, q, predictedLeak(s-k, q), epsSec, epsCor)
-		return v
-	}
-	if s < 2 {
-		return s, math.Inf(-1)
-	}
-	// Ternary search on the unimodal l(k) over [1, s-1], then a local scan.
-	lo, hi := 1, s-1
-	for hi-lo > 8 {
-		m1 := lo + (hi-lo)/3
-		m2 := hi - (hi-lo)/3
-		if eval(m1) < eval(m2) {
-			lo = m1 + 1
-		} else {
-			hi = m2
-		}
-	}
-	k, l = lo, eval(lo)
-	for c := lo + 1; c <= hi; c++ {
-		if v := eval(c); v > l {
-			k, l = c, v
-		}
-	}
-	return k, l
-}
 
 // Estimating the phase error: symmetric and biased bases.
 //
@@ -178,7 +83,7 @@ func planSample(pool, keyPool int, c Protocol) samplePlan {
 		test := pool - keyPool
 		return samplePlan{key: keyBasisOf(c.ZBias), k: keyCheckSample(keyPool, test), test: test, want: want}
 	}
-	k, l := bestSample(pool, c.DesignQBER, c.EpsSec, c.EpsCor)
+	k, l := finitekey.BestSample(pool, c.DesignQBER, c.EpsSec, c.EpsCor)
 	if l < float64(want) {
 		k = pool
 	}
@@ -194,7 +99,7 @@ func (p samplePlan) plannedKeyLength(pool int, qPhase, qDesign, epsSec, epsCor f
 	if !p.symmetric {
 		n, k = pool-p.test-p.k, p.test
 	}
-	l, _ := keyLength(n, k, qPhase, predictedLeak(n, qDesign), epsSec, epsCor)
+	l, _ := finitekey.KeyLength(n, k, qPhase, finitekey.PredictedLeak(n, qDesign), epsSec, epsCor)
 	return l
 }
 

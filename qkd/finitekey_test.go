@@ -2,6 +2,7 @@ package qkd
 
 import (
 	"math"
+	"qkdchat/qkd/finitekey"
 	"testing"
 )
 
@@ -11,7 +12,7 @@ import (
 // 0.5.
 func mixedKeyFraction(d int, q float64, c Protocol) float64 {
 	c = c.withDefaults()
-	_, l := bestSample(int(float64(d)*siftRatio(c.ZBias)), q, c.EpsSec, c.EpsCor)
+	_, l := finitekey.BestSample(int(float64(d)*siftRatio(c.ZBias)), q, c.EpsSec, c.EpsCor)
 	return l / float64(d)
 }
 
@@ -21,7 +22,7 @@ func mixedKeyFraction(d int, q float64, c Protocol) float64 {
 // 1.1 n h(Q).
 func tlgrKeyFraction(d int, pz, q, eps float64) float64 {
 	n, k := int(float64(d)*pz*pz), int(float64(d)*(1-pz)*(1-pz))
-	l, _ := keyLength(n, k, q, 1.1*float64(n)*binaryEntropy(q), eps, eps)
+	l, _ := finitekey.KeyLength(n, k, q, 1.1*float64(n)*finitekey.BinaryEntropy(q), eps, eps)
 	return l / float64(d)
 }
 
@@ -48,9 +49,9 @@ func TestKeyFractionTable(t *testing.T) {
 		f := PlannedKeyFraction(d, q, p)
 		mixed := mixedKeyFraction(d, q, p)
 		pk := max(tc.zBias, 1-tc.zBias)
-		asymptotic := pk * pk * (1 - 2*binaryEntropy(q))
+		asymptotic := pk * pk * (1 - 2*finitekey.BinaryEntropy(q))
 		if symmetricBases(tc.zBias) {
-			asymptotic = siftRatio(tc.zBias) * (1 - 2*binaryEntropy(q))
+			asymptotic = siftRatio(tc.zBias) * (1 - 2*finitekey.BinaryEntropy(q))
 		}
 		t.Logf("z-bias %.2f: key fraction %.4f (mixed sample %.4f, TLGR %.4f, asymptotic %.4f)",
 			tc.zBias, f, mixed, tlgrKeyFraction(d, pk, q, eps), asymptotic)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/finitekey"
 	"qkdchat/qkd/toeplitz"
 	"testing"
 )
@@ -105,7 +106,7 @@ func BenchmarkVerify(b *testing.B) {
 	key, n := benchKey()
 	r := rand.New(rand.NewChaCha8([32]byte{6}))
 	for b.Loop() {
-		if _, err := toeplitz.Hash(bitvec.Random(r, n+verifyTagBits-1), key, n, verifyTagBits); err != nil {
+		if _, err := toeplitz.Hash(bitvec.Random(r, n+finitekey.VerifyTagBits-1), key, n, finitekey.VerifyTagBits); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/finitekey"
 	"qkdchat/qkd/toeplitz"
 	"time"
 )
@@ -369,17 +370,17 @@ func runAlice(ctx context.Context, s *side) error {
 		}
 	}
 	s.rep.ECRoundTrips = ca.rounds
-	s.rep.LeakedEC = ca.leak + verifyTagBits
-	s.rep.ECEfficiency = efficiency(ca.leak, n, float64(s.rep.Corrected)/float64(max(n, 1)))
+	s.rep.LeakedEC = ca.leak + finitekey.VerifyTagBits
+	s.rep.ECEfficiency = finitekey.Efficiency(ca.leak, n, float64(s.rep.Corrected)/float64(max(n, 1)))
 	s.phase(&s.rep.Elapsed.Reconcile, PhaseVerify)
 
 	// Verify with a fresh 64-bit Toeplitz hash.
-	vs := bitvec.Random(s.rng, n+verifyTagBits-1)
-	tag, err := toeplitz.Hash(vs, key, n, verifyTagBits)
+	vs := bitvec.Random(s.rng, n+finitekey.VerifyTagBits-1)
+	tag, err := toeplitz.Hash(vs, key, n, finitekey.VerifyTagBits)
 	if err != nil {
 		return err
 	}
-	if err := s.send(ctx, &Verify{SeedBits: n + verifyTagBits - 1, Seed: vs, Tag: tag[0]}); err != nil {
+	if err := s.send(ctx, &Verify{SeedBits: n + finitekey.VerifyTagBits - 1, Seed: vs, Tag: tag[0]}); err != nil {
 		return err
 	}
 	vr, err := recv[*VerifyReply](ctx, s)
@@ -546,18 +547,18 @@ func runBob(ctx context.Context, s *side) error {
 	}
 	s.rep.Corrected = cb.corrected
 	s.rep.ECRoundTrips = cb.rounds
-	s.rep.LeakedEC = cb.leak + verifyTagBits
-	s.rep.ECEfficiency = efficiency(cb.leak, n, float64(cb.corrected)/float64(max(n, 1)))
+	s.rep.LeakedEC = cb.leak + finitekey.VerifyTagBits
+	s.rep.ECEfficiency = finitekey.Efficiency(cb.leak, n, float64(cb.corrected)/float64(max(n, 1)))
 	s.phase(&s.rep.Elapsed.Reconcile, PhaseVerify)
 
 	v, err := recv[*Verify](ctx, s)
 	if err != nil {
 		return err
 	}
-	if v.SeedBits != n+verifyTagBits-1 {
-		return protoErr("verification seed of %d bits, want %d", v.SeedBits, n+verifyTagBits-1)
+	if v.SeedBits != n+finitekey.VerifyTagBits-1 {
+		return protoErr("verification seed of %d bits, want %d", v.SeedBits, n+finitekey.VerifyTagBits-1)
 	}
-	tag, err := toeplitz.Hash(v.Seed, key, n, verifyTagBits)
+	tag, err := toeplitz.Hash(v.Seed, key, n, finitekey.VerifyTagBits)
 	if err != nil {
 		return err
 	}
@@ -685,8 +686,8 @@ func (s *side) estimate(sf siftedKey, est samplePlan, aBits, bBits []uint64) ([]
 	}
 	// Could the key be long enough even if error correction reached the
 	// Shannon limit? If not, stop before disclosing more.
-	shannon := float64(n)*binaryEntropy(pe.ec) + verifyTagBits
-	l, mu := keyLength(n, pe.phaseBits, pe.phase, shannon, s.cfg.EpsSec, s.cfg.EpsCor)
+	shannon := float64(n)*finitekey.BinaryEntropy(pe.ec) + finitekey.VerifyTagBits
+	l, mu := finitekey.KeyLength(n, pe.phaseBits, pe.phase, shannon, s.cfg.EpsSec, s.cfg.EpsCor)
 	s.rep.Mu, s.rep.BoundBits = mu, l
 	if pe.phaseBits == 0 || n == 0 || l < float64(est.want) {
 		return nil, 0, s.abort(ErrNotEnoughKey, est, n)
@@ -697,7 +698,7 @@ func (s *side) estimate(sf siftedKey, est samplePlan, aBits, bBits []uint64) ([]
 // finalLength applies the finite-key bound with the leak actually
 // measured.
 func (s *side) finalLength(est samplePlan, n int) (int, error) {
-	l, mu := keyLength(n, s.phaseBits, s.rep.PhaseQBER, float64(s.rep.LeakedEC), s.cfg.EpsSec, s.cfg.EpsCor)
+	l, mu := finitekey.KeyLength(n, s.phaseBits, s.rep.PhaseQBER, float64(s.rep.LeakedEC), s.cfg.EpsSec, s.cfg.EpsCor)
 	s.rep.Mu, s.rep.BoundBits = mu, l
 	final := int(math.Floor(l))
 	if s.cfg.KeyBits > 0 {
