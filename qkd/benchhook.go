@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/cascade"
 	"qkdchat/qkd/finitekey"
 	"sync"
 )
@@ -73,8 +74,8 @@ func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeSt
 }
 
 func cascadeTrialAlice(ctx context.Context, c Conn, key []uint64, n int, q float64, seed [32]byte) error {
-	a := newCascadeAlice(key, n, q, seed)
-	if err := c.Send(ctx, a.start(seed)); err != nil {
+	a := cascade.NewAlice(key, n, q, seed)
+	if err := c.Send(ctx, cascadeStart(a.Start())); err != nil {
 		return err
 	}
 	for {
@@ -89,11 +90,11 @@ func cascadeTrialAlice(ctx context.Context, c Conn, key []uint64, n int, q float
 		if pq.Done {
 			return nil
 		}
-		r, err := a.answer(pq)
+		r, err := a.Answer(&cascade.Query{Ranges: pq.Ranges})
 		if err != nil {
 			return err
 		}
-		if err := c.Send(ctx, r); err != nil {
+		if err := c.Send(ctx, &ParityReply{Count: r.Count, Parities: r.Parities}); err != nil {
 			return err
 		}
 	}
@@ -108,12 +109,12 @@ func cascadeTrialBob(ctx context.Context, c Conn, key []uint64, n int, q float64
 	if !ok {
 		return protoErr("got %v, want the cascade start", m.Kind())
 	}
-	b, err := newCascadeBob(key, n, q, start)
+	b, err := cascade.NewBob(key, n, q, &cascade.Start{Seed: start.Seed, Count: start.Count, Parities: start.Parities})
 	if err != nil {
 		return err
 	}
-	for pq := b.next(); pq != nil; pq = b.next() {
-		if err := c.Send(ctx, pq); err != nil {
+	for pq := b.Next(); pq != nil; pq = b.Next() {
+		if err := c.Send(ctx, &ParityQuery{Ranges: pq.Ranges}); err != nil {
 			return err
 		}
 		m, err := c.Recv(ctx)
@@ -124,10 +125,10 @@ func cascadeTrialBob(ctx context.Context, c Conn, key []uint64, n int, q float64
 		if !ok {
 			return protoErr("got %v, want a parity reply", m.Kind())
 		}
-		if err := b.receive(pq, r); err != nil {
+		if err := b.Receive(pq, &cascade.Reply{Count: r.Count, Parities: r.Parities}); err != nil {
 			return err
 		}
 	}
-	st.Leak, st.RoundTrips = b.leak, b.rounds
-	return c.Send(ctx, &ParityQuery{Done: true, Corrected: b.corrected})
+	st.Leak, st.RoundTrips = b.Leak(), b.Rounds()
+	return c.Send(ctx, &ParityQuery{Done: true, Corrected: b.Corrected()})
 }

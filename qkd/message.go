@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/cascade"
 )
 
 // MaxMessageSize bounds the encoding of one message. Photon batches are
@@ -113,12 +114,14 @@ type CascadeStart struct {
 	Parities []uint64
 }
 
+// cascadeStart is the message that carries Cascade's opening.
+func cascadeStart(st *cascade.Start) *CascadeStart {
+	return &CascadeStart{Seed: st.Seed, Count: st.Count, Parities: st.Parities}
+}
+
 // ParityRange names the range [Lo, Hi) of shuffled positions of a Cascade
 // pass.
-type ParityRange struct {
-	Pass   int
-	Lo, Hi int
-}
+type ParityRange = cascade.Range
 
 // ParityQuery asks Alice for the parities of Ranges. With Done set it
 // carries no ranges and ends error correction; Corrected is then the number

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/cascade"
 	"qkdchat/qkd/finitekey"
 	"qkdchat/qkd/toeplitz"
 	"time"
@@ -345,8 +346,8 @@ func runAlice(ctx context.Context, s *side) error {
 
 	// Cascade: Alice answers.
 	cseed := randomSeed32(s.rng)
-	ca := newCascadeAlice(key, n, s.ecQBER, cseed)
-	if err := s.send(ctx, ca.start(cseed)); err != nil {
+	ca := cascade.NewAlice(key, n, s.ecQBER, cseed)
+	if err := s.send(ctx, cascadeStart(ca.Start())); err != nil {
 		return err
 	}
 	for {
@@ -361,17 +362,17 @@ func runAlice(ctx context.Context, s *side) error {
 			s.rep.Corrected = q.Corrected
 			break
 		}
-		r, err := ca.answer(q)
+		r, err := ca.Answer(&cascade.Query{Ranges: q.Ranges})
 		if err != nil {
 			return protoErr("%v", err)
 		}
-		if err := s.send(ctx, r); err != nil {
+		if err := s.send(ctx, &ParityReply{Count: r.Count, Parities: r.Parities}); err != nil {
 			return err
 		}
 	}
-	s.rep.ECRoundTrips = ca.rounds
-	s.rep.LeakedEC = ca.leak + finitekey.VerifyTagBits
-	s.rep.ECEfficiency = finitekey.Efficiency(ca.leak, n, float64(s.rep.Corrected)/float64(max(n, 1)))
+	s.rep.ECRoundTrips = ca.Rounds()
+	s.rep.LeakedEC = ca.Leak() + finitekey.VerifyTagBits
+	s.rep.ECEfficiency = finitekey.Efficiency(ca.Leak(), n, float64(s.rep.Corrected)/float64(max(n, 1)))
 	s.phase(&s.rep.Elapsed.Reconcile, PhaseVerify)
 
 	// Verify with a fresh 64-bit Toeplitz hash.
@@ -523,32 +524,32 @@ func runBob(ctx context.Context, s *side) error {
 	if err != nil {
 		return err
 	}
-	cb, err := newCascadeBob(key, n, s.ecQBER, cs)
+	cb, err := cascade.NewBob(key, n, s.ecQBER, &cascade.Start{Seed: cs.Seed, Count: cs.Count, Parities: cs.Parities})
 	if err != nil {
 		return protoErr("%v", err)
 	}
-	for q := cb.next(); q != nil; q = cb.next() {
-		if err := s.send(ctx, q); err != nil {
+	for q := cb.Next(); q != nil; q = cb.Next() {
+		if err := s.send(ctx, &ParityQuery{Ranges: q.Ranges}); err != nil {
 			return err
 		}
 		r, err := recv[*ParityReply](ctx, s)
 		if err != nil {
 			return err
 		}
-		if err := cb.receive(q, r); err != nil {
+		if err := cb.Receive(q, &cascade.Reply{Count: r.Count, Parities: r.Parities}); err != nil {
 			return protoErr("%v", err)
 		}
 	}
-	if cb.err != nil {
-		return protoErr("%v", cb.err)
+	if cb.Err() != nil {
+		return protoErr("%v", cb.Err())
 	}
-	if err := s.send(ctx, &ParityQuery{Done: true, Corrected: cb.corrected}); err != nil {
+	if err := s.send(ctx, &ParityQuery{Done: true, Corrected: cb.Corrected()}); err != nil {
 		return err
 	}
-	s.rep.Corrected = cb.corrected
-	s.rep.ECRoundTrips = cb.rounds
-	s.rep.LeakedEC = cb.leak + finitekey.VerifyTagBits
-	s.rep.ECEfficiency = finitekey.Efficiency(cb.leak, n, float64(cb.corrected)/float64(max(n, 1)))
+	s.rep.Corrected = cb.Corrected()
+	s.rep.ECRoundTrips = cb.Rounds()
+	s.rep.LeakedEC = cb.Leak() + finitekey.VerifyTagBits
+	s.rep.ECEfficiency = finitekey.Efficiency(cb.Leak(), n, float64(cb.Corrected())/float64(max(n, 1)))
 	s.phase(&s.rep.Elapsed.Reconcile, PhaseVerify)
 
 	v, err := recv[*Verify](ctx, s)

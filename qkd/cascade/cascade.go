@@ -1,4 +1,4 @@
-package qkd
+package cascade
 
 import (
 	"encoding/binary"
@@ -8,31 +8,6 @@ import (
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
 )
-
-// Cascade (Brassard & Salvail 1993) corrects Bob's sifted key towards
-// Alice's by comparing parities of blocks and bisecting the blocks whose
-// parities differ. Each pass shuffles the key with a public permutation
-// and splits it into blocks; correcting an error in one pass makes the
-// blocks containing that bit in every earlier pass odd again, and those
-// are bisected in turn (the cascade).
-//
-// This implementation follows the block-size schedule of
-// Martinez-Mateo et al., "Demystifying the information reconciliation
-// protocol Cascade" (2015): a small first block, a medium second block and
-// then several passes of large blocks. The large-block passes only cut the
-// key in two, so they split it by a random mask (split.go) instead of
-// shuffling it. Three things keep the number of round trips low without
-// disclosing more:
-//   - Alice's parities of every top-level block of every pass depend only
-//     on her key and the shuffles, so she sends them all at once (but for
-//     the last block of each pass after the first, whose parity follows
-//     from the others and the whole key's, see sentParities);
-//   - every bisection step of every open block, in every pass, is one
-//     parity question, and all the questions of a step go in one message;
-//   - each disclosed parity is remembered, so bisecting a block again after
-//     a cascade reuses the parities already known (and the complement of a
-//     known half) without asking.
-// Both sides count every disclosed parity, including the top-level ones.
 
 // cascadeSchedule returns the block size of each pass for n bits at an
 // estimated error rate q: a first block of the power of two nearest 0.7/q
@@ -344,31 +319,63 @@ func topParities(passes []cascadePass, n int) (int, []uint64) {
 	return total, out
 }
 
-// cascadeAlice answers Bob's parity questions about Alice's key.
-type cascadeAlice struct {
+// Start is Alice's opening message: the seed of the public shuffles and
+// the parities of every top-level block Bob cannot work out himself.
+type Start struct {
+	Seed     [32]byte
+	Count    int
+	Parities []uint64
+}
+
+// Range names the range [Lo, Hi) of shuffled positions of a pass.
+type Range struct {
+	Pass   int
+	Lo, Hi int
+}
+
+// Query is one batch of Bob's parity questions.
+type Query struct{ Ranges []Range }
+
+// Reply answers a Query: bit i of Parities is the parity of range i.
+type Reply struct {
+	Count    int
+	Parities []uint64
+}
+
+// Alice answers Bob's parity questions about Alice's key.
+type Alice struct {
 	n      int
+	seed   [32]byte
 	passes []cascadePass
 	leak   int // parities disclosed
 	rounds int
 }
 
-func newCascadeAlice(key []uint64, n int, q float64, seed [32]byte) *cascadeAlice {
-	return &cascadeAlice{n: n, passes: newCascadePasses(key, n, q, seed, false)}
+// NewAlice prepares Alice's side for her n-bit key at estimated error
+// rate q, with the public seed of the shuffles.
+func NewAlice(key []uint64, n int, q float64, seed [32]byte) *Alice {
+	return &Alice{n: n, seed: seed, passes: newCascadePasses(key, n, q, seed, false)}
 }
 
-// start returns the opening message with all top-level parities.
-func (a *cascadeAlice) start(seed [32]byte) *CascadeStart {
+// Start returns the opening message with all top-level parities.
+func (a *Alice) Start() *Start {
 	c, par := topParities(a.passes, a.n)
 	a.leak += c
-	return &CascadeStart{Seed: seed, Count: c, Parities: par}
+	return &Start{Seed: a.seed, Count: c, Parities: par}
 }
+
+// Leak returns the number of parities Alice has disclosed.
+func (a *Alice) Leak() int { return a.leak }
+
+// Rounds returns the number of batches of questions Alice has answered.
+func (a *Alice) Rounds() int { return a.rounds }
 
 // maxCascadeRounds bounds the parity exchanges Alice answers.
 const maxCascadeRounds = 4096
 
-// answer checks and answers one batch of questions. Bob may not learn more
+// Answer checks and answers one batch of questions. Bob may not learn more
 // than n parities in total: by then the key would be fully disclosed.
-func (a *cascadeAlice) answer(q *ParityQuery) (*ParityReply, error) {
+func (a *Alice) Answer(q *Query) (*Reply, error) {
 	a.rounds++
 	if a.rounds > maxCascadeRounds {
 		return nil, fmt.Errorf("cascade: more than %d parity rounds", maxCascadeRounds)
@@ -389,7 +396,7 @@ func (a *cascadeAlice) answer(q *ParityQuery) (*ParityReply, error) {
 		}
 	}
 	a.leak += len(q.Ranges)
-	return &ParityReply{Count: len(q.Ranges), Parities: out}, nil
+	return &Reply{Count: len(q.Ranges), Parities: out}, nil
 }
 
 // search is one bisection of an odd range of a pass: Bob's parity of
@@ -445,8 +452,8 @@ func (t *knownParities) set(p, block, node int, v uint8) {
 	bitvec.Set(t.value, i, v)
 }
 
-// cascadeBob drives Cascade from Bob's side.
-type cascadeBob struct {
+// Bob drives Cascade from Bob's side.
+type Bob struct {
 	n         int
 	key       []uint64
 	passes    []cascadePass
@@ -462,10 +469,10 @@ type cascadeBob struct {
 	err       error // set when Alice's parities contradict each other
 }
 
-// newCascadeBob prepares Bob's side from Alice's opening message. key is
+// NewBob prepares Bob's side from Alice's opening message. key is
 // corrected in place.
-func newCascadeBob(key []uint64, n int, q float64, start *CascadeStart) (*cascadeBob, error) {
-	b := &cascadeBob{n: n, key: key, passes: newCascadePasses(key, n, q, start.Seed, true)}
+func NewBob(key []uint64, n int, q float64, start *Start) (*Bob, error) {
+	b := &Bob{n: n, key: key, passes: newCascadePasses(key, n, q, start.Seed, true)}
 	sent, blocks := 0, 0
 	for i := range b.passes {
 		sent += sentParities(b.passes, i, n)
@@ -506,11 +513,11 @@ func newCascadeBob(key []uint64, n int, q float64, start *CascadeStart) (*cascad
 	return b, nil
 }
 
-// next returns the next batch of questions, or nil when Cascade is done
-// or has failed (b.err).
-func (b *cascadeBob) next() *ParityQuery {
+// Next returns the next batch of questions, or nil when Cascade is done
+// or has failed (Err).
+func (b *Bob) Next() *Query {
 	for b.err == nil {
-		var q []ParityRange
+		var q []Range
 		b.asked = b.asked[:0]
 		for _, s := range b.order {
 			if s.waiting && b.passes[s.pass].parity(s.lo, s.hi) == s.alice {
@@ -518,9 +525,9 @@ func (b *cascadeBob) next() *ParityQuery {
 			}
 			if s.waiting {
 				if q == nil {
-					q = make([]ParityRange, 0, len(b.order))
+					q = make([]Range, 0, len(b.order))
 				}
-				q = append(q, ParityRange{Pass: s.pass, Lo: s.lo, Hi: s.lo + (s.hi-s.lo)/2})
+				q = append(q, Range{Pass: s.pass, Lo: s.lo, Hi: s.lo + (s.hi-s.lo)/2})
 				b.asked = append(b.asked, treeRef{s.pass, s.block, 2 * s.node})
 			}
 		}
@@ -528,7 +535,7 @@ func (b *cascadeBob) next() *ParityQuery {
 		if len(q) > 0 {
 			b.rounds++
 			b.leak += len(q)
-			return &ParityQuery{Ranges: q}
+			return &Query{Ranges: q}
 		}
 		if b.active == len(b.passes) {
 			return nil
@@ -542,7 +549,7 @@ func (b *cascadeBob) next() *ParityQuery {
 
 // activate compares the top-level blocks of pass p and opens a search on
 // every odd one.
-func (b *cascadeBob) activate(p int) {
+func (b *Bob) activate(p int) {
 	ps := &b.passes[p]
 	for k := 0; k < ps.blocks(b.n); k++ {
 		b.checkBlock(p, k)
@@ -551,7 +558,7 @@ func (b *cascadeBob) activate(p int) {
 
 // checkBlock opens a search on block k of pass p if it is odd and none is
 // open on it.
-func (b *cascadeBob) checkBlock(p, k int) {
+func (b *Bob) checkBlock(p, k int) {
 	if b.open[p][k] {
 		return
 	}
@@ -572,7 +579,7 @@ func (b *cascadeBob) checkBlock(p, k int) {
 }
 
 // advanceAll moves every open search as far as known parities allow.
-func (b *cascadeBob) advanceAll() {
+func (b *Bob) advanceAll() {
 	for i := 0; i < len(b.order) && b.err == nil; i++ { // b.order grows while we walk it
 		s := b.order[i]
 		if !s.waiting {
@@ -585,7 +592,7 @@ func (b *cascadeBob) advanceAll() {
 // advance bisects s until it needs a parity nobody disclosed yet, finds
 // the error, or finds its range no longer odd (another correction landed
 // in it), in which case it closes.
-func (b *cascadeBob) advance(s *search) {
+func (b *Bob) advance(s *search) {
 	ps := &b.passes[s.pass]
 	for {
 		if ps.parity(s.lo, s.hi) == s.alice {
@@ -615,13 +622,13 @@ func (b *cascadeBob) advance(s *search) {
 	}
 }
 
-func (b *cascadeBob) close(s *search) {
+func (b *Bob) close(s *search) {
 	s.waiting = false
 	s.hi = -1 // marks it closed for compact
 	b.open[s.pass][s.block] = false
 }
 
-func (b *cascadeBob) compact() {
+func (b *Bob) compact() {
 	out := b.order[:0]
 	for _, s := range b.order {
 		if s.hi >= 0 {
@@ -641,7 +648,7 @@ func (b *cascadeBob) compact() {
 // Alice's, so there are at most n. Parities that contradict each other
 // could make the searches flip bits back and forth without end: past n
 // flips Cascade stops with b.err.
-func (b *cascadeBob) flip(x int) {
+func (b *Bob) flip(x int) {
 	if b.corrected >= b.n {
 		b.err = fmt.Errorf("cascade: the peer's parities contradict each other (more than %d corrections of a %d-bit key)", b.n, b.n)
 		return
@@ -664,9 +671,9 @@ func (b *cascadeBob) flip(x int) {
 	}
 }
 
-// receive applies Alice's answers to the questions of the last call to
-// next.
-func (b *cascadeBob) receive(q *ParityQuery, r *ParityReply) error {
+// Receive applies Alice's answers to the questions of the last call to
+// Next.
+func (b *Bob) Receive(q *Query, r *Reply) error {
 	if len(q.Ranges) != len(b.asked) {
 		return fmt.Errorf("cascade: answers to %d questions, %d asked", len(q.Ranges), len(b.asked))
 	}
@@ -683,3 +690,16 @@ func (b *cascadeBob) receive(q *ParityQuery, r *ParityReply) error {
 	b.advanceAll()
 	return b.err
 }
+
+// Err returns why Cascade stopped early: Alice's parities contradict each
+// other. It is nil after a normal end.
+func (b *Bob) Err() error { return b.err }
+
+// Leak returns the number of parities Bob has learnt.
+func (b *Bob) Leak() int { return b.leak }
+
+// Rounds returns the number of batches of questions Bob has asked.
+func (b *Bob) Rounds() int { return b.rounds }
+
+// Corrected returns the number of bits Bob has flipped.
+func (b *Bob) Corrected() int { return b.corrected }

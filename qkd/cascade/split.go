@@ -1,4 +1,4 @@
-package qkd
+package cascade
 
 import (
 	"math/bits"

@@ -1,4 +1,4 @@
-package qkd
+package cascade
 
 import (
 	"math"
@@ -116,7 +116,7 @@ func TestCascadeSmallKeys(t *testing.T) {
 			for _, x := range r.Perm(n)[:errs] {
 				bitvec.Flip(bob, x)
 			}
-			o := reconcileDirect(t, alice, bob, n, 0.05, randomSeed32(r))
+			o := reconcileDirect(t, alice, bob, n, 0.05, seed32(r))
 			switch {
 			case errs == 1 && !o.equal:
 				t.Fatalf("n=%d: a single error was not corrected", n)
@@ -142,8 +142,8 @@ func TestCascadeSmallKeys(t *testing.T) {
 // parity, so flipping the sent one makes one of the two blocks, the empty
 // one, odd, whichever it is.
 func TestCascadeBobRejectsOddEmptyBlock(t *testing.T) {
-	a := newCascadeAlice([]uint64{1}, 1, 0.02, [32]byte{})
-	start := a.start([32]byte{})
+	a := NewAlice([]uint64{1}, 1, 0.02, [32]byte{})
+	start := a.Start()
 	j, tried := 0, 0
 	for p := range a.passes {
 		for b := 0; b < sentParities(a.passes, p, 1); b++ {
@@ -151,7 +151,7 @@ func TestCascadeBobRejectsOddEmptyBlock(t *testing.T) {
 				bad := *start
 				bad.Parities = slices.Clone(start.Parities)
 				bad.Parities[j>>6] ^= 1 << (uint(j) & 63)
-				if _, err := newCascadeBob([]uint64{1}, 1, 0.02, &bad); err == nil {
+				if _, err := NewBob([]uint64{1}, 1, 0.02, &bad); err == nil {
 					t.Fatalf("odd parity of an empty block of pass %d accepted", p)
 				}
 				tried++
@@ -162,7 +162,7 @@ func TestCascadeBobRejectsOddEmptyBlock(t *testing.T) {
 	if tried == 0 {
 		t.Fatal("no split pass in a 1-bit key")
 	}
-	if _, err := newCascadeBob([]uint64{1}, 1, 0.02, start); err != nil {
+	if _, err := NewBob([]uint64{1}, 1, 0.02, start); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,4 +1,4 @@
-package qkd
+package cascade
 
 import (
 	"encoding/binary"
@@ -84,7 +84,7 @@ func TestCascadePassesMatchReference(t *testing.T) {
 		for i := range key {
 			key[i] = r.Uint64() // bits beyond n must not leak into the passes
 		}
-		seed := randomSeed32(r)
+		seed := seed32(r)
 		perms, shufs, zeros := referencePasses(key, n, 0.02, seed)
 		alice := newCascadePasses(key, n, 0.02, seed, false)
 		bob := newCascadePasses(key, n, 0.02, seed, true)
