@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/channel"
 	"qkdchat/qkd/finitekey"
 	"qkdchat/qkd/toeplitz"
 	"testing"
@@ -25,9 +26,9 @@ func newBenchPlanes(n int, noise float64) *benchPlanes {
 	r := rand.New(rand.NewChaCha8([32]byte{9}))
 	c := Config{Channel: Channel{Noise: noise}}.withDefaults()
 	p := &benchPlanes{n: n, detected: make([]uint64, bitvec.Words(n)), bBasis: make([]uint64, bitvec.Words(n)), result: make([]uint64, bitvec.Words(n))}
-	p.value, p.aBasis = preparePhotons(r, n, toFixed(0.5))
-	ch := channel{flip: toFixed(c.Noise), transmit: fixedOne}
-	det := detector{efficiency: fixedOne, pX: toFixed(0.5)}
+	p.value, p.aBasis = channel.SinglePhotons(r, n, channel.ToFixed(0.5))
+	ch := channel.Fibre{Flip: channel.ToFixed(c.Noise), Transmit: channel.FixedOne}
+	det := channel.Detector{Efficiency: channel.FixedOne, PX: channel.ToFixed(0.5)}
 	for off := 0; off < n; off += MaxFramePhotons {
 		cnt := min(MaxFramePhotons, n-off)
 		f := &PhotonFrame{Start: uint64(off), Count: cnt, Basis: bitvec.Extract(p.aBasis, off, cnt),
@@ -35,8 +36,8 @@ func newBenchPlanes(n int, noise float64) *benchPlanes {
 		for i := range f.Present {
 			f.Present[i] = bitvec.LowMask(cnt - 64*i)
 		}
-		ch.apply(f, r)
-		det.measure(f, r, off, p.detected, p.bBasis, p.result)
+		ch.Apply(f.frame(), r)
+		det.Measure(f.frame(), r, off, p.detected, p.bBasis, p.result)
 	}
 	p.protocol = Protocol{Qubits: n, ZBias: 0.5}.withDefaults()
 	return p

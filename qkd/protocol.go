@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
 	"qkdchat/qkd/cascade"
+	"qkdchat/qkd/channel"
 	"qkdchat/qkd/finitekey"
 	"qkdchat/qkd/toeplitz"
 	"time"
@@ -259,13 +260,13 @@ func runAlice(ctx context.Context, s *side) error {
 	if err := s.send(ctx, c.Protocol.params(N)); err != nil {
 		return err
 	}
-	value, basis := preparePhotons(s.rng, N, toFixed(1-c.ZBias))
+	value, basis := channel.SinglePhotons(s.rng, N, channel.ToFixed(1-c.ZBias))
 	s.phase(&s.rep.Elapsed.Prepare, PhaseTransmit)
 
 	// Transmit, applying the channel on the way out.
 	chRng := NewRand(c.Seed, "channel")
-	ch := channel{flip: toFixed(c.Noise), transmit: toFixed(fibreTransmittance(c.FiberKm))}
-	eveFrac := toFixed(c.Eve)
+	ch := channel.Fibre{Flip: channel.ToFixed(c.Noise), Transmit: channel.ToFixed(channel.Transmittance(c.FiberKm))}
+	eveFrac := channel.ToFixed(c.Eve)
 	if c.Eve > 0 {
 		s.res.eveKnown = make([]uint64, bitvec.Words(N))
 	}
@@ -278,11 +279,11 @@ func runAlice(ctx context.Context, s *side) error {
 			f.Present[i] = bitvec.LowMask(cnt - 64*i)
 		}
 		if c.Eve > 0 {
-			st := interceptResend(f, chRng, eveFrac, c.EveBasis, frameWords(s.res.eveKnown, off, cnt))
+			st := channel.InterceptResend(f.frame(), chRng, eveFrac, c.EveBasis, frameWords(s.res.eveKnown, off, cnt))
 			s.res.eveStats.Intercepted += st.Intercepted
 			s.res.eveStats.BasisMatched += st.BasisMatched
 		}
-		ch.apply(f, chRng)
+		ch.Apply(f.frame(), chRng)
 		if err := s.send(ctx, f); err != nil {
 			return err
 		}
@@ -449,7 +450,7 @@ func runBob(ctx context.Context, s *side) error {
 	s.cur = PhaseTransmit // Bob's clock starts with the photons
 	s.progress(PhaseTransmit)
 
-	det := detector{efficiency: toFixed(c.DetectorEfficiency), dark: toFixed(c.DarkCount), pX: toFixed(1 - c.ZBias)}
+	det := channel.Detector{Efficiency: channel.ToFixed(c.DetectorEfficiency), Dark: channel.ToFixed(c.DarkCount), PX: channel.ToFixed(1 - c.ZBias)}
 	detected := make([]uint64, bitvec.Words(N))
 	basis := make([]uint64, bitvec.Words(N))
 	result := make([]uint64, bitvec.Words(N))
@@ -465,7 +466,7 @@ func runBob(ctx context.Context, s *side) error {
 		if f.Start != uint64(off) || f.Count != cnt {
 			return protoErr("photon frame [%d,+%d), want [%d,+%d)", f.Start, f.Count, off, cnt)
 		}
-		det.measure(f, s.rng, off, detected, basis, result)
+		det.Measure(f.frame(), s.rng, off, detected, basis, result)
 		s.rep.QubitsSent += cnt
 		s.progress(PhaseTransmit)
 	}
