@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/bits"
 	"qkdchat/qkd/bitvec"
-	"qkdchat/qkd/cascade"
 	"qkdchat/qkd/finitekey"
 	"sync"
 )
@@ -50,12 +49,12 @@ func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeSt
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		aliceErr = cascadeTrialAlice(ctx, ca, alice, n, q, cseed)
+		_, _, aliceErr = reconcileAlice(ctx, newSide(Config{}, ca, "alice", pipelinePacked), alice, n, q, cseed)
 		if aliceErr != nil {
 			cancel()
 		}
 	}()
-	bobErr := cascadeTrialBob(ctx, cb, bob, n, q, &st)
+	b, bobErr := reconcileBob(ctx, newSide(Config{}, cb, "bob", pipelinePacked), bob, n, q)
 	if bobErr != nil {
 		cancel()
 	}
@@ -66,69 +65,10 @@ func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeSt
 	if aliceErr != nil {
 		return st, aliceErr
 	}
+	st.Leak, st.RoundTrips = b.Leak(), b.Rounds()
 	for i := range alice {
 		st.Residual += bits.OnesCount64(alice[i] ^ bob[i])
 	}
 	st.F = finitekey.Efficiency(st.Leak, n, float64(errs)/float64(n))
 	return st, nil
-}
-
-func cascadeTrialAlice(ctx context.Context, c Conn, key []uint64, n int, q float64, seed [32]byte) error {
-	a := cascade.NewAlice(key, n, q, seed)
-	if err := c.Send(ctx, cascadeStart(a.Start())); err != nil {
-		return err
-	}
-	for {
-		m, err := c.Recv(ctx)
-		if err != nil {
-			return err
-		}
-		pq, ok := m.(*ParityQuery)
-		if !ok {
-			return protoErr("got %v, want a parity query", m.Kind())
-		}
-		if pq.Done {
-			return nil
-		}
-		r, err := a.Answer(&cascade.Query{Ranges: pq.Ranges})
-		if err != nil {
-			return err
-		}
-		if err := c.Send(ctx, &ParityReply{Count: r.Count, Parities: r.Parities}); err != nil {
-			return err
-		}
-	}
-}
-
-func cascadeTrialBob(ctx context.Context, c Conn, key []uint64, n int, q float64, st *CascadeStats) error {
-	m, err := c.Recv(ctx)
-	if err != nil {
-		return err
-	}
-	start, ok := m.(*CascadeStart)
-	if !ok {
-		return protoErr("got %v, want the cascade start", m.Kind())
-	}
-	b, err := cascade.NewBob(key, n, q, &cascade.Start{Seed: start.Seed, Count: start.Count, Parities: start.Parities})
-	if err != nil {
-		return err
-	}
-	for pq := b.Next(); pq != nil; pq = b.Next() {
-		if err := c.Send(ctx, &ParityQuery{Ranges: pq.Ranges}); err != nil {
-			return err
-		}
-		m, err := c.Recv(ctx)
-		if err != nil {
-			return err
-		}
-		r, ok := m.(*ParityReply)
-		if !ok {
-			return protoErr("got %v, want a parity reply", m.Kind())
-		}
-		if err := b.Receive(pq, &cascade.Reply{Count: r.Count, Parities: r.Parities}); err != nil {
-			return err
-		}
-	}
-	st.Leak, st.RoundTrips = b.Leak(), b.Rounds()
-	return c.Send(ctx, &ParityQuery{Done: true, Corrected: b.Corrected()})
 }

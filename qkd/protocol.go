@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
-	"qkdchat/qkd/cascade"
 	"qkdchat/qkd/channel"
 	"qkdchat/qkd/finitekey"
 	"qkdchat/qkd/toeplitz"
@@ -347,30 +346,11 @@ func runAlice(ctx context.Context, s *side) error {
 
 	// Cascade: Alice answers.
 	cseed := randomSeed32(s.rng)
-	ca := cascade.NewAlice(key, n, s.ecQBER, cseed)
-	if err := s.send(ctx, cascadeStart(ca.Start())); err != nil {
+	ca, corrected, err := reconcileAlice(ctx, s, key, n, s.ecQBER, cseed)
+	if err != nil {
 		return err
 	}
-	for {
-		q, err := recv[*ParityQuery](ctx, s)
-		if err != nil {
-			return err
-		}
-		if q.Done {
-			if q.Corrected > n {
-				return protoErr("corrected %d of %d bits", q.Corrected, n)
-			}
-			s.rep.Corrected = q.Corrected
-			break
-		}
-		r, err := ca.Answer(&cascade.Query{Ranges: q.Ranges})
-		if err != nil {
-			return protoErr("%v", err)
-		}
-		if err := s.send(ctx, &ParityReply{Count: r.Count, Parities: r.Parities}); err != nil {
-			return err
-		}
-	}
+	s.rep.Corrected = corrected
 	s.rep.ECRoundTrips = ca.Rounds()
 	s.rep.LeakedEC = ca.Leak() + finitekey.VerifyTagBits
 	s.rep.ECEfficiency = finitekey.Efficiency(ca.Leak(), n, float64(s.rep.Corrected)/float64(max(n, 1)))
@@ -521,30 +501,8 @@ func runBob(ctx context.Context, s *side) error {
 	}
 	s.phase(&s.rep.Elapsed.Estimate, PhaseReconcile)
 
-	cs, err := recv[*CascadeStart](ctx, s)
+	cb, err := reconcileBob(ctx, s, key, n, s.ecQBER)
 	if err != nil {
-		return err
-	}
-	cb, err := cascade.NewBob(key, n, s.ecQBER, &cascade.Start{Seed: cs.Seed, Count: cs.Count, Parities: cs.Parities})
-	if err != nil {
-		return protoErr("%v", err)
-	}
-	for q := cb.Next(); q != nil; q = cb.Next() {
-		if err := s.send(ctx, &ParityQuery{Ranges: q.Ranges}); err != nil {
-			return err
-		}
-		r, err := recv[*ParityReply](ctx, s)
-		if err != nil {
-			return err
-		}
-		if err := cb.Receive(q, &cascade.Reply{Count: r.Count, Parities: r.Parities}); err != nil {
-			return protoErr("%v", err)
-		}
-	}
-	if cb.Err() != nil {
-		return protoErr("%v", cb.Err())
-	}
-	if err := s.send(ctx, &ParityQuery{Done: true, Corrected: cb.Corrected()}); err != nil {
 		return err
 	}
 	s.rep.Corrected = cb.Corrected()
