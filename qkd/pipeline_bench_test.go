@@ -84,8 +84,8 @@ func BenchmarkEstimate(b *testing.B) {
 				aBits := sa.disclose([32]byte{1}, est)
 				bBits := sb.disclose([32]byte{1}, est)
 				e := sa.sampleErrors(aBits, bBits)
-				if e.bits[Z]+e.bits[X] != est.size() {
-					b.Fatalf("sample of %d bits, want %d", e.bits[Z]+e.bits[X], est.size())
+				if e.Bits[Z]+e.Bits[X] != est.Size() {
+					b.Fatalf("sample of %d bits, want %d", e.Bits[Z]+e.Bits[X], est.Size())
 				}
 				sa.record(&res)
 				sa.rawKey(&res)

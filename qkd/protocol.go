@@ -325,18 +325,18 @@ func runAlice(ctx context.Context, s *side) error {
 	s.phase(&s.rep.Elapsed.Sift, PhaseEstimate)
 
 	// Estimate the QBER on a random sample.
-	est := planSample(sf.poolLen(), sf.countBasis(keyBasisOf(c.ZBias)), c.Protocol)
+	est := planSample(sf.poolLen(), sf.countBasis(finitekey.KeyBasis(c.ZBias)), c.Protocol)
 	seed := randomSeed32(s.rng)
 	aBits := sf.disclose(seed, est)
-	if err := s.send(ctx, &Sample{Seed: seed, Size: est.size(), Bits: aBits}); err != nil {
+	if err := s.send(ctx, &Sample{Seed: seed, Size: est.Size(), Bits: aBits}); err != nil {
 		return err
 	}
 	rep, err := recv[*SampleReply](ctx, s)
 	if err != nil {
 		return err
 	}
-	if rep.Size != est.size() {
-		return protoErr("sample reply of %d bits, want %d", rep.Size, est.size())
+	if rep.Size != est.Size() {
+		return protoErr("sample reply of %d bits, want %d", rep.Size, est.Size())
 	}
 	key, n, err := s.estimate(sf, est, aBits, rep.Bits)
 	if err != nil {
@@ -483,16 +483,16 @@ func runBob(ctx context.Context, s *side) error {
 	}
 	s.phase(&s.rep.Elapsed.Sift, PhaseEstimate)
 
-	est := planSample(sf.poolLen(), sf.countBasis(keyBasisOf(c.ZBias)), c.Protocol)
+	est := planSample(sf.poolLen(), sf.countBasis(finitekey.KeyBasis(c.ZBias)), c.Protocol)
 	sm, err := recv[*Sample](ctx, s)
 	if err != nil {
 		return err
 	}
-	if sm.Size != est.size() {
-		return protoErr("sample of %d bits, want %d", sm.Size, est.size())
+	if sm.Size != est.Size() {
+		return protoErr("sample of %d bits, want %d", sm.Size, est.Size())
 	}
 	bBits := sf.disclose(sm.Seed, est)
-	if err := s.send(ctx, &SampleReply{Size: est.size(), Bits: bBits}); err != nil {
+	if err := s.send(ctx, &SampleReply{Size: est.Size(), Bits: bBits}); err != nil {
 		return err
 	}
 	key, n, err := s.estimate(sf, est, sm.Bits, bBits)
@@ -567,89 +567,32 @@ func (s *side) sift(detected, aBasis, bBasis, own, ownBasis []uint64) siftedKey 
 	return sf
 }
 
-// sampleErrors are the disclosed bits' error counts by basis.
-type sampleErrors struct {
-	errs, bits [2]int // indexed by Basis
-}
-
-func rate(errs, bits int) float64 {
-	if bits == 0 {
-		return 0
-	}
-	return float64(errs) / float64(bits)
-}
-
-// phaseEstimate is what the finite-key bound and the abort rule use from
-// a sample.
-type phaseEstimate struct {
-	qberZ, qberX float64
-	checked      float64 // compared with the threshold
-	phase        float64 // sample error rate the phase error is bounded by
-	phaseBits    int     // the sample it is measured on (k of the bound)
-	ec           float64 // error rate Cascade is sized for
-	errs         int     // disclosed bits that differed
-}
-
-// estimatePhase applies the estimation rule (finitekey.go) to a sample's
-// error counts. Symmetric: everything is the whole sample's error rate.
-// Asymmetric: the phase error comes from the test basis alone; the
-// threshold applies to each basis; Cascade is sized by the whole sample.
-func estimatePhase(p samplePlan, e sampleErrors) phaseEstimate {
-	all := rate(e.errs[Z]+e.errs[X], e.bits[Z]+e.bits[X])
-	pe := phaseEstimate{qberZ: rate(e.errs[Z], e.bits[Z]), qberX: rate(e.errs[X], e.bits[X]),
-		checked: all, phase: all, phaseBits: p.k, ec: all, errs: e.errs[Z] + e.errs[X]}
-	if !p.symmetric {
-		t := p.key ^ 1
-		pe.phase, pe.phaseBits = rate(e.errs[t], e.bits[t]), e.bits[t]
-		pe.checked = max(pe.qberZ, pe.qberX)
-		pe.ec = keyBasisQBER(e.errs[p.key], e.bits[p.key], e.errs[t], e.bits[t])
-	}
-	return pe
-}
-
-// keyBasisQBER is the error rate Cascade is sized for in an asymmetric
-// run: that of the key basis' own sample, or, when the test basis' rate
-// agrees with it (within three standard deviations of their difference),
-// the rate of both samples together, which is measured on more bits.
-func keyBasisQBER(errKey, bitsKey, errTest, bitsTest int) float64 {
-	qk := rate(errKey, bitsKey)
-	if bitsKey == 0 || bitsTest == 0 {
-		return rate(errKey+errTest, bitsKey+bitsTest)
-	}
-	pooled := rate(errKey+errTest, bitsKey+bitsTest)
-	sd := math.Sqrt(pooled * (1 - pooled) * (1/float64(bitsKey) + 1/float64(bitsTest)))
-	if math.Abs(qk-rate(errTest, bitsTest)) <= 3*sd {
-		return pooled
-	}
-	return qk
-}
-
 // estimate computes the error rates from both sides' sample bits, applies
 // the abort threshold and the finite-key feasibility check, and only then
 // builds this side's raw key (the pool minus the sample); it returns the
 // key and its length.
-func (s *side) estimate(sf siftedKey, est samplePlan, aBits, bBits []uint64) ([]uint64, int, error) {
-	if w := bitvec.Words(est.size()); len(aBits) != w || len(bBits) != w {
+func (s *side) estimate(sf siftedKey, est finitekey.Plan, aBits, bBits []uint64) ([]uint64, int, error) {
+	if w := bitvec.Words(est.Size()); len(aBits) != w || len(bBits) != w {
 		return nil, 0, protoErr("sample of %d and %d words, want %d", len(aBits), len(bBits), w)
 	}
-	pe := estimatePhase(est, sf.sampleErrors(aBits, bBits))
-	s.rep.SampleSize = est.size()
-	s.rep.SampleErrors = pe.errs
-	s.rep.QBEREstimate, s.rep.QBERZ, s.rep.QBERX, s.rep.PhaseQBER = pe.checked, pe.qberZ, pe.qberX, pe.phase
-	s.phaseBits, s.ecQBER = pe.phaseBits, pe.ec
+	pe := finitekey.EstimatePhase(est, sf.sampleErrors(aBits, bBits))
+	s.rep.SampleSize = est.Size()
+	s.rep.SampleErrors = pe.Errs
+	s.rep.QBEREstimate, s.rep.QBERZ, s.rep.QBERX, s.rep.PhaseQBER = pe.Checked, pe.QBERZ, pe.QBERX, pe.Phase
+	s.phaseBits, s.ecQBER = pe.PhaseBits, pe.EC
 	sf.record(s.res)
-	n := sf.poolLen() - est.size() // the sample's positions are distinct
+	n := sf.poolLen() - est.Size() // the sample's positions are distinct
 	s.rep.ReconciledBits = n
 	s.progress(PhaseEstimate)
-	if est.size() > 0 && s.rep.QBEREstimate > s.cfg.Threshold {
+	if est.Size() > 0 && s.rep.QBEREstimate > s.cfg.Threshold {
 		return nil, 0, s.abort(ErrAbortedQBER, est, n)
 	}
 	// Could the key be long enough even if error correction reached the
 	// Shannon limit? If not, stop before disclosing more.
-	shannon := float64(n)*finitekey.BinaryEntropy(pe.ec) + finitekey.VerifyTagBits
-	l, mu := finitekey.KeyLength(n, pe.phaseBits, pe.phase, shannon, s.cfg.EpsSec, s.cfg.EpsCor)
+	shannon := float64(n)*finitekey.BinaryEntropy(pe.EC) + finitekey.VerifyTagBits
+	l, mu := finitekey.KeyLength(n, pe.PhaseBits, pe.Phase, shannon, s.cfg.EpsSec, s.cfg.EpsCor)
 	s.rep.Mu, s.rep.BoundBits = mu, l
-	if pe.phaseBits == 0 || n == 0 || l < float64(est.want) {
+	if pe.PhaseBits == 0 || n == 0 || l < float64(est.Want) {
 		return nil, 0, s.abort(ErrNotEnoughKey, est, n)
 	}
 	return sf.rawKey(s.res), n, nil
@@ -657,7 +600,7 @@ func (s *side) estimate(sf siftedKey, est samplePlan, aBits, bBits []uint64) ([]
 
 // finalLength applies the finite-key bound with the leak actually
 // measured.
-func (s *side) finalLength(est samplePlan, n int) (int, error) {
+func (s *side) finalLength(est finitekey.Plan, n int) (int, error) {
 	l, mu := finitekey.KeyLength(n, s.phaseBits, s.rep.PhaseQBER, float64(s.rep.LeakedEC), s.cfg.EpsSec, s.cfg.EpsCor)
 	s.rep.Mu, s.rep.BoundBits = mu, l
 	final := int(math.Floor(l))
@@ -670,14 +613,14 @@ func (s *side) finalLength(est samplePlan, n int) (int, error) {
 	return final, nil
 }
 
-func (s *side) abort(reason error, est samplePlan, n int) error {
+func (s *side) abort(reason error, est finitekey.Plan, n int) error {
 	b := s.rep.BoundBits
 	if math.IsInf(b, -1) {
 		b = -1
 	}
 	ae := &AbortError{Reason: reason, QBER: s.rep.QBEREstimate, Threshold: s.cfg.Threshold,
-		KeyBits: b, Requested: est.want, N: n, Sample: est.size(), Leak: s.rep.LeakedEC}
-	if !est.symmetric && reason == ErrAbortedQBER {
+		KeyBits: b, Requested: est.Want, N: n, Sample: est.Size(), Leak: s.rep.LeakedEC}
+	if !est.Symmetric && reason == ErrAbortedQBER {
 		ae.Basis = Z.String()
 		if s.rep.QBERX > s.rep.QBERZ {
 			ae.Basis = X.String()

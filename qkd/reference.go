@@ -10,6 +10,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/finitekey"
 )
 
 // refSift is the reference siftedKey.
@@ -60,17 +61,17 @@ func (sf *refSift) countBasis(b Basis) int {
 	return n
 }
 
-func (sf *refSift) disclose(seed [32]byte, p samplePlan) []uint64 {
+func (sf *refSift) disclose(seed [32]byte, p finitekey.Plan) []uint64 {
 	sf.order = positionsRef(p, seed, sf.pool, sf.basis)
 	return gatherBits(sf.own, sf.pool, sf.order)
 }
 
-func (sf *refSift) sampleErrors(aBits, bBits []uint64) sampleErrors {
-	var e sampleErrors
+func (sf *refSift) sampleErrors(aBits, bBits []uint64) finitekey.SampleErrors {
+	var e finitekey.SampleErrors
 	for i, o := range sf.order {
 		b := bitvec.Get(sf.basis, int(sf.pool[o]))
-		e.bits[b]++
-		e.errs[b] += int(bitvec.Get(aBits, i) ^ bitvec.Get(bBits, i))
+		e.Bits[b]++
+		e.Errs[b] += int(bitvec.Get(aBits, i) ^ bitvec.Get(bBits, i))
 	}
 	return e
 }
@@ -113,20 +114,20 @@ func samplePositionsRef(seed [32]byte, s, k int) []int32 {
 // positionsRef returns the disclosed pool indices, in the order their bits
 // are sent: for a symmetric run, k random ones; for an asymmetric run,
 // every test-basis position in pool order, then k random key-basis ones.
-func positionsRef(p samplePlan, seed [32]byte, pool []int32, basis []uint64) []int32 {
-	if p.symmetric {
-		return samplePositionsRef(seed, len(pool), p.k)
+func positionsRef(p finitekey.Plan, seed [32]byte, pool []int32, basis []uint64) []int32 {
+	if p.Symmetric {
+		return samplePositionsRef(seed, len(pool), p.K)
 	}
-	out := make([]int32, 0, p.size())
-	keyIdx := make([]int32, 0, len(pool)-p.test)
+	out := make([]int32, 0, p.Size())
+	keyIdx := make([]int32, 0, len(pool)-p.Test)
 	for i, x := range pool {
-		if Basis(bitvec.Get(basis, int(x))) == p.key {
+		if Basis(bitvec.Get(basis, int(x))) == p.Key {
 			keyIdx = append(keyIdx, int32(i))
 		} else {
 			out = append(out, int32(i))
 		}
 	}
-	for _, j := range samplePositionsRef(seed, len(keyIdx), p.k) {
+	for _, j := range samplePositionsRef(seed, len(keyIdx), p.K) {
 		out = append(out, keyIdx[j])
 	}
 	return out

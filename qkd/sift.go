@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/finitekey"
 )
 
 // siftedKey is one side's sifted string, from sifting to the raw key that
@@ -17,9 +18,9 @@ type siftedKey interface {
 	countBasis(b Basis) int
 	// disclose derives the sample from seed and the plan and returns this
 	// side's sample bits, in the order they are sent.
-	disclose(seed [32]byte, p samplePlan) []uint64
+	disclose(seed [32]byte, p finitekey.Plan) []uint64
 	// sampleErrors counts the differing sample bits by basis.
-	sampleErrors(aBits, bBits []uint64) sampleErrors
+	sampleErrors(aBits, bBits []uint64) finitekey.SampleErrors
 	// record keeps what the simulator needs about the key positions.
 	record(res *Result)
 	// rawKey returns this side's key: the pool minus the sample.
@@ -67,7 +68,7 @@ func (sf *packedSift) countBasis(b Basis) int {
 	return sf.poolN - x
 }
 
-func (sf *packedSift) disclose(seed [32]byte, p samplePlan) []uint64 {
+func (sf *packedSift) disclose(seed [32]byte, p finitekey.Plan) []uint64 {
 	order := sf.positions(seed, p)
 	sf.size = len(order)
 	out := make([]uint64, bitvec.Words(len(order)))
@@ -85,13 +86,13 @@ func (sf *packedSift) disclose(seed [32]byte, p samplePlan) []uint64 {
 // positions is positionsRef over the packed pool: the test-basis
 // positions in pool order, then the key-basis ones chosen by the shuffle,
 // found by rank and select instead of an index per key-basis bit.
-func (sf *packedSift) positions(seed [32]byte, p samplePlan) []int32 {
-	if p.symmetric {
-		return samplePositions(seed, sf.poolN, p.k)
+func (sf *packedSift) positions(seed [32]byte, p finitekey.Plan) []int32 {
+	if p.Symmetric {
+		return samplePositions(seed, sf.poolN, p.K)
 	}
-	out := make([]int32, 0, p.size())
+	out := make([]int32, 0, p.Size())
 	var flip uint64 // XOR turning a basis word into a key-basis mask
-	if p.key == Z {
+	if p.Key == Z {
 		flip = ^uint64(0)
 	}
 	key := bitvec.NewRank(sf.poolBasis, flip, sf.poolN)
@@ -102,22 +103,22 @@ func (sf *packedSift) positions(seed [32]byte, p samplePlan) []int32 {
 			t &= t - 1
 		}
 	}
-	for _, j := range samplePositions(seed, key.Ones(), p.k) {
+	for _, j := range samplePositions(seed, key.Ones(), p.K) {
 		out = append(out, int32(key.Select(int(j))))
 	}
 	return out
 }
 
-func (sf *packedSift) sampleErrors(aBits, bBits []uint64) sampleErrors {
-	var e sampleErrors
+func (sf *packedSift) sampleErrors(aBits, bBits []uint64) finitekey.SampleErrors {
+	var e finitekey.SampleErrors
 	for i := range aBits {
 		d := (aBits[i] ^ bBits[i]) & bitvec.LowMask(sf.size-64*i)
 		x := sf.sampleBasis[i] & bitvec.LowMask(sf.size-64*i)
-		e.errs[X] += bits.OnesCount64(d & x)
-		e.errs[Z] += bits.OnesCount64(d &^ x)
-		e.bits[X] += bits.OnesCount64(x)
+		e.Errs[X] += bits.OnesCount64(d & x)
+		e.Errs[Z] += bits.OnesCount64(d &^ x)
+		e.Bits[X] += bits.OnesCount64(x)
 	}
-	e.bits[Z] = sf.size - e.bits[X]
+	e.Bits[Z] = sf.size - e.Bits[X]
 	return e
 }
 
