@@ -1,10 +1,11 @@
-package qkd
+package toeplitz
 
 import (
 	"fmt"
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
 	"sync"
 	"testing"
 )
@@ -163,11 +164,11 @@ func TestToeplitzConcurrentHashesMatchKaratsuba(t *testing.T) {
 	var jobs []job
 	for _, sh := range shapes {
 		n, m := sh[0], sh[1]
-		s, x := randWords(r, n+m-1), randWords(r, n)
+		s, x := bitvec.Random(r, n+m-1), bitvec.Random(r, n)
 		sw := append([]uint64(nil), s...)
-		tailMask(sw, n+m-1)
+		bitvec.TailMask(sw, n+m-1)
 		xw := append([]uint64(nil), x...)
-		tailMask(xw, n)
+		bitvec.TailMask(xw, n)
 		jobs = append(jobs, job{n: n, m: m, s: s, x: x, want: toeplitzKaratsuba(sw, xw, n, m), fftUsed: toeplitzMethodFor(n, m) == methodFFT})
 		if !jobs[len(jobs)-1].fftUsed {
 			t.Fatalf("%d×%d does not use the FFT; pick FFT shapes", m, n)
@@ -184,7 +185,7 @@ func TestToeplitzConcurrentHashesMatchKaratsuba(t *testing.T) {
 				for i := range jobs {
 					// The two workers walk the shapes in opposite orders.
 					j := jobs[(i+w*(len(jobs)-1-2*i)+len(jobs))%len(jobs)]
-					got, err := toeplitzHash(j.s, j.x, j.n, j.m)
+					got, err := Hash(j.s, j.x, j.n, j.m)
 					if err != nil {
 						errs <- err
 						continue
@@ -214,7 +215,7 @@ func TestToeplitzFFTPooledBuffersPoisoned(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{23}))
 	for _, sh := range [][3]int{{100000, 80000, 2}, {9000, 7000, 1}} { // n, m, blocks
 		n, m := sh[0], sh[1]
-		s, x := randWords(r, n+m-1), randWords(r, n)
+		s, x := bitvec.Random(r, n+m-1), bitvec.Random(r, n)
 		p := fftPlanFor(n, m)
 		if p.blocks != sh[2] {
 			t.Fatalf("%d×%d: plan %+v, want %d blocks", m, n, p, sh[2])
@@ -230,7 +231,7 @@ func TestToeplitzFFTPooledBuffersPoisoned(t *testing.T) {
 			size.putWork(w)
 		}
 		want := toeplitzKaratsubaMasked(s, x, n, m)
-		got, err := toeplitzHash(s, x, n, m)
+		got, err := Hash(s, x, n, m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,10 +249,10 @@ func TestToeplitzFFTPooledBuffersPoisoned(t *testing.T) {
 // toeplitzKaratsubaMasked is the Karatsuba hash of the masked strings, the
 // reference for sizes where the row-by-row one is too slow.
 func toeplitzKaratsubaMasked(s, x []uint64, n, m int) []uint64 {
-	sw := append([]uint64(nil), s[:wordsFor(n+m-1)]...)
-	tailMask(sw, n+m-1)
-	xw := append([]uint64(nil), x[:wordsFor(n)]...)
-	tailMask(xw, n)
+	sw := append([]uint64(nil), s[:bitvec.Words(n+m-1)]...)
+	bitvec.TailMask(sw, n+m-1)
+	xw := append([]uint64(nil), x[:bitvec.Words(n)]...)
+	bitvec.TailMask(xw, n)
 	return toeplitzKaratsuba(sw, xw, n, m)
 }
 
@@ -270,7 +271,7 @@ func TestToeplitzFFTLoadedMatchesUnfused(t *testing.T) {
 			{129, N + 1001, -700, 3*N/2 + 63},
 			{5, 1, 0, N},
 		} {
-			v := randWords(r, 4*N+64)
+			v := bitvec.Random(r, 4*N+64)
 			ua, ub := fftSource{v, c.aOff, c.aBits}, fftSource{v[7:], c.bOff, c.bBits}
 			a1, b1 := make([]complex128, N), make([]complex128, N)
 			fftLoadWeighted(a1, ua, b1, ub, size.roots)

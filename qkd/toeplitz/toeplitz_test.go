@@ -1,8 +1,9 @@
-package qkd
+package toeplitz
 
 import (
 	"fmt"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
 	"testing"
 )
 
@@ -10,9 +11,9 @@ func TestToeplitzMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{7}))
 	for _, c := range [][2]int{{1, 1}, {1, 64}, {63, 5}, {64, 64}, {100, 37}, {1000, 700}, {3000, 2500}, {5000, 64}, {130, 3000}} {
 		n, m := c[0], c[1]
-		s := randWords(r, n+m-1)
-		x := randWords(r, n)
-		got, err := toeplitzHash(s, x, n, m)
+		s := bitvec.Random(r, n+m-1)
+		x := bitvec.Random(r, n)
+		got, err := Hash(s, x, n, m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,21 +41,21 @@ func TestClmulSchoolbookKnownProduct(t *testing.T) {
 func TestToeplitzLinearAndSeedDependent(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{8}))
 	n, m := 2000, 300
-	s1, s2 := randWords(r, n+m-1), randWords(r, n+m-1)
-	x, y := randWords(r, n), randWords(r, n)
+	s1, s2 := bitvec.Random(r, n+m-1), bitvec.Random(r, n+m-1)
+	x, y := bitvec.Random(r, n), bitvec.Random(r, n)
 	xy := make([]uint64, len(x))
 	for i := range x {
 		xy[i] = x[i] ^ y[i]
 	}
-	hx, _ := toeplitzHash(s1, x, n, m)
-	hy, _ := toeplitzHash(s1, y, n, m)
-	hxy, _ := toeplitzHash(s1, xy, n, m)
+	hx, _ := Hash(s1, x, n, m)
+	hy, _ := Hash(s1, y, n, m)
+	hxy, _ := Hash(s1, xy, n, m)
 	for i := range hx {
 		if hx[i]^hy[i] != hxy[i] {
 			t.Fatal("not linear")
 		}
 	}
-	h2, _ := toeplitzHash(s2, x, n, m)
+	h2, _ := Hash(s2, x, n, m)
 	same := true
 	for i := range hx {
 		same = same && hx[i] == h2[i]
@@ -65,16 +66,16 @@ func TestToeplitzLinearAndSeedDependent(t *testing.T) {
 }
 
 func TestToeplitzRejectsBadSizes(t *testing.T) {
-	if _, err := toeplitzHash(nil, nil, 0, 1); err == nil {
+	if _, err := Hash(nil, nil, 0, 1); err == nil {
 		t.Fatal("n=0 accepted")
 	}
-	if _, err := toeplitzHash(make([]uint64, 1), make([]uint64, 2), 100, 10); err == nil {
+	if _, err := Hash(make([]uint64, 1), make([]uint64, 2), 100, 10); err == nil {
 		t.Fatal("short seed accepted")
 	}
 }
 
 // toeplitzAll computes the hash of s, x with every method, masked as
-// toeplitzHash masks them, keyed by name. The FFT entry is missing only if
+// Hash masks them, keyed by name. The FFT entry is missing only if
 // its error bound refused the size.
 func toeplitzAll(t *testing.T, s, x []uint64, n, m int) map[string][]uint64 {
 	t.Helper()
@@ -82,23 +83,23 @@ func toeplitzAll(t *testing.T, s, x []uint64, n, m int) map[string][]uint64 {
 }
 
 // toeplitzAllPlans is toeplitzAll with FFT plans of 1 … maxBlocks blocks
-// besides the one toeplitzHash picks.
+// besides the one Hash picks.
 func toeplitzAllPlans(t *testing.T, s, x []uint64, n, m, maxBlocks int) map[string][]uint64 {
 	t.Helper()
-	sw := append([]uint64(nil), s[:wordsFor(n+m-1)]...)
-	tailMask(sw, n+m-1)
-	xw := append([]uint64(nil), x[:wordsFor(n)]...)
-	tailMask(xw, n)
-	h, err := toeplitzHash(s, x, n, m)
+	sw := append([]uint64(nil), s[:bitvec.Words(n+m-1)]...)
+	bitvec.TailMask(sw, n+m-1)
+	xw := append([]uint64(nil), x[:bitvec.Words(n)]...)
+	bitvec.TailMask(xw, n)
+	h, err := Hash(s, x, n, m)
 	if err != nil {
 		t.Fatalf("%d×%d: %v", m, n, err)
 	}
 	res := map[string][]uint64{
-		"toeplitzHash": h,
-		"karatsuba":    toeplitzKaratsuba(sw, xw, n, m),
-		"direct":       toeplitzDirect(sw, xw, n, m),
+		"Hash":      h,
+		"karatsuba": toeplitzKaratsuba(sw, xw, n, m),
+		"direct":    toeplitzDirect(sw, xw, n, m),
 	}
-	// The FFT with the plan toeplitzHash would use and with 1 to
+	// The FFT with the plan Hash would use and with 1 to
 	// maxBlocks blocks.
 	plans := map[string]fftPlan{"fft": fftPlanFor(n, m)}
 	for B := 1; B <= maxBlocks && B <= n; B++ {
@@ -140,8 +141,8 @@ func TestToeplitzFastPathsMatchNaiveEdgeSizes(t *testing.T) {
 	sizes := []int{1, 2, 3, 63, 64, 65, 127, 128, 129, 191, 192, 193, 255, 256, 257}
 	for _, n := range sizes {
 		for _, m := range sizes {
-			s := randWords(r, n+m-1)
-			x := randWords(r, n)
+			s := bitvec.Random(r, n+m-1)
+			x := bitvec.Random(r, n)
 			checkSame(t, n, m, toeplitzHashNaive(s, x, n, m), toeplitzAll(t, s, x, n, m))
 		}
 	}
@@ -160,8 +161,8 @@ func TestToeplitzFastPathsMatchNaiveShapes(t *testing.T) {
 	}
 	for _, c := range shapes {
 		n, m := c[0], c[1]
-		s := randWords(r, n+m-1)
-		x := randWords(r, n)
+		s := bitvec.Random(r, n+m-1)
+		x := bitvec.Random(r, n)
 		checkSame(t, n, m, toeplitzHashNaive(s, x, n, m), toeplitzAll(t, s, x, n, m))
 	}
 }
@@ -177,8 +178,8 @@ func TestToeplitzFastPathsMatchNaiveRandomSizes(t *testing.T) {
 	}
 	for i := 0; i < trials; i++ {
 		n, m := 1+r.IntN(maxN), 1+r.IntN(maxN)
-		s := randWords(r, n+m-1)
-		x := randWords(r, n)
+		s := bitvec.Random(r, n+m-1)
+		x := bitvec.Random(r, n)
 		switch i % 4 {
 		case 1: // sparse x
 			for j := range x {
@@ -191,8 +192,8 @@ func TestToeplitzFastPathsMatchNaiveRandomSizes(t *testing.T) {
 			for j := range s {
 				s[j] |= r.Uint64() | r.Uint64()
 			}
-			tailMask(x, n)
-			tailMask(s, n+m-1)
+			bitvec.TailMask(x, n)
+			bitvec.TailMask(s, n+m-1)
 		}
 		checkSame(t, n, m, toeplitzHashNaive(s, x, n, m), toeplitzAll(t, s, x, n, m))
 	}
@@ -205,8 +206,8 @@ func TestToeplitzIgnoresBitsBeyondLengths(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{13}))
 	for _, c := range [][2]int{{100, 37}, {460, 64}, {5000, 4000}, {70000, 64}, {9001, 3000}} {
 		n, m := c[0], c[1]
-		s := randWords(r, n+m-1)
-		x := randWords(r, n)
+		s := bitvec.Random(r, n+m-1)
+		x := bitvec.Random(r, n)
 		want := toeplitzHashNaive(s, x, n, m)
 		sd := append(append([]uint64(nil), s...), ^uint64(0))
 		xd := append(append([]uint64(nil), x...), ^uint64(0))
@@ -237,8 +238,8 @@ func TestToeplitzFastPathsMatchKaratsubaLarge(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{14}))
 	for _, c := range shapes {
 		n, m := c.n, c.m
-		s := randWords(r, n+m-1)
-		x := randWords(r, n)
+		s := bitvec.Random(r, n+m-1)
+		x := bitvec.Random(r, n)
 		if c.dense {
 			for i := range s {
 				s[i] = ^uint64(0)
@@ -246,8 +247,8 @@ func TestToeplitzFastPathsMatchKaratsubaLarge(t *testing.T) {
 			for i := range x {
 				x[i] = ^uint64(0)
 			}
-			tailMask(s, n+m-1)
-			tailMask(x, n)
+			bitvec.TailMask(s, n+m-1)
+			bitvec.TailMask(x, n)
 		}
 		got := toeplitzAllPlans(t, s, x, n, m, 1)
 		want := got["karatsuba"]
@@ -255,9 +256,9 @@ func TestToeplitzFastPathsMatchKaratsubaLarge(t *testing.T) {
 		for _, i := range []int{0, m / 2, m - 1} {
 			var b uint8
 			for j := 0; j < n; j++ {
-				b ^= getBit(s, i-j+n-1) & getBit(x, j)
+				b ^= bitvec.Get(s, i-j+n-1) & bitvec.Get(x, j)
 			}
-			if getBit(want, i) != b {
+			if bitvec.Get(want, i) != b {
 				t.Fatalf("%d×%d: karatsuba row %d wrong", m, n, i)
 			}
 		}
@@ -334,8 +335,8 @@ func BenchmarkToeplitz(b *testing.B) {
 	}
 	for _, sh := range shapes {
 		r := rand.New(rand.NewChaCha8([32]byte{9}))
-		s := randWords(r, sh.n+sh.m-1)
-		x := randWords(r, sh.n)
+		s := bitvec.Random(r, sh.n+sh.m-1)
+		x := bitvec.Random(r, sh.n)
 		sw := append([]uint64(nil), s...)
 		xw := append([]uint64(nil), x...)
 		b.Run(fmt.Sprintf("%s/karatsuba", sh.name), func(b *testing.B) {
@@ -347,7 +348,7 @@ func BenchmarkToeplitz(b *testing.B) {
 		b.Run(fmt.Sprintf("%s/new", sh.name), func(b *testing.B) {
 			defer reportCPU(b)()
 			for b.Loop() {
-				if _, err := toeplitzHash(s, x, sh.n, sh.m); err != nil {
+				if _, err := Hash(s, x, sh.n, sh.m); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -361,8 +362,8 @@ func BenchmarkToeplitzMethods(b *testing.B) {
 	for _, sh := range [][2]int{{460000, 64}, {460000, 1024}, {460000, 4096}, {20000, 20000}, {100000, 80000}} {
 		n, m := sh[0], sh[1]
 		r := rand.New(rand.NewChaCha8([32]byte{9}))
-		s := randWords(r, n+m-1)
-		x := randWords(r, n)
+		s := bitvec.Random(r, n+m-1)
+		x := bitvec.Random(r, n)
 		b.Run(fmt.Sprintf("%dx%d/direct", m, n), func(b *testing.B) {
 			defer reportCPU(b)()
 			for b.Loop() {
@@ -376,4 +377,18 @@ func BenchmarkToeplitzMethods(b *testing.B) {
 			}
 		})
 	}
+}
+
+// toeplitzHashNaive computes the same hash row by row; it is the reference
+// the tests check the fast path against.
+func toeplitzHashNaive(s []uint64, x []uint64, n, m int) []uint64 {
+	out := make([]uint64, bitvec.Words(m))
+	for i := 0; i < m; i++ {
+		var b uint8
+		for j := 0; j < n; j++ {
+			b ^= bitvec.Get(s, i-j+n-1) & bitvec.Get(x, j)
+		}
+		bitvec.Set(out, i, b)
+	}
+	return out
 }

@@ -1,8 +1,9 @@
-package qkd
+package toeplitz
 
 import (
 	"math"
 	"math/bits"
+	"qkdchat/qkd/bitvec"
 )
 
 // Floating-point FFT evaluation for long hashes (privacy amplification).
@@ -179,7 +180,7 @@ func toeplitzFFTErr(sw, xw []uint64, n, m int, p fftPlan) ([]uint64, float64) {
 	}
 	fftInverseOuter(acc, tw)
 
-	out := make([]uint64, wordsFor(m))
+	out := make([]uint64, bitvec.Words(m))
 	scale := 1 / float64(N) // a power of two: exact
 	var maxErr float64
 	for i := 0; i < m; i++ {

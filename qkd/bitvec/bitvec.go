@@ -1,18 +1,19 @@
-package qkd
+package bitvec
 
 import (
 	"math/bits"
+	"math/rand/v2"
 	"sync"
 )
 
-// Bit strings are packed little-endian into uint64 words: bit i of a string
-// is bit i%64 of word i/64. These helpers never look past the words given.
+// Words returns the number of words that hold n bits.
+func Words(n int) int { return (n + 63) / 64 }
 
-func wordsFor(n int) int { return (n + 63) / 64 }
+// Get returns bit i of v.
+func Get(v []uint64, i int) uint8 { return uint8(v[i>>6] >> (uint(i) & 63) & 1) }
 
-func getBit(v []uint64, i int) uint8 { return uint8(v[i>>6] >> (uint(i) & 63) & 1) }
-
-func setBit(v []uint64, i int, b uint8) {
+// Set sets bit i of v to the low bit of b.
+func Set(v []uint64, i int, b uint8) {
 	m := uint64(1) << (uint(i) & 63)
 	if b&1 == 1 {
 		v[i>>6] |= m
@@ -21,10 +22,11 @@ func setBit(v []uint64, i int, b uint8) {
 	}
 }
 
-func flipBit(v []uint64, i int) { v[i>>6] ^= 1 << (uint(i) & 63) }
+// Flip inverts bit i of v.
+func Flip(v []uint64, i int) { v[i>>6] ^= 1 << (uint(i) & 63) }
 
-// parityRange returns the XOR of bits [lo, hi) of v.
-func parityRange(v []uint64, lo, hi int) uint8 {
+// Parity returns the XOR of bits [lo, hi) of v.
+func Parity(v []uint64, lo, hi int) uint8 {
 	if lo >= hi {
 		return 0
 	}
@@ -41,8 +43,8 @@ func parityRange(v []uint64, lo, hi int) uint8 {
 	return uint8(bits.OnesCount64(acc) & 1)
 }
 
-// countOnes returns the number of set bits among the first n bits of v.
-func countOnes(v []uint64, n int) int {
+// Count returns the number of set bits among the first n bits of v.
+func Count(v []uint64, n int) int {
 	c := 0
 	full := n >> 6
 	for _, w := range v[:full] {
@@ -54,20 +56,20 @@ func countOnes(v []uint64, n int) int {
 	return c
 }
 
-// tailMask clears the bits of v beyond n, so that packed strings compare
+// TailMask clears the bits of v beyond n, so that packed strings compare
 // and hash canonically.
-func tailMask(v []uint64, n int) {
+func TailMask(v []uint64, n int) {
 	if r := uint(n) & 63; r != 0 && len(v) > n>>6 {
 		v[n>>6] &= 1<<r - 1
 	}
-	for i := wordsFor(n); i < len(v); i++ {
+	for i := Words(n); i < len(v); i++ {
 		v[i] = 0
 	}
 }
 
-// extractBits returns bits [off, off+n) of v as a new packed string.
-func extractBits(v []uint64, off, n int) []uint64 {
-	out := make([]uint64, wordsFor(n))
+// Extract returns bits [off, off+n) of v as a new packed string.
+func Extract(v []uint64, off, n int) []uint64 {
+	out := make([]uint64, Words(n))
 	sh := uint(off) & 63
 	base := off >> 6
 	for i := range out {
@@ -77,13 +79,13 @@ func extractBits(v []uint64, off, n int) []uint64 {
 		}
 		out[i] = w
 	}
-	tailMask(out, n)
+	TailMask(out, n)
 	return out
 }
 
-// packBytes returns the packed bit string as bytes, bit i of the string
+// Bytes returns the packed bit string as bytes, bit i of the string
 // being bit i%8 of byte i/8; n bits give ceil(n/8) bytes.
-func packBytes(v []uint64, n int) []byte {
+func Bytes(v []uint64, n int) []byte {
 	out := make([]byte, (n+7)/8)
 	for i := range out {
 		out[i] = byte(v[i>>3] >> (uint(i&7) * 8))
@@ -93,9 +95,6 @@ func packBytes(v []uint64, n int) []byte {
 	}
 	return out
 }
-
-func onesCount(w uint64) int     { return bits.OnesCount64(w) }
-func trailingZeros(w uint64) int { return bits.TrailingZeros64(w) }
 
 // pext8 is the 8-bit parallel bit extract: entry m<<8|x holds the bits of
 // x at the set bits of m, packed low. Built once, read-only.
@@ -152,18 +151,19 @@ func (a *bitAppender) put(w uint64, k uint) {
 	a.n += int(k)
 }
 
-// compactBits returns the bits of v at the set bits of mask among
+// Compact returns the bits of v at the set bits of mask among
 // positions [lo, hi), in order, packed, and their number.
-func compactBits(v, mask []uint64, lo, hi int) ([]uint64, int) {
+func Compact(v, mask []uint64, lo, hi int) ([]uint64, int) {
 	return compact(v, mask, 0, lo, hi)
 }
 
-// compactNot returns the first n bits of v where mask is clear, packed,
+// CompactNot returns the first n bits of v where mask is clear, packed,
 // and their number.
-func compactNot(v, mask []uint64, n int) ([]uint64, int) {
+func CompactNot(v, mask []uint64, n int) ([]uint64, int) {
 	return compact(v, mask, ^uint64(0), 0, n)
 }
 
+// compact is Compact of mask XOR flip.
 func compact(v, mask []uint64, flip uint64, lo, hi int) ([]uint64, int) {
 	if lo >= hi {
 		return nil, 0
@@ -174,7 +174,7 @@ func compact(v, mask []uint64, flip uint64, lo, hi int) ([]uint64, int) {
 	for i := wl; i <= wh; i++ {
 		total += bits.OnesCount64(m(i))
 	}
-	a := bitAppender{out: make([]uint64, wordsFor(total))}
+	a := bitAppender{out: make([]uint64, Words(total))}
 	t := pext8()
 	for i := wl; i <= wh; i++ {
 		a.put(extractWord(t, v[i], m(i)))
@@ -182,8 +182,8 @@ func compact(v, mask []uint64, flip uint64, lo, hi int) ([]uint64, int) {
 	return a.out, a.n
 }
 
-// compactPair is compactBits of two strings with one mask, in one pass.
-func compactPair(v, w, mask []uint64, lo, hi int) (cv, cw []uint64, n int) {
+// CompactPair is Compact of two strings with one mask, in one pass.
+func CompactPair(v, w, mask []uint64, lo, hi int) (cv, cw []uint64, n int) {
 	if lo >= hi {
 		return nil, nil, 0
 	}
@@ -193,8 +193,8 @@ func compactPair(v, w, mask []uint64, lo, hi int) (cv, cw []uint64, n int) {
 	for i := wl; i <= wh; i++ {
 		total += bits.OnesCount64(m(i))
 	}
-	a := bitAppender{out: make([]uint64, wordsFor(total))}
-	b := bitAppender{out: make([]uint64, wordsFor(total))}
+	a := bitAppender{out: make([]uint64, Words(total))}
+	b := bitAppender{out: make([]uint64, Words(total))}
 	t := pext8()
 	for i := wl; i <= wh; i++ {
 		mi := m(i)
@@ -213,8 +213,36 @@ func rangeMask(mask []uint64, flip uint64, lo, hi int) func(i int) uint64 {
 			w &= ^uint64(0) << (uint(lo) & 63)
 		}
 		if i == wh {
-			w &= lowMask(hi - 64*i)
+			w &= LowMask(hi - 64*i)
 		}
 		return w
 	}
+}
+
+// LowMask returns a mask of the low n bits (all bits for n >= 64).
+func LowMask(n int) uint64 {
+	if n >= 64 {
+		return ^uint64(0)
+	}
+	return 1<<uint(n) - 1
+}
+
+// PutWord ORs the 64 bits of w into v starting at bit position pos; v's
+// bits there must be zero.
+func PutWord(v []uint64, pos int, w uint64) {
+	sh := uint(pos) & 63
+	v[pos>>6] |= w << sh
+	if sh != 0 && w>>(64-sh) != 0 {
+		v[pos>>6+1] |= w >> (64 - sh)
+	}
+}
+
+// Random returns n random bits from r, packed.
+func Random(r *rand.Rand, n int) []uint64 {
+	v := make([]uint64, Words(n))
+	for i := range v {
+		v[i] = r.Uint64()
+	}
+	TailMask(v, n)
+	return v
 }

@@ -1,6 +1,6 @@
 //go:build race
 
-package qkd
+package toeplitz
 
 // toeplitzRaceBuild: the race detector slows the Toeplitz reference checks about
 // tenfold, so they run fewer and smaller cases (toeplitz_test.go).

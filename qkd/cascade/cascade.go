@@ -1,4 +1,4 @@
-package qkd
+package cascade
 
 import (
 	"encoding/binary"
@@ -6,32 +6,8 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
 )
-
-// Cascade (Brassard & Salvail 1993) corrects Bob's sifted key towards
-// Alice's by comparing parities of blocks and bisecting the blocks whose
-// parities differ. Each pass shuffles the key with a public permutation
-// and splits it into blocks; correcting an error in one pass makes the
-// blocks containing that bit in every earlier pass odd again, and those
-// are bisected in turn (the cascade).
-//
-// This implementation follows the block-size schedule of
-// Martinez-Mateo et al., "Demystifying the information reconciliation
-// protocol Cascade" (2015): a small first block, a medium second block and
-// then several passes of large blocks. The large-block passes only cut the
-// key in two, so they split it by a random mask (split.go) instead of
-// shuffling it. Three things keep the number of round trips low without
-// disclosing more:
-//   - Alice's parities of every top-level block of every pass depend only
-//     on her key and the shuffles, so she sends them all at once (but for
-//     the last block of each pass after the first, whose parity follows
-//     from the others and the whole key's, see sentParities);
-//   - every bisection step of every open block, in every pass, is one
-//     parity question, and all the questions of a step go in one message;
-//   - each disclosed parity is remembered, so bisecting a block again after
-//     a cascade reuses the parities already known (and the complement of a
-//     known half) without asking.
-// Both sides count every disclosed parity, including the top-level ones.
 
 // cascadeSchedule returns the block size of each pass for n bits at an
 // estimated error rate q: a first block of the power of two nearest 0.7/q
@@ -130,13 +106,13 @@ func newCascadePasses(key []uint64, n int, q float64, seed [32]byte, withIndex b
 		shuffled++
 	}
 	passes := make([]cascadePass, len(sizes))
-	w := wordsFor(n)
+	w := bitvec.Words(n)
 	shufs := make([]uint64, shuffled*w)
 	for p := range shuffled {
 		passes[p] = cascadePass{k: sizes[p], shuf: shufs[p*w : (p+1)*w : (p+1)*w]}
 	}
 	copy(passes[0].shuf, key[:w])
-	tailMask(passes[0].shuf, n)
+	bitvec.TailMask(passes[0].shuf, n)
 	// The split passes read the key as pass 0 holds it, so Bob's
 	// corrections (which flip pass 0 at the same position) reach them.
 	for p := shuffled; p < len(sizes); p++ {
@@ -216,7 +192,7 @@ func shuffle[T uint16 | uint32](perm, inv []T, shuf []uint64, kb []byte, g *rand
 		return
 	}
 	kb = kb[:n]
-	shuf = shuf[:wordsFor(n)]
+	shuf = shuf[:bitvec.Words(n)]
 	for i := range perm {
 		perm[i] = T(i)
 	}
@@ -297,7 +273,7 @@ func (p *cascadePass) parity(lo, hi int) uint8 {
 	if p.split != nil {
 		return p.split.parity(lo, hi)
 	}
-	return parityRange(p.shuf, lo, hi)
+	return bitvec.Parity(p.shuf, lo, hi)
 }
 
 // position returns the key position of pass index i.
@@ -329,7 +305,7 @@ func topParities(passes []cascadePass, n int) (int, []uint64) {
 	for i := range passes {
 		total += sentParities(passes, i, n)
 	}
-	out := make([]uint64, wordsFor(total))
+	out := make([]uint64, bitvec.Words(total))
 	j := 0
 	for i := range passes {
 		p := &passes[i]
@@ -343,31 +319,63 @@ func topParities(passes []cascadePass, n int) (int, []uint64) {
 	return total, out
 }
 
-// cascadeAlice answers Bob's parity questions about Alice's key.
-type cascadeAlice struct {
+// Start is Alice's opening message: the seed of the public shuffles and
+// the parities of every top-level block Bob cannot work out himself.
+type Start struct {
+	Seed     [32]byte
+	Count    int
+	Parities []uint64
+}
+
+// Range names the range [Lo, Hi) of shuffled positions of a pass.
+type Range struct {
+	Pass   int
+	Lo, Hi int
+}
+
+// Query is one batch of Bob's parity questions.
+type Query struct{ Ranges []Range }
+
+// Reply answers a Query: bit i of Parities is the parity of range i.
+type Reply struct {
+	Count    int
+	Parities []uint64
+}
+
+// Alice answers Bob's parity questions about Alice's key.
+type Alice struct {
 	n      int
+	seed   [32]byte
 	passes []cascadePass
 	leak   int // parities disclosed
 	rounds int
 }
 
-func newCascadeAlice(key []uint64, n int, q float64, seed [32]byte) *cascadeAlice {
-	return &cascadeAlice{n: n, passes: newCascadePasses(key, n, q, seed, false)}
+// NewAlice prepares Alice's side for her n-bit key at estimated error
+// rate q, with the public seed of the shuffles.
+func NewAlice(key []uint64, n int, q float64, seed [32]byte) *Alice {
+	return &Alice{n: n, seed: seed, passes: newCascadePasses(key, n, q, seed, false)}
 }
 
-// start returns the opening message with all top-level parities.
-func (a *cascadeAlice) start(seed [32]byte) *CascadeStart {
+// Start returns the opening message with all top-level parities.
+func (a *Alice) Start() *Start {
 	c, par := topParities(a.passes, a.n)
 	a.leak += c
-	return &CascadeStart{Seed: seed, Count: c, Parities: par}
+	return &Start{Seed: a.seed, Count: c, Parities: par}
 }
+
+// Leak returns the number of parities Alice has disclosed.
+func (a *Alice) Leak() int { return a.leak }
+
+// Rounds returns the number of batches of questions Alice has answered.
+func (a *Alice) Rounds() int { return a.rounds }
 
 // maxCascadeRounds bounds the parity exchanges Alice answers.
 const maxCascadeRounds = 4096
 
-// answer checks and answers one batch of questions. Bob may not learn more
+// Answer checks and answers one batch of questions. Bob may not learn more
 // than n parities in total: by then the key would be fully disclosed.
-func (a *cascadeAlice) answer(q *ParityQuery) (*ParityReply, error) {
+func (a *Alice) Answer(q *Query) (*Reply, error) {
 	a.rounds++
 	if a.rounds > maxCascadeRounds {
 		return nil, fmt.Errorf("cascade: more than %d parity rounds", maxCascadeRounds)
@@ -378,7 +386,7 @@ func (a *cascadeAlice) answer(q *ParityQuery) (*ParityReply, error) {
 	if a.leak+len(q.Ranges) > a.n {
 		return nil, fmt.Errorf("cascade: peer asked for %d parities of a %d-bit key", a.leak+len(q.Ranges), a.n)
 	}
-	out := make([]uint64, wordsFor(len(q.Ranges)))
+	out := make([]uint64, bitvec.Words(len(q.Ranges)))
 	for i, r := range q.Ranges {
 		if r.Pass < 0 || r.Pass >= len(a.passes) || r.Lo < 0 || r.Lo >= r.Hi || r.Hi > a.n {
 			return nil, fmt.Errorf("cascade: parity range %d (pass %d, [%d,%d)) out of bounds", i, r.Pass, r.Lo, r.Hi)
@@ -388,7 +396,7 @@ func (a *cascadeAlice) answer(q *ParityQuery) (*ParityReply, error) {
 		}
 	}
 	a.leak += len(q.Ranges)
-	return &ParityReply{Count: len(q.Ranges), Parities: out}, nil
+	return &Reply{Count: len(q.Ranges), Parities: out}, nil
 }
 
 // search is one bisection of an odd range of a pass: Bob's parity of
@@ -426,7 +434,7 @@ func newKnownParities(passes []cascadePass, n int) knownParities {
 		t.shift[p] = uint(bits.Len(uint(max(passes[p].maxBlock(n), 1)-1))) + 1
 		total += passes[p].blocks(n) << t.shift[p]
 	}
-	words := make([]uint64, 2*wordsFor(total))
+	words := make([]uint64, 2*bitvec.Words(total))
 	t.known, t.value = words[:len(words)/2], words[len(words)/2:]
 	return t
 }
@@ -435,17 +443,17 @@ func (t *knownParities) slot(p, block, node int) int { return t.base[p] + block<
 
 func (t *knownParities) get(p, block, node int) (uint8, bool) {
 	i := t.slot(p, block, node)
-	return getBit(t.value, i), getBit(t.known, i) == 1
+	return bitvec.Get(t.value, i), bitvec.Get(t.known, i) == 1
 }
 
 func (t *knownParities) set(p, block, node int, v uint8) {
 	i := t.slot(p, block, node)
-	setBit(t.known, i, 1)
-	setBit(t.value, i, v)
+	bitvec.Set(t.known, i, 1)
+	bitvec.Set(t.value, i, v)
 }
 
-// cascadeBob drives Cascade from Bob's side.
-type cascadeBob struct {
+// Bob drives Cascade from Bob's side.
+type Bob struct {
 	n         int
 	key       []uint64
 	passes    []cascadePass
@@ -461,16 +469,16 @@ type cascadeBob struct {
 	err       error // set when Alice's parities contradict each other
 }
 
-// newCascadeBob prepares Bob's side from Alice's opening message. key is
+// NewBob prepares Bob's side from Alice's opening message. key is
 // corrected in place.
-func newCascadeBob(key []uint64, n int, q float64, start *CascadeStart) (*cascadeBob, error) {
-	b := &cascadeBob{n: n, key: key, passes: newCascadePasses(key, n, q, start.Seed, true)}
+func NewBob(key []uint64, n int, q float64, start *Start) (*Bob, error) {
+	b := &Bob{n: n, key: key, passes: newCascadePasses(key, n, q, start.Seed, true)}
 	sent, blocks := 0, 0
 	for i := range b.passes {
 		sent += sentParities(b.passes, i, n)
 		blocks += b.passes[i].blocks(n)
 	}
-	if start.Count != sent || len(start.Parities) != wordsFor(sent) {
+	if start.Count != sent || len(start.Parities) != bitvec.Words(sent) {
 		return nil, fmt.Errorf("cascade: %d block parities, want %d", start.Count, sent)
 	}
 	b.leak = sent
@@ -487,7 +495,7 @@ func newCascadeBob(key []uint64, n int, q float64, start *CascadeStart) (*cascad
 		for k := 0; k < nb; k++ {
 			var v uint8
 			if k < sentParities(b.passes, i, n) {
-				v = getBit(start.Parities, j)
+				v = bitvec.Get(start.Parities, j)
 				j++
 			} else {
 				v = whole ^ sum
@@ -505,11 +513,11 @@ func newCascadeBob(key []uint64, n int, q float64, start *CascadeStart) (*cascad
 	return b, nil
 }
 
-// next returns the next batch of questions, or nil when Cascade is done
-// or has failed (b.err).
-func (b *cascadeBob) next() *ParityQuery {
+// Next returns the next batch of questions, or nil when Cascade is done
+// or has failed (Err).
+func (b *Bob) Next() *Query {
 	for b.err == nil {
-		var q []ParityRange
+		var q []Range
 		b.asked = b.asked[:0]
 		for _, s := range b.order {
 			if s.waiting && b.passes[s.pass].parity(s.lo, s.hi) == s.alice {
@@ -517,9 +525,9 @@ func (b *cascadeBob) next() *ParityQuery {
 			}
 			if s.waiting {
 				if q == nil {
-					q = make([]ParityRange, 0, len(b.order))
+					q = make([]Range, 0, len(b.order))
 				}
-				q = append(q, ParityRange{Pass: s.pass, Lo: s.lo, Hi: s.lo + (s.hi-s.lo)/2})
+				q = append(q, Range{Pass: s.pass, Lo: s.lo, Hi: s.lo + (s.hi-s.lo)/2})
 				b.asked = append(b.asked, treeRef{s.pass, s.block, 2 * s.node})
 			}
 		}
@@ -527,7 +535,7 @@ func (b *cascadeBob) next() *ParityQuery {
 		if len(q) > 0 {
 			b.rounds++
 			b.leak += len(q)
-			return &ParityQuery{Ranges: q}
+			return &Query{Ranges: q}
 		}
 		if b.active == len(b.passes) {
 			return nil
@@ -541,7 +549,7 @@ func (b *cascadeBob) next() *ParityQuery {
 
 // activate compares the top-level blocks of pass p and opens a search on
 // every odd one.
-func (b *cascadeBob) activate(p int) {
+func (b *Bob) activate(p int) {
 	ps := &b.passes[p]
 	for k := 0; k < ps.blocks(b.n); k++ {
 		b.checkBlock(p, k)
@@ -550,7 +558,7 @@ func (b *cascadeBob) activate(p int) {
 
 // checkBlock opens a search on block k of pass p if it is odd and none is
 // open on it.
-func (b *cascadeBob) checkBlock(p, k int) {
+func (b *Bob) checkBlock(p, k int) {
 	if b.open[p][k] {
 		return
 	}
@@ -571,7 +579,7 @@ func (b *cascadeBob) checkBlock(p, k int) {
 }
 
 // advanceAll moves every open search as far as known parities allow.
-func (b *cascadeBob) advanceAll() {
+func (b *Bob) advanceAll() {
 	for i := 0; i < len(b.order) && b.err == nil; i++ { // b.order grows while we walk it
 		s := b.order[i]
 		if !s.waiting {
@@ -584,7 +592,7 @@ func (b *cascadeBob) advanceAll() {
 // advance bisects s until it needs a parity nobody disclosed yet, finds
 // the error, or finds its range no longer odd (another correction landed
 // in it), in which case it closes.
-func (b *cascadeBob) advance(s *search) {
+func (b *Bob) advance(s *search) {
 	ps := &b.passes[s.pass]
 	for {
 		if ps.parity(s.lo, s.hi) == s.alice {
@@ -614,13 +622,13 @@ func (b *cascadeBob) advance(s *search) {
 	}
 }
 
-func (b *cascadeBob) close(s *search) {
+func (b *Bob) close(s *search) {
 	s.waiting = false
 	s.hi = -1 // marks it closed for compact
 	b.open[s.pass][s.block] = false
 }
 
-func (b *cascadeBob) compact() {
+func (b *Bob) compact() {
 	out := b.order[:0]
 	for _, s := range b.order {
 		if s.hi >= 0 {
@@ -640,12 +648,12 @@ func (b *cascadeBob) compact() {
 // Alice's, so there are at most n. Parities that contradict each other
 // could make the searches flip bits back and forth without end: past n
 // flips Cascade stops with b.err.
-func (b *cascadeBob) flip(x int) {
+func (b *Bob) flip(x int) {
 	if b.corrected >= b.n {
 		b.err = fmt.Errorf("cascade: the peer's parities contradict each other (more than %d corrections of a %d-bit key)", b.n, b.n)
 		return
 	}
-	flipBit(b.key, x)
+	bitvec.Flip(b.key, x)
 	b.corrected++
 	for p := range b.passes {
 		ps := &b.passes[p]
@@ -656,24 +664,24 @@ func (b *cascadeBob) flip(x int) {
 			continue
 		}
 		i := ps.inv.at(x)
-		flipBit(ps.shuf, i)
+		bitvec.Flip(ps.shuf, i)
 		if p < b.active {
 			b.checkBlock(p, i/ps.k)
 		}
 	}
 }
 
-// receive applies Alice's answers to the questions of the last call to
-// next.
-func (b *cascadeBob) receive(q *ParityQuery, r *ParityReply) error {
+// Receive applies Alice's answers to the questions of the last call to
+// Next.
+func (b *Bob) Receive(q *Query, r *Reply) error {
 	if len(q.Ranges) != len(b.asked) {
 		return fmt.Errorf("cascade: answers to %d questions, %d asked", len(q.Ranges), len(b.asked))
 	}
-	if r.Count != len(q.Ranges) || len(r.Parities) != wordsFor(r.Count) {
+	if r.Count != len(q.Ranges) || len(r.Parities) != bitvec.Words(r.Count) {
 		return fmt.Errorf("cascade: %d parities for %d questions", r.Count, len(q.Ranges))
 	}
 	for i, t := range b.asked {
-		b.known.set(t.pass, t.block, t.node, getBit(r.Parities, i))
+		b.known.set(t.pass, t.block, t.node, bitvec.Get(r.Parities, i))
 	}
 	b.asked = b.asked[:0]
 	for _, s := range b.order {
@@ -683,20 +691,15 @@ func (b *cascadeBob) receive(q *ParityQuery, r *ParityReply) error {
 	return b.err
 }
 
-// binaryEntropy is h(p) = -p log2 p - (1-p) log2 (1-p).
-func binaryEntropy(p float64) float64 {
-	if p <= 0 || p >= 1 {
-		return 0
-	}
-	return -p*math.Log2(p) - (1-p)*math.Log2(1-p)
-}
+// Err returns why Cascade stopped early: Alice's parities contradict each
+// other. It is nil after a normal end.
+func (b *Bob) Err() error { return b.err }
 
-// efficiency is f = leaked / (n h(q)), the ratio of disclosed parities to
-// the Shannon limit; 0 when q is 0.
-func efficiency(leak, n int, q float64) float64 {
-	h := binaryEntropy(q)
-	if n == 0 || h == 0 {
-		return 0
-	}
-	return float64(leak) / (float64(n) * h)
-}
+// Leak returns the number of parities Bob has learnt.
+func (b *Bob) Leak() int { return b.leak }
+
+// Rounds returns the number of batches of questions Bob has asked.
+func (b *Bob) Rounds() int { return b.rounds }
+
+// Corrected returns the number of bits Bob has flipped.
+func (b *Bob) Corrected() int { return b.corrected }

@@ -1,4 +1,4 @@
-package qkd
+package toeplitz
 
 import "sync"
 

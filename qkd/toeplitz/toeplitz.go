@@ -1,35 +1,25 @@
-package qkd
+package toeplitz
 
-import "fmt"
+import (
+	"fmt"
+	"qkdchat/qkd/bitvec"
+)
 
-// Toeplitz hashing. The m×n Toeplitz matrix T with T[i][j] = s[i-j+n-1]
-// is fixed by the n+m-1 bits of a seed s; y = T x is a two-universal hash
-// of x (Krawczyk 1994): for x ≠ x', Pr_s[T x = T x'] = 2^-m. It is the
-// privacy-amplification extractor and, with m = 64, the verification hash.
-//
-// y_i = XOR_j s[i-j+n-1] x[j] is coefficient i+n-1 of the carry-less
-// product s(z)·x(z), so the hash is the middle of one polynomial product
-// over GF(2). It is computed directly for short hashes such as the tag
-// (toeplitz_direct.go), with an exact floating-point FFT for long ones
-// (toeplitz_fft.go), and with Karatsuba over 64-bit words should the FFT's
-// error bound ever fail to hold. All three give the same bits; their run
-// time depends on the sizes, not on the bits of the key or the seed.
-
-// toeplitzHash returns the m-bit hash of the n-bit string x under the seed
+// Hash returns the m-bit hash of the n-bit string x under the seed
 // s of n+m-1 bits. Bits of s and x beyond those lengths are ignored. Every
 // path below computes exactly the same bits; which one runs depends only on
 // the sizes (see toeplitzMethodFor).
-func toeplitzHash(s []uint64, x []uint64, n, m int) ([]uint64, error) {
+func Hash(s []uint64, x []uint64, n, m int) ([]uint64, error) {
 	if n < 1 || m < 1 {
 		return nil, fmt.Errorf("toeplitz: sizes %d×%d", m, n)
 	}
-	if len(s) < wordsFor(n+m-1) || len(x) < wordsFor(n) {
+	if len(s) < bitvec.Words(n+m-1) || len(x) < bitvec.Words(n) {
 		return nil, fmt.Errorf("toeplitz: seed or input too short for %d×%d", m, n)
 	}
-	sw := append([]uint64(nil), s[:wordsFor(n+m-1)]...)
-	tailMask(sw, n+m-1)
-	xw := append([]uint64(nil), x[:wordsFor(n)]...)
-	tailMask(xw, n)
+	sw := append([]uint64(nil), s[:bitvec.Words(n+m-1)]...)
+	bitvec.TailMask(sw, n+m-1)
+	xw := append([]uint64(nil), x[:bitvec.Words(n)]...)
+	bitvec.TailMask(xw, n)
 	switch toeplitzMethodFor(n, m) {
 	case methodDirect:
 		return toeplitzDirect(sw, xw, n, m), nil
@@ -46,21 +36,7 @@ func toeplitzHash(s []uint64, x []uint64, n, m int) ([]uint64, error) {
 // to n+m-1 and n bits.
 func toeplitzKaratsuba(sw, xw []uint64, n, m int) []uint64 {
 	p := clmulPoly(sw, xw)
-	return extractBits(p, n-1, m)
-}
-
-// toeplitzHashNaive computes the same hash row by row; it is the reference
-// the tests check the fast path against.
-func toeplitzHashNaive(s []uint64, x []uint64, n, m int) []uint64 {
-	out := make([]uint64, wordsFor(m))
-	for i := 0; i < m; i++ {
-		var b uint8
-		for j := 0; j < n; j++ {
-			b ^= getBit(s, i-j+n-1) & getBit(x, j)
-		}
-		setBit(out, i, b)
-	}
-	return out
+	return bitvec.Extract(p, n-1, m)
 }
 
 // clmulPoly returns the carry-less product of a and b (bit i = coefficient
@@ -170,7 +146,7 @@ func schoolbook(out, a, b []uint64) {
 	}
 }
 
-// toeplitzMethod names the algorithm toeplitzHash uses for a size.
+// toeplitzMethod names the algorithm Hash uses for a size.
 type toeplitzMethod int
 
 const (
@@ -191,7 +167,7 @@ const (
 // direct method costs about n·(⌈m/64⌉+1) word operations, the FFT
 // (2B+1)·(N/2)·(log2 N + 2) butterflies for B blocks (fftPlan.cost).
 func toeplitzMethodFor(n, m int) toeplitzMethod {
-	direct := float64(n) * float64(wordsFor(m)+1) * directWordNs
+	direct := float64(n) * float64(bitvec.Words(m)+1) * directWordNs
 	fft := fftPlanFor(n, m).cost() * fftButterflyNs
 	if direct <= fft {
 		return methodDirect

@@ -1,6 +1,6 @@
 //go:build unix
 
-package qkd
+package toeplitz
 
 import (
 	"syscall"

@@ -1,5 +1,5 @@
 //go:build !race
 
-package qkd
+package toeplitz
 
 const toeplitzRaceBuild = false

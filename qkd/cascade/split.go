@@ -1,8 +1,9 @@
-package qkd
+package cascade
 
 import (
 	"math/bits"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
 )
 
 // The late Cascade passes use blocks of half the key: their only job is to
@@ -45,12 +46,12 @@ type splitPass struct {
 // per 64 positions (the bits beyond n are cleared), and indexes it. key is
 // read, never written.
 func newSplitPass(key []uint64, n int, g *rand.PCG) *splitPass {
-	w := wordsFor(n)
+	w := bitvec.Words(n)
 	s := &splitPass{n: n, key: key[:w:w], mask: make([]uint64, w), ones: make([]uint32, w+1)}
 	for i := range s.mask {
 		s.mask[i] = g.Uint64()
 	}
-	tailMask(s.mask, n)
+	bitvec.TailMask(s.mask, n)
 	c := 0
 	for i, m := range s.mask {
 		c += bits.OnesCount64(m)
@@ -69,7 +70,7 @@ func (s *splitPass) bounds(b int) (lo, hi int) {
 }
 
 // blockAt returns the block of key position x: its mask bit.
-func (s *splitPass) blockAt(x int) int { return int(getBit(s.mask, x)) }
+func (s *splitPass) blockAt(x int) int { return int(bitvec.Get(s.mask, x)) }
 
 // position returns the key position of pass index i, 0 <= i < n (a select
 // query).
@@ -100,7 +101,7 @@ func (s *splitPass) position(i int) int {
 	if !ones {
 		m = ^m
 	}
-	return 64*lo + selectBit(m, r-count(lo))
+	return 64*lo + bitvec.Select(m, r-count(lo))
 }
 
 // parity returns the XOR of the bits at pass indices [lo, hi), 0 <= lo,
@@ -130,23 +131,4 @@ func (s *splitPass) parity(lo, hi int) uint8 {
 		acc ^= k & (mask[i] ^ flip)
 	}
 	return uint8(bits.OnesCount64(acc) & 1)
-}
-
-// selectBit returns the position of the set bit of w of rank r (0 for the
-// lowest); w must have more than r set bits.
-func selectBit(w uint64, r int) int {
-	sh := 0
-	for {
-		c := bits.OnesCount8(uint8(w >> sh))
-		if r < c {
-			break
-		}
-		r -= c
-		sh += 8
-	}
-	w >>= sh
-	for ; r > 0; r-- {
-		w &= w - 1
-	}
-	return sh + bits.TrailingZeros64(w)
 }

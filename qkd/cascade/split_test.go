@@ -1,9 +1,9 @@
-package qkd
+package cascade
 
 import (
 	"math"
-	"math/bits"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
 	"slices"
 	"testing"
 )
@@ -15,12 +15,12 @@ func TestSplitPassMatchesNaive(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{8}))
 	for _, n := range []int{1, 2, 3, 5, 63, 64, 65, 100, 127, 128, 129, 1000, 4097, 10001} {
 		for seed := range 4 {
-			key := make([]uint64, wordsFor(n)+1)
+			key := make([]uint64, bitvec.Words(n)+1)
 			for i := range key {
 				key[i] = r.Uint64()
 			}
-			view := slices.Clone(key[:wordsFor(n)])
-			tailMask(view, n)
+			view := slices.Clone(key[:bitvec.Words(n)])
+			bitvec.TailMask(view, n)
 			s := newSplitPass(view, n, rand.NewPCG(uint64(seed), uint64(n)))
 			perm, zeros := referenceSplit(n, rand.NewPCG(uint64(seed), uint64(n)))
 			if s.zeros != zeros {
@@ -29,47 +29,24 @@ func TestSplitPassMatchesNaive(t *testing.T) {
 			if tail := uint(n) & 63; tail != 0 && s.mask[len(s.mask)-1]>>tail != 0 {
 				t.Fatalf("n=%d: mask bits set beyond n", n)
 			}
-			shuf := make([]uint64, wordsFor(n))
+			shuf := make([]uint64, bitvec.Words(n))
 			for i, x := range perm {
 				if got := s.position(i); got != int(x) {
 					t.Fatalf("n=%d: index %d at position %d, want %d", n, i, got, x)
 				}
-				shuf[i>>6] |= uint64(getBit(key, int(x))) << (uint(i) & 63)
+				shuf[i>>6] |= uint64(bitvec.Get(key, int(x))) << (uint(i) & 63)
 			}
 			checkRangeParities(t, n, s.parity, shuf, r)
 
 			// The pass reads the key in place: a flip of the view shows.
 			x := r.IntN(n)
-			flipBit(view, x)
+			bitvec.Flip(view, x)
 			i := slices.Index(perm, int32(x))
-			flipBit(shuf, i)
+			bitvec.Flip(shuf, i)
 			lo, hi := s.bounds(s.blockAt(x))
-			if s.parity(lo, hi) != parityRange(shuf, lo, hi) || s.parity(i, i+1) != getBit(view, x) {
+			if s.parity(lo, hi) != bitvec.Parity(shuf, lo, hi) || s.parity(i, i+1) != bitvec.Get(view, x) {
 				t.Fatalf("n=%d: flip of position %d not seen by the pass", n, x)
 			}
-		}
-	}
-}
-
-func TestSelectBit(t *testing.T) {
-	r := rand.New(rand.NewChaCha8([32]byte{9}))
-	words := []uint64{1, 1 << 63, ^uint64(0), 0x8000000000000001, 0xff00}
-	for range 200 {
-		words = append(words, r.Uint64(), r.Uint64()&r.Uint64()&r.Uint64())
-	}
-	for _, w := range words {
-		rank := 0
-		for b := range 64 {
-			if w>>b&1 == 0 {
-				continue
-			}
-			if got := selectBit(w, rank); got != b {
-				t.Fatalf("selectBit(%#x, %d) = %d, want %d", w, rank, got, b)
-			}
-			rank++
-		}
-		if rank != bits.OnesCount64(w) {
-			t.Fatal("bad count")
 		}
 	}
 }
@@ -79,7 +56,7 @@ func TestSelectBit(t *testing.T) {
 // and split the key about in half.
 func TestSplitMasks(t *testing.T) {
 	const n = 100000
-	key := make([]uint64, wordsFor(n))
+	key := make([]uint64, bitvec.Words(n))
 	masks := func(seed [32]byte, withIndex bool) [][]uint64 {
 		var out [][]uint64
 		for _, p := range newCascadePasses(key, n, 0.02, seed, withIndex) {
@@ -110,8 +87,8 @@ func TestSplitMasks(t *testing.T) {
 			}
 		}
 		// Binomial(n, 1/2): standard deviation sqrt(n)/2, allow 6 of them.
-		if d := math.Abs(float64(countOnes(a[i], n)) - n/2); d > 3*math.Sqrt(n) {
-			t.Errorf("split %d: %d ones of %d", i, countOnes(a[i], n), n)
+		if d := math.Abs(float64(bitvec.Count(a[i], n)) - n/2); d > 3*math.Sqrt(n) {
+			t.Errorf("split %d: %d ones of %d", i, bitvec.Count(a[i], n), n)
 		}
 	}
 }
@@ -130,16 +107,16 @@ func TestCascadeSmallKeys(t *testing.T) {
 	}
 	for _, n := range sizes {
 		for errs := 1; errs <= min(2, n); errs++ {
-			alice := make([]uint64, wordsFor(n))
+			alice := make([]uint64, bitvec.Words(n))
 			for i := range alice {
 				alice[i] = r.Uint64()
 			}
-			tailMask(alice, n)
+			bitvec.TailMask(alice, n)
 			bob := slices.Clone(alice)
 			for _, x := range r.Perm(n)[:errs] {
-				flipBit(bob, x)
+				bitvec.Flip(bob, x)
 			}
-			o := reconcileDirect(t, alice, bob, n, 0.05, randomSeed32(r))
+			o := reconcileDirect(t, alice, bob, n, 0.05, seed32(r))
 			switch {
 			case errs == 1 && !o.equal:
 				t.Fatalf("n=%d: a single error was not corrected", n)
@@ -165,8 +142,8 @@ func TestCascadeSmallKeys(t *testing.T) {
 // parity, so flipping the sent one makes one of the two blocks, the empty
 // one, odd, whichever it is.
 func TestCascadeBobRejectsOddEmptyBlock(t *testing.T) {
-	a := newCascadeAlice([]uint64{1}, 1, 0.02, [32]byte{})
-	start := a.start([32]byte{})
+	a := NewAlice([]uint64{1}, 1, 0.02, [32]byte{})
+	start := a.Start()
 	j, tried := 0, 0
 	for p := range a.passes {
 		for b := 0; b < sentParities(a.passes, p, 1); b++ {
@@ -174,7 +151,7 @@ func TestCascadeBobRejectsOddEmptyBlock(t *testing.T) {
 				bad := *start
 				bad.Parities = slices.Clone(start.Parities)
 				bad.Parities[j>>6] ^= 1 << (uint(j) & 63)
-				if _, err := newCascadeBob([]uint64{1}, 1, 0.02, &bad); err == nil {
+				if _, err := NewBob([]uint64{1}, 1, 0.02, &bad); err == nil {
 					t.Fatalf("odd parity of an empty block of pass %d accepted", p)
 				}
 				tried++
@@ -185,7 +162,7 @@ func TestCascadeBobRejectsOddEmptyBlock(t *testing.T) {
 	if tried == 0 {
 		t.Fatal("no split pass in a 1-bit key")
 	}
-	if _, err := newCascadeBob([]uint64{1}, 1, 0.02, start); err != nil {
+	if _, err := NewBob([]uint64{1}, 1, 0.02, start); err != nil {
 		t.Fatal(err)
 	}
 }

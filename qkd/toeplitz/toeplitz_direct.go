@@ -1,4 +1,6 @@
-package qkd
+package toeplitz
+
+import "qkdchat/qkd/bitvec"
 
 // Direct evaluation for short hashes (the 64-bit verification tag).
 //
@@ -11,10 +13,10 @@ package qkd
 
 // toeplitzDirect returns T x for sw, xw masked to n+m-1 and n bits.
 func toeplitzDirect(sw, xw []uint64, n, m int) []uint64 {
-	mw := wordsFor(m)
+	mw := bitvec.Words(m)
 	// One zero word past the seed, so a window that starts in the last
 	// word reads its upper half as zeros instead of running off the end.
-	sp := make([]uint64, wordsFor(n+m-1)+1)
+	sp := make([]uint64, bitvec.Words(n+m-1)+1)
 	copy(sp, sw)
 	out := make([]uint64, mw)
 	if mw == 1 {
@@ -38,6 +40,6 @@ func toeplitzDirect(sw, xw []uint64, n, m int) []uint64 {
 			}
 		}
 	}
-	tailMask(out, m)
+	bitvec.TailMask(out, m)
 	return out
 }

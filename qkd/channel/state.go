@@ -1,4 +1,4 @@
-package qkd
+package channel
 
 import (
 	"fmt"

@@ -1,23 +1,26 @@
-package qkd
+package cascade
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/finitekey"
 	"testing"
 )
 
 // noisyPair returns a random n-bit key and a copy with exactly
 // round(q n) errors at random positions.
 func noisyPair(r *rand.Rand, n int, q float64) (alice, bob []uint64, errs int) {
-	alice = make([]uint64, wordsFor(n))
+	alice = make([]uint64, bitvec.Words(n))
 	for i := range alice {
 		alice[i] = r.Uint64()
 	}
-	tailMask(alice, n)
+	bitvec.TailMask(alice, n)
 	bob = append([]uint64(nil), alice...)
 	errs = int(math.Round(q * float64(n)))
 	for _, x := range r.Perm(n)[:errs] {
-		flipBit(bob, x)
+		bitvec.Flip(bob, x)
 	}
 	return alice, bob, errs
 }
@@ -30,21 +33,21 @@ type cascadeOutcome struct {
 // reconcileDirect runs both sides of Cascade by direct calls, checking the
 // messages survive encoding.
 func reconcileDirect(t testing.TB, alice, bob []uint64, n int, q float64, seed [32]byte) cascadeOutcome {
-	a := newCascadeAlice(alice, n, q, seed)
-	b, err := newCascadeBob(bob, n, q, a.start(seed))
+	a := NewAlice(alice, n, q, seed)
+	b, err := NewBob(bob, n, q, a.Start())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for {
-		qm := b.next()
+		qm := b.Next()
 		if qm == nil {
 			break
 		}
-		rep, err := a.answer(qm)
+		rep, err := a.Answer(qm)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := b.receive(qm, rep); err != nil {
+		if err := b.Receive(qm, rep); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -74,11 +77,11 @@ func TestCascadeEfficiency(t *testing.T) {
 		var f, rt float64
 		for i := 0; i < runs; i++ {
 			a, b, errs := noisyPair(r, n, q)
-			o := reconcileDirect(t, a, b, n, q, randomSeed32(r))
+			o := reconcileDirect(t, a, b, n, q, seed32(r))
 			if !o.equal || o.corrected != errs {
 				t.Fatalf("q=%v run %d: keys differ after Cascade (corrected %d of %d)", q, i, o.corrected, errs)
 			}
-			f += efficiency(o.leak, n, float64(errs)/float64(n))
+			f += finitekey.Efficiency(o.leak, n, float64(errs)/float64(n))
 			rt += float64(o.rounds)
 		}
 		f /= float64(runs)
@@ -108,16 +111,16 @@ func TestCascadeNoErrorsNoSearch(t *testing.T) {
 func TestCascadeAliceRejectsBadQueries(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{3}))
 	key, _, _ := noisyPair(r, 1000, 0)
-	a := newCascadeAlice(key, 1000, 0.02, [32]byte{})
-	a.start([32]byte{})
-	for _, q := range []*ParityQuery{
+	a := NewAlice(key, 1000, 0.02, [32]byte{})
+	a.Start()
+	for _, q := range []*Query{
 		{},
-		{Ranges: []ParityRange{{Pass: 99, Lo: 0, Hi: 1}}},
-		{Ranges: []ParityRange{{Pass: 0, Lo: 5, Hi: 5}}},
-		{Ranges: []ParityRange{{Pass: 0, Lo: 0, Hi: 1001}}},
-		{Ranges: make([]ParityRange, 1000)},
+		{Ranges: []Range{{Pass: 99, Lo: 0, Hi: 1}}},
+		{Ranges: []Range{{Pass: 0, Lo: 5, Hi: 5}}},
+		{Ranges: []Range{{Pass: 0, Lo: 0, Hi: 1001}}},
+		{Ranges: make([]Range, 1000)},
 	} {
-		if _, err := a.answer(q); err == nil {
+		if _, err := a.Answer(q); err == nil {
 			t.Errorf("accepted %d ranges starting %+v", len(q.Ranges), q.Ranges)
 		}
 	}
@@ -126,23 +129,23 @@ func TestCascadeAliceRejectsBadQueries(t *testing.T) {
 func TestCascadeBobRejectsWrongAnswers(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{4}))
 	a, b, _ := noisyPair(r, 2000, 0.03)
-	al := newCascadeAlice(a, 2000, 0.03, [32]byte{})
-	start := al.start([32]byte{})
+	al := NewAlice(a, 2000, 0.03, [32]byte{})
+	start := al.Start()
 	bad := *start
 	bad.Count--
-	if _, err := newCascadeBob(b, 2000, 0.03, &bad); err == nil {
+	if _, err := NewBob(b, 2000, 0.03, &bad); err == nil {
 		t.Fatal("short parity list accepted")
 	}
-	bob, err := newCascadeBob(b, 2000, 0.03, start)
+	bob, err := NewBob(b, 2000, 0.03, start)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := bob.next()
-	if err := bob.receive(q, &ParityReply{Count: len(q.Ranges) + 1, Parities: make([]uint64, wordsFor(len(q.Ranges)+1))}); err == nil {
+	q := bob.Next()
+	if err := bob.Receive(q, &Reply{Count: len(q.Ranges) + 1, Parities: make([]uint64, bitvec.Words(len(q.Ranges)+1))}); err == nil {
 		t.Fatal("wrong-sized answer accepted")
 	}
-	other := &ParityQuery{Ranges: q.Ranges[1:]}
-	if err := bob.receive(other, &ParityReply{Count: len(other.Ranges), Parities: make([]uint64, wordsFor(len(other.Ranges)))}); err == nil {
+	other := &Query{Ranges: q.Ranges[1:]}
+	if err := bob.Receive(other, &Reply{Count: len(other.Ranges), Parities: make([]uint64, bitvec.Words(len(other.Ranges)))}); err == nil {
 		t.Fatal("answers to questions Bob did not ask accepted")
 	}
 }
@@ -155,9 +158,9 @@ func TestCascadeImpliedParities(t *testing.T) {
 	for _, n := range []int{1, 100, 4096, 10000, 12345} {
 		for _, q := range []float64{0.01, 0.05} {
 			alice, bob, _ := noisyPair(r, n, q)
-			seed := randomSeed32(r)
-			a := newCascadeAlice(alice, n, q, seed)
-			start := a.start(seed)
+			seed := seed32(r)
+			a := NewAlice(alice, n, q, seed)
+			start := a.Start()
 			blocks := 0
 			for p := range a.passes {
 				blocks += a.passes[p].blocks(n)
@@ -165,7 +168,7 @@ func TestCascadeImpliedParities(t *testing.T) {
 			if want := blocks - (len(a.passes) - 1); start.Count != want || a.leak != want {
 				t.Fatalf("n=%d: %d parities sent, leak %d, want %d", n, start.Count, a.leak, want)
 			}
-			b, err := newCascadeBob(bob, n, q, start)
+			b, err := NewBob(bob, n, q, start)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -179,4 +182,12 @@ func TestCascadeImpliedParities(t *testing.T) {
 			}
 		}
 	}
+}
+
+// seed32 draws a 32-byte Cascade seed from r, as qkd draws one for a run.
+func seed32(r *rand.Rand) (s [32]byte) {
+	for i := 0; i < 32; i += 8 {
+		binary.LittleEndian.PutUint64(s[i:], r.Uint64())
+	}
+	return s
 }

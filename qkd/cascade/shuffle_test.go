@@ -1,8 +1,9 @@
-package qkd
+package cascade
 
 import (
 	"encoding/binary"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
 	"slices"
 	"testing"
 )
@@ -40,7 +41,7 @@ func referencePasses(key []uint64, n int, q float64, seed [32]byte) (perms [][]i
 				perm[i], perm[j] = perm[j], perm[i]
 			}
 		}
-		shuf := make([]uint64, wordsFor(n))
+		shuf := make([]uint64, bitvec.Words(n))
 		for i, x := range perm {
 			shuf[i>>6] |= uint64(key[x>>6]>>(uint(x)&63)&1) << (uint(i) & 63)
 		}
@@ -79,11 +80,11 @@ func referenceSplit(n int, g *rand.PCG) (perm []int32, zeros int) {
 func TestCascadePassesMatchReference(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{5}))
 	for _, n := range []int{0, 1, 2, 3, 63, 64, 65, 127, 1000, 10001, 1 << 16, 1<<16 + 1} {
-		key := make([]uint64, wordsFor(n)+1)
+		key := make([]uint64, bitvec.Words(n)+1)
 		for i := range key {
 			key[i] = r.Uint64() // bits beyond n must not leak into the passes
 		}
-		seed := randomSeed32(r)
+		seed := seed32(r)
 		perms, shufs, zeros := referencePasses(key, n, 0.02, seed)
 		alice := newCascadePasses(key, n, 0.02, seed, false)
 		bob := newCascadePasses(key, n, 0.02, seed, true)
@@ -161,7 +162,7 @@ func checkSplitPass(t *testing.T, n, p int, alice, bob cascadePass, perm []int32
 func checkRangeParities(t *testing.T, n int, parity func(lo, hi int) uint8, shuf []uint64, r *rand.Rand) {
 	t.Helper()
 	check := func(lo, hi int) {
-		if got, want := parity(lo, hi), parityRange(shuf, lo, hi); got != want {
+		if got, want := parity(lo, hi), bitvec.Parity(shuf, lo, hi); got != want {
 			t.Fatalf("n=%d: parity of [%d,%d) is %d, want %d", n, lo, hi, got, want)
 		}
 	}
@@ -205,7 +206,7 @@ func BenchmarkCascadePasses(b *testing.B) {
 func TestKnownParitiesSlots(t *testing.T) {
 	for _, n := range []int{1, 2, 3, 100, 1000, 4099, 10000} {
 		for _, q := range []float64{0.001, 0.02, 0.11, 0.3} {
-			passes := newCascadePasses(make([]uint64, wordsFor(n)), n, q, [32]byte{}, false)
+			passes := newCascadePasses(make([]uint64, bitvec.Words(n)), n, q, [32]byte{}, false)
 			kp := newKnownParities(passes, n)
 			seen := make(map[int]bool)
 			var walk func(p, block, node, lo, hi int)
@@ -233,7 +234,7 @@ func TestKnownParitiesSlots(t *testing.T) {
 }
 
 func TestKnownParitiesSetGet(t *testing.T) {
-	passes := newCascadePasses(make([]uint64, wordsFor(1000)), 1000, 0.02, [32]byte{}, false)
+	passes := newCascadePasses(make([]uint64, bitvec.Words(1000)), 1000, 0.02, [32]byte{}, false)
 	kp := newKnownParities(passes, 1000)
 	if _, ok := kp.get(1, 2, 5); ok {
 		t.Fatal("fresh node is known")
