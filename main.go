@@ -25,6 +25,7 @@ import (
 	"qkdchat/app/cli"
 	"qkdchat/assets"
 	"qkdchat/ui"
+	"qkdchat/ui/demo"
 )
 
 // appID is the reverse-DNS identifier of the app; it must match FyneApp.toml.
@@ -158,7 +159,7 @@ func runDemo(ctx context.Context, env *cli.Env, args []string) error {
 	if *th != "" {
 		ui.ApplyTheme(a, *th)
 	}
-	d, err := ui.StartDemo(ctx, a, ui.DemoOptions{Noise: *noise})
+	d, err := demo.Start(ctx, a, demo.Options{Noise: *noise})
 	if err != nil {
 		return err
 	}

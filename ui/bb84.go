@@ -18,7 +18,10 @@ import (
 // qubits of one exchange, its counts, QBER and verdict, a Bloch sphere of
 // one qubit, and the history of all exchanges (the paper's Fig. 3-6).
 type bb84Panel struct {
-	s         *Shell
+	node      sessions
+	jobs      worker
+	name      func(fp string) string
+	status    func(string)
 	threshold float64
 
 	title    *widget.Label
@@ -45,8 +48,14 @@ type bb84Panel struct {
 // Count rows of the panel, in display order.
 var bb84CountNames = []string{"Sent", "Detected", "Sifted", "Sample", "Errors", "QBER Z / X", "EC leaked", "Key"}
 
-func newBB84Panel(s *Shell) *bb84Panel {
-	p := &bb84Panel{s: s, selected: -1, counts: map[string]*widget.Label{}}
+// sessions is what the BB84 panel asks of the node: a peer's session, to
+// re-key it.
+type sessions interface {
+	Session(peer string) (*app.Session, bool)
+}
+
+func newBB84Panel(n sessions, jobs worker, name func(string) string, status func(string)) *bb84Panel {
+	p := &bb84Panel{node: n, jobs: jobs, name: name, status: status, selected: -1, counts: map[string]*widget.Label{}}
 	p.title = widget.NewLabelWithStyle("BB84 key exchanges", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.pick = widget.NewSelect(nil, func(string) { p.selectExchange(p.pick.SelectedIndex()) })
 	p.pick.PlaceHolder = "no exchange yet"
@@ -88,7 +97,7 @@ func newBB84Panel(s *Shell) *bb84Panel {
 	blochBox := container.NewBorder(container.NewBorder(nil, nil, p.qubitLbl, nil, p.qubit), nil, nil, nil, p.bloch)
 	p.side = container.NewAppTabs(
 		container.NewTabItem("History of exchanges", container.NewScroll(p.history)),
-		container.NewTabItem("Bloch sphere", container.New(shrinkLayout{min: fyne.NewSize(200, 200)}, blochBox)),
+		container.NewTabItem("Bloch sphere", container.New(widgets.ShrinkLayout{Min: fyne.NewSize(200, 200)}, blochBox)),
 	)
 	// The left column scrolls when the window is too small for it (800x600).
 	split := container.NewHSplit(container.NewScroll(left), p.side)
@@ -104,11 +113,11 @@ func (p *bb84Panel) setThreshold(t float64) {
 
 // showExchanges shows the exchanges with a peer. newest selects the last
 // one; otherwise the selection is kept when it still exists.
-func (p *bb84Panel) showExchanges(name string, xs []*app.KeyExchange, newest bool) {
-	samePeer := p.s.current.Peer == p.peer
-	p.peer = p.s.current.Peer
+func (p *bb84Panel) showExchanges(peer string, xs []*app.KeyExchange, newest bool) {
+	samePeer := peer == p.peer
+	p.peer = peer
 	p.xs = xs
-	p.title.SetText("BB84 key exchanges with " + name)
+	p.title.SetText("BB84 key exchanges with " + p.name(peer))
 	opts := make([]string, len(xs))
 	for i, x := range xs {
 		st := "key"
@@ -131,7 +140,7 @@ func (p *bb84Panel) showExchanges(name string, xs []*app.KeyExchange, newest boo
 	}
 	runs := make([]widgets.RunPoint, 0, len(xs))
 	for _, x := range xs {
-		runs = append(runs, runPoint(x, p.threshold))
+		runs = append(runs, RunPoint(x, p.threshold))
 	}
 	p.history.SetRuns(runs, p.threshold)
 	if sel >= 0 {
@@ -143,8 +152,8 @@ func (p *bb84Panel) showExchanges(name string, xs []*app.KeyExchange, newest boo
 	p.pick.Refresh()
 }
 
-// runPoint turns an exchange into a point of the history charts.
-func runPoint(x *app.KeyExchange, threshold float64) widgets.RunPoint {
+// RunPoint turns an exchange into a point of the history charts.
+func RunPoint(x *app.KeyExchange, threshold float64) widgets.RunPoint {
 	r := x.Report
 	if r == nil {
 		return widgets.RunPoint{Aborted: !x.OK}
@@ -285,40 +294,25 @@ func (p *bb84Panel) showProgress(e app.Event) {
 
 // startRekey runs a new exchange with the current peer in the background.
 func (p *bb84Panel) startRekey() {
-	peer := p.s.current.Peer
-	ss, ok := p.s.node.Session(peer)
+	ss, ok := p.node.Session(p.peer)
 	if !ok {
-		p.s.setStatus("Not connected to " + p.s.nameOf(peer) + ": nothing to re-key.")
+		p.status("Not connected to " + p.name(p.peer) + ": nothing to re-key.")
 		return
 	}
 	p.rekey.Disable()
 	p.working.Show()
 	p.working.Start()
 	p.phase.SetText("Starting a new exchange…")
-	p.s.spawn(func() {
-		err := ss.Rekey(p.s.ctx)
-		p.s.do(func() {
+	p.jobs.Go(func() {
+		err := ss.Rekey(p.jobs.Context())
+		p.jobs.Do(func() {
 			p.rekey.Enable()
 			p.working.Stop()
 			p.working.Hide()
 			p.phase.SetText("")
 			if err != nil {
-				p.s.setStatus("Re-key: " + app.UserError(err))
+				p.status("Re-key: " + app.UserError(err))
 			}
 		})
 	})
-}
-
-// shrinkLayout lays its objects over its whole area but reports a small
-// fixed minimum size, so that a pane with a large natural minimum (the
-// Bloch sphere with its slider and caption) does not widen the window.
-type shrinkLayout struct{ min fyne.Size }
-
-func (l shrinkLayout) MinSize([]fyne.CanvasObject) fyne.Size { return l.min }
-
-func (l shrinkLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	for _, o := range objs {
-		o.Move(fyne.NewPos(0, 0))
-		o.Resize(size)
-	}
 }

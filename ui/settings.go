@@ -112,9 +112,21 @@ func roleLabel(r app.Role) string {
 	return string(r)
 }
 
+// tuner is what the Settings pane asks of the node.
+type tuner interface {
+	Profile() app.Profile
+	BB84() app.BB84Settings
+	SetBB84(app.BB84Settings) error
+}
+
 // settingsPane edits the profile and the preferences.
 type settingsPane struct {
-	s *Shell
+	app          fyne.App
+	node         tuner
+	dir          string        // where the profile is saved; "" for nowhere
+	startRekey   time.Duration // the rekey interval the node runs with
+	saved        func(Settings)
+	newThreshold func(float64) // a new abort threshold is in force
 
 	name      *widget.Entry
 	role      *widget.Select
@@ -128,8 +140,11 @@ type settingsPane struct {
 	content   fyne.CanvasObject
 }
 
-func newSettingsPane(s *Shell) *settingsPane {
-	p := &settingsPane{s: s}
+// newSettingsPane makes the pane. saved is called with the settings once
+// they are stored in a's preferences, newThreshold once the node runs with
+// the new abort threshold.
+func newSettingsPane(a fyne.App, n tuner, dir string, startRekey time.Duration, saved func(Settings), newThreshold func(float64)) *settingsPane {
+	p := &settingsPane{app: a, node: n, dir: dir, startRekey: startRekey, saved: saved, newThreshold: newThreshold}
 	p.name = widget.NewEntry()
 	p.role = widget.NewSelect(roleChoices, nil)
 	p.port = widget.NewEntry()
@@ -162,8 +177,8 @@ func newSettingsPane(s *Shell) *settingsPane {
 
 // load fills the form from the profile and preferences.
 func (p *settingsPane) load() {
-	prof := p.s.node.Profile()
-	st := LoadSettings(p.s.app.Preferences())
+	prof := p.node.Profile()
+	st := LoadSettings(p.app.Preferences())
 	p.name.SetText(prof.Name)
 	p.role.SetSelected(roleLabel(prof.Role))
 	p.port.SetText(strconv.Itoa(st.Port))
@@ -188,28 +203,28 @@ func (p *settingsPane) apply() {
 		p.status.SetText("Not saved: " + err.Error())
 		return
 	}
-	st.Save(p.s.app.Preferences())
-	ApplyTheme(p.s.app, st.Theme)
-	p.s.settings = st
-	b := p.s.node.BB84()
+	st.Save(p.app.Preferences())
+	ApplyTheme(p.app, st.Theme)
+	p.saved(st)
+	b := p.node.BB84()
 	b.Threshold = st.Threshold
-	if err := p.s.node.SetBB84(b); err != nil {
+	if err := p.node.SetBB84(b); err != nil {
 		p.status.SetText("Not saved: " + app.UserError(err))
 		return
 	}
 	msg := "Saved."
-	if old := p.s.node.Profile(); old != prof && p.s.dir != "" {
-		if err := app.SaveProfile(p.s.dir, prof); err != nil {
+	if old := p.node.Profile(); old != prof && p.dir != "" {
+		if err := app.SaveProfile(p.dir, prof); err != nil {
 			p.status.SetText("Settings saved, but not the profile: " + app.UserError(err))
 			return
 		}
 		msg += " New peers will see your new name and role from the next start."
 	}
-	if st.RekeyInterval != p.s.startRekey {
+	if st.RekeyInterval != p.startRekey {
 		msg += " The rekey interval applies from the next start."
 	}
 	p.status.SetText(msg)
-	p.s.bb84.setThreshold(st.Threshold)
+	p.newThreshold(st.Threshold)
 }
 
 func (p *settingsPane) read() (Settings, app.Profile, error) {

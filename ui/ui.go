@@ -45,7 +45,7 @@ type MainWindow struct {
 	app   fyne.App
 	win   fyne.Window
 	cfg   Config
-	th    *uiThread
+	th    *Thread
 	node  *app.Node
 	shell *Shell
 
@@ -57,7 +57,7 @@ type MainWindow struct {
 // node in the background. It does not show the window. Call Close after
 // the window is gone to close the node.
 func NewMainWindow(a fyne.App, cfg Config) *MainWindow {
-	m := &MainWindow{app: a, cfg: cfg, th: &uiThread{}}
+	m := &MainWindow{app: a, cfg: cfg, th: &Thread{}}
 	m.win = a.NewWindow("QKD Chat")
 	m.win.Resize(DefaultWindowSize)
 	m.win.SetMaster()
@@ -114,7 +114,7 @@ func (m *MainWindow) open() {
 			BB84:          app.BB84Settings{Noise: 0.01, Threshold: st.Threshold},
 			RekeyInterval: st.nodeRekeyInterval(),
 		})
-		m.th.do(func() {
+		m.th.Do(func() {
 			if err != nil {
 				if losses, ok := app.JournalLoss(err); ok {
 					m.win.SetContent(m.journalLossContent(err, losses))
@@ -124,7 +124,7 @@ func (m *MainWindow) open() {
 				return
 			}
 			m.node = n
-			m.shell = NewShell(m.app, m.win, n, ShellOptions{Dir: m.cfg.Dir, StartRekey: st.RekeyInterval, th: m.th})
+			m.shell = NewShell(m.app, m.win, n, ShellOptions{Dir: m.cfg.Dir, StartRekey: st.RekeyInterval, Thread: m.th})
 			m.win.SetContent(m.shell.Content())
 			if m.onReady != nil {
 				m.onReady(m.shell)
@@ -213,7 +213,7 @@ func (m *MainWindow) journalLossContent(err error, losses []string) fyne.CanvasO
 		accept.Disable()
 		go func() {
 			_, aerr := app.AcknowledgeJournalLoss(m.cfg.Dir)
-			m.th.do(func() {
+			m.th.Do(func() {
 				if aerr != nil {
 					status.SetText("Could not accept the loss: " + app.UserError(aerr))
 					accept.Enable()
