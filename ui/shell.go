@@ -11,6 +11,7 @@ import (
 
 	"qkdchat/app"
 	"qkdchat/ui/cases"
+	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
 )
 
@@ -58,7 +59,7 @@ type Shell struct {
 	th       *Thread
 	jobs     *Jobs
 	ctx      context.Context // jobs.Context(), for the ledger pane
-	settings Settings
+	settings prefs.Settings
 
 	inbox  *inbox
 	people *peers
@@ -94,7 +95,7 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 	jobs := NewJobs(context.Background(), th)
 	s := &Shell{
 		app: a, win: w, node: n, th: th, jobs: jobs, ctx: jobs.Context(),
-		settings:  LoadSettings(a.Preferences()),
+		settings:  prefs.Load(a.Preferences()),
 		inbox:     newInbox(),
 		people:    newPeers(),
 		exchanges: map[string][]*app.KeyExchange{},
@@ -114,7 +115,7 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 	s.ledger = newLedgerPane(s)
 	s.conflict = newConflictBanner(s)
 	s.role = cases.New(w, prof.Role, n, jobs, s.people)
-	s.prefs = newSettingsPane(a, n, opts.Dir, opts.StartRekey, func(st Settings) { s.settings = st }, s.bb84.setThreshold)
+	s.prefs = newSettingsPane(a, n, opts.Dir, opts.StartRekey, func(st prefs.Settings) { s.settings = st }, s.bb84.setThreshold)
 
 	s.tabItems = map[string]*container.TabItem{
 		TabConnect:  container.NewTabItemWithIcon("Connect", theme.LoginIcon(), s.connect.content),

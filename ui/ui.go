@@ -27,6 +27,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/app"
+	"qkdchat/ui/prefs"
 )
 
 // DefaultWindowSize is the size of the main window on first start.
@@ -61,7 +62,7 @@ func NewMainWindow(a fyne.App, cfg Config) *MainWindow {
 	m.win = a.NewWindow("QKD Chat")
 	m.win.Resize(DefaultWindowSize)
 	m.win.SetMaster()
-	ApplyTheme(a, LoadSettings(a.Preferences()).Theme)
+	prefs.ApplyTheme(a, prefs.Load(a.Preferences()).Theme)
 
 	_, err := app.LoadProfile(cfg.Dir)
 	switch {
@@ -106,13 +107,13 @@ func (m *MainWindow) Close() error {
 
 // open opens the node in the background and then shows the shell.
 func (m *MainWindow) open() {
-	st := LoadSettings(m.app.Preferences())
+	st := prefs.Load(m.app.Preferences())
 	go func() {
 		n, err := app.Open(app.Options{
 			Dir:           m.cfg.Dir,
 			Logger:        m.cfg.Logger,
 			BB84:          app.BB84Settings{Noise: 0.01, Threshold: st.Threshold},
-			RekeyInterval: st.nodeRekeyInterval(),
+			RekeyInterval: st.NodeRekeyInterval(),
 		})
 		m.th.Do(func() {
 			if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"qkdchat/app"
 	"qkdchat/ledger"
+	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
 )
 
@@ -478,8 +479,8 @@ func TestSettingsSaveAndApply(t *testing.T) {
 			t.Errorf("save: %q", p.status.Text)
 		}
 	})
-	st := LoadSettings(a.Preferences())
-	if st.Port != 8000 || st.Threshold != 0.095 || st.RekeyInterval != 0 || st.Theme != ThemeDark || st.Notifications {
+	st := prefs.Load(a.Preferences())
+	if st.Port != 8000 || st.Threshold != 0.095 || st.RekeyInterval != 0 || st.Theme != prefs.ThemeDark || st.Notifications {
 		t.Errorf("saved %+v", st)
 	}
 	if got := n.BB84().Threshold; got != 0.095 {
@@ -488,20 +489,8 @@ func TestSettingsSaveAndApply(t *testing.T) {
 	if prof, err := app.LoadProfile(dir); err != nil || prof.Name != "Ann Lee" {
 		t.Errorf("profile %+v %v", prof, err)
 	}
-	if a.Settings().Theme().Color("background", 0) != ThemeFor(ThemeDark).Color("background", 0) {
+	if a.Settings().Theme().Color("background", 0) != prefs.ThemeFor(prefs.ThemeDark).Color("background", 0) {
 		t.Error("dark theme not applied")
-	}
-}
-
-func TestLoadSettingsRepairsBadValues(t *testing.T) {
-	a := test.NewTempApp(t)
-	p := a.Preferences()
-	p.SetInt(PrefPort, -4)
-	p.SetFloat(PrefThreshold, 3)
-	p.SetString(PrefTheme, "neon")
-	st := LoadSettings(p)
-	if st.Port != DefaultPort || st.Threshold != 0.11 || st.Theme != ThemeSystem {
-		t.Errorf("%+v", st)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"qkdchat/app"
 	"qkdchat/ledger"
 	"qkdchat/ui"
+	"qkdchat/ui/prefs"
 )
 
 // settle is how long Screenshots waits after a change for the window to
@@ -77,7 +78,7 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 	small := fyne.NewSize(800, 600)
 	a := fyne.CurrentApp()
 	for _, th := range themes {
-		d.th.DoAndWait(func() { ui.ApplyTheme(a, th) })
+		d.th.DoAndWait(func() { prefs.ApplyTheme(a, th) })
 		// Re-show the last outcome so that the canvas texts pick up the
 		// theme's colours.
 		d.th.DoAndWait(func() { d.recolour() })
@@ -123,7 +124,7 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 		return files, err
 	}
 	for _, th := range themes {
-		d.th.DoAndWait(func() { ui.ApplyTheme(a, th); d.recolour() })
+		d.th.DoAndWait(func() { prefs.ApplyTheme(a, th); d.recolour() })
 		if err := shoot(d.EveWin, full, "demo-eve-attack-"+th, nil); err != nil {
 			return files, err
 		}
