@@ -42,7 +42,7 @@ func BenchmarkBB84PanelShow(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		th.Run(func() { s.bb84.showExchanges("Bob", xs, true) })
+		th.Run(func() { s.bb84.Show("Bob", xs, true) })
 	}
 }
 

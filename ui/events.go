@@ -65,7 +65,7 @@ func (s *Shell) apply(e app.Event) {
 		s.role.RefreshContacts()
 	case app.EventKeyProgress:
 		if e.Peer == s.inbox.current.Peer {
-			s.bb84.showProgress(e)
+			s.bb84.ShowProgress(e)
 		}
 	case app.EventKeyEstablished, app.EventKeyAborted:
 		s.applyKey(e)
@@ -100,7 +100,7 @@ func (s *Shell) applyKey(e app.Event) {
 		s.exchanges[e.Peer] = append(s.exchanges[e.Peer], e.Exchange)
 	}
 	if e.Peer == s.inbox.current.Peer {
-		s.bb84.showExchanges(e.Peer, s.exchanges[e.Peer], true)
+		s.bb84.Show(e.Peer, s.exchanges[e.Peer], true)
 	}
 	s.chat.refreshHeader()
 	if e.Type == app.EventKeyEstablished {

@@ -63,7 +63,7 @@ func TestGoldenPanes(t *testing.T) {
 			From: bob, FromName: "Bob", To: n.Fingerprint()}, widgets.StateSent)
 		s.inbox.setDelivery("m1", app.Delivered)
 		s.selectConversation(convKey{Peer: bob})
-		s.bb84.pick.SetSelectedIndex(0)
+		s.bb84.SelectExchange(0)
 		s.setStatus("")
 	})
 	for _, tab := range []string{TabConnect, TabChat, TabBB84, TabLedger, TabRole, TabSettings} {
@@ -75,7 +75,7 @@ func TestGoldenPanes(t *testing.T) {
 	// The aborted exchange.
 	th.Run(func() {
 		s.ShowTab(TabBB84)
-		s.bb84.pick.SetSelectedIndex(1)
+		s.bb84.SelectExchange(1)
 		test.AssertRendersToMarkup(t, "shell_bb84_aborted.xml", w.Canvas())
 	})
 }

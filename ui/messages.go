@@ -50,7 +50,7 @@ func (s *Shell) selectConversation(k convKey) {
 	s.inbox.current = k
 	c.unread = 0
 	s.chat.show(c)
-	s.bb84.showExchanges(k.Peer, s.exchanges[k.Peer], false)
+	s.bb84.Show(k.Peer, s.exchanges[k.Peer], false)
 	s.role.RefreshContacts()
 	s.refreshSidebar()
 }

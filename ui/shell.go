@@ -11,6 +11,7 @@ import (
 
 	"qkdchat/app"
 	"qkdchat/ui/cases"
+	"qkdchat/ui/exchanges"
 	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
 )
@@ -71,7 +72,7 @@ type Shell struct {
 	sidebar  *sidebar
 	connect  *connectPane
 	chat     *chatPane
-	bb84     *bb84Panel
+	bb84     *exchanges.Panel
 	ledger   *ledgerPane
 	conflict *conflictBanner
 	role     *cases.Pane
@@ -111,16 +112,16 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 		s.setStatus(label + " copied.")
 	})
 	s.chat = newChatPane(n, jobs, s.people.Name, func(m *app.Message) { s.fileMessage(m, widgets.StateQueued) }, s.setStatus)
-	s.bb84 = newBB84Panel(n, jobs, s.people.Name, s.setStatus)
+	s.bb84 = exchanges.New(n, jobs, s.people.Name, s.setStatus)
 	s.ledger = newLedgerPane(s)
 	s.conflict = newConflictBanner(s)
 	s.role = cases.New(w, prof.Role, n, jobs, s.people)
-	s.prefs = newSettingsPane(a, n, opts.Dir, opts.StartRekey, func(st prefs.Settings) { s.settings = st }, s.bb84.setThreshold)
+	s.prefs = newSettingsPane(a, n, opts.Dir, opts.StartRekey, func(st prefs.Settings) { s.settings = st }, s.bb84.SetThreshold)
 
 	s.tabItems = map[string]*container.TabItem{
 		TabConnect:  container.NewTabItemWithIcon("Connect", theme.LoginIcon(), s.connect.content),
 		TabChat:     container.NewTabItemWithIcon("Chat", theme.MailComposeIcon(), s.chat.content),
-		TabBB84:     container.NewTabItemWithIcon("BB84 key", theme.VisibilityIcon(), s.bb84.content),
+		TabBB84:     container.NewTabItemWithIcon("BB84 key", theme.VisibilityIcon(), s.bb84.Content()),
 		TabLedger:   container.NewTabItemWithIcon("Ledger", theme.ListIcon(), s.ledger.content),
 		TabRole:     container.NewTabItemWithIcon(s.role.Title(), theme.DocumentCreateIcon(), s.role.Content()),
 		TabSettings: container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.prefs.content),
@@ -139,7 +140,7 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 	s.content = container.NewBorder(s.conflict.box, container.NewPadded(s.status), nil, nil, split)
 
 	s.loadContacts()
-	s.bb84.setThreshold(n.BB84().Threshold)
+	s.bb84.SetThreshold(n.BB84().Threshold)
 
 	ev, stop := n.Events()
 	go s.runEvents(ev, stop)

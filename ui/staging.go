@@ -23,15 +23,14 @@ func (g Staging) ProveAndVerifyLedger() {
 // tab's Bloch sphere.
 func (g Staging) ShowBloch(q int) {
 	g.s.ShowTab(TabBB84)
-	g.s.bb84.side.SelectIndex(1)
-	g.s.bb84.qubit.SetValue(float64(q))
+	g.s.bb84.ShowBloch(q)
 }
 
 // ShowHistory shows the history charts beside the BB84 tab again.
-func (g Staging) ShowHistory() { g.s.bb84.side.SelectIndex(0) }
+func (g Staging) ShowHistory() { g.s.bb84.ShowHistory() }
 
 // SelectFirstCase shows the first case on the role's tab.
 func (g Staging) SelectFirstCase() { g.s.role.SelectFirstCase() }
 
 // KeyVerdict is the verdict the BB84 tab shows.
-func (g Staging) KeyVerdict() string { return g.s.bb84.verdict.Text }
+func (g Staging) KeyVerdict() string { return g.s.bb84.Shown().Verdict }

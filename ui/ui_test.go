@@ -16,6 +16,7 @@ import (
 
 	"qkdchat/app"
 	"qkdchat/ledger"
+	"qkdchat/ui/exchanges"
 	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
 )
@@ -82,36 +83,36 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 	debugState = func() string {
-		return "connect: " + s.connect.result.Text + "\nstatus: " + s.status.Text + "\nverdict: " + s.bb84.verdict.Text + "\ncurrent: " + s.inbox.current.Peer
+		return "connect: " + s.connect.result.Text + "\nstatus: " + s.status.Text + "\nverdict: " + s.bb84.Shown().Verdict + "\ncurrent: " + s.inbox.current.Peer
 	}
 
 	connectViaPane(s, addr, code)
-	eventually(t, th, "the BB84 verdict", func() bool { return s.bb84.verdict.Text == "secure" })
+	eventually(t, th, "the BB84 verdict", func() bool { return s.bb84.Shown().Verdict == "secure" })
 	th.Run(func() {
 		if s.tabs.Selected() != s.tabItems[TabBB84] {
 			t.Errorf("after pairing the BB84 tab should show, not %q", s.tabs.Selected().Text)
 		}
-		if got := s.bb84.counts["Key"].Text; got != "256 bits" {
+		if got := s.bb84.Shown().Counts["Key"]; got != "256 bits" {
 			t.Errorf("final key %q, want 256 bits", got)
 		}
-		for _, n := range bb84CountNames {
-			if s.bb84.counts[n].Text == "-" {
+		for _, n := range exchanges.CountNames {
+			if s.bb84.Shown().Counts[n] == "-" {
 				t.Errorf("count %s not filled", n)
 			}
 		}
-		if !strings.HasPrefix(s.bb84.gauge.Text(), "QBER ") || !strings.Contains(s.bb84.gauge.Text(), "(threshold 11%)") {
-			t.Errorf("gauge %q", s.bb84.gauge.Text())
+		if !strings.HasPrefix(s.bb84.Shown().Gauge, "QBER ") || !strings.Contains(s.bb84.Shown().Gauge, "(threshold 11%)") {
+			t.Errorf("gauge %q", s.bb84.Shown().Gauge)
 		}
-		if len(s.bb84.table.Rows()) != 32 {
-			t.Errorf("qubit table has %d rows, want the 32 traced qubits", len(s.bb84.table.Rows()))
+		if s.bb84.Shown().Qubits != 32 {
+			t.Errorf("qubit table has %d rows, want the 32 traced qubits", s.bb84.Shown().Qubits)
 		}
-		if got := s.bb84.table.CellText(0, widgets.ColIndex); got == "" {
+		if got := s.bb84.Shown().FirstQubit; got == "" {
 			t.Error("qubit table is empty")
 		}
-		if c := s.bb84.bloch.Caption(); !strings.HasPrefix(c, "Qubit ") || !strings.Contains(c, "Alice sent |") {
+		if c := s.bb84.Shown().BlochCaption; !strings.HasPrefix(c, "Qubit ") || !strings.Contains(c, "Alice sent |") {
 			t.Errorf("bloch caption %q", c)
 		}
-		if runs := s.bb84.history.Runs(); len(runs) != 1 || runs[0].Aborted || runs[0].Qubits == 0 {
+		if runs := s.bb84.Shown().Runs; len(runs) != 1 || runs[0].Aborted || runs[0].Qubits == 0 {
 			t.Errorf("history %+v", runs)
 		}
 		if _, ok := s.sidebar.rows[convKey{Peer: bob.Fingerprint()}]; !ok {
@@ -275,7 +276,7 @@ func TestListenPaneShowsAddressAndCode(t *testing.T) {
 	}
 	eventually(t, th, "Bob in the sidebar and a key", func() bool {
 		_, ok := s.sidebar.rows[convKey{Peer: bob.Fingerprint()}]
-		return ok && s.bb84.verdict.Text == "secure"
+		return ok && s.bb84.Shown().Verdict == "secure"
 	})
 	// Recent contacts: Bob is connected, so no reconnect is offered.
 	th.Run(func() {
@@ -305,16 +306,16 @@ func TestEavesdropperAbortShowsVerdict(t *testing.T) {
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 	connectViaPane(s, eve.Addr().String(), code)
-	eventually(t, th, "the abort verdict", func() bool { return strings.HasPrefix(s.bb84.verdict.Text, "aborted") })
+	eventually(t, th, "the abort verdict", func() bool { return strings.HasPrefix(s.bb84.Shown().Verdict, "aborted") })
 	th.Run(func() {
-		v := s.bb84.verdict.Text
+		v := s.bb84.Shown().Verdict
 		if !strings.HasPrefix(v, "aborted: eavesdropper suspected, QBER ") || !strings.HasSuffix(v, "% > 11%") {
 			t.Errorf("verdict %q", v)
 		}
-		if got := s.bb84.counts["Key"].Text; got != "none (aborted)" {
+		if got := s.bb84.Shown().Counts["Key"]; got != "none (aborted)" {
 			t.Errorf("key %q", got)
 		}
-		runs := s.bb84.history.Runs()
+		runs := s.bb84.Shown().Runs
 		if len(runs) != 1 || !runs[0].Aborted || !runs[0].EveDetected || runs[0].QBER < 0.15 {
 			t.Errorf("history %+v", runs)
 		}
@@ -326,23 +327,23 @@ func TestEavesdropperAbortShowsVerdict(t *testing.T) {
 	if err := eve.SetIntercept(0); err != nil {
 		t.Fatal(err)
 	}
-	th.Run(func() { test.Tap(s.bb84.rekey) })
-	eventually(t, th, "a key after Eve stops", func() bool { return s.bb84.verdict.Text == "secure" })
+	th.Run(func() { test.Tap(findButton(s.bb84.Content(), "Re-key now")) })
+	eventually(t, th, "a key after Eve stops", func() bool { return s.bb84.Shown().Verdict == "secure" })
 	th.Run(func() {
-		if n := len(s.bb84.history.Runs()); n != 2 {
+		if n := len(s.bb84.Shown().Runs); n != 2 {
 			t.Errorf("%d runs in the history, want 2", n)
 		}
-		if len(s.bb84.pick.Options) != 2 {
-			t.Errorf("exchange picker %v", s.bb84.pick.Options)
+		if len(s.bb84.Shown().Exchanges) != 2 {
+			t.Errorf("exchange picker %v", s.bb84.Shown().Exchanges)
 		}
 		// Looking back at the first exchange shows its abort.
-		s.bb84.pick.SetSelectedIndex(0)
-		if !strings.HasPrefix(s.bb84.verdict.Text, "aborted") {
-			t.Errorf("first exchange verdict %q", s.bb84.verdict.Text)
+		s.bb84.SelectExchange(0)
+		if !strings.HasPrefix(s.bb84.Shown().Verdict, "aborted") {
+			t.Errorf("first exchange verdict %q", s.bb84.Shown().Verdict)
 		}
-		s.bb84.qubit.SetValue(3)
-		if !strings.HasPrefix(s.bb84.bloch.Caption(), "Qubit 3:") {
-			t.Errorf("bloch caption %q", s.bb84.bloch.Caption())
+		s.bb84.ShowBloch(3)
+		if !strings.HasPrefix(s.bb84.Shown().BlochCaption, "Qubit 3:") {
+			t.Errorf("bloch caption %q", s.bb84.Shown().BlochCaption)
 		}
 	})
 }
@@ -357,7 +358,7 @@ func pairShells(t *testing.T, s1, s2 *Shell) {
 	}
 	for _, s := range []*Shell{s1, s2} {
 		s := s
-		eventually(t, s.th, "a key", func() bool { return s.bb84.verdict.Text == "secure" })
+		eventually(t, s.th, "a key", func() bool { return s.bb84.Shown().Verdict == "secure" })
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"qkdchat/app"
 	"qkdchat/ui"
+	"qkdchat/ui/exchanges"
 	"qkdchat/ui/widgets"
 )
 
@@ -361,7 +362,7 @@ func (d *Demo) showOutcome(e app.Event) {
 	d.showOutcomeColours()
 	d.gauge.Set(q, thr, aborted)
 	if e.Exchange != nil {
-		d.runs = append(d.runs, ui.RunPoint(e.Exchange, thr))
+		d.runs = append(d.runs, exchanges.RunPoint(e.Exchange, thr))
 	} else {
 		d.runs = append(d.runs, widgets.RunPoint{QBER: q, Aborted: aborted, EveDetected: aborted && q > thr})
 	}
