@@ -8,3 +8,7 @@ type Clinic struct{ n *Node }
 
 // Clinic returns the node's part in the telehealth workflow.
 func (n *Node) Clinic() *Clinic { return n.clinic }
+
+// Contacts lists the pinned contacts, the parties the workflow can
+// address (as Node.Contacts).
+func (cl *Clinic) Contacts() ([]Contact, error) { return cl.n.Contacts() }

@@ -1,0 +1,403 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"qkdchat/app"
+	"qkdchat/ui"
+	"qkdchat/ui/exchanges"
+	"qkdchat/ui/widgets"
+)
+
+// Options configure Start.
+type Options struct {
+	// Dir holds Alice's and Bob's data directories; empty makes a
+	// temporary directory that Close removes.
+	Dir    string
+	Logger *slog.Logger // nil discards
+	// Seed makes Eve's basis choices reproducible; nil uses crypto/rand.
+	Seed *uint64
+	// Noise is the initial channel error rate (default 1%).
+	Noise float64
+}
+
+// Demo is `qkdchat demo`: two real nodes, Alice (a patient) and Bob (a
+// hospital), paired over loopback through an in-process eavesdropper, in
+// three windows. Alice dials, so she plays Alice in every BB84 exchange and
+// her settings (the noise slider) govern it.
+type Demo struct {
+	th     *ui.Thread
+	jobs   *ui.Jobs // the demo's own goroutines
+	ctx    context.Context
+	dir    string
+	ownDir bool
+
+	Alice, Bob           *app.Node
+	Eve                  *app.Eve
+	AliceShell, BobShell *ui.Shell
+	AliceWin, BobWin     fyne.Window
+	EveWin               fyne.Window
+
+	intercept    *widget.Slider
+	interceptLbl *widget.Label
+	noise        *widget.Slider
+	noiseLbl     *widget.Label
+	rekey        *widget.Button
+	working      *widget.ProgressBarInfinite
+	qber         *canvas.Text
+	verdict      *canvas.Text
+	gauge        *widgets.QBERGauge
+	expect       *widget.Label
+	stats        *widget.Label
+	history      *widgets.HistoryCharts
+	runs         []widgets.RunPoint
+	lastAborted  bool
+
+	outcomes chan app.Event // Alice's key outcomes, for Screenshots
+}
+
+// Start opens the nodes and the three windows and starts pairing. It
+// does not show the windows (ShowAll does). Call Close when done.
+func Start(ctx context.Context, a fyne.App, opts Options) (*Demo, error) {
+	d := &Demo{th: &ui.Thread{}, dir: opts.Dir, outcomes: make(chan app.Event, 64)}
+	if d.dir == "" {
+		dir, err := os.MkdirTemp("", "qkdchat-demo-")
+		if err != nil {
+			return nil, fmt.Errorf("demo: temporary directory: %w", err)
+		}
+		d.dir, d.ownDir = dir, true
+	}
+	d.jobs = ui.NewJobs(ctx, d.th)
+	d.ctx = d.jobs.Context()
+	if opts.Noise == 0 {
+		opts.Noise = 0.01
+	}
+	open := func(name string, role app.Role) (*app.Node, error) {
+		dir := filepath.Join(d.dir, name)
+		if err := app.EnsureDataDir(dir); err != nil {
+			return nil, err
+		}
+		if err := app.SaveProfile(dir, app.Profile{Name: name, Role: role}); err != nil {
+			return nil, err
+		}
+		return app.Open(app.Options{Dir: dir, Logger: opts.Logger, RekeyInterval: -1,
+			BB84: app.BB84Settings{Noise: opts.Noise, Threshold: 0.11, TraceQubits: 32}})
+	}
+	var err error
+	if d.Alice, err = open("Alice", app.RolePatient); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("demo: open Alice: %w", err)
+	}
+	if d.Bob, err = open("Bob", app.RoleHospital); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("demo: open Bob: %w", err)
+	}
+	addr, code, err := d.Bob.Listen(d.ctx, "127.0.0.1:0", "")
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("demo: Bob listens: %w", err)
+	}
+	d.Eve, err = app.NewEve(app.EveOptions{Listen: "127.0.0.1:0", Forward: addr.String(), Seed: opts.Seed, Logger: opts.Logger})
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("demo: start Eve: %w", err)
+	}
+	d.jobs.Go(func() { d.Eve.Serve(d.ctx) })
+
+	// Build the windows under the UI lock: the shells' controllers start
+	// at once and report through it.
+	d.th.Run(func() {
+		d.AliceWin = a.NewWindow("QKD Chat: Alice (patient)")
+		d.AliceShell = ui.NewShell(a, d.AliceWin, d.Alice, ui.ShellOptions{Thread: d.th})
+		d.AliceWin.SetContent(d.AliceShell.Content())
+		d.AliceWin.Resize(fyne.NewSize(1000, 680))
+		d.BobWin = a.NewWindow("QKD Chat: Bob (hospital)")
+		d.BobShell = ui.NewShell(a, d.BobWin, d.Bob, ui.ShellOptions{Thread: d.th})
+		d.BobWin.SetContent(d.BobShell.Content())
+		d.BobWin.Resize(fyne.NewSize(1000, 680))
+		d.EveWin = a.NewWindow("QKD Chat demo: Eve, the eavesdropper")
+		d.EveWin.SetContent(d.evePane())
+		d.EveWin.Resize(ui.DefaultWindowSize)
+		d.EveWin.SetMaster()
+
+		aev, stop := d.Alice.Events()
+		d.jobs.Go(func() { d.watchAlice(aev, stop) })
+		d.jobs.Go(d.watchEve)
+		d.jobs.Go(func() {
+			_, err := d.Alice.Connect(d.ctx, d.Eve.Addr().String(), code)
+			if err != nil {
+				d.jobs.Do(func() { d.verdict.Text = "pairing failed: " + app.UserError(err); d.verdict.Refresh() })
+			}
+		})
+		d.AliceShell.ShowTab(ui.TabBB84)
+		d.BobShell.ShowTab(ui.TabBB84)
+	})
+	return d, nil
+}
+
+// Windows returns Eve's, Alice's and Bob's windows.
+func (d *Demo) Windows() []fyne.Window { return []fyne.Window{d.EveWin, d.AliceWin, d.BobWin} }
+
+// ShowAll shows the three windows.
+func (d *Demo) ShowAll() {
+	for _, w := range []fyne.Window{d.AliceWin, d.BobWin, d.EveWin} {
+		w.Show()
+	}
+}
+
+// Close stops the demo, closes both nodes and removes a temporary
+// directory. It must not be called on the UI goroutine while the app runs
+// (it waits for the demo's goroutines, which report through fyne.Do); call
+// it after the app has stopped.
+func (d *Demo) Close() error {
+	if d.jobs != nil {
+		d.jobs.Stop()
+	}
+	if d.AliceShell != nil {
+		d.AliceShell.Close()
+	}
+	if d.BobShell != nil {
+		d.BobShell.Close()
+	}
+	var errs []error
+	if d.Alice != nil {
+		errs = append(errs, d.Alice.Close())
+		d.Alice = nil
+	}
+	if d.Bob != nil {
+		errs = append(errs, d.Bob.Close())
+		d.Bob = nil
+	}
+	if d.ownDir {
+		errs = append(errs, os.RemoveAll(d.dir))
+	}
+	return errors.Join(errs...)
+}
+
+// evePane is the audience's window: two sliders, a Re-key button, a big
+// QBER with the threshold, the verdict and the history of exchanges.
+func (d *Demo) evePane() fyne.CanvasObject {
+	title := widget.NewLabelWithStyle("Eve listens on the quantum channel between Alice and Bob", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameHeadingText
+	title.Wrapping = fyne.TextWrapWord
+	explain := widget.NewLabel("To read a photon, Eve must measure it. Half the time she guesses the wrong basis and " +
+		"sends on a disturbed photon, so a quarter of the photons she touches arrive wrong. Alice and Bob compare a " +
+		"sample: above the 11% threshold they refuse to make a key. The noise slider is the link's own noise: Alice and Bob " +
+		"calibrate it when they set the link up and plan for it. Eve's slider is hidden from them.")
+	explain.Wrapping = fyne.TextWrapWord
+
+	d.interceptLbl = widget.NewLabelWithStyle("Eve intercepts: 0%", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.intercept = widget.NewSlider(0, 100)
+	d.intercept.Step = 5
+	d.intercept.OnChanged = func(v float64) {
+		d.interceptLbl.SetText(fmt.Sprintf("Eve intercepts: %.0f%%", v))
+		if err := d.Eve.SetIntercept(v / 100); err != nil {
+			d.interceptLbl.SetText("Eve intercepts: " + err.Error())
+		}
+		d.updateExpectation()
+	}
+	d.noiseLbl = widget.NewLabelWithStyle("Channel noise: 1%", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.noise = widget.NewSlider(0, 20)
+	d.noise.Step = 0.5
+	d.noise.Value = d.Alice.BB84().Noise * 100
+	d.noise.OnChanged = func(v float64) {
+		d.noiseLbl.SetText(fmt.Sprintf("Channel noise: %s", widgets.FormatPercent(v/100)))
+		b := d.Alice.BB84()
+		b.Noise = v / 100
+		if err := d.Alice.SetBB84(b); err != nil {
+			d.noiseLbl.SetText("Channel noise: " + err.Error())
+		}
+		d.updateExpectation()
+	}
+	d.rekey = widget.NewButtonWithIcon("Re-key: run BB84 again", theme.ViewRefreshIcon(), d.Rekey)
+	d.rekey.Importance = widget.HighImportance
+	d.working = widget.NewProgressBarInfinite()
+	d.working.Stop()
+	d.working.Hide()
+
+	d.qber = canvas.NewText("--", theme.Color(theme.ColorNameForeground))
+	d.qber.TextSize = 72
+	d.qber.TextStyle = fyne.TextStyle{Bold: true}
+	qberCap := widget.NewLabel("error rate (QBER)\nof the last exchange")
+	d.verdict = canvas.NewText("connecting…", theme.Color(theme.ColorNameForeground))
+	d.verdict.TextSize = 20
+	d.verdict.TextStyle = fyne.TextStyle{Bold: true}
+	d.gauge = widgets.NewQBERGauge()
+	d.expect = widget.NewLabel("")
+	d.stats = widget.NewLabel("Eve has not seen a photon yet.")
+	d.stats.Wrapping = fyne.TextWrapWord
+	d.history = widgets.NewHistoryCharts()
+	d.history.SetRuns(nil, 0.11)
+	d.updateExpectation()
+
+	d.expect.Wrapping = fyne.TextWrapWord
+	big := container.NewHBox(d.qber, container.NewCenter(qberCap))
+	left := container.NewVBox(explain,
+		d.interceptLbl, d.intercept, d.noiseLbl, d.noise, d.expect,
+		container.NewHBox(d.rekey), d.working,
+		big, d.verdict, d.gauge, d.stats)
+	cols := container.NewHSplit(container.NewScroll(left), d.history)
+	cols.Offset = 0.56
+	return container.NewPadded(container.NewBorder(title, nil, nil, nil, cols))
+}
+
+func (d *Demo) updateExpectation() {
+	n := d.noise.Value / 100
+	e := d.intercept.Value / 100
+	// Eve's wrong-basis guesses flip half of the photons she resends in a
+	// wrong basis: 1/4 of those she intercepts.
+	q := n + 0.25*e - 2*n*0.25*e
+	d.expect.SetText(fmt.Sprintf("Expected QBER about %s (noise %s + ¼ × %s intercepted). Threshold 11%%.\n%s",
+		widgets.FormatPercent(q), widgets.FormatPercent(n), widgets.FormatPercent(e), d.planText()))
+}
+
+// planText says what Alice plans the next exchange for. The noise slider
+// is the link's own noise, which Alice and Bob calibrate when they set the
+// link up, so they may plan for it; Eve's slider is hidden from them, and
+// she shows only in the QBER they measure, which later plans follow.
+func (d *Demo) planText() string {
+	var past []*app.KeyExchange
+	if ss := d.Alice.Sessions(); len(ss) > 0 {
+		past = ss[0].Exchanges()
+	}
+	b := d.Alice.BB84()
+	p, err := app.PlanExchange(b, past)
+	if err != nil {
+		var pe *app.PlanError
+		if errors.As(err, &pe) {
+			return fmt.Sprintf("At %s no %d-bit key is possible, even without Eve: the link itself is too noisy.",
+				widgets.FormatPercent(pe.Plan.DesignQBER), b.KeyBits)
+		}
+		return "Alice cannot plan the next exchange: " + app.UserError(err)
+	}
+	from := "the 2% they plan for by default"
+	switch p.Source {
+	case app.PlanCalibration:
+		from = "the link's own noise, calibrated at setup"
+	case app.PlanMeasured:
+		from = fmt.Sprintf("the %s they measured in their last exchanges (Eve cannot hide from it)", widgets.FormatPercent(p.MeasuredQBER))
+	case app.PlanProbe:
+		from = "a fresh measurement, as at first: the last one was too noisy for a key"
+	}
+	return fmt.Sprintf("Alice plans the next exchange for a QBER of %s, from %s: %d photons. She cannot know about Eve.",
+		widgets.FormatPercent(p.DesignQBER), from, p.Qubits)
+}
+
+// Rekey runs a new exchange between Alice and Bob in the background. It
+// must be called on the UI goroutine (it is the Re-key button's action).
+func (d *Demo) Rekey() {
+	ss := d.Alice.Sessions()
+	if len(ss) == 0 {
+		d.verdict.Text = "not connected yet"
+		d.verdict.Refresh()
+		return
+	}
+	s := ss[0]
+	d.rekey.Disable()
+	d.working.Show()
+	d.working.Start()
+	d.jobs.Go(func() {
+		s.Rekey(d.ctx) // an abort is an error here, and shown from its event
+		d.jobs.Do(func() {
+			d.rekey.Enable()
+			d.working.Stop()
+			d.working.Hide()
+		})
+	})
+}
+
+// watchAlice shows each of Alice's key outcomes in Eve's window.
+func (d *Demo) watchAlice(ev <-chan app.Event, stop func()) {
+	defer stop()
+	for {
+		select {
+		case <-d.ctx.Done():
+			return
+		case e, ok := <-ev:
+			if !ok {
+				return
+			}
+			if e.Type != app.EventKeyEstablished && e.Type != app.EventKeyAborted {
+				continue
+			}
+			d.jobs.Do(func() { d.showOutcome(e) })
+			select {
+			case d.outcomes <- e:
+			default:
+			}
+		}
+	}
+}
+
+// showOutcome updates the big number, verdict and history.
+func (d *Demo) showOutcome(e app.Event) {
+	thr := d.Alice.BB84().Threshold
+	aborted := e.Type == app.EventKeyAborted
+	q := 0.0
+	if e.QBER != nil {
+		q = *e.QBER
+	}
+	reason := ""
+	if aborted && !(q > thr) {
+		reason = e.Reason
+	}
+	d.lastAborted = aborted
+	d.qber.Text = widgets.FormatPercent(q)
+	v := widgets.Verdict(q, thr, aborted, reason)
+	if !aborted {
+		v = fmt.Sprintf("secure: %d-bit key made", e.KeyBits)
+	}
+	d.verdict.Text = v
+	d.showOutcomeColours()
+	d.gauge.Set(q, thr, aborted)
+	if e.Exchange != nil {
+		d.runs = append(d.runs, exchanges.RunPoint(e.Exchange, thr))
+	} else {
+		d.runs = append(d.runs, widgets.RunPoint{QBER: q, Aborted: aborted, EveDetected: aborted && q > thr})
+	}
+	d.history.SetRuns(d.runs, thr)
+	d.updateExpectation() // the next plan follows the QBER just measured
+}
+
+// showOutcomeColours paints the big texts green for a key and red for an
+// abort, in the current theme.
+func (d *Demo) showOutcomeColours() {
+	col := theme.Color(theme.ColorNameSuccess)
+	if d.lastAborted {
+		col = theme.Color(theme.ColorNameError)
+	}
+	d.qber.Color = col
+	d.qber.Refresh()
+	d.verdict.Color = col
+	d.verdict.Refresh()
+}
+
+// watchEve shows Eve's counters.
+func (d *Demo) watchEve() {
+	up := d.Eve.Updates()
+	for {
+		select {
+		case <-d.ctx.Done():
+			return
+		case st, ok := <-up:
+			if !ok {
+				return
+			}
+			d.jobs.Do(func() {
+				d.stats.SetText(fmt.Sprintf("Eve has seen %d photons and measured %d of them; she guessed the right basis for %d.",
+					st.Photons, st.Intercepted, st.BasisMatched))
+			})
+		}
+	}
+}
