@@ -44,6 +44,10 @@ func txRow(index int64, tx *ledger.Transaction) TxRow {
 		Attachments: len(tx.Attachments), AttachmentRefs: tx.Attachments, Block: -1}
 }
 
+// TxKindKeyEvent is the kind name (TxRow.Kind) of a key exchange record,
+// whose content (Message.Body) is the KeyExchange as JSON.
+const TxKindKeyEvent = "key-event"
+
 // TxKinds lists the names of the kinds of transaction, in order.
 func TxKinds() []string {
 	var out []string

@@ -115,8 +115,8 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 	s.connect = newConnectPane(s)
 	s.chat = newChatPane(s)
 	s.bb84 = newBB84Panel(s)
-	s.ledger = newLedgerPane(s)
-	s.conflict = newConflictBanner(s)
+	s.ledger = newLedgerPane(n.Auditor(), s.ledgerEnv())
+	s.conflict = newConflictBanner(n.Auditor(), s.ledgerEnv())
 	s.role = newRolePane(s)
 	s.prefs = newSettingsPane(s)
 

@@ -408,13 +408,13 @@ func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 		s.ledger.search.SetText("C-1")
 		test.Tap(findButton(s.ledger.content, "Search"))
 	})
-	eventually(t, th, "the search result", func() bool { return len(s.ledger.rows) == 1 && s.ledger.rows[0].Tx.CaseID == "C-1" })
+	eventually(t, th, "the search result", func() bool { return len(s.ledger.rows) == 1 && s.ledger.rows[0].CaseID == "C-1" })
 	th.run(func() {
 		s.ledger.search.SetText("")
 		s.ledger.kind.SetSelected("key-event")
 	})
 	eventually(t, th, "the kind filter", func() bool {
-		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Tx.Kind == ledger.KindKeyEvent
+		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Kind == app.TxKindKeyEvent
 	})
 
 	// Verify.
@@ -441,7 +441,7 @@ type closeBuffer struct{ bytes.Buffer }
 func (*closeBuffer) Close() error { return nil }
 
 func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
-	msg, ok := verifyVerdict(&ledger.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
+	msg, ok := verifyVerdict(&app.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
 	if ok || msg != "Ledger is NOT intact: first bad block is 3 (transaction #17): block hash mismatch" {
 		t.Errorf("%q %v", msg, ok)
 	}
@@ -449,7 +449,7 @@ func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
 	if ok || !strings.HasPrefix(msg, "Verification failed") {
 		t.Errorf("%q %v", msg, ok)
 	}
-	msg, ok = verifyVerdict(&ledger.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
+	msg, ok = verifyVerdict(&app.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
 	if !ok || !strings.HasPrefix(msg, "Ledger verified: 5 transactions in 2 blocks") {
 		t.Errorf("%q %v", msg, ok)
 	}
