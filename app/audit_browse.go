@@ -44,6 +44,20 @@ func txRow(index int64, tx *ledger.Transaction) TxRow {
 		Attachments: len(tx.Attachments), AttachmentRefs: tx.Attachments, Block: -1}
 }
 
+// Kind says what a transaction records. The front ends name kinds
+// through these aliases (app.KindChat) rather than through package ledger.
+type Kind = ledger.Kind
+
+// The kinds of transaction.
+const (
+	KindChat       = ledger.KindChat
+	KindPHR        = ledger.KindPHR
+	KindReferral   = ledger.KindReferral
+	KindReport     = ledger.KindReport
+	KindKeyEvent   = ledger.KindKeyEvent
+	KindCheckpoint = ledger.KindCheckpoint
+)
+
 // TxKindKeyEvent is the kind name (TxRow.Kind) of a key exchange record,
 // whose content (Message.Body) is the KeyExchange as JSON.
 const TxKindKeyEvent = "key-event"
@@ -204,4 +218,36 @@ func (a *Auditor) Transactions(ctx context.Context, q TxQuery, page, pageSize in
 		}
 	}
 	return out, false, nil
+}
+
+// History returns the messages of the newest maxHistory transactions that this
+// node can open (its own conversations), oldest first; key events and
+// checkpoints are left out. An auditor opened on a directory holds no
+// keys and returns none.
+func (a *Auditor) History(ctx context.Context, maxHistory int64) ([]*Message, error) {
+	if a.node == nil {
+		return nil, nil
+	}
+	size := a.l.Size()
+	start := max(size-maxHistory, 0)
+	var msgs []*Message
+	for i := start; i < size; i += 256 {
+		end := min(i+256, size)
+		txs, err := a.l.Txs(i, end)
+		if err != nil {
+			return msgs, err
+		}
+		for _, tx := range txs {
+			if tx.Kind == ledger.KindKeyEvent || tx.Kind == ledger.KindCheckpoint {
+				continue
+			}
+			if m, err := a.node.OpenTransaction(tx); err == nil {
+				msgs = append(msgs, m)
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return msgs, err
+		}
+	}
+	return msgs, nil
 }

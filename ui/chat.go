@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
 	"qkdchat/ui/widgets"
 )
 
@@ -42,11 +41,11 @@ func newConversation(k convKey) *conversation {
 // kindTitle is how a message kind is introduced in a bubble.
 func kindTitle(kind string) string {
 	switch kind {
-	case ledger.KindPHR.String():
+	case app.KindPHR.String():
 		return "Health record"
-	case ledger.KindReferral.String():
+	case app.KindReferral.String():
 		return "Referral"
-	case ledger.KindReport.String():
+	case app.KindReport.String():
 		return "Medical report"
 	}
 	return ""
@@ -294,7 +293,7 @@ func (p *chatPane) submit(text string) {
 	p.s.spawn(func() {
 		ctx, cancel := context.WithTimeout(p.s.ctx, sendTimeout)
 		defer cancel()
-		m, err := p.s.node.Send(ctx, c.key.Peer, ledger.KindChat, c.key.Case, text, nil)
+		m, err := p.s.node.Send(ctx, c.key.Peer, app.KindChat, c.key.Case, text, nil)
 		p.s.do(func() {
 			if err != nil {
 				p.compose.SetText(text)
