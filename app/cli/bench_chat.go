@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
 )
 
 // chatBenchResult is the output of `qkdchat bench chat --json`.
@@ -401,7 +400,7 @@ func runChatRound(ctx context.Context, cfg chatBenchConfig, noLedger bool) (r ch
 	var wg sync.WaitGroup
 	errs := make(chan error, cfg.peers*max(cfg.conc, cfg.n))
 	send := func(p, i int, s *app.Session) bool {
-		if _, err := s.Send(ctx, ledger.KindChat, "bench", benchText(p, i), nil); err != nil {
+		if _, err := s.Send(ctx, app.KindChat, "bench", benchText(p, i), nil); err != nil {
 			errs <- fmt.Errorf("peer %d message %d: %w", p, i, err)
 			return false
 		}
@@ -483,7 +482,7 @@ func runChatRound(ctx context.Context, cfg chatBenchConfig, noLedger bool) (r ch
 	r.ledgersOK = true
 	if !noLedger {
 		for _, n := range nodes {
-			rep, err := n.Ledger().Verify(ctx, nil)
+			rep, err := n.Auditor().Verify(ctx, nil)
 			if err != nil {
 				return r, err
 			}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
 )
 
 // workflowBenchResult is the output of `qkdchat bench workflow --json`.
@@ -92,7 +91,7 @@ func runBenchWorkflow(ctx context.Context, env *Env, args []string) error {
 	if s == nil {
 		return errors.New("bench: pairing refused")
 	}
-	if _, err := s.Send(ctx, ledger.KindChat, "chat", "warm-up", nil); err != nil { // waits for the first key
+	if _, err := s.Send(ctx, app.KindChat, "chat", "warm-up", nil); err != nil { // waits for the first key
 		return err
 	}
 	if _, err := awaitDeliveries(ctx, events, 1); err != nil {
@@ -104,7 +103,7 @@ func runBenchWorkflow(ctx context.Context, env *Env, args []string) error {
 	sent := map[string]time.Time{}
 	t0 := time.Now()
 	for i := range *n {
-		m, err := pat.Send(ctx, "hospital", ledger.KindChat, "chat", fmt.Sprintf("queued %d", i), nil)
+		m, err := pat.Send(ctx, "hospital", app.KindChat, "chat", fmt.Sprintf("queued %d", i), nil)
 		if err != nil {
 			return err
 		}
@@ -121,7 +120,7 @@ func runBenchWorkflow(ctx context.Context, env *Env, args []string) error {
 	t0 = time.Now()
 	for i := range *n {
 		at := time.Now()
-		m, err := s.Send(ctx, ledger.KindChat, "chat", fmt.Sprintf("direct %d", i), nil)
+		m, err := s.Send(ctx, app.KindChat, "chat", fmt.Sprintf("direct %d", i), nil)
 		if err != nil {
 			return err
 		}
@@ -159,7 +158,7 @@ func runBenchWorkflow(ctx context.Context, env *Env, args []string) error {
 		chunks := 0
 		for off := 0; off < size; off += app.AttachmentChunkSize {
 			text := base64.StdEncoding.EncodeToString(buf[off:min(off+app.AttachmentChunkSize, size)])
-			if _, err := s.Send(ctx, ledger.KindChat, "chat", text, nil); err != nil {
+			if _, err := s.Send(ctx, app.KindChat, "chat", text, nil); err != nil {
 				return err
 			}
 			chunks++
