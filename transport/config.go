@@ -29,6 +29,10 @@ type Config struct {
 	// PeerKey, when set on Connect, is the only identity key the peer
 	// may present (a reconnect to a known contact).
 	PeerKey ed25519.PublicKey
+	// PeerFingerprint, when not all zero, is the first 16 bytes of
+	// SHA-256 of the only identity key the peer may present: what an
+	// invite carries, so a joiner pins the inviter from the first contact.
+	PeerFingerprint [16]byte
 	// Fingerprint computes PeerInfo.Fingerprint (default Fingerprint), so
 	// it can match the fingerprints the caller stores contacts under.
 	Fingerprint func(ed25519.PublicKey) string
@@ -41,7 +45,9 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// MaxPairFailures is how many failed pairing attempts a listener's
 	// code survives (default DefaultMaxPairFailures). Attempts in progress
-	// count too, so concurrent guesses cannot exceed it.
+	// count too, so concurrent guesses cannot exceed it. An attempt fails
+	// only when the dialer's key confirmation arrives and does not hold;
+	// one that ends earlier (a dropped relay, a timeout) is no guess.
 	MaxPairFailures int
 	// Logger receives connection events (default: discard). Codes, keys
 	// and payloads are never logged.
@@ -57,6 +63,11 @@ type Config struct {
 	// connection replaces the most idle handshake of the source holding
 	// the most.
 	MaxHandshakes, ReservedHandshakes, MaxHandshakesPerSource int
+	// OnInvite, when set, is told when an invite registered with the
+	// listener is used or burned (Listen only). It is called from the
+	// handshake's goroutine and must not block.
+	OnInvite func(InviteEvent)
+
 	// LogInterval is how often the listener writes one summary line for
 	// the connections it refused, instead of a line each (default
 	// DefaultLogInterval).

@@ -1,8 +1,0 @@
-//go:build !unix
-
-package cli
-
-import "time"
-
-// processCPU is not measured here: the CPU-time ratio is left out.
-func processCPU() (time.Duration, bool) { return 0, false }
