@@ -143,7 +143,7 @@ func TestOwnerEmptiedLedgerDetectedAtReconnect(t *testing.T) {
 	if conflict == nil {
 		t.Fatalf("the hospital's ledger, cosigned at size %d, was emptied; the patient reconnected and left without a conflict", hsize)
 	}
-	if pcs, err := p.StandingConflicts(); err != nil || len(pcs) != 1 || pcs[0].Kind != ledger.ConflictRollback {
+	if pcs, err := p.Ledger().PeerConflicts(); err != nil || len(pcs) != 1 || pcs[0].Kind != ledger.ConflictRollback {
 		t.Fatalf("standing conflicts at the patient: %+v %v", pcs, err)
 	}
 }

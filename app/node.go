@@ -300,9 +300,3 @@ func journalLossError(dir string, err error) error {
 	}
 	return fmt.Errorf("app: not starting: %w. Messages already confirmed are (or may be) missing from the ledger because its journal was damaged; run 'qkdchat ledger verify --data %s' for the details, and 'qkdchat ledger ack-loss --data %s' to accept the loss and start", err, dir, dir)
 }
-
-// StandingConflicts returns the conflicts with peers that the user has
-// not dismissed: the UI shows each as a red warning.
-func (n *Node) StandingConflicts() ([]ledger.PeerConflict, error) {
-	return n.ledger.PeerConflicts()
-}

@@ -113,8 +113,8 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 	})
 	s.chat = newChatPane(n, jobs, s.people.Name, func(m *app.Message) { s.fileMessage(m, widgets.StateQueued) }, s.setStatus)
 	s.bb84 = exchanges.New(n, jobs, s.people.Name, s.setStatus)
-	s.ledger = newLedgerPane(s)
-	s.conflict = newConflictBanner(s)
+	s.ledger = newLedgerPane(n.Auditor(), s.ledgerEnv())
+	s.conflict = newConflictBanner(n.Auditor(), s.ledgerEnv())
 	s.role = cases.New(w, prof.Role, n.Clinic(), jobs, s.people)
 	s.prefs = newSettingsPane(a, n, opts.Dir, opts.StartRekey, func(st prefs.Settings) { s.settings = st }, s.bb84.SetThreshold)
 
