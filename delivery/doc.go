@@ -1,6 +1,10 @@
-// Package delivery sends a node's outbox over a session exactly once.
+// Package delivery sends a node's outbox over a session exactly once: the
+// outbox courier, its acknowledgements and chunked attachment transfers.
+// It handles the session's frames 0x52..0x56 (session.Handler) and hands
+// the messages it accepts to an Acceptor; it knows nothing of the
+// workflow those messages belong to.
 //
-// Reliable delivery. Node.Send and the workflow (PHR, referral, report)
+// Node.Send and the workflow (PHR, referral, report)
 // put each message in a persistent per-contact outbox in state.db first
 // (state queued). Whenever a session with the contact has a key, the
 // session's courier sends the outbox in order: first each attachment, in
@@ -16,5 +20,5 @@
 // after a crash carries the same message ID: the receiver acknowledges it
 // with the TxID it already holds and appends nothing.
 //
-// The plain Session.Send path stays as it was: immediate, not queued.
+// The plain session.Send path is not queued: it is immediate.
 package delivery
