@@ -9,7 +9,7 @@ import (
 
 	"github.com/fernet/fernet-go"
 
-	"qkdchat/ledger"
+	"qkdchat/identity"
 )
 
 // FuzzDeliveryFrames feeds arbitrary payloads to the decoders of the
@@ -50,7 +50,7 @@ func FuzzDeliveryFrames(f *testing.F) {
 func FuzzWorkflowBody(f *testing.F) {
 	key := make([]byte, 32)
 	key[0] = 1
-	me := &partyRef{Fingerprint: ledger.Fingerprint(key), Name: "x", Key: key}
+	me := &partyRef{Fingerprint: identity.Fingerprint(key), Name: "x", Key: key}
 	for _, w := range []*workflowBody{
 		{Type: bodyPHR, CaseID: "case-0123456789ab", PHR: &PHR{PatientName: "Pat", DateOfBirth: "1990-01-01"},
 			Attachments: []AttachmentInfo{{Name: "a.csv", Size: 3, SHA256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}}},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fernet/fernet-go"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 	"qkdchat/transport"
 )
@@ -74,7 +75,7 @@ type Node struct {
 	opts    Options
 	log     *slog.Logger
 	profile Profile
-	id      *ledger.Identity
+	id      *identity.Identity
 	ledger  *ledger.Ledger
 	store   *Store
 	hub     *Hub
@@ -153,7 +154,7 @@ func (n *Node) SetBB84(b BB84Settings) error {
 func (n *Node) Profile() Profile { return n.profile }
 
 // Identity returns the node's identity key pair.
-func (n *Node) Identity() *ledger.Identity { return n.id }
+func (n *Node) Identity() *identity.Identity { return n.id }
 
 // Fingerprint returns the node's key fingerprint.
 func (n *Node) Fingerprint() string { return n.id.Fingerprint() }
@@ -203,13 +204,12 @@ func (n *Node) Session(peer string) (*Session, bool) {
 
 func (n *Node) transportConfig(code string) transport.Config {
 	return transport.Config{
-		Identity:    n.id.PrivateKey(),
-		Name:        n.profile.Name,
-		Role:        string(n.profile.Role),
-		Code:        code,
-		Pins:        pins{n.store},
-		Fingerprint: ledger.Fingerprint,
-		Logger:      n.log,
+		Identity: n.id.PrivateKey(),
+		Name:     n.profile.Name,
+		Role:     string(n.profile.Role),
+		Code:     code,
+		Pins:     pins{n.store},
+		Logger:   n.log,
 	}
 }
 
@@ -365,7 +365,7 @@ func (n *Node) Close() error {
 type pins struct{ st *Store }
 
 func (p pins) Pinned(pub ed25519.PublicKey) bool {
-	_, ok := p.st.Contact(ledger.Fingerprint(pub))
+	_, ok := p.st.Contact(identity.Fingerprint(pub))
 	return ok
 }
 

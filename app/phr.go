@@ -13,7 +13,7 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
-	"qkdchat/ledger"
+	"qkdchat/identity"
 )
 
 // PHR is a patient's personal health record, as submitted to a hospital.
@@ -124,7 +124,7 @@ func (r *signedReport) canonical() []byte {
 // digest is the SHA-256 of the canonical encoding.
 func (r *signedReport) digest() [32]byte { return sha256.Sum256(r.canonical()) }
 
-func (r *signedReport) sign(id *ledger.Identity) {
+func (r *signedReport) sign(id *identity.Identity) {
 	r.Doctor = id.Fingerprint()
 	r.DoctorKey = id.Public()
 	r.Signature = id.Sign(r.canonical())
@@ -138,8 +138,8 @@ func (r *signedReport) verify(doctor ed25519.PublicKey) error {
 	if len(doctor) != ed25519.PublicKeySize || len(r.DoctorKey) != ed25519.PublicKeySize {
 		return errors.New("no valid doctor key for this report")
 	}
-	if !r.DoctorKey.Equal(doctor) || ledger.Fingerprint(doctor) != r.Doctor {
-		return fmt.Errorf("report is signed by %s, not by the doctor assigned to the case", ledger.Fingerprint(r.DoctorKey))
+	if !r.DoctorKey.Equal(doctor) || identity.Fingerprint(doctor) != r.Doctor {
+		return fmt.Errorf("report is signed by %s, not by the doctor assigned to the case", identity.Fingerprint(r.DoctorKey))
 	}
 	if err := r.Report.Validate(); err != nil {
 		return err

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"qkdchat/ledger"
+	"qkdchat/identity"
 )
 
 func TestPHRFHIRBundle(t *testing.T) {
@@ -61,7 +61,7 @@ func TestPHRFHIRBundle(t *testing.T) {
 // TestSignedReportCoversEveryField changes each signed field in turn: the
 // signature must no longer verify.
 func TestSignedReportCoversEveryField(t *testing.T) {
-	id, err := ledger.LoadOrCreateIdentity(t.TempDir())
+	id, err := identity.LoadOrCreate(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestSignedReportCoversEveryField(t *testing.T) {
 			t.Errorf("%s changed: verify = %v, want ErrReportSignature", name, err)
 		}
 	}
-	other, _ := ledger.LoadOrCreateIdentity(t.TempDir())
+	other, _ := identity.LoadOrCreate(t.TempDir())
 	if err := base.verify(other.Public()); err == nil {
 		t.Error("report verified against another doctor's key")
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fernet/fernet-go"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 
@@ -52,7 +53,7 @@ func (p *partyRef) check(what string) error {
 	if p == nil {
 		return fmt.Errorf("%s missing", what)
 	}
-	if len(p.Key) != ed25519.PublicKeySize || ledger.Fingerprint(p.Key) != p.Fingerprint {
+	if len(p.Key) != ed25519.PublicKeySize || identity.Fingerprint(p.Key) != p.Fingerprint {
 		return fmt.Errorf("%s has no valid key", what)
 	}
 	return nil

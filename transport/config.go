@@ -29,9 +29,6 @@ type Config struct {
 	// PeerKey, when set on Connect, is the only identity key the peer
 	// may present (a reconnect to a known contact).
 	PeerKey ed25519.PublicKey
-	// Fingerprint computes PeerInfo.Fingerprint (default Fingerprint), so
-	// it can match the fingerprints the caller stores contacts under.
-	Fingerprint func(ed25519.PublicKey) string
 
 	// MaxFrame limits the payload of one frame on either channel
 	// (default DefaultMaxFrame). A larger incoming frame ends the session.
@@ -82,9 +79,6 @@ func (c Config) withDefaults() (Config, error) {
 			return c, err
 		}
 		c.Code = code
-	}
-	if c.Fingerprint == nil {
-		c.Fingerprint = Fingerprint
 	}
 	if c.MaxFrame <= 0 {
 		c.MaxFrame = DefaultMaxFrame

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+
+	"qkdchat/identity"
 )
 
 // hsMaxFrame bounds handshake frames; the largest, a Hello, is under 200
@@ -138,7 +140,7 @@ func localFailure(err error) bool {
 		return false
 	}
 	return errors.Is(err, ErrPairingFailed) || errors.Is(err, ErrAuthFailed) ||
-		errors.Is(err, ErrIdentityChanged) || errors.Is(err, ErrUnknownContact) ||
+		errors.Is(err, identity.ErrChanged) || errors.Is(err, ErrUnknownContact) ||
 		errors.Is(err, ErrCodeExhausted) || errors.Is(err, ErrMalformed) ||
 		errors.Is(err, ErrUnexpectedFrame) || errors.Is(err, ErrBadVersion) ||
 		errors.Is(err, ErrFrameTooLarge)
@@ -156,17 +158,17 @@ func sendAbort(w io.Writer, err error) {
 // refused. It returns whether the key was unknown before.
 func checkPeer(cfg *Config, h Hello, mode Mode) (newlyPaired bool, err error) {
 	if cfg.PeerKey != nil && !cfg.PeerKey.Equal(h.Identity) {
-		return false, fmt.Errorf("peer %s: %w", cfg.Fingerprint(h.Identity), ErrIdentityChanged)
+		return false, fmt.Errorf("peer %s: %w", identity.Fingerprint(h.Identity), identity.ErrChanged)
 	}
 	if np, ok := cfg.Pins.(NamePins); ok {
 		if k, ok := np.PinnedKey(h.Name, h.Role); ok && !k.Equal(h.Identity) {
 			return false, fmt.Errorf("peer %s: %w: pinned as %s; remove the contact to pair again",
-				cfg.Fingerprint(h.Identity), ErrIdentityChanged, cfg.Fingerprint(k))
+				identity.Fingerprint(h.Identity), identity.ErrChanged, identity.Fingerprint(k))
 		}
 	}
 	known := cfg.PeerKey != nil || (cfg.Pins != nil && cfg.Pins.Pinned(h.Identity))
 	if mode == ModePinned && !known {
-		return false, fmt.Errorf("peer %s: %w", cfg.Fingerprint(h.Identity), ErrUnknownContact)
+		return false, fmt.Errorf("peer %s: %w", identity.Fingerprint(h.Identity), ErrUnknownContact)
 	}
 	return !known, nil
 }

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/app"
+	"qkdchat/identity"
 	"qkdchat/ledger"
 	"qkdchat/ui/widgets"
 )
@@ -171,7 +172,7 @@ func (q ledgerQuery) match(r *txRow) bool {
 		return true
 	}
 	t := strings.ToLower(q.text)
-	from, to := ledger.Fingerprint(r.Tx.Sender), ledger.Fingerprint(r.Tx.Recipient)
+	from, to := identity.Fingerprint(r.Tx.Sender), identity.Fingerprint(r.Tx.Recipient)
 	for _, s := range []string{r.Tx.CaseID, from, to, q.names[from], q.names[to], r.ID.String()} {
 		if s != "" && strings.Contains(strings.ToLower(s), t) {
 			return true
@@ -271,7 +272,7 @@ func loadLedgerPage(ctx context.Context, n *app.Node, q ledgerQuery, page int) (
 }
 
 func (p *ledgerPane) nameOf(pub []byte) string {
-	fp := ledger.Fingerprint(pub)
+	fp := identity.Fingerprint(pub)
 	if fp == p.s.node.Fingerprint() {
 		return "you"
 	}
@@ -317,7 +318,7 @@ func (p *ledgerPane) showTx(i int) {
 	} else {
 		b.WriteString("Not in a block yet (pending)\n")
 	}
-	fmt.Fprintf(&b, "From %s (%s)\nTo %s (%s)\n", p.nameOf(r.Tx.Sender), ledger.Fingerprint(r.Tx.Sender), p.nameOf(r.Tx.Recipient), ledger.Fingerprint(r.Tx.Recipient))
+	fmt.Fprintf(&b, "From %s (%s)\nTo %s (%s)\n", p.nameOf(r.Tx.Sender), identity.Fingerprint(r.Tx.Sender), p.nameOf(r.Tx.Recipient), identity.Fingerprint(r.Tx.Recipient))
 	if r.Tx.CaseID != "" {
 		fmt.Fprintf(&b, "Case: %s\n", r.Tx.CaseID)
 	}
@@ -583,7 +584,7 @@ func (b *conflictBanner) show(pcs []ledger.PeerConflict, err error) {
 		b.box.Add(warn("Could not read the ledger's conflicts: " + err.Error()))
 	}
 	for _, pc := range pcs {
-		fp := ledger.Fingerprint(pc.Peer)
+		fp := identity.Fingerprint(pc.Peer)
 		name := b.s.nameOf(fp)
 		var msg string
 		if pc.Reported {

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"qkdchat/app"
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 
@@ -151,8 +152,8 @@ func runBenchLedger(ctx context.Context, env *Env, args []string) error {
 type ledgerBench struct {
 	dir     string
 	tmp     []string
-	owner   *ledger.Identity
-	peer    *ledger.Identity
+	owner   *identity.Identity
+	peer    *identity.Identity
 	key     *fernet.Key
 	payload int
 	seq     atomic.Int64 // distinguishes transactions across runs on one ledger
@@ -179,8 +180,8 @@ func newLedgerBench(data string, payload int) (*ledgerBench, error) {
 		return nil, err
 	}
 	b.tmp = append(b.tmp, peerDir)
-	if b.owner, err = ledger.LoadOrCreateIdentity(b.dir); err == nil {
-		b.peer, err = ledger.LoadOrCreateIdentity(peerDir)
+	if b.owner, err = identity.LoadOrCreate(b.dir); err == nil {
+		b.peer, err = identity.LoadOrCreate(peerDir)
 	}
 	if err != nil {
 		b.cleanup()

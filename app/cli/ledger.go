@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"qkdchat/app"
+	"qkdchat/identity"
+	"qkdchat/internal/atomicfile"
 	"qkdchat/ledger"
 )
 
@@ -115,7 +117,7 @@ func (lf *ledgerFlags) open(readOnly bool) (*ledger.Ledger, error) {
 	}
 	// Damage is reported in the same words as when the app opens the
 	// directory (app.ExplainDamage): one verdict per file.
-	id, err := ledger.LoadIdentity(dir)
+	id, err := identity.Load(dir)
 	if err != nil {
 		return nil, app.ExplainDamage(dir, err)
 	}
@@ -155,9 +157,12 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	}
 	var want string
 	if *key != "" {
-		fp, err := ledger.ParseFingerprint(*key)
+		fp, err := identity.ParseFingerprint(*key)
 		if err != nil {
 			return Usagef("--key: %v", err)
+		}
+		if identity.IsShort(fp) {
+			fmt.Fprintf(env.Stderr, "note: --key %q is the 16-digit fingerprint of an older qkdchat: it checks only 64 bits of the key; compare the full fingerprint shown below\n", fp)
 		}
 		want = fp
 	}
@@ -211,7 +216,7 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s; if you accept the loss, run 'qkdchat ledger ack-loss' with the same --data", what, lossSummary(rep.JournalLoss))}
 	case !rep.OK:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is bad: %s", what, rep.Reason)}
-	case want != "" && rep.Fingerprint != want:
+	case want != "" && !identity.Matches(want, rep.Key):
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is signed by %s, not by %s", what, rep.Fingerprint, want)}
 	case len(rep.Conflicts) > 0:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is intact, but holds proof that %d peer checkpoint(s) conflict", what, len(rep.Conflicts))}
@@ -248,7 +253,7 @@ func printReport(w io.Writer, what string, rep *ledger.VerifyReport) {
 	}
 	for _, c := range rep.Conflicts {
 		fmt.Fprintf(w, "  CONFLICT (%s): peer %s signed size %d root %s and size %d root %s\n",
-			c.Kind, ledger.Fingerprint(c.Peer), c.Old.Size, c.Old.Root, c.New.Size, c.New.Root)
+			c.Kind, identity.Fingerprint(c.Peer), c.Old.Size, c.Old.Root, c.New.Size, c.New.Root)
 	}
 }
 
@@ -308,8 +313,8 @@ func verifyProofFile(env *Env, lf *ledgerFlags, path, want string) error {
 	if len(p.Key) != ed25519.PublicKeySize {
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s names no ledger key", path)}
 	}
-	fp := ledger.Fingerprint(p.Key)
-	if want != "" && fp != want {
+	fp := identity.Fingerprint(p.Key)
+	if want != "" && !identity.Matches(want, p.Key) {
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is signed by %s, not by %s", path, fp, want)}
 	}
 	verr := ledger.VerifyInclusion(&p, p.Key)
@@ -382,7 +387,7 @@ func runLedgerShow(ctx context.Context, env *Env, args []string) error {
 		s := make([]txSummary, len(txs))
 		for i, tx := range txs {
 			s[len(txs)-1-i] = txSummary{Index: start + int64(i), ID: tx.ID().String(), Kind: tx.Kind.String(),
-				Sender: ledger.Fingerprint(tx.Sender), Recipient: ledger.Fingerprint(tx.Recipient), CaseID: tx.CaseID,
+				Sender: identity.Fingerprint(tx.Sender), Recipient: identity.Fingerprint(tx.Recipient), CaseID: tx.CaseID,
 				Time: tx.Time, TokenBytes: len(tx.Token), Attachments: len(tx.Attachments)}
 		}
 		return s, nil
@@ -453,19 +458,15 @@ func runLedgerExport(ctx context.Context, env *Env, args []string) error {
 	if *out == "" {
 		return l.Export(ctx, env.Stdout)
 	}
-	f, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".*")
+	f, err := atomicfile.Create(*out, 0o600, atomicfile.Replace)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
+	defer f.Abort()
 	if err := l.Export(ctx, f); err != nil {
-		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), *out); err != nil {
+	if err := f.Commit(); err != nil {
 		return err
 	}
 	if lf.json {
@@ -509,7 +510,7 @@ func runLedgerProve(_ context.Context, env *Env, args []string) error {
 		_, err = env.Stdout.Write(b)
 		return err
 	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
+	if err := atomicfile.WriteFile(*out, b, 0o644, atomicfile.Replace); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s; check it offline with 'qkdchat ledger verify --proof %s --key %q'\n", *out, *out, l.Identity().Fingerprint())
@@ -581,7 +582,7 @@ func auditExports(ctx context.Context, env *Env, aPath, bPath string, jsonOut bo
 		return err
 	}
 	if a.Key.Equal(b.Key) {
-		return fmt.Errorf("%s and %s are exports of the same ledger owner (%s): give A's and a peer's", aPath, bPath, ledger.Fingerprint(a.Key))
+		return fmt.Errorf("%s and %s are exports of the same ledger owner (%s): give A's and a peer's", aPath, bPath, identity.Fingerprint(a.Key))
 	}
 	rep := ledger.Audit(a, b, abad, bbad)
 	if jsonOut {
@@ -628,11 +629,11 @@ func runLedgerConflicts(_ context.Context, env *Env, args []string) error {
 	}
 	for _, pc := range pcs {
 		if pc.Reported {
-			fmt.Fprintf(env.Stdout, "CONFLICT reported by peer %s since %s: %s\n", ledger.Fingerprint(pc.Peer), pc.Since.Format(time.RFC3339), pc.ReportNote)
+			fmt.Fprintf(env.Stdout, "CONFLICT reported by peer %s since %s: %s\n", identity.Fingerprint(pc.Peer), pc.Since.Format(time.RFC3339), pc.ReportNote)
 			continue
 		}
 		fmt.Fprintf(env.Stdout, "CONFLICT with peer %s (%s) since %s: %d conflicting checkpoint(s), %d stored as evidence, %d over the quota, %d other checkpoint(s) refused\n",
-			ledger.Fingerprint(pc.Peer), pc.Kind, pc.Since.Format(time.RFC3339), pc.Detections, pc.Stored, pc.Dropped, pc.Refused)
+			identity.Fingerprint(pc.Peer), pc.Kind, pc.Since.Format(time.RFC3339), pc.Detections, pc.Stored, pc.Dropped, pc.Refused)
 	}
 	fmt.Fprintln(env.Stdout, "dismiss one with: qkdchat ledger dismiss-conflict FINGERPRINT")
 	return nil
@@ -646,7 +647,7 @@ func runLedgerDismissConflict(_ context.Context, env *Env, args []string) error 
 	if fs.NArg() != 1 {
 		return Usagef("give the fingerprint of the peer (see 'qkdchat ledger conflicts')")
 	}
-	fp, err := ledger.ParseFingerprint(fs.Arg(0))
+	typed, err := identity.ParseFingerprint(fs.Arg(0))
 	if err != nil {
 		return Usagef("%v", err)
 	}
@@ -659,8 +660,18 @@ func runLedgerDismissConflict(_ context.Context, env *Env, args []string) error 
 	if err != nil {
 		return err
 	}
+	known := make([]string, len(pcs))
+	for i, pc := range pcs {
+		known[i] = identity.Fingerprint(pc.Peer)
+	}
+	// An older qkdchat printed 16 digits: they still name the peer when
+	// they are the start of exactly one conflict's fingerprint.
+	fp, err := identity.Resolve(typed, known)
+	if errors.Is(err, identity.ErrAmbiguousFingerprint) {
+		return err
+	}
 	for _, pc := range pcs {
-		if ledger.Fingerprint(pc.Peer) != fp {
+		if err != nil || identity.Fingerprint(pc.Peer) != fp {
 			continue
 		}
 		if _, err := l.DismissConflict(pc.Peer); err != nil {
@@ -669,5 +680,5 @@ func runLedgerDismissConflict(_ context.Context, env *Env, args []string) error 
 		fmt.Fprintf(env.Stdout, "dismissed the conflict with %s; the evidence stays in the ledger, and the peer's next checkpoint is cosigned as a new starting point\n", fp)
 		return nil
 	}
-	return fmt.Errorf("no standing conflict with %s (see 'qkdchat ledger conflicts')", fp)
+	return fmt.Errorf("no standing conflict with %s (see 'qkdchat ledger conflicts')", typed)
 }

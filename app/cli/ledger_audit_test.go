@@ -12,6 +12,7 @@ import (
 
 	"github.com/fernet/fernet-go"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 
@@ -22,11 +23,11 @@ import (
 func auditPair(t *testing.T) (aDir, bDir string, rewrite func()) {
 	t.Helper()
 	aDir, bDir = t.TempDir(), t.TempDir()
-	a, err := ledger.LoadOrCreateIdentity(aDir)
+	a, err := identity.LoadOrCreate(aDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := ledger.LoadOrCreateIdentity(bDir)
+	b, err := identity.LoadOrCreate(bDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func auditPair(t *testing.T) (aDir, bDir string, rewrite func()) {
 		}
 		txs = append(txs, tx)
 	}
-	build := func(dir string, id *ledger.Identity, txs []*ledger.Transaction) *ledger.Ledger {
+	build := func(dir string, id *identity.Identity, txs []*ledger.Transaction) *ledger.Ledger {
 		path := filepath.Join(dir, "ledger.db")
 		os.Remove(path)
 		l, err := ledger.Open(path, id, nil)
@@ -138,8 +139,8 @@ func TestLedgerConflictsAndDismiss(t *testing.T) {
 	aDir, bDir, rewrite := auditPair(t)
 	rewrite()
 	// B is offered A's rewritten checkpoint: a conflict.
-	a, _ := ledger.LoadIdentity(aDir)
-	b, _ := ledger.LoadIdentity(bDir)
+	a, _ := identity.Load(aDir)
+	b, _ := identity.Load(bDir)
 	la, err := ledger.Open(filepath.Join(aDir, "ledger.db"), a, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -203,8 +204,8 @@ func TestConnectSessionRewriteCaught(t *testing.T) {
 	connect(addr, "hello\nmy knee hurts\nthanks\n")
 	stop()
 
-	hid, _ := ledger.LoadIdentity(hdir)
-	pid, _ := ledger.LoadIdentity(pdir)
+	hid, _ := identity.Load(hdir)
+	pid, _ := identity.Load(pdir)
 	hpath := filepath.Join(hdir, "ledger.db")
 	hl, err := ledger.Open(hpath, hid, nil)
 	if err != nil {

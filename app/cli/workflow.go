@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"qkdchat/app"
+	"qkdchat/internal/atomicfile"
 	"qkdchat/ledger"
 )
 
@@ -145,7 +145,7 @@ func (c *console) workflowCommand(ctx context.Context, word, rest string) (handl
 		if err != nil {
 			return true, err
 		}
-		if err := os.WriteFile(args[1], b, 0o600); err != nil {
+		if err := atomicfile.WriteFile(args[1], b, 0o600, atomicfile.Replace); err != nil {
 			return true, fmt.Errorf("write FHIR bundle: %w", err)
 		}
 		c.note("wrote FHIR bundle of %s to %s", args[0], args[1])
