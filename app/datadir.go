@@ -5,13 +5,17 @@
 package app
 
 import (
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 
+	"github.com/fernet/fernet-go"
 	"qkdchat/identity"
+
 	"qkdchat/internal/boltcheck"
 	"qkdchat/ledger"
 )
@@ -182,5 +186,23 @@ func openDataDir(dir string) (*identity.Identity, *ledger.Ledger, *Store, error)
 		lg.Close()
 		return nil, nil, nil, err
 	}
+	// state.db of an older qkdchat is filed under 64-bit fingerprints.
+	if _, err := st.migrateFingerprints(recordKeyFor(id), id.Public()); err != nil {
+		st.Close()
+		lg.Close()
+		return nil, nil, nil, ExplainDamage(dir, err)
+	}
 	return id, lg, st, nil
+}
+
+// recordKeyFor is the key that seals the local records of the node with
+// identity id (outbox items, cases, violations, message keys): derived
+// from the identity's private key, so it needs no file of its own.
+func recordKeyFor(id *identity.Identity) *fernet.Key {
+	k, err := hkdf.Key(sha256.New, id.PrivateKey().Seed(), nil, "qkdchat local records", 32)
+	if err != nil {
+		panic("hkdf: " + err.Error()) // cannot happen for a 32-byte output
+	}
+	fk := fernet.Key(k)
+	return &fk
 }

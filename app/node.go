@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/hkdf"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -199,6 +197,9 @@ func (n *Node) Session(peer string) (*Session, bool) {
 			return s, true
 		}
 	}
+	if c, err := n.store.contactByFingerprint(peer); err == nil && n.sessions[c.Fingerprint] != nil {
+		return n.sessions[c.Fingerprint], true
+	}
 	return nil, false
 }
 
@@ -266,9 +267,9 @@ func (n *Node) connect(ctx context.Context, addr string, cfg transport.Config) (
 
 // Reconnect dials a pinned contact at its last known address.
 func (n *Node) Reconnect(ctx context.Context, fingerprint string) (*Session, error) {
-	c, ok := n.store.Contact(fingerprint)
-	if !ok {
-		return nil, fmt.Errorf("no contact with fingerprint %s", fingerprint)
+	c, err := n.store.contactByFingerprint(fingerprint)
+	if err != nil {
+		return nil, fmt.Errorf("no contact with fingerprint %s: %w", fingerprint, err)
 	}
 	if c.Addr == "" {
 		return nil, fmt.Errorf("%s has no known address: they connected to us; ask them to connect again", c.Name)
@@ -373,14 +374,7 @@ func (p pins) Pinned(pub ed25519.PublicKey) bool {
 // to read back (key-event summaries, stored message keys). It is derived
 // from the identity key, so it protects those records exactly as well as
 // the identity file (mode 0600) is protected, and no better.
-func (n *Node) recordKey() *fernet.Key {
-	k, err := hkdf.Key(sha256.New, n.id.PrivateKey().Seed(), nil, "qkdchat local records", 32)
-	if err != nil {
-		panic("hkdf: " + err.Error()) // cannot happen for a 32-byte output
-	}
-	fk := fernet.Key(k)
-	return &fk
-}
+func (n *Node) recordKey() *fernet.Key { return recordKeyFor(n.id) }
 
 // PinnedKey implements transport.NamePins: a peer that presents the name
 // and role of a pinned contact with another key is refused before any

@@ -316,6 +316,9 @@ func (n *Node) contactByRef(ref string) (Contact, error) {
 			return c, nil
 		}
 	}
+	if c, err := n.store.contactByFingerprint(ref); err == nil {
+		return c, nil
+	}
 	return Contact{}, fmt.Errorf("no contact %q: pair with them first", ref)
 }
 
