@@ -30,8 +30,9 @@ import (
 //   - outbox: the per-contact bucket (items, and its sequence, are moved
 //     as they are: their sealed, signed attempts are not touched);
 //   - seen and epoch-keys: the fingerprint before "/" in each key;
-//   - cases: Patient, Hospital and Doctor (resealed under the record key;
-//     a signed report inside is left as the doctor signed it);
+//   - cases: Patient, Hospital and Doctor (Doctor also from the case's
+//     DoctorKey; resealed under the record key; a signed report inside is
+//     left as the doctor signed it);
 //   - violations: Peer (resealed).
 //
 // A fingerprint of a key this node does not hold (such as the patient of
@@ -84,13 +85,27 @@ func (s *Store) migrateFingerprints(record *fernet.Key, self ed25519.PublicKey) 
 				return fmt.Errorf("%s: %w", b.name, err)
 			}
 		}
-		if err := migrateSealed(tx.Bucket(bucketCases), record, rekey, &m.Cases, func(c *Case) []*string {
-			return []*string{&c.Patient, &c.Hospital, &c.Doctor}
+		mapFP := func(fp *string) bool {
+			nf, ok := rekey[*fp]
+			if ok {
+				*fp = nf
+			}
+			return ok
+		}
+		if err := migrateSealed(tx.Bucket(bucketCases), record, &m.Cases, func(c *Case) bool {
+			changed := mapFP(&c.Patient)
+			changed = mapFP(&c.Hospital) || changed
+			// A patient holds the key of the doctor assigned to its case
+			// even when they never paired.
+			if len(c.DoctorKey) == ed25519.PublicKeySize && identity.IsShort(c.Doctor) && identity.Matches(c.Doctor, c.DoctorKey) {
+				c.Doctor, changed = identity.Fingerprint(c.DoctorKey), true
+			}
+			return mapFP(&c.Doctor) || changed
 		}); err != nil {
 			return fmt.Errorf("cases: %w", err)
 		}
-		if err := migrateSealed(tx.Bucket(bucketViolations), record, rekey, &m.Violations, func(v *Violation) []*string {
-			return []*string{&v.Peer}
+		if err := migrateSealed(tx.Bucket(bucketViolations), record, &m.Violations, func(v *Violation) bool {
+			return mapFP(&v.Peer)
 		}); err != nil {
 			return fmt.Errorf("violations: %w", err)
 		}
@@ -243,9 +258,9 @@ func migratePrefixedKeys(b *bolt.Bucket, rekey map[string]string, count *int) er
 	return nil
 }
 
-// migrateSealed opens each record of b sealed under record, maps the
-// fingerprints fields returns, and reseals the records that changed.
-func migrateSealed[T any](b *bolt.Bucket, record *fernet.Key, rekey map[string]string, count *int, fields func(*T) []*string) error {
+// migrateSealed opens each record of b sealed under record, lets fix
+// update its fingerprints, and reseals the records fix changed.
+func migrateSealed[T any](b *bolt.Bucket, record *fernet.Key, count *int, fix func(*T) bool) error {
 	type kv struct{ k, v []byte }
 	var puts []kv
 	err := b.ForEach(func(k, v []byte) error {
@@ -253,13 +268,7 @@ func migrateSealed[T any](b *bolt.Bucket, record *fernet.Key, rekey map[string]s
 		if openRecord(record, v, &x) != nil {
 			return nil // left as it is; its reader reports it
 		}
-		changed := false
-		for _, f := range fields(&x) {
-			if nf, ok := rekey[*f]; ok {
-				*f, changed = nf, true
-			}
-		}
-		if !changed {
+		if !fix(&x) {
 			return nil
 		}
 		sealed, err := sealRecord(record, &x)

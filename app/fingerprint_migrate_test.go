@@ -32,6 +32,7 @@ func legacyFingerprint(pub ed25519.PublicKey) string {
 type legacyState struct {
 	pdir, hdir   string
 	pKey, hKey   ed25519.PublicKey
+	dKey         ed25519.PublicKey // a doctor the patient never paired with
 	caseID, msg  string
 	seenTx       ledger.TxID
 	messageKey   fernet.Key
@@ -70,9 +71,13 @@ func writeLegacyState(t *testing.T) *legacyState {
 	must(p.store.storeMessageKey(p.recordKey(), oldH, &ls.messageKey, now))
 	ls.seenTx[0] = 0x42
 	must(p.store.markSeen(oldH, "their-msg-1", ls.seenTx))
-	_, err := p.store.updateCase(p.recordKey(), ls.caseID, func(c *Case, _ bool) error {
+	doc, err := identity.LoadOrCreate(t.TempDir())
+	must(err)
+	ls.dKey = doc.Public()
+	_, err = p.store.updateCase(p.recordKey(), ls.caseID, func(c *Case, _ bool) error {
 		*c = Case{Patient: oldP, PatientName: "Pat", Hospital: oldH, HospitalName: "St Mary",
-			PHR: &PHR{PatientName: "Pat Doe"}, Status: CaseSubmitted}
+			Doctor: legacyFingerprint(ls.dKey), DoctorName: "Dr Who", DoctorKey: ls.dKey,
+			PHR: &PHR{PatientName: "Pat Doe"}, Status: CaseReferred}
 		return nil
 	})
 	must(err)
@@ -146,6 +151,9 @@ func checkMigrated(t *testing.T, ls *legacyState, p, h *Node) {
 		if _, err := n.Case(ls.caseID); err != nil {
 			t.Fatalf("%s: Case(%s): %v", n.profile.Name, ls.caseID, err)
 		}
+	}
+	if c, _ := p.Case(ls.caseID); c.Doctor != identity.Fingerprint(ls.dKey) {
+		t.Fatalf("patient's case names doctor %q, want %q (from the case's doctor key)", c.Doctor, identity.Fingerprint(ls.dKey))
 	}
 	if keys := p.store.messageKeys(p.recordKey(), newH); len(keys) != 1 || *keys[0] != ls.messageKey {
 		t.Fatalf("message keys shared with %s after the upgrade: %d", newH, len(keys))
