@@ -135,7 +135,16 @@ func TestLedgerAuditFindsRewrite(t *testing.T) {
 	}
 }
 
+// TestLedgerConflictsAndDismiss dismisses a conflict by the peer's
+// fingerprint as printed, and by the 16 digits an older qkdchat printed
+// (any case, dashes), which name the one peer in conflict they start.
 func TestLedgerConflictsAndDismiss(t *testing.T) {
+	for _, form := range []string{"full", "old 16 digits"} {
+		t.Run(form, func(t *testing.T) { testLedgerConflictsAndDismiss(t, form) })
+	}
+}
+
+func testLedgerConflictsAndDismiss(t *testing.T, form string) {
 	aDir, bDir, rewrite := auditPair(t)
 	rewrite()
 	// B is offered A's rewritten checkpoint: a conflict.
@@ -159,13 +168,17 @@ func TestLedgerConflictsAndDismiss(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "CONFLICT with peer "+a.Fingerprint()) {
 		t.Fatalf("conflicts: %d\n%s", code, out)
 	}
-	if code, out, errOut := run(t, []string{"ledger", "dismiss-conflict", "--data", bDir, a.Fingerprint()}); code != 0 || !strings.Contains(out, "dismissed") {
+	typed := a.Fingerprint()
+	if form != "full" {
+		typed = strings.ToUpper(strings.ReplaceAll(typed[:19], " ", "-"))
+	}
+	if code, out, errOut := run(t, []string{"ledger", "dismiss-conflict", "--data", bDir, typed}); code != 0 || !strings.Contains(out, "dismissed") || !strings.Contains(out, a.Fingerprint()) {
 		t.Fatalf("dismiss: %d %s %s", code, out, errOut)
 	}
 	if code, out, _ := run(t, []string{"ledger", "conflicts", "--data", bDir, "--json"}); code != 0 || strings.TrimSpace(out) != "[]" {
 		t.Fatalf("conflicts after dismissal: %d %s", code, out)
 	}
-	if code, _, errOut := run(t, []string{"ledger", "dismiss-conflict", "--data", bDir, a.Fingerprint()}); code != 1 || !strings.Contains(errOut, "no standing conflict") {
+	if code, _, errOut := run(t, []string{"ledger", "dismiss-conflict", "--data", bDir, typed}); code != 1 || !strings.Contains(errOut, "no standing conflict") {
 		t.Fatalf("second dismiss: %d %s", code, errOut)
 	}
 	if code, _, _ := run(t, []string{"ledger", "dismiss-conflict", "--data", bDir, "zz"}); code != 2 {

@@ -118,6 +118,14 @@ func TestLedgerVerifyShowExportProve(t *testing.T) {
 	if code, out, errOut = run(t, []string{"ledger", "verify", "--proof", proof, "--key", owner.Fingerprint()}); code != 0 || !strings.Contains(out, "OK") {
 		t.Fatalf("verify --proof: %d\n%s%s", code, out, errOut)
 	}
+	// The 16 digits an older qkdchat printed still check the key (64 bits
+	// of it), with a note saying so.
+	if code, out, errOut = run(t, []string{"ledger", "verify", "--proof", proof, "--key", strings.ToUpper(owner.Fingerprint()[:19])}); code != 0 || !strings.Contains(out, "OK") || !strings.Contains(errOut, "64 bits") {
+		t.Fatalf("verify --proof --key with the old 16 digits: %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut = run(t, []string{"ledger", "verify", "--proof", proof, "--key", "0000 0000 0000 0000 0000 0000 0000 0000"}); code != 1 || !strings.Contains(errOut, "not by") {
+		t.Fatalf("verify --proof with another key: %d %s", code, errOut)
+	}
 	if code, _, errOut = run(t, []string{"ledger", "verify", "--proof", proof, "--key", "0000 0000 0000 0000"}); code != 1 || !strings.Contains(errOut, "not by") {
 		t.Fatalf("verify --proof with another key: %d %s", code, errOut)
 	}
