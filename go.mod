@@ -5,6 +5,8 @@ go 1.26.0
 require (
 	clocale v0.0.0
 	fyne.io/fyne/v2 v2.7.1
+	github.com/hashicorp/mdns v1.0.7
+	github.com/miekg/dns v1.1.72
 	gonum.org/v1/plot v0.17.0
 )
 
@@ -15,6 +17,8 @@ require (
 	git.sr.ht/~sbinet/gg v0.7.0 // indirect
 	github.com/ajstarks/svgo v0.0.0-20211024235047-1546f124cd8b // indirect
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect
+	golang.org/x/sync v0.23.0 // indirect
+	golang.org/x/tools v0.51.0 // indirect
 )
 
 // clocale is in this repository; see clocale/doc.go.
@@ -56,8 +60,8 @@ require (
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/image v0.30.0 // indirect
 	golang.org/x/mod v0.42.0
-	golang.org/x/net v0.35.0 // indirect
-	golang.org/x/sys v0.45.0 // indirect
-	golang.org/x/text v0.28.0 // indirect
+	golang.org/x/net v0.59.0 // indirect
+	golang.org/x/sys v0.48.0
+	golang.org/x/text v0.42.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

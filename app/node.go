@@ -35,11 +35,6 @@ type Options struct {
 	// chunk before its partial file is removed when the node opens (14
 	// days; <0 keeps them). A transfer that resumes later starts over.
 	PartialTTL time.Duration
-
-	// DisableLedger skips the ledger appends of sent and received chat
-	// messages. For benchmarks only: it measures the chat path without
-	// the ledger as a baseline, and a node run this way keeps no record.
-	DisableLedger bool
 }
 
 func (o *Options) withDefaults() {

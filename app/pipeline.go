@@ -76,16 +76,12 @@ func (s *Session) receiveChat(ctx context.Context, payload []byte) error {
 		epoch: epoch,
 		done:  make(chan struct{}),
 	}
-	if s.node.opts.DisableLedger {
-		close(in.done)
-	} else {
-		go func() {
-			defer close(in.done)
-			// The message is accepted (the window has moved past it), so
-			// its append must not be dropped by the session ending now.
-			in.rc, in.err = s.node.ledger.Append(context.WithoutCancel(ctx), tx)
-		}()
-	}
+	go func() {
+		defer close(in.done)
+		// The message is accepted (the window has moved past it), so
+		// its append must not be dropped by the session ending now.
+		in.rc, in.err = s.node.ledger.Append(context.WithoutCancel(ctx), tx)
+	}()
 	select {
 	case s.inbox <- in:
 	case <-ctx.Done():
@@ -217,10 +213,8 @@ func (s *Session) deliverInbound(ctx context.Context) error {
 			return fmt.Errorf("record received message in ledger: %w", in.err)
 		}
 		m := in.m
-		if !s.node.opts.DisableLedger {
-			m.TxID = in.rc.ID.String()
-			s.event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: m.Kind, Index: in.rc.Index})
-		}
+		m.TxID = in.rc.ID.String()
+		s.event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: m.Kind, Index: in.rc.Index})
 		s.event(Event{Type: EventMessage, Message: m, MessageID: m.ID, Epoch: in.epoch})
 		if err := s.send(ctx, frameAck, []byte(m.ID)); err != nil && ctx.Err() == nil {
 			return fmt.Errorf("acknowledge message: %w", err)

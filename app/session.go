@@ -346,14 +346,12 @@ func (s *Session) Send(ctx context.Context, kind ledger.Kind, caseID, text strin
 	if err := tx.Sign(s.node.id); err != nil {
 		return nil, err
 	}
-	if !s.node.opts.DisableLedger {
-		rc, err := s.node.ledger.Append(ctx, tx)
-		if err != nil {
-			return nil, fmt.Errorf("record message in ledger: %w", err)
-		}
-		m.TxID = rc.ID.String()
-		s.event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: kind.String(), Index: rc.Index})
+	rc, err := s.node.ledger.Append(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("record message in ledger: %w", err)
 	}
+	m.TxID = rc.ID.String()
+	s.event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: kind.String(), Index: rc.Index})
 	raw, err := tx.MarshalBinary()
 	if err != nil {
 		return nil, err

@@ -1,21 +1,22 @@
-package cli
+package bench
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"runtime"
-	"strconv"
-	"strings"
 
 	"qkdchat/qkd"
 )
 
-// qkdBenchResult is the output of `qkdchat bench qkd --json`. Every figure
+// QKDReport is the result of [QKD], the output of `qkdchat bench qkd
+// --json`. Every figure
 // of the pipeline stands next to the same figure of the reference
 // pipeline (qkd.SimulateReference: the sifting and estimation the packed
 // code replaced), measured in the same run, interleaved.
-type qkdBenchResult struct {
+type QKDReport struct {
 	Qubits int     `json:"qubits"` // per run of the phase timings
 	Noise  float64 `json:"noise"`
 	Reps   int     `json:"reps"` // runs of each pipeline per figure; figures are medians
@@ -40,11 +41,12 @@ type qkdBenchResult struct {
 	AbortSpeedup             float64 `json:"abort_speedup"`
 
 	// Cascade on random keys, means over Runs seeded trials.
-	Runs    int                `json:"runs"`
-	Cascade []cascadeBenchItem `json:"cascade"`
+	Runs    int          `json:"runs"`
+	Cascade []CascadeRow `json:"cascade"`
 }
 
-type cascadeBenchItem struct {
+// CascadeRow is one key size and QBER of the Cascade trials.
+type CascadeRow struct {
 	Bits       int     `json:"bits"`
 	QBER       float64 `json:"qber"`
 	F          float64 `json:"f"`         // mean leak / (n h(QBER))
@@ -53,92 +55,63 @@ type cascadeBenchItem struct {
 	Residual   int     `json:"residual_errors"` // errors left, summed over the trials
 }
 
-const targetAbortQubitsPerS = 5e7
+// TargetAbortQubitsPerS is the target rate of a run to its QBER abort.
+const TargetAbortQubitsPerS = 5e7
 
-func runBenchQKD(ctx context.Context, env *Env, args []string) error {
-	fs := NewFlagSet(env, "bench qkd", "")
-	qubits := fs.Int("qubits", 1_000_000, "photons per run of the phase timings")
-	noise := fs.Float64("noise", 0.02, "channel error rate of the phase timings, in [0,0.11)")
-	abortQubits := fs.Int("abort-qubits", 8_000_000, "photons of the run timed to its QBER abort (intercept-resend on every photon)")
-	reps := fs.Int("reps", 7, "runs of each pipeline per timing; the figures are medians")
-	runs := fs.Int("runs", 5, "seeded Cascade trials per key size and QBER")
-	cascadeBits := fs.String("cascade-bits", "10000,100000", "comma-separated key sizes of the Cascade trials")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := Parse(fs, args); err != nil {
-		return err
+// QKDOptions configures [QKD]. The ranges are those of `qkdchat bench
+// qkd`, whose flags have the defaults.
+type QKDOptions struct {
+	Qubits      int     // photons per run of the phase timings (1000..qkd.MaxQubits)
+	Noise       float64 // channel error rate of the phase timings, [0, 0.11)
+	AbortQubits int     // photons of the run timed to its QBER abort, intercept-resend on every photon (1000..qkd.MaxQubits)
+	Reps        int     // runs of each pipeline per timing; the figures are medians (1..1000)
+	Runs        int     // seeded Cascade trials per key size and QBER (1..1000)
+	CascadeBits []int   // key sizes of the Cascade trials (each 100..qkd.MaxQubits)
+}
+
+// Validate returns an *OptionError for the first option out of range.
+func (o QKDOptions) Validate() error {
+	if !(o.Noise >= 0 && o.Noise < 0.11) {
+		return &OptionError{Option: "noise", Problem: "must be within [0, 0.11)"}
 	}
-	sizes, err := parseSizes(*cascadeBits)
-	switch {
-	case fs.NArg() != 0:
-		return Usagef("bench qkd takes no arguments")
-	case *qubits < 1000 || *qubits > qkd.MaxQubits:
-		return Usagef("--qubits must be within 1000..%d", qkd.MaxQubits)
-	case *abortQubits < 1000 || *abortQubits > qkd.MaxQubits:
-		return Usagef("--abort-qubits must be within 1000..%d", qkd.MaxQubits)
-	case !(*noise >= 0 && *noise < 0.11):
-		return Usagef("--noise must be within [0, 0.11)")
-	case *reps < 1 || *reps > 1000:
-		return Usagef("--reps must be within 1..1000")
-	case *runs < 1 || *runs > 1000:
-		return Usagef("--runs must be within 1..1000")
-	case err != nil:
-		return err
+	for _, n := range o.CascadeBits {
+		if n < 100 || n > qkd.MaxQubits {
+			return &OptionError{Option: "cascade-bits", Problem: fmt.Sprintf("lists %d, not a key size within 100..%d", n, qkd.MaxQubits)}
+		}
 	}
-	res := qkdBenchResult{Qubits: *qubits, Noise: *noise, Reps: *reps, AbortQubits: *abortQubits, Runs: *runs, Cores: runtime.GOMAXPROCS(0)}
+	return cmp.Or(within("qubits", o.Qubits, 1000, qkd.MaxQubits), within("abort-qubits", o.AbortQubits, 1000, qkd.MaxQubits),
+		within("reps", o.Reps, 1, 1000), within("runs", o.Runs, 1, 1000))
+}
+
+// QKD times the BB84 pipeline against the reference pipeline and runs
+// Cascade trials (see [QKDReport]).
+func QKD(ctx context.Context, o QKDOptions) (QKDReport, error) {
+	res := QKDReport{Qubits: o.Qubits, Noise: o.Noise, Reps: o.Reps, AbortQubits: o.AbortQubits, Runs: o.Runs, Cores: runtime.GOMAXPROCS(0)}
+	if err := o.Validate(); err != nil {
+		return res, err
+	}
 	if err := benchQKDPhases(ctx, &res); err != nil {
-		return err
+		return res, err
 	}
 	if err := benchQKDAbort(ctx, &res); err != nil {
-		return err
+		return res, err
 	}
-	for _, n := range sizes {
+	for _, n := range o.CascadeBits {
 		for _, q := range []float64{0.01, 0.02, 0.05} {
-			it, err := benchCascade(ctx, n, q, *runs)
+			it, err := benchCascade(ctx, n, q, o.Runs)
 			if err != nil {
-				return err
+				return res, err
 			}
 			res.Cascade = append(res.Cascade, it)
 		}
 	}
-	if *asJSON {
-		return printJSON(env.Stdout, res)
-	}
-	w := env.Stdout
-	fmt.Fprintf(w, "BB84 pipeline, %d qubits at %.3g noise, medians of %d runs (ms), packed vs reference:\n", res.Qubits, res.Noise, res.Reps)
-	p, r := res.PhasesMS, res.ReferencePhasesMS
-	for _, row := range []struct {
-		name string
-		a, b float64
-	}{{"prepare", p.Prepare, r.Prepare}, {"transmit", p.Transmit, r.Transmit}, {"sift", p.Sift, r.Sift}, {"estimate", p.Estimate, r.Estimate},
-		{"reconcile", p.Reconcile, r.Reconcile}, {"verify", p.Verify, r.Verify}, {"amplify", p.Amplify, r.Amplify}, {"total", p.Total, r.Total}} {
-		fmt.Fprintf(w, "  %-10s %10.2f %10.2f\n", row.name, row.a, row.b)
-	}
-	fmt.Fprintf(w, "  same results: %v\n", res.SameResults)
-	fmt.Fprintf(w, "to the abort (%d qubits, Eve on every photon): %.3g qubits/s (%.1f ms), reference %.3g qubits/s (%.1f ms), speedup %.1f (target >= %.0g qubits/s)\n",
-		res.AbortQubits, res.AbortQubitsPerS, res.AbortMS, res.ReferenceAbortQubitsPerS, res.ReferenceAbortMS, res.AbortSpeedup, targetAbortQubitsPerS)
-	fmt.Fprintf(w, "Cascade, means of %d trials:\n  %8s %6s %7s %9s %11s %8s\n", res.Runs, "bits", "QBER", "f", "planned f", "round trips", "residual")
-	for _, c := range res.Cascade {
-		fmt.Fprintf(w, "  %8d %5.0f%% %7.3f %9.3f %11.1f %8d\n", c.Bits, 100*c.QBER, c.F, c.PlannedF, c.RoundTrips, c.Residual)
-	}
-	return nil
-}
-
-func parseSizes(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 100 || n > qkd.MaxQubits {
-			return nil, Usagef("--cascade-bits: %q is not a key size within 100..%d", f, qkd.MaxQubits)
-		}
-		out = append(out, n)
-	}
-	return out, nil
+	return res, nil
 }
 
 type simulateFunc func(context.Context, qkd.Config) (*qkd.Report, error)
 
 // benchQKDPhases times both pipelines on the same seeds, alternating.
-func benchQKDPhases(ctx context.Context, res *qkdBenchResult) error {
+func benchQKDPhases(ctx context.Context, res *QKDReport) error {
 	var packed, ref []qkd.PhaseTimes
 	res.SameResults = true
 	for i := 0; i < res.Reps; i++ {
@@ -150,7 +123,7 @@ func benchQKDPhases(ctx context.Context, res *qkdBenchResult) error {
 				j, f = 1-j, []simulateFunc{qkd.Simulate, qkd.SimulateReference}[1-j]
 			}
 			rep, err := f(ctx, c) // too few qubits abort for lack of key: still timed
-			if rep == nil || err != nil && !isAbort(err) {
+			if rep == nil || err != nil && !isQKDAbort(err) {
 				return fmt.Errorf("bench qkd: run of %d qubits at %.3g noise: %w", res.Qubits, res.Noise, err)
 			}
 			reps[j] = rep
@@ -169,7 +142,7 @@ func benchQKDPhases(ctx context.Context, res *qkdBenchResult) error {
 }
 
 // benchQKDAbort times runs to the QBER abort, alternating the pipelines.
-func benchQKDAbort(ctx context.Context, res *qkdBenchResult) error {
+func benchQKDAbort(ctx context.Context, res *QKDReport) error {
 	var packed, ref []float64
 	for i := 0; i < res.Reps; i++ {
 		seed := uint64(i + 1)
@@ -179,7 +152,7 @@ func benchQKDAbort(ctx context.Context, res *qkdBenchResult) error {
 				j, f = 1-j, []simulateFunc{qkd.Simulate, qkd.SimulateReference}[1-j]
 			}
 			rep, err := f(ctx, c)
-			if !isAbort(err) || rep == nil || !rep.Aborted {
+			if !isQKDAbort(err) || rep == nil || !rep.Aborted {
 				return fmt.Errorf("bench qkd: a run of %d qubits with Eve on every photon did not abort: %v", res.AbortQubits, err)
 			}
 			if j == 0 {
@@ -189,15 +162,15 @@ func benchQKDAbort(ctx context.Context, res *qkdBenchResult) error {
 			}
 		}
 	}
-	res.AbortMS, res.ReferenceAbortMS = medianFloat(packed), medianFloat(ref)
+	res.AbortMS, res.ReferenceAbortMS = median(packed), median(ref)
 	res.AbortQubitsPerS = ratio(float64(res.AbortQubits)*1000, res.AbortMS)
 	res.ReferenceAbortQubitsPerS = ratio(float64(res.AbortQubits)*1000, res.ReferenceAbortMS)
 	res.AbortSpeedup = ratio(res.ReferenceAbortMS, res.AbortMS)
 	return nil
 }
 
-func benchCascade(ctx context.Context, n int, q float64, runs int) (cascadeBenchItem, error) {
-	it := cascadeBenchItem{Bits: n, QBER: q}
+func benchCascade(ctx context.Context, n int, q float64, runs int) (CascadeRow, error) {
+	it := CascadeRow{Bits: n, QBER: q}
 	for i := 0; i < runs; i++ {
 		st, err := qkd.CascadeTrial(ctx, n, q, uint64(i+1))
 		if err != nil {
@@ -217,7 +190,7 @@ func medianPhases(ts []qkd.PhaseTimes) qkd.PhaseTimes {
 		for i, t := range ts {
 			v[i] = f(t)
 		}
-		return medianFloat(v)
+		return median(v)
 	}
 	return qkd.PhaseTimes{
 		Prepare:   col(func(t qkd.PhaseTimes) float64 { return t.Prepare }),
@@ -231,9 +204,9 @@ func medianPhases(ts []qkd.PhaseTimes) qkd.PhaseTimes {
 	}
 }
 
-func ratio(a, b float64) float64 {
-	if b <= 0 {
-		return 0
-	}
-	return a / b
+// isQKDAbort reports whether err is a run's negative verdict (an abort),
+// which still reports the run's times.
+func isQKDAbort(err error) bool {
+	var ae *qkd.AbortError
+	return errors.As(err, &ae)
 }

@@ -1,9 +1,8 @@
-package cli
+package bench
 
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,15 +11,15 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"time"
 
 	"qkdchat/app"
 	"qkdchat/ledger"
 )
 
-// workflowBenchResult is the output of `qkdchat bench workflow --json`.
-type workflowBenchResult struct {
+// WorkflowReport is the result of [Workflow], the output of `qkdchat
+// bench workflow --json`.
+type WorkflowReport struct {
 	N     int `json:"n"`     // messages per mode
 	MB    int `json:"mb"`    // attachment size
 	Runs  int `json:"runs"`  // attachment runs
@@ -44,21 +43,35 @@ type workflowBenchResult struct {
 	DirectMBPerS float64 `json:"direct_mb_per_s"`
 }
 
-func runBenchWorkflow(ctx context.Context, env *Env, args []string) error {
-	fs := NewFlagSet(env, "bench workflow", "")
-	n := fs.Int("n", 200, "messages per mode")
-	mb := fs.Int("mb", 8, "attachment size in MB (at most 25)")
-	runs := fs.Int("runs", 3, "attachment runs; the median is reported")
-	jsonOut := fs.Bool("json", false, "print the result as JSON")
-	if err := Parse(fs, args); err != nil {
-		return err
+// WorkflowOptions configures [Workflow]. The ranges are those of
+// `qkdchat bench workflow`, whose flags have the defaults.
+type WorkflowOptions struct {
+	N    int // messages per mode (>= 1)
+	MB   int // attachment size in MB (1..25)
+	Runs int // attachment runs; the median is reported (>= 1)
+}
+
+// Validate returns an *OptionError for the first option out of range.
+func (o WorkflowOptions) Validate() error {
+	switch {
+	case o.N < 1:
+		return &OptionError{Option: "n", Problem: "must be at least 1"}
+	case o.Runs < 1:
+		return &OptionError{Option: "runs", Problem: "must be at least 1"}
 	}
-	if *n < 1 || *mb < 1 || *mb > 25 || *runs < 1 {
-		return Usagef("--n and --runs must be at least 1 and --mb between 1 and 25")
+	return within("mb", o.MB, 1, 25)
+}
+
+// Workflow measures reliable delivery between two nodes on loopback
+// against the direct chat path (see [WorkflowReport]).
+func Workflow(ctx context.Context, o WorkflowOptions) (WorkflowReport, error) {
+	res := WorkflowReport{N: o.N, MB: o.MB, Runs: o.Runs, Cores: runtime.GOMAXPROCS(0)}
+	if err := o.Validate(); err != nil {
+		return res, err
 	}
 	tmp, err := os.MkdirTemp("", "qkdchat-bench-workflow-")
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer os.RemoveAll(tmp)
 	open := func(name string, role app.Role) (*app.Node, error) {
@@ -71,118 +84,106 @@ func runBenchWorkflow(ctx context.Context, env *Env, args []string) error {
 	}
 	pat, err := open("patient", app.RolePatient)
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer pat.Close()
 	hosp, err := open("hospital", app.RoleHospital)
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer hosp.Close()
 	events, stop := pat.Events()
 	defer stop()
 	addr, code, err := hosp.Listen(ctx, "127.0.0.1:0", "")
 	if err != nil {
-		return err
+		return res, err
 	}
 	s, err := pat.Connect(ctx, addr.String(), code)
 	if err != nil {
-		return err
+		return res, err
 	}
 	if s == nil {
-		return errors.New("bench: pairing refused")
+		return res, errors.New("bench: pairing refused")
 	}
 	if _, err := s.Send(ctx, ledger.KindChat, "chat", "warm-up", nil); err != nil { // waits for the first key
-		return err
+		return res, err
 	}
 	if _, err := awaitDeliveries(ctx, events, 1); err != nil {
-		return err
+		return res, err
 	}
 
-	res := workflowBenchResult{N: *n, MB: *mb, Runs: *runs, Cores: runtime.GOMAXPROCS(0)}
 	// Reliable messages.
 	sent := map[string]time.Time{}
 	t0 := time.Now()
-	for i := range *n {
+	for i := range o.N {
 		m, err := pat.Send(ctx, "hospital", ledger.KindChat, "chat", fmt.Sprintf("queued %d", i), nil)
 		if err != nil {
-			return err
+			return res, err
 		}
 		sent[m.ID] = time.Now()
 	}
-	done, err := awaitDeliveries(ctx, events, *n)
+	done, err := awaitDeliveries(ctx, events, o.N)
 	if err != nil {
-		return err
+		return res, err
 	}
-	res.QueuedMsgsPerS = float64(*n) / time.Since(t0).Seconds()
+	res.QueuedMsgsPerS = float64(o.N) / time.Since(t0).Seconds()
 	res.QueuedLatencyMSP50 = medianLatency(sent, done)
 	// Direct messages (baseline).
 	sent = map[string]time.Time{}
 	t0 = time.Now()
-	for i := range *n {
+	for i := range o.N {
 		at := time.Now()
 		m, err := s.Send(ctx, ledger.KindChat, "chat", fmt.Sprintf("direct %d", i), nil)
 		if err != nil {
-			return err
+			return res, err
 		}
 		sent[m.ID] = at
 	}
-	if done, err = awaitDeliveries(ctx, events, *n); err != nil {
-		return err
+	if done, err = awaitDeliveries(ctx, events, o.N); err != nil {
+		return res, err
 	}
-	res.DirectMsgsPerS = float64(*n) / time.Since(t0).Seconds()
+	res.DirectMsgsPerS = float64(o.N) / time.Since(t0).Seconds()
 	res.DirectLatencyMSP50 = medianLatency(sent, done)
 
 	// Attachments, each run with fresh content (the store deduplicates).
-	size := *mb << 20
+	size := o.MB << 20
 	rng := rand.New(rand.NewPCG(1, 2))
 	var attach, direct []float64
-	for r := range *runs {
+	for r := range o.Runs {
 		buf := make([]byte, size)
 		for i := range buf {
 			buf[i] = byte(rng.Uint32())
 		}
 		path := filepath.Join(tmp, fmt.Sprintf("scan-%d.pdf", r))
 		if err := os.WriteFile(path, buf, 0o600); err != nil {
-			return err
+			return res, err
 		}
 		t0 := time.Now()
 		if _, err := pat.SubmitPHR(ctx, "hospital", app.PHR{PatientName: "Bench"}, []string{path}); err != nil {
-			return err
+			return res, err
 		}
 		if _, err := awaitDeliveries(ctx, events, 1); err != nil {
-			return err
+			return res, err
 		}
-		attach = append(attach, float64(*mb)/time.Since(t0).Seconds())
+		attach = append(attach, float64(o.MB)/time.Since(t0).Seconds())
 
 		t0 = time.Now()
 		chunks := 0
 		for off := 0; off < size; off += app.AttachmentChunkSize {
 			text := base64.StdEncoding.EncodeToString(buf[off:min(off+app.AttachmentChunkSize, size)])
 			if _, err := s.Send(ctx, ledger.KindChat, "chat", text, nil); err != nil {
-				return err
+				return res, err
 			}
 			chunks++
 		}
 		if _, err := awaitDeliveries(ctx, events, chunks); err != nil {
-			return err
+			return res, err
 		}
-		direct = append(direct, float64(*mb)/time.Since(t0).Seconds())
+		direct = append(direct, float64(o.MB)/time.Since(t0).Seconds())
 	}
-	res.AttachMBPerS, res.DirectMBPerS = medianFloat(attach), medianFloat(direct)
+	res.AttachMBPerS, res.DirectMBPerS = median(attach), median(direct)
 
-	if *jsonOut {
-		b, _ := json.MarshalIndent(res, "", "  ")
-		fmt.Fprintln(env.Stdout, string(b))
-		return nil
-	}
-	w := env.Stdout
-	fmt.Fprintf(w, "workflow delivery on loopback, %d cores\n", res.Cores)
-	fmt.Fprintf(w, "  queued messages (outbox, exactly once): %8.0f msg/s, latency %6.1f ms median (%d messages)\n", res.QueuedMsgsPerS, res.QueuedLatencyMSP50, res.N)
-	fmt.Fprintf(w, "  baseline, direct Session.Send:          %8.0f msg/s, latency %6.1f ms median\n", res.DirectMsgsPerS, res.DirectLatencyMSP50)
-	fmt.Fprintf(w, "  %d MB attachment (chunked, acked, hash-checked): %6.1f MB/s median of %d\n", res.MB, res.AttachMBPerS, res.Runs)
-	fmt.Fprintf(w, "  baseline, same bytes as direct chat messages:    %6.1f MB/s\n", res.DirectMBPerS)
-	return nil
+	return res, nil
 }
 
 // awaitDeliveries waits for count delivered events and returns when each
@@ -223,17 +224,5 @@ func medianLatency(sent, done map[string]time.Time) float64 {
 			ms = append(ms, float64(d.Sub(at).Microseconds())/1000)
 		}
 	}
-	return medianFloat(ms)
-}
-
-func medianFloat(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	v = slices.Clone(v)
-	slices.Sort(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	return median(ms)
 }
