@@ -101,7 +101,7 @@ func ParseFingerprint(s string) (string, error) {
 
 // IsShort reports whether fp, as returned by ParseFingerprint, is the
 // 16-digit fingerprint of an older qkdchat.
-func IsShort(fp string) bool { return len(fp) < len(group(strings.Repeat("0", 2*FingerprintSize))) }
+func IsShort(fp string) bool { return len(fp) == legacyHexDigits+legacyHexDigits/4-1 }
 
 // SameKey reports whether two printed fingerprints may name the same key:
 // they are equal, or one is the short fingerprint of an older qkdchat and
