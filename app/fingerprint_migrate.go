@@ -155,14 +155,15 @@ func migrateContacts(b *bolt.Bucket, rekey map[string]string, m *fingerprintMigr
 			// pairing time and a known address.
 			var cur Contact
 			if json.Unmarshal(v, &cur) == nil {
+				newer, older := c, cur
 				if cur.LastSeen.After(c.LastSeen) {
-					cur.PairedAt, c = minTime(cur.PairedAt, c.PairedAt), cur
-				} else {
-					c.PairedAt = minTime(cur.PairedAt, c.PairedAt)
+					newer, older = cur, c
 				}
-				if c.Addr == "" {
-					c.Addr = cur.Addr
+				newer.PairedAt = minTime(newer.PairedAt, older.PairedAt)
+				if newer.Addr == "" {
+					newer.Addr = older.Addr
 				}
+				c = newer
 			}
 		}
 		v, err := json.Marshal(c)

@@ -6,6 +6,8 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -235,5 +237,66 @@ func TestFingerprintMigrationKeepsContactsQueueAndCases(t *testing.T) {
 	}
 	if found != 1 {
 		t.Fatalf("the hospital's ledger holds %d chat messages from the patient, want 1", found)
+	}
+}
+
+// TestFingerprintMigrationMergesBothForms: a contact filed under both
+// forms (an older version run again after an upgrade, under a new name)
+// ends up as one record with the first pairing time and a known address,
+// and the old outbox's items are queued after the new one's, none lost.
+func TestFingerprintMigrationMergesBothForms(t *testing.T) {
+	st, err := OpenStore(filepath.Join(t.TempDir(), StateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	self, err := identity.LoadOrCreate(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, err := identity.LoadOrCreate(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rk := recordKeyFor(self)
+	oldFP, newFP := legacyFingerprint(peer.Public()), peer.Fingerprint()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	put := func(fp, name, addr string, paired, seen time.Time) {
+		v, _ := json.Marshal(Contact{Fingerprint: fp, PublicKey: peer.Public(), Name: name, Role: RoleHospital, Addr: addr, PairedAt: paired, LastSeen: seen})
+		if err := st.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketContacts).Put([]byte(fp), v) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(oldFP, "St Mary", "10.0.0.1:7450", t0, t0.Add(time.Hour))
+	put(newFP, "St Mary's", "", t0.Add(24*time.Hour), t0.Add(48*time.Hour))
+	for _, q := range []struct{ fp, id string }{{newFP, "new-1"}, {oldFP, "old-1"}, {oldFP, "old-2"}} {
+		if _, err := st.putOutbox(rk, q.fp, &outboxItem{ID: q.id, Kind: ledger.KindChat, Text: q.id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := st.migrateFingerprints(rk, self.Public())
+	if err != nil || m.Contacts != 1 || m.Outboxes != 1 {
+		t.Fatalf("migration: %+v, %v; want one contact and one outbox re-keyed", m, err)
+	}
+	cs, err := st.Contacts()
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("contacts: %+v, %v; want one", cs, err)
+	}
+	if c := cs[0]; c.Fingerprint != newFP || c.Name != "St Mary's" || !c.PairedAt.Equal(t0) || c.Addr != "10.0.0.1:7450" {
+		t.Fatalf("merged contact %+v: want the newer record, paired at %v, with the known address", c, t0)
+	}
+	items, err := st.outbox(rk, newFP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range items {
+		ids = append(ids, e.item.ID)
+	}
+	if strings.Join(ids, ",") != "new-1,old-1,old-2" {
+		t.Fatalf("outbox after the merge: %v, want new-1,old-1,old-2", ids)
+	}
+	if again, err := st.migrateFingerprints(rk, self.Public()); err != nil || again.changed() {
+		t.Fatalf("second migration: %+v, %v; want nothing to do", again, err)
 	}
 }
