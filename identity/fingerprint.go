@@ -56,8 +56,15 @@ func (e *FingerprintError) Unwrap() error { return e.Err }
 // compare fingerprints aloud to rule out a relay that knew their pairing
 // code, and contacts are stored under it.
 func Fingerprint(pub ed25519.PublicKey) string {
+	sum := FingerprintBytes(pub)
+	return group(hex.EncodeToString(sum[:]))
+}
+
+// FingerprintBytes is the fingerprint of pub as bytes (the first 16 of
+// SHA-256(pub)), for formats that carry it in binary, such as an invite.
+func FingerprintBytes(pub ed25519.PublicKey) [FingerprintSize]byte {
 	sum := sha256.Sum256(pub)
-	return group(hex.EncodeToString(sum[:FingerprintSize]))
+	return [FingerprintSize]byte(sum[:FingerprintSize])
 }
 
 // group puts a space between groups of four hex digits.

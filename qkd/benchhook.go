@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
+	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/finitekey"
 	"sync"
 )
 
@@ -27,16 +30,16 @@ func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeSt
 		return CascadeStats{}, fmt.Errorf("%w: cascade trial of %d bits at QBER %v", ErrConfig, n, q)
 	}
 	r := NewRand(&seed, "cascade-trial")
-	alice := randWords(r, n)
+	alice := bitvec.Random(r, n)
 	bob := append([]uint64(nil), alice...)
 	errs := int(math.Round(q * float64(n)))
 	for _, x := range samplePositions(randomSeed32(r), n, errs) {
-		flipBit(bob, int(x))
+		bitvec.Flip(bob, int(x))
 	}
 	cseed := randomSeed32(r)
 	st := CascadeStats{Bits: n, Errors: errs}
 	qa := float64(errs) / float64(n)
-	st.PlannedF = efficiency(int(math.Round(predictedLeak(n, qa)))-verifyTagBits, n, qa)
+	st.PlannedF = finitekey.Efficiency(int(math.Round(finitekey.PredictedLeak(n, qa)))-finitekey.VerifyTagBits, n, qa)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -46,12 +49,12 @@ func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeSt
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		aliceErr = cascadeTrialAlice(ctx, ca, alice, n, q, cseed)
+		_, _, aliceErr = reconcileAlice(ctx, newSide(Config{}, ca, "alice", pipelinePacked), alice, n, q, cseed)
 		if aliceErr != nil {
 			cancel()
 		}
 	}()
-	bobErr := cascadeTrialBob(ctx, cb, bob, n, q, &st)
+	b, bobErr := reconcileBob(ctx, newSide(Config{}, cb, "bob", pipelinePacked), bob, n, q)
 	if bobErr != nil {
 		cancel()
 	}
@@ -62,69 +65,10 @@ func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeSt
 	if aliceErr != nil {
 		return st, aliceErr
 	}
+	st.Leak, st.RoundTrips = b.Leak(), b.Rounds()
 	for i := range alice {
-		st.Residual += onesCount(alice[i] ^ bob[i])
+		st.Residual += bits.OnesCount64(alice[i] ^ bob[i])
 	}
-	st.F = efficiency(st.Leak, n, float64(errs)/float64(n))
+	st.F = finitekey.Efficiency(st.Leak, n, float64(errs)/float64(n))
 	return st, nil
-}
-
-func cascadeTrialAlice(ctx context.Context, c Conn, key []uint64, n int, q float64, seed [32]byte) error {
-	a := newCascadeAlice(key, n, q, seed)
-	if err := c.Send(ctx, a.start(seed)); err != nil {
-		return err
-	}
-	for {
-		m, err := c.Recv(ctx)
-		if err != nil {
-			return err
-		}
-		pq, ok := m.(*ParityQuery)
-		if !ok {
-			return protoErr("got %v, want a parity query", m.Kind())
-		}
-		if pq.Done {
-			return nil
-		}
-		r, err := a.answer(pq)
-		if err != nil {
-			return err
-		}
-		if err := c.Send(ctx, r); err != nil {
-			return err
-		}
-	}
-}
-
-func cascadeTrialBob(ctx context.Context, c Conn, key []uint64, n int, q float64, st *CascadeStats) error {
-	m, err := c.Recv(ctx)
-	if err != nil {
-		return err
-	}
-	start, ok := m.(*CascadeStart)
-	if !ok {
-		return protoErr("got %v, want the cascade start", m.Kind())
-	}
-	b, err := newCascadeBob(key, n, q, start)
-	if err != nil {
-		return err
-	}
-	for pq := b.next(); pq != nil; pq = b.next() {
-		if err := c.Send(ctx, pq); err != nil {
-			return err
-		}
-		m, err := c.Recv(ctx)
-		if err != nil {
-			return err
-		}
-		r, ok := m.(*ParityReply)
-		if !ok {
-			return protoErr("got %v, want a parity reply", m.Kind())
-		}
-		if err := b.receive(pq, r); err != nil {
-			return err
-		}
-	}
-	st.Leak, st.RoundTrips = b.leak, b.rounds
-	return c.Send(ctx, &ParityQuery{Done: true, Corrected: b.corrected})
 }

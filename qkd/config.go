@@ -3,6 +3,7 @@ package qkd
 import (
 	"errors"
 	"fmt"
+	"qkdchat/qkd/channel"
 )
 
 // Limits on run sizes. They keep every message below MaxMessageSize (the
@@ -208,7 +209,7 @@ func (ch Channel) withDefaults() Channel {
 // slot, and the expected QBER of the clicks, for the channel (defaults
 // applied). Only the simulator's own checks use the QBER.
 func (ch Channel) detection() (pClick, qber float64) {
-	t := fibreTransmittance(ch.FiberKm) * ch.DetectorEfficiency
+	t := channel.Transmittance(ch.FiberKm) * ch.DetectorEfficiency
 	signalOnly := t * (1 - ch.DarkCount)
 	pClick = 1 - (1-t)*(1-ch.DarkCount)
 	if pClick == 0 {

@@ -7,10 +7,15 @@
 // Toeplitz privacy amplification with the finite-key bound of Tomamichel et
 // al. (Nat. Commun. 3:634, 2012) and HKDF key derivation.
 //
-// The quantum channel is simulated. Qubits are modelled in two ways: State
-// holds two complex amplitudes and measures by the Born rule (for general
-// attacks and the Bloch-sphere view), and PhotonFrame packs 64 photons per
-// machine word for bulk simulation. Both models give the same statistics.
+// The quantum channel is simulated by qkd/channel (source, fibre,
+// detectors, intercept-resend); PhotonFrame is the message that carries its
+// frames of photons, 64 per machine word. The parts that stand alone live
+// in sub-packages that never import qkd: qkd/bitvec (packed bit strings),
+// qkd/cascade (error correction), qkd/toeplitz (the verification and
+// privacy-amplification hash), qkd/finitekey (the finite-key bounds) and
+// qkd/keyrate (the decoy-state key rate figures). qkd itself runs the
+// protocol over a Conn: configuration, messages, sifting, the sample plan
+// and estimate, and the report.
 //
 // A Config has two halves: Protocol, what Alice and Bob choose and
 // announce, and Channel, what the simulated channel and devices are. The

@@ -3,214 +3,14 @@ package qkd
 import (
 	"fmt"
 	"math"
+	"qkdchat/qkd/finitekey"
 )
-
-// Finite-key analysis after Tomamichel, Lim, Gisin and Renner, "Tight
-// finite-key analysis for quantum cryptography", Nat. Commun. 3:634 (2012).
-// Of the sifted bits, k are disclosed to estimate the phase error and n
-// others form the raw key (which bits, for symmetric and for biased bases,
-// is described below at symmetricBases). With probability at least
-// 1-eps_sec² the phase-error rate of the key is below the sample's error
-// rate plus
-//
-//	mu = sqrt((n+k)/(n k) · (k+1)/k · ln(2/eps_sec))
-//
-// (their Eq. 2, a Serfling bound for sampling without replacement), and an
-// eps_sec-secret, eps_cor-correct key of
-//
-//	l = n (1 - h(Q + mu)) - leak_EC - log2(2/(eps_sec² eps_cor))
-//
-// bits can be extracted. Q is the tolerated QBER. Like most
-// implementations we take Q to be the sample's error rate; the abort
-// threshold (11% by default) bounds it from above.
-//
-// Sample-size rule (symmetric bases): the sample is as large as maximises l. A bigger sample
-// shrinks mu but leaves fewer key bits; l(k) is unimodal, so we search k
-// for its maximum, predicting leak_EC as designEfficiency(n)·n·h(Q) + 104 at
-// the design QBER. The optimum is flat (±20% in k changes l by a few bits),
-// so an imprecise design QBER costs little.
-
-// designEfficiency is the Cascade efficiency f assumed when planning n
-// bits. The mean at n = 10,000 is about 1.09 (TestCascadeEfficiency) and
-// falls slowly with n, but a 256-bit key comes from n of a few thousand
-// bits, where f is nearer 1.15.
-func designEfficiency(n int) float64 {
-	return 1.10 + 0.06*math.Min(1, 3000/float64(max(n, 1)))
-}
-
-// cascadeOverheadBits is the planned leak of Cascade beyond f·n·h(q): the
-// top-level parities of the clean-up passes and the bisections of short
-// keys, where few errors make the efficiency poor.
-const cascadeOverheadBits = 40
-
-// verifyTagBits is the length of the verification hash, disclosed and so
-// counted in leak_EC.
-const verifyTagBits = 64
-
-// finiteKeyMu returns the statistical fluctuation term mu for n key and k
-// sample bits.
-func finiteKeyMu(n, k int, epsSec float64) float64 {
-	if n <= 0 || k <= 0 {
-		return math.Inf(1)
-	}
-	fn, fk := float64(n), float64(k)
-	return math.Sqrt((fn + fk) / (fn * fk) * (fk + 1) / fk * math.Log(2/epsSec))
-}
-
-// keyLength returns the finite-key bound l (possibly negative) and mu.
-func keyLength(n, k int, q, leakEC, epsSec, epsCor float64) (l, mu float64) {
-	mu = finiteKeyMu(n, k, epsSec)
-	if q+mu >= 0.5 {
-		return math.Inf(-1), mu
-	}
-	return float64(n)*(1-binaryEntropy(q+mu)) - leakEC - math.Log2(2/(epsSec*epsSec*epsCor)), mu
-}
-
-// predictedLeak is the planned leak_EC for n bits at QBER q.
-func predictedLeak(n int, q float64) float64 {
-	return designEfficiency(n)*float64(n)*binaryEntropy(q) + cascadeOverheadBits + verifyTagBits
-}
-
-// bestSample returns the sample size k maximising the predicted key length
-// from s sifted bits at design QBER q, and that length.
-func bestSample(s int, q, epsSec, epsCor float64) (k int, l float64) {
-	eval := func(k int) float64 {
-		v, _ := keyLength(s-k, k, q, predictedLeak(s-k, q), epsSec, epsCor)
-		return v
-	}
-	if s < 2 {
-		return s, math.Inf(-1)
-	}
-	// Ternary search on the unimodal l(k) over [1, s-1], then a local scan.
-	lo, hi := 1, s-1
-	for hi-lo > 8 {
-		m1 := lo + (hi-lo)/3
-		m2 := hi - (hi-lo)/3
-		if eval(m1) < eval(m2) {
-			lo = m1 + 1
-		} else {
-			hi = m2
-		}
-	}
-	k, l = lo, eval(lo)
-	for c := lo + 1; c <= hi; c++ {
-		if v := eval(c); v > l {
-			k, l = c, v
-		}
-	}
-	return k, l
-}
-
-// Estimating the phase error: symmetric and biased bases.
-//
-// The bound above needs the phase-error rate of the key: the error rate
-// the key bits would have shown had they been measured in the other basis.
-// How the disclosed bits estimate it depends on the bases' bias.
-//
-// At z-bias 0.5 (symmetric BB84) the basis of each sifted position is a
-// fair coin that Eve cannot know when she acts, so the errors of a random
-// sample of the sifted string, whatever its bases, estimate the phase
-// errors of the rest (Shor and Preskill, PRL 85:441 (2000); with finite
-// sampling, Hayashi and Tsurumaru, New J. Phys. 14:093014 (2012)). The
-// sample is drawn from the whole sifted pool, as large as maximises l
-// (bestSample).
-//
-// At any other bias that symmetry is gone: an Eve who measures every
-// photon in the likelier basis is right for most sifted bits and disturbs
-// only the few of the other basis, which a mixed sample barely contains.
-// The run then follows the asymmetric protocol of Tomamichel et al. (their
-// protocol with p_x != 1/2, and Lo, Chau and Ardehali, J. Cryptol. 18:133
-// (2005)): the key comes only from the likelier ("key") basis, every
-// sifted bit of the other ("test") basis is disclosed, and the key's phase
-// error is bounded by the test bits' error rate plus mu(n, k) with n the
-// key bits and k the test bits (Eq. 2 above: a Serfling bound for a test
-// sample of k drawn with the n key bits from the n+k). A small random sample
-// of the key basis (keyCheckSample) is disclosed too, so that the bit
-// error rate of the key basis is known before error correction: it is
-// checked against the threshold and sizes Cascade.
-
-// symmetricBases reports whether a run with this z-bias uses the
-// symmetric estimate.
-func symmetricBases(zBias float64) bool { return zBias == 0.5 }
-
-// keyBasisOf is the basis an asymmetric run takes its key from: the
-// likelier one.
-func keyBasisOf(zBias float64) Basis {
-	if zBias >= 0.5 {
-		return Z
-	}
-	return X
-}
-
-// keyCheckSample is how many key-basis bits an asymmetric run discloses
-// to measure the key basis' error rate: 1/256 of the key basis (0.4% of
-// the key) but at least 64, and no more than the test bits. It only has to
-// tell a key basis that Eve scrambled (about 50% errors) from one below
-// the threshold, and size Cascade together with the test bits; the
-// secrecy bound does not use it.
-func keyCheckSample(keyPool, testPool int) int {
-	return min(testPool, keyPool, max(64, (keyPool+255)/256))
-}
-
-// samplePlan is how the sifted pool is split into disclosed sample and
-// key.
-type samplePlan struct {
-	symmetric bool
-	key       Basis // asymmetric: the key basis
-	// k is, for a symmetric run, the sample drawn from the whole pool; for
-	// an asymmetric one, the bits drawn from the key basis' pool.
-	k    int
-	test int // asymmetric: the test-basis bits, all disclosed
-	want int // bits the run must produce (at least 1)
-}
-
-// size is the number of disclosed bits.
-func (p samplePlan) size() int { return p.k + p.test }
-
-// planSample applies the sample-size rule to a pool of pool sifted bits,
-// keyPool of them in the key basis (for an asymmetric run). When no
-// symmetric sample size leaves enough key, the whole pool is disclosed:
-// the run will abort for lack of key, and the estimate is then as good as
-// it gets.
-func planSample(pool, keyPool int, c Protocol) samplePlan {
-	want := max(c.KeyBits, 1)
-	if !symmetricBases(c.ZBias) {
-		test := pool - keyPool
-		return samplePlan{key: keyBasisOf(c.ZBias), k: keyCheckSample(keyPool, test), test: test, want: want}
-	}
-	k, l := bestSample(pool, c.DesignQBER, c.EpsSec, c.EpsCor)
-	if l < float64(want) {
-		k = pool
-	}
-	return samplePlan{symmetric: true, k: k, want: want}
-}
-
-// plannedKeyLength is the key length the bound gives for a plan when the
-// sample's error rate comes out at qPhase and error correction leaks as
-// planned for qDesign: n key bits, and the sample the phase error is
-// estimated on.
-func (p samplePlan) plannedKeyLength(pool int, qPhase, qDesign, epsSec, epsCor float64) float64 {
-	n, k := pool-p.k, p.k
-	if !p.symmetric {
-		n, k = pool-p.test-p.k, p.test
-	}
-	l, _ := keyLength(n, k, qPhase, predictedLeak(n, qDesign), epsSec, epsCor)
-	return l
-}
-
-// phaseSample is the number of bits the phase error is estimated on.
-func (p samplePlan) phaseSample() int {
-	if p.symmetric {
-		return p.k
-	}
-	return p.test
-}
 
 // expectedPools returns the expected sifted pool and its key-basis part
 // for d detected photons.
 func expectedPools(d int, zBias float64) (pool, keyPool int) {
 	pz, px := zBias, 1-zBias
-	if symmetricBases(zBias) {
+	if finitekey.Symmetric(zBias) {
 		return int(float64(d) * siftRatio(pz)), 0
 	}
 	pk := max(pz, px)
@@ -226,7 +26,7 @@ func PlannedKeyFraction(d int, q float64, c Protocol) float64 {
 	c.DesignQBER = q
 	pool, keyPool := expectedPools(d, c.ZBias)
 	p := planSample(pool, keyPool, c)
-	return p.plannedKeyLength(pool, q, q, c.EpsSec, c.EpsCor) / float64(d)
+	return p.PlannedKeyLength(pool, q, q, c.EpsSec, c.EpsCor) / float64(d)
 }
 
 // planSigmas is the margin, in standard deviations of the sample QBER,
@@ -260,7 +60,7 @@ func requiredQubits(c Protocol, margins bool) (int, error) {
 	// test-basis bits (asymmetric), and its rate per photon sent.
 	rate := c.DesignDetection * siftRatio(c.ZBias)
 	pools := func(u int) (pool, keyPool int) { return u, 0 }
-	if !symmetricBases(c.ZBias) {
+	if !finitekey.Symmetric(c.ZBias) {
 		pk, pt := max(c.ZBias, 1-c.ZBias), min(c.ZBias, 1-c.ZBias)
 		rate = c.DesignDetection * pt * pt
 		pools = func(u int) (int, int) {
@@ -278,9 +78,9 @@ func requiredQubits(c Protocol, margins bool) (int, error) {
 		// deviations above it so that about 98% of runs have enough key.
 		qHigh := q
 		if margins {
-			qHigh += planSigmas * math.Sqrt(q*(1-q)/float64(max(p.phaseSample(), 1)))
+			qHigh += planSigmas * math.Sqrt(q*(1-q)/float64(max(p.PhaseSample(), 1)))
 		}
-		return p.plannedKeyLength(pool, qHigh, q, c.EpsSec, c.EpsCor) >= float64(want)
+		return p.PlannedKeyLength(pool, qHigh, q, c.EpsSec, c.EpsCor) >= float64(want)
 	}
 	hi := 64
 	for !enough(hi) {
@@ -311,4 +111,11 @@ func requiredQubits(c Protocol, margins bool) (int, error) {
 		return 0, fmt.Errorf("%w: a %d-bit key needs %d qubits, more than %d", ErrConfig, want, n, MaxQubits)
 	}
 	return n, nil
+}
+
+// planSample applies the sample-size rule of finitekey.PlanSample with
+// the protocol's choices.
+func planSample(pool, keyPool int, c Protocol) finitekey.Plan {
+	return finitekey.PlanSample(pool, keyPool, finitekey.Params{KeyBits: c.KeyBits, ZBias: c.ZBias,
+		DesignQBER: c.DesignQBER, EpsSec: c.EpsSec, EpsCor: c.EpsCor})
 }

@@ -1,7 +1,7 @@
 package qkd
 
 import (
-	"math"
+	"qkdchat/qkd/finitekey"
 	"testing"
 )
 
@@ -11,7 +11,7 @@ import (
 // 0.5.
 func mixedKeyFraction(d int, q float64, c Protocol) float64 {
 	c = c.withDefaults()
-	_, l := bestSample(int(float64(d)*siftRatio(c.ZBias)), q, c.EpsSec, c.EpsCor)
+	_, l := finitekey.BestSample(int(float64(d)*siftRatio(c.ZBias)), q, c.EpsSec, c.EpsCor)
 	return l / float64(d)
 }
 
@@ -21,7 +21,7 @@ func mixedKeyFraction(d int, q float64, c Protocol) float64 {
 // 1.1 n h(Q).
 func tlgrKeyFraction(d int, pz, q, eps float64) float64 {
 	n, k := int(float64(d)*pz*pz), int(float64(d)*(1-pz)*(1-pz))
-	l, _ := keyLength(n, k, q, 1.1*float64(n)*binaryEntropy(q), eps, eps)
+	l, _ := finitekey.KeyLength(n, k, q, 1.1*float64(n)*finitekey.BinaryEntropy(q), eps, eps)
 	return l / float64(d)
 }
 
@@ -48,9 +48,9 @@ func TestKeyFractionTable(t *testing.T) {
 		f := PlannedKeyFraction(d, q, p)
 		mixed := mixedKeyFraction(d, q, p)
 		pk := max(tc.zBias, 1-tc.zBias)
-		asymptotic := pk * pk * (1 - 2*binaryEntropy(q))
-		if symmetricBases(tc.zBias) {
-			asymptotic = siftRatio(tc.zBias) * (1 - 2*binaryEntropy(q))
+		asymptotic := pk * pk * (1 - 2*finitekey.BinaryEntropy(q))
+		if finitekey.Symmetric(tc.zBias) {
+			asymptotic = siftRatio(tc.zBias) * (1 - 2*finitekey.BinaryEntropy(q))
 		}
 		t.Logf("z-bias %.2f: key fraction %.4f (mixed sample %.4f, TLGR %.4f, asymptotic %.4f)",
 			tc.zBias, f, mixed, tlgrKeyFraction(d, pk, q, eps), asymptotic)
@@ -60,7 +60,7 @@ func TestKeyFractionTable(t *testing.T) {
 		if f >= asymptotic {
 			t.Errorf("z-bias %.2f: key fraction %.4f not below the asymptotic bound %.4f", tc.zBias, f, asymptotic)
 		}
-		if symmetricBases(tc.zBias) {
+		if finitekey.Symmetric(tc.zBias) {
 			if f != mixed {
 				t.Errorf("z-bias 0.5: key fraction %.4f, was %.4f", f, mixed)
 			}
@@ -94,22 +94,5 @@ func TestRequiredQubitsBiased(t *testing.T) {
 	t.Logf("256-bit key: %d qubits at z-bias 0.5, %d (nominal %d) at 0.9", sym, asym, nominal)
 	if asym <= sym || nominal >= asym {
 		t.Fatalf("z-bias 0.9 plans %d qubits (nominal %d), z-bias 0.5 %d", asym, nominal, sym)
-	}
-}
-
-func TestKeyBasisQBER(t *testing.T) {
-	for _, tc := range []struct {
-		errKey, bitsKey, errTest, bitsTest int
-		want                               float64
-	}{
-		{30, 3000, 100, 10000, 130.0 / 13000}, // agree: pooled
-		{300, 3000, 0, 10000, 0.1},            // Eve scrambled the key basis only
-		{0, 3000, 1000, 10000, 0},             // Eve in the key basis: its own rate
-		{0, 0, 100, 10000, 0.01},              // no key-basis sample
-		{5, 100, 0, 0, 0.05},                  // no test bits
-	} {
-		if got := keyBasisQBER(tc.errKey, tc.bitsKey, tc.errTest, tc.bitsTest); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("%+v: %v, want %v", tc, got, tc.want)
-		}
 	}
 }

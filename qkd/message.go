@@ -1,10 +1,10 @@
 package qkd
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
+	"qkdchat/qkd/cascade"
+	"qkdchat/qkd/wire"
 )
 
 // MaxMessageSize bounds the encoding of one message. Photon batches are
@@ -112,12 +112,14 @@ type CascadeStart struct {
 	Parities []uint64
 }
 
+// cascadeStart is the message that carries Cascade's opening.
+func cascadeStart(st *cascade.Start) *CascadeStart {
+	return &CascadeStart{Seed: st.Seed, Count: st.Count, Parities: st.Parities}
+}
+
 // ParityRange names the range [Lo, Hi) of shuffled positions of a Cascade
 // pass.
-type ParityRange struct {
-	Pass   int
-	Lo, Hi int
-}
+type ParityRange = cascade.Range
 
 // ParityQuery asks Alice for the parities of Ranges. With Done set it
 // carries no ranges and ends error correction; Corrected is then the number
@@ -200,89 +202,89 @@ func MarshalMessage(m Message) ([]byte, error) {
 	if m == nil {
 		return nil, errors.New("qkd: marshal: nil message")
 	}
-	e := encoder{b: []byte{byte(m.Kind())}}
+	e := wire.NewEncoder(byte(m.Kind()))
 	switch m := m.(type) {
 	case *Params:
-		e.byte(m.Version)
-		e.int(m.Qubits)
-		e.int(m.KeyBits)
-		e.float(m.ZBias)
-		e.float(m.Threshold)
-		e.float(m.EpsSec)
-		e.float(m.EpsCor)
-		e.float(m.DesignQBER)
-		e.int(m.TraceQubits)
+		e.Byte(m.Version)
+		e.Int(m.Qubits)
+		e.Int(m.KeyBits)
+		e.Float(m.ZBias)
+		e.Float(m.Threshold)
+		e.Float(m.EpsSec)
+		e.Float(m.EpsCor)
+		e.Float(m.DesignQBER)
+		e.Int(m.TraceQubits)
 	case *PhotonFrame:
-		e.int(int(m.Start))
-		e.planes(m.Count, m.Basis, m.Value, m.Present)
+		e.Int(int(m.Start))
+		e.Planes(m.Count, m.Basis, m.Value, m.Present)
 	case *SiftBob:
-		e.int(m.Start)
-		e.planes(m.Count, m.Detected, m.Basis)
+		e.Int(m.Start)
+		e.Planes(m.Count, m.Detected, m.Basis)
 	case *SiftAlice:
-		e.int(m.Start)
-		e.planes(m.Count, m.Basis)
+		e.Int(m.Start)
+		e.Planes(m.Count, m.Basis)
 	case *Sample:
-		e.b = append(e.b, m.Seed[:]...)
-		e.planes(m.Size, m.Bits)
+		e.Raw(m.Seed[:])
+		e.Planes(m.Size, m.Bits)
 	case *SampleReply:
-		e.planes(m.Size, m.Bits)
+		e.Planes(m.Size, m.Bits)
 	case *CascadeStart:
-		e.b = append(e.b, m.Seed[:]...)
-		e.planes(m.Count, m.Parities)
+		e.Raw(m.Seed[:])
+		e.Planes(m.Count, m.Parities)
 	case *ParityQuery:
 		if m.Done {
-			e.byte(1)
-			e.int(m.Corrected)
+			e.Byte(1)
+			e.Int(m.Corrected)
 			if len(m.Ranges) != 0 {
-				e.err = errors.New("done query with ranges")
+				e.SetErr(errors.New("done query with ranges"))
 			}
 			break
 		}
-		e.byte(0)
-		e.int(len(m.Ranges))
+		e.Byte(0)
+		e.Int(len(m.Ranges))
 		for _, r := range m.Ranges {
 			if r.Pass < 0 || r.Lo < 0 || r.Hi < r.Lo {
-				e.err = fmt.Errorf("bad range %+v", r)
+				e.SetErr(fmt.Errorf("bad range %+v", r))
 			}
-			e.int(r.Pass)
-			e.int(r.Lo)
-			e.int(r.Hi - r.Lo)
+			e.Int(r.Pass)
+			e.Int(r.Lo)
+			e.Int(r.Hi - r.Lo)
 		}
 	case *ParityReply:
-		e.planes(m.Count, m.Parities)
+		e.Planes(m.Count, m.Parities)
 	case *Verify:
-		e.planes(m.SeedBits, m.Seed)
-		e.word(m.Tag)
+		e.Planes(m.SeedBits, m.Seed)
+		e.Word(m.Tag)
 	case *VerifyReply:
 		if m.OK {
-			e.byte(1)
+			e.Byte(1)
 		} else {
-			e.byte(0)
+			e.Byte(0)
 		}
 	case *Amplify:
-		e.int(m.Length)
-		e.planes(m.SeedBits, m.Seed)
+		e.Int(m.Length)
+		e.Planes(m.SeedBits, m.Seed)
 	case *TraceAlice:
-		e.planes(m.Count, m.Bits, m.Basis)
+		e.Planes(m.Count, m.Bits, m.Basis)
 	case *TraceBob:
-		e.planes(m.Count, m.Detected, m.Basis, m.Result)
+		e.Planes(m.Count, m.Detected, m.Basis, m.Result)
 	case *Abort:
 		r := m.Reason
 		if len(r) > maxAbortReason {
 			r = r[:maxAbortReason]
 		}
-		e.int(len(r))
-		e.b = append(e.b, r...)
+		e.Int(len(r))
+		e.Raw([]byte(r))
 	default:
 		return nil, fmt.Errorf("qkd: marshal: unknown message type %T", m)
 	}
-	if e.err != nil {
-		return nil, fmt.Errorf("qkd: marshal %v: %w", m.Kind(), e.err)
+	if e.Err() != nil {
+		return nil, fmt.Errorf("qkd: marshal %v: %w", m.Kind(), e.Err())
 	}
-	if len(e.b) > MaxMessageSize {
-		return nil, fmt.Errorf("qkd: marshal %v: %d bytes exceeds MaxMessageSize", m.Kind(), len(e.b))
+	if len(e.Bytes()) > MaxMessageSize {
+		return nil, fmt.Errorf("qkd: marshal %v: %d bytes exceeds MaxMessageSize", m.Kind(), len(e.Bytes()))
 	}
-	return e.b, nil
+	return e.Bytes(), nil
 }
 
 // UnmarshalMessage decodes a message produced by MarshalMessage. It never
@@ -296,269 +298,133 @@ func UnmarshalMessage(b []byte) (Message, error) {
 		return nil, fmt.Errorf("%w: %d bytes exceeds MaxMessageSize", ErrMalformed, len(b))
 	}
 	kind := MessageKind(b[0])
-	d := decoder{b: b[1:]}
+	d := wire.NewDecoder(b[1:])
 	var m Message
 	switch kind {
 	case KindParams:
 		p := &Params{}
-		p.Version = d.byte()
-		p.Qubits = d.int()
-		p.KeyBits = d.int()
-		p.ZBias = d.float()
-		p.Threshold = d.float()
-		p.EpsSec = d.float()
-		p.EpsCor = d.float()
-		p.DesignQBER = d.float()
-		p.TraceQubits = d.int()
+		p.Version = d.Byte()
+		p.Qubits = d.Int()
+		p.KeyBits = d.Int()
+		p.ZBias = d.Float()
+		p.Threshold = d.Float()
+		p.EpsSec = d.Float()
+		p.EpsCor = d.Float()
+		p.DesignQBER = d.Float()
+		p.TraceQubits = d.Int()
 		m = p
 	case KindPhotons:
 		f := &PhotonFrame{}
-		f.Start = uint64(d.int())
-		f.Count = d.count(MaxFramePhotons)
-		f.Basis, f.Value, f.Present = d.plane(f.Count), d.plane(f.Count), d.plane(f.Count)
-		if d.err == nil && f.Count == 0 {
-			d.fail("empty photon frame")
+		f.Start = uint64(d.Int())
+		f.Count = d.Count(MaxFramePhotons)
+		f.Basis, f.Value, f.Present = d.Plane(f.Count), d.Plane(f.Count), d.Plane(f.Count)
+		if d.Err() == nil && f.Count == 0 {
+			d.Fail("empty photon frame")
 		}
 		m = f
 	case KindSiftBob:
-		s := &SiftBob{Start: d.int()}
-		s.Count = d.count(MaxFramePhotons)
-		s.Detected, s.Basis = d.plane(s.Count), d.plane(s.Count)
+		s := &SiftBob{Start: d.Int()}
+		s.Count = d.Count(MaxFramePhotons)
+		s.Detected, s.Basis = d.Plane(s.Count), d.Plane(s.Count)
 		m = s
 	case KindSiftAlice:
-		s := &SiftAlice{Start: d.int()}
-		s.Count = d.count(MaxFramePhotons)
-		s.Basis = d.plane(s.Count)
+		s := &SiftAlice{Start: d.Int()}
+		s.Count = d.Count(MaxFramePhotons)
+		s.Basis = d.Plane(s.Count)
 		m = s
 	case KindSample:
 		s := &Sample{}
-		d.bytes(s.Seed[:])
-		s.Size = d.count(MaxQubits)
-		s.Bits = d.plane(s.Size)
+		d.Raw(s.Seed[:])
+		s.Size = d.Count(MaxQubits)
+		s.Bits = d.Plane(s.Size)
 		m = s
 	case KindSampleReply:
 		s := &SampleReply{}
-		s.Size = d.count(MaxQubits)
-		s.Bits = d.plane(s.Size)
+		s.Size = d.Count(MaxQubits)
+		s.Bits = d.Plane(s.Size)
 		m = s
 	case KindCascadeStart:
 		c := &CascadeStart{}
-		d.bytes(c.Seed[:])
-		c.Count = d.count(MaxQubits)
-		c.Parities = d.plane(c.Count)
+		d.Raw(c.Seed[:])
+		c.Count = d.Count(MaxQubits)
+		c.Parities = d.Plane(c.Count)
 		m = c
 	case KindParityQuery:
 		q := &ParityQuery{}
-		switch d.byte() {
+		switch d.Byte() {
 		case 0:
-			n := d.count(len(d.b) / 3) // each range takes at least 3 bytes
-			if d.err == nil {
+			n := d.Count(d.Len() / 3) // each range takes at least 3 bytes
+			if d.Err() == nil {
 				q.Ranges = make([]ParityRange, n)
 			}
-			for i := 0; i < n && d.err == nil; i++ {
-				r := ParityRange{Pass: d.int(), Lo: d.int()}
-				l := d.int()
+			for i := 0; i < n && d.Err() == nil; i++ {
+				r := ParityRange{Pass: d.Int(), Lo: d.Int()}
+				l := d.Int()
 				if r.Lo > MaxQubits || l > MaxQubits {
-					d.fail("parity range out of bounds")
+					d.Fail("parity range out of bounds")
 				}
 				r.Hi = r.Lo + l
 				q.Ranges[i] = r
 			}
 		case 1:
 			q.Done = true
-			q.Corrected = d.int()
+			q.Corrected = d.Int()
 		default:
-			d.fail("bad parity query flag")
+			d.Fail("bad parity query flag")
 		}
 		m = q
 	case KindParityReply:
 		r := &ParityReply{}
-		r.Count = d.count(MaxQubits)
-		r.Parities = d.plane(r.Count)
+		r.Count = d.Count(MaxQubits)
+		r.Parities = d.Plane(r.Count)
 		m = r
 	case KindVerify:
 		v := &Verify{}
-		v.SeedBits = d.count(2*MaxQubits + 64)
-		v.Seed = d.plane(v.SeedBits)
-		v.Tag = d.word()
+		v.SeedBits = d.Count(2*MaxQubits + 64)
+		v.Seed = d.Plane(v.SeedBits)
+		v.Tag = d.Word()
 		m = v
 	case KindVerifyReply:
-		switch d.byte() {
+		switch d.Byte() {
 		case 0:
 			m = &VerifyReply{}
 		case 1:
 			m = &VerifyReply{OK: true}
 		default:
-			d.fail("bad verify flag")
+			d.Fail("bad verify flag")
 		}
 	case KindAmplify:
 		a := &Amplify{}
-		a.Length = d.int()
-		a.SeedBits = d.count(2 * MaxQubits)
-		a.Seed = d.plane(a.SeedBits)
+		a.Length = d.Int()
+		a.SeedBits = d.Count(2 * MaxQubits)
+		a.Seed = d.Plane(a.SeedBits)
 		m = a
 	case KindTraceAlice:
 		t := &TraceAlice{}
-		t.Count = d.count(MaxTraceQubits)
-		t.Bits, t.Basis = d.plane(t.Count), d.plane(t.Count)
+		t.Count = d.Count(MaxTraceQubits)
+		t.Bits, t.Basis = d.Plane(t.Count), d.Plane(t.Count)
 		m = t
 	case KindTraceBob:
 		t := &TraceBob{}
-		t.Count = d.count(MaxTraceQubits)
-		t.Detected, t.Basis, t.Result = d.plane(t.Count), d.plane(t.Count), d.plane(t.Count)
+		t.Count = d.Count(MaxTraceQubits)
+		t.Detected, t.Basis, t.Result = d.Plane(t.Count), d.Plane(t.Count), d.Plane(t.Count)
 		m = t
 	case KindAbort:
-		n := d.count(maxAbortReason)
+		n := d.Count(maxAbortReason)
 		var r []byte
-		if d.err == nil {
+		if d.Err() == nil {
 			r = make([]byte, n)
-			d.bytes(r)
+			d.Raw(r)
 		}
 		m = &Abort{Reason: string(r)}
 	default:
 		return nil, fmt.Errorf("%w: unknown kind %d", ErrMalformed, b[0])
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail(fmt.Sprintf("%d trailing bytes", len(d.b)))
+	if d.Err() == nil && d.Len() != 0 {
+		d.Fail(fmt.Sprintf("%d trailing bytes", d.Len()))
 	}
-	if d.err != nil {
-		return nil, fmt.Errorf("%w: %v: %v", ErrMalformed, kind, d.err)
+	if d.Err() != nil {
+		return nil, fmt.Errorf("%w: %v: %v", ErrMalformed, kind, d.Err())
 	}
 	return m, nil
-}
-
-type encoder struct {
-	b   []byte
-	err error
-}
-
-func (e *encoder) byte(v uint8) { e.b = append(e.b, v) }
-func (e *encoder) int(v int) {
-	if v < 0 {
-		e.err = fmt.Errorf("negative field %d", v)
-		v = 0
-	}
-	e.b = binary.AppendUvarint(e.b, uint64(v))
-}
-func (e *encoder) float(v float64) { e.word(math.Float64bits(v)) }
-func (e *encoder) word(v uint64)   { e.b = binary.LittleEndian.AppendUint64(e.b, v) }
-
-// planes writes a bit count and then each plane as wordsFor(n) words with
-// the bits beyond n cleared.
-func (e *encoder) planes(n int, planes ...[]uint64) {
-	e.int(n)
-	w := wordsFor(n)
-	for _, p := range planes {
-		if len(p) < w {
-			e.err = fmt.Errorf("plane of %d words for %d bits", len(p), n)
-			return
-		}
-		for i := 0; i < w; i++ {
-			v := p[i]
-			if i == w-1 {
-				v &= lowMask(n - 64*i)
-			}
-			e.word(v)
-		}
-	}
-}
-
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail(msg string) {
-	if d.err == nil {
-		d.err = errors.New(msg)
-	}
-}
-
-func (d *decoder) byte() uint8 {
-	if d.err != nil || len(d.b) < 1 {
-		d.fail("truncated")
-		return 0
-	}
-	v := d.b[0]
-	d.b = d.b[1:]
-	return v
-}
-
-func (d *decoder) bytes(dst []byte) {
-	if d.err != nil || len(d.b) < len(dst) {
-		d.fail("truncated")
-		return
-	}
-	copy(dst, d.b)
-	d.b = d.b[len(dst):]
-}
-
-// int reads a uvarint that must fit comfortably in an int.
-func (d *decoder) int() int {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail("bad varint")
-		return 0
-	}
-	if v > math.MaxInt32 {
-		d.fail(fmt.Sprintf("field %d too large", v))
-		return 0
-	}
-	d.b = d.b[n:]
-	return int(v)
-}
-
-// count reads a size field and checks it against max.
-func (d *decoder) count(max int) int {
-	v := d.int()
-	if d.err == nil && v > max {
-		d.fail(fmt.Sprintf("count %d exceeds %d", v, max))
-		return 0
-	}
-	return v
-}
-
-func (d *decoder) word() uint64 {
-	if d.err != nil || len(d.b) < 8 {
-		d.fail("truncated")
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(d.b)
-	d.b = d.b[8:]
-	return v
-}
-
-func (d *decoder) float() float64 {
-	v := math.Float64frombits(d.word())
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		d.fail("non-finite number")
-		return 0
-	}
-	return v
-}
-
-// plane reads wordsFor(n) words, checking the length before allocating
-// and that the bits beyond n are clear.
-func (d *decoder) plane(n int) []uint64 {
-	if d.err != nil {
-		return nil
-	}
-	w := wordsFor(n)
-	if len(d.b) < 8*w {
-		d.fail("truncated bit plane")
-		return nil
-	}
-	p := make([]uint64, w)
-	for i := range p {
-		p[i] = binary.LittleEndian.Uint64(d.b[8*i:])
-	}
-	d.b = d.b[8*w:]
-	if w > 0 && p[w-1]&^lowMask(n-64*(w-1)) != 0 {
-		d.fail("bits set beyond the plane's length")
-		return nil
-	}
-	return p
 }

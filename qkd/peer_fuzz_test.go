@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/finitekey"
 	"reflect"
 	"sync"
 	"testing"
@@ -359,7 +361,7 @@ func growPlanes(st reflect.Value, n int) {
 	if st.Kind() != reflect.Struct || n > MaxQubits+64 {
 		return
 	}
-	w := wordsFor(n)
+	w := bitvec.Words(n)
 	for i := 0; i < st.NumField(); i++ {
 		f := st.Field(i)
 		if !st.Type().Field(i).IsExported() || f.Kind() != reflect.Slice || f.Type().Elem().Kind() != reflect.Uint64 {
@@ -592,11 +594,11 @@ func checkHonest(t *testing.T, who string, o honestOutcome, wl *wireLog) {
 		t.Fatalf("%s produced %d key bits, above its finite-key bound %.1f", who, rep.KeyBits, rep.BoundBits)
 	}
 	parities, samples, sent := wl.parities, wl.samples, wl.sentPar
-	if who == "bob" && rep.LeakedEC < parities+verifyTagBits {
-		t.Fatalf("bob counted a leak of %d bits, but the peer disclosed %d parity bits and a %d-bit tag", rep.LeakedEC, parities, verifyTagBits)
+	if who == "bob" && rep.LeakedEC < parities+finitekey.VerifyTagBits {
+		t.Fatalf("bob counted a leak of %d bits, but the peer disclosed %d parity bits and a %d-bit tag", rep.LeakedEC, parities, finitekey.VerifyTagBits)
 	}
-	if who == "alice" && rep.LeakedEC < sent+verifyTagBits {
-		t.Fatalf("alice counted a leak of %d bits, but she disclosed %d parity bits and a %d-bit tag", rep.LeakedEC, sent, verifyTagBits)
+	if who == "alice" && rep.LeakedEC < sent+finitekey.VerifyTagBits {
+		t.Fatalf("alice counted a leak of %d bits, but she disclosed %d parity bits and a %d-bit tag", rep.LeakedEC, sent, finitekey.VerifyTagBits)
 	}
 	if rep.SampleSize < 1 || rep.ReconciledBits < rep.KeyBits || rep.Corrected > rep.ReconciledBits {
 		t.Fatalf("%s succeeded with an inconsistent report: %+v", who, rep)

@@ -2,7 +2,10 @@ package qkd
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/channel"
 	"testing"
 )
 
@@ -17,32 +20,32 @@ type physicsRun struct {
 // detector, and counts sifted bits and errors.
 func runBulk(r *rand.Rand, n int, c Config) physicsRun {
 	c = c.withDefaults()
-	value, basis := preparePhotons(r, n, toFixed(1-c.ZBias))
-	ch := channel{flip: toFixed(c.Noise), transmit: toFixed(fibreTransmittance(c.FiberKm))}
-	det := detector{efficiency: toFixed(c.DetectorEfficiency), dark: toFixed(c.DarkCount), pX: toFixed(1 - c.ZBias)}
-	detected := make([]uint64, wordsFor(n))
-	bBasis := make([]uint64, wordsFor(n))
-	result := make([]uint64, wordsFor(n))
+	value, basis := channel.SinglePhotons(r, n, channel.ToFixed(1-c.ZBias))
+	ch := channel.Fibre{Flip: channel.ToFixed(c.Noise), Transmit: channel.ToFixed(channel.Transmittance(c.FiberKm))}
+	det := channel.Detector{Efficiency: channel.ToFixed(c.DetectorEfficiency), Dark: channel.ToFixed(c.DarkCount), PX: channel.ToFixed(1 - c.ZBias)}
+	detected := make([]uint64, bitvec.Words(n))
+	bBasis := make([]uint64, bitvec.Words(n))
+	result := make([]uint64, bitvec.Words(n))
 	var out physicsRun
 	for off := 0; off < n; off += MaxFramePhotons {
 		cnt := min(MaxFramePhotons, n-off)
-		f := &PhotonFrame{Start: uint64(off), Count: cnt, Basis: extractBits(basis, off, cnt),
-			Value: extractBits(value, off, cnt), Present: make([]uint64, wordsFor(cnt))}
+		f := &PhotonFrame{Start: uint64(off), Count: cnt, Basis: bitvec.Extract(basis, off, cnt),
+			Value: bitvec.Extract(value, off, cnt), Present: make([]uint64, bitvec.Words(cnt))}
 		for i := range f.Present {
-			f.Present[i] = lowMask(cnt - 64*i)
+			f.Present[i] = bitvec.LowMask(cnt - 64*i)
 		}
-		st := interceptResend(f, r, toFixed(c.Eve), c.EveBasis, nil)
+		st := channel.InterceptResend(f.frame(), r, channel.ToFixed(c.Eve), c.EveBasis, nil)
 		out.eveIntercepted += st.Intercepted
 		out.eveMatched += st.BasisMatched
-		ch.apply(f, r)
-		det.measure(f, r, off, detected, bBasis, result)
+		ch.Apply(f.frame(), r)
+		det.Measure(f.frame(), r, off, detected, bBasis, result)
 	}
 	var res Result
 	sf := newPackedSift(detected, basis, bBasis, value, basis, n, 0, &res)
 	out.sent, out.detected, out.sifted = n, sf.det, sf.sifted
-	b, _ := compactBits(result, sf.keep, 0, n)
+	b, _ := bitvec.Compact(result, sf.keep, 0, n)
 	for i := range b {
-		out.errors += onesCount(sf.pool[i] ^ b[i])
+		out.errors += bits.OnesCount64(sf.pool[i] ^ b[i])
 	}
 	return out
 }
@@ -131,7 +134,7 @@ func runStates(r *rand.Rand, n int, noise, eve float64) physicsRun {
 	for i := 0; i < n; i++ {
 		bit := uint8(r.Uint64() & 1)
 		basis := Basis(r.Uint64() & 1)
-		s := Prepare(bit, basis)
+		s := channel.Prepare(bit, basis)
 		if r.Float64() < eve {
 			eb := Basis(r.Uint64() & 1)
 			var v uint8
@@ -143,7 +146,7 @@ func runStates(r *rand.Rand, n int, noise, eve float64) physicsRun {
 			_ = v
 		}
 		if r.Float64() < noise {
-			s = State{A0: complex(0, -1) * s.A1, A1: complex(0, 1) * s.A0}
+			s = channel.State{A0: complex(0, -1) * s.A1, A1: complex(0, 1) * s.A0}
 		}
 		bb := Basis(r.Uint64() & 1)
 		res, _ := s.Measure(bb, r)
@@ -190,32 +193,11 @@ func twoPropZ(k1, n1, k2, n2 int) float64 {
 	return (p1 - p2) / se
 }
 
-func TestBernoulliWord(t *testing.T) {
-	r := rand.New(rand.NewChaCha8([32]byte{16}))
-	for _, p := range []float64{0, 1e-3, 0.02, 0.25, 0.5, 0.7, 0.999, 1} {
-		ones, words := 0, 20000
-		for i := 0; i < words; i++ {
-			ones += onesCount(bernoulliWord(r, toFixed(p)))
-		}
-		n := 64 * words
-		switch p {
-		case 0, 1:
-			if ones != int(p)*n {
-				t.Errorf("p=%v: %d ones", p, ones)
-			}
-		default:
-			if !within(ones, n, p, 5) {
-				t.Errorf("p=%v: %d ones of %d", p, ones, n)
-			}
-		}
-	}
-}
-
 // TestPhotonFrameStateRoundTrip converts a frame's photons to States and
 // back.
 func TestPhotonFrameStateRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{17}))
-	f := &PhotonFrame{Count: 100, Basis: randWords(r, 100), Value: randWords(r, 100), Present: randWords(r, 100)}
+	f := &PhotonFrame{Count: 100, Basis: bitvec.Random(r, 100), Value: bitvec.Random(r, 100), Present: bitvec.Random(r, 100)}
 	g := &PhotonFrame{Count: 100, Basis: make([]uint64, 2), Value: make([]uint64, 2), Present: f.Present}
 	for i := 0; i < 100; i++ {
 		s, _ := f.Photon(i)
@@ -226,7 +208,7 @@ func TestPhotonFrameStateRoundTrip(t *testing.T) {
 	if g.Basis[0] != f.Basis[0] || g.Value[1] != f.Value[1] {
 		t.Fatal("frame changed")
 	}
-	if err := g.SetPhoton(0, State{A0: complex(math.Cos(0.3), 0), A1: complex(math.Sin(0.3), 0)}); err == nil {
+	if err := g.SetPhoton(0, channel.State{A0: complex(math.Cos(0.3), 0), A1: complex(math.Sin(0.3), 0)}); err == nil {
 		t.Fatal("non-BB84 state accepted")
 	}
 }

@@ -3,6 +3,10 @@ package qkd
 import (
 	"context"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/channel"
+	"qkdchat/qkd/finitekey"
+	"qkdchat/qkd/toeplitz"
 	"testing"
 )
 
@@ -21,19 +25,19 @@ type benchPlanes struct {
 func newBenchPlanes(n int, noise float64) *benchPlanes {
 	r := rand.New(rand.NewChaCha8([32]byte{9}))
 	c := Config{Channel: Channel{Noise: noise}}.withDefaults()
-	p := &benchPlanes{n: n, detected: make([]uint64, wordsFor(n)), bBasis: make([]uint64, wordsFor(n)), result: make([]uint64, wordsFor(n))}
-	p.value, p.aBasis = preparePhotons(r, n, toFixed(0.5))
-	ch := channel{flip: toFixed(c.Noise), transmit: fixedOne}
-	det := detector{efficiency: fixedOne, pX: toFixed(0.5)}
+	p := &benchPlanes{n: n, detected: make([]uint64, bitvec.Words(n)), bBasis: make([]uint64, bitvec.Words(n)), result: make([]uint64, bitvec.Words(n))}
+	p.value, p.aBasis = channel.SinglePhotons(r, n, channel.ToFixed(0.5))
+	ch := channel.Fibre{Flip: channel.ToFixed(c.Noise), Transmit: channel.FixedOne}
+	det := channel.Detector{Efficiency: channel.FixedOne, PX: channel.ToFixed(0.5)}
 	for off := 0; off < n; off += MaxFramePhotons {
 		cnt := min(MaxFramePhotons, n-off)
-		f := &PhotonFrame{Start: uint64(off), Count: cnt, Basis: extractBits(p.aBasis, off, cnt),
-			Value: extractBits(p.value, off, cnt), Present: make([]uint64, wordsFor(cnt))}
+		f := &PhotonFrame{Start: uint64(off), Count: cnt, Basis: bitvec.Extract(p.aBasis, off, cnt),
+			Value: bitvec.Extract(p.value, off, cnt), Present: make([]uint64, bitvec.Words(cnt))}
 		for i := range f.Present {
-			f.Present[i] = lowMask(cnt - 64*i)
+			f.Present[i] = bitvec.LowMask(cnt - 64*i)
 		}
-		ch.apply(f, r)
-		det.measure(f, r, off, p.detected, p.bBasis, p.result)
+		ch.Apply(f.frame(), r)
+		det.Measure(f.frame(), r, off, p.detected, p.bBasis, p.result)
 	}
 	p.protocol = Protocol{Qubits: n, ZBias: 0.5}.withDefaults()
 	return p
@@ -80,8 +84,8 @@ func BenchmarkEstimate(b *testing.B) {
 				aBits := sa.disclose([32]byte{1}, est)
 				bBits := sb.disclose([32]byte{1}, est)
 				e := sa.sampleErrors(aBits, bBits)
-				if e.bits[Z]+e.bits[X] != est.size() {
-					b.Fatalf("sample of %d bits, want %d", e.bits[Z]+e.bits[X], est.size())
+				if e.Bits[Z]+e.Bits[X] != est.Size() {
+					b.Fatalf("sample of %d bits, want %d", e.Bits[Z]+e.Bits[X], est.Size())
 				}
 				sa.record(&res)
 				sa.rawKey(&res)
@@ -96,14 +100,14 @@ func BenchmarkReconcile(b *testing.B) { benchCascade(b, 100000, 0.02) }
 // benchKey is a reconciled key of the size a 1e6-qubit run at 2% gives.
 func benchKey() ([]uint64, int) {
 	const n = 460000
-	return randWords(rand.New(rand.NewChaCha8([32]byte{5})), n), n
+	return bitvec.Random(rand.New(rand.NewChaCha8([32]byte{5})), n), n
 }
 
 func BenchmarkVerify(b *testing.B) {
 	key, n := benchKey()
 	r := rand.New(rand.NewChaCha8([32]byte{6}))
 	for b.Loop() {
-		if _, err := toeplitzHash(randWords(r, n+verifyTagBits-1), key, n, verifyTagBits); err != nil {
+		if _, err := toeplitz.Hash(bitvec.Random(r, n+finitekey.VerifyTagBits-1), key, n, finitekey.VerifyTagBits); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -114,7 +118,7 @@ func BenchmarkAmplify(b *testing.B) {
 	r := rand.New(rand.NewChaCha8([32]byte{7}))
 	final := 266000
 	for b.Loop() {
-		if _, err := toeplitzHash(randWords(r, n+final-1), key, n, final); err != nil {
+		if _, err := toeplitz.Hash(bitvec.Random(r, n+final-1), key, n, final); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/channel"
+	"qkdchat/qkd/finitekey"
+	"qkdchat/qkd/toeplitz"
 	"time"
 )
 
@@ -133,9 +137,9 @@ func (m *SiftAlice) span() (int, int) { return m.Start, m.Count }
 // built, so a frame may share the plane it describes.
 func frameWords(v []uint64, off, n int) []uint64 {
 	if off&63 != 0 {
-		return extractBits(v, off, n)
+		return bitvec.Extract(v, off, n)
 	}
-	lo, hi := off>>6, off>>6+wordsFor(n)
+	lo, hi := off>>6, off>>6+bitvec.Words(n)
 	return v[lo:hi:hi]
 }
 
@@ -146,7 +150,7 @@ func putWords(dst []uint64, off int, src []uint64) {
 		return
 	}
 	for i, w := range src {
-		putWord(dst, off+64*i, w)
+		bitvec.PutWord(dst, off+64*i, w)
 	}
 }
 
@@ -255,30 +259,30 @@ func runAlice(ctx context.Context, s *side) error {
 	if err := s.send(ctx, c.Protocol.params(N)); err != nil {
 		return err
 	}
-	value, basis := preparePhotons(s.rng, N, toFixed(1-c.ZBias))
+	value, basis := channel.SinglePhotons(s.rng, N, channel.ToFixed(1-c.ZBias))
 	s.phase(&s.rep.Elapsed.Prepare, PhaseTransmit)
 
 	// Transmit, applying the channel on the way out.
 	chRng := NewRand(c.Seed, "channel")
-	ch := channel{flip: toFixed(c.Noise), transmit: toFixed(fibreTransmittance(c.FiberKm))}
-	eveFrac := toFixed(c.Eve)
+	ch := channel.Fibre{Flip: channel.ToFixed(c.Noise), Transmit: channel.ToFixed(channel.Transmittance(c.FiberKm))}
+	eveFrac := channel.ToFixed(c.Eve)
 	if c.Eve > 0 {
-		s.res.eveKnown = make([]uint64, wordsFor(N))
+		s.res.eveKnown = make([]uint64, bitvec.Words(N))
 	}
 	for off := 0; off < N; off += MaxFramePhotons {
 		cnt := min(MaxFramePhotons, N-off)
 		f := &PhotonFrame{Start: uint64(off), Count: cnt,
-			Basis: extractBits(basis, off, cnt), Value: extractBits(value, off, cnt),
-			Present: make([]uint64, wordsFor(cnt))}
+			Basis: bitvec.Extract(basis, off, cnt), Value: bitvec.Extract(value, off, cnt),
+			Present: make([]uint64, bitvec.Words(cnt))}
 		for i := range f.Present {
-			f.Present[i] = lowMask(cnt - 64*i)
+			f.Present[i] = bitvec.LowMask(cnt - 64*i)
 		}
 		if c.Eve > 0 {
-			st := interceptResend(f, chRng, eveFrac, c.EveBasis, frameWords(s.res.eveKnown, off, cnt))
+			st := channel.InterceptResend(f.frame(), chRng, eveFrac, c.EveBasis, frameWords(s.res.eveKnown, off, cnt))
 			s.res.eveStats.Intercepted += st.Intercepted
 			s.res.eveStats.BasisMatched += st.BasisMatched
 		}
-		ch.apply(f, chRng)
+		ch.Apply(f.frame(), chRng)
 		if err := s.send(ctx, f); err != nil {
 			return err
 		}
@@ -288,8 +292,8 @@ func runAlice(ctx context.Context, s *side) error {
 	s.phase(&s.rep.Elapsed.Transmit, PhaseSift)
 
 	// Sift: Bob's detections and bases, then Alice's bases.
-	detected := make([]uint64, wordsFor(N))
-	bobBasis := make([]uint64, wordsFor(N))
+	detected := make([]uint64, bitvec.Words(N))
+	bobBasis := make([]uint64, bitvec.Words(N))
 	err := recvSpans(ctx, s, N, func(m *SiftBob, off int) {
 		putWords(detected, off, m.Detected)
 		putWords(bobBasis, off, m.Basis)
@@ -306,7 +310,7 @@ func runAlice(ctx context.Context, s *side) error {
 	sf := s.sift(detected, basis, bobBasis, value, basis)
 	if c.TraceQubits > 0 {
 		t := c.TraceQubits
-		if err := s.send(ctx, &TraceAlice{Count: t, Bits: extractBits(value, 0, t), Basis: extractBits(basis, 0, t)}); err != nil {
+		if err := s.send(ctx, &TraceAlice{Count: t, Bits: bitvec.Extract(value, 0, t), Basis: bitvec.Extract(basis, 0, t)}); err != nil {
 			return err
 		}
 		tb, err := recv[*TraceBob](ctx, s)
@@ -321,18 +325,18 @@ func runAlice(ctx context.Context, s *side) error {
 	s.phase(&s.rep.Elapsed.Sift, PhaseEstimate)
 
 	// Estimate the QBER on a random sample.
-	est := planSample(sf.poolLen(), sf.countBasis(keyBasisOf(c.ZBias)), c.Protocol)
+	est := planSample(sf.poolLen(), sf.countBasis(finitekey.KeyBasis(c.ZBias)), c.Protocol)
 	seed := randomSeed32(s.rng)
 	aBits := sf.disclose(seed, est)
-	if err := s.send(ctx, &Sample{Seed: seed, Size: est.size(), Bits: aBits}); err != nil {
+	if err := s.send(ctx, &Sample{Seed: seed, Size: est.Size(), Bits: aBits}); err != nil {
 		return err
 	}
 	rep, err := recv[*SampleReply](ctx, s)
 	if err != nil {
 		return err
 	}
-	if rep.Size != est.size() {
-		return protoErr("sample reply of %d bits, want %d", rep.Size, est.size())
+	if rep.Size != est.Size() {
+		return protoErr("sample reply of %d bits, want %d", rep.Size, est.Size())
 	}
 	key, n, err := s.estimate(sf, est, aBits, rep.Bits)
 	if err != nil {
@@ -342,42 +346,23 @@ func runAlice(ctx context.Context, s *side) error {
 
 	// Cascade: Alice answers.
 	cseed := randomSeed32(s.rng)
-	ca := newCascadeAlice(key, n, s.ecQBER, cseed)
-	if err := s.send(ctx, ca.start(cseed)); err != nil {
-		return err
-	}
-	for {
-		q, err := recv[*ParityQuery](ctx, s)
-		if err != nil {
-			return err
-		}
-		if q.Done {
-			if q.Corrected > n {
-				return protoErr("corrected %d of %d bits", q.Corrected, n)
-			}
-			s.rep.Corrected = q.Corrected
-			break
-		}
-		r, err := ca.answer(q)
-		if err != nil {
-			return protoErr("%v", err)
-		}
-		if err := s.send(ctx, r); err != nil {
-			return err
-		}
-	}
-	s.rep.ECRoundTrips = ca.rounds
-	s.rep.LeakedEC = ca.leak + verifyTagBits
-	s.rep.ECEfficiency = efficiency(ca.leak, n, float64(s.rep.Corrected)/float64(max(n, 1)))
-	s.phase(&s.rep.Elapsed.Reconcile, PhaseVerify)
-
-	// Verify with a fresh 64-bit Toeplitz hash.
-	vs := randWords(s.rng, n+verifyTagBits-1)
-	tag, err := toeplitzHash(vs, key, n, verifyTagBits)
+	ca, corrected, err := reconcileAlice(ctx, s, key, n, s.ecQBER, cseed)
 	if err != nil {
 		return err
 	}
-	if err := s.send(ctx, &Verify{SeedBits: n + verifyTagBits - 1, Seed: vs, Tag: tag[0]}); err != nil {
+	s.rep.Corrected = corrected
+	s.rep.ECRoundTrips = ca.Rounds()
+	s.rep.LeakedEC = ca.Leak() + finitekey.VerifyTagBits
+	s.rep.ECEfficiency = finitekey.Efficiency(ca.Leak(), n, float64(s.rep.Corrected)/float64(max(n, 1)))
+	s.phase(&s.rep.Elapsed.Reconcile, PhaseVerify)
+
+	// Verify with a fresh 64-bit Toeplitz hash.
+	vs := bitvec.Random(s.rng, n+finitekey.VerifyTagBits-1)
+	tag, err := toeplitz.Hash(vs, key, n, finitekey.VerifyTagBits)
+	if err != nil {
+		return err
+	}
+	if err := s.send(ctx, &Verify{SeedBits: n + finitekey.VerifyTagBits - 1, Seed: vs, Tag: tag[0]}); err != nil {
 		return err
 	}
 	vr, err := recv[*VerifyReply](ctx, s)
@@ -394,15 +379,15 @@ func runAlice(ctx context.Context, s *side) error {
 	if err != nil {
 		return err
 	}
-	ps := randWords(s.rng, n+final-1)
+	ps := bitvec.Random(s.rng, n+final-1)
 	if err := s.send(ctx, &Amplify{Length: final, SeedBits: n + final - 1, Seed: ps}); err != nil {
 		return err
 	}
-	out, err := toeplitzHash(ps, key, n, final)
+	out, err := toeplitz.Hash(ps, key, n, final)
 	if err != nil {
 		return err
 	}
-	s.res.Key = packBytes(out, final)
+	s.res.Key = bitvec.Bytes(out, final)
 	s.rep.KeyBits = final
 	s.phase(&s.rep.Elapsed.Amplify, PhaseDone)
 	return nil
@@ -445,10 +430,10 @@ func runBob(ctx context.Context, s *side) error {
 	s.cur = PhaseTransmit // Bob's clock starts with the photons
 	s.progress(PhaseTransmit)
 
-	det := detector{efficiency: toFixed(c.DetectorEfficiency), dark: toFixed(c.DarkCount), pX: toFixed(1 - c.ZBias)}
-	detected := make([]uint64, wordsFor(N))
-	basis := make([]uint64, wordsFor(N))
-	result := make([]uint64, wordsFor(N))
+	det := channel.Detector{Efficiency: channel.ToFixed(c.DetectorEfficiency), Dark: channel.ToFixed(c.DarkCount), PX: channel.ToFixed(1 - c.ZBias)}
+	detected := make([]uint64, bitvec.Words(N))
+	basis := make([]uint64, bitvec.Words(N))
+	result := make([]uint64, bitvec.Words(N))
 	for off := 0; off < N; off += MaxFramePhotons {
 		cnt := min(MaxFramePhotons, N-off)
 		f, err := recv[*PhotonFrame](ctx, s)
@@ -461,7 +446,7 @@ func runBob(ctx context.Context, s *side) error {
 		if f.Start != uint64(off) || f.Count != cnt {
 			return protoErr("photon frame [%d,+%d), want [%d,+%d)", f.Start, f.Count, off, cnt)
 		}
-		det.measure(f, s.rng, off, detected, basis, result)
+		det.Measure(f.frame(), s.rng, off, detected, basis, result)
 		s.rep.QubitsSent += cnt
 		s.progress(PhaseTransmit)
 	}
@@ -473,7 +458,7 @@ func runBob(ctx context.Context, s *side) error {
 	if err != nil {
 		return err
 	}
-	aliceBasis := make([]uint64, wordsFor(N))
+	aliceBasis := make([]uint64, bitvec.Words(N))
 	err = recvSpans(ctx, s, N, func(m *SiftAlice, off int) {
 		putWords(aliceBasis, off, m.Basis)
 	})
@@ -490,7 +475,7 @@ func runBob(ctx context.Context, s *side) error {
 		if ta.Count != t {
 			return protoErr("trace of %d qubits, want %d", ta.Count, t)
 		}
-		tb := &TraceBob{Count: t, Detected: extractBits(detected, 0, t), Basis: extractBits(basis, 0, t), Result: extractBits(result, 0, t)}
+		tb := &TraceBob{Count: t, Detected: bitvec.Extract(detected, 0, t), Basis: bitvec.Extract(basis, 0, t), Result: bitvec.Extract(result, 0, t)}
 		if err := s.send(ctx, tb); err != nil {
 			return err
 		}
@@ -498,16 +483,16 @@ func runBob(ctx context.Context, s *side) error {
 	}
 	s.phase(&s.rep.Elapsed.Sift, PhaseEstimate)
 
-	est := planSample(sf.poolLen(), sf.countBasis(keyBasisOf(c.ZBias)), c.Protocol)
+	est := planSample(sf.poolLen(), sf.countBasis(finitekey.KeyBasis(c.ZBias)), c.Protocol)
 	sm, err := recv[*Sample](ctx, s)
 	if err != nil {
 		return err
 	}
-	if sm.Size != est.size() {
-		return protoErr("sample of %d bits, want %d", sm.Size, est.size())
+	if sm.Size != est.Size() {
+		return protoErr("sample of %d bits, want %d", sm.Size, est.Size())
 	}
 	bBits := sf.disclose(sm.Seed, est)
-	if err := s.send(ctx, &SampleReply{Size: est.size(), Bits: bBits}); err != nil {
+	if err := s.send(ctx, &SampleReply{Size: est.Size(), Bits: bBits}); err != nil {
 		return err
 	}
 	key, n, err := s.estimate(sf, est, sm.Bits, bBits)
@@ -516,46 +501,24 @@ func runBob(ctx context.Context, s *side) error {
 	}
 	s.phase(&s.rep.Elapsed.Estimate, PhaseReconcile)
 
-	cs, err := recv[*CascadeStart](ctx, s)
+	cb, err := reconcileBob(ctx, s, key, n, s.ecQBER)
 	if err != nil {
 		return err
 	}
-	cb, err := newCascadeBob(key, n, s.ecQBER, cs)
-	if err != nil {
-		return protoErr("%v", err)
-	}
-	for q := cb.next(); q != nil; q = cb.next() {
-		if err := s.send(ctx, q); err != nil {
-			return err
-		}
-		r, err := recv[*ParityReply](ctx, s)
-		if err != nil {
-			return err
-		}
-		if err := cb.receive(q, r); err != nil {
-			return protoErr("%v", err)
-		}
-	}
-	if cb.err != nil {
-		return protoErr("%v", cb.err)
-	}
-	if err := s.send(ctx, &ParityQuery{Done: true, Corrected: cb.corrected}); err != nil {
-		return err
-	}
-	s.rep.Corrected = cb.corrected
-	s.rep.ECRoundTrips = cb.rounds
-	s.rep.LeakedEC = cb.leak + verifyTagBits
-	s.rep.ECEfficiency = efficiency(cb.leak, n, float64(cb.corrected)/float64(max(n, 1)))
+	s.rep.Corrected = cb.Corrected()
+	s.rep.ECRoundTrips = cb.Rounds()
+	s.rep.LeakedEC = cb.Leak() + finitekey.VerifyTagBits
+	s.rep.ECEfficiency = finitekey.Efficiency(cb.Leak(), n, float64(cb.Corrected())/float64(max(n, 1)))
 	s.phase(&s.rep.Elapsed.Reconcile, PhaseVerify)
 
 	v, err := recv[*Verify](ctx, s)
 	if err != nil {
 		return err
 	}
-	if v.SeedBits != n+verifyTagBits-1 {
-		return protoErr("verification seed of %d bits, want %d", v.SeedBits, n+verifyTagBits-1)
+	if v.SeedBits != n+finitekey.VerifyTagBits-1 {
+		return protoErr("verification seed of %d bits, want %d", v.SeedBits, n+finitekey.VerifyTagBits-1)
 	}
-	tag, err := toeplitzHash(v.Seed, key, n, verifyTagBits)
+	tag, err := toeplitz.Hash(v.Seed, key, n, finitekey.VerifyTagBits)
 	if err != nil {
 		return err
 	}
@@ -579,11 +542,11 @@ func runBob(ctx context.Context, s *side) error {
 	if a.Length != final || a.SeedBits != n+final-1 {
 		return protoErr("amplify to %d bits with a %d-bit seed, want %d and %d", a.Length, a.SeedBits, final, n+final-1)
 	}
-	out, err := toeplitzHash(a.Seed, key, n, final)
+	out, err := toeplitz.Hash(a.Seed, key, n, final)
 	if err != nil {
 		return err
 	}
-	s.res.Key = packBytes(out, final)
+	s.res.Key = bitvec.Bytes(out, final)
 	s.rep.KeyBits = final
 	s.phase(&s.rep.Elapsed.Amplify, PhaseDone)
 	return nil
@@ -604,89 +567,32 @@ func (s *side) sift(detected, aBasis, bBasis, own, ownBasis []uint64) siftedKey 
 	return sf
 }
 
-// sampleErrors are the disclosed bits' error counts by basis.
-type sampleErrors struct {
-	errs, bits [2]int // indexed by Basis
-}
-
-func rate(errs, bits int) float64 {
-	if bits == 0 {
-		return 0
-	}
-	return float64(errs) / float64(bits)
-}
-
-// phaseEstimate is what the finite-key bound and the abort rule use from
-// a sample.
-type phaseEstimate struct {
-	qberZ, qberX float64
-	checked      float64 // compared with the threshold
-	phase        float64 // sample error rate the phase error is bounded by
-	phaseBits    int     // the sample it is measured on (k of the bound)
-	ec           float64 // error rate Cascade is sized for
-	errs         int     // disclosed bits that differed
-}
-
-// estimatePhase applies the estimation rule (finitekey.go) to a sample's
-// error counts. Symmetric: everything is the whole sample's error rate.
-// Asymmetric: the phase error comes from the test basis alone; the
-// threshold applies to each basis; Cascade is sized by the whole sample.
-func estimatePhase(p samplePlan, e sampleErrors) phaseEstimate {
-	all := rate(e.errs[Z]+e.errs[X], e.bits[Z]+e.bits[X])
-	pe := phaseEstimate{qberZ: rate(e.errs[Z], e.bits[Z]), qberX: rate(e.errs[X], e.bits[X]),
-		checked: all, phase: all, phaseBits: p.k, ec: all, errs: e.errs[Z] + e.errs[X]}
-	if !p.symmetric {
-		t := p.key ^ 1
-		pe.phase, pe.phaseBits = rate(e.errs[t], e.bits[t]), e.bits[t]
-		pe.checked = max(pe.qberZ, pe.qberX)
-		pe.ec = keyBasisQBER(e.errs[p.key], e.bits[p.key], e.errs[t], e.bits[t])
-	}
-	return pe
-}
-
-// keyBasisQBER is the error rate Cascade is sized for in an asymmetric
-// run: that of the key basis' own sample, or, when the test basis' rate
-// agrees with it (within three standard deviations of their difference),
-// the rate of both samples together, which is measured on more bits.
-func keyBasisQBER(errKey, bitsKey, errTest, bitsTest int) float64 {
-	qk := rate(errKey, bitsKey)
-	if bitsKey == 0 || bitsTest == 0 {
-		return rate(errKey+errTest, bitsKey+bitsTest)
-	}
-	pooled := rate(errKey+errTest, bitsKey+bitsTest)
-	sd := math.Sqrt(pooled * (1 - pooled) * (1/float64(bitsKey) + 1/float64(bitsTest)))
-	if math.Abs(qk-rate(errTest, bitsTest)) <= 3*sd {
-		return pooled
-	}
-	return qk
-}
-
 // estimate computes the error rates from both sides' sample bits, applies
 // the abort threshold and the finite-key feasibility check, and only then
 // builds this side's raw key (the pool minus the sample); it returns the
 // key and its length.
-func (s *side) estimate(sf siftedKey, est samplePlan, aBits, bBits []uint64) ([]uint64, int, error) {
-	if w := wordsFor(est.size()); len(aBits) != w || len(bBits) != w {
+func (s *side) estimate(sf siftedKey, est finitekey.Plan, aBits, bBits []uint64) ([]uint64, int, error) {
+	if w := bitvec.Words(est.Size()); len(aBits) != w || len(bBits) != w {
 		return nil, 0, protoErr("sample of %d and %d words, want %d", len(aBits), len(bBits), w)
 	}
-	pe := estimatePhase(est, sf.sampleErrors(aBits, bBits))
-	s.rep.SampleSize = est.size()
-	s.rep.SampleErrors = pe.errs
-	s.rep.QBEREstimate, s.rep.QBERZ, s.rep.QBERX, s.rep.PhaseQBER = pe.checked, pe.qberZ, pe.qberX, pe.phase
-	s.phaseBits, s.ecQBER = pe.phaseBits, pe.ec
+	pe := finitekey.EstimatePhase(est, sf.sampleErrors(aBits, bBits))
+	s.rep.SampleSize = est.Size()
+	s.rep.SampleErrors = pe.Errs
+	s.rep.QBEREstimate, s.rep.QBERZ, s.rep.QBERX, s.rep.PhaseQBER = pe.Checked, pe.QBERZ, pe.QBERX, pe.Phase
+	s.phaseBits, s.ecQBER = pe.PhaseBits, pe.EC
 	sf.record(s.res)
-	n := sf.poolLen() - est.size() // the sample's positions are distinct
+	n := sf.poolLen() - est.Size() // the sample's positions are distinct
 	s.rep.ReconciledBits = n
 	s.progress(PhaseEstimate)
-	if est.size() > 0 && s.rep.QBEREstimate > s.cfg.Threshold {
+	if est.Size() > 0 && s.rep.QBEREstimate > s.cfg.Threshold {
 		return nil, 0, s.abort(ErrAbortedQBER, est, n)
 	}
 	// Could the key be long enough even if error correction reached the
 	// Shannon limit? If not, stop before disclosing more.
-	shannon := float64(n)*binaryEntropy(pe.ec) + verifyTagBits
-	l, mu := keyLength(n, pe.phaseBits, pe.phase, shannon, s.cfg.EpsSec, s.cfg.EpsCor)
+	shannon := float64(n)*finitekey.BinaryEntropy(pe.EC) + finitekey.VerifyTagBits
+	l, mu := finitekey.KeyLength(n, pe.PhaseBits, pe.Phase, shannon, s.cfg.EpsSec, s.cfg.EpsCor)
 	s.rep.Mu, s.rep.BoundBits = mu, l
-	if pe.phaseBits == 0 || n == 0 || l < float64(est.want) {
+	if pe.PhaseBits == 0 || n == 0 || l < float64(est.Want) {
 		return nil, 0, s.abort(ErrNotEnoughKey, est, n)
 	}
 	return sf.rawKey(s.res), n, nil
@@ -694,8 +600,8 @@ func (s *side) estimate(sf siftedKey, est samplePlan, aBits, bBits []uint64) ([]
 
 // finalLength applies the finite-key bound with the leak actually
 // measured.
-func (s *side) finalLength(est samplePlan, n int) (int, error) {
-	l, mu := keyLength(n, s.phaseBits, s.rep.PhaseQBER, float64(s.rep.LeakedEC), s.cfg.EpsSec, s.cfg.EpsCor)
+func (s *side) finalLength(est finitekey.Plan, n int) (int, error) {
+	l, mu := finitekey.KeyLength(n, s.phaseBits, s.rep.PhaseQBER, float64(s.rep.LeakedEC), s.cfg.EpsSec, s.cfg.EpsCor)
 	s.rep.Mu, s.rep.BoundBits = mu, l
 	final := int(math.Floor(l))
 	if s.cfg.KeyBits > 0 {
@@ -707,14 +613,14 @@ func (s *side) finalLength(est samplePlan, n int) (int, error) {
 	return final, nil
 }
 
-func (s *side) abort(reason error, est samplePlan, n int) error {
+func (s *side) abort(reason error, est finitekey.Plan, n int) error {
 	b := s.rep.BoundBits
 	if math.IsInf(b, -1) {
 		b = -1
 	}
 	ae := &AbortError{Reason: reason, QBER: s.rep.QBEREstimate, Threshold: s.cfg.Threshold,
-		KeyBits: b, Requested: est.want, N: n, Sample: est.size(), Leak: s.rep.LeakedEC}
-	if !est.symmetric && reason == ErrAbortedQBER {
+		KeyBits: b, Requested: est.Want, N: n, Sample: est.Size(), Leak: s.rep.LeakedEC}
+	if !est.Symmetric && reason == ErrAbortedQBER {
 		ae.Basis = Z.String()
 		if s.rep.QBERX > s.rep.QBERZ {
 			ae.Basis = X.String()
@@ -727,22 +633,12 @@ func (s *side) abort(reason error, est samplePlan, n int) error {
 func buildTrace(t int, aBits, aBasis, bDet, bBasis, bRes []uint64) []TracedQubit {
 	out := make([]TracedQubit, t)
 	for i := range out {
-		q := TracedQubit{Index: i, AliceBit: getBit(aBits, i), AliceBasis: Basis(getBit(aBasis, i)),
-			Detected: getBit(bDet, i) == 1, BobBasis: Basis(getBit(bBasis, i)), BobBit: getBit(bRes, i)}
+		q := TracedQubit{Index: i, AliceBit: bitvec.Get(aBits, i), AliceBasis: Basis(bitvec.Get(aBasis, i)),
+			Detected: bitvec.Get(bDet, i) == 1, BobBasis: Basis(bitvec.Get(bBasis, i)), BobBit: bitvec.Get(bRes, i)}
 		q.BasesMatch = q.AliceBasis == q.BobBasis
 		q.Kept = q.Detected && q.BasesMatch
 		q.Error = q.Kept && q.AliceBit != q.BobBit
 		out[i] = q
 	}
 	return out
-}
-
-// randWords returns n random bits from r, packed.
-func randWords(r *rand.Rand, n int) []uint64 {
-	v := make([]uint64, wordsFor(n))
-	for i := range v {
-		v[i] = r.Uint64()
-	}
-	tailMask(v, n)
-	return v
 }

@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/finitekey"
+	"qkdchat/qkd/toeplitz"
 	"strings"
 	"sync"
 	"testing"
@@ -79,7 +82,7 @@ func TestPartialEveLeaksBitsButKeyIsShorter(t *testing.T) {
 	if frac < 0.04 || frac > 0.06 {
 		t.Fatalf("Eve knows %.3f of the reconciled key", frac)
 	}
-	if float64(rep.KeyBits) > float64(rep.ReconciledBits)*(1-binaryEntropy(rep.QBEREstimate)) {
+	if float64(rep.KeyBits) > float64(rep.ReconciledBits)*(1-finitekey.BinaryEntropy(rep.QBEREstimate)) {
 		t.Fatalf("key %d bits from n=%d at QBER %.3f exceeds the asymptotic bound", rep.KeyBits, rep.ReconciledBits, rep.QBEREstimate)
 	}
 }
@@ -117,13 +120,13 @@ func TestNoWrongKeySurvives(t *testing.T) {
 func TestVerificationCatchesResidualError(t *testing.T) {
 	r := NewRand(ptr(uint64(5)), "t")
 	n := 5000
-	a := randWords(r, n)
+	a := bitvec.Random(r, n)
 	b := append([]uint64(nil), a...)
 	for i := 0; i < 1000; i++ {
-		flipBit(b, r.IntN(n))
-		s := randWords(r, n+63)
-		ta, _ := toeplitzHash(s, a, n, 64)
-		tb, _ := toeplitzHash(s, b, n, 64)
+		bitvec.Flip(b, r.IntN(n))
+		s := bitvec.Random(r, n+63)
+		ta, _ := toeplitz.Hash(s, a, n, 64)
+		tb, _ := toeplitz.Hash(s, b, n, 64)
 		if ta[0] == tb[0] {
 			t.Fatalf("seed %d: tags collide", i)
 		}
@@ -271,9 +274,9 @@ func TestRequiredQubits256At2pct(t *testing.T) {
 }
 
 func TestFiniteKeyMonotone(t *testing.T) {
-	l1, _ := keyLength(10000, 2000, 0.02, 1500, 1e-10, 1e-10)
-	l2, _ := keyLength(10000, 2000, 0.03, 1500, 1e-10, 1e-10)
-	l3, _ := keyLength(10000, 2000, 0.02, 1500, 1e-6, 1e-10)
+	l1, _ := finitekey.KeyLength(10000, 2000, 0.02, 1500, 1e-10, 1e-10)
+	l2, _ := finitekey.KeyLength(10000, 2000, 0.03, 1500, 1e-10, 1e-10)
+	l3, _ := finitekey.KeyLength(10000, 2000, 0.02, 1500, 1e-6, 1e-10)
 	if !(l2 < l1 && l3 > l1) {
 		t.Fatalf("l %v %v %v", l1, l2, l3)
 	}

@@ -4,7 +4,6 @@ import (
 	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
-	"math/bits"
 	"math/rand/v2"
 )
 
@@ -52,44 +51,4 @@ func randomSeed32(r *rand.Rand) [32]byte {
 		binary.LittleEndian.PutUint64(s[8*i:], r.Uint64())
 	}
 	return s
-}
-
-// fixedProb is a probability in 32-bit fixed point; fixedOne means 1.
-type fixedProb uint64
-
-const fixedOne fixedProb = 1 << 32
-
-func toFixed(p float64) fixedProb {
-	switch {
-	case !(p > 0): // also NaN
-		return 0
-	case p >= 1:
-		return fixedOne
-	}
-	return fixedProb(p*float64(fixedOne) + 0.5)
-}
-
-// bernoulliWord returns 64 independent bits, each 1 with probability p
-// (to 32-bit precision). It reads the binary expansion of p from the least
-// significant bit b_32 up to b_1 (the 1/2 bit): after processing b_t a mask
-// bit is 1 with probability 0.b_t...b_32 in binary, so it costs one random
-// word per bit from the lowest set bit of p up, and nothing for p = 0 or 1.
-func bernoulliWord(r *rand.Rand, p fixedProb) uint64 {
-	switch {
-	case p == 0:
-		return 0
-	case p >= fixedOne:
-		return ^uint64(0)
-	}
-	v := uint64(p)
-	var m uint64
-	for i := bits.TrailingZeros64(v); i < 32; i++ {
-		u := r.Uint64()
-		if v>>i&1 != 0 {
-			m |= u
-		} else {
-			m &= u
-		}
-	}
-	return m
 }

@@ -6,7 +6,12 @@ package qkd
 // (sift_test.go), and as the baseline of `qkdchat bench qkd`
 // (SimulateReference).
 
-import "math/rand/v2"
+import (
+	"math/bits"
+	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/finitekey"
+)
 
 // refSift is the reference siftedKey.
 type refSift struct {
@@ -21,13 +26,13 @@ type refSift struct {
 
 func newRefSift(detected, aBasis, bBasis, own, ownBasis []uint64, N, trace int, res *Result) *refSift {
 	sf := &refSift{own: own, basis: ownBasis}
-	sf.det = countOnes(detected, N)
+	sf.det = bitvec.Count(detected, N)
 	for i := range detected {
-		same := ^(aBasis[i] ^ bBasis[i]) & lowMask(N-64*i)
-		sf.same += onesCount(same)
+		same := ^(aBasis[i] ^ bBasis[i]) & bitvec.LowMask(N-64*i)
+		sf.same += bits.OnesCount64(same)
 		w := same & detected[i]
 		for w != 0 {
-			b := trailingZeros(w)
+			b := bits.TrailingZeros64(w)
 			w &= w - 1
 			sf.all = append(sf.all, int32(64*i+b))
 		}
@@ -49,24 +54,24 @@ func (sf *refSift) poolLen() int            { return len(sf.pool) }
 func (sf *refSift) countBasis(b Basis) int {
 	n := 0
 	for _, x := range sf.pool {
-		if Basis(getBit(sf.basis, int(x))) == b {
+		if Basis(bitvec.Get(sf.basis, int(x))) == b {
 			n++
 		}
 	}
 	return n
 }
 
-func (sf *refSift) disclose(seed [32]byte, p samplePlan) []uint64 {
+func (sf *refSift) disclose(seed [32]byte, p finitekey.Plan) []uint64 {
 	sf.order = positionsRef(p, seed, sf.pool, sf.basis)
 	return gatherBits(sf.own, sf.pool, sf.order)
 }
 
-func (sf *refSift) sampleErrors(aBits, bBits []uint64) sampleErrors {
-	var e sampleErrors
+func (sf *refSift) sampleErrors(aBits, bBits []uint64) finitekey.SampleErrors {
+	var e finitekey.SampleErrors
 	for i, o := range sf.order {
-		b := getBit(sf.basis, int(sf.pool[o]))
-		e.bits[b]++
-		e.errs[b] += int(getBit(aBits, i) ^ getBit(bBits, i))
+		b := bitvec.Get(sf.basis, int(sf.pool[o]))
+		e.Bits[b]++
+		e.Errs[b] += int(bitvec.Get(aBits, i) ^ bitvec.Get(bBits, i))
 	}
 	return e
 }
@@ -109,20 +114,20 @@ func samplePositionsRef(seed [32]byte, s, k int) []int32 {
 // positionsRef returns the disclosed pool indices, in the order their bits
 // are sent: for a symmetric run, k random ones; for an asymmetric run,
 // every test-basis position in pool order, then k random key-basis ones.
-func positionsRef(p samplePlan, seed [32]byte, pool []int32, basis []uint64) []int32 {
-	if p.symmetric {
-		return samplePositionsRef(seed, len(pool), p.k)
+func positionsRef(p finitekey.Plan, seed [32]byte, pool []int32, basis []uint64) []int32 {
+	if p.Symmetric {
+		return samplePositionsRef(seed, len(pool), p.K)
 	}
-	out := make([]int32, 0, p.size())
-	keyIdx := make([]int32, 0, len(pool)-p.test)
+	out := make([]int32, 0, p.Size())
+	keyIdx := make([]int32, 0, len(pool)-p.Test)
 	for i, x := range pool {
-		if Basis(getBit(basis, int(x))) == p.key {
+		if Basis(bitvec.Get(basis, int(x))) == p.Key {
 			keyIdx = append(keyIdx, int32(i))
 		} else {
 			out = append(out, int32(i))
 		}
 	}
-	for _, j := range samplePositionsRef(seed, len(keyIdx), p.k) {
+	for _, j := range samplePositionsRef(seed, len(keyIdx), p.K) {
 		out = append(out, keyIdx[j])
 	}
 	return out
@@ -135,7 +140,7 @@ func gatherBits(v []uint64, pos []int32, order []int32) []uint64 {
 	if order != nil {
 		n = len(order)
 	}
-	out := make([]uint64, wordsFor(n))
+	out := make([]uint64, bitvec.Words(n))
 	for i := 0; i < n; i++ {
 		p := i
 		if order != nil {
@@ -152,13 +157,13 @@ func refTruths(rep *Report, a, b *Result) {
 	if len(a.ref.siftPos) == len(b.ref.siftPos) && len(a.ref.siftPos) > 0 {
 		errs := 0
 		for i := range a.ref.siftBits {
-			errs += onesCount(a.ref.siftBits[i] ^ b.ref.siftBits[i])
+			errs += bits.OnesCount64(a.ref.siftBits[i] ^ b.ref.siftBits[i])
 		}
 		rep.QBERTrue = float64(errs) / float64(len(a.ref.siftPos))
 	}
 	if a.eveKnown != nil {
 		for _, p := range a.ref.keyPos {
-			rep.EveInfoBits += int(getBit(a.eveKnown, int(p)))
+			rep.EveInfoBits += int(bitvec.Get(a.eveKnown, int(p)))
 		}
 	}
 }

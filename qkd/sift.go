@@ -3,7 +3,8 @@ package qkd
 import (
 	"math/bits"
 	"math/rand/v2"
-	"sort"
+	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/finitekey"
 )
 
 // siftedKey is one side's sifted string, from sifting to the raw key that
@@ -17,9 +18,9 @@ type siftedKey interface {
 	countBasis(b Basis) int
 	// disclose derives the sample from seed and the plan and returns this
 	// side's sample bits, in the order they are sent.
-	disclose(seed [32]byte, p samplePlan) []uint64
+	disclose(seed [32]byte, p finitekey.Plan) []uint64
 	// sampleErrors counts the differing sample bits by basis.
-	sampleErrors(aBits, bBits []uint64) sampleErrors
+	sampleErrors(aBits, bBits []uint64) finitekey.SampleErrors
 	// record keeps what the simulator needs about the key positions.
 	record(res *Result)
 	// rawKey returns this side's key: the pool minus the sample.
@@ -42,16 +43,16 @@ type packedSift struct {
 // newPackedSift sifts (Eq. 6-7): the kept slots are those Bob detected in
 // which both bases agree; the pool is the kept slots from trace on.
 func newPackedSift(detected, aBasis, bBasis, own, ownBasis []uint64, N, trace int, res *Result) *packedSift {
-	sf := &packedSift{keep: make([]uint64, wordsFor(N))}
+	sf := &packedSift{keep: make([]uint64, bitvec.Words(N))}
 	for i := range sf.keep {
-		same := ^(aBasis[i] ^ bBasis[i]) & lowMask(N-64*i)
-		d := detected[i] & lowMask(N-64*i)
-		sf.det += onesCount(d)
-		sf.same += onesCount(same)
+		same := ^(aBasis[i] ^ bBasis[i]) & bitvec.LowMask(N-64*i)
+		d := detected[i] & bitvec.LowMask(N-64*i)
+		sf.det += bits.OnesCount64(d)
+		sf.same += bits.OnesCount64(same)
 		sf.keep[i] = same & d
-		sf.sifted += onesCount(sf.keep[i])
+		sf.sifted += bits.OnesCount64(sf.keep[i])
 	}
-	sf.pool, sf.poolBasis, sf.poolN = compactPair(own, ownBasis, sf.keep, trace, N)
+	sf.pool, sf.poolBasis, sf.poolN = bitvec.CompactPair(own, ownBasis, sf.keep, trace, N)
 	res.packed.keep, res.packed.own, res.packed.sifted, res.packed.trace = sf.keep, own, sf.sifted, trace
 	return sf
 }
@@ -60,19 +61,19 @@ func (sf *packedSift) counts() (int, int, int) { return sf.det, sf.same, sf.sift
 func (sf *packedSift) poolLen() int            { return sf.poolN }
 
 func (sf *packedSift) countBasis(b Basis) int {
-	x := countOnes(sf.poolBasis, sf.poolN)
+	x := bitvec.Count(sf.poolBasis, sf.poolN)
 	if b == X {
 		return x
 	}
 	return sf.poolN - x
 }
 
-func (sf *packedSift) disclose(seed [32]byte, p samplePlan) []uint64 {
+func (sf *packedSift) disclose(seed [32]byte, p finitekey.Plan) []uint64 {
 	order := sf.positions(seed, p)
 	sf.size = len(order)
-	out := make([]uint64, wordsFor(len(order)))
-	sf.sampleBasis = make([]uint64, wordsFor(len(order)))
-	sf.inSample = make([]uint64, wordsFor(sf.poolN))
+	out := make([]uint64, bitvec.Words(len(order)))
+	sf.sampleBasis = make([]uint64, bitvec.Words(len(order)))
+	sf.inSample = make([]uint64, bitvec.Words(sf.poolN))
 	for i, o := range order {
 		w, sh := o>>6, uint(o)&63
 		out[i>>6] |= (sf.pool[w] >> sh & 1) << (uint(i) & 63)
@@ -85,46 +86,46 @@ func (sf *packedSift) disclose(seed [32]byte, p samplePlan) []uint64 {
 // positions is positionsRef over the packed pool: the test-basis
 // positions in pool order, then the key-basis ones chosen by the shuffle,
 // found by rank and select instead of an index per key-basis bit.
-func (sf *packedSift) positions(seed [32]byte, p samplePlan) []int32 {
-	if p.symmetric {
-		return samplePositions(seed, sf.poolN, p.k)
+func (sf *packedSift) positions(seed [32]byte, p finitekey.Plan) []int32 {
+	if p.Symmetric {
+		return samplePositions(seed, sf.poolN, p.K)
 	}
-	out := make([]int32, 0, p.size())
+	out := make([]int32, 0, p.Size())
 	var flip uint64 // XOR turning a basis word into a key-basis mask
-	if p.key == Z {
+	if p.Key == Z {
 		flip = ^uint64(0)
 	}
-	key := newRankIndex(sf.poolBasis, flip, sf.poolN)
+	key := bitvec.NewRank(sf.poolBasis, flip, sf.poolN)
 	for i, w := range sf.poolBasis {
-		t := (w ^ flip ^ ^uint64(0)) & lowMask(sf.poolN-64*i) // test basis
+		t := (w ^ flip ^ ^uint64(0)) & bitvec.LowMask(sf.poolN-64*i) // test basis
 		for t != 0 {
 			out = append(out, int32(64*i+bits.TrailingZeros64(t)))
 			t &= t - 1
 		}
 	}
-	for _, j := range samplePositions(seed, key.ones, p.k) {
-		out = append(out, int32(key.selectBit(int(j))))
+	for _, j := range samplePositions(seed, key.Ones(), p.K) {
+		out = append(out, int32(key.Select(int(j))))
 	}
 	return out
 }
 
-func (sf *packedSift) sampleErrors(aBits, bBits []uint64) sampleErrors {
-	var e sampleErrors
+func (sf *packedSift) sampleErrors(aBits, bBits []uint64) finitekey.SampleErrors {
+	var e finitekey.SampleErrors
 	for i := range aBits {
-		d := (aBits[i] ^ bBits[i]) & lowMask(sf.size-64*i)
-		x := sf.sampleBasis[i] & lowMask(sf.size-64*i)
-		e.errs[X] += onesCount(d & x)
-		e.errs[Z] += onesCount(d &^ x)
-		e.bits[X] += onesCount(x)
+		d := (aBits[i] ^ bBits[i]) & bitvec.LowMask(sf.size-64*i)
+		x := sf.sampleBasis[i] & bitvec.LowMask(sf.size-64*i)
+		e.Errs[X] += bits.OnesCount64(d & x)
+		e.Errs[Z] += bits.OnesCount64(d &^ x)
+		e.Bits[X] += bits.OnesCount64(x)
 	}
-	e.bits[Z] = sf.size - e.bits[X]
+	e.Bits[Z] = sf.size - e.Bits[X]
 	return e
 }
 
 func (sf *packedSift) record(res *Result) { res.packed.inSample = sf.inSample }
 
 func (sf *packedSift) rawKey(*Result) []uint64 {
-	key, _ := compactNot(sf.pool, sf.inSample, sf.poolN)
+	key, _ := bitvec.CompactNot(sf.pool, sf.inSample, sf.poolN)
 	return key
 }
 
@@ -135,14 +136,14 @@ func packedTruths(rep *Report, a, b *Result) {
 	if pa.sifted == pb.sifted && pa.sifted > 0 && len(pa.own) == len(pb.own) {
 		errs := 0
 		for i, k := range pa.keep {
-			errs += onesCount((pa.own[i] ^ pb.own[i]) & k)
+			errs += bits.OnesCount64((pa.own[i] ^ pb.own[i]) & k)
 		}
 		rep.QBERTrue = float64(errs) / float64(pa.sifted)
 	}
 	if a.eveKnown != nil && pa.inSample != nil {
-		eve, n := compactBits(a.eveKnown, pa.keep, pa.trace, len(pa.keep)*64)
+		eve, n := bitvec.Compact(a.eveKnown, pa.keep, pa.trace, len(pa.keep)*64)
 		for i, w := range eve {
-			rep.EveInfoBits += onesCount(w &^ pa.inSample[i] & lowMask(n-64*i))
+			rep.EveInfoBits += bits.OnesCount64(w &^ pa.inSample[i] & bitvec.LowMask(n-64*i))
 		}
 	}
 }
@@ -161,7 +162,7 @@ func samplePositions(seed [32]byte, s, k int) []int32 {
 	for i := range out {
 		out[i] = int32(i + r.IntN(s-i))
 	}
-	seen := make([]uint64, wordsFor(s-k))
+	seen := make([]uint64, bitvec.Words(s-k))
 	var again []int32
 	for _, j := range out {
 		if t := int(j) - k; t >= 0 {
@@ -241,47 +242,4 @@ func (t *swapTable) lookup(j int32) *swapEntry {
 			return nil
 		}
 	}
-}
-
-// rankIndex answers select queries on a packed mask (v XOR flip, first n
-// bits): per word, the number of ones before it.
-type rankIndex struct {
-	v      []uint64
-	flip   uint64
-	n      int
-	before []int32
-	ones   int
-}
-
-func newRankIndex(v []uint64, flip uint64, n int) *rankIndex {
-	r := &rankIndex{v: v, flip: flip, n: n, before: make([]int32, wordsFor(n))}
-	for i := range r.before {
-		r.before[i] = int32(r.ones)
-		r.ones += onesCount(r.word(i))
-	}
-	return r
-}
-
-func (r *rankIndex) word(i int) uint64 { return (r.v[i] ^ r.flip) & lowMask(r.n-64*i) }
-
-// selectBit returns the position of the j-th one (from 0).
-func (r *rankIndex) selectBit(j int) int {
-	i := sort.Search(len(r.before), func(i int) bool { return int(r.before[i]) > j }) - 1
-	return 64*i + selectInWord(r.word(i), j-int(r.before[i]))
-}
-
-// selectInWord returns the position of the j-th set bit of w (from 0).
-func selectInWord(w uint64, j int) int {
-	for b := 0; b < 64; b += 8 {
-		c := bits.OnesCount8(uint8(w >> b))
-		if j < c {
-			x := w >> b
-			for ; j > 0; j-- {
-				x &= x - 1
-			}
-			return b + bits.TrailingZeros64(x)
-		}
-		j -= c
-	}
-	return -1
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"qkdchat/qkd/bitvec"
 	"reflect"
 	"sync"
 	"testing"
@@ -143,8 +144,8 @@ func TestCompactBitsMatchesGather(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{42}))
 	for trial := 0; trial < 200; trial++ {
 		n := 1 + r.IntN(3000)
-		v := randWords(r, n)
-		mask := make([]uint64, wordsFor(n))
+		v := bitvec.Random(r, n)
+		mask := make([]uint64, bitvec.Words(n))
 		density := r.IntN(4) // sparse, half, dense, full
 		for i := range mask {
 			switch density {
@@ -158,14 +159,14 @@ func TestCompactBitsMatchesGather(t *testing.T) {
 				mask[i] = ^uint64(0)
 			}
 		}
-		tailMask(mask, n)
+		bitvec.TailMask(mask, n)
 		lo, hi := r.IntN(n+1), n
 		if trial%3 == 0 {
 			hi = lo + r.IntN(n-lo+1)
 		}
 		var pos, notPos []int32
 		for i := 0; i < n; i++ {
-			if getBit(mask, i) == 1 {
+			if bitvec.Get(mask, i) == 1 {
 				if i >= lo && i < hi {
 					pos = append(pos, int32(i))
 				}
@@ -173,27 +174,27 @@ func TestCompactBitsMatchesGather(t *testing.T) {
 				notPos = append(notPos, int32(i))
 			}
 		}
-		got, gn := compactBits(v, mask, lo, hi)
+		got, gn := bitvec.Compact(v, mask, lo, hi)
 		if want := gatherBits(v, pos, nil); gn != len(pos) || !reflect.DeepEqual(got, want) && len(pos) > 0 {
 			t.Fatalf("n=%d [%d,%d): compactBits %d bits %x, want %d bits %x", n, lo, hi, gn, got, len(pos), want)
 		}
-		gotNot, nn := compactNot(v, mask, n)
+		gotNot, nn := bitvec.CompactNot(v, mask, n)
 		if want := gatherBits(v, notPos, nil); nn != len(notPos) || !reflect.DeepEqual(gotNot, want) && len(notPos) > 0 {
 			t.Fatalf("n=%d: compactNot %d bits, want %d", n, nn, len(notPos))
 		}
 		// select on the mask finds every set bit.
-		ri := newRankIndex(mask, 0, n)
+		ri := bitvec.NewRank(mask, 0, n)
 		j := 0
 		for i := 0; i < n; i++ {
-			if getBit(mask, i) == 1 {
-				if got := ri.selectBit(j); got != i {
+			if bitvec.Get(mask, i) == 1 {
+				if got := ri.Select(j); got != i {
 					t.Fatalf("select(%d) = %d, want %d", j, got, i)
 				}
 				j++
 			}
 		}
-		if ri.ones != j {
-			t.Fatalf("rank index counts %d ones, want %d", ri.ones, j)
+		if ri.Ones() != j {
+			t.Fatalf("rank index counts %d ones, want %d", ri.Ones(), j)
 		}
 	}
 }
@@ -261,7 +262,7 @@ func TestRunAliceKeepsNoSimulatorPlanes(t *testing.T) {
 func TestEstimateRejectsSampleOfWrongLength(t *testing.T) {
 	r := rand.New(rand.NewChaCha8([32]byte{43}))
 	const n = 5000
-	det, ab, bb, own := randWords(r, n), randWords(r, n), randWords(r, n), randWords(r, n)
+	det, ab, bb, own := bitvec.Random(r, n), bitvec.Random(r, n), bitvec.Random(r, n), bitvec.Random(r, n)
 	c := Config{Protocol: Protocol{Qubits: n}}.withDefaults()
 	for _, pipe := range []pipeline{pipelinePacked, pipelineReference} {
 		s := newSide(c, nil, "bob", pipe)

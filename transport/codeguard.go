@@ -38,6 +38,13 @@ func (g *codeGuard) current() string {
 	return g.code
 }
 
+// rawCode returns the code, disabled or not.
+func (g *codeGuard) rawCode() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.code
+}
+
 // set replaces the code and forgets past failures.
 func (g *codeGuard) set(code string) {
 	g.mu.Lock()

@@ -29,6 +29,10 @@ type Config struct {
 	// PeerKey, when set on Connect, is the only identity key the peer
 	// may present (a reconnect to a known contact).
 	PeerKey ed25519.PublicKey
+	// PeerFingerprint, when not all zero, is the first 16 bytes of
+	// SHA-256 of the only identity key the peer may present: what an
+	// invite carries, so a joiner pins the inviter from the first contact.
+	PeerFingerprint [16]byte
 
 	// MaxFrame limits the payload of one frame on either channel
 	// (default DefaultMaxFrame). A larger incoming frame ends the session.
@@ -38,7 +42,9 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// MaxPairFailures is how many failed pairing attempts a listener's
 	// code survives (default DefaultMaxPairFailures). Attempts in progress
-	// count too, so concurrent guesses cannot exceed it.
+	// count too, so concurrent guesses cannot exceed it. An attempt fails
+	// only when the dialer's key confirmation arrives and does not hold;
+	// one that ends earlier (a dropped relay, a timeout) is no guess.
 	MaxPairFailures int
 	// Logger receives connection events (default: discard). Codes, keys
 	// and payloads are never logged.
@@ -54,6 +60,11 @@ type Config struct {
 	// connection replaces the most idle handshake of the source holding
 	// the most.
 	MaxHandshakes, ReservedHandshakes, MaxHandshakesPerSource int
+	// OnInvite, when set, is told when an invite registered with the
+	// listener is used or burned (Listen only). It is called from the
+	// handshake's goroutine and must not block.
+	OnInvite func(InviteEvent)
+
 	// LogInterval is how often the listener writes one summary line for
 	// the connections it refused, instead of a line each (default
 	// DefaultLogInterval).

@@ -29,5 +29,18 @@
 // pairing code) move to reserved slots that are never shed. Refused
 // connections are summarised in one log line per interval.
 //
+// Besides its own pairing code a Listener serves invites
+// ([Listener.AddInvite], [Listener.NewInvite]): codes NAMEPLATE-WORD-WORD
+// whose nameplate, from 100 to 9999, the dialer sends in the clear in its
+// Hello so that the listener runs the PAKE with that invite's code only.
+// An invite pairs one peer and is consumed; the first failed proof burns
+// it ([Config.OnInvite] reports both); used, expired and revoked invites
+// are refused with their own errors; a nameplate the listener does not
+// know fails exactly like a wrong code. In pair mode the listener checks
+// the dialer's key confirmation before sending its own, so an attempt
+// that ends before the dialer's proof (a dropped relay, a timeout) has
+// seen nothing it could test a guess against, and counts against neither
+// an invite nor the listener code.
+//
 // Nothing here logs pairing codes, keys or payloads.
 package transport

@@ -80,11 +80,14 @@ func (r AbortReason) err() error {
 	case AbortCodeExhausted:
 		return ErrCodeExhausted
 	default:
+		if err := inviteReasonErr(r); err != nil {
+			return err
+		}
 		return ErrMalformed
 	}
 }
 
-func (r AbortReason) valid() bool { return r >= AbortProtocol && r <= AbortCodeExhausted }
+func (r AbortReason) valid() bool { return r >= AbortProtocol && r <= lastAbortReason }
 
 // abortReasonFor maps a local handshake failure to what the peer is told.
 func abortReasonFor(err error) AbortReason {
@@ -100,6 +103,9 @@ func abortReasonFor(err error) AbortReason {
 	case errors.Is(err, ErrCodeExhausted):
 		return AbortCodeExhausted
 	default:
+		if r, ok := inviteAbortReason(err); ok {
+			return r
+		}
 		return AbortProtocol
 	}
 }

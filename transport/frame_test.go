@@ -169,7 +169,7 @@ func TestHandshakeMessageParsers(t *testing.T) {
 	if _, err := parseFinished(make([]byte, 31), true); !errors.Is(err, ErrMalformed) {
 		t.Errorf("short token: %v", err)
 	}
-	for _, b := range [][]byte{nil, {0}, {7}, {2, 2}} {
+	for _, b := range [][]byte{nil, {0}, {byte(lastAbortReason + 1)}, {2, 2}} {
 		if _, err := parseAbort(b); !errors.Is(err, ErrMalformed) {
 			t.Errorf("abort %v: %v", b, err)
 		}

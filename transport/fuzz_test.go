@@ -88,6 +88,7 @@ func FuzzParseHello(f *testing.F) {
 	f.Add(validHello())
 	f.Add(validHello()[:40])
 	f.Add(append(validHello(), 0))
+	f.Add(append(validHello(), helloNameplate, 0x12, 0xd5))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, err := ParseHello(data)
@@ -116,6 +117,8 @@ func handshakeSeeds() [][]byte {
 		frameBytes(Frame{Type: FrameHello, Payload: pinned}, Frame{Type: FrameConfirm, Payload: make([]byte, sigLen)}),
 		frameBytes(Frame{Type: FrameHello, Payload: validHello()}, Frame{Type: FramePake, Payload: make([]byte, pakeMsgLen)}),
 		frameBytes(Frame{Type: FrameAbort, Payload: []byte{byte(AbortPairingFailed)}}),
+		frameBytes(Frame{Type: FrameHello, Payload: append(validHello(), helloNameplate, 0x12, 0xd5)}, Frame{Type: FramePake, Payload: xm},
+			Frame{Type: FrameConfirm, Payload: make([]byte, macLen+sigLen)}, Frame{Type: FrameFinished}),
 		frameBytes(Frame{Type: FrameHello, Payload: validHello()}, Frame{Type: FrameAbort, Payload: []byte{99}}),
 	}
 }
@@ -139,7 +142,9 @@ func FuzzListenHandshake(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		acquire := func() (pairSlot, error) { return pairSlot{code: testCode, release: func(bool) {}}, nil }
+		acquire := func(int) (pairSlot, error) {
+			return pairSlot{code: testCode, release: func(bool) {}, proved: func(bool) error { return nil }}, nil
+		}
 		_, err := listenHandshake(fuzzConn{bytes.NewReader(data), io.Discard}, &cfg, make([]byte, 32), acquire, LinkToken{})
 		if err == nil {
 			t.Fatal("a handshake succeeded without the dialer's keys")

@@ -130,6 +130,8 @@ type hsResult struct {
 	mode        Mode
 	newlyPaired bool
 	token       LinkToken
+	nameplate   int    // the invite the peer paired with (listener side)
+	grant       string // and its grant
 }
 
 // localFailure reports whether err was found on this side (so the peer
@@ -143,7 +145,8 @@ func localFailure(err error) bool {
 		errors.Is(err, identity.ErrChanged) || errors.Is(err, ErrUnknownContact) ||
 		errors.Is(err, ErrCodeExhausted) || errors.Is(err, ErrMalformed) ||
 		errors.Is(err, ErrUnexpectedFrame) || errors.Is(err, ErrBadVersion) ||
-		errors.Is(err, ErrFrameTooLarge)
+		errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrInviteUsed) ||
+		errors.Is(err, ErrInviteExpired) || errors.Is(err, ErrInviteRevoked)
 }
 
 // sendAbort tells the peer why we give up, best effort.
@@ -157,7 +160,7 @@ func sendAbort(w io.Writer, err error) {
 // the key must be known; in both modes a name pinned to another key is
 // refused. It returns whether the key was unknown before.
 func checkPeer(cfg *Config, h Hello, mode Mode) (newlyPaired bool, err error) {
-	if cfg.PeerKey != nil && !cfg.PeerKey.Equal(h.Identity) {
+	if !expectedPeer(cfg, h.Identity) {
 		return false, fmt.Errorf("peer %s: %w", identity.Fingerprint(h.Identity), identity.ErrChanged)
 	}
 	if np, ok := cfg.Pins.(NamePins); ok {
@@ -171,6 +174,18 @@ func checkPeer(cfg *Config, h Hello, mode Mode) (newlyPaired bool, err error) {
 		return false, fmt.Errorf("peer %s: %w", identity.Fingerprint(h.Identity), ErrUnknownContact)
 	}
 	return !known, nil
+}
+
+// expectedPeer reports whether pub is a key cfg.PeerKey and
+// cfg.PeerFingerprint allow.
+func expectedPeer(cfg *Config, pub ed25519.PublicKey) bool {
+	if cfg.PeerKey != nil && !cfg.PeerKey.Equal(pub) {
+		return false
+	}
+	if cfg.PeerFingerprint != ([16]byte{}) {
+		return identity.FingerprintBytes(pub) == cfg.PeerFingerprint
+	}
+	return true
 }
 
 // verifyConfirm checks the peer's confirmation for side.
@@ -234,7 +249,13 @@ func dialHandshake(rw io.ReadWriter, cfg *Config, binding []byte) (res hsResult,
 	if cfg.Code != "" {
 		mode = ModePair
 	}
-	hb, err := cfg.hello(mode).MarshalBinary()
+	hello := cfg.hello(mode)
+	if mode == ModePair {
+		// An invite's nameplate goes first, in the clear, so the
+		// listener runs the PAKE with that invite's code.
+		hello.Nameplate = CodeNameplate(cfg.Code)
+	}
+	hb, err := hello.MarshalBinary()
 	if err != nil {
 		return res, err
 	}
@@ -255,12 +276,21 @@ func dialHandshake(rw io.ReadWriter, cfg *Config, binding []byte) (res hsResult,
 		}
 	}
 	f, err := c.recv(FrameHello, true)
+	var pa *PeerAbortError
+	if hello.Nameplate != 0 && errors.As(err, &pa) && pa.Reason == AbortProtocol {
+		return res, fmt.Errorf("%w (the listener may be a version without invites)", err)
+	}
 	if err != nil {
 		return res, err
 	}
 	peer, err := ParseHello(f.Payload)
 	if err != nil {
 		return res, err
+	}
+	if mode == ModePair && !expectedPeer(cfg, peer.Identity) {
+		// Refuse an unexpected listener before our key confirmation,
+		// which it could test a guess of the code against.
+		return res, fmt.Errorf("peer %s: %w", identity.Fingerprint(peer.Identity), identity.ErrChanged)
 	}
 	if peer.Mode != mode {
 		return res, fmt.Errorf("handshake: peer answered in %v mode to %v: %w", peer.Mode, mode, ErrMalformed)
@@ -298,11 +328,21 @@ func dialHandshake(rw io.ReadWriter, cfg *Config, binding []byte) (res hsResult,
 	return hsResult{peer: peer, mode: mode, newlyPaired: newly, token: tok}, nil
 }
 
-// pairSlot is what the listener's handshake needs from the code guard:
-// the current code and a way to report how the attempt ended.
+// pairSlot is what the listener's handshake needs from the code guard
+// or an invite: the code and a way to report how the attempt ended.
 type pairSlot struct {
 	code    string
 	release func(ok bool)
+
+	// proved, when set, makes the listener read and check the dialer's
+	// key confirmation before it sends its own, and report whether it
+	// held; an error refuses the attempt. So a dialer that stops before
+	// its confirmation has nothing to test a guess against, and is no
+	// guess. The listener sets it for invites and its code alike.
+	proved func(ok bool) error
+	// nameplate and grant of the invite, for PeerInfo.
+	nameplate int
+	grant     string
 }
 
 // hsHooks let the listener follow its side of a handshake. Either may
@@ -312,15 +352,15 @@ type hsHooks struct {
 	proven func() // once the peer's proof verified: its key, or the code
 }
 
-// listenHandshake runs the listener's side. acquire is called when the
-// dialer asks to pair; it blocks until an attempt may proceed and returns
-// the code. token is sent to the dialer once both sides are authenticated.
-func listenHandshake(rw io.ReadWriter, cfg *Config, binding []byte, acquire func() (pairSlot, error), token LinkToken) (hsResult, error) {
+// listenHandshake runs the listener's side. acquire is called with the
+// dialer's nameplate (0 if none) when the dialer asks to pair; it blocks
+// until an attempt may proceed and returns the code. token is sent to the dialer once both sides are authenticated.
+func listenHandshake(rw io.ReadWriter, cfg *Config, binding []byte, acquire func(nameplate int) (pairSlot, error), token LinkToken) (hsResult, error) {
 	return listenHandshakeHooked(rw, cfg, binding, acquire, token, hsHooks{})
 }
 
 // listenHandshakeHooked is listenHandshake reporting its steps to hooks.
-func listenHandshakeHooked(rw io.ReadWriter, cfg *Config, binding []byte, acquire func() (pairSlot, error), token LinkToken, hooks hsHooks) (res hsResult, err error) {
+func listenHandshakeHooked(rw io.ReadWriter, cfg *Config, binding []byte, acquire func(nameplate int) (pairSlot, error), token LinkToken, hooks hsHooks) (res hsResult, err error) {
 	c := &hsConn{rw: rw, t: newTranscript(binding), step: hooks.step}
 	defer func() {
 		if err != nil {
@@ -337,18 +377,19 @@ func listenHandshakeHooked(rw io.ReadWriter, cfg *Config, binding []byte, acquir
 	}
 	mode := peer.Mode
 	var x []byte
+	var slot pairSlot
 	if mode == ModePair {
 		var pf Frame
 		if pf, err = c.recv(FramePake, true); err != nil {
 			return res, err
 		}
 		x = pf.Payload
-		var slot pairSlot
-		if slot, err = acquire(); err != nil {
+		if slot, err = acquire(peer.Nameplate); err != nil {
 			return res, err
 		}
-		// err is the named result: the attempt counts as failed unless
-		// the whole handshake succeeds.
+		// err is the named result: release learns whether the whole
+		// handshake succeeded (what a failed proof costs is told to
+		// slot.proved).
 		defer func() { slot.release(err == nil) }()
 		cfg2 := *cfg
 		cfg2.Code = slot.code
@@ -380,7 +421,12 @@ func listenHandshakeHooked(rw io.ReadWriter, cfg *Config, binding []byte, acquir
 			return res, err
 		}
 	}
-	newly, err := exchangeConfirm(c, cfg, mode, key, peer, sideListener, sideDialer)
+	var newly bool
+	if slot.proved != nil {
+		newly, err = confirmDialerFirst(c, cfg, key, peer, slot.proved)
+	} else {
+		newly, err = exchangeConfirm(c, cfg, mode, key, peer, sideListener, sideDialer)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -397,5 +443,38 @@ func listenHandshakeHooked(rw io.ReadWriter, cfg *Config, binding []byte, acquir
 	if _, err := parseFinished(f.Payload, false); err != nil {
 		return res, err
 	}
-	return hsResult{peer: peer, mode: mode, newlyPaired: newly, token: token}, nil
+	return hsResult{peer: peer, mode: mode, newlyPaired: newly, token: token, nameplate: slot.nameplate, grant: slot.grant}, nil
+}
+
+// confirmDialerFirst is the listener's exchangeConfirm in pair mode: it
+// reads and checks the dialer's confirmation first and tells proved the
+// outcome, then sends its own. Until the dialer's confirmation arrives,
+// the dialer has seen nothing keyed by the PAKE, so an attempt that dies
+// earlier is no guess. Dialers need no change: they send their
+// confirmation before reading ours.
+func confirmDialerFirst(c *hsConn, cfg *Config, key []byte, peer Hello, proved func(ok bool) error) (newlyPaired bool, err error) {
+	th := c.t.sum()
+	f, err := c.recv(FrameConfirm, false)
+	if err != nil {
+		return false, err
+	}
+	pc, err := parseConfirm(f.Payload, ModePair)
+	if err != nil {
+		return false, err
+	}
+	verr := verifyConfirm(ModePair, pc, key, peer.Identity, sideDialer, th)
+	if err := proved(verr == nil); err != nil {
+		return false, err
+	}
+	if verr != nil {
+		return false, verr
+	}
+	newly, err := checkPeer(cfg, peer, ModePair)
+	if err != nil {
+		return false, err
+	}
+	if err := c.send(Frame{Type: FrameConfirm, Payload: makeConfirm(ModePair, key, cfg.Identity, sideListener, th).marshal()}, false); err != nil {
+		return false, err
+	}
+	return newly, nil
 }

@@ -40,6 +40,7 @@ type Listener struct {
 	ln      net.Listener
 	tlsConf *tls.Config
 	guard   *codeGuard
+	invites *inviteTable
 	adm     *admission
 	logs    *logLimiter // what remote peers can trigger goes through it
 
@@ -90,6 +91,7 @@ func Listen(ctx context.Context, addr string, cfg Config) (*Listener, error) {
 		ln:       ln,
 		tlsConf:  serverTLSConfig(cert),
 		guard:    newCodeGuard(cfg.Code, cfg.MaxPairFailures, cfg.Logger),
+		invites:  newInviteTable(cfg.OnInvite),
 		ctx:      lctx,
 		cancel:   cancel,
 		sessions: make(chan *Session),
@@ -125,9 +127,44 @@ func (l *Listener) SetCode(code string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if np := CodeNameplate(code); np != 0 && l.invites.has(np) {
+		return "", fmt.Errorf("transport: pairing code: %w by an invite", ErrNameplateTaken)
+	}
 	l.guard.set(code)
 	return code, nil
 }
+
+// AddInvite registers an invite: a code of the form NAMEPLATE-WORD-WORD
+// (see NewInviteCode) that pairs one peer before expires. grant is opaque
+// to the transport (the node puts the granted role there); the session's
+// PeerInfo carries it. Invites work beside the listener code and never
+// affect it: a dialer whose code names the invite's nameplate runs the
+// PAKE with that invite's code only. An invite works once; the first
+// failed proof burns it (see Config.OnInvite); an attempt that ends
+// before the dialer's proof costs it nothing. It fails with
+// ErrNameplateTaken if an open invite or the listener code has the
+// nameplate, and ErrInviteExpired if expires has passed.
+func (l *Listener) AddInvite(code string, expires time.Time, grant string) error {
+	return l.invites.add(code, expires, grant, l.codeNameplate)
+}
+
+// NewInvite registers an invite with a fresh code on a free nameplate
+// and returns the code.
+func (l *Listener) NewInvite(expires time.Time, grant string) (code string, err error) {
+	return l.invites.newInvite(expires, grant, l.codeNameplate)
+}
+
+// RevokeInvite withdraws the open invite with this nameplate; dialers
+// that use it are told ErrInviteRevoked. It reports whether there was
+// one to withdraw.
+func (l *Listener) RevokeInvite(nameplate int) bool { return l.invites.revoke(nameplate) }
+
+// Invite describes the invite with this nameplate, open or finished (the
+// listener remembers the last few thousand finished ones).
+func (l *Listener) Invite(nameplate int) (InviteInfo, bool) { return l.invites.info(nameplate) }
+
+// codeNameplate reports whether np is the listener code's nameplate.
+func (l *Listener) codeNameplate(np int) bool { return np == CodeNameplate(l.guard.rawCode()) }
 
 // Accept returns the next authenticated session. A peer that reached the
 // authenticated handshake and failed it (wrong code, changed identity...)
@@ -343,10 +380,31 @@ func (l *Listener) handshake(ctx context.Context, c net.Conn, deadline time.Time
 		}
 	}()
 
-	acquire := func() (pairSlot, error) {
+	acquire := func(nameplate int) (pairSlot, error) {
+		if nameplate != 0 && !l.codeNameplate(nameplate) {
+			// An invite, or a nameplate we do not know: either way the
+			// listener code is not at stake. codeAttempt is set if the
+			// attempt burns the invite, so Accept reports it.
+			return l.invites.acquire(nameplate, c.RemoteAddr(), &codeAttempt)
+		}
 		slot, err := l.guard.acquire(ctx)
-		codeAttempt = err == nil
-		return slot, err
+		if err != nil {
+			return slot, err
+		}
+		// The listener code counts a failed guess only when the dialer's
+		// proof arrived and did not hold: an attempt that ends earlier
+		// (a relay that drops, a timeout) saw nothing to test a guess
+		// against. Only those guesses bypass Accept's report limit.
+		guessed := false
+		release := slot.release
+		slot.proved = func(ok bool) error {
+			if !ok {
+				guessed, codeAttempt = true, true
+			}
+			return nil
+		}
+		slot.release = func(bool) { release(!guessed) }
+		return slot, nil
 	}
 	hooks := hsHooks{
 		step:   func() { l.adm.progress(e) },
@@ -381,6 +439,8 @@ func (l *Listener) handshake(ctx context.Context, c net.Conn, deadline time.Time
 		Curve:       cs.CurveID,
 		Initiator:   false,
 		Addr:        c.RemoteAddr(),
+		Nameplate:   res.nameplate,
+		Grant:       res.grant,
 	}
 	return newSession(tc, qc, info, &l.cfg), nil
 }

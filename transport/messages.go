@@ -43,14 +43,24 @@ func (m Mode) String() string {
 // Hello is the first handshake message of each side.
 //
 // Encoding: [protocol version u8][mode u8][identity key 32 bytes]
-// [name length u8][name][role length u8][role], nothing after.
+// [name length u8][name][role length u8][role], then in pair mode
+// optionally [helloNameplate u8][nameplate u16 big-endian], nothing
+// after. The optional field leaves every Hello without it as before, so
+// peers of this protocol version that know no invites still pair with
+// listener codes.
 type Hello struct {
 	Version  uint8
 	Mode     Mode
 	Identity ed25519.PublicKey
 	Name     string // display name, 1..MaxNameLen bytes of printable UTF-8
 	Role     string // patient, hospital, doctor...: 0..MaxRoleLen bytes
+	// Nameplate is the dialer's invite nameplate (FirstInviteNameplate to
+	// LastInviteNameplate), or 0 for none. Pair mode only.
+	Nameplate int
 }
+
+// helloNameplate tags the optional nameplate field of a Hello.
+const helloNameplate = 1
 
 // MarshalBinary encodes h after checking it as ParseHello would.
 func (h Hello) MarshalBinary() ([]byte, error) {
@@ -64,6 +74,9 @@ func (h Hello) MarshalBinary() ([]byte, error) {
 	b = append(b, h.Name...)
 	b = append(b, byte(len(h.Role)))
 	b = append(b, h.Role...)
+	if h.Nameplate != 0 {
+		b = append(b, helloNameplate, byte(h.Nameplate>>8), byte(h.Nameplate))
+	}
 	return b, nil
 }
 
@@ -85,6 +98,13 @@ func ParseHello(b []byte) (Hello, error) {
 	role, rest, ok := cutString(rest)
 	if !ok {
 		return Hello{}, fmt.Errorf("transport: hello: role: %w", ErrMalformed)
+	}
+	if len(rest) == 3 && rest[0] == helloNameplate {
+		h.Nameplate = int(rest[1])<<8 | int(rest[2])
+		if h.Nameplate == 0 {
+			return Hello{}, fmt.Errorf("transport: hello: nameplate 0: %w", ErrMalformed)
+		}
+		rest = rest[3:]
 	}
 	if len(rest) != 0 {
 		return Hello{}, fmt.Errorf("transport: hello: %d trailing bytes: %w", len(rest), ErrMalformed)
@@ -119,6 +139,9 @@ func (h Hello) check() error {
 	}
 	if len(h.Role) > MaxRoleLen || !printable(h.Role) {
 		return fmt.Errorf("transport: hello: role must be at most %d bytes of printable UTF-8: %w", MaxRoleLen, ErrMalformed)
+	}
+	if h.Nameplate != 0 && (h.Mode != ModePair || !validNameplate(h.Nameplate)) {
+		return fmt.Errorf("transport: hello: nameplate %d in %v mode: %w", h.Nameplate, h.Mode, ErrMalformed)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -213,20 +214,21 @@ func runCodeKnowingRelay(a, b *tls.Conn, code string) error {
 	if !equalBytes(cD.MAC, confirmMAC(keyD, sideDialer, thD)) {
 		return errors.New("relay: the dialer's MAC does not verify, the PAKE legs are broken")
 	}
-	fL, err := toL.recv(FrameConfirm, false)
-	if err != nil {
-		return err
-	}
-	cL, err := parseConfirm(fL.Payload, ModePair)
-	if err != nil {
-		return err
-	}
-	forD := confirm{MAC: confirmMAC(keyD, sideListener, thD), Sig: cL.Sig}
+	// The listener checks the dialer's proof before giving its own, so
+	// the relay must send it first: the dialer's MAC redone for leg L
+	// with the dialer's signature, which covers leg D.
 	forL := confirm{MAC: confirmMAC(keyL, sideDialer, thL), Sig: cD.Sig}
-	if err := toD.send(Frame{Type: FrameConfirm, Payload: forD.marshal()}, false); err != nil {
+	if err := toL.send(Frame{Type: FrameConfirm, Payload: forL.marshal()}, false); err != nil {
 		return err
 	}
-	if err := toL.send(Frame{Type: FrameConfirm, Payload: forL.marshal()}, false); err != nil {
+	// The listener refuses it without ever signing for leg L, so the
+	// relay has no listener signature to forward to the dialer either.
+	var pa *PeerAbortError
+	if _, err := toL.recv(FrameConfirm, false); !errors.As(err, &pa) {
+		return fmt.Errorf("relay: the listener answered a forwarded proof with %v, want its abort", err)
+	}
+	forD := confirm{MAC: confirmMAC(keyD, sideListener, thD), Sig: make([]byte, sigLen)}
+	if err := toD.send(Frame{Type: FrameConfirm, Payload: forD.marshal()}, false); err != nil {
 		return err
 	}
 	// Both sides now abort; drain so they can read each other's verdicts.

@@ -27,6 +27,10 @@ type PeerInfo struct {
 	Curve       tls.CurveID       // the TLS key exchange (X25519MLKEM768 unless the peer lacks it)
 	Initiator   bool              // true on the side that dialed (Connect), false on the listener
 	Addr        net.Addr          // the remote address of the classical connection
+	// Nameplate and Grant name the invite the peer paired with, on the
+	// listener's side (see Listener.AddInvite); 0 and "" otherwise.
+	Nameplate int
+	Grant     string
 }
 
 // Session is an authenticated connection to one peer: a classical channel

@@ -1,0 +1,5 @@
+//go:build !race
+
+package toeplitz
+
+const toeplitzRaceBuild = false

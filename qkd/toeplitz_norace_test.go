@@ -1,5 +1,0 @@
-//go:build !race
-
-package qkd
-
-const toeplitzRaceBuild = false

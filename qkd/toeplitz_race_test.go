@@ -1,7 +1,0 @@
-//go:build race
-
-package qkd
-
-// toeplitzRaceBuild: the race detector slows the Toeplitz reference checks about
-// tenfold, so they run fewer and smaller cases (toeplitz_test.go).
-const toeplitzRaceBuild = true
