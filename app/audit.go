@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"qkdchat/identity"
 
 	"qkdchat/ledger"
 )
@@ -56,7 +57,7 @@ func OpenAuditor(dir string, mode AuditorMode) (*Auditor, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("app: open %s: %w", path, ErrNoLedger)
 	}
-	id, err := ledger.LoadIdentity(dir)
+	id, err := identity.Load(dir)
 	if err != nil {
 		return nil, ExplainDamage(dir, err)
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"qkdchat/identity"
 	"strings"
 	"time"
 
@@ -39,8 +40,8 @@ type TxRow struct {
 
 // txRow is the listing of transaction tx at index.
 func txRow(index int64, tx *ledger.Transaction) TxRow {
-	return TxRow{Index: index, ID: tx.ID(), Kind: tx.Kind.String(), Sender: ledger.Fingerprint(tx.Sender),
-		Recipient: ledger.Fingerprint(tx.Recipient), CaseID: tx.CaseID, Time: tx.Time, TokenBytes: len(tx.Token),
+	return TxRow{Index: index, ID: tx.ID(), Kind: tx.Kind.String(), Sender: identity.Fingerprint(tx.Sender),
+		Recipient: identity.Fingerprint(tx.Recipient), CaseID: tx.CaseID, Time: tx.Time, TokenBytes: len(tx.Token),
 		Attachments: len(tx.Attachments), AttachmentRefs: tx.Attachments, Block: -1}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"qkdchat/identity"
 
 	"qkdchat/ledger"
 )
@@ -68,7 +69,7 @@ func AuditExports(ctx context.Context, aPath, bPath string) (*AuditReport, error
 		return nil, err
 	}
 	if a.Key.Equal(b.Key) {
-		return nil, &ExportsOfOneOwnerError{A: aPath, B: bPath, Fingerprint: ledger.Fingerprint(a.Key)}
+		return nil, &ExportsOfOneOwnerError{A: aPath, B: bPath, Fingerprint: identity.Fingerprint(a.Key)}
 	}
 	return ledger.Audit(a, b, abad, bbad), nil
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"qkdchat/identity"
 
 	"qkdchat/ledger"
 )
@@ -20,7 +21,7 @@ type StandingConflict struct {
 
 // ParseFingerprint parses a fingerprint as a user types it (spaces,
 // dashes and colons ignored) into the form Fingerprint prints.
-func ParseFingerprint(s string) (string, error) { return ledger.ParseFingerprint(s) }
+func ParseFingerprint(s string) (string, error) { return identity.ParseFingerprint(s) }
 
 // Conflicts returns the standing (undismissed) conflicts with peers.
 func (a *Auditor) Conflicts() ([]StandingConflict, error) {
@@ -30,7 +31,7 @@ func (a *Auditor) Conflicts() ([]StandingConflict, error) {
 	}
 	var out []StandingConflict
 	for _, pc := range pcs {
-		out = append(out, StandingConflict{PeerConflict: pc, PeerFingerprint: ledger.Fingerprint(pc.Peer)})
+		out = append(out, StandingConflict{PeerConflict: pc, PeerFingerprint: identity.Fingerprint(pc.Peer)})
 	}
 	return out, nil
 }
@@ -46,7 +47,7 @@ func (a *Auditor) DismissConflict(fp string) (bool, error) {
 		return false, err
 	}
 	for _, pc := range pcs {
-		if ledger.Fingerprint(pc.Peer) == fp {
+		if identity.Fingerprint(pc.Peer) == fp {
 			return a.l.DismissConflict(pc.Peer)
 		}
 	}

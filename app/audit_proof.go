@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"qkdchat/identity"
 
 	"qkdchat/ledger"
 )
@@ -87,6 +88,6 @@ func CheckProof(data []byte) (*ProofCheck, error) {
 	}
 	var tx ledger.Transaction
 	_ = tx.UnmarshalBinary(p.Tx) // a bad encoding fails VerifyInclusion below
-	return &ProofCheck{Index: p.Index, TxID: tx.ID(), Fingerprint: ledger.Fingerprint(p.Key),
+	return &ProofCheck{Index: p.Index, TxID: tx.ID(), Fingerprint: identity.Fingerprint(p.Key),
 		Err: ledger.VerifyInclusion(&p, p.Key)}, nil
 }

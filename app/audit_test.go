@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"qkdchat/identity"
 	"strings"
 	"testing"
 	"time"
@@ -21,14 +22,14 @@ import (
 // auditDir builds a data directory holding an identity and a ledger of n
 // chat transactions (blocks of 4), alternately from the owner and to it,
 // and returns it with the transactions' IDs and the peer.
-func auditDir(t *testing.T, n int) (string, []TxID, *ledger.Identity) {
+func auditDir(t *testing.T, n int) (string, []TxID, *identity.Identity) {
 	t.Helper()
 	dir := t.TempDir()
-	owner, err := ledger.LoadOrCreateIdentity(dir)
+	owner, err := identity.LoadOrCreate(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	peer, err := ledger.LoadOrCreateIdentity(t.TempDir())
+	peer, err := identity.LoadOrCreate(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +331,7 @@ func TestVerifyReportJSONIsTheLedgers(t *testing.T) {
 			t.Errorf("proof %v:\n got %s\nwant %s", proof, got, want)
 		}
 		c := f.Conflicts[0]
-		if c.PeerFingerprint != ledger.Fingerprint(pub) || c.Old.Root != (tlog.Hash{4}).String() || c.New.Size != 4 {
+		if c.PeerFingerprint != identity.Fingerprint(pub) || c.Old.Root != (tlog.Hash{4}).String() || c.New.Size != 4 {
 			t.Errorf("conflict's parsed heads: %+v", c)
 		}
 	}

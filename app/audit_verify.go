@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"os"
+	"qkdchat/identity"
 	"time"
 
 	"qkdchat/ledger"
@@ -80,7 +81,7 @@ func verifyReport(r *ledger.VerifyReport) *VerifyReport {
 		Checkpoints: r.Checkpoints, Cosignatures: r.Cosignatures, JournalLoss: r.JournalLoss}
 	for _, c := range r.Conflicts {
 		ev := ConflictEvidence{Peer: c.Peer, Kind: string(c.Kind), OldNote: c.OldNote, NewNote: c.NewNote, Time: c.Time,
-			PeerFingerprint: ledger.Fingerprint(c.Peer),
+			PeerFingerprint: identity.Fingerprint(c.Peer),
 			Old:             TreeHead{Size: c.Old.Size, Root: c.Old.Root.String()},
 			New:             TreeHead{Size: c.New.Size, Root: c.New.Root.String()}}
 		if c.Proof != nil {

@@ -21,13 +21,12 @@ type connector struct{ n *Node }
 func (c connector) config(code string) transport.Config {
 	n := c.n
 	return transport.Config{
-		Identity:    n.id.PrivateKey(),
-		Name:        n.profile.Name,
-		Role:        string(n.profile.Role),
-		Code:        code,
-		Pins:        pins{n.store},
-		Fingerprint: ledger.Fingerprint,
-		Logger:      n.log,
+		Identity: n.id.PrivateKey(),
+		Name:     n.profile.Name,
+		Role:     string(n.profile.Role),
+		Code:     code,
+		Pins:     pins{n.store},
+		Logger:   n.log,
 	}
 }
 

@@ -2,10 +2,10 @@ package app
 
 import (
 	"encoding/json"
+	"qkdchat/identity"
 	"slices"
 	"testing"
 
-	"qkdchat/ledger"
 	"qkdchat/telehealth"
 )
 
@@ -14,7 +14,7 @@ import (
 func FuzzWorkflowBody(f *testing.F) {
 	key := make([]byte, 32)
 	key[0] = 1
-	me := &telehealth.Party{Fingerprint: ledger.Fingerprint(key), Name: "x", Key: key}
+	me := &telehealth.Party{Fingerprint: identity.Fingerprint(key), Name: "x", Key: key}
 	for _, w := range []*telehealth.Body{
 		{Type: telehealth.BodyPHR, CaseID: "case-0123456789ab", PHR: &telehealth.PHR{PatientName: "Pat", DateOfBirth: "1990-01-01"},
 			Attachments: []telehealth.Attachment{{Name: "a.csv", Size: 3, SHA256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}}},

@@ -91,6 +91,9 @@ func (n *Node) contactByRef(ref string) (Contact, error) {
 			return c, nil
 		}
 	}
+	if c, err := n.store.ContactByFingerprint(ref); err == nil {
+		return c, nil
+	}
 	return Contact{}, fmt.Errorf("no contact %q: pair with them first", ref)
 }
 

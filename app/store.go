@@ -19,9 +19,6 @@ const storeLockTimeout = store.LockTimeout
 // ErrInUse means another qkdchat process holds the data directory.
 var ErrInUse = store.ErrInUse
 
-// ErrIdentityChanged means a known contact presented a different key.
-var ErrIdentityChanged = store.ErrIdentityChanged
-
 // OpenStore opens (creating if needed) the state database at path. A file
 // that is empty, cut short, blank or has damaged header pages is refused
 // before bbolt maps it, with a *DamagedFileError, and left as it is.

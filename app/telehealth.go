@@ -1,7 +1,7 @@
 package app
 
 import (
-	"qkdchat/ledger"
+	"qkdchat/identity"
 	"qkdchat/telehealth"
 )
 
@@ -37,7 +37,7 @@ type Case = telehealth.Case
 const reportDigestRef = telehealth.ReportDigestRef
 
 // actorOf is the workflow party that profile p with identity key id is.
-func actorOf(p Profile, id *ledger.Identity) telehealth.Actor {
+func actorOf(p Profile, id *identity.Identity) telehealth.Actor {
 	return telehealth.Actor{Role: p.Role, Fingerprint: id.Fingerprint(), Name: p.Name, Key: id.Public()}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fernet/fernet-go"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 	"qkdchat/store"
 	"qkdchat/transport"
@@ -61,8 +62,8 @@ type Config struct {
 	Peer      store.Contact
 	Initiator bool // this side dialled, and so plays Alice
 
-	Identity  *ledger.Identity // signs the transactions
-	LocalName string           // this user's display name
+	Identity  *identity.Identity // signs the transactions
+	LocalName string             // this user's display name
 	Ledger    Ledger
 	Keys      KeyStore
 	RecordKey *fernet.Key // seals the key-event summaries in the ledger

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/fernet/fernet-go"
+
+	"qkdchat/internal/atomicfile"
 )
 
 // Attachments are files that travel with a PHR or a report (PDFs, images,
@@ -182,7 +184,7 @@ func (a Attachments) Import(path string, limit int64) (AttachmentInfo, error) {
 	}
 	var d [32]byte
 	h.Sum(d[:0])
-	if err := os.Rename(tmp.Name(), a.path(d, ".enc")); err != nil {
+	if err := atomicfile.Rename(tmp.Name(), a.path(d, ".enc")); err != nil {
 		return AttachmentInfo{}, fmt.Errorf("attachment store: %w", err)
 	}
 	return AttachmentInfo{Name: name, Size: size, SHA256: hex.EncodeToString(d[:])}, nil
@@ -389,7 +391,7 @@ func (a Attachments) ReceiveChunk(d [32]byte, size int64, index int, chunk []byt
 		os.Remove(path)
 		return 0, fmt.Errorf("attachment %x: reassembled file hashes to %x: discarded", d[:6], got[:6])
 	}
-	if err := os.Rename(path, a.path(d, ".enc")); err != nil {
+	if err := atomicfile.Rename(path, a.path(d, ".enc")); err != nil {
 		return 0, fmt.Errorf("attachment store: %w", err)
 	}
 	return count, nil
@@ -432,7 +434,7 @@ func (a Attachments) Save(sha256hex, dst string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(dst, b, 0o600); err != nil {
+	if err := atomicfile.WriteFile(dst, b, 0o600, atomicfile.Replace); err != nil {
 		return fmt.Errorf("save attachment: %w", err)
 	}
 	return nil

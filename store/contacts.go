@@ -3,13 +3,13 @@ package store
 import (
 	"crypto/ed25519"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"qkdchat/identity"
 	"qkdchat/party"
 )
 
@@ -23,9 +23,6 @@ type Contact struct {
 	PairedAt    time.Time         `json:"paired_at"`
 	LastSeen    time.Time         `json:"last_seen"`
 }
-
-// ErrIdentityChanged means a known contact presented a different key.
-var ErrIdentityChanged = errors.New("this contact's identity key changed")
 
 // PinContact records c after a verified session. A new contact is added; a
 // known one is updated (name, role, address, last seen). It refuses a
@@ -41,7 +38,7 @@ func (s *Store) PinContact(c Contact) error {
 		b.ForEach(func(k, v []byte) error {
 			var old Contact
 			if json.Unmarshal(v, &old) == nil && old.Name == c.Name && old.Role == c.Role && string(k) != c.Fingerprint {
-				clash = fmt.Errorf("%w: %s (%s) was pinned as %s, now presents %s", ErrIdentityChanged, c.Name, c.Role, old.Fingerprint, c.Fingerprint)
+				clash = fmt.Errorf("%w: %s (%s) was pinned as %s, now presents %s", identity.ErrChanged, c.Name, c.Role, old.Fingerprint, c.Fingerprint)
 			}
 			return nil
 		})

@@ -16,6 +16,10 @@ var (
 	// bucketKeys: peer fingerprint "/" 8-byte made-at (Unix ns) -> sealed
 	// message key. Created by the first key stored, not at open.
 	bucketKeys = []byte("epoch-keys")
+	// bucketMeta: facts about the file's format, such as the
+	// fingerprint form it is filed under (migrate.go). Created by the
+	// first migration, not at open.
+	bucketMeta = []byte("meta")
 )
 
 // openBuckets are the buckets created when the database opens.

@@ -161,3 +161,24 @@ func (s *Store) Attachments(record *fernet.Key) Attachments { return Attachments
 
 // Seen returns the IDs of the messages received and recorded.
 func (s *Store) Seen() Seen { return Seen{st: s} }
+
+// BucketKeys lists the keys of the top-level bucket name, with the names
+// of its nested buckets as "name/": what a migration left, for checks.
+func (s *Store) BucketKeys(name string) ([]string, error) {
+	var out []string
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(name))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if v == nil {
+				out = append(out, string(k)+"/")
+			} else {
+				out = append(out, string(k))
+			}
+			return nil
+		})
+	})
+	return out, err
+}

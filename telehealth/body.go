@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"qkdchat/identity"
 
 	"qkdchat/ledger"
 )
@@ -29,9 +30,12 @@ func (p *Party) check(what string) error {
 	if p == nil {
 		return fmt.Errorf("%s missing", what)
 	}
-	if len(p.Key) != ed25519.PublicKeySize || ledger.Fingerprint(p.Key) != p.Fingerprint {
+	// An older qkdchat sends the 16-digit fingerprint: accepted when it is
+	// the key's, and carried on in the current form.
+	if len(p.Key) != ed25519.PublicKeySize || !identity.Matches(p.Fingerprint, p.Key) {
 		return fmt.Errorf("%s has no valid key", what)
 	}
+	p.Fingerprint = identity.Fingerprint(p.Key)
 	return nil
 }
 

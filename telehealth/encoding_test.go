@@ -5,14 +5,14 @@ import (
 	"crypto/ed25519"
 	_ "embed"
 	"encoding/json"
+	"qkdchat/identity"
 	"testing"
 	"time"
-
-	"qkdchat/ledger"
 )
 
-// goldenEncoding was written by the old app types (commit e7b1a31). It is
-// embedded, so the test reads no file at run time.
+// goldenEncoding was written by the old app types (commit e7b1a31), with
+// the fingerprints in the fixture then rewritten in the 128-bit form of
+// package identity (the only difference). It is embedded, so the test reads no file at run time.
 //
 //go:embed testdata/encoding.golden.json
 var goldenEncoding []byte
@@ -25,7 +25,7 @@ var goldenEncoding []byte
 // peers send exactly as before, and a report signed before must verify.
 func TestEncodingGolden(t *testing.T) {
 	key := ed25519.NewKeyFromSeed(make([]byte, 32)).Public().(ed25519.PublicKey)
-	fp := ledger.Fingerprint(key)
+	fp := identity.Fingerprint(key)
 	at := time.Date(2026, 11, 30, 7, 0, 0, 123456789, time.UTC)
 	att := []Attachment{{Name: "labs.csv", Size: 3, SHA256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", Part: "phr"},
 		{Name: "xray.png", Size: 70000, SHA256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", Part: "report"}}

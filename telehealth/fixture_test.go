@@ -1,10 +1,9 @@
 package telehealth
 
 import (
+	"qkdchat/identity"
 	"testing"
 	"time"
-
-	"qkdchat/ledger"
 )
 
 // The parties of the rule tests, with keys held in memory: no network, no
@@ -15,7 +14,7 @@ var (
 )
 
 func actor(r Role, name string, k testKey) Actor {
-	return Actor{Role: r, Fingerprint: ledger.Fingerprint(k.Public()), Name: name, Key: k.Public()}
+	return Actor{Role: r, Fingerprint: identity.Fingerprint(k.Public()), Name: name, Key: k.Public()}
 }
 
 var (

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"qkdchat/identity"
 	"time"
 
 	"qkdchat/ledger"
@@ -35,7 +36,7 @@ const reportSigContext = "qkdchat signed report v1\n"
 // the same digest, whichever way the report travelled.
 const ReportDigestRef = "report-digest"
 
-// Signer signs with a doctor's identity key (a *ledger.Identity).
+// Signer signs with a doctor's identity key (a *identity.Identity).
 type Signer interface {
 	Public() ed25519.PublicKey
 	Sign(msg []byte) []byte
@@ -89,7 +90,7 @@ func (r *SignedReport) DigestRef() ledger.AttachmentRef {
 // Sign signs the report as the doctor whose key id holds.
 func (r *SignedReport) Sign(id Signer) {
 	r.DoctorKey = id.Public()
-	r.Doctor = ledger.Fingerprint(r.DoctorKey)
+	r.Doctor = identity.Fingerprint(r.DoctorKey)
 	r.Signature = id.Sign(r.Canonical())
 }
 
@@ -101,8 +102,8 @@ func (r *SignedReport) Verify(doctor ed25519.PublicKey) error {
 	if len(doctor) != ed25519.PublicKeySize || len(r.DoctorKey) != ed25519.PublicKeySize {
 		return errors.New("no valid doctor key for this report")
 	}
-	if !r.DoctorKey.Equal(doctor) || ledger.Fingerprint(doctor) != r.Doctor {
-		return fmt.Errorf("report is signed by %s, not by the doctor assigned to the case", ledger.Fingerprint(r.DoctorKey))
+	if !r.DoctorKey.Equal(doctor) || !identity.Matches(r.Doctor, doctor) { // the 16 digits of an older qkdchat, too
+		return fmt.Errorf("report is signed by %s, not by the doctor assigned to the case", identity.Fingerprint(r.DoctorKey))
 	}
 	if err := r.Report.Validate(); err != nil {
 		return err

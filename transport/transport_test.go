@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"qkdchat/identity"
 )
 
 const testCode = "4-amber-falcon"
@@ -146,7 +148,7 @@ func TestPairingSucceeds(t *testing.T) {
 		t.Errorf("listener sees %+v", sp)
 	}
 	for _, p := range []PeerInfo{dp, sp} {
-		if p.Mode != ModePair || !p.NewlyPaired || p.Curve != tls.X25519MLKEM768 || p.Fingerprint != Fingerprint(p.Identity) {
+		if p.Mode != ModePair || !p.NewlyPaired || p.Curve != tls.X25519MLKEM768 || p.Fingerprint != identity.Fingerprint(p.Identity) {
 			t.Errorf("peer info %+v: want pair mode, newly paired, X25519MLKEM768", p)
 		}
 	}
@@ -325,11 +327,11 @@ func TestChangedIdentityRefused(t *testing.T) {
 		}
 		acc := acceptOne(t, l)
 		_, err := dial(t, l, impostor)
-		if !errors.Is(err, ErrIdentityChanged) || !strings.Contains(err.Error(), "this contact's identity key changed") {
-			t.Errorf("%s mode, dialer: %v, want ErrIdentityChanged", mode, err)
+		if !errors.Is(err, identity.ErrChanged) || !strings.Contains(err.Error(), "this contact's identity key changed") {
+			t.Errorf("%s mode, dialer: %v, want identity.ErrChanged", mode, err)
 		}
-		if r := <-acc; !errors.Is(r.err, ErrIdentityChanged) {
-			t.Errorf("%s mode, listener: %v, want ErrIdentityChanged", mode, r.err)
+		if r := <-acc; !errors.Is(r.err, identity.ErrChanged) {
+			t.Errorf("%s mode, listener: %v, want identity.ErrChanged", mode, r.err)
 		}
 	}
 
@@ -337,10 +339,10 @@ func TestChangedIdentityRefused(t *testing.T) {
 	dcfg := testConfig("Alice", "patient", "")
 	dcfg.PeerKey = testKey("Some other hospital").Public().(ed25519.PublicKey)
 	acc := acceptOne(t, l)
-	if _, err := dial(t, l, dcfg); !errors.Is(err, ErrIdentityChanged) {
+	if _, err := dial(t, l, dcfg); !errors.Is(err, identity.ErrChanged) {
 		t.Errorf("unexpected listener key, dialer: %v", err)
 	}
-	if r := <-acc; !errors.Is(r.err, ErrIdentityChanged) {
+	if r := <-acc; !errors.Is(r.err, identity.ErrChanged) {
 		t.Errorf("unexpected listener key, listener: %v", r.err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"qkdchat/app"
+	"qkdchat/identity"
 )
 
 // ledgerUsage lists the subcommands of `qkdchat ledger`.
@@ -154,6 +155,9 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return Usagef("--key: %v", err)
 		}
+		if identity.IsShort(fp) {
+			fmt.Fprintf(env.Stderr, "note: --key %q is the 16-digit fingerprint of an older qkdchat: it checks only 64 bits of the key; compare the full fingerprint shown below\n", fp)
+		}
 		want = fp
 	}
 	if *proof != "" {
@@ -192,7 +196,7 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s; if you accept the loss, run 'qkdchat ledger ack-loss' with the same --data", what, app.JournalLossSummary(rep.JournalLoss))}
 	case !rep.OK:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is bad: %s", what, rep.Reason)}
-	case want != "" && rep.Fingerprint != want:
+	case want != "" && !identity.Matches(want, rep.Key):
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is signed by %s, not by %s", what, rep.Fingerprint, want)}
 	case len(rep.Conflicts) > 0:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is intact, but holds proof that %d peer checkpoint(s) conflict", what, len(rep.Conflicts))}

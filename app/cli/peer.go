@@ -256,9 +256,9 @@ func runContacts(_ context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stdout, "no contacts yet: pair with someone using listen/connect and a code")
 		return nil
 	}
-	fmt.Fprintf(env.Stdout, "%-24s %-9s %-22s %-21s %s\n", "NAME", "ROLE", "FINGERPRINT", "ADDRESS", "LAST SEEN")
+	fmt.Fprintf(env.Stdout, "%-24s %-9s %-39s %-21s %s\n", "NAME", "ROLE", "FINGERPRINT", "ADDRESS", "LAST SEEN")
 	for _, c := range cs {
-		fmt.Fprintf(env.Stdout, "%-24s %-9s %-22s %-21s %s\n", c.Name, c.Role, c.Fingerprint, c.Addr, c.LastSeen.Format(time.DateTime))
+		fmt.Fprintf(env.Stdout, "%-24s %-9s %-39s %-21s %s\n", c.Name, c.Role, c.Fingerprint, c.Addr, c.LastSeen.Format(time.DateTime))
 	}
 	return nil
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"qkdchat/app"
+	"qkdchat/internal/atomicfile"
 )
 
 // The telehealth workflow on the listen/connect console: slash commands
@@ -144,7 +144,7 @@ func (c *console) workflowCommand(ctx context.Context, word, rest string) (handl
 		if err != nil {
 			return true, err
 		}
-		if err := os.WriteFile(args[1], b, 0o600); err != nil {
+		if err := atomicfile.WriteFile(args[1], b, 0o600, atomicfile.Replace); err != nil {
 			return true, fmt.Errorf("write FHIR bundle: %w", err)
 		}
 		c.note("wrote FHIR bundle of %s to %s", args[0], args[1])
