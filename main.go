@@ -25,6 +25,8 @@ import (
 	"qkdchat/app/cli"
 	"qkdchat/assets"
 	"qkdchat/ui"
+	"qkdchat/ui/demo"
+	"qkdchat/ui/prefs"
 )
 
 // appID is the reverse-DNS identifier of the app; it must match FyneApp.toml.
@@ -101,7 +103,7 @@ func runGUI(ctx context.Context) {
 	a.SetIcon(assets.Icon())
 	mw := ui.NewMainWindow(a, ui.Config{Dir: dir, Version: version()})
 	if th := os.Getenv("QKDCHAT_THEME"); th != "" {
-		ui.ApplyTheme(a, th)
+		prefs.ApplyTheme(a, th)
 	}
 	if tab := os.Getenv("QKDCHAT_SCREENSHOT_TAB"); tab != "" {
 		mw.OnReady(func(s *ui.Shell) { s.ShowTab(tab) })
@@ -142,12 +144,12 @@ func runDemo(ctx context.Context, env *cli.Env, args []string) error {
 	var themeList []string
 	for _, t := range strings.Split(*themes, ",") {
 		t = strings.TrimSpace(t)
-		if t != ui.ThemeLight && t != ui.ThemeDark && t != ui.ThemeSystem {
+		if t != prefs.ThemeLight && t != prefs.ThemeDark && t != prefs.ThemeSystem {
 			return cli.Usagef("--themes: unknown theme %q (want light, dark or system)", t)
 		}
 		themeList = append(themeList, t)
 	}
-	if *th != "" && *th != ui.ThemeLight && *th != ui.ThemeDark && *th != ui.ThemeSystem {
+	if *th != "" && *th != prefs.ThemeLight && *th != prefs.ThemeDark && *th != prefs.ThemeSystem {
 		return cli.Usagef("--theme: unknown theme %q (want light, dark or system)", *th)
 	}
 	if err := displayAvailable(); err != nil {
@@ -156,9 +158,9 @@ func runDemo(ctx context.Context, env *cli.Env, args []string) error {
 	a := fyneapp.NewWithID(appID + ".demo")
 	a.SetIcon(assets.Icon())
 	if *th != "" {
-		ui.ApplyTheme(a, *th)
+		prefs.ApplyTheme(a, *th)
 	}
-	d, err := ui.StartDemo(ctx, a, ui.DemoOptions{Noise: *noise})
+	d, err := demo.Start(ctx, a, demo.Options{Noise: *noise})
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"qkdchat/identity"
 	"qkdchat/ledger"
+	"qkdchat/telehealth"
 )
 
 // legacyFingerprint is the 64-bit fingerprint qkdchat printed and keyed
@@ -79,7 +80,7 @@ func writeLegacyState(t *testing.T) *legacyState {
 	_, err = p.store.updateCase(p.recordKey(), ls.caseID, func(c *Case, _ bool) error {
 		*c = Case{Patient: oldP, PatientName: "Pat", Hospital: oldH, HospitalName: "St Mary",
 			Doctor: legacyFingerprint(ls.dKey), DoctorName: "Dr Who", DoctorKey: ls.dKey,
-			PHR: &PHR{PatientName: "Pat Doe"}, Status: CaseReferred}
+			PHR: &PHR{PatientName: "Pat Doe"}, Status: telehealth.CaseReferred}
 		return nil
 	})
 	must(err)
@@ -90,7 +91,7 @@ func writeLegacyState(t *testing.T) *legacyState {
 		PairedAt: now.Add(-time.Hour), LastSeen: now}))
 	_, err = h.store.updateCase(h.recordKey(), ls.caseID, func(c *Case, _ bool) error {
 		*c = Case{Patient: oldP, PatientName: "Pat", Hospital: oldH, HospitalName: "St Mary",
-			PHR: &PHR{PatientName: "Pat Doe"}, Status: CaseSubmitted}
+			PHR: &PHR{PatientName: "Pat Doe"}, Status: telehealth.CaseSubmitted}
 		return nil
 	})
 	must(err)

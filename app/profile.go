@@ -12,25 +12,6 @@ import (
 	"qkdchat/internal/atomicfile"
 )
 
-// Role is what a party does in the telehealth workflow.
-type Role string
-
-// The three roles of the paper's system model (Section III).
-const (
-	RolePatient  Role = "patient"
-	RoleHospital Role = "hospital"
-	RoleDoctor   Role = "doctor"
-)
-
-// ParseRole accepts a role name in any case.
-func ParseRole(s string) (Role, error) {
-	switch r := Role(strings.ToLower(strings.TrimSpace(s))); r {
-	case RolePatient, RoleHospital, RoleDoctor:
-		return r, nil
-	}
-	return "", fmt.Errorf("unknown role %q: want patient, hospital or doctor", s)
-}
-
 // Profile is who the local user is: shown to peers at pairing.
 type Profile struct {
 	Name string `json:"name"`

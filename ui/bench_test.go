@@ -25,16 +25,16 @@ func BenchmarkBB84PanelShow(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer n.Close()
-	th := &uiThread{}
+	th := &Thread{}
 	w := test.NewTempWindow(b, nil)
 	var s *Shell
-	th.run(func() {
-		s = NewShell(a, w, n, ShellOptions{th: th})
+	th.Run(func() {
+		s = NewShell(a, w, n, ShellOptions{Thread: th})
 		w.SetContent(s.Content())
 		w.Resize(DefaultWindowSize)
 		s.ShowTab(TabBB84)
 	})
-	defer func() { s.Close(); s.wait() }()
+	defer func() { s.Close(); s.Wait() }()
 	fixed := fixedExchanges()
 	xs := make([]*app.KeyExchange, 100)
 	for i := range xs {
@@ -42,7 +42,7 @@ func BenchmarkBB84PanelShow(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		th.run(func() { s.bb84.showExchanges("Bob", xs, true) })
+		th.Run(func() { s.bb84.Show("Bob", xs, true) })
 	}
 }
 
@@ -59,22 +59,22 @@ func BenchmarkChatFileMessage(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer n.Close()
-	th := &uiThread{}
+	th := &Thread{}
 	w := test.NewTempWindow(b, nil)
 	var s *Shell
-	th.run(func() {
-		s = NewShell(a, w, n, ShellOptions{th: th})
+	th.Run(func() {
+		s = NewShell(a, w, n, ShellOptions{Thread: th})
 		w.SetContent(s.Content())
 		w.Resize(DefaultWindowSize)
 		s.ShowTab(TabChat)
 	})
-	defer func() { s.Close(); s.wait() }()
+	defer func() { s.Close(); s.Wait() }()
 	const bob = "b0b0"
 	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
 	msg := func(i int) *app.Message {
 		return &app.Message{ID: fmt.Sprint(i), Epoch: 1, Kind: "chat", Text: "message number " + fmt.Sprint(i), Time: t0, From: bob, FromName: "Bob", To: n.Fingerprint()}
 	}
-	th.run(func() {
+	th.Run(func() {
 		s.names[bob] = "Bob"
 		for i := range 500 {
 			s.fileMessage(msg(i), widgets.StateSent)
@@ -85,6 +85,6 @@ func BenchmarkChatFileMessage(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		i++
-		th.run(func() { s.fileMessage(msg(i), widgets.StateSent) })
+		th.Run(func() { s.fileMessage(msg(i), widgets.StateSent) })
 	}
 }

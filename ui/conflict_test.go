@@ -24,10 +24,10 @@ func TestConflictWarningUntilDismissed(t *testing.T) {
 	if err := n.Ledger().RecordReportedConflict(peer.Public(), "your checkpoint at size 3 conflicts with the one of size 5 I cosigned (fork)"); err != nil {
 		t.Fatal(err)
 	}
-	th := &uiThread{}
+	th := &Thread{}
 	s, _ := newTestShell(t, a, n, dir, th)
 	eventually(t, th, "the conflict warning", func() bool { return s.conflict.box.Visible() })
-	th.run(func() {
+	th.Run(func() {
 		all := texts(s.conflict.box)
 		if !strings.Contains(all, "Ledger conflict") || !strings.Contains(all, "size 3 conflicts") {
 			t.Errorf("warning text:\n%s", all)
@@ -54,7 +54,7 @@ func TestConflictWarningUntilDismissed(t *testing.T) {
 func TestConflictBannerPushesTabsDown(t *testing.T) {
 	a := test.NewTempApp(t)
 	n, dir := newTestNode(t, "Pat", app.RolePatient, app.BB84Settings{})
-	th := &uiThread{}
+	th := &Thread{}
 	s, _ := newTestShell(t, a, n, dir, th)
 	peer, err := identity.LoadOrCreate(t.TempDir())
 	if err != nil {
@@ -63,7 +63,7 @@ func TestConflictBannerPushesTabsDown(t *testing.T) {
 	if err := n.Ledger().RecordReportedConflict(peer.Public(), "your checkpoint at size 3 conflicts with the one of size 5 I cosigned (fork)"); err != nil {
 		t.Fatal(err)
 	}
-	th.run(func() { s.conflict.reload() })
+	th.Run(func() { s.conflict.reload() })
 	eventually(t, th, "the conflict warning", func() bool { return s.conflict.box.Visible() })
 	eventually(t, th, "the tabs below the banner", func() bool {
 		c := s.content.(*fyne.Container)

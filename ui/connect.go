@@ -6,7 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -14,15 +13,24 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/app"
+	"qkdchat/ui/widgets"
 )
 
-// sendTimeout bounds a chat send, including the wait for a first key.
-const sendTimeout = 60 * time.Second
+// dialer is what the Connect pane asks of the node.
+type dialer interface {
+	Listen(ctx context.Context, addr, code string) (net.Addr, string, error)
+	Connect(ctx context.Context, addr, code string) (*app.Session, error)
+	Reconnect(ctx context.Context, fingerprint string) (*app.Session, error)
+	Contacts() ([]app.Contact, error)
+}
 
 // connectPane lets the user listen for a peer (showing the address and
 // pairing code to pass on) or connect to one, and reconnect to contacts.
 type connectPane struct {
-	s *Shell
+	node   dialer
+	jobs   worker
+	online func(fp string) bool
+	copied func(label, value string) // a Copy button was tapped
 
 	listenHost *widget.Entry
 	listenPort *widget.Entry
@@ -45,13 +53,14 @@ type connectPane struct {
 	content  fyne.CanvasObject
 }
 
-func newConnectPane(s *Shell) *connectPane {
-	p := &connectPane{s: s}
+// newConnectPane makes the pane; port is the listening port it proposes.
+func newConnectPane(n dialer, jobs worker, port int, online func(string) bool, copied func(label, value string)) *connectPane {
+	p := &connectPane{node: n, jobs: jobs, online: online, copied: copied}
 
 	p.listenHost = widget.NewEntry()
 	p.listenHost.SetText("0.0.0.0")
 	p.listenPort = widget.NewEntry()
-	p.listenPort.SetText(strconv.Itoa(s.settings.Port))
+	p.listenPort.SetText(strconv.Itoa(port))
 	p.listenCode = widget.NewEntry()
 	p.listenCode.SetPlaceHolder("leave empty to make one up")
 	p.listenBtn = widget.NewButtonWithIcon("Start listening", theme.MediaPlayIcon(), p.startListening)
@@ -112,10 +121,10 @@ func (p *connectPane) startListening() {
 	code := strings.TrimSpace(p.listenCode.Text)
 	p.listenErr.SetText("")
 	p.listenBtn.Disable()
-	ctx, cancel := context.WithCancel(p.s.ctx)
-	p.s.spawn(func() {
-		addr, code, err := p.s.node.Listen(ctx, net.JoinHostPort(host, strconv.Itoa(port)), code)
-		p.s.do(func() {
+	ctx, cancel := context.WithCancel(p.jobs.Context())
+	p.jobs.Go(func() {
+		addr, code, err := p.node.Listen(ctx, net.JoinHostPort(host, strconv.Itoa(port)), code)
+		p.jobs.Do(func() {
 			if err != nil {
 				cancel()
 				p.listenBtn.Enable()
@@ -152,22 +161,11 @@ func (p *connectPane) showListening(addr, code string) {
 	var objs []fyne.CanvasObject
 	objs = append(objs, widget.NewLabelWithStyle("Listening. Give the other person:", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	for _, a := range p.addrs {
-		objs = append(objs, copyRow(p.s, "Address", a))
+		objs = append(objs, widgets.NewCopyRow("Address", a, p.copied))
 	}
-	objs = append(objs, copyRow(p.s, "Pairing code", code))
+	objs = append(objs, widgets.NewCopyRow("Pairing code", code, p.copied))
 	p.listenInfo.Objects = objs
 	p.listenInfo.Refresh()
-}
-
-// copyRow is "label: value [Copy]".
-func copyRow(s *Shell, label, value string) fyne.CanvasObject {
-	v := widget.NewLabelWithStyle(value, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-	v.Selectable = true
-	btn := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
-		s.app.Clipboard().SetContent(value)
-		s.setStatus(label + " copied.")
-	})
-	return container.NewBorder(nil, nil, widget.NewLabel(label+":"), btn, v)
 }
 
 // reachableAddrs turns a bound address into addresses a peer can dial: a
@@ -212,11 +210,11 @@ func (p *connectPane) startConnect() {
 	p.busy.Show()
 	p.result.Importance = widget.MediumImportance
 	p.result.SetText("Connecting to " + addr + " and checking the pairing code…")
-	p.s.spawn(func() {
+	p.jobs.Go(func() {
 		// The session lives as long as the context given to Connect, so
 		// it gets the shell's; the transport bounds the handshake itself.
-		_, err := p.s.node.Connect(p.s.ctx, addr, code)
-		p.s.do(func() {
+		_, err := p.node.Connect(p.jobs.Context(), addr, code)
+		p.jobs.Do(func() {
 			p.connectBtn.Enable()
 			p.busy.Hide()
 			if err != nil {
@@ -242,7 +240,7 @@ func (p *connectPane) showPaired(name string, role app.Role) {
 
 // refreshContacts lists the pinned contacts with a Reconnect button each.
 func (p *connectPane) refreshContacts() {
-	cs, err := p.s.node.Contacts()
+	cs, err := p.node.Contacts()
 	if err != nil {
 		p.contacts.Objects = []fyne.CanvasObject{widget.NewLabel("Cannot read contacts: " + app.UserError(err))}
 		p.contacts.Refresh()
@@ -257,7 +255,7 @@ func (p *connectPane) refreshContacts() {
 		}
 		btn := widget.NewButtonWithIcon("Reconnect", theme.ViewRefreshIcon(), nil)
 		switch {
-		case p.s.online[c.Fingerprint]:
+		case p.online(c.Fingerprint):
 			btn.SetText("Connected")
 			btn.Disable()
 		case c.Addr == "":
@@ -280,9 +278,9 @@ func (p *connectPane) reconnect(c app.Contact, btn *widget.Button) {
 	btn.Disable()
 	p.result.Importance = widget.MediumImportance
 	p.result.SetText("Reconnecting to " + c.Name + " at " + c.Addr + "…")
-	p.s.spawn(func() {
-		_, err := p.s.node.Reconnect(p.s.ctx, c.Fingerprint)
-		p.s.do(func() {
+	p.jobs.Go(func() {
+		_, err := p.node.Reconnect(p.jobs.Context(), c.Fingerprint)
+		p.jobs.Do(func() {
 			btn.Enable()
 			if err != nil {
 				p.showError(app.UserError(err))

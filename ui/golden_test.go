@@ -46,7 +46,7 @@ func fixedExchanges() []*app.KeyExchange {
 func TestGoldenPanes(t *testing.T) {
 	a := test.NewTempApp(t)
 	n, dir := newTestNode(t, "Alice", app.RolePatient, app.BB84Settings{})
-	th := &uiThread{}
+	th := &Thread{}
 	s, w := newTestShell(t, a, n, dir, th)
 	eventually(t, th, "the ledger page", func() bool {
 		s.ledger.refreshIfStale()
@@ -54,28 +54,28 @@ func TestGoldenPanes(t *testing.T) {
 	})
 	const bob = "b0b0 b0b0 b0b0 b0b0"
 	t0 := time.Date(2026, 1, 2, 10, 5, 0, 0, time.UTC)
-	th.run(func() {
+	th.Run(func() {
 		s.names[bob] = "Bob"
 		s.exchanges[bob] = fixedExchanges()
 		s.fileMessage(&app.Message{ID: "m1", Epoch: 1, Kind: "chat", Text: "Hello Bob, is the key ready?", Time: t0,
 			From: n.Fingerprint(), FromName: "Alice", To: bob, Outgoing: true}, widgets.StateSent)
 		s.fileMessage(&app.Message{ID: "m2", Epoch: 1, Kind: "chat", Text: "Yes: 256 bits, QBER 1.25%.", Time: t0.Add(time.Minute),
 			From: bob, FromName: "Bob", To: n.Fingerprint()}, widgets.StateSent)
-		s.chat.setDelivery("m1", app.Delivered)
+		s.inbox.setDelivery("m1", app.Delivered)
 		s.selectConversation(convKey{Peer: bob})
-		s.bb84.pick.SetSelectedIndex(0)
+		s.bb84.SelectExchange(0)
 		s.setStatus("")
 	})
 	for _, tab := range []string{TabConnect, TabChat, TabBB84, TabLedger, TabRole, TabSettings} {
-		th.run(func() {
+		th.Run(func() {
 			s.ShowTab(tab)
 			test.AssertRendersToMarkup(t, "shell_"+tab+".xml", w.Canvas())
 		})
 	}
 	// The aborted exchange.
-	th.run(func() {
+	th.Run(func() {
 		s.ShowTab(TabBB84)
-		s.bb84.pick.SetSelectedIndex(1)
+		s.bb84.SelectExchange(1)
 		test.AssertRendersToMarkup(t, "shell_bb84_aborted.xml", w.Canvas())
 	})
 }

@@ -29,18 +29,18 @@ func newTestNode(t *testing.T, name string, role app.Role, bb84 app.BB84Settings
 }
 
 // newTestShell puts a shell for n in a headless test window.
-func newTestShell(t *testing.T, a fyne.App, n *app.Node, dir string, th *uiThread) (*Shell, fyne.Window) {
+func newTestShell(t *testing.T, a fyne.App, n *app.Node, dir string, th *Thread) (*Shell, fyne.Window) {
 	t.Helper()
 	w := test.NewTempWindow(t, nil)
 	var s *Shell
-	th.run(func() {
-		s = NewShell(a, w, n, ShellOptions{Dir: dir, th: th})
+	th.Run(func() {
+		s = NewShell(a, w, n, ShellOptions{Dir: dir, Thread: th})
 		w.SetContent(s.Content())
 		w.Resize(DefaultWindowSize)
 	})
 	t.Cleanup(func() {
 		s.Close()
-		s.wait()
+		s.Wait()
 	})
 	return s, w
 }
@@ -49,18 +49,18 @@ func newTestShell(t *testing.T, a fyne.App, n *app.Node, dir string, th *uiThrea
 var debugState = func() string { return "" }
 
 // eventually polls cond under the UI lock until it holds, or fails.
-func eventually(t *testing.T, th *uiThread, what string, cond func() bool) {
+func eventually(t *testing.T, th *Thread, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(40 * time.Second)
 	for {
 		var ok bool
-		th.run(func() { ok = cond() })
+		th.Run(func() { ok = cond() })
 		if ok {
 			return
 		}
 		if time.Now().After(deadline) {
 			var state string
-			th.run(func() { state = debugState() })
+			th.Run(func() { state = debugState() })
 			t.Fatalf("timed out waiting for %s\n%s", what, state)
 		}
 		time.Sleep(20 * time.Millisecond)

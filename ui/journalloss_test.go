@@ -43,14 +43,14 @@ func TestJournalLossCanBeAcceptedInTheApp(t *testing.T) {
 	defer func() {
 		m.Close()
 		if s := m.Shell(); s != nil {
-			s.wait()
+			s.Wait()
 		}
 	}()
 	w := m.Window()
 	deadline := time.Now().Add(30 * time.Second)
 	var accept func()
 	for accept == nil {
-		m.th.run(func() {
+		m.th.Run(func() {
 			all := texts(w.Content())
 			if !strings.Contains(all, "journal") {
 				return
@@ -66,22 +66,22 @@ func TestJournalLossCanBeAcceptedInTheApp(t *testing.T) {
 		if accept == nil {
 			if time.Now().After(deadline) {
 				var all string
-				m.th.run(func() { all = texts(w.Content()) })
+				m.th.Run(func() { all = texts(w.Content()) })
 				t.Fatalf("no journal-loss page:\n%s", all)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	m.th.run(accept)
+	m.th.Run(accept)
 	for {
 		var open bool
-		m.th.run(func() { open = m.Shell() != nil })
+		m.th.Run(func() { open = m.Shell() != nil })
 		if open {
 			break
 		}
 		if time.Now().After(deadline) {
 			var all string
-			m.th.run(func() { all = texts(w.Content()) })
+			m.th.Run(func() { all = texts(w.Content()) })
 			t.Fatalf("the app did not open after the loss was accepted:\n%s", all)
 		}
 		time.Sleep(50 * time.Millisecond)

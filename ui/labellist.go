@@ -1,24 +1,12 @@
 package ui
 
 import (
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
+
+	"qkdchat/ui/widgets"
 )
 
-// labelList is a list of one-line labels, truncated with an ellipsis.
-// count gives the number of rows and text the label of row i; rows beyond
-// count (a redraw racing a shrink) are left as they are.
+// labelList is widgets.NewLabelList, under the name the ledger pane uses.
 func labelList(count func() int, text func(i int) string) *widget.List {
-	return widget.NewList(
-		count,
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if i < count() {
-				o.(*widget.Label).SetText(text(i))
-			}
-		})
+	return widgets.NewLabelList(count, text)
 }

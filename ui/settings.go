@@ -12,91 +12,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/app"
+	"qkdchat/ui/prefs"
 )
-
-// Keys of the app's Fyne preferences.
-const (
-	PrefPort          = "port"
-	PrefRekeyMinutes  = "rekey_minutes"
-	PrefThreshold     = "threshold"
-	PrefNotifications = "notifications"
-	PrefTheme         = "theme"
-)
-
-// DefaultPort is the listening port proposed on first start.
-const DefaultPort = 7450
-
-// Settings are the user's choices kept in the Fyne preferences. The name
-// and role live in the profile in the data directory, because peers see
-// them.
-type Settings struct {
-	Port          int           // default listening port
-	RekeyInterval time.Duration // rekey a session this often; 0 never
-	Threshold     float64       // abort a BB84 exchange above this QBER
-	Notifications bool          // desktop notification for a message in another conversation
-	Theme         string        // ThemeSystem, ThemeLight or ThemeDark
-}
-
-// LoadSettings reads the settings, with defaults for missing or bad values.
-func LoadSettings(p fyne.Preferences) Settings {
-	s := Settings{
-		Port:          p.IntWithFallback(PrefPort, DefaultPort),
-		RekeyInterval: time.Duration(p.IntWithFallback(PrefRekeyMinutes, 10)) * time.Minute,
-		Threshold:     p.FloatWithFallback(PrefThreshold, 0.11),
-		Notifications: p.BoolWithFallback(PrefNotifications, true),
-		Theme:         p.StringWithFallback(PrefTheme, ThemeSystem),
-	}
-	def := Settings{Port: DefaultPort, RekeyInterval: 10 * time.Minute, Threshold: 0.11, Notifications: s.Notifications, Theme: ThemeSystem}
-	if s.Validate() != nil {
-		// Keep what is valid; reset the rest.
-		if s.Port < 1 || s.Port > 65535 {
-			s.Port = def.Port
-		}
-		if s.RekeyInterval < 0 {
-			s.RekeyInterval = def.RekeyInterval
-		}
-		if !(s.Threshold > 0 && s.Threshold < 0.5) {
-			s.Threshold = def.Threshold
-		}
-		if s.Theme != ThemeLight && s.Theme != ThemeDark {
-			s.Theme = ThemeSystem
-		}
-	}
-	return s
-}
-
-// Validate reports a value outside its range.
-func (s Settings) Validate() error {
-	switch {
-	case s.Port < 1 || s.Port > 65535:
-		return fmt.Errorf("port must be between 1 and 65535, not %d", s.Port)
-	case s.RekeyInterval < 0:
-		return errors.New("the rekey interval cannot be negative")
-	case !(s.Threshold > 0 && s.Threshold < 0.5):
-		return fmt.Errorf("the abort threshold must be between 0%% and 50%%, not %g%%", s.Threshold*100)
-	case s.Theme != ThemeSystem && s.Theme != ThemeLight && s.Theme != ThemeDark:
-		return fmt.Errorf("unknown theme %q", s.Theme)
-	}
-	return nil
-}
-
-// Save writes the settings to the preferences.
-func (s Settings) Save(p fyne.Preferences) {
-	p.SetInt(PrefPort, s.Port)
-	p.SetInt(PrefRekeyMinutes, int(s.RekeyInterval/time.Minute))
-	p.SetFloat(PrefThreshold, s.Threshold)
-	p.SetBool(PrefNotifications, s.Notifications)
-	p.SetString(PrefTheme, s.Theme)
-}
-
-// nodeRekeyInterval converts the setting to app.Options.RekeyInterval,
-// where a negative value disables timed rekeying.
-func (s Settings) nodeRekeyInterval() time.Duration {
-	if s.RekeyInterval <= 0 {
-		return -1
-	}
-	return s.RekeyInterval
-}
 
 var roleChoices = []string{"Patient", "Hospital", "Doctor"}
 
@@ -112,9 +29,21 @@ func roleLabel(r app.Role) string {
 	return string(r)
 }
 
+// tuner is what the Settings pane asks of the node.
+type tuner interface {
+	Profile() app.Profile
+	BB84() app.BB84Settings
+	SetBB84(app.BB84Settings) error
+}
+
 // settingsPane edits the profile and the preferences.
 type settingsPane struct {
-	s *Shell
+	app          fyne.App
+	node         tuner
+	dir          string        // where the profile is saved; "" for nowhere
+	startRekey   time.Duration // the rekey interval the node runs with
+	saved        func(prefs.Settings)
+	newThreshold func(float64) // a new abort threshold is in force
 
 	name      *widget.Entry
 	role      *widget.Select
@@ -128,8 +57,11 @@ type settingsPane struct {
 	content   fyne.CanvasObject
 }
 
-func newSettingsPane(s *Shell) *settingsPane {
-	p := &settingsPane{s: s}
+// newSettingsPane makes the pane. saved is called with the settings once
+// they are stored in a's preferences, newThreshold once the node runs with
+// the new abort threshold.
+func newSettingsPane(a fyne.App, n tuner, dir string, startRekey time.Duration, saved func(prefs.Settings), newThreshold func(float64)) *settingsPane {
+	p := &settingsPane{app: a, node: n, dir: dir, startRekey: startRekey, saved: saved, newThreshold: newThreshold}
 	p.name = widget.NewEntry()
 	p.role = widget.NewSelect(roleChoices, nil)
 	p.port = widget.NewEntry()
@@ -162,8 +94,8 @@ func newSettingsPane(s *Shell) *settingsPane {
 
 // load fills the form from the profile and preferences.
 func (p *settingsPane) load() {
-	prof := p.s.node.Profile()
-	st := LoadSettings(p.s.app.Preferences())
+	prof := p.node.Profile()
+	st := prefs.Load(p.app.Preferences())
 	p.name.SetText(prof.Name)
 	p.role.SetSelected(roleLabel(prof.Role))
 	p.port.SetText(strconv.Itoa(st.Port))
@@ -171,9 +103,9 @@ func (p *settingsPane) load() {
 	p.threshold.SetText(strconv.FormatFloat(st.Threshold*100, 'f', -1, 64))
 	p.notify.SetChecked(st.Notifications)
 	switch st.Theme {
-	case ThemeLight:
+	case prefs.ThemeLight:
 		p.theme.SetSelected("Light")
-	case ThemeDark:
+	case prefs.ThemeDark:
 		p.theme.SetSelected("Dark")
 	default:
 		p.theme.SetSelected("System")
@@ -188,32 +120,32 @@ func (p *settingsPane) apply() {
 		p.status.SetText("Not saved: " + err.Error())
 		return
 	}
-	st.Save(p.s.app.Preferences())
-	ApplyTheme(p.s.app, st.Theme)
-	p.s.settings = st
-	b := p.s.node.BB84()
+	st.Save(p.app.Preferences())
+	prefs.ApplyTheme(p.app, st.Theme)
+	p.saved(st)
+	b := p.node.BB84()
 	b.Threshold = st.Threshold
-	if err := p.s.node.SetBB84(b); err != nil {
+	if err := p.node.SetBB84(b); err != nil {
 		p.status.SetText("Not saved: " + app.UserError(err))
 		return
 	}
 	msg := "Saved."
-	if old := p.s.node.Profile(); old != prof && p.s.dir != "" {
-		if err := app.SaveProfile(p.s.dir, prof); err != nil {
+	if old := p.node.Profile(); old != prof && p.dir != "" {
+		if err := app.SaveProfile(p.dir, prof); err != nil {
 			p.status.SetText("Settings saved, but not the profile: " + app.UserError(err))
 			return
 		}
 		msg += " New peers will see your new name and role from the next start."
 	}
-	if st.RekeyInterval != p.s.startRekey {
+	if st.RekeyInterval != p.startRekey {
 		msg += " The rekey interval applies from the next start."
 	}
 	p.status.SetText(msg)
-	p.s.bb84.setThreshold(st.Threshold)
+	p.newThreshold(st.Threshold)
 }
 
-func (p *settingsPane) read() (Settings, app.Profile, error) {
-	var st Settings
+func (p *settingsPane) read() (prefs.Settings, app.Profile, error) {
+	var st prefs.Settings
 	var err error
 	prof := app.Profile{Name: strings.TrimSpace(p.name.Text)}
 	if prof.Role, err = app.ParseRole(p.role.Selected); err != nil {
@@ -238,7 +170,7 @@ func (p *settingsPane) read() (Settings, app.Profile, error) {
 	st.Notifications = p.notify.Checked
 	st.Theme = strings.ToLower(p.theme.Selected)
 	if st.Theme == "" {
-		st.Theme = ThemeSystem
+		st.Theme = prefs.ThemeSystem
 	}
 	return st, prof, st.Validate()
 }

@@ -9,14 +9,20 @@ import (
 	"qkdchat/ui/widgets"
 )
 
+// roster is what the sidebar shows of each peer: a name and whether a
+// session with it is up.
+type roster interface {
+	Name(fp string) string
+	Online(fp string) bool
+}
+
 // sidebar lists the conversations, grouped by case, with an online marker
 // and an unread badge each.
 type sidebar struct {
-	s       *Shell
+	open    func(convKey) // the user chose a conversation
 	who     *widget.Label
 	list    *fyne.Container
 	content fyne.CanvasObject
-	dirty   bool
 
 	// rows maps each conversation to its button and badge, for tests and
 	// cheap updates.
@@ -28,24 +34,24 @@ type sidebarRow struct {
 	badge  *widgets.Badge
 }
 
-func newSidebar(s *Shell) *sidebar {
-	b := &sidebar{s: s, rows: map[convKey]*sidebarRow{}}
-	prof := s.node.Profile()
-	b.who = widget.NewLabelWithStyle(prof.Name+" · "+roleLabel(prof.Role), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+// newSidebar makes the sidebar of user me; the "Listen or connect" button
+// calls connect, and choosing a conversation calls open.
+func newSidebar(me string, connect func(), open func(convKey)) *sidebar {
+	b := &sidebar{open: open, rows: map[convKey]*sidebarRow{}}
+	b.who = widget.NewLabelWithStyle(me, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	b.who.Truncation = fyne.TextTruncateEllipsis
-	connect := widget.NewButtonWithIcon("Listen or connect", theme.ContentAddIcon(), func() { s.ShowTab(TabConnect) })
+	add := widget.NewButtonWithIcon("Listen or connect", theme.ContentAddIcon(), connect)
 	b.list = container.NewVBox()
-	b.content = container.NewBorder(container.NewVBox(b.who, connect, widget.NewSeparator()), nil, nil, nil, container.NewVScroll(b.list))
+	b.content = container.NewBorder(container.NewVBox(b.who, add, widget.NewSeparator()), nil, nil, nil, container.NewVScroll(b.list))
 	return b
 }
 
-// refresh rebuilds the list from the shell's conversations.
-func (b *sidebar) refresh() {
-	b.dirty = false
+// refresh rebuilds the list from convs, in order, marking current.
+func (b *sidebar) refresh(convs []*conversation, current convKey, people roster) {
 	var objs []fyne.CanvasObject
 	b.rows = map[convKey]*sidebarRow{}
 	group := "\x00"
-	for _, c := range b.s.sortedConversations() {
+	for _, c := range convs {
 		if c.key.Case != group {
 			group = c.key.Case
 			title := "Conversations"
@@ -56,17 +62,12 @@ func (b *sidebar) refresh() {
 		}
 		k := c.key
 		icon := theme.RadioButtonIcon()
-		if b.s.online[k.Peer] {
+		if people.Online(k.Peer) {
 			icon = theme.RadioButtonCheckedIcon()
 		}
-		btn := widget.NewButtonWithIcon(b.s.nameOf(k.Peer), icon, func() {
-			b.s.selectConversation(k)
-			if b.s.tabs.Selected() != b.s.tabItems[TabBB84] {
-				b.s.ShowTab(TabChat)
-			}
-		})
+		btn := widget.NewButtonWithIcon(people.Name(k.Peer), icon, func() { b.open(k) })
 		btn.Alignment = widget.ButtonAlignLeading
-		if k == b.s.current {
+		if k == current {
 			btn.Importance = widget.HighImportance
 		} else {
 			btn.Importance = widget.LowImportance

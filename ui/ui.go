@@ -27,6 +27,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/app"
+	"qkdchat/ui/prefs"
 )
 
 // DefaultWindowSize is the size of the main window on first start.
@@ -45,7 +46,7 @@ type MainWindow struct {
 	app   fyne.App
 	win   fyne.Window
 	cfg   Config
-	th    *uiThread
+	th    *Thread
 	node  *app.Node
 	shell *Shell
 
@@ -57,11 +58,11 @@ type MainWindow struct {
 // node in the background. It does not show the window. Call Close after
 // the window is gone to close the node.
 func NewMainWindow(a fyne.App, cfg Config) *MainWindow {
-	m := &MainWindow{app: a, cfg: cfg, th: &uiThread{}}
+	m := &MainWindow{app: a, cfg: cfg, th: &Thread{}}
 	m.win = a.NewWindow("QKD Chat")
 	m.win.Resize(DefaultWindowSize)
 	m.win.SetMaster()
-	ApplyTheme(a, LoadSettings(a.Preferences()).Theme)
+	prefs.ApplyTheme(a, prefs.Load(a.Preferences()).Theme)
 
 	_, err := app.LoadProfile(cfg.Dir)
 	switch {
@@ -106,15 +107,15 @@ func (m *MainWindow) Close() error {
 
 // open opens the node in the background and then shows the shell.
 func (m *MainWindow) open() {
-	st := LoadSettings(m.app.Preferences())
+	st := prefs.Load(m.app.Preferences())
 	go func() {
 		n, err := app.Open(app.Options{
 			Dir:           m.cfg.Dir,
 			Logger:        m.cfg.Logger,
 			BB84:          app.BB84Settings{Noise: 0.01, Threshold: st.Threshold},
-			RekeyInterval: st.nodeRekeyInterval(),
+			RekeyInterval: st.NodeRekeyInterval(),
 		})
-		m.th.do(func() {
+		m.th.Do(func() {
 			if err != nil {
 				if losses, ok := app.JournalLoss(err); ok {
 					m.win.SetContent(m.journalLossContent(err, losses))
@@ -124,7 +125,7 @@ func (m *MainWindow) open() {
 				return
 			}
 			m.node = n
-			m.shell = NewShell(m.app, m.win, n, ShellOptions{Dir: m.cfg.Dir, StartRekey: st.RekeyInterval, th: m.th})
+			m.shell = NewShell(m.app, m.win, n, ShellOptions{Dir: m.cfg.Dir, StartRekey: st.RekeyInterval, Thread: m.th})
 			m.win.SetContent(m.shell.Content())
 			if m.onReady != nil {
 				m.onReady(m.shell)
@@ -213,7 +214,7 @@ func (m *MainWindow) journalLossContent(err error, losses []string) fyne.CanvasO
 		accept.Disable()
 		go func() {
 			_, aerr := app.AcknowledgeJournalLoss(m.cfg.Dir)
-			m.th.do(func() {
+			m.th.Do(func() {
 				if aerr != nil {
 					status.SetText("Could not accept the loss: " + app.UserError(aerr))
 					accept.Enable()

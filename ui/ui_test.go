@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -15,10 +13,11 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/app"
 	"qkdchat/ledger"
+	"qkdchat/ui/exchanges"
+	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
 )
 
@@ -55,7 +54,7 @@ func listenHeadless(t *testing.T, n *app.Node) (string, string) {
 
 // connectViaPane types addr and code into the Connect pane and taps Connect.
 func connectViaPane(s *Shell, addr, code string) {
-	s.th.run(func() {
+	s.th.Run(func() {
 		s.ShowTab(TabConnect)
 		test.Type(s.connect.addr, addr)
 		test.Type(s.connect.code2, code)
@@ -64,7 +63,7 @@ func connectViaPane(s *Shell, addr, code string) {
 }
 
 // pressEnter sends Return to the compose entry, with Shift held or not.
-func pressEnter(e *composeEntry, shift bool) {
+func pressEnter(e *widgets.ComposeEntry, shift bool) {
 	if shift {
 		e.KeyDown(&fyne.KeyEvent{Name: desktop.KeyShiftLeft})
 	}
@@ -81,39 +80,39 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	bev, stop := bob.Events()
 	defer stop()
 	addr, code := listenHeadless(t, bob)
-	th := &uiThread{}
+	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 	debugState = func() string {
-		return "connect: " + s.connect.result.Text + "\nstatus: " + s.status.Text + "\nverdict: " + s.bb84.verdict.Text + "\ncurrent: " + s.current.Peer
+		return "connect: " + s.connect.result.Text + "\nstatus: " + s.status.Text + "\nverdict: " + s.bb84.Shown().Verdict + "\ncurrent: " + s.inbox.current.Peer
 	}
 
 	connectViaPane(s, addr, code)
-	eventually(t, th, "the BB84 verdict", func() bool { return s.bb84.verdict.Text == "secure" })
-	th.run(func() {
+	eventually(t, th, "the BB84 verdict", func() bool { return s.bb84.Shown().Verdict == "secure" })
+	th.Run(func() {
 		if s.tabs.Selected() != s.tabItems[TabBB84] {
 			t.Errorf("after pairing the BB84 tab should show, not %q", s.tabs.Selected().Text)
 		}
-		if got := s.bb84.counts["Key"].Text; got != "256 bits" {
+		if got := s.bb84.Shown().Counts["Key"]; got != "256 bits" {
 			t.Errorf("final key %q, want 256 bits", got)
 		}
-		for _, n := range bb84CountNames {
-			if s.bb84.counts[n].Text == "-" {
+		for _, n := range exchanges.CountNames {
+			if s.bb84.Shown().Counts[n] == "-" {
 				t.Errorf("count %s not filled", n)
 			}
 		}
-		if !strings.HasPrefix(s.bb84.gauge.Text(), "QBER ") || !strings.Contains(s.bb84.gauge.Text(), "(threshold 11%)") {
-			t.Errorf("gauge %q", s.bb84.gauge.Text())
+		if !strings.HasPrefix(s.bb84.Shown().Gauge, "QBER ") || !strings.Contains(s.bb84.Shown().Gauge, "(threshold 11%)") {
+			t.Errorf("gauge %q", s.bb84.Shown().Gauge)
 		}
-		if len(s.bb84.table.Rows()) != 32 {
-			t.Errorf("qubit table has %d rows, want the 32 traced qubits", len(s.bb84.table.Rows()))
+		if s.bb84.Shown().Qubits != 32 {
+			t.Errorf("qubit table has %d rows, want the 32 traced qubits", s.bb84.Shown().Qubits)
 		}
-		if got := s.bb84.table.CellText(0, widgets.ColIndex); got == "" {
+		if got := s.bb84.Shown().FirstQubit; got == "" {
 			t.Error("qubit table is empty")
 		}
-		if c := s.bb84.bloch.Caption(); !strings.HasPrefix(c, "Qubit ") || !strings.Contains(c, "Alice sent |") {
+		if c := s.bb84.Shown().BlochCaption; !strings.HasPrefix(c, "Qubit ") || !strings.Contains(c, "Alice sent |") {
 			t.Errorf("bloch caption %q", c)
 		}
-		if runs := s.bb84.history.Runs(); len(runs) != 1 || runs[0].Aborted || runs[0].Qubits == 0 {
+		if runs := s.bb84.Shown().Runs; len(runs) != 1 || runs[0].Aborted || runs[0].Qubits == 0 {
 			t.Errorf("history %+v", runs)
 		}
 		if _, ok := s.sidebar.rows[convKey{Peer: bob.Fingerprint()}]; !ok {
@@ -125,7 +124,7 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	})
 
 	// Chat: Shift+Enter makes a new line, Enter sends.
-	th.run(func() {
+	th.Run(func() {
 		s.ShowTab(TabChat)
 		if !strings.Contains(s.chat.detail.Text, "epoch 1") {
 			t.Errorf("chat header %q lacks the key epoch", s.chat.detail.Text)
@@ -145,12 +144,12 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	if got.Message.Text != "hello\nBob" || got.Message.FromName != "Alice" {
 		t.Fatalf("Bob got %+v", got.Message)
 	}
-	conv := func() *conversation { return s.convs[convKey{Peer: bob.Fingerprint()}] }
+	conv := func() *conversation { return s.inbox.convs[convKey{Peer: bob.Fingerprint()}] }
 	eventually(t, th, "the delivery tick", func() bool {
 		c := conv()
 		return len(c.entries) == 1 && c.entries[0].msg.State == widgets.StateDelivered
 	})
-	th.run(func() {
+	th.Run(func() {
 		m := conv().entries[0].msg
 		if got := shownBubble(s, 0); got.State != widgets.StateDelivered || got.Text != "hello\nBob" {
 			t.Errorf("the chat list shows %+v", got)
@@ -161,11 +160,11 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	})
 
 	// Bob answers; the bubble shows in Alice's open conversation.
-	if _, err := bob.Send(context.Background(), "Alice", ledger.KindChat, "", "hi Alice", nil); err != nil {
+	if _, err := bob.Send(context.Background(), "Alice", app.KindChat, "", "hi Alice", nil); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, th, "Bob's answer", func() bool { return len(conv().entries) == 2 })
-	th.run(func() {
+	th.Run(func() {
 		m := conv().entries[1].msg
 		if got := shownBubble(s, 1); got != m {
 			t.Errorf("the chat list shows %+v, want %+v", got, m)
@@ -180,9 +179,9 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 
 	// A message in another conversation (a case) raises a badge and a
 	// notification.
-	th.run(func() { s.settings.Notifications = true })
+	th.Run(func() { s.settings.Notifications = true })
 	test.AssertNotificationSent(t, fyne.NewNotification("QKD Chat", "New message from Bob"), func() {
-		if _, err := bob.Send(context.Background(), "Alice", ledger.KindChat, "C-42", "about your case", nil); err != nil {
+		if _, err := bob.Send(context.Background(), "Alice", app.KindChat, "C-42", "about your case", nil); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, th, "the unread badge", func() bool {
@@ -190,7 +189,7 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 			return ok && r.badge.Count() == 1
 		})
 	})
-	th.run(func() {
+	th.Run(func() {
 		test.Tap(s.sidebar.rows[convKey{Peer: bob.Fingerprint(), Case: "C-42"}].button)
 		if r := s.sidebar.rows[convKey{Peer: bob.Fingerprint(), Case: "C-42"}]; r.badge.Count() != 0 {
 			t.Error("opening the conversation should clear its badge")
@@ -206,7 +205,7 @@ func TestConnectErrorsAreClear(t *testing.T) {
 	alice, adir := newTestNode(t, "Alice", app.RolePatient, app.BB84Settings{})
 	bob, _ := newTestNode(t, "Bob", app.RoleDoctor, app.BB84Settings{})
 	addr, code := listenHeadless(t, bob)
-	th := &uiThread{}
+	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 
 	wrong := "wrong-" + code
@@ -222,7 +221,7 @@ func TestConnectErrorsAreClear(t *testing.T) {
 	}
 	closed := l.Addr().String()
 	l.Close()
-	th.run(func() {
+	th.Run(func() {
 		s.connect.addr.SetText("")
 		s.connect.code2.SetText("")
 	})
@@ -232,7 +231,7 @@ func TestConnectErrorsAreClear(t *testing.T) {
 	})
 
 	// Bad input never reaches the network.
-	th.run(func() {
+	th.Run(func() {
 		s.connect.addr.SetText("no-port")
 		test.Tap(s.connect.connectBtn)
 		if !strings.Contains(s.connect.result.Text, "host:port") {
@@ -245,16 +244,16 @@ func TestListenPaneShowsAddressAndCode(t *testing.T) {
 	a := test.NewTempApp(t)
 	alice, adir := newTestNode(t, "Alice", app.RoleHospital, app.BB84Settings{})
 	bob, _ := newTestNode(t, "Bob", app.RolePatient, app.BB84Settings{})
-	th := &uiThread{}
+	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
-	th.run(func() {
+	th.Run(func() {
 		s.connect.listenHost.SetText("127.0.0.1")
 		s.connect.listenPort.SetText("0")
 		test.Tap(s.connect.listenBtn)
 	})
 	eventually(t, th, "the pairing code", func() bool { return s.connect.code != "" })
 	var addr, code string
-	th.run(func() {
+	th.Run(func() {
 		addr, code = s.connect.addrs[0], s.connect.code
 		all := texts(s.connect.content)
 		if !strings.Contains(all, addr) || !strings.Contains(all, code) || !strings.Contains(all, "Copy") {
@@ -277,10 +276,10 @@ func TestListenPaneShowsAddressAndCode(t *testing.T) {
 	}
 	eventually(t, th, "Bob in the sidebar and a key", func() bool {
 		_, ok := s.sidebar.rows[convKey{Peer: bob.Fingerprint()}]
-		return ok && s.bb84.verdict.Text == "secure"
+		return ok && s.bb84.Shown().Verdict == "secure"
 	})
 	// Recent contacts: Bob is connected, so no reconnect is offered.
-	th.run(func() {
+	th.Run(func() {
 		if all := texts(s.connect.contacts); !strings.Contains(all, "Bob (Patient)") || !strings.Contains(all, "Connected") {
 			t.Errorf("recent contacts:\n%s", all)
 		}
@@ -304,19 +303,19 @@ func TestEavesdropperAbortShowsVerdict(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go eve.Serve(ctx)
-	th := &uiThread{}
+	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 	connectViaPane(s, eve.Addr().String(), code)
-	eventually(t, th, "the abort verdict", func() bool { return strings.HasPrefix(s.bb84.verdict.Text, "aborted") })
-	th.run(func() {
-		v := s.bb84.verdict.Text
+	eventually(t, th, "the abort verdict", func() bool { return strings.HasPrefix(s.bb84.Shown().Verdict, "aborted") })
+	th.Run(func() {
+		v := s.bb84.Shown().Verdict
 		if !strings.HasPrefix(v, "aborted: eavesdropper suspected, QBER ") || !strings.HasSuffix(v, "% > 11%") {
 			t.Errorf("verdict %q", v)
 		}
-		if got := s.bb84.counts["Key"].Text; got != "none (aborted)" {
+		if got := s.bb84.Shown().Counts["Key"]; got != "none (aborted)" {
 			t.Errorf("key %q", got)
 		}
-		runs := s.bb84.history.Runs()
+		runs := s.bb84.Shown().Runs
 		if len(runs) != 1 || !runs[0].Aborted || !runs[0].EveDetected || runs[0].QBER < 0.15 {
 			t.Errorf("history %+v", runs)
 		}
@@ -328,23 +327,23 @@ func TestEavesdropperAbortShowsVerdict(t *testing.T) {
 	if err := eve.SetIntercept(0); err != nil {
 		t.Fatal(err)
 	}
-	th.run(func() { test.Tap(s.bb84.rekey) })
-	eventually(t, th, "a key after Eve stops", func() bool { return s.bb84.verdict.Text == "secure" })
-	th.run(func() {
-		if n := len(s.bb84.history.Runs()); n != 2 {
+	th.Run(func() { test.Tap(findButton(s.bb84.Content(), "Re-key now")) })
+	eventually(t, th, "a key after Eve stops", func() bool { return s.bb84.Shown().Verdict == "secure" })
+	th.Run(func() {
+		if n := len(s.bb84.Shown().Runs); n != 2 {
 			t.Errorf("%d runs in the history, want 2", n)
 		}
-		if len(s.bb84.pick.Options) != 2 {
-			t.Errorf("exchange picker %v", s.bb84.pick.Options)
+		if len(s.bb84.Shown().Exchanges) != 2 {
+			t.Errorf("exchange picker %v", s.bb84.Shown().Exchanges)
 		}
 		// Looking back at the first exchange shows its abort.
-		s.bb84.pick.SetSelectedIndex(0)
-		if !strings.HasPrefix(s.bb84.verdict.Text, "aborted") {
-			t.Errorf("first exchange verdict %q", s.bb84.verdict.Text)
+		s.bb84.SelectExchange(0)
+		if !strings.HasPrefix(s.bb84.Shown().Verdict, "aborted") {
+			t.Errorf("first exchange verdict %q", s.bb84.Shown().Verdict)
 		}
-		s.bb84.qubit.SetValue(3)
-		if !strings.HasPrefix(s.bb84.bloch.Caption(), "Qubit 3:") {
-			t.Errorf("bloch caption %q", s.bb84.bloch.Caption())
+		s.bb84.ShowBloch(3)
+		if !strings.HasPrefix(s.bb84.Shown().BlochCaption, "Qubit 3:") {
+			t.Errorf("bloch caption %q", s.bb84.Shown().BlochCaption)
 		}
 	})
 }
@@ -359,7 +358,7 @@ func pairShells(t *testing.T, s1, s2 *Shell) {
 	}
 	for _, s := range []*Shell{s1, s2} {
 		s := s
-		eventually(t, s.th, "a key", func() bool { return s.bb84.verdict.Text == "secure" })
+		eventually(t, s.th, "a key", func() bool { return s.bb84.Shown().Verdict == "secure" })
 	}
 }
 
@@ -367,18 +366,18 @@ func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 	a := test.NewTempApp(t)
 	alice, adir := newTestNode(t, "Alice", app.RolePatient, app.BB84Settings{})
 	bob, bdir := newTestNode(t, "Bob", app.RoleHospital, app.BB84Settings{})
-	th := &uiThread{}
+	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 	sb, _ := newTestShell(t, a, bob, bdir, th)
 	pairShells(t, s, sb)
 	ss, _ := alice.Session("Bob")
 	for i, c := range []string{"", "C-1", ""} {
-		if _, err := ss.Send(context.Background(), ledger.KindChat, c, "secret "+string(rune('a'+i)), nil); err != nil {
+		if _, err := ss.Send(context.Background(), app.KindChat, c, "secret "+string(rune('a'+i)), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	_ = sb
-	th.run(func() { s.ShowTab(TabLedger) })
+	th.Run(func() { s.ShowTab(TabLedger) })
 	// The key event and the three messages, newest first.
 	eventually(t, th, "four transactions", func() bool {
 		if len(s.ledger.rows) < 4 {
@@ -387,7 +386,7 @@ func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 		}
 		return true
 	})
-	th.run(func() {
+	th.Run(func() {
 		r := s.ledger.rows
 		if r[0].Index <= r[1].Index {
 			t.Errorf("not newest first: %d then %d", r[0].Index, r[1].Index)
@@ -404,23 +403,23 @@ func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 	eventually(t, th, "the proof", func() bool { return strings.HasPrefix(s.ledger.proofOut.Text, "Proof verified") })
 
 	// Search by case and by kind.
-	th.run(func() {
+	th.Run(func() {
 		s.ledger.search.SetText("C-1")
 		test.Tap(findButton(s.ledger.content, "Search"))
 	})
-	eventually(t, th, "the search result", func() bool { return len(s.ledger.rows) == 1 && s.ledger.rows[0].Tx.CaseID == "C-1" })
-	th.run(func() {
+	eventually(t, th, "the search result", func() bool { return len(s.ledger.rows) == 1 && s.ledger.rows[0].CaseID == "C-1" })
+	th.Run(func() {
 		s.ledger.search.SetText("")
 		s.ledger.kind.SetSelected("key-event")
 	})
 	eventually(t, th, "the kind filter", func() bool {
-		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Tx.Kind == ledger.KindKeyEvent
+		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Kind == app.TxKindKeyEvent
 	})
 
 	// Verify.
-	th.run(func() { test.Tap(s.ledger.verify) })
+	th.Run(func() { test.Tap(s.ledger.verify) })
 	eventually(t, th, "the verdict", func() bool { return strings.HasPrefix(s.ledger.verdict.Text, "Ledger verified") })
-	th.run(func() {
+	th.Run(func() {
 		if f, st := s.ledger.progress.Progress(); f != 1 || st != "done" {
 			t.Errorf("progress %v %q", f, st)
 		}
@@ -428,7 +427,7 @@ func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 
 	// Export, and check the file as an auditor would.
 	buf := &closeBuffer{}
-	th.run(func() { s.ledger.exportTo(buf, "audit.jsonl") })
+	th.Run(func() { s.ledger.exportTo(buf, "audit.jsonl") })
 	eventually(t, th, "the export", func() bool { return strings.HasPrefix(s.ledger.verdict.Text, "Exported") })
 	rep, err := ledger.VerifyExport(context.Background(), bytes.NewReader(buf.Bytes()))
 	if err != nil || !rep.OK || rep.Size < 4 {
@@ -441,7 +440,7 @@ type closeBuffer struct{ bytes.Buffer }
 func (*closeBuffer) Close() error { return nil }
 
 func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
-	msg, ok := verifyVerdict(&ledger.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
+	msg, ok := verifyVerdict(&app.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
 	if ok || msg != "Ledger is NOT intact: first bad block is 3 (transaction #17): block hash mismatch" {
 		t.Errorf("%q %v", msg, ok)
 	}
@@ -449,115 +448,18 @@ func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
 	if ok || !strings.HasPrefix(msg, "Verification failed") {
 		t.Errorf("%q %v", msg, ok)
 	}
-	msg, ok = verifyVerdict(&ledger.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
+	msg, ok = verifyVerdict(&app.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
 	if !ok || !strings.HasPrefix(msg, "Ledger verified: 5 transactions in 2 blocks") {
 		t.Errorf("%q %v", msg, ok)
-	}
-}
-
-func TestRolePanesHealthRecordReferralReport(t *testing.T) {
-	a := test.NewTempApp(t)
-	pat, pdir := newTestNode(t, "Pat", app.RolePatient, app.BB84Settings{})
-	hos, hdir := newTestNode(t, "Mercy", app.RoleHospital, app.BB84Settings{})
-	doc, ddir := newTestNode(t, "Dr Who", app.RoleDoctor, app.BB84Settings{})
-	th := &uiThread{}
-	sp, _ := newTestShell(t, a, pat, pdir, th)
-	sh, _ := newTestShell(t, a, hos, hdir, th)
-	sd, _ := newTestShell(t, a, doc, ddir, th)
-	pairShells(t, sp, sh) // patient - hospital
-	pairShells(t, sh, sd) // hospital - doctor; the hospital relays the report
-	scan := filepath.Join(t.TempDir(), "scan.txt")
-	if err := os.WriteFile(scan, bytes.Repeat([]byte("x-ray "), 40000), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	// Patient: an incomplete form is refused, a complete one is sent with
-	// an attachment whose progress shows.
-	th.run(func() {
-		sp.ShowTab(TabRole)
-		if sp.tabItems[TabRole].Text != "Health record" {
-			t.Errorf("patient's role tab %q", sp.tabItems[TabRole].Text)
-		}
-		sp.role.refreshContacts()
-		if sp.role.hospital.Selected != "Mercy" {
-			t.Errorf("hospital choice %q of %v", sp.role.hospital.Selected, sp.role.hospital.Options)
-		}
-		test.Tap(sp.role.submitPHR)
-		if sp.role.status.Importance != widget.DangerImportance || sp.role.status.Text == "" {
-			t.Errorf("empty form: %q", sp.role.status.Text)
-		}
-		test.Type(sp.role.phr["Patient name"], "Pat Smith")
-		test.Type(sp.role.phr["Symptoms"], "cough")
-		test.Type(sp.role.phr["Allergies"], "none")
-		sp.role.phrFiles.add(scan)
-		test.Tap(sp.role.submitPHR)
-	})
-	eventually(t, th, "the PHR sent", func() bool { return strings.HasPrefix(sp.role.status.Text, "Sent as case ") })
-	eventually(t, th, "the attachment's progress", func() bool {
-		for _, r := range sp.role.rows {
-			if f, st := r.Progress(); r.Name() == "scan.txt" && f == 1 && st == "done" {
-				return true
-			}
-		}
-		return false
-	})
-
-	// Hospital: the case arrives; refer it to the doctor.
-	eventually(t, th, "the case at the hospital", func() bool { return len(sh.role.cases) == 1 })
-	th.run(func() {
-		if sh.tabItems[TabRole].Text != "Cases" {
-			t.Errorf("hospital's role tab %q", sh.tabItems[TabRole].Text)
-		}
-		sh.role.caseList.Select(0)
-		if d := sh.role.caseDetail.Text; !strings.Contains(d, "Pat Smith") || !strings.Contains(d, "cough") || !strings.Contains(d, "scan.txt") {
-			t.Errorf("case detail %q", d)
-		}
-		sh.role.refreshContacts()
-		if sh.role.doctor.Selected != "Dr Who" {
-			t.Errorf("doctor choice %q of %v", sh.role.doctor.Selected, sh.role.doctor.Options)
-		}
-		test.Tap(sh.role.refer)
-	})
-	eventually(t, th, "the referral", func() bool { return strings.Contains(sh.role.status.Text, "referred to Dr Who") })
-
-	// Doctor: the referred case arrives; write the report.
-	eventually(t, th, "the case at the doctor", func() bool { return len(sd.role.cases) == 1 })
-	th.run(func() {
-		if sd.tabItems[TabRole].Text != "Reports" {
-			t.Errorf("doctor's role tab %q", sd.tabItems[TabRole].Text)
-		}
-		sd.role.caseList.Select(0)
-		test.Tap(sd.role.submitReport)
-		if sd.role.status.Importance != widget.DangerImportance {
-			t.Errorf("a report without findings: %q", sd.role.status.Text)
-		}
-		test.Type(sd.role.report["Findings"], "bronchitis")
-		test.Type(sd.role.report["Prescriptions"], "rest")
-		test.Tap(sd.role.submitReport)
-	})
-	eventually(t, th, "the report sent", func() bool { return strings.HasPrefix(sd.role.status.Text, "Report on case ") })
-	// The hospital and the patient both get it, with the doctor's
-	// signature checked.
-	for _, s := range []*Shell{sp, sh} {
-		s := s
-		eventually(t, th, "the report at "+s.node.Profile().Name, func() bool {
-			if len(s.role.cases) != 1 {
-				return false
-			}
-			s.role.caseSel = s.role.cases[0].ID
-			s.role.showCase()
-			d := s.role.caseDetail.Text
-			return strings.Contains(d, "Findings: bronchitis") && strings.Contains(d, "signature verified")
-		})
 	}
 }
 
 func TestSettingsSaveAndApply(t *testing.T) {
 	a := test.NewTempApp(t)
 	n, dir := newTestNode(t, "Ann", app.RoleDoctor, app.BB84Settings{})
-	th := &uiThread{}
+	th := &Thread{}
 	s, _ := newTestShell(t, a, n, dir, th)
-	th.run(func() {
+	th.Run(func() {
 		p := s.prefs
 		if p.name.Text != "Ann" || p.role.Selected != "Doctor" || p.port.Text != "7450" || p.threshold.Text != "11" {
 			t.Errorf("defaults: %q %q %q %q", p.name.Text, p.role.Selected, p.port.Text, p.threshold.Text)
@@ -578,8 +480,8 @@ func TestSettingsSaveAndApply(t *testing.T) {
 			t.Errorf("save: %q", p.status.Text)
 		}
 	})
-	st := LoadSettings(a.Preferences())
-	if st.Port != 8000 || st.Threshold != 0.095 || st.RekeyInterval != 0 || st.Theme != ThemeDark || st.Notifications {
+	st := prefs.Load(a.Preferences())
+	if st.Port != 8000 || st.Threshold != 0.095 || st.RekeyInterval != 0 || st.Theme != prefs.ThemeDark || st.Notifications {
 		t.Errorf("saved %+v", st)
 	}
 	if got := n.BB84().Threshold; got != 0.095 {
@@ -588,20 +490,8 @@ func TestSettingsSaveAndApply(t *testing.T) {
 	if prof, err := app.LoadProfile(dir); err != nil || prof.Name != "Ann Lee" {
 		t.Errorf("profile %+v %v", prof, err)
 	}
-	if a.Settings().Theme().Color("background", 0) != ThemeFor(ThemeDark).Color("background", 0) {
+	if a.Settings().Theme().Color("background", 0) != prefs.ThemeFor(prefs.ThemeDark).Color("background", 0) {
 		t.Error("dark theme not applied")
-	}
-}
-
-func TestLoadSettingsRepairsBadValues(t *testing.T) {
-	a := test.NewTempApp(t)
-	p := a.Preferences()
-	p.SetInt(PrefPort, -4)
-	p.SetFloat(PrefThreshold, 3)
-	p.SetString(PrefTheme, "neon")
-	st := LoadSettings(p)
-	if st.Port != DefaultPort || st.Threshold != 0.11 || st.Theme != ThemeSystem {
-		t.Errorf("%+v", st)
 	}
 }
 
@@ -612,7 +502,7 @@ func TestFirstRunThenMainWindow(t *testing.T) {
 	defer func() {
 		m.Close()
 		if s := m.Shell(); s != nil {
-			s.wait()
+			s.Wait()
 		}
 	}()
 	w := m.Window()
@@ -620,7 +510,7 @@ func TestFirstRunThenMainWindow(t *testing.T) {
 		t.Fatalf("title %q", w.Title())
 	}
 	var start func()
-	m.th.run(func() {
+	m.th.Run(func() {
 		all := texts(w.Content())
 		for _, want := range []string{"Welcome to QKD Chat", "Version 9.8.7", "simulated BB84"} {
 			if !strings.Contains(all, want) {
@@ -634,7 +524,7 @@ func TestFirstRunThenMainWindow(t *testing.T) {
 		}
 		start = func() { test.Tap(btn) }
 	})
-	m.th.run(func() {
+	m.th.Run(func() {
 		form := findForm(w.Content())
 		test.Type(form.Items[0].Widget.(fyne.Focusable), "Dr Ada")
 		radio := form.Items[1].Widget.(interface{ SetSelected(string) })
@@ -646,7 +536,7 @@ func TestFirstRunThenMainWindow(t *testing.T) {
 	if err != nil || prof.Name != "Dr Ada" || prof.Role != app.RoleDoctor {
 		t.Fatalf("profile %+v %v", prof, err)
 	}
-	m.th.run(func() {
+	m.th.Run(func() {
 		if !strings.Contains(texts(w.Content()), "Dr Ada · Doctor") {
 			t.Error("sidebar does not name the user")
 		}
@@ -654,23 +544,6 @@ func TestFirstRunThenMainWindow(t *testing.T) {
 			t.Errorf("doctor's role tab %q", m.Shell().tabItems[TabRole].Text)
 		}
 	})
-}
-
-func TestComposeEntryKeys(t *testing.T) {
-	test.NewTempApp(t)
-	var sent []string
-	e := newComposeEntry(func(s string) { sent = append(sent, s) })
-	test.NewTempWindow(t, e)
-	test.Type(e, "a")
-	pressEnter(e, true)
-	test.Type(e, "b")
-	if e.Text != "a\nb" || len(sent) != 0 {
-		t.Fatalf("Shift+Enter: %q, sent %q", e.Text, sent)
-	}
-	e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnter}) // keypad Enter sends too
-	if len(sent) != 1 || sent[0] != "a\nb" {
-		t.Fatalf("Enter sent %q", sent)
-	}
 }
 
 // shownBubble returns the message of the i-th bubble the chat list renders.

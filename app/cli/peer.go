@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
 )
 
 // peerFlags are the flags shared by listen and connect.
@@ -337,7 +336,7 @@ func (c *console) handle(e app.Event) {
 			c.gone = true
 		}
 	case app.EventMessageSent:
-		if e.Message != nil && e.Message.Kind == ledger.KindChat.String() {
+		if e.Message != nil && e.Message.Kind == app.KindChat.String() {
 			c.texts[e.MessageID] = e.Message.Text
 		}
 	case app.EventDelivery:
@@ -550,7 +549,7 @@ func (c *console) sendLine(ctx context.Context, line string) error {
 	if err != nil {
 		return err
 	}
-	m, err := s.Send(ctx, ledger.KindChat, "chat", line, nil)
+	m, err := s.Send(ctx, app.KindChat, "chat", line, nil)
 	if m != nil {
 		id = m.ID
 	}

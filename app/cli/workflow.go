@@ -9,7 +9,6 @@ import (
 
 	"qkdchat/app"
 	"qkdchat/internal/atomicfile"
-	"qkdchat/ledger"
 )
 
 // The telehealth workflow on the listen/connect console: slash commands
@@ -113,7 +112,7 @@ func (c *console) workflowCommand(ctx context.Context, word, rest string) (handl
 		if peer == "" || strings.TrimSpace(text) == "" {
 			return true, errors.New("usage: /send PEER TEXT")
 		}
-		m, err := n.Send(ctx, peer, ledger.KindChat, "chat", strings.TrimSpace(text), nil)
+		m, err := n.Send(ctx, peer, app.KindChat, "chat", strings.TrimSpace(text), nil)
 		if err != nil {
 			return true, err
 		}

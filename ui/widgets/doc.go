@@ -1,6 +1,7 @@
 // Package widgets holds the self-contained visual pieces of the QKD Chat
 // desktop app: a Bloch sphere, the BB84 history charts, the qubit table, the
-// QBER gauge, chat bubbles, unread badges and progress rows.
+// QBER gauge, chat bubbles, the compose entry, unread badges, progress rows,
+// an attachment picker, copy rows, label lists and a shrinking layout.
 //
 // Each widget is driven by a small plain view-model (RunPoint, QubitRow,
 // ChatMessage, …) defined here, so the package depends on Fyne only and never on

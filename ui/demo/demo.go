@@ -1,4 +1,4 @@
-package ui
+package demo
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -16,11 +15,13 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/app"
+	"qkdchat/ui"
+	"qkdchat/ui/exchanges"
 	"qkdchat/ui/widgets"
 )
 
-// DemoOptions configure StartDemo.
-type DemoOptions struct {
+// Options configure Start.
+type Options struct {
 	// Dir holds Alice's and Bob's data directories; empty makes a
 	// temporary directory that Close removes.
 	Dir    string
@@ -36,15 +37,15 @@ type DemoOptions struct {
 // three windows. Alice dials, so she plays Alice in every BB84 exchange and
 // her settings (the noise slider) govern it.
 type Demo struct {
-	th     *uiThread
+	th     *ui.Thread
+	jobs   *ui.Jobs // the demo's own goroutines
 	ctx    context.Context
-	cancel context.CancelFunc
 	dir    string
 	ownDir bool
 
 	Alice, Bob           *app.Node
 	Eve                  *app.Eve
-	AliceShell, BobShell *Shell
+	AliceShell, BobShell *ui.Shell
 	AliceWin, BobWin     fyne.Window
 	EveWin               fyne.Window
 
@@ -64,34 +65,12 @@ type Demo struct {
 	lastAborted  bool
 
 	outcomes chan app.Event // Alice's key outcomes, for Screenshots
-	wg       sync.WaitGroup // the demo's own goroutines
 }
 
-// spawn runs f on a goroutine that Close waits for.
-func (d *Demo) spawn(f func()) {
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		f()
-	}()
-}
-
-// do runs f on the UI goroutine unless the demo is closing.
-func (d *Demo) do(f func()) {
-	if d.ctx.Err() != nil {
-		return
-	}
-	d.th.do(func() {
-		if d.ctx.Err() == nil {
-			f()
-		}
-	})
-}
-
-// StartDemo opens the nodes and the three windows and starts pairing. It
+// Start opens the nodes and the three windows and starts pairing. It
 // does not show the windows (ShowAll does). Call Close when done.
-func StartDemo(ctx context.Context, a fyne.App, opts DemoOptions) (*Demo, error) {
-	d := &Demo{th: &uiThread{}, dir: opts.Dir, outcomes: make(chan app.Event, 64)}
+func Start(ctx context.Context, a fyne.App, opts Options) (*Demo, error) {
+	d := &Demo{th: &ui.Thread{}, dir: opts.Dir, outcomes: make(chan app.Event, 64)}
 	if d.dir == "" {
 		dir, err := os.MkdirTemp("", "qkdchat-demo-")
 		if err != nil {
@@ -99,7 +78,8 @@ func StartDemo(ctx context.Context, a fyne.App, opts DemoOptions) (*Demo, error)
 		}
 		d.dir, d.ownDir = dir, true
 	}
-	d.ctx, d.cancel = context.WithCancel(ctx)
+	d.jobs = ui.NewJobs(ctx, d.th)
+	d.ctx = d.jobs.Context()
 	if opts.Noise == 0 {
 		opts.Noise = 0.01
 	}
@@ -133,35 +113,35 @@ func StartDemo(ctx context.Context, a fyne.App, opts DemoOptions) (*Demo, error)
 		d.Close()
 		return nil, fmt.Errorf("demo: start Eve: %w", err)
 	}
-	d.spawn(func() { d.Eve.Serve(d.ctx) })
+	d.jobs.Go(func() { d.Eve.Serve(d.ctx) })
 
 	// Build the windows under the UI lock: the shells' controllers start
 	// at once and report through it.
-	d.th.run(func() {
+	d.th.Run(func() {
 		d.AliceWin = a.NewWindow("QKD Chat: Alice (patient)")
-		d.AliceShell = NewShell(a, d.AliceWin, d.Alice, ShellOptions{th: d.th})
+		d.AliceShell = ui.NewShell(a, d.AliceWin, d.Alice, ui.ShellOptions{Thread: d.th})
 		d.AliceWin.SetContent(d.AliceShell.Content())
 		d.AliceWin.Resize(fyne.NewSize(1000, 680))
 		d.BobWin = a.NewWindow("QKD Chat: Bob (hospital)")
-		d.BobShell = NewShell(a, d.BobWin, d.Bob, ShellOptions{th: d.th})
+		d.BobShell = ui.NewShell(a, d.BobWin, d.Bob, ui.ShellOptions{Thread: d.th})
 		d.BobWin.SetContent(d.BobShell.Content())
 		d.BobWin.Resize(fyne.NewSize(1000, 680))
 		d.EveWin = a.NewWindow("QKD Chat demo: Eve, the eavesdropper")
 		d.EveWin.SetContent(d.evePane())
-		d.EveWin.Resize(DefaultWindowSize)
+		d.EveWin.Resize(ui.DefaultWindowSize)
 		d.EveWin.SetMaster()
 
 		aev, stop := d.Alice.Events()
-		d.spawn(func() { d.watchAlice(aev, stop) })
-		d.spawn(d.watchEve)
-		d.spawn(func() {
+		d.jobs.Go(func() { d.watchAlice(aev, stop) })
+		d.jobs.Go(d.watchEve)
+		d.jobs.Go(func() {
 			_, err := d.Alice.Connect(d.ctx, d.Eve.Addr().String(), code)
 			if err != nil {
-				d.do(func() { d.verdict.Text = "pairing failed: " + app.UserError(err); d.verdict.Refresh() })
+				d.jobs.Do(func() { d.verdict.Text = "pairing failed: " + app.UserError(err); d.verdict.Refresh() })
 			}
 		})
-		d.AliceShell.ShowTab(TabBB84)
-		d.BobShell.ShowTab(TabBB84)
+		d.AliceShell.ShowTab(ui.TabBB84)
+		d.BobShell.ShowTab(ui.TabBB84)
 	})
 	return d, nil
 }
@@ -181,8 +161,8 @@ func (d *Demo) ShowAll() {
 // (it waits for the demo's goroutines, which report through fyne.Do); call
 // it after the app has stopped.
 func (d *Demo) Close() error {
-	if d.cancel != nil {
-		d.cancel()
+	if d.jobs != nil {
+		d.jobs.Stop()
 	}
 	if d.AliceShell != nil {
 		d.AliceShell.Close()
@@ -327,9 +307,9 @@ func (d *Demo) Rekey() {
 	d.rekey.Disable()
 	d.working.Show()
 	d.working.Start()
-	d.spawn(func() {
+	d.jobs.Go(func() {
 		s.Rekey(d.ctx) // an abort is an error here, and shown from its event
-		d.do(func() {
+		d.jobs.Do(func() {
 			d.rekey.Enable()
 			d.working.Stop()
 			d.working.Hide()
@@ -351,7 +331,7 @@ func (d *Demo) watchAlice(ev <-chan app.Event, stop func()) {
 			if e.Type != app.EventKeyEstablished && e.Type != app.EventKeyAborted {
 				continue
 			}
-			d.do(func() { d.showOutcome(e) })
+			d.jobs.Do(func() { d.showOutcome(e) })
 			select {
 			case d.outcomes <- e:
 			default:
@@ -382,7 +362,7 @@ func (d *Demo) showOutcome(e app.Event) {
 	d.showOutcomeColours()
 	d.gauge.Set(q, thr, aborted)
 	if e.Exchange != nil {
-		d.runs = append(d.runs, runPoint(e.Exchange, thr))
+		d.runs = append(d.runs, exchanges.RunPoint(e.Exchange, thr))
 	} else {
 		d.runs = append(d.runs, widgets.RunPoint{QBER: q, Aborted: aborted, EveDetected: aborted && q > thr})
 	}
@@ -414,7 +394,7 @@ func (d *Demo) watchEve() {
 			if !ok {
 				return
 			}
-			d.do(func() {
+			d.jobs.Do(func() {
 				d.stats.SetText(fmt.Sprintf("Eve has seen %d photons and measured %d of them; she guessed the right basis for %d.",
 					st.Photons, st.Intercepted, st.BasisMatched))
 			})

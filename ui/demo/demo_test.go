@@ -1,12 +1,32 @@
-package ui
+package demo
 
 import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
+
+	"qkdchat/ui"
 )
+
+// eventually polls cond under the UI lock until it holds, or fails.
+func eventually(t *testing.T, th *ui.Thread, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		var ok bool
+		th.Run(func() { ok = cond() })
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
 
 // TestDemoEveCaughtAboveThreshold runs the real demo headless: a first
 // key with Eve idle, then Eve's slider at 100% and Re-key: the QBER climbs
@@ -14,7 +34,7 @@ import (
 func TestDemoEveCaughtAboveThreshold(t *testing.T) {
 	a := test.NewTempApp(t)
 	seed := uint64(3)
-	d, err := StartDemo(context.Background(), a, DemoOptions{Dir: t.TempDir(), Seed: &seed})
+	d, err := Start(context.Background(), a, Options{Dir: t.TempDir(), Seed: &seed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,9 +42,9 @@ func TestDemoEveCaughtAboveThreshold(t *testing.T) {
 		if err := d.Close(); err != nil {
 			t.Error(err)
 		}
-		d.AliceShell.wait()
-		d.BobShell.wait()
-		d.wg.Wait()
+		d.AliceShell.Wait()
+		d.BobShell.Wait()
+		d.jobs.Wait()
 	}()
 	if len(d.Windows()) != 3 || !strings.Contains(d.EveWin.Title(), "Eve") {
 		t.Fatalf("windows %v", d.Windows())
@@ -32,9 +52,9 @@ func TestDemoEveCaughtAboveThreshold(t *testing.T) {
 	eventually(t, d.th, "the first key", func() bool { return strings.HasPrefix(d.verdict.Text, "secure") })
 	// Alice's and Bob's windows show the same exchange.
 	eventually(t, d.th, "the key in Alice's and Bob's windows", func() bool {
-		return d.AliceShell.bb84.verdict.Text == "secure" && d.BobShell.bb84.verdict.Text == "secure"
+		return d.AliceShell.Staging().KeyVerdict() == "secure" && d.BobShell.Staging().KeyVerdict() == "secure"
 	})
-	d.th.run(func() {
+	d.th.Run(func() {
 		if !strings.HasSuffix(d.qber.Text, "%") || d.qber.Text == "--" {
 			t.Errorf("big QBER %q", d.qber.Text)
 		}
@@ -52,7 +72,7 @@ func TestDemoEveCaughtAboveThreshold(t *testing.T) {
 		test.Tap(d.rekey)
 	})
 	eventually(t, d.th, "the abort", func() bool { return len(d.runs) == 2 })
-	d.th.run(func() {
+	d.th.Run(func() {
 		if v := d.verdict.Text; !strings.HasPrefix(v, "aborted: eavesdropper suspected, QBER ") || !strings.HasSuffix(v, "% > 11%") {
 			t.Errorf("verdict %q", v)
 		}
@@ -67,7 +87,7 @@ func TestDemoEveCaughtAboveThreshold(t *testing.T) {
 		}
 	})
 	eventually(t, d.th, "Alice's panel to show the abort", func() bool {
-		return strings.HasPrefix(d.AliceShell.bb84.verdict.Text, "aborted: eavesdropper suspected")
+		return strings.HasPrefix(d.AliceShell.Staging().KeyVerdict(), "aborted: eavesdropper suspected")
 	})
 }
 
@@ -78,7 +98,7 @@ func TestDemoEveCaughtAboveThreshold(t *testing.T) {
 func TestDemoNoisyLinkMakesKeys(t *testing.T) {
 	a := test.NewTempApp(t)
 	seed := uint64(4)
-	d, err := StartDemo(context.Background(), a, DemoOptions{Dir: t.TempDir(), Seed: &seed, Noise: 0.05})
+	d, err := Start(context.Background(), a, Options{Dir: t.TempDir(), Seed: &seed, Noise: 0.05})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,12 +106,12 @@ func TestDemoNoisyLinkMakesKeys(t *testing.T) {
 		if err := d.Close(); err != nil {
 			t.Error(err)
 		}
-		d.AliceShell.wait()
-		d.BobShell.wait()
-		d.wg.Wait()
+		d.AliceShell.Wait()
+		d.BobShell.Wait()
+		d.jobs.Wait()
 	}()
 	eventually(t, d.th, "the first key at 5% noise", func() bool { return len(d.runs) == 1 && !d.rekey.Disabled() })
-	d.th.run(func() {
+	d.th.Run(func() {
 		if !strings.HasPrefix(d.verdict.Text, "secure") {
 			t.Fatalf("first exchange at 5%% noise: %q", d.verdict.Text)
 		}
@@ -101,7 +121,7 @@ func TestDemoNoisyLinkMakesKeys(t *testing.T) {
 		test.Tap(d.rekey)
 	})
 	eventually(t, d.th, "the rekey at 5% noise", func() bool { return len(d.runs) == 2 && !d.rekey.Disabled() })
-	d.th.run(func() {
+	d.th.Run(func() {
 		if !strings.HasPrefix(d.verdict.Text, "secure") {
 			t.Fatalf("rekey at 5%% noise: %q", d.verdict.Text)
 		}
@@ -112,7 +132,7 @@ func TestDemoNoisyLinkMakesKeys(t *testing.T) {
 		test.Tap(d.rekey)
 	})
 	eventually(t, d.th, "the exchange at 10% noise", func() bool { return len(d.runs) == 3 && !d.rekey.Disabled() })
-	d.th.run(func() {
+	d.th.Run(func() {
 		if v := d.verdict.Text; !strings.Contains(v, "no 256-bit key is possible at the link's configured noise (10.0%)") {
 			t.Errorf("verdict at 10%%: %q", v)
 		}
@@ -123,7 +143,7 @@ func TestDemoNoisyLinkMakesKeys(t *testing.T) {
 		test.Tap(d.rekey)
 	})
 	eventually(t, d.th, "the exchange back at 5% noise", func() bool { return len(d.runs) == 4 })
-	d.th.run(func() {
+	d.th.Run(func() {
 		if !strings.HasPrefix(d.verdict.Text, "secure") {
 			t.Errorf("back at 5%% noise: %q", d.verdict.Text)
 		}

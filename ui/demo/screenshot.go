@@ -1,4 +1,4 @@
-package ui
+package demo
 
 import (
 	"context"
@@ -10,7 +10,8 @@ import (
 	"fyne.io/fyne/v2"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
+	"qkdchat/ui"
+	"qkdchat/ui/prefs"
 )
 
 // settle is how long Screenshots waits after a change for the window to
@@ -52,7 +53,7 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 	}
 	var files []string
 	shoot := func(w fyne.Window, size fyne.Size, name string, prep func()) error {
-		d.th.doAndWait(func() {
+		d.th.DoAndWait(func() {
 			for _, o := range d.Windows() {
 				if o != w {
 					o.Hide()
@@ -76,14 +77,14 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 	small := fyne.NewSize(800, 600)
 	a := fyne.CurrentApp()
 	for _, th := range themes {
-		d.th.doAndWait(func() { ApplyTheme(a, th) })
+		d.th.DoAndWait(func() { prefs.ApplyTheme(a, th) })
 		// Re-show the last outcome so that the canvas texts pick up the
 		// theme's colours.
-		d.th.doAndWait(func() { d.recolour() })
+		d.th.DoAndWait(func() { d.recolour() })
 		if err := shoot(d.EveWin, full, "demo-eve-"+th, nil); err != nil {
 			return files, err
 		}
-		for _, tab := range []string{TabConnect, TabChat, TabBB84, TabRole, TabSettings} {
+		for _, tab := range []string{ui.TabConnect, ui.TabChat, ui.TabBB84, ui.TabRole, ui.TabSettings} {
 			tab := tab
 			if err := shoot(d.AliceWin, full, "alice-"+tab+"-"+th, func() { d.AliceShell.ShowTab(tab) }); err != nil {
 				return files, err
@@ -91,43 +92,30 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 		}
 		// The ledger: load it, then pick a transaction, prove it and verify
 		// the whole ledger.
-		d.th.doAndWait(func() { d.AliceShell.ShowTab(TabLedger) })
+		d.th.DoAndWait(func() { d.AliceShell.ShowTab(ui.TabLedger) })
 		time.Sleep(settle)
-		if err := shoot(d.AliceWin, full, "alice-ledger-"+th, func() {
-			l := d.AliceShell.ledger
-			if len(l.rows) > 1 {
-				l.txList.Select(1)
-				l.startProve()
-			}
-			l.startVerify()
-		}); err != nil {
+		if err := shoot(d.AliceWin, full, "alice-ledger-"+th, d.AliceShell.Staging().ProveAndVerifyLedger); err != nil {
 			return files, err
 		}
-		if err := shoot(d.AliceWin, full, "alice-bloch-"+th, func() {
-			d.AliceShell.ShowTab(TabBB84)
-			d.AliceShell.bb84.side.SelectIndex(1)
-			d.AliceShell.bb84.qubit.SetValue(3)
-		}); err != nil {
+		if err := shoot(d.AliceWin, full, "alice-bloch-"+th, func() { d.AliceShell.Staging().ShowBloch(3) }); err != nil {
 			return files, err
 		}
-		d.th.doAndWait(func() { d.AliceShell.bb84.side.SelectIndex(0) })
-		for _, tab := range []string{TabChat, TabBB84} {
+		d.th.DoAndWait(d.AliceShell.Staging().ShowHistory)
+		for _, tab := range []string{ui.TabChat, ui.TabBB84} {
 			tab := tab
 			if err := shoot(d.AliceWin, small, "alice-"+tab+"-800x600-"+th, func() { d.AliceShell.ShowTab(tab) }); err != nil {
 				return files, err
 			}
 		}
 		if err := shoot(d.BobWin, full, "bob-role-"+th, func() {
-			d.BobShell.ShowTab(TabRole)
-			if len(d.BobShell.role.cases) > 0 {
-				d.BobShell.role.caseList.Select(0)
-			}
+			d.BobShell.ShowTab(ui.TabRole)
+			d.BobShell.Staging().SelectFirstCase()
 		}); err != nil {
 			return files, err
 		}
 	}
 	// The attack: Eve intercepts everything, and the exchange aborts.
-	d.th.doAndWait(func() {
+	d.th.DoAndWait(func() {
 		d.intercept.SetValue(100)
 		d.Rekey()
 	})
@@ -135,11 +123,11 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 		return files, err
 	}
 	for _, th := range themes {
-		d.th.doAndWait(func() { ApplyTheme(a, th); d.recolour() })
+		d.th.DoAndWait(func() { prefs.ApplyTheme(a, th); d.recolour() })
 		if err := shoot(d.EveWin, full, "demo-eve-attack-"+th, nil); err != nil {
 			return files, err
 		}
-		if err := shoot(d.AliceWin, full, "alice-bb84-attack-"+th, func() { d.AliceShell.ShowTab(TabBB84) }); err != nil {
+		if err := shoot(d.AliceWin, full, "alice-bb84-attack-"+th, func() { d.AliceShell.ShowTab(ui.TabBB84) }); err != nil {
 			return files, err
 		}
 	}
@@ -161,10 +149,10 @@ func (d *Demo) seedStory(ctx context.Context) error {
 	defer cancel()
 	ev, stop := d.Bob.Events()
 	defer stop()
-	if _, err := d.Alice.Send(ctx, d.Bob.Fingerprint(), ledger.KindChat, "", "Hello Bob, our BB84 key is ready. May I send you my health record?", nil); err != nil {
+	if _, err := d.Alice.Send(ctx, d.Bob.Fingerprint(), app.KindChat, "", "Hello Bob, our BB84 key is ready. May I send you my health record?", nil); err != nil {
 		return fmt.Errorf("screenshots: %w", err)
 	}
-	if _, err := d.Bob.Send(ctx, d.Alice.Fingerprint(), ledger.KindChat, "", "Yes please, Alice: use the Health record tab.", nil); err != nil {
+	if _, err := d.Bob.Send(ctx, d.Alice.Fingerprint(), app.KindChat, "", "Yes please, Alice: use the Health record tab.", nil); err != nil {
 		return fmt.Errorf("screenshots: %w", err)
 	}
 	phr := app.PHR{PatientName: "Alice Example", DateOfBirth: "1980-04-01", Symptoms: "Headache and fever for three days",

@@ -1,6 +1,7 @@
-package ui
+package exchanges
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
@@ -14,11 +15,14 @@ import (
 	"qkdchat/ui/widgets"
 )
 
-// bb84Panel shows the BB84 exchanges of the current peer: the first
-// qubits of one exchange, its counts, QBER and verdict, a Bloch sphere of
-// one qubit, and the history of all exchanges (the paper's Fig. 3-6).
-type bb84Panel struct {
-	s         *Shell
+// Panel shows the BB84 exchanges of the current peer: the first qubits of
+// one exchange, its counts, QBER and verdict, a Bloch sphere of one qubit,
+// and the history of all exchanges (the paper's Fig. 3-6).
+type Panel struct {
+	node      Sessions
+	jobs      Jobs
+	name      func(fp string) string
+	status    func(string)
 	threshold float64
 
 	title    *widget.Label
@@ -42,11 +46,27 @@ type bb84Panel struct {
 	selected int // index into xs, -1 for none
 }
 
-// Count rows of the panel, in display order.
-var bb84CountNames = []string{"Sent", "Detected", "Sifted", "Sample", "Errors", "QBER Z / X", "EC leaked", "Key"}
+// CountNames are the count rows of the panel, in display order.
+var CountNames = []string{"Sent", "Detected", "Sifted", "Sample", "Errors", "QBER Z / X", "EC leaked", "Key"}
 
-func newBB84Panel(s *Shell) *bb84Panel {
-	p := &bb84Panel{s: s, selected: -1, counts: map[string]*widget.Label{}}
+// Sessions is what the panel asks of the node: a peer's session, to
+// re-key it.
+type Sessions interface {
+	Session(peer string) (*app.Session, bool)
+}
+
+// Jobs runs the re-key off the UI goroutine (Go) and reports back on it
+// (Do), both ending with Context (the window's life). ui.Jobs is one.
+type Jobs interface {
+	Go(f func())
+	Do(f func())
+	Context() context.Context
+}
+
+// New makes the panel. name gives a peer's display name; status shows a
+// line in the window's status bar.
+func New(n Sessions, jobs Jobs, name func(fp string) string, status func(string)) *Panel {
+	p := &Panel{node: n, jobs: jobs, name: name, status: status, selected: -1, counts: map[string]*widget.Label{}}
 	p.title = widget.NewLabelWithStyle("BB84 key exchanges", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.pick = widget.NewSelect(nil, func(string) { p.selectExchange(p.pick.SelectedIndex()) })
 	p.pick.PlaceHolder = "no exchange yet"
@@ -61,7 +81,7 @@ func newBB84Panel(s *Shell) *bb84Panel {
 	p.verdict.Wrapping = fyne.TextWrapWord
 	p.gauge = widgets.NewQBERGauge()
 	grid := container.NewGridWithColumns(4)
-	for _, n := range bb84CountNames {
+	for _, n := range CountNames {
 		v := widget.NewLabelWithStyle("-", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		p.counts[n] = v
 		grid.Add(widget.NewLabel(n + ":"))
@@ -88,7 +108,7 @@ func newBB84Panel(s *Shell) *bb84Panel {
 	blochBox := container.NewBorder(container.NewBorder(nil, nil, p.qubitLbl, nil, p.qubit), nil, nil, nil, p.bloch)
 	p.side = container.NewAppTabs(
 		container.NewTabItem("History of exchanges", container.NewScroll(p.history)),
-		container.NewTabItem("Bloch sphere", container.New(shrinkLayout{min: fyne.NewSize(200, 200)}, blochBox)),
+		container.NewTabItem("Bloch sphere", container.New(widgets.ShrinkLayout{Min: fyne.NewSize(200, 200)}, blochBox)),
 	)
 	// The left column scrolls when the window is too small for it (800x600).
 	split := container.NewHSplit(container.NewScroll(left), p.side)
@@ -97,18 +117,19 @@ func newBB84Panel(s *Shell) *bb84Panel {
 	return p
 }
 
-func (p *bb84Panel) setThreshold(t float64) {
+// SetThreshold sets the abort threshold the verdicts and charts use.
+func (p *Panel) SetThreshold(t float64) {
 	p.threshold = t
 	p.history.SetRuns(p.history.Runs(), t)
 }
 
-// showExchanges shows the exchanges with a peer. newest selects the last
-// one; otherwise the selection is kept when it still exists.
-func (p *bb84Panel) showExchanges(name string, xs []*app.KeyExchange, newest bool) {
-	samePeer := p.s.current.Peer == p.peer
-	p.peer = p.s.current.Peer
+// Show shows the exchanges with a peer. newest selects the last one;
+// otherwise the selection is kept when it still exists.
+func (p *Panel) Show(peer string, xs []*app.KeyExchange, newest bool) {
+	samePeer := peer == p.peer
+	p.peer = peer
 	p.xs = xs
-	p.title.SetText("BB84 key exchanges with " + name)
+	p.title.SetText("BB84 key exchanges with " + p.name(peer))
 	opts := make([]string, len(xs))
 	for i, x := range xs {
 		st := "key"
@@ -131,7 +152,7 @@ func (p *bb84Panel) showExchanges(name string, xs []*app.KeyExchange, newest boo
 	}
 	runs := make([]widgets.RunPoint, 0, len(xs))
 	for _, x := range xs {
-		runs = append(runs, runPoint(x, p.threshold))
+		runs = append(runs, RunPoint(x, p.threshold))
 	}
 	p.history.SetRuns(runs, p.threshold)
 	if sel >= 0 {
@@ -143,8 +164,8 @@ func (p *bb84Panel) showExchanges(name string, xs []*app.KeyExchange, newest boo
 	p.pick.Refresh()
 }
 
-// runPoint turns an exchange into a point of the history charts.
-func runPoint(x *app.KeyExchange, threshold float64) widgets.RunPoint {
+// RunPoint turns an exchange into a point of the history charts.
+func RunPoint(x *app.KeyExchange, threshold float64) widgets.RunPoint {
 	r := x.Report
 	if r == nil {
 		return widgets.RunPoint{Aborted: !x.OK}
@@ -154,7 +175,7 @@ func runPoint(x *app.KeyExchange, threshold float64) widgets.RunPoint {
 }
 
 // selectExchange shows exchange i of the current list.
-func (p *bb84Panel) selectExchange(i int) {
+func (p *Panel) selectExchange(i int) {
 	p.selected = i
 	if i < 0 || i >= len(p.xs) {
 		p.verdict.SetText("No key exchange yet")
@@ -194,7 +215,7 @@ func (p *bb84Panel) selectExchange(i int) {
 	if !x.OK {
 		vals[len(vals)-1] = "none (aborted)"
 	}
-	for j, n := range bb84CountNames {
+	for j, n := range CountNames {
 		p.counts[n].SetText(vals[j])
 	}
 	rows := traceRows(r.Trace)
@@ -231,7 +252,7 @@ func basisOf(b qkd.Basis) widgets.Basis {
 
 // showQubit draws qubit i of the selected exchange on the Bloch sphere:
 // the state Alice sent, and what Bob measured.
-func (p *bb84Panel) showQubit(i int) {
+func (p *Panel) showQubit(i int) {
 	rows := p.table.Rows()
 	if i < 0 || i >= len(rows) {
 		return
@@ -263,8 +284,9 @@ func ketOf(bit int, b widgets.Basis) string {
 	return widgets.LabelKetMinus
 }
 
-// showProgress shows a running exchange's phase and counts.
-func (p *bb84Panel) showProgress(e app.Event) {
+// ShowProgress shows a running exchange's phase and counts (an
+// app.EventKeyProgress).
+func (p *Panel) ShowProgress(e app.Event) {
 	p.working.Show()
 	p.working.Start()
 	txt := "Exchange running: " + e.Phase
@@ -284,41 +306,65 @@ func (p *bb84Panel) showProgress(e app.Event) {
 }
 
 // startRekey runs a new exchange with the current peer in the background.
-func (p *bb84Panel) startRekey() {
-	peer := p.s.current.Peer
-	ss, ok := p.s.node.Session(peer)
+func (p *Panel) startRekey() {
+	ss, ok := p.node.Session(p.peer)
 	if !ok {
-		p.s.setStatus("Not connected to " + p.s.nameOf(peer) + ": nothing to re-key.")
+		p.status("Not connected to " + p.name(p.peer) + ": nothing to re-key.")
 		return
 	}
 	p.rekey.Disable()
 	p.working.Show()
 	p.working.Start()
 	p.phase.SetText("Starting a new exchange…")
-	p.s.spawn(func() {
-		err := ss.Rekey(p.s.ctx)
-		p.s.do(func() {
+	p.jobs.Go(func() {
+		err := ss.Rekey(p.jobs.Context())
+		p.jobs.Do(func() {
 			p.rekey.Enable()
 			p.working.Stop()
 			p.working.Hide()
 			p.phase.SetText("")
 			if err != nil {
-				p.s.setStatus("Re-key: " + app.UserError(err))
+				p.status("Re-key: " + app.UserError(err))
 			}
 		})
 	})
 }
 
-// shrinkLayout lays its objects over its whole area but reports a small
-// fixed minimum size, so that a pane with a large natural minimum (the
-// Bloch sphere with its slider and caption) does not widen the window.
-type shrinkLayout struct{ min fyne.Size }
+// Content is the panel's root object.
+func (p *Panel) Content() fyne.CanvasObject { return p.content }
 
-func (l shrinkLayout) MinSize([]fyne.CanvasObject) fyne.Size { return l.min }
+// SelectExchange shows exchange i (from 0) of the peer shown.
+func (p *Panel) SelectExchange(i int) { p.pick.SetSelectedIndex(i) }
 
-func (l shrinkLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	for _, o := range objs {
-		o.Move(fyne.NewPos(0, 0))
-		o.Resize(size)
+// ShowBloch shows qubit q (from 1) of the selected exchange on the Bloch
+// sphere, beside the panel.
+func (p *Panel) ShowBloch(q int) {
+	p.side.SelectIndex(1)
+	p.qubit.SetValue(float64(q))
+}
+
+// ShowHistory shows the history charts beside the panel.
+func (p *Panel) ShowHistory() { p.side.SelectIndex(0) }
+
+// Shown is what the panel shows, in words, for tests and the demo.
+type Shown struct {
+	Verdict      string
+	Counts       map[string]string // by CountNames
+	Gauge        string
+	Qubits       int // rows of the qubit table
+	FirstQubit   string
+	BlochCaption string
+	Runs         []widgets.RunPoint // the history charts' points
+	Exchanges    []string           // the exchange picker's choices
+}
+
+// Shown reads what the panel shows.
+func (p *Panel) Shown() Shown {
+	s := Shown{Verdict: p.verdict.Text, Counts: map[string]string{}, Gauge: p.gauge.Text(),
+		Qubits: len(p.table.Rows()), FirstQubit: p.table.CellText(0, widgets.ColIndex),
+		BlochCaption: p.bloch.Caption(), Runs: p.history.Runs(), Exchanges: append([]string(nil), p.pick.Options...)}
+	for n, l := range p.counts {
+		s.Counts[n] = l.Text
 	}
+	return s
 }

@@ -1,0 +1,212 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"qkdchat/app"
+	"qkdchat/ui/widgets"
+)
+
+// Workflow is what the pane asks of the node: the contacts to choose
+// from, the cases, and the three steps of the workflow.
+type Workflow interface {
+	Contacts() ([]app.Contact, error)
+	Doctors() []app.Contact
+	Cases() ([]app.Case, error)
+	SubmitPHR(ctx context.Context, hospitalFP string, phr app.PHR, attachmentPaths []string) (*app.Case, error)
+	Refer(ctx context.Context, caseID, doctorFP string) error
+	SubmitReport(ctx context.Context, caseID string, r app.MedicalReport, attachmentPaths []string) error
+}
+
+// Jobs runs the pane's slow calls: Go off the UI goroutine, Do back on
+// it, both ending with Context (the window's life). ui.Jobs is one.
+type Jobs interface {
+	Go(f func())
+	Do(f func())
+	Context() context.Context
+}
+
+// Peers names contacts and tells who is online.
+type Peers interface {
+	Name(fp string) string
+	Online(fp string) bool
+}
+
+// sendTimeout bounds a send, including the wait for a first key.
+const sendTimeout = 60 * time.Second
+
+// Pane is the pane of the user's role. Build it with New and put Content
+// in a tab titled Title; feed it the node's case and transfer events
+// through ReloadCases and ShowTransfer, and contact changes through
+// RefreshContacts.
+type Pane struct {
+	win     fyne.Window
+	node    Workflow
+	jobs    Jobs
+	peers   Peers
+	role    app.Role
+	title   string
+	content fyne.CanvasObject
+	status  *widget.Label
+
+	cases      []app.Case
+	caseList   *widget.List
+	caseSel    string
+	caseDetail *widget.Label
+	transfers  *fyne.Container
+	rows       map[string]*widgets.ProgressRow
+
+	// patient
+	hospital    *widget.Select
+	hospitalFPs map[string]string
+	phr         map[string]*widget.Entry
+	phrFiles    *widgets.AttachPicker
+	submitPHR   *widget.Button
+
+	// hospital
+	doctor    *widget.Select
+	doctorFPs map[string]string
+	refer     *widget.Button
+
+	// doctor
+	report       map[string]*widget.Entry
+	reportFiles  *widgets.AttachPicker
+	submitReport *widget.Button
+}
+
+var phrFields = []string{"Patient name", "Date of birth", "Symptoms", "Medications", "Allergies", "Notes"}
+var reportFields = []string{"Findings", "Recommendations", "Prescriptions"}
+
+// New makes the pane of role over node n, with file dialogs over win.
+// Call Reload once the shell shows.
+func New(win fyne.Window, role app.Role, n Workflow, jobs Jobs, peers Peers) *Pane {
+	p := &Pane{win: win, node: n, jobs: jobs, peers: peers, role: role, rows: map[string]*widgets.ProgressRow{}}
+	p.status = widget.NewLabel("")
+	p.status.Wrapping = fyne.TextWrapWord
+	p.transfers = container.NewVBox()
+	p.caseDetail = widget.NewLabel("Choose a case.")
+	p.caseDetail.Wrapping = fyne.TextWrapWord
+	p.caseList = widgets.NewLabelList(func() int { return len(p.cases) }, func(i int) string {
+		c := p.cases[i]
+		return fmt.Sprintf("%s · %s · %s", c.ID, c.PatientName, c.Status)
+	})
+	p.caseList.OnSelected = func(i widget.ListItemID) {
+		if i < len(p.cases) {
+			p.caseSel = p.cases[i].ID
+			p.showCase()
+		}
+	}
+	switch p.role {
+	case app.RolePatient:
+		p.title = "Health record"
+		p.content = p.buildPatient()
+	case app.RoleHospital:
+		p.title = "Cases"
+		p.content = p.buildHospital()
+	default:
+		p.title = "Reports"
+		p.content = p.buildDoctor()
+	}
+	p.ReloadCases()
+	return p
+}
+
+func heading(text string) *widget.Label {
+	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.SizeName = theme.SizeNameSubHeadingText
+	return l
+}
+
+func wrapped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+func (p *Pane) buildPatient() fyne.CanvasObject {
+	p.hospital = widget.NewSelect(nil, nil)
+	p.hospital.PlaceHolder = "pair with a hospital first"
+	p.phr = map[string]*widget.Entry{}
+	form := widget.NewForm(widget.NewFormItem("Hospital", p.hospital))
+	for _, f := range phrFields {
+		e := widget.NewEntry()
+		if f == "Symptoms" || f == "Notes" || f == "Medications" {
+			e = widget.NewMultiLineEntry()
+			e.Wrapping = fyne.TextWrapWord
+			e.SetMinRowsVisible(2)
+		}
+		if f == "Date of birth" {
+			e.SetPlaceHolder("YYYY-MM-DD")
+		}
+		p.phr[f] = e
+		form.Append(f, e)
+	}
+	p.phrFiles = widgets.NewAttachPicker(p.win)
+	form.Append("Attachments", p.phrFiles.Box)
+	p.submitPHR = widget.NewButtonWithIcon("Send health record", theme.MailSendIcon(), p.sendPHR)
+	p.submitPHR.Importance = widget.HighImportance
+	left := container.NewVScroll(container.NewPadded(container.NewVBox(
+		heading("Send health record"),
+		wrapped("Your record is encrypted under the BB84 key shared with the hospital and kept in both ledgers. "+
+			"If the hospital is offline it waits in your outbox."),
+		form, container.NewHBox(p.submitPHR), p.status, p.transfers)))
+	right := container.NewBorder(heading("Your cases"), nil, nil, nil,
+		container.NewVSplit(p.caseList, container.NewVScroll(p.caseDetail)))
+	split := container.NewHSplit(left, right)
+	split.Offset = 0.58
+	return split
+}
+
+func (p *Pane) buildHospital() fyne.CanvasObject {
+	p.doctor = widget.NewSelect(nil, nil)
+	p.doctor.PlaceHolder = "pair with a doctor first"
+	p.refer = widget.NewButtonWithIcon("Refer to doctor", theme.MailForwardIcon(), p.sendReferral)
+	p.refer.Importance = widget.HighImportance
+	action := container.NewVBox(widget.NewForm(widget.NewFormItem("Doctor", p.doctor)), container.NewHBox(p.refer))
+	right := container.NewVScroll(container.NewPadded(container.NewVBox(p.caseDetail, action, p.status, p.transfers)))
+	split := container.NewHSplit(container.NewBorder(heading("Cases"), nil, nil, nil, p.caseList), right)
+	split.Offset = 0.38
+	return container.NewPadded(container.NewBorder(wrapped("Health records patients sent you. Choose a case and refer it to one of your doctors."), nil, nil, nil, split))
+}
+
+func (p *Pane) buildDoctor() fyne.CanvasObject {
+	p.report = map[string]*widget.Entry{}
+	form := widget.NewForm()
+	for _, f := range reportFields {
+		e := widget.NewMultiLineEntry()
+		e.Wrapping = fyne.TextWrapWord
+		e.SetMinRowsVisible(3)
+		p.report[f] = e
+		form.Append(f, e)
+	}
+	p.reportFiles = widgets.NewAttachPicker(p.win)
+	form.Append("Attachments", p.reportFiles.Box)
+	p.submitReport = widget.NewButtonWithIcon("Send report", theme.MailSendIcon(), p.sendReport)
+	p.submitReport.Importance = widget.HighImportance
+	right := container.NewVScroll(container.NewPadded(container.NewVBox(p.caseDetail, heading("Write report"), form,
+		container.NewHBox(p.submitReport), p.status, p.transfers)))
+	split := container.NewHSplit(container.NewBorder(heading("Referred cases"), nil, nil, nil, p.caseList), right)
+	split.Offset = 0.35
+	return container.NewPadded(container.NewBorder(wrapped("Cases hospitals referred to you. Your signed report goes to the hospital and to the patient."), nil, nil, nil, split))
+}
+
+// Title is the tab's title for the role: Health record, Cases or Reports.
+func (p *Pane) Title() string { return p.title }
+
+// Content is the pane's root object.
+func (p *Pane) Content() fyne.CanvasObject { return p.content }
+
+// SelectFirstCase shows the first case, if there is one (for the demo's
+// screenshots).
+func (p *Pane) SelectFirstCase() {
+	if len(p.cases) > 0 {
+		p.caseList.Select(0)
+	}
+}

@@ -1,0 +1,68 @@
+package exchanges
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"qkdchat/app"
+	"qkdchat/qkd"
+)
+
+type noSessions struct{}
+
+func (noSessions) Session(string) (*app.Session, bool) { return nil, false }
+
+type inline struct{ ctx context.Context }
+
+func (j inline) Go(f func())              { f() }
+func (j inline) Do(f func())              { f() }
+func (j inline) Context() context.Context { return j.ctx }
+
+// TestPanelShowsKeyThenAbort feeds the panel a key and an abort with
+// known numbers and checks what it shows of each.
+func TestPanelShowsKeyThenAbort(t *testing.T) {
+	test.NewTempApp(t)
+	trace := []qkd.TracedQubit{
+		{Index: 0, AliceBit: 0, AliceBasis: qkd.Z, BobBasis: qkd.Z, Detected: true, BasesMatch: true, Kept: true},
+		{Index: 1, AliceBit: 1, AliceBasis: qkd.X, BobBasis: qkd.Z, BobBit: 0, Detected: true},
+		{Index: 2, AliceBit: 1, AliceBasis: qkd.Z, BobBasis: qkd.Z, BobBit: 1, Detected: true, BasesMatch: true, Kept: true},
+	}
+	ok := &qkd.Report{QubitsSent: 8000, QubitsDetected: 7900, Matches: 3950, Sifted: 3950, SampleSize: 1200,
+		QBEREstimate: 0.0125, SampleErrors: 15, LeakedEC: 340, KeyBits: 256, Trace: trace}
+	bad := &qkd.Report{QubitsSent: 8000, QubitsDetected: 7900, Matches: 3960, Sifted: 3960, SampleSize: 1200,
+		QBEREstimate: 0.248, SampleErrors: 298, Aborted: true, Trace: trace}
+	xs := []*app.KeyExchange{{Epoch: 1, OK: true, Report: ok, KeyBits: 256}, {OK: false, Reason: "QBER above threshold", Report: bad}}
+	var status string
+	p := New(noSessions{}, inline{context.Background()}, func(string) string { return "Bob" }, func(s string) { status = s })
+	test.NewTempWindow(t, p.Content())
+	p.SetThreshold(0.11)
+
+	p.Show("b0b0", xs, true)
+	s := p.Shown()
+	if !strings.HasPrefix(s.Verdict, "aborted: eavesdropper suspected") || s.Counts["Key"] != "none (aborted)" {
+		t.Errorf("newest exchange: verdict %q, key %q", s.Verdict, s.Counts["Key"])
+	}
+	if len(s.Exchanges) != 2 || s.Exchanges[0] != "#1: key" || s.Exchanges[1] != "#2: aborted" {
+		t.Errorf("picker %v", s.Exchanges)
+	}
+	if len(s.Runs) != 2 || s.Runs[0].Aborted || !s.Runs[1].EveDetected {
+		t.Errorf("history %+v", s.Runs)
+	}
+	p.SelectExchange(0)
+	s = p.Shown()
+	if s.Verdict != "secure" || s.Counts["Key"] != "256 bits" || s.Counts["Sent"] != "8000" || s.Qubits != 3 || s.FirstQubit != "1" {
+		t.Errorf("first exchange: %+v", s)
+	}
+	p.ShowBloch(2)
+	if c := p.Shown().BlochCaption; !strings.HasPrefix(c, "Qubit 2: Alice sent") || !strings.Contains(c, "wrong basis") {
+		t.Errorf("bloch caption %q", c)
+	}
+	// Re-key without a session says so in the status line.
+	test.Tap(p.rekey)
+	if status != "Not connected to Bob: nothing to re-key." {
+		t.Errorf("status %q", status)
+	}
+}
