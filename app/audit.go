@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"qkdchat/identity"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 

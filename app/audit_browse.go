@@ -3,10 +3,10 @@ package app
 import (
 	"context"
 	"fmt"
-	"qkdchat/identity"
 	"strings"
 	"time"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 

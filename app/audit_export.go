@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"qkdchat/identity"
 
+	"qkdchat/identity"
+	"qkdchat/internal/atomicfile"
 	"qkdchat/ledger"
 )
 
@@ -27,21 +27,17 @@ func (a *Auditor) Export(ctx context.Context, w io.Writer) error {
 
 // ExportFile writes the audit export to the file at path, whole or not
 // at all: it is written to a temporary file beside path and renamed over
-// it when complete.
+// it when complete (internal/atomicfile).
 func (a *Auditor) ExportFile(ctx context.Context, path string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	f, err := atomicfile.Create(path, 0o600, atomicfile.Replace)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
+	defer f.Abort()
 	if err := a.l.Export(ctx, f); err != nil {
-		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return f.Commit()
 }
 
 // ExportsOfOneOwnerError means the two exports given to AuditExports are

@@ -2,8 +2,8 @@ package app
 
 import (
 	"errors"
-	"qkdchat/identity"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 
@@ -20,8 +20,17 @@ type StandingConflict struct {
 }
 
 // ParseFingerprint parses a fingerprint as a user types it (spaces,
-// dashes and colons ignored) into the form Fingerprint prints.
+// dashes and colons ignored) into the form Fingerprint prints. The
+// 16-digit fingerprint of an older qkdchat is accepted too, in its own
+// printed form (IsShortFingerprint): it names a key only as the start of
+// its full fingerprint, as VerifyReport.SignedBy, ProofCheck.SignedBy and
+// Auditor.DismissConflict match it.
 func ParseFingerprint(s string) (string, error) { return identity.ParseFingerprint(s) }
+
+// IsShortFingerprint reports whether fp, as ParseFingerprint returns it,
+// is the 16-digit fingerprint of an older qkdchat, which checks only 64
+// bits of a key.
+func IsShortFingerprint(fp string) bool { return identity.IsShort(fp) }
 
 // Conflicts returns the standing (undismissed) conflicts with peers.
 func (a *Auditor) Conflicts() ([]StandingConflict, error) {
@@ -37,21 +46,41 @@ func (a *Auditor) Conflicts() ([]StandingConflict, error) {
 }
 
 // DismissConflict ends the standing conflict with the peer whose
-// fingerprint is fp (as Fingerprint prints it); the evidence stays in the
-// ledger and the peer's next checkpoint is cosigned as a new starting
-// point. It reports whether there was such a conflict. It needs a
-// writable ledger: a node's, or OpenAuditor with ReadWrite.
-func (a *Auditor) DismissConflict(fp string) (bool, error) {
+// fingerprint is fp (as Fingerprint prints it, or the 16 digits an older
+// qkdchat printed when they start exactly one standing conflict's peer
+// fingerprint); the evidence stays in the ledger and the peer's next
+// checkpoint is cosigned as a new starting point. It returns the peer's
+// full fingerprint, or "" when there was no such conflict; 16 digits that
+// start more than one give an error wrapping
+// identity.ErrAmbiguousFingerprint. It needs a writable ledger: a node's,
+// or OpenAuditor with ReadWrite.
+func (a *Auditor) DismissConflict(fp string) (string, error) {
 	pcs, err := a.l.PeerConflicts()
 	if err != nil {
-		return false, err
+		return "", err
 	}
-	for _, pc := range pcs {
-		if identity.Fingerprint(pc.Peer) == fp {
-			return a.l.DismissConflict(pc.Peer)
+	known := make([]string, len(pcs))
+	for i, pc := range pcs {
+		known[i] = identity.Fingerprint(pc.Peer)
+	}
+	peer, err := identity.Resolve(fp, known)
+	switch {
+	case errors.Is(err, identity.ErrUnknownFingerprint):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	for i, pc := range pcs {
+		if known[i] != peer {
+			continue
 		}
+		found, err := a.l.DismissConflict(pc.Peer)
+		if !found {
+			return "", err
+		}
+		return peer, err
 	}
-	return false, nil
+	return "", nil
 }
 
 // LossAcknowledgement is what AcknowledgeJournalLoss did.

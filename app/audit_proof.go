@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"qkdchat/identity"
 
+	"qkdchat/identity"
+	"qkdchat/internal/atomicfile"
 	"qkdchat/ledger"
 )
 
@@ -52,6 +53,12 @@ func (a *Auditor) Prove(id TxID) (*Proof, error) {
 		Fingerprint: a.Fingerprint(), JSON: append(b, '\n')}, nil
 }
 
+// WriteFile writes the proof (JSON) to the file at path, whole or not at
+// all, readable by all: a proof holds nothing secret.
+func (p *Proof) WriteFile(path string) error {
+	return atomicfile.WriteFile(path, p.JSON, 0o644, atomicfile.Replace)
+}
+
 // ProofFormatError means bytes given to CheckProof are not an inclusion
 // proof at all. Its message completes a sentence naming the file ("FILE
 // is not an inclusion proof: ...").
@@ -73,6 +80,11 @@ type ProofCheck struct {
 	// leads from it to the checkpoint's root. Otherwise it says why not.
 	Err error
 }
+
+// SignedBy reports whether fp (from ParseFingerprint) names the key the
+// proof names: its full fingerprint, or the 16 digits an older qkdchat
+// printed for it, which check only 64 bits of it (IsShortFingerprint).
+func (c *ProofCheck) SignedBy(fp string) bool { return identity.SameKey(fp, c.Fingerprint) }
 
 // CheckProof checks an inclusion proof (Proof.JSON) offline against the
 // key it names. Bytes that are not a proof give a *ProofFormatError; a

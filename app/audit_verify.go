@@ -5,9 +5,9 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"os"
-	"qkdchat/identity"
 	"time"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 
@@ -48,6 +48,11 @@ type VerifyReport struct {
 
 // Clean reports whether the ledger is intact and no peer conflict is known.
 func (r *VerifyReport) Clean() bool { return r.OK && len(r.Conflicts) == 0 }
+
+// SignedBy reports whether fp (from ParseFingerprint) names the key the
+// report found: its full fingerprint, or the 16 digits an older qkdchat
+// printed for it, which check only 64 bits of it (IsShortFingerprint).
+func (r *VerifyReport) SignedBy(fp string) bool { return identity.Matches(fp, r.Key) }
 
 // ConflictEvidence is a pair of checkpoints a peer signed that cannot
 // both describe one append-only ledger.

@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"qkdchat/identity"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 
@@ -26,12 +26,14 @@ type Party struct {
 	Key         ed25519.PublicKey `json:"key"`
 }
 
+// check requires the party's fingerprint to name its key. An older
+// qkdchat sends the 16-digit fingerprint: accepted when it is the key's,
+// and carried on in the current form, so that the rules compare
+// fingerprints of one form.
 func (p *Party) check(what string) error {
 	if p == nil {
 		return fmt.Errorf("%s missing", what)
 	}
-	// An older qkdchat sends the 16-digit fingerprint: accepted when it is
-	// the key's, and carried on in the current form.
 	if len(p.Key) != ed25519.PublicKeySize || !identity.Matches(p.Fingerprint, p.Key) {
 		return fmt.Errorf("%s has no valid key", what)
 	}

@@ -1,9 +1,10 @@
 package telehealth
 
 import (
-	"qkdchat/identity"
 	"testing"
 	"time"
+
+	"qkdchat/identity"
 )
 
 // The parties of the rule tests, with keys held in memory: no network, no

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 
@@ -140,7 +141,9 @@ func acceptReport(me, from Actor, w *Body, cur *Case) (Outcome, error) {
 	if cur == nil {
 		return Outcome{}, deny(from.Role, action, "this "+string(me.Role)+" has no case "+w.CaseID)
 	}
-	if sr.Patient != cur.Patient || sr.Hospital != cur.Hospital {
+	// A report signed by an older qkdchat (or on a case it filed) names
+	// the parties by 16-digit fingerprints: compare them as such.
+	if !identity.SameKey(sr.Patient, cur.Patient) || !identity.SameKey(sr.Hospital, cur.Hospital) {
 		return Outcome{}, deny(from.Role, action, "the report names other parties than the case")
 	}
 	doctorKey, relayed, err := reportPath(me, from, cur)

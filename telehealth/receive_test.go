@@ -59,6 +59,13 @@ func TestAccept(t *testing.T) {
 	wrongHospital := NewReport(Case{ID: caseID, Patient: pat.Fingerprint, Hospital: hosp2.Fingerprint}, rep, nil, at)
 	wrongHospital.Sign(docKey)
 	unknown := &Body{Type: "bill", CaseID: caseID}
+	older := signedByOlder(docKey) // 16-digit fingerprints, signed before an upgrade
+	olderOtherPatient := signedByOlder(docKey)
+	olderOtherPatient.Patient = legacyFingerprint(pat2Key.Public())
+	olderOtherPatient.Signature = docKey.Sign(olderOtherPatient.Canonical())
+	olderOtherHospital := signedByOlder(docKey)
+	olderOtherHospital.Hospital = legacyFingerprint(hosp2Key.Public())
+	olderOtherHospital.Signature = docKey.Sign(olderOtherHospital.Canonical())
 
 	patientView := referred() // the patient after the referral notice
 	noDoctor := submitted()   // the patient before it
@@ -166,6 +173,16 @@ func TestAccept(t *testing.T) {
 		{name: "report: no such case", me: hosp, from: doc, body: reportBody(good, false), want: refused, reason: "this hospital has no case"},
 		{name: "report: names another patient", me: hosp, from: doc, body: reportBody(wrongParties, false), cur: ptr(referred()), want: refused, reason: "other parties than the case"},
 		{name: "report: names another hospital", me: pat, from: doc, body: reportBody(wrongHospital, false), cur: ptr(patientView), want: refused, reason: "other parties than the case"},
+		{name: "report of an older qkdchat: names another patient", me: hosp, from: doc, body: reportBody(olderOtherPatient, false), cur: ptr(referred()), want: refused, reason: "other parties than the case"},
+		{name: "report of an older qkdchat: names another hospital", me: pat, from: hosp, body: reportBody(olderOtherHospital, false), cur: ptr(patientView), want: refused, reason: "other parties than the case"},
+		{name: "report of an older qkdchat at hospital: relays it", me: hosp, from: doc, body: reportBody(older, false), cur: ptr(referred()), reason: "report received from Dr Who",
+			check: func(t *testing.T, o Outcome) {
+				if o.Case.Status != CaseReported || !o.Case.ReportVerified || o.Relay == nil || o.Relay.Report != older {
+					t.Fatalf("outcome %+v, want the case reported and the report relayed unchanged", o)
+				}
+			}},
+		{name: "report of an older qkdchat at patient: direct", me: pat, from: doc, body: reportBody(older, false), cur: ptr(patientView), check: status(CaseReported)},
+		{name: "report of an older qkdchat at patient: relayed", me: pat, from: hosp, body: reportBody(older, false), cur: ptr(patientView), reason: "the doctor's signature verifies", check: status(CaseReported)},
 		{name: "report at hospital: case of another hospital", me: hosp2, from: doc, body: reportBody(good, false), cur: ptr(referred()), want: refused, reason: "not referred to this doctor"},
 		{name: "report at hospital: another doctor's case", me: hosp, from: doc2, body: reportBody(foreign, false), cur: ptr(referred()), want: refused, reason: "not referred to this doctor"},
 		{name: "report at hospital: signed by another doctor", me: hosp, from: doc, body: reportBody(foreign, false), cur: ptr(referred()), want: refused, reason: "not by the doctor assigned"},

@@ -6,9 +6,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"qkdchat/identity"
 	"time"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 
@@ -36,7 +36,7 @@ const reportSigContext = "qkdchat signed report v1\n"
 // the same digest, whichever way the report travelled.
 const ReportDigestRef = "report-digest"
 
-// Signer signs with a doctor's identity key (a *identity.Identity).
+// Signer signs with a doctor's identity key (an *identity.Identity).
 type Signer interface {
 	Public() ed25519.PublicKey
 	Sign(msg []byte) []byte
@@ -98,11 +98,14 @@ func (r *SignedReport) Sign(id Signer) {
 var ErrReportSignature = errors.New("the doctor's signature on the report does not verify: the report was altered or not written by that doctor")
 
 // Verify checks the report's signature against the expected doctor key.
+// A report signed by an older qkdchat names the doctor by the 16-digit
+// fingerprint, which its signature covers: it verifies when that is the
+// key's.
 func (r *SignedReport) Verify(doctor ed25519.PublicKey) error {
 	if len(doctor) != ed25519.PublicKeySize || len(r.DoctorKey) != ed25519.PublicKeySize {
 		return errors.New("no valid doctor key for this report")
 	}
-	if !r.DoctorKey.Equal(doctor) || !identity.Matches(r.Doctor, doctor) { // the 16 digits of an older qkdchat, too
+	if !r.DoctorKey.Equal(doctor) || !identity.Matches(r.Doctor, doctor) {
 		return fmt.Errorf("report is signed by %s, not by the doctor assigned to the case", identity.Fingerprint(r.DoctorKey))
 	}
 	if err := r.Report.Validate(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,7 +122,7 @@ func exchange(t *testing.T, a, b *Session) {
 }
 
 func TestPairingSucceeds(t *testing.T) {
-	var logs bytes.Buffer
+	var logs lockedBuffer
 	lcfg := testConfig("St Mary Hospital", "hospital", testCode)
 	lcfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	l := startListener(t, lcfg)
@@ -186,7 +187,7 @@ func TestPairingSucceeds(t *testing.T) {
 }
 
 func TestWrongCodeFailsOnBothSides(t *testing.T) {
-	var logs bytes.Buffer
+	var logs lockedBuffer
 	lcfg := testConfig("Hospital", "hospital", testCode)
 	lcfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	l := startListener(t, lcfg)
@@ -412,4 +413,23 @@ func TestSendLimits(t *testing.T) {
 		t.Errorf("Send with a cancelled context: %v", err)
 	}
 	exchange(t, d, r.s) // a Recv given up by its context loses nothing
+}
+
+// lockedBuffer is a log sink the listener's goroutines may write while the
+// test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

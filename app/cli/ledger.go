@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"qkdchat/app"
-	"qkdchat/identity"
 )
 
 // ledgerUsage lists the subcommands of `qkdchat ledger`.
@@ -155,7 +154,7 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return Usagef("--key: %v", err)
 		}
-		if identity.IsShort(fp) {
+		if app.IsShortFingerprint(fp) {
 			fmt.Fprintf(env.Stderr, "note: --key %q is the 16-digit fingerprint of an older qkdchat: it checks only 64 bits of the key; compare the full fingerprint shown below\n", fp)
 		}
 		want = fp
@@ -196,7 +195,7 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s; if you accept the loss, run 'qkdchat ledger ack-loss' with the same --data", what, app.JournalLossSummary(rep.JournalLoss))}
 	case !rep.OK:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is bad: %s", what, rep.Reason)}
-	case want != "" && !identity.Matches(want, rep.Key):
+	case want != "" && !rep.SignedBy(want):
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is signed by %s, not by %s", what, rep.Fingerprint, want)}
 	case len(rep.Conflicts) > 0:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is intact, but holds proof that %d peer checkpoint(s) conflict", what, len(rep.Conflicts))}
@@ -282,7 +281,7 @@ func verifyProofFile(env *Env, lf *ledgerFlags, path, want string) error {
 	if err != nil {
 		return err
 	}
-	if want != "" && pc.Fingerprint != want {
+	if want != "" && !pc.SignedBy(want) {
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is signed by %s, not by %s", path, pc.Fingerprint, want)}
 	}
 	if lf.json {
@@ -399,7 +398,7 @@ func runLedgerProve(_ context.Context, env *Env, args []string) error {
 		_, err = env.Stdout.Write(p.JSON)
 		return err
 	}
-	if err := os.WriteFile(*out, p.JSON, 0o644); err != nil {
+	if err := p.WriteFile(*out); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "wrote %s; check it offline with 'qkdchat ledger verify --proof %s --key %q'\n", *out, *out, p.Fingerprint)
@@ -513,13 +512,13 @@ func runLedgerDismissConflict(_ context.Context, env *Env, args []string) error 
 		return err
 	}
 	defer a.Close()
-	found, err := a.DismissConflict(fp)
+	peer, err := a.DismissConflict(fp)
 	if err != nil {
 		return err
 	}
-	if !found {
+	if peer == "" {
 		return fmt.Errorf("no standing conflict with %s (see 'qkdchat ledger conflicts')", fp)
 	}
-	fmt.Fprintf(env.Stdout, "dismissed the conflict with %s; the evidence stays in the ledger, and the peer's next checkpoint is cosigned as a new starting point\n", fp)
+	fmt.Fprintf(env.Stdout, "dismissed the conflict with %s; the evidence stays in the ledger, and the peer's next checkpoint is cosigned as a new starting point\n", peer)
 	return nil
 }
