@@ -1,7 +1,3 @@
-// Package app is the engine of QKD Chat: identities, peer sessions, the
-// BB84 key exchange over the network, chat and the telehealth workflow. It
-// exposes state and a stream of events; package ui renders them and the
-// headless CLI (package app/cli) prints them. It never imports Fyne.
 package app
 
 import (
