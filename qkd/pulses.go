@@ -133,6 +133,11 @@ func (s *side) decoys(ctx context.Context, class []channel.Class, detected, aBas
 			return nil, err
 		}
 	}
+	for i := range weak {
+		if weak[i]&vac[i] != 0 {
+			return nil, protoErr("pulse %d announced both weak and vacuum decoy", 64*i)
+		}
+	}
 	k := &pr.counts
 	signal, siftedWeak := decoy.Tally(k, N, detected, aBasis, bBasis, weak, vac)
 	// Both disclose their bits of the sifted weak decoys: Alice first.

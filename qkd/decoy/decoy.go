@@ -57,51 +57,59 @@ func Estimate(src Source, c Counts, eMu, muS, epsSec float64) Bounds {
 		a.E1U, f.E1U = math.Min(0.5, eMu), math.Min(0.5, eMu+muS)
 		return Bounds{Asymptotic: a, Finite: f}
 	}
-	var total, errTotal float64
-	for cl := range c.Detected {
-		total += float64(c.Detected[cl])
-		errTotal += float64(c.Errors[cl])
-	}
-	delta := math.Sqrt(total / 2 * math.Log(21/epsSec))
-	deltaE := math.Sqrt(errTotal / 2 * math.Log(21/epsSec))
+	eps := epsSec / 21
 	return Bounds{
-		Asymptotic: bound(src, c, eMu, 0, 0, 0),
-		Finite:     bound(src, c, eMu+muS, delta, deltaE, epsSec),
+		Asymptotic: bound(src, c, eMu, nil, epsSec),
+		Finite: bound(src, c, eMu+muS, func(k, n int, sign float64) float64 {
+			if n == 0 { // a class of no trials: its count is exactly 0
+				return 0
+			}
+			return float64(n) * Chernoff(k, n, eps, sign)
+		}, epsSec),
 	}
 }
 
-// bound is Estimate's bound with detection counts moved by delta and error
-// counts by deltaE (0 for the asymptotic bound); ePhase is the signal
-// sample's phase-error bound.
-func bound(src Source, c Counts, ePhase, delta, deltaE, epsSec float64) Bound {
+// countBound turns an observed count k of n trials into its bound in the
+// direction sign (+1 upper, -1 lower); nil means the count itself.
+type countBound func(k, n int, sign float64) float64
+
+// bound is Estimate's bound with the counts moved by fl (nil for the
+// asymptotic bound); ePhase is the signal sample's phase-error bound.
+func bound(src Source, c Counts, ePhase float64, fl countBound, epsSec float64) Bound {
+	var total int
+	for _, d := range c.Detected {
+		total += d
+	}
+	count := func(k, n int, sign float64) float64 {
+		if fl == nil {
+			return float64(k)
+		}
+		return fl(k, n, sign)
+	}
+	// A class's detections are its share of all detections (Lim et al.).
 	gain := func(cl channel.Class, sign float64) float64 {
 		if c.Pulses[cl] == 0 {
 			return 0
 		}
-		return math.Max(0, float64(c.Detected[cl])+sign*delta) / float64(c.Pulses[cl])
+		return count(c.Detected[cl], total, sign) / float64(c.Pulses[cl])
 	}
 	qmu := c.Gain(channel.Signal)
 	var b Bound
 	var e1 float64
 	if src.Decoys {
 		nu := src.Nu
-		y0U := gain(channel.Vacuum, +1)
-		y0L := gain(channel.Vacuum, -1)
-		b.Y1L = keyrate.Y1Lower(src.Mu, nu, gain(channel.Signal, +1), gain(channel.Weak, -1), y0U)
-		errNu := math.Min(float64(c.Disclosed[channel.Weak]), float64(c.Errors[channel.Weak])+deltaE)
-		eNu := 0.0
-		if c.Disclosed[channel.Weak] > 0 {
-			eNu = errNu / float64(c.Disclosed[channel.Weak])
-		}
+		b.Y1L = keyrate.Y1Lower(src.Mu, nu, gain(channel.Signal, +1), gain(channel.Weak, -1), gain(channel.Vacuum, +1))
 		b.Q1L = b.Y1L * src.Mu * math.Exp(-src.Mu)
-		if b.Y1L > 0 {
-			e1 = keyrate.E1Upper(nu, eNu*gain(channel.Weak, +1), y0L, b.Y1L)
-			if delta > 0 { // Serfling: the key's single photons against the decoy's
-				qnu := c.Gain(channel.Weak)
-				k1 := float64(c.Disclosed[channel.Weak]) * b.Y1L * nu * math.Exp(-nu) / math.Max(qnu, 1e-300)
+		if d := c.Disclosed[channel.Weak]; b.Y1L > 0 && d > 0 {
+			eNu := count(c.Errors[channel.Weak], d, +1) / float64(d)
+			e1 = keyrate.E1Upper(nu, eNu*gain(channel.Weak, +1), gain(channel.Vacuum, -1), b.Y1L)
+			if fl != nil { // Serfling: the key's single photons against the decoy's
+				k1 := float64(d) * b.Y1L * nu * math.Exp(-nu) / math.Max(c.Gain(channel.Weak), 1e-300)
 				n1 := float64(c.Detected[channel.Signal]) * b.Q1L / math.Max(qmu, 1e-300)
 				e1 += finitekey.Mu(int(n1), int(k1), epsSec)
 			}
+		} else {
+			e1 = math.Inf(1)
 		}
 	} else {
 		b.Q1L = keyrate.GLLPSingleGain(src.Mu, gain(channel.Signal, -1))
@@ -143,4 +151,42 @@ func Explain(src Source, b Bound) string {
 		return fmt.Sprintf("without decoy states every multi-photon pulse may have been split (GLLP): multi-photon pulses (%.1f%% of pulses at mu=%.3g) could account for all signal detections, so none is provably from a single photon", 100*keyrate.MultiPhoton(src.Mu), src.Mu)
 	}
 	return fmt.Sprintf("without decoy states only >= %.1f%% of signal detections are provably from single photons (GLLP, mu=%.3g)", 100*b.Delta1, src.Mu)
+}
+
+// Chernoff returns the Chernoff-Hoeffding bound, at failure probability
+// eps, on the mean success probability of n independent Bernoulli trials
+// of which k succeeded: the p on the side sign (+1 above, -1 below) of k/n
+// where n D(k/n || p) = ln(1/eps), D the binary relative entropy. It is
+// valid for trials of unequal probabilities (their mean is bounded) and
+// tighter than Hoeffding's sqrt(ln(1/eps)/(2n)) for rare events.
+func Chernoff(k, n int, eps, sign float64) float64 {
+	x, target := float64(k)/float64(n), math.Log(1/eps)/float64(n)
+	lo, hi := x, 1.0
+	if sign < 0 {
+		lo, hi = 0, x
+	}
+	for i := 0; i < 100; i++ {
+		m := (lo + hi) / 2
+		if (kl(x, m) > target) == (sign > 0) {
+			hi = m
+		} else {
+			lo = m
+		}
+	}
+	if sign > 0 {
+		return hi
+	}
+	return lo
+}
+
+// kl is the binary relative entropy D(x || p) in nats.
+func kl(x, p float64) float64 {
+	var d float64
+	if x > 0 {
+		d += x * math.Log(x/p)
+	}
+	if x < 1 {
+		d += (1 - x) * math.Log((1-x)/(1-p))
+	}
+	return d
 }
