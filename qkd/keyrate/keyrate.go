@@ -296,3 +296,9 @@ func (l Link) Gain(km, x float64) float64 { return l.at(km).gain(x) }
 // ErrorGain is the expected error gain E_x Q_x = e0 Y0 + e_det (1 -
 // e^(-eta x)) of intensity x at km (LMC Eq. 7).
 func (l Link) ErrorGain(km, x float64) float64 { return l.at(km).errGain(x) }
+
+// GLLP is the key rate per pulse of LMC Eq. 1 from a single-photon gain
+// q1 with error rate e1 and a signal of gain qmu and error rate emu,
+// corrected with efficiency f: q {Q1 [1 - H2(e1)] - f Q_mu H2(E_mu)}, or
+// -Inf when q1 is not positive.
+func GLLP(q1, e1, qmu, emu, f float64) float64 { return gllp(q1, e1, qmu, emu, f) }
