@@ -141,8 +141,10 @@ func KeyLength(b Bound, n int, leak, epsSec, epsCor float64) float64 {
 // shows.
 func Explain(src Source, b Bound) string {
 	switch {
-	case !src.Laser || src.AssumeSingle:
+	case !src.Laser:
 		return ""
+	case src.AssumeSingle:
+		return "UNSAFE: every laser detection was assumed to come from a single photon; a photon-number-splitting eavesdropper may know most of this key"
 	case src.Decoys && b.Delta1 < 0.01:
 		return fmt.Sprintf("the decoy pulses show that too few detections came from single photons: a photon-number-splitting attack or too much loss (single-photon yield Y1 >= %.3g, single photons >= %.1f%% of signal detections)", b.Y1L, 100*b.Delta1)
 	case src.Decoys:
