@@ -250,7 +250,6 @@ func runAliceWith(ctx context.Context, c Config, conn Conn, pipe pipeline) (*Res
 	s := newSide(c, conn, "alice", pipe)
 	s.rep.EveFraction = c.Eve
 	s.rep.EveBasis = c.EveBasis.String()
-	s.rep.Source, s.rep.Attack = "single", c.Attack.String()
 	if c.pulsed() {
 		s.startPulses()
 	}
@@ -456,7 +455,6 @@ func runBob(ctx context.Context, s *side) error {
 	c.Protocol = Protocol{Qubits: p.Qubits, KeyBits: p.KeyBits, ZBias: p.ZBias, Threshold: p.Threshold,
 		EpsSec: p.EpsSec, EpsCor: p.EpsCor, DesignQBER: p.DesignQBER, TraceQubits: p.TraceQubits, Source: p.Source}.withDefaults()
 	s.cfg = c
-	s.rep.Source, s.rep.Attack = "single", c.Attack.String()
 	if p.Version == pulseVersion {
 		s.startPulses()
 	}

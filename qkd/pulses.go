@@ -22,7 +22,7 @@ type pulseRun struct {
 func (s *side) startPulses() {
 	src := s.cfg.Source
 	s.pulse = &pulseRun{src: src}
-	s.rep.Source, s.rep.Report = "single", decoy.NewReport(src)
+	s.rep.Source, s.rep.Attack, s.rep.Report = "single", s.cfg.Attack.String(), decoy.NewReport(src)
 	if src.Laser {
 		s.rep.Source = "wcp"
 	}

@@ -60,9 +60,11 @@ type Report struct {
 	// EveBasis is the eavesdropper's basis strategy: random, z or x.
 	EveBasis string `json:"eve_basis"`
 	// Source is single (photons) or wcp (a weak laser); Attack the
-	// eavesdropper's attack: intercept-resend, pns or beam-splitting.
-	Source string `json:"source"`
-	Attack string `json:"attack"`
+	// eavesdropper's attack: intercept-resend, pns or beam-splitting. Both
+	// are set, with PulseReport, only for runs on the pulse model; other
+	// runs' JSON is as before issue 16.
+	Source string `json:"source,omitempty"`
+	Attack string `json:"attack,omitempty"`
 	// PulseReport is set for runs on the pulse model (protocol version 4).
 	*decoy.Report
 	// EveInfoBits is how many bits of the reconciled key (before privacy
