@@ -113,6 +113,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	}
 	defer lowerMemoryLimit(simulateMemoryLimit)()
 	var last error
+	var verdicts []string
 	enc := json.NewEncoder(env.Stdout)
 	for i := 0; i < *runs; i++ {
 		rc := c
@@ -121,7 +122,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 			rc.Seed = &s
 		}
 		if eveSet != nil && !eveSet[i+1] {
-			rc.Eve = 0
+			rc.Eve, rc.Attack = 0, 0
 		}
 		rep, err := qkd.Simulate(ctx, rc)
 		if err != nil && !isAbort(err) {
@@ -138,11 +139,13 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 			continue
 		}
 		writeRow(tw, i+1, rep, err)
+		verdicts = append(verdicts, boundLine(i+1, rep))
 	}
 	if tw != nil {
 		if err := tw.Flush(); err != nil {
 			return fmt.Errorf("simulate: write: %w", err)
 		}
+		writeBoundLines(env.Stdout, verdicts)
 	}
 	if *runs == 1 && last != nil {
 		return &ExitError{Code: 1, Err: fmt.Errorf("run aborted: %w", last)}

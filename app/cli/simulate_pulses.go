@@ -29,7 +29,7 @@ func pulseFlags(fs *flag.FlagSet) *pulseOptions {
 	fs.Float64Var(&o.pWeak, "p-weak", qkd.DefaultPDecoy, "vacuum+weak: probability a pulse is a weak decoy")
 	fs.Float64Var(&o.pVac, "p-vacuum", qkd.DefaultPDecoy, "vacuum+weak: probability a pulse is a vacuum decoy")
 	fs.BoolVar(&o.assumeSingle, "assume-single-photon", false, "UNSAFE, demo only: treat every laser detection as a single photon (a PNS attack then learns the key unseen)")
-	fs.StringVar(&o.attack, "attack", "intercept-resend", "eavesdropper's attack: intercept-resend (fraction --eve), pns (photon-number splitting) or beam-splitting")
+	fs.StringVar(&o.attack, "attack", "intercept-resend", "eavesdropper's attack: intercept-resend (fraction --eve), pns (photon-number splitting) or beam-splitting; --eve-runs limits it to those runs")
 	fs.Float64Var(&o.misalignment, "misalignment", 0, "probability a detected photon lands in the wrong detector, in [0,0.5]")
 	fs.Float64Var(&o.afterpulse, "afterpulse", 0, "probability a click is followed by an afterpulse, in [0,1]")
 	fs.IntVar(&o.deadTime, "dead-time", 0, "pulses Bob's detector is blind after each click")
@@ -106,4 +106,35 @@ func laserQubits(c qkd.Config) int {
 		return n
 	}
 	return qkd.MaxQubits
+}
+
+// boundLine is the single-photon verdict of a laser run in a line of
+// words, or "" for a run without one.
+func boundLine(run int, r *qkd.Report) string {
+	if r == nil || r.Report == nil || r.Source != "wcp" || r.Verdict == "" {
+		return ""
+	}
+	return fmt.Sprintf("run %d: %s%s", run, r.Verdict, eveSplit(r))
+}
+
+func eveSplit(r *qkd.Report) string {
+	if r.EveSplitPulses == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; Eve kept photons of %d pulses", r.EveSplitPulses)
+}
+
+// writeBoundLines prints the laser runs' bound lines under the table.
+func writeBoundLines(w io.Writer, lines []string) {
+	first := true
+	for _, l := range lines {
+		if l == "" {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w)
+			first = false
+		}
+		fmt.Fprintln(w, l)
+	}
 }

@@ -35,16 +35,23 @@
 // known to Eve, which is conservative).
 //
 // Finite size: following Lim, Curty, Walenta, Xu and Zbinden, PRA 89,
-// 022307 (2014), Eq. 3, every count n_x of detections (and of errors) is
-// replaced by n_x ± delta, delta = sqrt(n/2 ln(21/eps_sec)) with n the
-// total over the intensities, in the direction that weakens the bound, and
-// the single-photon phase error gets the Serfling term mu(n1, k1) of
-// qkd/finitekey, k1 the single-photon bits among the disclosed weak-decoy
-// bits. With mu3 = 0 (a vacuum decoy), Lim et al.'s Eq. 2 is MQZL's
-// Eq. 34 in counts, so the bound is theirs with two simplifications, both
-// conservative or equal: the vacuum events s0 are not credited, and e1
-// comes from MQZL Eq. 37 on the weak decoy (all bases) rather than from
-// the X-basis decoy counts. It is not a complete composable proof: the
-// failure probabilities of the estimates (each eps_sec/21) are not added
-// into eps_sec. The asymptotic version drops every fluctuation.
+// 022307 (2014), each intensity's detections are its share of all n
+// detections, and the expected share is bounded from the observed one
+// with failure probability eps_sec/21, in the direction that weakens the
+// bound. Where Lim et al. use Hoeffding's delta = sqrt(n/2 ln(21/eps_sec))
+// (their Eq. 3), we use the Chernoff-Hoeffding bound in relative-entropy
+// form (Chernoff): valid for the same independent, not identically
+// distributed trials, never looser, and far tighter for the rare vacuum
+// detections, where Hoeffding's delta alone exceeds the count. The weak
+// decoy's error count gets the same treatment, and the single-photon phase
+// error the Serfling term mu(n1, k1) of qkd/finitekey, k1 the
+// single-photon bits among the disclosed weak-decoy bits. With mu3 = 0 (a
+// vacuum decoy), Lim et al.'s Eq. 2 is MQZL's Eq. 34 in counts, so the
+// bound is theirs with two simplifications, both conservative or equal:
+// the vacuum events s0 are not credited, and e1 comes from MQZL Eq. 37 on
+// the weak decoy (all bases) rather than from the X-basis decoy counts.
+// It is not a complete composable proof: the failure probabilities of the
+// estimates (each eps_sec/21) are not added into eps_sec, and afterpulses
+// and dead time, which correlate detections, are outside its model. The
+// asymptotic version drops every fluctuation.
 package decoy
