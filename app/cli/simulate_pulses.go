@@ -8,6 +8,9 @@ import (
 
 	"qkdchat/qkd"
 	"qkdchat/qkd/channel"
+	"qkdchat/qkd/decoy"
+	"qkdchat/qkd/finitekey"
+	"qkdchat/qkd/keyrate"
 )
 
 // pulseOptions are the flags of `qkdchat simulate` for the source, the
@@ -90,20 +93,42 @@ func (o *pulseOptions) describe(w io.Writer, c qkd.Config) {
 	fmt.Fprintln(w)
 }
 
-// laserQubits sizes a laser run: the pulses whose single-photon signal
-// detections (about a share e^-mu of the signal's, halved for the
-// finite-size bounds) give the key, at most qkd.MaxQubits.
+// laserQubits sizes a laser run as its parties would from their link's
+// calibration (loss, detector efficiency, dark counts, misalignment and
+// noise; never Eve): the smallest number of pulses, in steps of 10%, for
+// which the finite-size bound of qkd/decoy on the expected counts gives
+// the key with a 20% margin, at most qkd.MaxQubits.
 func laserQubits(c qkd.Config) int {
 	s := c.Source
-	eta := channel.Transmittance(c.FiberKm) * c.DetectorEfficiency
-	det := -math.Expm1(-eta*s.Mu) * math.Exp(-s.Mu) / 2
+	l := keyrate.Link{LossDBPerKm: 0.2, DetectorEfficiency: c.DetectorEfficiency, DarkCount: c.DarkCount,
+		Misalignment: math.Min(0.5, c.Misalignment+c.Noise), ECEfficiency: 1}
+	want := float64(max(c.KeyBits, 256))
+	prob := [channel.NumClasses]float64{1}
 	if s.Decoys {
-		det *= 1 - s.PWeak - s.PVac
+		prob = [channel.NumClasses]float64{1 - s.PWeak - s.PVac, s.PWeak, s.PVac}
 	}
-	p := c.Protocol
-	p.DesignDetection = math.Min(1, det)
-	if n, err := qkd.RequiredQubits(p); err == nil {
-		return n
+	sift := c.ZBias*c.ZBias + (1-c.ZBias)*(1-c.ZBias)
+	enough := func(N float64) bool {
+		var k decoy.Counts
+		for cl, x := range []float64{s.Mu, s.Nu, 0} {
+			q := l.Gain(c.FiberKm, x)
+			k.Pulses[cl] = int(N * prob[cl])
+			k.Detected[cl] = int(N * prob[cl] * q)
+			k.Disclosed[cl] = int(float64(k.Detected[cl]) * sift)
+			k.Errors[cl] = int(float64(k.Disclosed[cl]) * l.ErrorGain(c.FiberKm, x) / q)
+		}
+		// The sample and Cascade are planned for the design QBER (qkd.Protocol).
+		q := math.Max(c.DesignQBER, l.ErrorGain(c.FiberKm, s.Mu)/l.Gain(c.FiberKm, s.Mu))
+		pool := k.Disclosed[channel.Signal]
+		sample, _ := finitekey.BestSample(pool, q, c.EpsSec, c.EpsCor)
+		n := pool - sample
+		b := decoy.Estimate(s, k, q, finitekey.Mu(n, sample, c.EpsSec), c.EpsSec).Finite
+		return decoy.KeyLength(b, n, finitekey.PredictedLeak(n, q), c.EpsSec, c.EpsCor) >= 1.2*want
+	}
+	for N := 1e4; N < qkd.MaxQubits; N *= 1.1 {
+		if enough(N) {
+			return int(N)
+		}
 	}
 	return qkd.MaxQubits
 }

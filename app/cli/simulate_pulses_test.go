@@ -64,3 +64,17 @@ func TestSimulatePulseFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSimulateLaserSizesItself: without --qubits a laser run with decoys
+// is sized from the link's calibration and makes its key; past the reach
+// of 1e7 pulses it uses them all and aborts in words.
+func TestSimulateLaserSizesItself(t *testing.T) {
+	code, out, errOut := run(t, []string{"simulate", "--json", "--seed", "1", "--source", "wcp", "--decoy", "vacuum+weak", "--fiber-km", "25"})
+	var m map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &m) != nil || m["key_bits"].(float64) != 256 {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if n := m["qubits_sent"].(float64); n >= 10_000_000 || n < 100_000 {
+		t.Errorf("sized to %v pulses", n)
+	}
+}
