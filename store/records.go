@@ -34,6 +34,7 @@ type Records struct {
 	st     *Store
 	key    *fernet.Key
 	bucket []byte
+	what   string // a record's name in errors ("case")
 }
 
 // ErrNotFound means no record has the ID asked for.
@@ -59,7 +60,7 @@ func (r Records) Update(id string, v any, fn func(found bool) error) error {
 		found := false
 		if old := b.Get([]byte(id)); old != nil {
 			if err := OpenRecord(r.key, old, v); err != nil {
-				return fmt.Errorf("record %s: %w", id, err)
+				return fmt.Errorf("%s %s: %w", r.what, id, err)
 			}
 			found = true
 		}

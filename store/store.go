@@ -148,12 +148,12 @@ func (s *Store) Keys(record *fernet.Key) Keys { return Keys{st: s, key: record} 
 
 // Cases returns the case records, sealed under record.
 func (s *Store) Cases(record *fernet.Key) Records {
-	return Records{st: s, key: record, bucket: bucketCases}
+	return Records{st: s, key: record, bucket: bucketCases, what: "case"}
 }
 
 // Violations returns the refused actions, sealed under record.
 func (s *Store) Violations(record *fernet.Key) Records {
-	return Records{st: s, key: record, bucket: bucketViolations}
+	return Records{st: s, key: record, bucket: bucketViolations, what: "violation"}
 }
 
 // Attachments returns the attachment files, sealed under record.
