@@ -80,7 +80,7 @@ check-package: package
 # (the default 60s would dominate short runs) and FUZZPARALLEL workers.
 # One target: make fuzz FUZZPKGS=./qkd FUZZRUN=FuzzBobAgainstLyingAlice
 # A failing input is written to the package's testdata/fuzz/<target>/.
-FUZZPKGS          ?= ./qkd ./ledger ./app ./transport
+FUZZPKGS          ?= ./qkd ./ledger ./node ./session ./delivery ./store ./transport ./invite ./nearby ./cli ./ui/widgets
 FUZZRUN           ?= Fuzz
 FUZZTIME          ?= 30s
 FUZZMINIMIZETIME  ?= 5s

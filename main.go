@@ -21,9 +21,9 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
-	"qkdchat/app"
-	"qkdchat/app/cli"
 	"qkdchat/assets"
+	"qkdchat/cli"
+	"qkdchat/node"
 	"qkdchat/ui"
 	"qkdchat/ui/demo"
 	"qkdchat/ui/prefs"
@@ -87,9 +87,9 @@ func displayAvailable() error {
 // QKDCHAT_SCREENSHOT_TAB (connect, chat, bb84, ledger, role, settings)
 // selects a tab once the window is ready.
 func runGUI(ctx context.Context) {
-	dir, err := app.DefaultDataDir()
+	dir, err := node.DefaultDataDir()
 	if err == nil {
-		err = app.EnsureDataDir(dir)
+		err = node.EnsureDataDir(dir)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "qkdchat: %v\n", err)

@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"slices"
 
-	"qkdchat/app"
+	"qkdchat/node"
 )
 
 // ChatOptions configures [Chat]. The ranges are those of `qkdchat bench
@@ -129,7 +129,7 @@ func Chat(ctx context.Context, o ChatOptions) (ChatReport, error) {
 	if err := o.Validate(); err != nil {
 		return res, err
 	}
-	nodes := nodeConfig{bb84: app.BB84Settings{KeyBits: o.KeyBits, Noise: o.Noise}, rekeyMsgs: o.RekeyMessages}
+	nodes := nodeConfig{bb84: node.BB84Settings{KeyBits: o.KeyBits, Noise: o.Noise}, rekeyMsgs: o.RekeyMessages}
 	closed := streamConfig{peers: o.Peers, n: o.N, conc: o.Concurrency}
 	open := streamConfig{peers: o.Peers, n: o.N, rate: o.Rate}
 	var on, off, onRate, offRate chatRound

@@ -9,26 +9,26 @@ import (
 	"sync"
 	"time"
 
-	"qkdchat/app"
 	"qkdchat/ledger"
+	"qkdchat/node"
 )
 
 // nodeConfig is how the nodes of a chat round are opened.
 type nodeConfig struct {
-	bb84      app.BB84Settings
+	bb84      node.BB84Settings
 	rekeyMsgs int
 }
 
 // openNode opens a node in a fresh directory under root.
-func openNode(root, name string, role app.Role, cfg nodeConfig) (*app.Node, error) {
+func openNode(root, name string, role node.Role, cfg nodeConfig) (*node.Node, error) {
 	dir, err := os.MkdirTemp(root, "node-")
 	if err != nil {
 		return nil, err
 	}
-	if err := app.SaveProfile(dir, app.Profile{Name: name, Role: role}); err != nil {
+	if err := node.SaveProfile(dir, node.Profile{Name: name, Role: role}); err != nil {
 		return nil, err
 	}
-	return app.Open(app.Options{
+	return node.Open(node.Options{
 		Dir:           dir,
 		Logger:        slog.New(slog.DiscardHandler),
 		BB84:          cfg.bb84,
@@ -49,7 +49,7 @@ func runNodeRound(ctx context.Context, nc nodeConfig, cfg streamConfig, rekeys i
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	var nodes []*app.Node
+	var nodes []*node.Node
 	defer func() {
 		var wg sync.WaitGroup
 		for _, n := range nodes {
@@ -57,7 +57,7 @@ func runNodeRound(ctx context.Context, nc nodeConfig, cfg streamConfig, rekeys i
 		}
 		wg.Wait()
 	}()
-	hosp, err := openNode(root, "Hospital", app.RoleHospital, nc)
+	hosp, err := openNode(root, "Hospital", node.RoleHospital, nc)
 	if err != nil {
 		return r, err
 	}
@@ -69,9 +69,9 @@ func runNodeRound(ctx context.Context, nc nodeConfig, cfg streamConfig, rekeys i
 	go func() {
 		for e := range events {
 			switch e.Type {
-			case app.EventRejected:
+			case node.EventRejected:
 				a.refused(e.Reason)
-			case app.EventMessage:
+			case node.EventMessage:
 				a.arrived(e.Message.Text, e.Time)
 			}
 		}
@@ -81,9 +81,9 @@ func runNodeRound(ctx context.Context, nc nodeConfig, cfg streamConfig, rekeys i
 	if err != nil {
 		return r, err
 	}
-	sessions := make([]*app.Session, cfg.peers)
+	sessions := make([]*node.Session, cfg.peers)
 	for p := range cfg.peers {
-		peer, err := openNode(root, fmt.Sprintf("Patient %d", p), app.RolePatient, nc)
+		peer, err := openNode(root, fmt.Sprintf("Patient %d", p), node.RolePatient, nc)
 		if err != nil {
 			return r, err
 		}
@@ -127,7 +127,7 @@ func runNodeRound(ctx context.Context, nc nodeConfig, cfg streamConfig, rekeys i
 
 // timeRekeys times count on-demand rekeys of s, counting those that make
 // no key as aborts.
-func timeRekeys(ctx context.Context, s *app.Session, count int, r *chatRound) error {
+func timeRekeys(ctx context.Context, s *node.Session, count int, r *chatRound) error {
 	for len(r.keyTimes)+r.keyAborts < count {
 		before := len(s.Exchanges())
 		start := time.Now()
@@ -155,7 +155,7 @@ func timeRekeys(ctx context.Context, s *app.Session, count int, r *chatRound) er
 }
 
 // waitFirstKey waits for a node's first key to be established.
-func waitFirstKey(ctx context.Context, events <-chan app.Event) error {
+func waitFirstKey(ctx context.Context, events <-chan node.Event) error {
 	for {
 		select {
 		case e, ok := <-events:
@@ -163,11 +163,11 @@ func waitFirstKey(ctx context.Context, events <-chan app.Event) error {
 				return errors.New("node closed before the first key")
 			}
 			switch e.Type {
-			case app.EventKeyEstablished:
+			case node.EventKeyEstablished:
 				return nil
-			case app.EventKeyAborted:
+			case node.EventKeyAborted:
 				return fmt.Errorf("first key exchange aborted: %s", e.Reason)
-			case app.EventDisconnected:
+			case node.EventDisconnected:
 				return fmt.Errorf("disconnected before the first key: %s", e.Reason)
 			}
 		case <-ctx.Done():

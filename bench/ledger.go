@@ -13,9 +13,9 @@ import (
 
 	"github.com/fernet/fernet-go"
 
-	"qkdchat/app"
 	"qkdchat/identity"
 	"qkdchat/ledger"
+	"qkdchat/node"
 )
 
 // LedgerReport is the result of [Ledger], the output of `qkdchat bench
@@ -137,7 +137,7 @@ func newLedgerBench(data string, payload int) (*ledgerBench, error) {
 		b.dir = d
 		b.tmp = append(b.tmp, d)
 	} else {
-		if err := app.EnsureDataDir(data); err != nil {
+		if err := node.EnsureDataDir(data); err != nil {
 			return nil, err
 		}
 		b.dir = data
@@ -208,7 +208,7 @@ func appendAll(ctx context.Context, l *ledger.Ledger, txs []*ledger.Transaction,
 
 func (b *ledgerBench) run(ctx context.Context, res *LedgerReport, o LedgerOptions) error {
 	n, writers, single := o.N, o.Writers, o.Single
-	path := filepath.Join(b.dir, app.LedgerFile)
+	path := filepath.Join(b.dir, node.LedgerFile)
 	l, err := ledger.Open(path, b.owner, nil)
 	if err != nil {
 		return err

@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
-	"qkdchat/app"
 	"qkdchat/ledger"
+	"qkdchat/node"
 )
 
 // runProofs times inclusion proofs of random transactions, optionally
@@ -21,7 +21,7 @@ import (
 // time since Open (they may still be in the OS page cache) and the cached
 // upper tree levels are loaded again.
 func (b *ledgerBench) runProofs(ctx context.Context, res *LedgerReport, writers int, proveAt int64, proofs, perOpen int) error {
-	path := filepath.Join(b.dir, app.LedgerFile)
+	path := filepath.Join(b.dir, node.LedgerFile)
 	if err := b.grow(ctx, path, proveAt, max(writers, 1)); err != nil {
 		return err
 	}

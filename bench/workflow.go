@@ -13,8 +13,8 @@ import (
 	"runtime"
 	"time"
 
-	"qkdchat/app"
 	"qkdchat/ledger"
+	"qkdchat/node"
 )
 
 // WorkflowReport is the result of [Workflow], the output of `qkdchat
@@ -74,20 +74,20 @@ func Workflow(ctx context.Context, o WorkflowOptions) (WorkflowReport, error) {
 		return res, err
 	}
 	defer os.RemoveAll(tmp)
-	open := func(name string, role app.Role) (*app.Node, error) {
+	open := func(name string, role node.Role) (*node.Node, error) {
 		dir := filepath.Join(tmp, name)
-		if err := app.SaveProfile(dir, app.Profile{Name: name, Role: role}); err != nil {
+		if err := node.SaveProfile(dir, node.Profile{Name: name, Role: role}); err != nil {
 			return nil, err
 		}
-		return app.Open(app.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RekeyInterval: -1,
+		return node.Open(node.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RekeyInterval: -1,
 			RekeyMessages: 1 << 30, TokenTTL: time.Hour})
 	}
-	pat, err := open("patient", app.RolePatient)
+	pat, err := open("patient", node.RolePatient)
 	if err != nil {
 		return res, err
 	}
 	defer pat.Close()
-	hosp, err := open("hospital", app.RoleHospital)
+	hosp, err := open("hospital", node.RoleHospital)
 	if err != nil {
 		return res, err
 	}
@@ -159,7 +159,7 @@ func Workflow(ctx context.Context, o WorkflowOptions) (WorkflowReport, error) {
 			return res, err
 		}
 		t0 := time.Now()
-		if _, err := pat.Clinic().SubmitPHR(ctx, "hospital", app.PHR{PatientName: "Bench"}, []string{path}); err != nil {
+		if _, err := pat.Clinic().SubmitPHR(ctx, "hospital", node.PHR{PatientName: "Bench"}, []string{path}); err != nil {
 			return res, err
 		}
 		if _, err := awaitDeliveries(ctx, events, 1); err != nil {
@@ -169,8 +169,8 @@ func Workflow(ctx context.Context, o WorkflowOptions) (WorkflowReport, error) {
 
 		t0 = time.Now()
 		chunks := 0
-		for off := 0; off < size; off += app.AttachmentChunkSize {
-			text := base64.StdEncoding.EncodeToString(buf[off:min(off+app.AttachmentChunkSize, size)])
+		for off := 0; off < size; off += node.AttachmentChunkSize {
+			text := base64.StdEncoding.EncodeToString(buf[off:min(off+node.AttachmentChunkSize, size)])
 			if _, err := s.Send(ctx, ledger.KindChat, "chat", text, nil); err != nil {
 				return res, err
 			}
@@ -188,7 +188,7 @@ func Workflow(ctx context.Context, o WorkflowOptions) (WorkflowReport, error) {
 
 // awaitDeliveries waits for count delivered events and returns when each
 // message ID was delivered.
-func awaitDeliveries(ctx context.Context, events <-chan app.Event, count int) (map[string]time.Time, error) {
+func awaitDeliveries(ctx context.Context, events <-chan node.Event, count int) (map[string]time.Time, error) {
 	got := map[string]time.Time{}
 	timeout := time.NewTimer(5 * time.Minute)
 	defer timeout.Stop()
@@ -199,13 +199,13 @@ func awaitDeliveries(ctx context.Context, events <-chan app.Event, count int) (m
 				return nil, errors.New("bench: event stream closed")
 			}
 			switch e.Type {
-			case app.EventDelivery:
-				if e.State == app.Delivered {
+			case node.EventDelivery:
+				if e.State == node.Delivered {
 					got[e.MessageID] = e.Time
 				}
-			case app.EventRejected:
+			case node.EventRejected:
 				return nil, fmt.Errorf("bench: refused: %s", e.Reason)
-			case app.EventDisconnected:
+			case node.EventDisconnected:
 				return nil, fmt.Errorf("bench: disconnected: %s", e.Reason)
 			}
 		case <-ctx.Done():

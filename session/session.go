@@ -48,7 +48,7 @@ type Handler interface {
 	HandleFrame(ctx context.Context, f transport.Frame) error
 }
 
-// Settings are the node's session parameters (see app.Options).
+// Settings are the node's session parameters (see node.Options).
 type Settings struct {
 	RekeyMessages int           // rekey after this many messages
 	RekeyInterval time.Duration // and after this long; <0 disables

@@ -7,7 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/ui/widgets"
 )
 
@@ -17,10 +17,10 @@ import (
 func BenchmarkBB84PanelShow(b *testing.B) {
 	a := test.NewTempApp(b)
 	dir := b.TempDir()
-	if err := app.SaveProfile(dir, app.Profile{Name: "Alice", Role: app.RolePatient}); err != nil {
+	if err := node.SaveProfile(dir, node.Profile{Name: "Alice", Role: node.RolePatient}); err != nil {
 		b.Fatal(err)
 	}
-	n, err := app.Open(app.Options{Dir: dir})
+	n, err := node.Open(node.Options{Dir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func BenchmarkBB84PanelShow(b *testing.B) {
 	})
 	defer func() { s.Close(); s.Wait() }()
 	fixed := fixedExchanges()
-	xs := make([]*app.KeyExchange, 100)
+	xs := make([]*node.KeyExchange, 100)
 	for i := range xs {
 		xs[i] = fixed[i%2]
 	}
@@ -51,10 +51,10 @@ func BenchmarkBB84PanelShow(b *testing.B) {
 func BenchmarkChatFileMessage(b *testing.B) {
 	a := test.NewTempApp(b)
 	dir := b.TempDir()
-	if err := app.SaveProfile(dir, app.Profile{Name: "Alice", Role: app.RolePatient}); err != nil {
+	if err := node.SaveProfile(dir, node.Profile{Name: "Alice", Role: node.RolePatient}); err != nil {
 		b.Fatal(err)
 	}
-	n, err := app.Open(app.Options{Dir: dir})
+	n, err := node.Open(node.Options{Dir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,8 +71,8 @@ func BenchmarkChatFileMessage(b *testing.B) {
 	defer func() { s.Close(); s.Wait() }()
 	const bob = "b0b0"
 	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
-	msg := func(i int) *app.Message {
-		return &app.Message{ID: fmt.Sprint(i), Epoch: 1, Kind: "chat", Text: "message number " + fmt.Sprint(i), Time: t0, From: bob, FromName: "Bob", To: n.Fingerprint()}
+	msg := func(i int) *node.Message {
+		return &node.Message{ID: fmt.Sprint(i), Epoch: 1, Kind: "chat", Text: "message number " + fmt.Sprint(i), Time: t0, From: bob, FromName: "Bob", To: n.Fingerprint()}
 	}
 	th.Run(func() {
 		s.names[bob] = "Bob"

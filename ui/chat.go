@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/ui/widgets"
 )
 
@@ -21,8 +21,8 @@ const sendTimeout = 60 * time.Second
 // sender is what the chat pane asks of the node: to queue a message, and
 // the peer's session for the header.
 type sender interface {
-	Send(ctx context.Context, peer string, kind app.Kind, caseID, text string, body []byte) (*app.Message, error)
-	Session(peer string) (*app.Session, bool)
+	Send(ctx context.Context, peer string, kind node.Kind, caseID, text string, body []byte) (*node.Message, error)
+	Session(peer string) (*node.Session, bool)
 }
 
 // chatPane shows the current conversation and sends messages in it. The
@@ -32,7 +32,7 @@ type chatPane struct {
 	node   sender
 	jobs   worker
 	name   func(fp string) string
-	sent   func(*app.Message)
+	sent   func(*node.Message)
 	status func(string)
 
 	conv    *conversation
@@ -45,7 +45,7 @@ type chatPane struct {
 	content fyne.CanvasObject
 }
 
-func newChatPane(n sender, jobs worker, name func(string) string, sent func(*app.Message), status func(string)) *chatPane {
+func newChatPane(n sender, jobs worker, name func(string) string, sent func(*node.Message), status func(string)) *chatPane {
 	p := &chatPane{node: n, jobs: jobs, name: name, sent: sent, status: status}
 	p.title = widget.NewLabelWithStyle("No conversation yet", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.detail = widget.NewLabel("Connect to someone on the Connect tab, or choose a contact on the left.")
@@ -155,11 +155,11 @@ func (p *chatPane) submit(text string) {
 	p.jobs.Go(func() {
 		ctx, cancel := context.WithTimeout(p.jobs.Context(), sendTimeout)
 		defer cancel()
-		m, err := p.node.Send(ctx, c.key.Peer, app.KindChat, c.key.Case, text, nil)
+		m, err := p.node.Send(ctx, c.key.Peer, node.KindChat, c.key.Case, text, nil)
 		p.jobs.Do(func() {
 			if err != nil {
 				p.compose.SetText(text)
-				p.status("Message not sent: " + app.UserError(err))
+				p.status("Message not sent: " + node.UserError(err))
 				return
 			}
 			p.sent(m)

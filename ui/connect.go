@@ -12,16 +12,16 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/ui/widgets"
 )
 
 // dialer is what the Connect pane asks of the node.
 type dialer interface {
 	Listen(ctx context.Context, addr, code string) (net.Addr, string, error)
-	Connect(ctx context.Context, addr, code string) (*app.Session, error)
-	Reconnect(ctx context.Context, fingerprint string) (*app.Session, error)
-	Contacts() ([]app.Contact, error)
+	Connect(ctx context.Context, addr, code string) (*node.Session, error)
+	Reconnect(ctx context.Context, fingerprint string) (*node.Session, error)
+	Contacts() ([]node.Contact, error)
 }
 
 // connectPane lets the user listen for a peer (showing the address and
@@ -128,7 +128,7 @@ func (p *connectPane) startListening() {
 			if err != nil {
 				cancel()
 				p.listenBtn.Enable()
-				p.listenErr.SetText("Cannot listen: " + app.UserError(err))
+				p.listenErr.SetText("Cannot listen: " + node.UserError(err))
 				return
 			}
 			p.stopListen = cancel
@@ -218,7 +218,7 @@ func (p *connectPane) startConnect() {
 			p.connectBtn.Enable()
 			p.busy.Hide()
 			if err != nil {
-				p.showError(app.UserError(err))
+				p.showError(node.UserError(err))
 			}
 		})
 	})
@@ -232,7 +232,7 @@ func (p *connectPane) showError(msg string) {
 	p.result.SetText(msg)
 }
 
-func (p *connectPane) showPaired(name string, role app.Role) {
+func (p *connectPane) showPaired(name string, role node.Role) {
 	p.result.Importance = widget.SuccessImportance
 	p.result.SetText(fmt.Sprintf("Connected to %s (%s). The BB84 key exchange is running.", name, roleLabel(role)))
 	p.refreshContacts()
@@ -242,7 +242,7 @@ func (p *connectPane) showPaired(name string, role app.Role) {
 func (p *connectPane) refreshContacts() {
 	cs, err := p.node.Contacts()
 	if err != nil {
-		p.contacts.Objects = []fyne.CanvasObject{widget.NewLabel("Cannot read contacts: " + app.UserError(err))}
+		p.contacts.Objects = []fyne.CanvasObject{widget.NewLabel("Cannot read contacts: " + node.UserError(err))}
 		p.contacts.Refresh()
 		return
 	}
@@ -274,7 +274,7 @@ func (p *connectPane) refreshContacts() {
 	p.contacts.Refresh()
 }
 
-func (p *connectPane) reconnect(c app.Contact, btn *widget.Button) {
+func (p *connectPane) reconnect(c node.Contact, btn *widget.Button) {
 	btn.Disable()
 	p.result.Importance = widget.MediumImportance
 	p.result.SetText("Reconnecting to " + c.Name + " at " + c.Addr + "…")
@@ -283,7 +283,7 @@ func (p *connectPane) reconnect(c app.Contact, btn *widget.Button) {
 		p.jobs.Do(func() {
 			btn.Enable()
 			if err != nil {
-				p.showError(app.UserError(err))
+				p.showError(node.UserError(err))
 			}
 		})
 	})

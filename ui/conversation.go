@@ -3,7 +3,7 @@ package ui
 import (
 	"sort"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/ui/widgets"
 )
 
@@ -39,17 +39,17 @@ func newConversation(k convKey) *conversation {
 // kindTitle is how a message kind is introduced in a bubble.
 func kindTitle(kind string) string {
 	switch kind {
-	case app.KindPHR.String():
+	case node.KindPHR.String():
 		return "Health record"
-	case app.KindReferral.String():
+	case node.KindReferral.String():
 		return "Referral"
-	case app.KindReport.String():
+	case node.KindReport.String():
 		return "Medical report"
 	}
 	return ""
 }
 
-func bubbleText(m *app.Message) string {
+func bubbleText(m *node.Message) string {
 	if t := kindTitle(m.Kind); t != "" {
 		return "[" + t + "] " + m.Text
 	}
@@ -58,7 +58,7 @@ func bubbleText(m *app.Message) string {
 
 // add files m in the given delivery state. It reports whether a new
 // bubble was appended (false when m updates one already there).
-func (c *conversation) add(m *app.Message, state widgets.DeliveryState, early map[string]widgets.DeliveryState) bool {
+func (c *conversation) add(m *node.Message, state widgets.DeliveryState, early map[string]widgets.DeliveryState) bool {
 	if e, ok := c.byID[m.ID]; ok {
 		if m.Epoch > 0 {
 			e.msg.Epoch = uint64(m.Epoch)
@@ -100,11 +100,11 @@ func (c *conversation) setState(e *chatEntry, st widgets.DeliveryState) {
 }
 
 // widgetState converts the engine's delivery state.
-func widgetState(st app.DeliveryState) widgets.DeliveryState {
+func widgetState(st node.DeliveryState) widgets.DeliveryState {
 	switch st {
-	case app.Delivered:
+	case node.Delivered:
 		return widgets.StateDelivered
-	case app.Sent:
+	case node.Sent:
 		return widgets.StateSent
 	}
 	return widgets.StateQueued
@@ -155,7 +155,7 @@ func (b *inbox) sorted(name func(fp string) string) []*conversation {
 
 // setDelivery applies a delivery event to whichever conversation holds
 // the message, or keeps it until the message shows.
-func (b *inbox) setDelivery(id string, st app.DeliveryState) {
+func (b *inbox) setDelivery(id string, st node.DeliveryState) {
 	ws := widgetState(st)
 	for _, c := range b.convs {
 		if e, ok := c.byID[id]; ok {

@@ -3,13 +3,13 @@ package ui
 import (
 	"fmt"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/ui/widgets"
 )
 
 // runEvents is the controller: it applies every event of the node to the
 // panes on the UI goroutine, in order.
-func (s *Shell) runEvents(ev <-chan app.Event, stop func()) {
+func (s *Shell) runEvents(ev <-chan node.Event, stop func()) {
 	defer close(s.done)
 	defer stop()
 	ctx := s.jobs.Context()
@@ -28,16 +28,16 @@ func (s *Shell) runEvents(ev <-chan app.Event, stop func()) {
 
 // apply shows one event: it routes it to the panes it concerns. It runs on
 // the UI goroutine.
-func (s *Shell) apply(e app.Event) {
+func (s *Shell) apply(e node.Event) {
 	if e.Peer != "" && e.PeerName != "" {
 		s.people.names[e.Peer] = e.PeerName
 	}
 	switch e.Type {
-	case app.EventListening:
+	case node.EventListening:
 		s.connect.showListening(e.Addr, e.Code)
-	case app.EventConnecting:
+	case node.EventConnecting:
 		s.setStatus("Connecting to " + e.Addr + "…")
-	case app.EventPaired:
+	case node.EventPaired:
 		s.people.online[e.Peer] = true
 		s.loadContacts()
 		c := s.inbox.get(convKey{Peer: e.Peer})
@@ -49,10 +49,10 @@ func (s *Shell) apply(e app.Event) {
 			s.ShowTab(TabBB84)
 		}
 		s.refreshSidebar()
-	case app.EventPairingFailed:
+	case node.EventPairingFailed:
 		s.connect.showError(e.Reason)
 		s.setStatus(e.Reason)
-	case app.EventDisconnected:
+	case node.EventDisconnected:
 		s.people.online[e.Peer] = false
 		s.refreshSidebar()
 		s.chat.refreshHeader()
@@ -63,39 +63,39 @@ func (s *Shell) apply(e app.Event) {
 		s.setStatus(msg)
 		s.connect.refreshContacts()
 		s.role.RefreshContacts()
-	case app.EventKeyProgress:
+	case node.EventKeyProgress:
 		if e.Peer == s.inbox.current.Peer {
 			s.bb84.ShowProgress(e)
 		}
-	case app.EventKeyEstablished, app.EventKeyAborted:
+	case node.EventKeyEstablished, node.EventKeyAborted:
 		s.applyKey(e)
-	case app.EventMessage, app.EventMessageSent:
+	case node.EventMessage, node.EventMessageSent:
 		if e.Message != nil {
 			s.fileMessage(e.Message, widgets.StateSent)
 		}
-	case app.EventDelivery:
+	case node.EventDelivery:
 		s.inbox.setDelivery(e.MessageID, e.State)
-	case app.EventCase:
+	case node.EventCase:
 		s.role.ReloadCases()
-	case app.EventTransfer:
+	case node.EventTransfer:
 		s.role.ShowTransfer(e)
-	case app.EventRejected:
+	case node.EventRejected:
 		s.setStatus("Refused a message from " + s.nameOf(e.Peer) + ": " + e.Reason)
-	case app.EventLedgerAppend, app.EventCheckpoint:
+	case node.EventLedgerAppend, node.EventCheckpoint:
 		s.ledger.markStale()
-	case app.EventConflict:
+	case node.EventConflict:
 		s.ledger.markStale()
 		s.conflict.reload()
 		s.setStatus("Ledger conflict with " + s.nameOf(e.Peer) + ": " + e.Reason)
-	case app.EventCheckpointIncomplete:
+	case node.EventCheckpointIncomplete:
 		s.setStatus(s.nameOf(e.Peer) + ": " + e.Reason)
-	case app.EventError:
+	case node.EventError:
 		s.setStatus("Error: " + e.Reason)
 	}
 }
 
 // applyKey shows the outcome of a BB84 exchange.
-func (s *Shell) applyKey(e app.Event) {
+func (s *Shell) applyKey(e node.Event) {
 	if e.Exchange != nil {
 		s.exchanges[e.Peer] = append(s.exchanges[e.Peer], e.Exchange)
 	}
@@ -103,7 +103,7 @@ func (s *Shell) applyKey(e app.Event) {
 		s.bb84.Show(e.Peer, s.exchanges[e.Peer], true)
 	}
 	s.chat.refreshHeader()
-	if e.Type == app.EventKeyEstablished {
+	if e.Type == node.EventKeyEstablished {
 		s.setStatus(fmt.Sprintf("New key with %s: epoch %d, %d bits, QBER %s.", s.nameOf(e.Peer), e.Epoch, e.KeyBits, fmtQBER(e.QBER)))
 	} else {
 		s.setStatus(fmt.Sprintf("Key exchange with %s aborted: %s", s.nameOf(e.Peer), e.Reason))

@@ -6,14 +6,14 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/qkd"
 	"qkdchat/ui/widgets"
 )
 
 // fixedExchanges are two exchanges with known numbers: a key, then an
 // abort with Eve on the line.
-func fixedExchanges() []*app.KeyExchange {
+func fixedExchanges() []*node.KeyExchange {
 	trace := make([]qkd.TracedQubit, 8)
 	for i := range trace {
 		q := qkd.TracedQubit{Index: i, AliceBit: uint8(i % 2), AliceBasis: qkd.Basis(i / 2 % 2), Detected: i != 5,
@@ -34,7 +34,7 @@ func fixedExchanges() []*app.KeyExchange {
 	bad := &qkd.Report{QubitsSent: 8000, QubitsDetected: 7900, Matches: 3960, Sifted: 3960, SampleSize: 1200,
 		QBEREstimate: 0.248, QBERZ: 0.245, QBERX: 0.251, SampleErrors: 298, Aborted: true, AbortReason: "QBER above threshold", Trace: trace}
 	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
-	return []*app.KeyExchange{
+	return []*node.KeyExchange{
 		{Epoch: 1, Role: "alice", Time: t0, OK: true, Report: ok, KeyBits: 256},
 		{Epoch: 0, Role: "alice", Time: t0.Add(time.Minute), OK: false, Reason: "QBER 24.8% above threshold 11%", Report: bad},
 	}
@@ -45,7 +45,7 @@ func fixedExchanges() []*app.KeyExchange {
 // delete it, run the test, and move the new file from testdata/failed/.
 func TestGoldenPanes(t *testing.T) {
 	a := test.NewTempApp(t)
-	n, dir := newTestNode(t, "Alice", app.RolePatient, app.BB84Settings{})
+	n, dir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{})
 	th := &Thread{}
 	s, w := newTestShell(t, a, n, dir, th)
 	eventually(t, th, "the ledger page", func() bool {
@@ -57,11 +57,11 @@ func TestGoldenPanes(t *testing.T) {
 	th.Run(func() {
 		s.names[bob] = "Bob"
 		s.exchanges[bob] = fixedExchanges()
-		s.fileMessage(&app.Message{ID: "m1", Epoch: 1, Kind: "chat", Text: "Hello Bob, is the key ready?", Time: t0,
+		s.fileMessage(&node.Message{ID: "m1", Epoch: 1, Kind: "chat", Text: "Hello Bob, is the key ready?", Time: t0,
 			From: n.Fingerprint(), FromName: "Alice", To: bob, Outgoing: true}, widgets.StateSent)
-		s.fileMessage(&app.Message{ID: "m2", Epoch: 1, Kind: "chat", Text: "Yes: 256 bits, QBER 1.25%.", Time: t0.Add(time.Minute),
+		s.fileMessage(&node.Message{ID: "m2", Epoch: 1, Kind: "chat", Text: "Yes: 256 bits, QBER 1.25%.", Time: t0.Add(time.Minute),
 			From: bob, FromName: "Bob", To: n.Fingerprint()}, widgets.StateSent)
-		s.inbox.setDelivery("m1", app.Delivered)
+		s.inbox.setDelivery("m1", node.Delivered)
 		s.selectConversation(convKey{Peer: bob})
 		s.bb84.SelectExchange(0)
 		s.setStatus("")

@@ -10,17 +10,17 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"qkdchat/app"
+	"qkdchat/node"
 )
 
 // newTestNode opens a real node with a fresh data directory.
-func newTestNode(t *testing.T, name string, role app.Role, bb84 app.BB84Settings) (*app.Node, string) {
+func newTestNode(t *testing.T, name string, role node.Role, bb84 node.BB84Settings) (*node.Node, string) {
 	t.Helper()
 	dir := t.TempDir()
-	if err := app.SaveProfile(dir, app.Profile{Name: name, Role: role}); err != nil {
+	if err := node.SaveProfile(dir, node.Profile{Name: name, Role: role}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := app.Open(app.Options{Dir: dir, BB84: bb84, SendTimeout: 20 * time.Second, RekeyInterval: -1})
+	n, err := node.Open(node.Options{Dir: dir, BB84: bb84, SendTimeout: 20 * time.Second, RekeyInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func newTestNode(t *testing.T, name string, role app.Role, bb84 app.BB84Settings
 }
 
 // newTestShell puts a shell for n in a headless test window.
-func newTestShell(t *testing.T, a fyne.App, n *app.Node, dir string, th *Thread) (*Shell, fyne.Window) {
+func newTestShell(t *testing.T, a fyne.App, n *node.Node, dir string, th *Thread) (*Shell, fyne.Window) {
 	t.Helper()
 	w := test.NewTempWindow(t, nil)
 	var s *Shell

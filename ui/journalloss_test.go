@@ -9,7 +9,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"qkdchat/app"
+	"qkdchat/node"
 )
 
 // TestJournalLossCanBeAcceptedInTheApp: a ledger journal wiped after a
@@ -20,15 +20,15 @@ import (
 func TestJournalLossCanBeAcceptedInTheApp(t *testing.T) {
 	a := test.NewTempApp(t)
 	dir := t.TempDir()
-	if err := app.SaveProfile(dir, app.Profile{Name: "Dr Ada", Role: app.RoleDoctor}); err != nil {
+	if err := node.SaveProfile(dir, node.Profile{Name: "Dr Ada", Role: node.RoleDoctor}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := app.Open(app.Options{Dir: dir})
+	n, err := node.Open(node.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n.Close()
-	for _, name := range []string{app.LedgerFile + "-journal.0", app.LedgerFile + "-journal.1"} {
+	for _, name := range []string{node.LedgerFile + "-journal.0", node.LedgerFile + "-journal.1"} {
 		p := filepath.Join(dir, name)
 		fi, err := os.Stat(p)
 		if err != nil {

@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/ui/widgets"
 )
 
@@ -64,7 +64,7 @@ func (s *Shell) ledgerEnv() ledgerEnv {
 
 // ledgerPane browses, searches, verifies, proves and exports the ledger.
 type ledgerPane struct {
-	a   *app.Auditor
+	a   *node.Auditor
 	env ledgerEnv
 
 	search   *widget.Entry
@@ -74,7 +74,7 @@ type ledgerPane struct {
 	progress *widgets.ProgressRow
 	verdict  *widget.Label
 
-	rows      []app.TxRow
+	rows      []node.TxRow
 	page      int
 	more      bool
 	txList    *widget.List
@@ -87,9 +87,9 @@ type ledgerPane struct {
 	saveProf  *widget.Button
 	proofNote *widget.Label // the signed checkpoint the proof leads to
 	selected  int
-	proof     *app.Proof
+	proof     *node.Proof
 
-	blocks      []app.Block
+	blocks      []node.Block
 	blockList   *widget.List
 	blockDetail *widget.Label
 
@@ -98,12 +98,12 @@ type ledgerPane struct {
 	content fyne.CanvasObject
 }
 
-func newLedgerPane(a *app.Auditor, env ledgerEnv) *ledgerPane {
+func newLedgerPane(a *node.Auditor, env ledgerEnv) *ledgerPane {
 	p := &ledgerPane{a: a, env: env, selected: -1, stale: true}
 	p.search = widget.NewEntry()
 	p.search.SetPlaceHolder("Search by contact, case or transaction ID")
 	p.search.OnSubmitted = func(string) { p.page = 0; p.reload() }
-	kinds := append([]string{allKinds}, app.TxKinds()...)
+	kinds := append([]string{allKinds}, node.TxKinds()...)
 	p.kind = widget.NewSelect(kinds, nil)
 	p.kind.SetSelected(allKinds)
 	p.kind.OnChanged = func(string) { p.page = 0; p.reload() }
@@ -183,7 +183,7 @@ func (p *ledgerPane) reload() {
 	if p.page < 0 {
 		p.page = 0
 	}
-	q := app.TxQuery{Text: strings.TrimSpace(p.search.Text), Names: p.env.names()}
+	q := node.TxQuery{Text: strings.TrimSpace(p.search.Text), Names: p.env.names()}
 	if p.kind.Selected != allKinds {
 		q.Kind = p.kind.Selected
 	}
@@ -199,7 +199,7 @@ func (p *ledgerPane) reload() {
 				return
 			}
 			if err != nil {
-				p.verdict.SetText("Cannot read the ledger: " + app.UserError(err))
+				p.verdict.SetText("Cannot read the ledger: " + node.UserError(err))
 			}
 			if berr == nil {
 				p.blocks = blocks
@@ -232,7 +232,7 @@ func (p *ledgerPane) nameOf(fp string) string {
 }
 
 // rowSummary is the one-line form of a transaction in the list.
-func (p *ledgerPane) rowSummary(r app.TxRow) string {
+func (p *ledgerPane) rowSummary(r node.TxRow) string {
 	sig := "signed"
 	if r.SigErr != nil {
 		sig = "BAD SIGNATURE"
@@ -284,14 +284,14 @@ func (p *ledgerPane) showTx(i int) {
 		fmt.Fprintf(&b, "Attachment: %s, %d bytes, SHA-256 %x\n", a.Name, a.Size, a.SHA256)
 	}
 	switch {
-	case r.Msg != nil && r.Kind == app.TxKindKeyEvent:
+	case r.Msg != nil && r.Kind == node.TxKindKeyEvent:
 		fmt.Fprintf(&b, "Content (decrypted): key exchange record, epoch %d\n%s", r.Msg.Epoch, r.Msg.Body)
 	case r.Msg != nil:
 		fmt.Fprintf(&b, "Content (decrypted, key epoch %d):\n%s", r.Msg.Epoch, r.Msg.Text)
-	case errors.Is(r.OpenErr, app.ErrNoKey):
+	case errors.Is(r.OpenErr, node.ErrNoKey):
 		fmt.Fprintf(&b, "Content: encrypted (%d bytes); you do not hold its key", r.TokenBytes)
 	default:
-		fmt.Fprintf(&b, "Content: encrypted (%d bytes); cannot open: %s", r.TokenBytes, app.UserError(r.OpenErr))
+		fmt.Fprintf(&b, "Content: encrypted (%d bytes); cannot open: %s", r.TokenBytes, node.UserError(r.OpenErr))
 	}
 	p.detail.SetText(b.String())
 	p.prove.Enable()
@@ -336,10 +336,10 @@ func (p *ledgerPane) startVerify() {
 }
 
 // verifyVerdict phrases the outcome of Verify for the user.
-func verifyVerdict(rep *app.VerifyReport, err error) (string, bool) {
+func verifyVerdict(rep *node.VerifyReport, err error) (string, bool) {
 	switch {
 	case err != nil:
-		return "Verification failed: " + app.UserError(err), false
+		return "Verification failed: " + node.UserError(err), false
 	case rep == nil:
 		return "Verification failed: no report", false
 	case !rep.OK:
@@ -361,7 +361,7 @@ func verifyVerdict(rep *app.VerifyReport, err error) (string, bool) {
 		rep.Size, rep.Blocks, rep.Checkpoints, rep.Cosignatures), true
 }
 
-func (p *ledgerPane) showVerdict(rep *app.VerifyReport, err error) {
+func (p *ledgerPane) showVerdict(rep *node.VerifyReport, err error) {
 	msg, ok := verifyVerdict(rep, err)
 	if ok {
 		p.verdict.Importance = widget.SuccessImportance
@@ -378,7 +378,7 @@ func (p *ledgerPane) showVerdict(rep *app.VerifyReport, err error) {
 func (p *ledgerPane) chooseExport() {
 	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 		if err != nil {
-			p.verdict.SetText("Export: " + app.UserError(err))
+			p.verdict.SetText("Export: " + node.UserError(err))
 			return
 		}
 		if w == nil {
@@ -437,7 +437,7 @@ func (p *ledgerPane) exportTo(w io.WriteCloser, name string) {
 			p.export.Enable()
 			if err != nil {
 				p.verdict.Importance = widget.DangerImportance
-				p.verdict.SetText("Export failed: " + app.UserError(err))
+				p.verdict.SetText("Export failed: " + node.UserError(err))
 				p.progress.SetProgress(0, "failed")
 				return
 			}
@@ -463,7 +463,7 @@ func (p *ledgerPane) startProve() {
 			p.prove.Enable()
 			if err != nil {
 				p.proofOut.Importance = widget.DangerImportance
-				p.proofOut.SetText("No proof: " + app.UserError(err))
+				p.proofOut.SetText("No proof: " + node.UserError(err))
 				return
 			}
 			p.proof = proof
@@ -502,12 +502,12 @@ func (p *ledgerPane) chooseSaveProof() {
 // the tabs, with a Dismiss button, until the user dismisses it. It is
 // hidden, taking no space, when there is none.
 type conflictBanner struct {
-	a   *app.Auditor
+	a   *node.Auditor
 	env ledgerEnv
 	box *fyne.Container
 }
 
-func newConflictBanner(a *app.Auditor, env ledgerEnv) *conflictBanner {
+func newConflictBanner(a *node.Auditor, env ledgerEnv) *conflictBanner {
 	b := &conflictBanner{a: a, env: env, box: container.NewVBox()}
 	b.box.Hide()
 	return b
@@ -521,7 +521,7 @@ func (b *conflictBanner) reload() {
 	})
 }
 
-func (b *conflictBanner) show(pcs []app.StandingConflict, err error) {
+func (b *conflictBanner) show(pcs []node.StandingConflict, err error) {
 	b.box.RemoveAll()
 	warn := func(text string) *widget.Label {
 		l := widget.NewLabel(text)

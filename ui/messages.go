@@ -3,7 +3,7 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/ui/widgets"
 )
 
@@ -11,7 +11,7 @@ import (
 func (s *Shell) loadContacts() {
 	cs, err := s.node.Contacts()
 	if err != nil {
-		s.setStatus("Cannot read contacts: " + app.UserError(err))
+		s.setStatus("Cannot read contacts: " + node.UserError(err))
 		return
 	}
 	for _, c := range cs {
@@ -56,7 +56,7 @@ func (s *Shell) selectConversation(k convKey) {
 
 // fileMessage files a message into its conversation: an incoming one, or
 // an outgoing one in state st.
-func (s *Shell) fileMessage(m *app.Message, st widgets.DeliveryState) {
+func (s *Shell) fileMessage(m *node.Message, st widgets.DeliveryState) {
 	incoming := !m.Outgoing
 	peer := m.To
 	if incoming {
@@ -117,7 +117,7 @@ func (s *Shell) loadHistory() {
 	})
 }
 
-func peerOf(m *app.Message, self string) string {
+func peerOf(m *node.Message, self string) string {
 	if m.From == self {
 		return m.To
 	}

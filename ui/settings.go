@@ -11,19 +11,19 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/ui/prefs"
 )
 
 var roleChoices = []string{"Patient", "Hospital", "Doctor"}
 
-func roleLabel(r app.Role) string {
+func roleLabel(r node.Role) string {
 	switch r {
-	case app.RolePatient:
+	case node.RolePatient:
 		return "Patient"
-	case app.RoleHospital:
+	case node.RoleHospital:
 		return "Hospital"
-	case app.RoleDoctor:
+	case node.RoleDoctor:
 		return "Doctor"
 	}
 	return string(r)
@@ -31,9 +31,9 @@ func roleLabel(r app.Role) string {
 
 // tuner is what the Settings pane asks of the node.
 type tuner interface {
-	Profile() app.Profile
-	BB84() app.BB84Settings
-	SetBB84(app.BB84Settings) error
+	Profile() node.Profile
+	BB84() node.BB84Settings
+	SetBB84(node.BB84Settings) error
 }
 
 // settingsPane edits the profile and the preferences.
@@ -126,13 +126,13 @@ func (p *settingsPane) apply() {
 	b := p.node.BB84()
 	b.Threshold = st.Threshold
 	if err := p.node.SetBB84(b); err != nil {
-		p.status.SetText("Not saved: " + app.UserError(err))
+		p.status.SetText("Not saved: " + node.UserError(err))
 		return
 	}
 	msg := "Saved."
 	if old := p.node.Profile(); old != prof && p.dir != "" {
-		if err := app.SaveProfile(p.dir, prof); err != nil {
-			p.status.SetText("Settings saved, but not the profile: " + app.UserError(err))
+		if err := node.SaveProfile(p.dir, prof); err != nil {
+			p.status.SetText("Settings saved, but not the profile: " + node.UserError(err))
 			return
 		}
 		msg += " New peers will see your new name and role from the next start."
@@ -144,11 +144,11 @@ func (p *settingsPane) apply() {
 	p.newThreshold(st.Threshold)
 }
 
-func (p *settingsPane) read() (prefs.Settings, app.Profile, error) {
+func (p *settingsPane) read() (prefs.Settings, node.Profile, error) {
 	var st prefs.Settings
 	var err error
-	prof := app.Profile{Name: strings.TrimSpace(p.name.Text)}
-	if prof.Role, err = app.ParseRole(p.role.Selected); err != nil {
+	prof := node.Profile{Name: strings.TrimSpace(p.name.Text)}
+	if prof.Role, err = node.ParseRole(p.role.Selected); err != nil {
 		return st, prof, errors.New("choose a role")
 	}
 	if err := prof.Validate(); err != nil {

@@ -9,7 +9,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/ui/cases"
 	"qkdchat/ui/exchanges"
 	"qkdchat/ui/prefs"
@@ -56,7 +56,7 @@ type worker interface {
 type Shell struct {
 	app      fyne.App
 	win      fyne.Window
-	node     *app.Node
+	node     *node.Node
 	th       *Thread
 	jobs     *Jobs
 	ctx      context.Context // jobs.Context(), for the ledger pane
@@ -67,7 +67,7 @@ type Shell struct {
 	names  map[string]string // people.names, for the ledger pane
 	// exchanges holds each peer's BB84 exchanges from the events, so they
 	// stay visible after the session ends.
-	exchanges map[string][]*app.KeyExchange
+	exchanges map[string][]*node.KeyExchange
 
 	sidebar  *sidebar
 	connect  *connectPane
@@ -88,7 +88,7 @@ type Shell struct {
 // NewShell builds the panes for node n inside window w and starts
 // applying the node's events to them. Call Close when the window goes away;
 // it does not close the node.
-func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell {
+func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell {
 	th := opts.Thread
 	if th == nil {
 		th = &Thread{}
@@ -99,7 +99,7 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 		settings:  prefs.Load(a.Preferences()),
 		inbox:     newInbox(),
 		people:    newPeers(),
-		exchanges: map[string][]*app.KeyExchange{},
+		exchanges: map[string][]*node.KeyExchange{},
 		done:      make(chan struct{}),
 	}
 	s.names = s.people.names
@@ -111,7 +111,7 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 		s.app.Clipboard().SetContent(value)
 		s.setStatus(label + " copied.")
 	})
-	s.chat = newChatPane(n, jobs, s.people.Name, func(m *app.Message) { s.fileMessage(m, widgets.StateQueued) }, s.setStatus)
+	s.chat = newChatPane(n, jobs, s.people.Name, func(m *node.Message) { s.fileMessage(m, widgets.StateQueued) }, s.setStatus)
 	s.bb84 = exchanges.New(n, jobs, s.people.Name, s.setStatus)
 	s.ledger = newLedgerPane(n.Auditor(), s.ledgerEnv())
 	s.conflict = newConflictBanner(n.Auditor(), s.ledgerEnv())
@@ -153,7 +153,7 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 func (s *Shell) Content() fyne.CanvasObject { return s.content }
 
 // Node returns the node the shell shows.
-func (s *Shell) Node() *app.Node { return s.node }
+func (s *Shell) Node() *node.Node { return s.node }
 
 // ShowTab selects one of the tabs (TabConnect, ...) and reports whether the
 // name is known.

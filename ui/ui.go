@@ -1,5 +1,5 @@
 // Package ui holds the Fyne panes of QKD Chat. It renders the state and
-// events exposed by package app and sends user actions back to it; it holds
+// events exposed by package node and sends user actions back to it; it holds
 // no protocol or storage logic of its own.
 //
 // A Shell is everything the user sees of one node: a sidebar of
@@ -26,7 +26,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/ui/prefs"
 )
 
@@ -47,7 +47,7 @@ type MainWindow struct {
 	win   fyne.Window
 	cfg   Config
 	th    *Thread
-	node  *app.Node
+	node  *node.Node
 	shell *Shell
 
 	// onReady, if set, is called on the UI goroutine once the shell shows.
@@ -64,9 +64,9 @@ func NewMainWindow(a fyne.App, cfg Config) *MainWindow {
 	m.win.SetMaster()
 	prefs.ApplyTheme(a, prefs.Load(a.Preferences()).Theme)
 
-	_, err := app.LoadProfile(cfg.Dir)
+	_, err := node.LoadProfile(cfg.Dir)
 	switch {
-	case errors.Is(err, app.ErrNoProfile):
+	case errors.Is(err, node.ErrNoProfile):
 		m.win.SetContent(m.firstRun())
 	case err != nil:
 		m.win.SetContent(errorContent("Cannot read your profile", err))
@@ -109,15 +109,15 @@ func (m *MainWindow) Close() error {
 func (m *MainWindow) open() {
 	st := prefs.Load(m.app.Preferences())
 	go func() {
-		n, err := app.Open(app.Options{
+		n, err := node.Open(node.Options{
 			Dir:           m.cfg.Dir,
 			Logger:        m.cfg.Logger,
-			BB84:          app.BB84Settings{Noise: 0.01, Threshold: st.Threshold},
+			BB84:          node.BB84Settings{Noise: 0.01, Threshold: st.Threshold},
 			RekeyInterval: st.NodeRekeyInterval(),
 		})
 		m.th.Do(func() {
 			if err != nil {
-				if losses, ok := app.JournalLoss(err); ok {
+				if losses, ok := node.JournalLoss(err); ok {
 					m.win.SetContent(m.journalLossContent(err, losses))
 					return
 				}
@@ -154,18 +154,18 @@ func (m *MainWindow) firstRun() fyne.CanvasObject {
 	start := widget.NewButton("Start", nil)
 	start.Importance = widget.HighImportance
 	start.OnTapped = func() {
-		r, _ := app.ParseRole(strings.SplitN(role.Selected, ":", 2)[0])
-		p := app.Profile{Name: strings.TrimSpace(name.Text), Role: r}
+		r, _ := node.ParseRole(strings.SplitN(role.Selected, ":", 2)[0])
+		p := node.Profile{Name: strings.TrimSpace(name.Text), Role: r}
 		if r == "" {
 			errLbl.SetText("Choose your role.")
 			return
 		}
 		if err := p.Validate(); err != nil {
-			errLbl.SetText(app.UserError(err))
+			errLbl.SetText(node.UserError(err))
 			return
 		}
-		if err := app.SaveProfile(m.cfg.Dir, p); err != nil {
-			errLbl.SetText("Cannot save your profile: " + app.UserError(err))
+		if err := node.SaveProfile(m.cfg.Dir, p); err != nil {
+			errLbl.SetText("Cannot save your profile: " + node.UserError(err))
 			return
 		}
 		start.Disable()
@@ -182,7 +182,7 @@ func (m *MainWindow) firstRun() fyne.CanvasObject {
 func centered(o fyne.CanvasObject) fyne.CanvasObject { return container.NewCenter(o) }
 
 func errorContent(what string, err error) fyne.CanvasObject {
-	l := widget.NewLabel(fmt.Sprintf("%s: %s", what, app.UserError(err)))
+	l := widget.NewLabel(fmt.Sprintf("%s: %s", what, node.UserError(err)))
 	l.Importance = widget.DangerImportance
 	l.Wrapping = fyne.TextWrapWord
 	return container.NewPadded(l)
@@ -204,7 +204,7 @@ func (m *MainWindow) journalLossContent(err error, losses []string) fyne.CanvasO
 	explain.Wrapping = fyne.TextWrapWord
 	list := widget.NewLabel(strings.Join(losses, "\n"))
 	list.Wrapping = fyne.TextWrapWord
-	detail := widget.NewLabel("Technical details: " + app.UserError(err))
+	detail := widget.NewLabel("Technical details: " + node.UserError(err))
 	detail.Wrapping = fyne.TextWrapWord
 	detail.Importance = widget.LowImportance
 	status := widget.NewLabel("")
@@ -213,10 +213,10 @@ func (m *MainWindow) journalLossContent(err error, losses []string) fyne.CanvasO
 	accept = widget.NewButtonWithIcon("Accept the loss and open QKD Chat", theme.ConfirmIcon(), func() {
 		accept.Disable()
 		go func() {
-			_, aerr := app.AcknowledgeJournalLoss(m.cfg.Dir)
+			_, aerr := node.AcknowledgeJournalLoss(m.cfg.Dir)
 			m.th.Do(func() {
 				if aerr != nil {
-					status.SetText("Could not accept the loss: " + app.UserError(aerr))
+					status.SetText("Could not accept the loss: " + node.UserError(aerr))
 					accept.Enable()
 					return
 				}

@@ -14,15 +14,15 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
-	"qkdchat/app"
 	"qkdchat/ledger"
+	"qkdchat/node"
 	"qkdchat/ui/exchanges"
 	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
 )
 
 // waitEvent reads node events until one satisfies ok.
-func waitEvent(t *testing.T, ch <-chan app.Event, what string, ok func(app.Event) bool) app.Event {
+func waitEvent(t *testing.T, ch <-chan node.Event, what string, ok func(node.Event) bool) node.Event {
 	t.Helper()
 	deadline := time.After(40 * time.Second)
 	for {
@@ -41,7 +41,7 @@ func waitEvent(t *testing.T, ch <-chan app.Event, what string, ok func(app.Event
 }
 
 // listenHeadless makes n listen on loopback and returns the address and code.
-func listenHeadless(t *testing.T, n *app.Node) (string, string) {
+func listenHeadless(t *testing.T, n *node.Node) (string, string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -75,8 +75,8 @@ func pressEnter(e *widgets.ComposeEntry, shift bool) {
 
 func TestConnectWatchBB84ThenChat(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", app.RolePatient, app.BB84Settings{Noise: 0.01})
-	bob, _ := newTestNode(t, "Bob", app.RoleHospital, app.BB84Settings{})
+	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01})
+	bob, _ := newTestNode(t, "Bob", node.RoleHospital, node.BB84Settings{})
 	bev, stop := bob.Events()
 	defer stop()
 	addr, code := listenHeadless(t, bob)
@@ -140,7 +140,7 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 			t.Errorf("Enter should send and clear the entry, left %q", s.chat.compose.Text)
 		}
 	})
-	got := waitEvent(t, bev, "Alice's message at Bob", func(e app.Event) bool { return e.Type == app.EventMessage })
+	got := waitEvent(t, bev, "Alice's message at Bob", func(e node.Event) bool { return e.Type == node.EventMessage })
 	if got.Message.Text != "hello\nBob" || got.Message.FromName != "Alice" {
 		t.Fatalf("Bob got %+v", got.Message)
 	}
@@ -160,7 +160,7 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	})
 
 	// Bob answers; the bubble shows in Alice's open conversation.
-	if _, err := bob.Send(context.Background(), "Alice", app.KindChat, "", "hi Alice", nil); err != nil {
+	if _, err := bob.Send(context.Background(), "Alice", node.KindChat, "", "hi Alice", nil); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, th, "Bob's answer", func() bool { return len(conv().entries) == 2 })
@@ -181,7 +181,7 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	// notification.
 	th.Run(func() { s.settings.Notifications = true })
 	test.AssertNotificationSent(t, fyne.NewNotification("QKD Chat", "New message from Bob"), func() {
-		if _, err := bob.Send(context.Background(), "Alice", app.KindChat, "C-42", "about your case", nil); err != nil {
+		if _, err := bob.Send(context.Background(), "Alice", node.KindChat, "C-42", "about your case", nil); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, th, "the unread badge", func() bool {
@@ -202,8 +202,8 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 
 func TestConnectErrorsAreClear(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", app.RolePatient, app.BB84Settings{})
-	bob, _ := newTestNode(t, "Bob", app.RoleDoctor, app.BB84Settings{})
+	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{})
+	bob, _ := newTestNode(t, "Bob", node.RoleDoctor, node.BB84Settings{})
 	addr, code := listenHeadless(t, bob)
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
@@ -242,8 +242,8 @@ func TestConnectErrorsAreClear(t *testing.T) {
 
 func TestListenPaneShowsAddressAndCode(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", app.RoleHospital, app.BB84Settings{})
-	bob, _ := newTestNode(t, "Bob", app.RolePatient, app.BB84Settings{})
+	alice, adir := newTestNode(t, "Alice", node.RoleHospital, node.BB84Settings{})
+	bob, _ := newTestNode(t, "Bob", node.RolePatient, node.BB84Settings{})
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 	th.Run(func() {
@@ -292,11 +292,11 @@ func TestListenPaneShowsAddressAndCode(t *testing.T) {
 
 func TestEavesdropperAbortShowsVerdict(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", app.RolePatient, app.BB84Settings{Noise: 0.01})
-	bob, _ := newTestNode(t, "Bob", app.RoleHospital, app.BB84Settings{})
+	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01})
+	bob, _ := newTestNode(t, "Bob", node.RoleHospital, node.BB84Settings{})
 	addr, code := listenHeadless(t, bob)
 	seed := uint64(7)
-	eve, err := app.NewEve(app.EveOptions{Listen: "127.0.0.1:0", Forward: addr, Intercept: 1, Seed: &seed})
+	eve, err := node.NewEve(node.EveOptions{Listen: "127.0.0.1:0", Forward: addr, Intercept: 1, Seed: &seed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,15 +364,15 @@ func pairShells(t *testing.T, s1, s2 *Shell) {
 
 func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", app.RolePatient, app.BB84Settings{})
-	bob, bdir := newTestNode(t, "Bob", app.RoleHospital, app.BB84Settings{})
+	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{})
+	bob, bdir := newTestNode(t, "Bob", node.RoleHospital, node.BB84Settings{})
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 	sb, _ := newTestShell(t, a, bob, bdir, th)
 	pairShells(t, s, sb)
 	ss, _ := alice.Session("Bob")
 	for i, c := range []string{"", "C-1", ""} {
-		if _, err := ss.Send(context.Background(), app.KindChat, c, "secret "+string(rune('a'+i)), nil); err != nil {
+		if _, err := ss.Send(context.Background(), node.KindChat, c, "secret "+string(rune('a'+i)), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -413,7 +413,7 @@ func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 		s.ledger.kind.SetSelected("key-event")
 	})
 	eventually(t, th, "the kind filter", func() bool {
-		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Kind == app.TxKindKeyEvent
+		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Kind == node.TxKindKeyEvent
 	})
 
 	// Verify.
@@ -440,7 +440,7 @@ type closeBuffer struct{ bytes.Buffer }
 func (*closeBuffer) Close() error { return nil }
 
 func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
-	msg, ok := verifyVerdict(&app.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
+	msg, ok := verifyVerdict(&node.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
 	if ok || msg != "Ledger is NOT intact: first bad block is 3 (transaction #17): block hash mismatch" {
 		t.Errorf("%q %v", msg, ok)
 	}
@@ -448,7 +448,7 @@ func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
 	if ok || !strings.HasPrefix(msg, "Verification failed") {
 		t.Errorf("%q %v", msg, ok)
 	}
-	msg, ok = verifyVerdict(&app.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
+	msg, ok = verifyVerdict(&node.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
 	if !ok || !strings.HasPrefix(msg, "Ledger verified: 5 transactions in 2 blocks") {
 		t.Errorf("%q %v", msg, ok)
 	}
@@ -456,7 +456,7 @@ func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
 
 func TestSettingsSaveAndApply(t *testing.T) {
 	a := test.NewTempApp(t)
-	n, dir := newTestNode(t, "Ann", app.RoleDoctor, app.BB84Settings{})
+	n, dir := newTestNode(t, "Ann", node.RoleDoctor, node.BB84Settings{})
 	th := &Thread{}
 	s, _ := newTestShell(t, a, n, dir, th)
 	th.Run(func() {
@@ -487,7 +487,7 @@ func TestSettingsSaveAndApply(t *testing.T) {
 	if got := n.BB84().Threshold; got != 0.095 {
 		t.Errorf("node threshold %v, want 0.095 at once", got)
 	}
-	if prof, err := app.LoadProfile(dir); err != nil || prof.Name != "Ann Lee" {
+	if prof, err := node.LoadProfile(dir); err != nil || prof.Name != "Ann Lee" {
 		t.Errorf("profile %+v %v", prof, err)
 	}
 	if a.Settings().Theme().Color("background", 0) != prefs.ThemeFor(prefs.ThemeDark).Color("background", 0) {
@@ -532,8 +532,8 @@ func TestFirstRunThenMainWindow(t *testing.T) {
 		start()
 	})
 	eventually(t, m.th, "the main window", func() bool { return m.Shell() != nil })
-	prof, err := app.LoadProfile(dir)
-	if err != nil || prof.Name != "Dr Ada" || prof.Role != app.RoleDoctor {
+	prof, err := node.LoadProfile(dir)
+	if err != nil || prof.Name != "Dr Ada" || prof.Role != node.RoleDoctor {
 		t.Fatalf("profile %+v %v", prof, err)
 	}
 	m.th.Run(func() {

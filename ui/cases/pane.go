@@ -10,19 +10,19 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/ui/widgets"
 )
 
 // Workflow is what the pane asks of the node: the contacts to choose
 // from, the cases, and the three steps of the workflow.
 type Workflow interface {
-	Contacts() ([]app.Contact, error)
-	Doctors() []app.Contact
-	Cases() ([]app.Case, error)
-	SubmitPHR(ctx context.Context, hospitalFP string, phr app.PHR, attachmentPaths []string) (*app.Case, error)
+	Contacts() ([]node.Contact, error)
+	Doctors() []node.Contact
+	Cases() ([]node.Case, error)
+	SubmitPHR(ctx context.Context, hospitalFP string, phr node.PHR, attachmentPaths []string) (*node.Case, error)
 	Refer(ctx context.Context, caseID, doctorFP string) error
-	SubmitReport(ctx context.Context, caseID string, r app.MedicalReport, attachmentPaths []string) error
+	SubmitReport(ctx context.Context, caseID string, r node.MedicalReport, attachmentPaths []string) error
 }
 
 // Jobs runs the pane's slow calls: Go off the UI goroutine, Do back on
@@ -51,12 +51,12 @@ type Pane struct {
 	node    Workflow
 	jobs    Jobs
 	peers   Peers
-	role    app.Role
+	role    node.Role
 	title   string
 	content fyne.CanvasObject
 	status  *widget.Label
 
-	cases      []app.Case
+	cases      []node.Case
 	caseList   *widget.List
 	caseSel    string
 	caseDetail *widget.Label
@@ -86,7 +86,7 @@ var reportFields = []string{"Findings", "Recommendations", "Prescriptions"}
 
 // New makes the pane of role over node n, with file dialogs over win.
 // Call Reload once the shell shows.
-func New(win fyne.Window, role app.Role, n Workflow, jobs Jobs, peers Peers) *Pane {
+func New(win fyne.Window, role node.Role, n Workflow, jobs Jobs, peers Peers) *Pane {
 	p := &Pane{win: win, node: n, jobs: jobs, peers: peers, role: role, rows: map[string]*widgets.ProgressRow{}}
 	p.status = widget.NewLabel("")
 	p.status.Wrapping = fyne.TextWrapWord
@@ -104,10 +104,10 @@ func New(win fyne.Window, role app.Role, n Workflow, jobs Jobs, peers Peers) *Pa
 		}
 	}
 	switch p.role {
-	case app.RolePatient:
+	case node.RolePatient:
 		p.title = "Health record"
 		p.content = p.buildPatient()
-	case app.RoleHospital:
+	case node.RoleHospital:
 		p.title = "Cases"
 		p.content = p.buildHospital()
 	default:

@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"qkdchat/app"
+	"qkdchat/node"
 )
 
 // testJobs runs the pane's work as the shell does, serialised with the
@@ -47,7 +47,7 @@ func (j *testJobs) Do(f func()) {
 }
 
 // nodePeers names a node's contacts and tells who is online.
-type nodePeers struct{ n *app.Node }
+type nodePeers struct{ n *node.Node }
 
 func (p nodePeers) Name(fp string) string {
 	cs, _ := p.n.Contacts()
@@ -63,17 +63,17 @@ func (p nodePeers) Online(fp string) bool { _, ok := p.n.Session(fp); return ok 
 
 // rig is one node with its pane, fed the node's events as the shell does.
 type rig struct {
-	n    *app.Node
+	n    *node.Node
 	pane *Pane
 }
 
-func newRig(t *testing.T, mu *sync.Mutex, name string, role app.Role) *rig {
+func newRig(t *testing.T, mu *sync.Mutex, name string, role node.Role) *rig {
 	t.Helper()
 	dir := t.TempDir()
-	if err := app.SaveProfile(dir, app.Profile{Name: name, Role: role}); err != nil {
+	if err := node.SaveProfile(dir, node.Profile{Name: name, Role: role}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := app.Open(app.Options{Dir: dir, SendTimeout: 20 * time.Second, RekeyInterval: -1})
+	n, err := node.Open(node.Options{Dir: dir, SendTimeout: 20 * time.Second, RekeyInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,11 +97,11 @@ func newRig(t *testing.T, mu *sync.Mutex, name string, role app.Role) *rig {
 			case e := <-ev:
 				jobs.Do(func() {
 					switch e.Type {
-					case app.EventCase:
+					case node.EventCase:
 						r.pane.ReloadCases()
-					case app.EventTransfer:
+					case node.EventTransfer:
 						r.pane.ShowTransfer(e)
-					case app.EventPaired, app.EventDisconnected:
+					case node.EventPaired, node.EventDisconnected:
 						r.pane.RefreshContacts()
 					}
 				})
@@ -133,13 +133,13 @@ func pair(t *testing.T, a, b *rig) {
 	if _, err := a.n.Connect(context.Background(), addr.String(), code); err != nil {
 		t.Fatal(err)
 	}
-	for _, ev := range []<-chan app.Event{aev, bev} {
+	for _, ev := range []<-chan node.Event{aev, bev} {
 		deadline := time.After(40 * time.Second)
 	wait:
 		for {
 			select {
 			case e := <-ev:
-				if e.Type == app.EventKeyEstablished {
+				if e.Type == node.EventKeyEstablished {
 					break wait
 				}
 			case <-deadline:
@@ -171,9 +171,9 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 	test.NewTempApp(t)
 	var mu sync.Mutex
 	run := func(f func()) { mu.Lock(); defer mu.Unlock(); f() }
-	pat := newRig(t, &mu, "Pat", app.RolePatient)
-	hos := newRig(t, &mu, "Mercy", app.RoleHospital)
-	doc := newRig(t, &mu, "Dr Who", app.RoleDoctor)
+	pat := newRig(t, &mu, "Pat", node.RolePatient)
+	hos := newRig(t, &mu, "Mercy", node.RoleHospital)
+	doc := newRig(t, &mu, "Dr Who", node.RoleDoctor)
 	pair(t, pat, hos) // patient - hospital
 	pair(t, hos, doc) // hospital - doctor; the hospital relays the report
 	sp, sh, sd := pat.pane, hos.pane, doc.pane

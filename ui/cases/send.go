@@ -6,7 +6,7 @@ import (
 
 	"fyne.io/fyne/v2/widget"
 
-	"qkdchat/app"
+	"qkdchat/node"
 )
 
 func (p *Pane) sendPHR() {
@@ -16,13 +16,13 @@ func (p *Pane) sendPHR() {
 		p.setStatus("Pair with a hospital first (Connect tab), then choose it here.", true)
 		return
 	}
-	phr := app.PHR{
+	phr := node.PHR{
 		PatientName: strings.TrimSpace(p.phr["Patient name"].Text), DateOfBirth: strings.TrimSpace(p.phr["Date of birth"].Text),
 		Symptoms: strings.TrimSpace(p.phr["Symptoms"].Text), Medications: strings.TrimSpace(p.phr["Medications"].Text),
 		Allergies: strings.TrimSpace(p.phr["Allergies"].Text), Notes: strings.TrimSpace(p.phr["Notes"].Text),
 	}
 	if err := phr.Validate(); err != nil {
-		p.setStatus(app.UserError(err), true)
+		p.setStatus(node.UserError(err), true)
 		return
 	}
 	files := p.phrFiles.Paths()
@@ -35,7 +35,7 @@ func (p *Pane) sendPHR() {
 		p.jobs.Do(func() {
 			p.submitPHR.Enable()
 			if err != nil {
-				p.setStatus("Not sent: "+app.UserError(err), true)
+				p.setStatus("Not sent: "+node.UserError(err), true)
 				return
 			}
 			p.setStatus("Sent as case "+c.ID+". The doctor's report will appear under Your cases and in the case's conversation.", false)
@@ -70,7 +70,7 @@ func (p *Pane) sendReferral() {
 		p.jobs.Do(func() {
 			p.refer.Enable()
 			if err != nil {
-				p.setStatus("Not referred: "+app.UserError(err), true)
+				p.setStatus("Not referred: "+node.UserError(err), true)
 				return
 			}
 			p.setStatus("Case "+c.ID+" referred to "+name+".", false)
@@ -85,10 +85,10 @@ func (p *Pane) sendReport() {
 		p.setStatus("Choose a case first.", true)
 		return
 	}
-	r := app.MedicalReport{Findings: strings.TrimSpace(p.report["Findings"].Text),
+	r := node.MedicalReport{Findings: strings.TrimSpace(p.report["Findings"].Text),
 		Recommendations: strings.TrimSpace(p.report["Recommendations"].Text), Prescriptions: strings.TrimSpace(p.report["Prescriptions"].Text)}
 	if err := r.Validate(); err != nil {
-		p.setStatus(app.UserError(err), true)
+		p.setStatus(node.UserError(err), true)
 		return
 	}
 	files := p.reportFiles.Paths()
@@ -101,7 +101,7 @@ func (p *Pane) sendReport() {
 		p.jobs.Do(func() {
 			p.submitReport.Enable()
 			if err != nil {
-				p.setStatus("Not sent: "+app.UserError(err), true)
+				p.setStatus("Not sent: "+node.UserError(err), true)
 				return
 			}
 			p.setStatus("Report on case "+c.ID+" sent to "+c.HospitalName+" and "+c.PatientName+".", false)

@@ -8,14 +8,14 @@ import (
 
 	"fyne.io/fyne/v2/widget"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/ui/widgets"
 )
 
 // RefreshContacts fills the hospital or doctor choice from the pinned
 // contacts: messages to them are queued until they are online.
 func (p *Pane) RefreshContacts() {
-	fill := func(sel *widget.Select, cs []app.Contact) map[string]string {
+	fill := func(sel *widget.Select, cs []node.Contact) map[string]string {
 		fps := map[string]string{}
 		var names []string
 		for _, c := range cs {
@@ -39,9 +39,9 @@ func (p *Pane) RefreshContacts() {
 	switch {
 	case p.hospital != nil:
 		cs, _ := p.node.Contacts()
-		var hs []app.Contact
+		var hs []node.Contact
 		for _, c := range cs {
-			if c.Role == app.RoleHospital {
+			if c.Role == node.RoleHospital {
 				hs = append(hs, c)
 			}
 		}
@@ -57,7 +57,7 @@ func (p *Pane) ReloadCases() {
 		cs, err := p.node.Cases()
 		p.jobs.Do(func() {
 			if err != nil {
-				p.setStatus("Cannot read cases: "+app.UserError(err), true)
+				p.setStatus("Cannot read cases: "+node.UserError(err), true)
 				return
 			}
 			p.cases = cs
@@ -67,8 +67,8 @@ func (p *Pane) ReloadCases() {
 	})
 }
 
-// ShowTransfer shows an attachment's progress (an app.EventTransfer).
-func (p *Pane) ShowTransfer(e app.Event) {
+// ShowTransfer shows an attachment's progress (an node.EventTransfer).
+func (p *Pane) ShowTransfer(e node.Event) {
 	key := e.MessageID + "/" + e.Name
 	r, ok := p.rows[key]
 	if !ok {
@@ -86,17 +86,17 @@ func (p *Pane) ShowTransfer(e app.Event) {
 	r.SetProgress(frac, status)
 }
 
-func (p *Pane) selectedCase() (app.Case, bool) {
+func (p *Pane) selectedCase() (node.Case, bool) {
 	for _, c := range p.cases {
 		if c.ID == p.caseSel {
 			return c, true
 		}
 	}
-	return app.Case{}, false
+	return node.Case{}, false
 }
 
 // caseText describes a case for the detail view.
-func caseText(c app.Case) string {
+func caseText(c node.Case) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Case %s · %s\n", c.ID, c.Status)
 	doctor := c.DoctorName

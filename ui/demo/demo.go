@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/ui"
 	"qkdchat/ui/exchanges"
 	"qkdchat/ui/widgets"
@@ -43,8 +43,8 @@ type Demo struct {
 	dir    string
 	ownDir bool
 
-	Alice, Bob           *app.Node
-	Eve                  *app.Eve
+	Alice, Bob           *node.Node
+	Eve                  *node.Eve
 	AliceShell, BobShell *ui.Shell
 	AliceWin, BobWin     fyne.Window
 	EveWin               fyne.Window
@@ -64,13 +64,13 @@ type Demo struct {
 	runs         []widgets.RunPoint
 	lastAborted  bool
 
-	outcomes chan app.Event // Alice's key outcomes, for Screenshots
+	outcomes chan node.Event // Alice's key outcomes, for Screenshots
 }
 
 // Start opens the nodes and the three windows and starts pairing. It
 // does not show the windows (ShowAll does). Call Close when done.
 func Start(ctx context.Context, a fyne.App, opts Options) (*Demo, error) {
-	d := &Demo{th: &ui.Thread{}, dir: opts.Dir, outcomes: make(chan app.Event, 64)}
+	d := &Demo{th: &ui.Thread{}, dir: opts.Dir, outcomes: make(chan node.Event, 64)}
 	if d.dir == "" {
 		dir, err := os.MkdirTemp("", "qkdchat-demo-")
 		if err != nil {
@@ -83,23 +83,23 @@ func Start(ctx context.Context, a fyne.App, opts Options) (*Demo, error) {
 	if opts.Noise == 0 {
 		opts.Noise = 0.01
 	}
-	open := func(name string, role app.Role) (*app.Node, error) {
+	open := func(name string, role node.Role) (*node.Node, error) {
 		dir := filepath.Join(d.dir, name)
-		if err := app.EnsureDataDir(dir); err != nil {
+		if err := node.EnsureDataDir(dir); err != nil {
 			return nil, err
 		}
-		if err := app.SaveProfile(dir, app.Profile{Name: name, Role: role}); err != nil {
+		if err := node.SaveProfile(dir, node.Profile{Name: name, Role: role}); err != nil {
 			return nil, err
 		}
-		return app.Open(app.Options{Dir: dir, Logger: opts.Logger, RekeyInterval: -1,
-			BB84: app.BB84Settings{Noise: opts.Noise, Threshold: 0.11, TraceQubits: 32}})
+		return node.Open(node.Options{Dir: dir, Logger: opts.Logger, RekeyInterval: -1,
+			BB84: node.BB84Settings{Noise: opts.Noise, Threshold: 0.11, TraceQubits: 32}})
 	}
 	var err error
-	if d.Alice, err = open("Alice", app.RolePatient); err != nil {
+	if d.Alice, err = open("Alice", node.RolePatient); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("demo: open Alice: %w", err)
 	}
-	if d.Bob, err = open("Bob", app.RoleHospital); err != nil {
+	if d.Bob, err = open("Bob", node.RoleHospital); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("demo: open Bob: %w", err)
 	}
@@ -108,7 +108,7 @@ func Start(ctx context.Context, a fyne.App, opts Options) (*Demo, error) {
 		d.Close()
 		return nil, fmt.Errorf("demo: Bob listens: %w", err)
 	}
-	d.Eve, err = app.NewEve(app.EveOptions{Listen: "127.0.0.1:0", Forward: addr.String(), Seed: opts.Seed, Logger: opts.Logger})
+	d.Eve, err = node.NewEve(node.EveOptions{Listen: "127.0.0.1:0", Forward: addr.String(), Seed: opts.Seed, Logger: opts.Logger})
 	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("demo: start Eve: %w", err)
@@ -137,7 +137,7 @@ func Start(ctx context.Context, a fyne.App, opts Options) (*Demo, error) {
 		d.jobs.Go(func() {
 			_, err := d.Alice.Connect(d.ctx, d.Eve.Addr().String(), code)
 			if err != nil {
-				d.jobs.Do(func() { d.verdict.Text = "pairing failed: " + app.UserError(err); d.verdict.Refresh() })
+				d.jobs.Do(func() { d.verdict.Text = "pairing failed: " + node.UserError(err); d.verdict.Refresh() })
 			}
 		})
 		d.AliceShell.ShowTab(ui.TabBB84)
@@ -267,27 +267,27 @@ func (d *Demo) updateExpectation() {
 // link up, so they may plan for it; Eve's slider is hidden from them, and
 // she shows only in the QBER they measure, which later plans follow.
 func (d *Demo) planText() string {
-	var past []*app.KeyExchange
+	var past []*node.KeyExchange
 	if ss := d.Alice.Sessions(); len(ss) > 0 {
 		past = ss[0].Exchanges()
 	}
 	b := d.Alice.BB84()
-	p, err := app.PlanExchange(b, past)
+	p, err := node.PlanExchange(b, past)
 	if err != nil {
-		var pe *app.PlanError
+		var pe *node.PlanError
 		if errors.As(err, &pe) {
 			return fmt.Sprintf("At %s no %d-bit key is possible, even without Eve: the link itself is too noisy.",
 				widgets.FormatPercent(pe.Plan.DesignQBER), b.KeyBits)
 		}
-		return "Alice cannot plan the next exchange: " + app.UserError(err)
+		return "Alice cannot plan the next exchange: " + node.UserError(err)
 	}
 	from := "the 2% they plan for by default"
 	switch p.Source {
-	case app.PlanCalibration:
+	case node.PlanCalibration:
 		from = "the link's own noise, calibrated at setup"
-	case app.PlanMeasured:
+	case node.PlanMeasured:
 		from = fmt.Sprintf("the %s they measured in their last exchanges (Eve cannot hide from it)", widgets.FormatPercent(p.MeasuredQBER))
-	case app.PlanProbe:
+	case node.PlanProbe:
 		from = "a fresh measurement, as at first: the last one was too noisy for a key"
 	}
 	return fmt.Sprintf("Alice plans the next exchange for a QBER of %s, from %s: %d photons. She cannot know about Eve.",
@@ -318,7 +318,7 @@ func (d *Demo) Rekey() {
 }
 
 // watchAlice shows each of Alice's key outcomes in Eve's window.
-func (d *Demo) watchAlice(ev <-chan app.Event, stop func()) {
+func (d *Demo) watchAlice(ev <-chan node.Event, stop func()) {
 	defer stop()
 	for {
 		select {
@@ -328,7 +328,7 @@ func (d *Demo) watchAlice(ev <-chan app.Event, stop func()) {
 			if !ok {
 				return
 			}
-			if e.Type != app.EventKeyEstablished && e.Type != app.EventKeyAborted {
+			if e.Type != node.EventKeyEstablished && e.Type != node.EventKeyAborted {
 				continue
 			}
 			d.jobs.Do(func() { d.showOutcome(e) })
@@ -341,9 +341,9 @@ func (d *Demo) watchAlice(ev <-chan app.Event, stop func()) {
 }
 
 // showOutcome updates the big number, verdict and history.
-func (d *Demo) showOutcome(e app.Event) {
+func (d *Demo) showOutcome(e node.Event) {
 	thr := d.Alice.BB84().Threshold
-	aborted := e.Type == app.EventKeyAborted
+	aborted := e.Type == node.EventKeyAborted
 	q := 0.0
 	if e.QBER != nil {
 		q = *e.QBER

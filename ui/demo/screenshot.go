@@ -9,7 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/ui"
 	"qkdchat/ui/prefs"
 )
@@ -34,14 +34,14 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("screenshots: %w", err)
 	}
-	wait := func() (app.Event, error) {
+	wait := func() (node.Event, error) {
 		select {
 		case e := <-d.outcomes:
 			return e, nil
 		case <-ctx.Done():
-			return app.Event{}, ctx.Err()
+			return node.Event{}, ctx.Err()
 		case <-time.After(90 * time.Second):
-			return app.Event{}, fmt.Errorf("screenshots: no key exchange outcome after 90 s")
+			return node.Event{}, fmt.Errorf("screenshots: no key exchange outcome after 90 s")
 		}
 	}
 	if _, err := wait(); err != nil {
@@ -149,13 +149,13 @@ func (d *Demo) seedStory(ctx context.Context) error {
 	defer cancel()
 	ev, stop := d.Bob.Events()
 	defer stop()
-	if _, err := d.Alice.Send(ctx, d.Bob.Fingerprint(), app.KindChat, "", "Hello Bob, our BB84 key is ready. May I send you my health record?", nil); err != nil {
+	if _, err := d.Alice.Send(ctx, d.Bob.Fingerprint(), node.KindChat, "", "Hello Bob, our BB84 key is ready. May I send you my health record?", nil); err != nil {
 		return fmt.Errorf("screenshots: %w", err)
 	}
-	if _, err := d.Bob.Send(ctx, d.Alice.Fingerprint(), app.KindChat, "", "Yes please, Alice: use the Health record tab.", nil); err != nil {
+	if _, err := d.Bob.Send(ctx, d.Alice.Fingerprint(), node.KindChat, "", "Yes please, Alice: use the Health record tab.", nil); err != nil {
 		return fmt.Errorf("screenshots: %w", err)
 	}
-	phr := app.PHR{PatientName: "Alice Example", DateOfBirth: "1980-04-01", Symptoms: "Headache and fever for three days",
+	phr := node.PHR{PatientName: "Alice Example", DateOfBirth: "1980-04-01", Symptoms: "Headache and fever for three days",
 		Medications: "Paracetamol", Allergies: "Penicillin", Notes: "Demo data"}
 	if _, err := d.Alice.Clinic().SubmitPHR(ctx, d.Bob.Fingerprint(), phr, nil); err != nil {
 		return fmt.Errorf("screenshots: %w", err)
@@ -163,7 +163,7 @@ func (d *Demo) seedStory(ctx context.Context) error {
 	for {
 		select {
 		case e := <-ev:
-			if e.Type == app.EventCase {
+			if e.Type == node.EventCase {
 				time.Sleep(time.Second) // let acks and ledger blocks arrive
 				return nil
 			}

@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/qkd"
 	"qkdchat/ui/widgets"
 )
@@ -42,7 +42,7 @@ type Panel struct {
 	content  fyne.CanvasObject
 
 	peer     string
-	xs       []*app.KeyExchange
+	xs       []*node.KeyExchange
 	selected int // index into xs, -1 for none
 }
 
@@ -52,7 +52,7 @@ var CountNames = []string{"Sent", "Detected", "Sifted", "Sample", "Errors", "QBE
 // Sessions is what the panel asks of the node: a peer's session, to
 // re-key it.
 type Sessions interface {
-	Session(peer string) (*app.Session, bool)
+	Session(peer string) (*node.Session, bool)
 }
 
 // Jobs runs the re-key off the UI goroutine (Go) and reports back on it
@@ -125,7 +125,7 @@ func (p *Panel) SetThreshold(t float64) {
 
 // Show shows the exchanges with a peer. newest selects the last one;
 // otherwise the selection is kept when it still exists.
-func (p *Panel) Show(peer string, xs []*app.KeyExchange, newest bool) {
+func (p *Panel) Show(peer string, xs []*node.KeyExchange, newest bool) {
 	samePeer := peer == p.peer
 	p.peer = peer
 	p.xs = xs
@@ -165,7 +165,7 @@ func (p *Panel) Show(peer string, xs []*app.KeyExchange, newest bool) {
 }
 
 // RunPoint turns an exchange into a point of the history charts.
-func RunPoint(x *app.KeyExchange, threshold float64) widgets.RunPoint {
+func RunPoint(x *node.KeyExchange, threshold float64) widgets.RunPoint {
 	r := x.Report
 	if r == nil {
 		return widgets.RunPoint{Aborted: !x.OK}
@@ -285,8 +285,8 @@ func ketOf(bit int, b widgets.Basis) string {
 }
 
 // ShowProgress shows a running exchange's phase and counts (an
-// app.EventKeyProgress).
-func (p *Panel) ShowProgress(e app.Event) {
+// node.EventKeyProgress).
+func (p *Panel) ShowProgress(e node.Event) {
 	p.working.Show()
 	p.working.Start()
 	txt := "Exchange running: " + e.Phase
@@ -324,7 +324,7 @@ func (p *Panel) startRekey() {
 			p.working.Hide()
 			p.phase.SetText("")
 			if err != nil {
-				p.status("Re-key: " + app.UserError(err))
+				p.status("Re-key: " + node.UserError(err))
 			}
 		})
 	})

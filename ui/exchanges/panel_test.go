@@ -7,13 +7,13 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"qkdchat/app"
+	"qkdchat/node"
 	"qkdchat/qkd"
 )
 
 type noSessions struct{}
 
-func (noSessions) Session(string) (*app.Session, bool) { return nil, false }
+func (noSessions) Session(string) (*node.Session, bool) { return nil, false }
 
 type inline struct{ ctx context.Context }
 
@@ -34,7 +34,7 @@ func TestPanelShowsKeyThenAbort(t *testing.T) {
 		QBEREstimate: 0.0125, SampleErrors: 15, LeakedEC: 340, KeyBits: 256, Trace: trace}
 	bad := &qkd.Report{QubitsSent: 8000, QubitsDetected: 7900, Matches: 3960, Sifted: 3960, SampleSize: 1200,
 		QBEREstimate: 0.248, SampleErrors: 298, Aborted: true, Trace: trace}
-	xs := []*app.KeyExchange{{Epoch: 1, OK: true, Report: ok, KeyBits: 256}, {OK: false, Reason: "QBER above threshold", Report: bad}}
+	xs := []*node.KeyExchange{{Epoch: 1, OK: true, Report: ok, KeyBits: 256}, {OK: false, Reason: "QBER above threshold", Report: bad}}
 	var status string
 	p := New(noSessions{}, inline{context.Background()}, func(string) string { return "Bob" }, func(s string) { status = s })
 	test.NewTempWindow(t, p.Content())

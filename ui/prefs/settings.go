@@ -84,7 +84,7 @@ func (s Settings) Save(p fyne.Preferences) {
 	p.SetString(PrefTheme, s.Theme)
 }
 
-// NodeRekeyInterval converts the setting to app.Options.RekeyInterval,
+// NodeRekeyInterval converts the setting to node.Options.RekeyInterval,
 // where a negative value disables timed rekeying.
 func (s Settings) NodeRekeyInterval() time.Duration {
 	if s.RekeyInterval <= 0 {

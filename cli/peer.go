@@ -1,0 +1,651 @@
+package cli
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"qkdchat/node"
+)
+
+// peerFlags are the flags shared by listen and connect.
+type peerFlags struct {
+	data, name, role, code string
+	jsonOut, verbose       bool
+	keyBits                int
+	noise, eve, fiberKm    float64
+	threshold              float64
+	rekeyMessages          int
+	rekeyInterval          time.Duration
+}
+
+func (p *peerFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.data, "data", "", "data directory (default: the per-user config directory)")
+	fs.StringVar(&p.name, "name", "", "display name (saved in the data directory)")
+	fs.StringVar(&p.role, "role", "", "role: patient, hospital or doctor (saved in the data directory)")
+	fs.StringVar(&p.code, "code", "", "pairing code")
+	fs.BoolVar(&p.jsonOut, "json", false, "print every event as one JSON line")
+	fs.BoolVar(&p.verbose, "v", false, "log protocol details on stderr")
+	fs.IntVar(&p.keyBits, "key-bits", 256, "BB84 final key length in bits")
+	fs.Float64Var(&p.noise, "noise", 0.01, "simulated channel error rate (0-1), applied when this side sends photons")
+	fs.Float64Var(&p.eve, "eve", 0, "fraction of photons an in-channel eavesdropper intercepts (0-1), for demos")
+	fs.Float64Var(&p.fiberKm, "fiber-km", 0, "simulated fibre length in km (0.2 dB/km loss)")
+	fs.Float64Var(&p.threshold, "threshold", 0.11, "abort the key exchange above this QBER")
+	fs.IntVar(&p.rekeyMessages, "rekey-messages", 1000, "rekey after this many messages")
+	fs.DurationVar(&p.rekeyInterval, "rekey-interval", 10*time.Minute, "rekey after this long (0 or less: never)")
+}
+
+func (p *peerFlags) validate() error {
+	for _, v := range []struct {
+		name string
+		val  float64
+	}{{"noise", p.noise}, {"eve", p.eve}, {"threshold", p.threshold}} {
+		if v.val < 0 || v.val > 1 {
+			return Usagef("--%s must be between 0 and 1, not %g", v.name, v.val)
+		}
+	}
+	if p.keyBits < 8 || p.keyBits > 1<<20 {
+		return Usagef("--key-bits must be between 8 and 1048576")
+	}
+	if p.fiberKm < 0 || p.fiberKm > 500 {
+		return Usagef("--fiber-km must be between 0 and 500")
+	}
+	if p.rekeyMessages < 1 {
+		return Usagef("--rekey-messages must be at least 1")
+	}
+	return nil
+}
+
+// dataDir resolves --data, defaulting to the per-user location.
+func dataDir(flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	return node.DefaultDataDir()
+}
+
+// openNode saves the profile given on the command line (if any) and opens
+// the node.
+func (p *peerFlags) openNode(env *Env) (*node.Node, error) {
+	dir, err := dataDir(p.data)
+	if err != nil {
+		return nil, err
+	}
+	prof, err := node.LoadProfile(dir)
+	if err != nil && !errors.Is(err, node.ErrNoProfile) {
+		return nil, err
+	}
+	// Refuse a damaged data directory before saving the profile in it.
+	if err := node.CheckDataDir(dir); err != nil {
+		return nil, err
+	}
+	saved := prof
+	if p.name != "" {
+		prof.Name = p.name
+	}
+	if p.role != "" {
+		r, err := node.ParseRole(p.role)
+		if err != nil {
+			return nil, Usagef("%v", err)
+		}
+		prof.Role = r
+	}
+	if prof.Name == "" || prof.Role == "" {
+		return nil, Usagef("first run in %s: give --name and --role", dir)
+	}
+	if prof != saved {
+		if err := node.SaveProfile(dir, prof); err != nil {
+			return nil, err
+		}
+	}
+	level := slog.LevelWarn
+	if p.verbose {
+		level = slog.LevelInfo
+	}
+	interval := p.rekeyInterval
+	if interval <= 0 {
+		interval = -1
+	}
+	return node.Open(node.Options{
+		Dir:           dir,
+		Logger:        slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
+		BB84:          node.BB84Settings{KeyBits: p.keyBits, Noise: p.noise, Eve: p.eve, FiberKm: p.fiberKm, Threshold: p.threshold},
+		RekeyMessages: p.rekeyMessages,
+		RekeyInterval: interval,
+	})
+}
+
+func runListen(ctx context.Context, env *Env, args []string) error {
+	var p peerFlags
+	fs := NewFlagSet(env, "listen", "")
+	p.register(fs)
+	addr := fs.String("addr", "127.0.0.1:7450", "address to listen on (HOST:PORT; port 0 picks one)")
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return Usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if err := p.validate(); err != nil {
+		return err
+	}
+	// Sessions live on their own context, so that Ctrl-C (ctx) closes
+	// them cleanly, through their final checkpoint exchanges, before the
+	// node closes; a second Ctrl-C ends the process.
+	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
+	defer endLife()
+	n, err := p.openNode(env)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	con := newConsole(n, env, p.jsonOut)
+	defer con.stop()
+	if _, _, err := n.Listen(life, *addr, p.code); err != nil {
+		return err
+	}
+	// A listener serves until it is stopped; the end of stdin (for
+	// example when started from a script) does not stop it.
+	con.readStdin(ctx, nil)
+	<-ctx.Done()
+	n.Close() // every session through its final exchange, printed
+	return nil
+}
+
+func runConnect(ctx context.Context, env *Env, args []string) error {
+	var p peerFlags
+	fs := NewFlagSet(env, "connect", "HOST:PORT")
+	p.register(fs)
+	usage := fs.Usage
+	fs.Usage = func() {
+		usage()
+		fmt.Fprint(fs.Output(), `
+Each line read from stdin is sent as a chat message. Exit status: 0 when
+every line was delivered and acknowledged by the peer; 1 when not (the peer
+left or died, the first key exchange aborted, or no acknowledgement came
+within 30s of the end of input), with the count and the message IDs on
+stderr (and an "undelivered" JSON object with --json); 2 for a bad command
+line.
+`)
+	}
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return Usagef("give the address to connect to, as HOST:PORT")
+	}
+	if err := p.validate(); err != nil {
+		return err
+	}
+	// The session lives on its own context: Ctrl-C (ctx) makes connect
+	// leave cleanly, through the final checkpoint exchange, and a second
+	// Ctrl-C ends the process (main restores the default handling). A
+	// Ctrl-C while still dialing stops the dial.
+	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
+	defer endLife()
+	n, err := p.openNode(env)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	con := newConsole(n, env, p.jsonOut)
+	defer con.stop()
+	stopDial := context.AfterFunc(ctx, endLife)
+	s, err := n.Connect(life, fs.Arg(0), p.code)
+	if !stopDial() && ctx.Err() != nil && err == nil {
+		s.Close()
+		return nil // interrupted while dialing
+	}
+	if err != nil {
+		return errors.New(node.UserError(err))
+	}
+	if s == nil {
+		return errors.New("the peer was refused (see above)")
+	}
+	con.setPeer(s.Peer().Fingerprint)
+	eof := make(chan struct{})
+	con.readStdin(ctx, eof)
+	verdict := con.finish(ctx, s, eof, 30*time.Second)
+	// Leave through the final checkpoint exchange and print what it found.
+	s.Close()
+	con.waitLeft(life, 5*time.Second)
+	if verdict != nil {
+		con.report(verdict)
+		return &ExitError{Code: 1, Err: verdict}
+	}
+	return nil
+}
+
+func runContacts(_ context.Context, env *Env, args []string) error {
+	fs := NewFlagSet(env, "contacts", "")
+	data := fs.String("data", "", "data directory (default: the per-user config directory)")
+	jsonOut := fs.Bool("json", false, "print JSON")
+	if err := Parse(fs, args); err != nil {
+		return err
+	}
+	dir, err := dataDir(*data)
+	if err != nil {
+		return err
+	}
+	st, err := node.OpenStore(dir + string(os.PathSeparator) + node.StateFile)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cs, err := st.Contacts()
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		enc := json.NewEncoder(env.Stdout)
+		for _, c := range cs {
+			enc.Encode(c)
+		}
+		return nil
+	}
+	if len(cs) == 0 {
+		fmt.Fprintln(env.Stdout, "no contacts yet: pair with someone using listen/connect and a code")
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "%-24s %-9s %-39s %-21s %s\n", "NAME", "ROLE", "FINGERPRINT", "ADDRESS", "LAST SEEN")
+	for _, c := range cs {
+		fmt.Fprintf(env.Stdout, "%-24s %-9s %-39s %-21s %s\n", c.Name, c.Role, c.Fingerprint, c.Addr, c.LastSeen.Format(time.DateTime))
+	}
+	return nil
+}
+
+// console prints a node's events and turns stdin lines into messages and
+// slash commands.
+type console struct {
+	n      *node.Node
+	env    *Env
+	json   bool
+	cancel func()
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	peer   string            // fingerprint of the peer lines are sent to
+	texts  map[string]string // text of sent chat lines not yet acknowledged, by ID
+	lines  lineTally         // the chat lines read, until acknowledged
+	keyed  bool              // a key exchange with the peer succeeded
+	// keyFailed is closed (with keyFailure set) when the first key
+	// exchange with the peer aborts: nothing can be sent.
+	keyFailed  chan struct{}
+	keyFailure string
+	gone       bool // the peer's disconnected event has been handled
+	changed    chan struct{}
+	left       chan struct{} // closed when a disconnected event was printed
+	once       sync.Once
+}
+
+func newConsole(n *node.Node, env *Env, jsonOut bool) *console {
+	c := &console{n: n, env: env, json: jsonOut, texts: map[string]string{}, lines: newLineTally(),
+		keyFailed: make(chan struct{}), changed: make(chan struct{}, 1), left: make(chan struct{})}
+	events, cancel := n.Events()
+	c.cancel = cancel
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		for e := range events {
+			c.handle(e)
+		}
+	}()
+	return c
+}
+
+func (c *console) stop() {
+	c.cancel()
+	c.wg.Wait()
+}
+
+func (c *console) setPeer(fp string) {
+	c.mu.Lock()
+	c.peer = fp
+	c.mu.Unlock()
+}
+
+func (c *console) handle(e node.Event) {
+	if e.Type == node.EventDisconnected {
+		defer c.once.Do(func() { close(c.left) }) // once printed
+	}
+	c.mu.Lock()
+	var delivered string // the text of a message the peer just acknowledged
+	ours := c.peer == "" || e.Peer == c.peer
+	switch e.Type {
+	case node.EventPaired:
+		c.peer = e.Peer
+	case node.EventKeyAborted:
+		if ours && !c.keyed && c.keyFailure == "" {
+			c.keyFailure = fmt.Sprintf("the key exchange with %s aborted, no key was made: %s", cmp.Or(e.PeerName, "the peer"), e.Reason)
+			close(c.keyFailed)
+		}
+	case node.EventKeyEstablished:
+		if ours {
+			c.keyed = true
+		}
+	case node.EventDisconnected:
+		if ours {
+			c.gone = true
+		}
+	case node.EventMessageSent:
+		if e.Message != nil && e.Message.Kind == node.KindChat.String() {
+			c.texts[e.MessageID] = e.Message.Text
+		}
+	case node.EventDelivery:
+		if e.State == node.Delivered {
+			delivered = c.texts[e.MessageID]
+			delete(c.texts, e.MessageID)
+			c.lines.acknowledged(e.MessageID)
+		}
+	}
+	c.mu.Unlock()
+	c.wake()
+	if c.json {
+		b, err := json.Marshal(e)
+		if err == nil {
+			c.env.Stdout.Write(append(b, '\n'))
+		}
+		return
+	}
+	line := describe(e)
+	if line == "" && e.Type == node.EventDelivery && e.State == node.Delivered && delivered != "" {
+		// A plain chat line (workflow messages describe themselves).
+		line = fmt.Sprintf("[%s] delivered to %s: %s", e.Time.Format("15:04:05"), cmp.Or(e.PeerName, "peer"), delivered)
+	}
+	if line != "" {
+		fmt.Fprintln(c.env.Stdout, line)
+	}
+}
+
+// waitLeft waits (at most limit) until the end of a session was printed,
+// so that what its final checkpoint exchange reported is printed too.
+func (c *console) waitLeft(ctx context.Context, limit time.Duration) {
+	select {
+	case <-c.left:
+	case <-ctx.Done():
+	case <-time.After(limit):
+	}
+}
+
+func (c *console) wake() {
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// finish waits until connect can give its verdict: input ended and every
+// line acknowledged (nil), or the session ended, the first key exchange
+// aborted, ctx ended or limit passed after the end of input (a
+// *NotDeliveredError naming what the peer did not acknowledge).
+func (c *console) finish(ctx context.Context, s *node.Session, eof <-chan struct{}, limit time.Duration) *NotDeliveredError {
+	peer := cmp.Or(s.Peer().Name, "the peer")
+	var deadline <-chan time.Time
+	for {
+		if deadline != nil {
+			c.mu.Lock()
+			settled := c.lines.settled()
+			c.mu.Unlock()
+			if settled {
+				q := c.queuedIDs()
+				if len(q) == 0 {
+					return nil
+				}
+			}
+		}
+		select {
+		case <-eof:
+			eof = nil
+			deadline = time.After(limit)
+		case <-c.changed:
+		case <-ctx.Done():
+			return c.outcome("interrupted")
+		case <-c.keyFailed:
+			return c.outcome("")
+		case <-s.Done():
+			// Acknowledgements read before the end are published before
+			// the disconnected event: handle them, and let running Send
+			// calls return, before counting.
+			c.settle(ctx, 10*time.Second)
+			return c.outcome("the session with " + peer + " ended")
+		case <-deadline:
+			return c.outcome(fmt.Sprintf("no acknowledgement from %s within %s of the end of input", peer, limit))
+		}
+	}
+}
+
+// settle waits (up to limit) until the peer's disconnected event has been
+// handled and no Send call is running.
+func (c *console) settle(ctx context.Context, limit time.Duration) {
+	deadline := time.After(limit)
+	for {
+		c.mu.Lock()
+		done := c.gone && !c.lines.busy()
+		c.mu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-c.changed:
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			return
+		}
+	}
+}
+
+// outcome is the verdict now: nil if every line read was acknowledged and
+// nothing is left in the outbox. If the first key exchange aborted, it is
+// never nil: no key means no chat, even with nothing read.
+func (c *console) outcome(reason string) *NotDeliveredError {
+	queued := c.queuedIDs()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.keyFailure == "" {
+		return c.lines.outcome(reason, queued)
+	}
+	if err := c.lines.outcome(c.keyFailure, queued); err != nil {
+		return err
+	}
+	return &NotDeliveredError{Reason: c.keyFailure}
+}
+
+// undeliveredEvent is what connect prints with --json before it exits 1.
+type undeliveredEvent struct {
+	Type       string    `json:"type"` // "undelivered"
+	Time       time.Time `json:"time"`
+	Reason     string    `json:"reason"`
+	Count      int       `json:"count"`
+	MessageIDs []string  `json:"message_ids"`
+	NotSent    int       `json:"not_sent,omitempty"`
+}
+
+// report prints err as an "undelivered" JSON object with --json (the exit
+// status and stderr say it in every mode).
+func (c *console) report(err *NotDeliveredError) {
+	if !c.json {
+		return
+	}
+	b, jerr := json.Marshal(undeliveredEvent{Type: "undelivered", Time: time.Now(), Reason: err.Error(), Count: err.Count,
+		MessageIDs: append([]string{}, err.MessageIDs...), NotSent: err.NotSent})
+	if jerr == nil {
+		c.env.Stdout.Write(append(b, '\n'))
+	}
+}
+
+// readStdin sends each line to the current peer; lines starting with a
+// slash are commands. eof (if not nil) is closed when input ends.
+func (c *console) readStdin(ctx context.Context, eof chan struct{}) {
+	if c.env.Stdin == nil {
+		if eof != nil {
+			close(eof)
+		}
+		return
+	}
+	go func() {
+		if eof != nil {
+			defer close(eof)
+		}
+		sc := bufio.NewScanner(c.env.Stdin)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			line := strings.TrimRight(sc.Text(), "\r")
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			if err := c.command(ctx, line); err != nil {
+				c.note("error: %s", node.UserError(err))
+			}
+		}
+	}()
+}
+
+func (c *console) note(format string, a ...any) {
+	if c.json {
+		b, _ := json.Marshal(node.Event{Type: node.EventError, Time: time.Now(), Reason: fmt.Sprintf(format, a...)})
+		c.env.Stdout.Write(append(b, '\n'))
+		return
+	}
+	fmt.Fprintf(c.env.Stdout, format+"\n", a...)
+}
+
+func (c *console) current() (*node.Session, error) {
+	c.mu.Lock()
+	fp := c.peer
+	c.mu.Unlock()
+	if fp == "" {
+		return nil, errors.New("no peer connected yet")
+	}
+	s, ok := c.n.Session(fp)
+	if !ok {
+		return nil, errors.New("the peer is not connected")
+	}
+	return s, nil
+}
+
+// sendLine sends a chat line to the current peer and counts it until the
+// peer acknowledges it.
+func (c *console) sendLine(ctx context.Context, line string) error {
+	c.mu.Lock()
+	c.lines.lineRead()
+	c.mu.Unlock()
+	id := ""
+	defer func() {
+		c.mu.Lock()
+		c.lines.sendReturned(id)
+		c.mu.Unlock()
+		c.wake()
+	}()
+	s, err := c.current()
+	if err != nil {
+		return err
+	}
+	m, err := s.Send(ctx, node.KindChat, "chat", line, nil)
+	if m != nil {
+		id = m.ID
+	}
+	return err
+}
+
+func (c *console) command(ctx context.Context, line string) error {
+	if !strings.HasPrefix(line, "/") {
+		return c.sendLine(ctx, line)
+	}
+	err := c.slashCommand(ctx, line)
+	if err != nil {
+		// A line read that was neither run nor sent: connect must not
+		// exit 0 as if it had been delivered.
+		c.mu.Lock()
+		c.lines.lineRead()
+		c.lines.sendReturned("")
+		c.mu.Unlock()
+		c.wake()
+	}
+	return err
+}
+
+// slashCommand runs a line starting with '/'.
+func (c *console) slashCommand(ctx context.Context, line string) error {
+	word, rest, _ := strings.Cut(strings.TrimPrefix(line, "/"), " ")
+	rest = strings.TrimSpace(rest)
+	switch word {
+	case "rekey":
+		s, err := c.current()
+		if err != nil {
+			return err
+		}
+		return s.Rekey(ctx)
+	case "peers":
+		for _, s := range c.n.Sessions() {
+			p := s.Peer()
+			c.note("%s (%s) %s epoch %d", p.Name, p.Role, p.Fingerprint, s.Epoch())
+		}
+		return nil
+	case "to":
+		s, ok := c.n.Session(rest)
+		if !ok {
+			return fmt.Errorf("no connected peer named %q", rest)
+		}
+		c.setPeer(s.Peer().Fingerprint)
+		c.note("sending to %s", s.Peer().Name)
+		return nil
+	case "help":
+		c.note("type a line to send it; commands: /to NAME, /peers, /rekey, /help")
+		c.note("%s", workflowHelp)
+		return nil
+	}
+	if handled, err := c.workflowCommand(ctx, word, rest); handled {
+		return err
+	}
+	return fmt.Errorf("unknown command /%s (try /help)", word)
+}
+
+// describe renders an event as one readable line ("" to skip it).
+func describe(e node.Event) string {
+	at := e.Time.Format("15:04:05")
+	who := e.PeerName
+	pct := func(q *float64) string {
+		if q == nil {
+			return "?"
+		}
+		return fmt.Sprintf("%.1f%%", *q*100)
+	}
+	switch e.Type {
+	case node.EventListening:
+		return fmt.Sprintf("listening on %s, pairing code: %s", e.Addr, e.Code)
+	case node.EventConnecting:
+		return fmt.Sprintf("connecting to %s ...", e.Addr)
+	case node.EventPaired:
+		return fmt.Sprintf("connected to %s (%s), key fingerprint %s: %s", who, e.PeerRole, e.Peer, e.Reason)
+	case node.EventPairingFailed:
+		return "pairing failed: " + strings.TrimPrefix(e.Reason, "pairing failed: ")
+	case node.EventDisconnected:
+		return fmt.Sprintf("%s disconnected: %s", who, e.Reason)
+	case node.EventKeyEstablished:
+		return fmt.Sprintf("BB84 with %s, epoch %d: key established, %d bits, QBER %s (Z %s, X %s), %d sifted", who, e.Epoch, e.KeyBits, pct(e.QBER), pct(e.QBERZ), pct(e.QBERX), e.Sifted)
+	case node.EventKeyAborted:
+		return fmt.Sprintf("BB84 with %s, epoch %d: ABORTED, no key made: %s", who, e.Epoch, e.Reason)
+	case node.EventMessage:
+		return fmt.Sprintf("[%s] %s: %s", at, e.Message.FromName, e.Message.Text)
+	case node.EventRejected:
+		return fmt.Sprintf("refused from %s: %s", who, e.Reason)
+	case node.EventCheckpoint:
+		return fmt.Sprintf("ledger checkpoint with %s: %s", who, e.Reason)
+	case node.EventConflict:
+		return fmt.Sprintf("LEDGER CONFLICT with %s (%s): %s (see 'qkdchat ledger conflicts')", who, e.Peer, e.Reason)
+	case node.EventCheckpointIncomplete:
+		return fmt.Sprintf("ledger checkpoint with %s: %s", who, e.Reason)
+	case node.EventError:
+		return "error: " + e.Reason
+	}
+	return describeWorkflow(e)
+}
