@@ -1,82 +1,81 @@
 package loglimit
 
 import (
-	"context"
+	"bytes"
+	"encoding/json"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 )
 
-// recorder is a slog.Handler that counts lines and keeps the count
-// attributes of each summary line.
-type recorder struct {
-	mu        sync.Mutex
-	lines     int
-	summaries []map[string]int64
+// jsonLog reads back what a slog.JSONHandler wrote: the number of lines,
+// and the numeric attributes of each summary line. The tests drive the
+// limiter's ticks by hand, from one goroutine, so the buffer needs no lock.
+type jsonLog struct {
+	t   *testing.T
+	buf bytes.Buffer
 }
 
-func (h *recorder) Enabled(context.Context, slog.Level) bool { return true }
-func (h *recorder) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h *recorder) WithGroup(string) slog.Handler            { return h }
+func (l *jsonLog) logger() *slog.Logger { return slog.New(slog.NewJSONHandler(&l.buf, nil)) }
 
-func (h *recorder) Handle(_ context.Context, r slog.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.lines++
-	if r.Message == SummaryMessage {
-		m := map[string]int64{}
-		r.Attrs(func(a slog.Attr) bool {
-			if a.Value.Kind() == slog.KindInt64 {
-				m[a.Key] = a.Value.Int64()
+func (l *jsonLog) read() (lines int, summaries []map[string]float64) {
+	l.t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(l.buf.Bytes()))
+	for dec.More() {
+		var rec map[string]any
+		if err := dec.Decode(&rec); err != nil {
+			l.t.Fatalf("log line %d: %v", lines+1, err)
+		}
+		lines++
+		if rec["msg"] != SummaryMessage {
+			continue
+		}
+		nums := map[string]float64{}
+		for k, v := range rec {
+			if f, ok := v.(float64); ok {
+				nums[k] = f
 			}
-			return true
-		})
-		h.summaries = append(h.summaries, m)
+		}
+		summaries = append(summaries, nums)
 	}
-	return nil
-}
-
-func (h *recorder) count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.lines
+	return lines, summaries
 }
 
 // TestLimiter: one line for the first event of a quiet period, one
 // summary with counts by reason per interval after it, nothing lost.
 func TestLimiter(t *testing.T) {
-	h := &recorder{}
-	r := New(slog.New(h), time.Hour) // ticks are driven by hand
+	h := &jsonLog{t: t}
+	r := New(h.logger(), time.Hour) // ticks are driven by hand
 	defer r.Close()
 	r.Event(slog.LevelInfo, "preamble", "connection refused")
 	for range 500 {
 		r.Event(slog.LevelInfo, "source_limit", "connection refused")
 	}
 	r.Event(slog.LevelInfo, "shed", "connection refused")
-	if got := h.count(); got != 1 {
+	if got, _ := h.read(); got != 1 {
 		t.Fatalf("%d lines after 502 events in one interval, want 1", got)
 	}
 	r.tick()
-	if got, sum := h.count(), h.summaries; got != 2 || len(sum) != 1 || sum[0]["count"] != 501 || sum[0]["source_limit"] != 500 || sum[0]["shed"] != 1 {
+	if got, sum := h.read(); got != 2 || len(sum) != 1 || sum[0]["count"] != 501 || sum[0]["source_limit"] != 500 || sum[0]["shed"] != 1 {
 		t.Fatalf("after the interval: %d lines, summaries %v; want one summary of 501 (500 source_limit, 1 shed)", got, sum)
 	}
 	r.Event(slog.LevelInfo, "tls", "connection refused") // still in a busy period: counted
 	r.tick()
 	r.tick() // a quiet interval: the next event is logged in full
 	r.Event(slog.LevelInfo, "tls", "connection refused")
-	if got := h.count(); got != 4 || h.summaries[1]["tls"] != 1 {
-		t.Fatalf("%d lines, summaries %v; want 4 lines, the second summary counting 1 tls", got, h.summaries)
+	if got, sum := h.read(); got != 4 || len(sum) != 2 || sum[1]["tls"] != 1 {
+		t.Fatalf("%d lines, summaries %v; want 4 lines, the second summary counting 1 tls", got, sum)
 	}
 	r.Event(slog.LevelWarn, "accept_error", "accept failed")
 	r.Close()
-	if got := h.count(); got != 5 || h.summaries[2]["accept_error"] != 1 {
-		t.Fatalf("close: %d lines, summaries %v; want the last summary written", got, h.summaries)
+	if got, sum := h.read(); got != 5 || len(sum) != 3 || sum[2]["accept_error"] != 1 {
+		t.Fatalf("close: %d lines, summaries %v; want the last summary written", got, sum)
 	}
 }
 
 func TestLimiterPending(t *testing.T) {
-	r := New(slog.New(&recorder{}), time.Hour)
+	h := &jsonLog{t: t}
+	r := New(h.logger(), time.Hour)
 	defer r.Close()
 	r.Event(slog.LevelInfo, "tls", "connection refused") // logged in full
 	r.Event(slog.LevelInfo, "tls", "connection refused")
