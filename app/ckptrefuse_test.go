@@ -58,7 +58,7 @@ func TestRefusedCheckpointsDoNotFloodTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := newTestNode(t, "Mallory", RolePatient, BB84Settings{})
-	ts, err := transport.Connect(ctx, addr.String(), bad.transportConfig(code))
+	ts, err := transport.Connect(ctx, addr.String(), connector{bad}.config(code))
 	if err != nil {
 		t.Fatal(err)
 	}

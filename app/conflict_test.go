@@ -222,7 +222,7 @@ func TestOwnerRewriteDetectedAtReconnect(t *testing.T) {
 			if err != nil || len(cs) == 0 || !bytes.Equal(cs[0].Peer, hkey) {
 				t.Fatalf("stored evidence: %d records, %v", len(cs), err)
 			}
-			if pcs, err := p.StandingConflicts(); err != nil || len(pcs) != 1 {
+			if pcs, err := p.Ledger().PeerConflicts(); err != nil || len(pcs) != 1 {
 				t.Fatalf("standing conflicts at the patient: %+v", pcs)
 			}
 
@@ -298,7 +298,7 @@ func TestCheckpointFloodStoredOnceAndRateLimited(t *testing.T) {
 	defer cancel()
 	hosp, hev, addr, code := listeningHospital(ctx, t)
 	bad := newTestNode(t, "Mallory", RolePatient, BB84Settings{})
-	ts, err := transport.Connect(ctx, addr.String(), bad.transportConfig(code))
+	ts, err := transport.Connect(ctx, addr.String(), connector{bad}.config(code))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,14 +328,14 @@ func TestCheckpointFloodStoredOnceAndRateLimited(t *testing.T) {
 	// Let the admitted frames be handled: a chat frame behind them would
 	// not wait for them, so wait on the ledger's state.
 	waitFor(t, "the admitted frames handled", func() bool {
-		pcs, _ := hosp.StandingConflicts()
+		pcs, _ := hosp.Ledger().PeerConflicts()
 		return len(pcs) == 1 && pcs[0].Detections >= ckptBurst/2
 	})
 	cs, err := hosp.Ledger().Conflicts()
 	if err != nil || len(cs) != 1 {
 		t.Fatalf("the same fork sent 200 times left %d evidence records (%v), want 1", len(cs), err)
 	}
-	pcs, _ := hosp.StandingConflicts()
+	pcs, _ := hosp.Ledger().PeerConflicts()
 	t.Logf("200 frames: %d handled as conflicts, %d stored", pcs[0].Detections, pcs[0].Stored)
 	if pcs[0].Detections >= 200 || pcs[0].Stored != 1 {
 		t.Fatalf("standing conflict %+v: want the flood rate-limited and one record", pcs[0])
@@ -362,7 +362,7 @@ func TestFinalCheckpointIncompleteIsReported(t *testing.T) {
 	defer cancel()
 	hosp, hev, addr, code := listeningHospital(ctx, t)
 	peer := newTestNode(t, "Pat", RolePatient, BB84Settings{})
-	ts, err := transport.Connect(ctx, addr.String(), peer.transportConfig(code))
+	ts, err := transport.Connect(ctx, addr.String(), connector{peer}.config(code))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func TestConnectorRewriteDetectedAtReconnect(t *testing.T) {
 	waitEvent(t, hev, "the hospital's conflict event", func(e Event) bool { return e.Type == EventConflict && !e.Reported })
 	waitEvent(t, pev, "the patient told of it", func(e Event) bool { return e.Type == EventConflict && e.Reported })
 	s.Close()
-	if pcs, err := h.StandingConflicts(); err != nil || len(pcs) != 1 {
+	if pcs, err := h.Ledger().PeerConflicts(); err != nil || len(pcs) != 1 {
 		t.Fatalf("standing conflicts at the hospital: %+v %v", pcs, err)
 	}
 }

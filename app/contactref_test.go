@@ -48,7 +48,7 @@ func TestContactByTypedFingerprint(t *testing.T) {
 		{"Carol", "", identity.ErrBadFingerprint},
 	}
 	for _, tt := range tests {
-		c, err := st.contactByFingerprint(tt.typed)
+		c, err := st.ContactByFingerprint(tt.typed)
 		if c.Name != tt.want || !errors.Is(err, tt.err) {
 			t.Errorf("contactByFingerprint(%q) = %q, %v; want %q, %v", tt.typed, c.Name, err, tt.want, tt.err)
 		}
@@ -59,10 +59,10 @@ func TestContactByTypedFingerprint(t *testing.T) {
 	if err := st.PinContact(Contact{Fingerprint: twin, PublicKey: key(3), Name: "Mallory", Role: RoleDoctor, LastSeen: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := st.contactByFingerprint(short(alice)); !errors.Is(err, identity.ErrAmbiguousFingerprint) || !strings.Contains(err.Error(), alice) || !strings.Contains(err.Error(), twin) {
+	if c, err := st.ContactByFingerprint(short(alice)); !errors.Is(err, identity.ErrAmbiguousFingerprint) || !strings.Contains(err.Error(), alice) || !strings.Contains(err.Error(), twin) {
 		t.Fatalf("16 digits shared by two contacts: %q, %v; want an ambiguity naming both", c.Name, err)
 	}
-	if c, err := st.contactByFingerprint(alice); err != nil || c.Name != "Alice" {
+	if c, err := st.ContactByFingerprint(alice); err != nil || c.Name != "Alice" {
 		t.Fatalf("full fingerprint with a twin present: %q, %v", c.Name, err)
 	}
 }

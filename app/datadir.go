@@ -1,7 +1,3 @@
-// Package app is the engine of QKD Chat: identities, peer sessions, the
-// BB84 key exchange over the network, chat and the telehealth workflow. It
-// exposes state and a stream of events; package ui renders them and the
-// headless CLI (package app/cli) prints them. It never imports Fyne.
 package app
 
 import (
@@ -187,7 +183,7 @@ func openDataDir(dir string) (*identity.Identity, *ledger.Ledger, *Store, error)
 		return nil, nil, nil, err
 	}
 	// state.db of an older qkdchat is filed under 64-bit fingerprints.
-	if _, err := st.migrateFingerprints(recordKeyFor(id), id.Public()); err != nil {
+	if _, err := migrateFingerprints(st, recordKeyFor(id), id.Public()); err != nil {
 		st.Close()
 		lg.Close()
 		return nil, nil, nil, ExplainDamage(dir, err)

@@ -1,43 +1,7 @@
 package app
 
-import (
-	"context"
-	"errors"
-	"io"
-	"net"
-	"strings"
-	"syscall"
-
-	"qkdchat/identity"
-	"qkdchat/transport"
-)
+import "qkdchat/session"
 
 // UserError phrases err in words a user understands, for the UI and the
 // CLI. The full error stays in the log.
-func UserError(err error) string {
-	switch {
-	case err == nil:
-		return ""
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused: nobody is listening at that address"
-	case errors.Is(err, transport.ErrPairingFailed):
-		return "pairing failed: wrong code (or someone is in the middle)"
-	case errors.Is(err, identity.ErrChanged):
-		return "this contact's identity key changed: refusing to connect; if they reinstalled, remove the contact and pair again"
-	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
-		return "connection closed"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timed out"
-	case errors.Is(err, context.Canceled):
-		return "cancelled"
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return "timed out"
-	}
-	msg := err.Error()
-	if strings.Contains(msg, "no such host") {
-		return "unknown host: check the address"
-	}
-	return msg
-}
+func UserError(err error) string { return session.UserError(err) }

@@ -51,7 +51,7 @@ func TestFinalCheckpointStaleAnswerIsReported(t *testing.T) {
 	honest, _ := json.Marshal(checkpointOffer{Note: note2})
 	stale, _ := json.Marshal(checkpointOffer{Note: note1, FromSize: 2, Proof: proof})
 
-	ts, err := transport.Connect(ctx, addr.String(), bad.transportConfig(code))
+	ts, err := transport.Connect(ctx, addr.String(), connector{bad}.config(code))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestOwnerEmptiedLedgerDetectedAtReconnect(t *testing.T) {
 	if conflict == nil {
 		t.Fatalf("the hospital's ledger, cosigned at size %d, was emptied; the patient reconnected and left without a conflict", hsize)
 	}
-	if pcs, err := p.StandingConflicts(); err != nil || len(pcs) != 1 || pcs[0].Kind != ledger.ConflictRollback {
+	if pcs, err := p.Ledger().PeerConflicts(); err != nil || len(pcs) != 1 || pcs[0].Kind != ledger.ConflictRollback {
 		t.Fatalf("standing conflicts at the patient: %+v %v", pcs, err)
 	}
 }

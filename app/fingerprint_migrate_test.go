@@ -6,14 +6,11 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fernet/fernet-go"
-	bolt "go.etcd.io/bbolt"
 
 	"qkdchat/identity"
 	"qkdchat/ledger"
@@ -66,30 +63,30 @@ func writeLegacyState(t *testing.T) *legacyState {
 		Addr: "127.0.0.1:1", PairedAt: now.Add(-time.Hour), LastSeen: now}))
 	ls.msg = newMessageID()
 	ls.queuedBefore = now
-	if _, err := p.store.putOutbox(p.recordKey(), oldH, &outboxItem{ID: ls.msg, Kind: ledger.KindChat,
+	if _, err := p.store.Outbox(p.recordKey()).Put(oldH, &outboxItem{ID: ls.msg, Kind: ledger.KindChat,
 		Text: "queued before the upgrade", Created: now}); err != nil {
 		t.Fatal(err)
 	}
 	must(ls.messageKey.Generate())
-	must(p.store.storeMessageKey(p.recordKey(), oldH, &ls.messageKey, now))
+	must(p.store.Keys(p.recordKey()).Put(oldH, &ls.messageKey, now))
 	ls.seenTx[0] = 0x42
-	must(p.store.markSeen(oldH, "their-msg-1", ls.seenTx))
+	must(p.store.Seen().Mark(oldH, "their-msg-1", ls.seenTx))
 	doc, err := identity.LoadOrCreate(t.TempDir())
 	must(err)
 	ls.dKey = doc.Public()
-	_, err = p.store.updateCase(p.recordKey(), ls.caseID, func(c *Case, _ bool) error {
+	_, err = updateCase(p.store.Cases(p.recordKey()), ls.caseID, func(c *Case, _ bool) error {
 		*c = Case{Patient: oldP, PatientName: "Pat", Hospital: oldH, HospitalName: "St Mary",
 			Doctor: legacyFingerprint(ls.dKey), DoctorName: "Dr Who", DoctorKey: ls.dKey,
 			PHR: &PHR{PatientName: "Pat Doe"}, Status: telehealth.CaseReferred}
 		return nil
 	})
 	must(err)
-	p.recordViolation(Violation{Peer: oldH, PeerName: "St Mary", Incoming: true, Action: "refer a case", Reason: "test"})
+	p.clinic.recordViolation(Violation{Peer: oldH, PeerName: "St Mary", Incoming: true, Action: "refer a case", Reason: "test"})
 
 	// The hospital: the patient pinned, the same case.
 	must(h.store.PinContact(Contact{Fingerprint: oldP, PublicKey: ls.pKey, Name: "Pat", Role: RolePatient,
 		PairedAt: now.Add(-time.Hour), LastSeen: now}))
-	_, err = h.store.updateCase(h.recordKey(), ls.caseID, func(c *Case, _ bool) error {
+	_, err = updateCase(h.store.Cases(h.recordKey()), ls.caseID, func(c *Case, _ bool) error {
 		*c = Case{Patient: oldP, PatientName: "Pat", Hospital: oldH, HospitalName: "St Mary",
 			PHR: &PHR{PatientName: "Pat Doe"}, Status: telehealth.CaseSubmitted}
 		return nil
@@ -104,21 +101,7 @@ func writeLegacyState(t *testing.T) *legacyState {
 // its nested buckets as "name/".
 func stateKeys(t *testing.T, st *Store, bucket string) []string {
 	t.Helper()
-	var out []string
-	err := st.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(bucket))
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			if v == nil {
-				out = append(out, string(k)+"/")
-			} else {
-				out = append(out, string(k))
-			}
-			return nil
-		})
-	})
+	out, err := st.BucketKeys(bucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,24 +130,24 @@ func checkMigrated(t *testing.T, ls *legacyState, p, h *Node) {
 		t.Fatalf("patient's outbox after the upgrade: %+v, %v; want the queued message for %s", q, err, newH)
 	}
 	for _, n := range []*Node{p, h} {
-		cases, err := n.Cases()
+		cases, err := n.Clinic().Cases()
 		if err != nil || len(cases) != 1 || cases[0].ID != ls.caseID || cases[0].Patient != newP || cases[0].Hospital != newH {
 			t.Fatalf("%s's cases after the upgrade: %+v, %v", n.profile.Name, cases, err)
 		}
-		if _, err := n.Case(ls.caseID); err != nil {
+		if _, err := n.Clinic().Case(ls.caseID); err != nil {
 			t.Fatalf("%s: Case(%s): %v", n.profile.Name, ls.caseID, err)
 		}
 	}
-	if c, _ := p.Case(ls.caseID); c.Doctor != identity.Fingerprint(ls.dKey) {
+	if c, _ := p.Clinic().Case(ls.caseID); c.Doctor != identity.Fingerprint(ls.dKey) {
 		t.Fatalf("patient's case names doctor %q, want %q (from the case's doctor key)", c.Doctor, identity.Fingerprint(ls.dKey))
 	}
-	if keys := p.store.messageKeys(p.recordKey(), newH); len(keys) != 1 || *keys[0] != ls.messageKey {
+	if keys := p.store.Keys(p.recordKey()).List(newH); len(keys) != 1 || *keys[0] != ls.messageKey {
 		t.Fatalf("message keys shared with %s after the upgrade: %d", newH, len(keys))
 	}
-	if tx, ok := p.store.seen(newH, "their-msg-1"); !ok || tx != ls.seenTx {
+	if tx, ok := p.store.Seen().Get(newH, "their-msg-1"); !ok || tx != ls.seenTx {
 		t.Fatalf("seen(%s, their-msg-1) = %v, %v after the upgrade", newH, tx, ok)
 	}
-	if vs, err := p.Violations(); err != nil || len(vs) != 1 || vs[0].Peer != newH {
+	if vs, err := p.Clinic().Violations(); err != nil || len(vs) != 1 || vs[0].Peer != newH {
 		t.Fatalf("violations after the upgrade: %+v, %v", vs, err)
 	}
 	for _, n := range []*Node{p, h} {
@@ -238,66 +221,5 @@ func TestFingerprintMigrationKeepsContactsQueueAndCases(t *testing.T) {
 	}
 	if found != 1 {
 		t.Fatalf("the hospital's ledger holds %d chat messages from the patient, want 1", found)
-	}
-}
-
-// TestFingerprintMigrationMergesBothForms: a contact filed under both
-// forms (an older version run again after an upgrade, under a new name)
-// ends up as one record with the first pairing time and a known address,
-// and the old outbox's items are queued after the new one's, none lost.
-func TestFingerprintMigrationMergesBothForms(t *testing.T) {
-	st, err := OpenStore(filepath.Join(t.TempDir(), StateFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	self, err := identity.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer, err := identity.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rk := recordKeyFor(self)
-	oldFP, newFP := legacyFingerprint(peer.Public()), peer.Fingerprint()
-	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	put := func(fp, name, addr string, paired, seen time.Time) {
-		v, _ := json.Marshal(Contact{Fingerprint: fp, PublicKey: peer.Public(), Name: name, Role: RoleHospital, Addr: addr, PairedAt: paired, LastSeen: seen})
-		if err := st.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketContacts).Put([]byte(fp), v) }); err != nil {
-			t.Fatal(err)
-		}
-	}
-	put(oldFP, "St Mary", "10.0.0.1:7450", t0, t0.Add(time.Hour))
-	put(newFP, "St Mary's", "", t0.Add(24*time.Hour), t0.Add(48*time.Hour))
-	for _, q := range []struct{ fp, id string }{{newFP, "new-1"}, {oldFP, "old-1"}, {oldFP, "old-2"}} {
-		if _, err := st.putOutbox(rk, q.fp, &outboxItem{ID: q.id, Kind: ledger.KindChat, Text: q.id}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err := st.migrateFingerprints(rk, self.Public())
-	if err != nil || m.Contacts != 1 || m.Outboxes != 1 {
-		t.Fatalf("migration: %+v, %v; want one contact and one outbox re-keyed", m, err)
-	}
-	cs, err := st.Contacts()
-	if err != nil || len(cs) != 1 {
-		t.Fatalf("contacts: %+v, %v; want one", cs, err)
-	}
-	if c := cs[0]; c.Fingerprint != newFP || c.Name != "St Mary's" || !c.PairedAt.Equal(t0) || c.Addr != "10.0.0.1:7450" {
-		t.Fatalf("merged contact %+v: want the newer record, paired at %v, with the known address", c, t0)
-	}
-	items, err := st.outbox(rk, newFP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, e := range items {
-		ids = append(ids, e.item.ID)
-	}
-	if strings.Join(ids, ",") != "new-1,old-1,old-2" {
-		t.Fatalf("outbox after the merge: %v, want new-1,old-1,old-2", ids)
-	}
-	if again, err := st.migrateFingerprints(rk, self.Public()); err != nil || again.changed() {
-		t.Fatalf("second migration: %+v, %v; want nothing to do", again, err)
 	}
 }

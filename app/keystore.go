@@ -1,74 +1,17 @@
 package app
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/fernet/fernet-go"
-	bolt "go.etcd.io/bbolt"
 
 	"qkdchat/identity"
 	"qkdchat/ledger"
+	"qkdchat/session"
 )
-
-// Message keys are kept so that the ledger browser can show what this user
-// sent and received. Each key is stored sealed under the node's record key
-// (see Node.recordKey), filed under the peer's fingerprint and the time it
-// was made. Nothing in the clear touches the disk.
-
-var bucketKeys = []byte("epoch-keys")
-
-// storeMessageKey files key as one of the message keys shared with peer.
-func (s *Store) storeMessageKey(record *fernet.Key, peer string, key *fernet.Key, made time.Time) error {
-	sealedKey, err := fernet.EncryptAndSign(key[:], record)
-	if err != nil {
-		return err
-	}
-	k := make([]byte, 0, len(peer)+1+8)
-	k = append(k, peer...)
-	k = append(k, '/')
-	k = binary.BigEndian.AppendUint64(k, uint64(made.UnixNano()))
-	return s.update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketKeys)
-		if err != nil {
-			return err
-		}
-		return b.Put(k, sealedKey)
-	})
-}
-
-// messageKeys returns the stored keys shared with peer, newest first.
-func (s *Store) messageKeys(record *fernet.Key, peer string) []*fernet.Key {
-	var out []*fernet.Key
-	prefix := append([]byte(peer), '/')
-	s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketKeys)
-		if b == nil {
-			return nil
-		}
-		c := b.Cursor()
-		// Seek past the prefix and walk backwards for newest first.
-		end := append(append([]byte(nil), prefix...), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-		k, v := c.Seek(end)
-		if k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
-		}
-		for ; k != nil && len(k) > len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Prev() {
-			raw := fernet.VerifyAndDecrypt(v, 0, []*fernet.Key{record})
-			if len(raw) == 32 {
-				fk := fernet.Key(raw)
-				out = append(out, &fk)
-			}
-		}
-		return nil
-	})
-	return out
-}
 
 // ErrNoKey means this node does not hold the key a transaction was sealed
 // under (it was neither party, or the key store was lost).
@@ -112,8 +55,8 @@ func (n *Node) OpenTransaction(tx *ledger.Transaction) (*Message, error) {
 		}
 		return m, nil
 	}
-	for _, k := range n.store.messageKeys(n.recordKey(), peer) {
-		sl, _, err := openMessage(k, tx.Token, 0, time.Now().Add(-maxClockSkew))
+	for _, k := range n.store.Keys(n.recordKey()).List(peer) {
+		sl, _, err := session.OpenMessage(k, tx.Token, 0, time.Now().Add(-session.MaxClockSkew))
 		if err == nil {
 			m.ID, m.Seq, m.Epoch, m.Text, m.Body = sl.ID, sl.Seq, sl.Epoch, sl.Text, sl.Body
 			return m, nil

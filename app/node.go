@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sort"
 	"sync"
 	"time"
 
@@ -59,7 +58,7 @@ func (o *Options) withDefaults() {
 	if o.PartialTTL == 0 {
 		o.PartialTTL = 14 * 24 * time.Hour
 	}
-	o.BB84.withDefaults()
+	o.BB84.WithDefaults()
 }
 
 // Node is the local party: its identity, profile, ledger, contacts and
@@ -73,12 +72,11 @@ type Node struct {
 	store   *Store
 	hub     *Hub
 
-	mu        sync.Mutex
-	bb84      BB84Settings
-	sessions  map[string]*Session // by peer fingerprint
-	listeners []*transport.Listener
-	closed    bool
-	wg        sync.WaitGroup
+	clinic *Clinic // the telehealth workflow (clinic.go)
+
+	mu    sync.Mutex
+	bb84  BB84Settings
+	peers peers // live sessions and listeners (peers.go)
 }
 
 // Open opens the node whose data directory is opts.Dir. The directory
@@ -104,23 +102,25 @@ func Open(opts Options) (*Node, error) {
 		return nil, err
 	}
 	if opts.PartialTTL > 0 {
-		if n, err := st.expirePartials(time.Now().Add(-opts.PartialTTL)); err != nil {
+		if n, err := st.Attachments(nil).ExpirePartials(time.Now().Add(-opts.PartialTTL)); err != nil {
 			opts.Logger.Warn("could not remove stale partial attachments", "err", err)
 		} else if n > 0 {
 			opts.Logger.Info("removed stale partial attachments", "count", n, "older_than", opts.PartialTTL)
 		}
 	}
-	return &Node{
-		opts:     opts,
-		log:      opts.Logger,
-		profile:  profile,
-		id:       id,
-		ledger:   lg,
-		store:    st,
-		hub:      NewHub(),
-		bb84:     opts.BB84,
-		sessions: map[string]*Session{},
-	}, nil
+	n := &Node{
+		opts:    opts,
+		log:     opts.Logger,
+		profile: profile,
+		id:      id,
+		ledger:  lg,
+		store:   st,
+		hub:     NewHub(),
+		bb84:    opts.BB84,
+		peers:   peers{sessions: map[string]*Session{}},
+	}
+	n.clinic = &Clinic{n}
+	return n, nil
 }
 
 // BB84 returns the key exchange settings used by the next exchange this
@@ -133,7 +133,7 @@ func (n *Node) BB84() BB84Settings {
 
 // SetBB84 changes the settings of later exchanges (the demo's sliders).
 func (n *Node) SetBB84(b BB84Settings) error {
-	b.withDefaults()
+	b.WithDefaults()
 	if err := b.Validate(); err != nil {
 		return err
 	}
@@ -168,77 +168,47 @@ func (n *Node) publish(e Event) { n.hub.Publish(e) }
 func (n *Node) Contacts() ([]Contact, error) { return n.store.Contacts() }
 
 // Sessions lists the live sessions, by peer name.
-func (n *Node) Sessions() []*Session {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	out := make([]*Session, 0, len(n.sessions))
-	for _, s := range n.sessions {
-		out = append(out, s)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].peer.Name < out[j].peer.Name })
-	return out
-}
+func (n *Node) Sessions() []*Session { return n.peers.list() }
 
-// Session returns the live session with the peer whose fingerprint or
-// name is given.
+// Session returns the live session with the peer whose fingerprint (as
+// typed: see store.ContactByFingerprint) or name is given.
 func (n *Node) Session(peer string) (*Session, bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if s, ok := n.sessions[peer]; ok {
+	if s, ok := n.peers.find(peer); ok {
 		return s, true
 	}
-	for _, s := range n.sessions {
-		if s.peer.Name == peer {
-			return s, true
-		}
-	}
-	if c, err := n.store.contactByFingerprint(peer); err == nil && n.sessions[c.Fingerprint] != nil {
-		return n.sessions[c.Fingerprint], true
+	if c, err := n.store.ContactByFingerprint(peer); err == nil {
+		return n.peers.find(c.Fingerprint)
 	}
 	return nil, false
-}
-
-func (n *Node) transportConfig(code string) transport.Config {
-	return transport.Config{
-		Identity: n.id.PrivateKey(),
-		Name:     n.profile.Name,
-		Role:     string(n.profile.Role),
-		Code:     code,
-		Pins:     pins{n.store},
-		Logger:   n.log,
-	}
 }
 
 // Listen accepts peers on addr ("host:port"; port 0 picks one). Peers
 // pair with code (generated when empty) or reconnect with a pinned key. It
 // returns the bound address and the pairing code to show the user.
 func (n *Node) Listen(ctx context.Context, addr, code string) (net.Addr, string, error) {
-	l, err := transport.Listen(ctx, addr, n.transportConfig(code))
+	c := connector{n}
+	l, err := transport.Listen(ctx, addr, c.config(code))
 	if err != nil {
 		return nil, "", fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	n.mu.Lock()
-	if n.closed {
-		n.mu.Unlock()
+	if !n.peers.addListener(l) {
 		l.Close()
 		return nil, "", errors.New("app: node is closed")
 	}
-	n.listeners = append(n.listeners, l)
-	n.mu.Unlock()
 	n.publish(Event{Type: EventListening, Addr: l.Addr().String(), Code: l.Code()})
-	n.wg.Add(1)
+	n.peers.wg.Add(1)
 	go func() {
-		defer n.wg.Done()
+		defer n.peers.wg.Done()
 		for {
 			ts, err := l.Accept(ctx)
 			if err != nil {
 				if ctx.Err() != nil || errors.Is(err, transport.ErrClosed) {
 					return
 				}
-				n.publishPairingFailure("", err)
+				c.pairingFailed("", err)
 				continue
 			}
-			n.startSession(ctx, ts, "")
+			c.start(ctx, ts, "")
 		}
 	}()
 	return l.Addr(), l.Code(), nil
@@ -247,99 +217,32 @@ func (n *Node) Listen(ctx context.Context, addr, code string) (net.Addr, string,
 // Connect dials addr and pairs with code, or, when code is empty,
 // reconnects as a pinned contact.
 func (n *Node) Connect(ctx context.Context, addr, code string) (*Session, error) {
-	return n.connect(ctx, addr, n.transportConfig(code))
-}
-
-func (n *Node) connect(ctx context.Context, addr string, cfg transport.Config) (*Session, error) {
-	n.publish(Event{Type: EventConnecting, Addr: addr})
-	ts, err := transport.Connect(ctx, addr, cfg)
-	if err != nil {
-		n.publishPairingFailure(addr, err)
-		return nil, err
-	}
-	return n.startSession(ctx, ts, addr), nil
+	c := connector{n}
+	return c.connect(ctx, addr, c.config(code))
 }
 
 // Reconnect dials a pinned contact at its last known address.
 func (n *Node) Reconnect(ctx context.Context, fingerprint string) (*Session, error) {
-	c, err := n.store.contactByFingerprint(fingerprint)
+	c, err := n.store.ContactByFingerprint(fingerprint)
 	if err != nil {
 		return nil, fmt.Errorf("no contact with fingerprint %s: %w", fingerprint, err)
 	}
 	if c.Addr == "" {
 		return nil, fmt.Errorf("%s has no known address: they connected to us; ask them to connect again", c.Name)
 	}
-	cfg := n.transportConfig("")
+	cn := connector{n}
+	cfg := cn.config("")
 	cfg.PeerKey = c.PublicKey
-	return n.connect(ctx, c.Addr, cfg)
-}
-
-func (n *Node) publishPairingFailure(addr string, err error) {
-	n.log.Warn("pairing failed", "addr", addr, "err", err)
-	n.publish(Event{Type: EventPairingFailed, Addr: addr, Reason: UserError(err)})
-}
-
-func (n *Node) startSession(ctx context.Context, ts *transport.Session, dialAddr string) *Session {
-	info := ts.Peer()
-	role, _ := ParseRole(info.Role)
-	c := Contact{
-		Fingerprint: info.Fingerprint,
-		PublicKey:   info.Identity,
-		Name:        info.Name,
-		Role:        role,
-		Addr:        dialAddr,
-		LastSeen:    time.Now(),
-	}
-	if err := n.store.PinContact(c); err != nil {
-		n.log.Warn("refusing peer", "peer", c.Fingerprint, "err", err)
-		n.publish(Event{Type: EventPairingFailed, Peer: c.Fingerprint, PeerName: c.Name, Reason: UserError(err)})
-		ts.Close()
-		return nil
-	}
-	s := newSession(n, ts, c, dialAddr != "")
-	n.mu.Lock()
-	if old := n.sessions[c.Fingerprint]; old != nil {
-		go old.closeWith("replaced by a new connection from the same contact")
-	}
-	n.sessions[c.Fingerprint] = s
-	n.mu.Unlock()
-	n.publish(Event{Type: EventPaired, Peer: c.Fingerprint, PeerName: c.Name, PeerRole: c.Role, Addr: dialAddr,
-		Reason: pairingMode(info.NewlyPaired)})
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		s.run(ctx)
-		n.mu.Lock()
-		if n.sessions[c.Fingerprint] == s {
-			delete(n.sessions, c.Fingerprint)
-		}
-		n.mu.Unlock()
-	}()
-	return s
-}
-
-func pairingMode(newlyPaired bool) string {
-	if newlyPaired {
-		return "paired with code"
-	}
-	return "pinned contact"
+	return cn.connect(ctx, c.Addr, cfg)
 }
 
 // Close ends every session (exchanging final checkpoints where possible),
 // stops the listeners and closes the databases.
 func (n *Node) Close() error {
-	n.mu.Lock()
-	if n.closed {
-		n.mu.Unlock()
+	ls, ss, ok := n.peers.shutdown()
+	if !ok {
 		return nil
 	}
-	n.closed = true
-	ls := n.listeners
-	ss := make([]*Session, 0, len(n.sessions))
-	for _, s := range n.sessions {
-		ss = append(ss, s)
-	}
-	n.mu.Unlock()
 	for _, l := range ls {
 		l.Close()
 	}
@@ -352,7 +255,7 @@ func (n *Node) Close() error {
 		}()
 	}
 	wg.Wait()
-	n.wg.Wait()
+	n.peers.wg.Wait()
 	n.hub.Close()
 	return errors.Join(n.ledger.Close(), n.store.Close())
 }

@@ -45,7 +45,7 @@ func TestPeerLeavingWithoutFinalExchangeIsReported(t *testing.T) {
 			}
 			offer1, _ := json.Marshal(checkpointOffer{Note: note1})
 
-			ts, err := transport.Connect(ctx, addr.String(), bad.transportConfig(code))
+			ts, err := transport.Connect(ctx, addr.String(), connector{bad}.config(code))
 			if err != nil {
 				t.Fatal(err)
 			}

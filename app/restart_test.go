@@ -55,7 +55,7 @@ func TestRestartMidTransferDeliversOnce(t *testing.T) {
 			waitEvent(t, pev, "key", isType(EventKeyEstablished))
 
 			path, content := writeFile(t, "mri.pdf", 10*AttachmentChunkSize+17, 7)
-			c, err := p.SubmitPHR(pctx, "St Mary", PHR{PatientName: "Pat Doe"}, []string{path})
+			c, err := p.Clinic().SubmitPHR(pctx, "St Mary", PHR{PatientName: "Pat Doe"}, []string{path})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,11 +110,11 @@ func TestRestartMidTransferDeliversOnce(t *testing.T) {
 				t.Fatalf("PHR transactions: patient %d, hospital %d (want one, the same)", len(ptx), len(htx))
 			}
 			sum := sha256.Sum256(content)
-			got, err := h.ReadAttachment(hex.EncodeToString(sum[:]))
+			got, err := h.Clinic().ReadAttachment(hex.EncodeToString(sum[:]))
 			if err != nil || !bytes.Equal(got, content) {
 				t.Fatalf("hospital's attachment after the restart: %v", err)
 			}
-			if cs, _ := h.Cases(); len(cs) != 1 {
+			if cs, _ := h.Clinic().Cases(); len(cs) != 1 {
 				t.Fatalf("hospital has %d cases", len(cs))
 			}
 			for _, n := range []*Node{p, h} {

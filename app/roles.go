@@ -1,13 +1,10 @@
 package app
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"qkdchat/telehealth"
 )
@@ -28,36 +25,25 @@ type Violation struct {
 	Reason   string    `json:"reason"`
 }
 
-var bucketViolations = []byte("violations") // 8-byte sequence -> sealed Violation
-
 // recordViolation keeps v (sealed under the record key). Failing to keep
 // it is logged, never fatal: the refusal itself already happened.
-func (n *Node) recordViolation(v Violation) {
+func (cl *Clinic) recordViolation(v Violation) {
+	n := cl.n
 	if v.Time.IsZero() {
 		v.Time = time.Now()
 	}
-	tok, err := sealRecord(n.recordKey(), v)
-	if err == nil {
-		err = n.store.update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketViolations)
-			seq, err := b.NextSequence()
-			if err != nil {
-				return err
-			}
-			return b.Put(binary.BigEndian.AppendUint64(nil, seq), tok)
-		})
-	}
-	if err != nil {
+	if err := n.store.Violations(n.recordKey()).Append(v); err != nil {
 		n.log.Warn("could not record a refused action", "err", err)
 	}
 }
 
 // refused records err, if it is a refusal by the role rules of a local
 // action (a *telehealth.RoleError), and returns it unchanged.
-func (n *Node) refused(caseID string, err error) error {
+func (cl *Clinic) refused(caseID string, err error) error {
+	n := cl.n
 	var re *telehealth.RoleError
 	if errors.As(err, &re) {
-		n.recordViolation(Violation{CaseID: caseID, Action: re.Action, Reason: re.Error()})
+		cl.recordViolation(Violation{CaseID: caseID, Action: re.Action, Reason: re.Error()})
 		n.publish(Event{Type: EventRejected, CaseID: caseID, Reason: re.Error()})
 	}
 	return err
@@ -65,17 +51,16 @@ func (n *Node) refused(caseID string, err error) error {
 
 // Violations lists the refused actions recorded by this node, oldest
 // first.
-func (n *Node) Violations() ([]Violation, error) {
+func (cl *Clinic) Violations() ([]Violation, error) {
+	n := cl.n
 	var out []Violation
-	err := n.store.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketViolations).ForEach(func(k, v []byte) error {
-			var x Violation
-			if err := openRecord(n.recordKey(), v, &x); err != nil {
-				return fmt.Errorf("violation %x: %w", k, err)
-			}
-			out = append(out, x)
-			return nil
-		})
+	err := n.store.Violations(n.recordKey()).Each(func(k []byte, open func(any) error) error {
+		var x Violation
+		if err := open(&x); err != nil {
+			return fmt.Errorf("violation %x: %w", k, err)
+		}
+		out = append(out, x)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("app: read violations: %w", err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"qkdchat/ledger"
+	"qkdchat/session"
 	"qkdchat/transport"
 )
 
@@ -15,28 +16,20 @@ import (
 // with the next sequence number, and returns the chat frame payload.
 // mutate, if not nil, may change the token before the transaction is
 // signed (so the signature is valid over the changed token).
-func forgeChat(t *testing.T, s *Session, text string, mutate func(tok []byte)) []byte {
+func forgeChat(t *testing.T, alice *Node, s *Session, text string, mutate func(tok []byte)) []byte {
 	t.Helper()
-	s.mu.Lock()
-	epoch := s.epoch
-	key := s.keys[epoch]
-	s.sendSeq++
-	seq := s.sendSeq
-	s.mu.Unlock()
-	if key == nil {
+	if _, key := s.CurrentKey(); key == nil {
 		t.Fatal("no key yet")
 	}
-	now := time.Now()
-	tok, err := sealMessage(key, sealed{ID: newMessageID(), Seq: seq, Epoch: epoch, Kind: ledger.KindChat.String(), CaseID: "chat", Text: text}, now)
+	tx, epoch, err := s.Seal(ledger.KindChat, "chat", session.Sealed{ID: newMessageID(), Kind: ledger.KindChat.String(), CaseID: "chat", Text: text}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if mutate != nil {
-		mutate(tok)
-	}
-	tx := &ledger.Transaction{Kind: ledger.KindChat, Sender: s.node.id.Public(), Recipient: s.peer.PublicKey, CaseID: "chat", Time: now, Token: tok}
-	if err := tx.Sign(s.node.id); err != nil {
-		t.Fatal(err)
+		mutate(tx.Token)
+		if err := tx.Sign(alice.Identity()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	raw, err := tx.MarshalBinary()
 	if err != nil {
@@ -50,20 +43,20 @@ func forgeChat(t *testing.T, s *Session, text string, mutate func(tok []byte)) [
 
 // keyedPair pairs two fresh nodes and waits for the first key on both
 // sides.
-func keyedPair(t *testing.T, ctx context.Context) (*Session, <-chan Event, <-chan Event, *Node) {
+func keyedPair(t *testing.T, ctx context.Context) (*Node, *Session, <-chan Event, <-chan Event, *Node) {
 	t.Helper()
 	alice := newTestNode(t, "Alice", RolePatient, BB84Settings{})
 	hosp := newTestNode(t, "Hospital", RoleHospital, BB84Settings{})
 	s, aev, bev := pairNodes(t, ctx, alice, hosp)
 	waitEvent(t, aev, "Alice's key", isType(EventKeyEstablished))
 	waitEvent(t, bev, "the hospital's key", isType(EventKeyEstablished))
-	return s, aev, bev, hosp
+	return alice, s, aev, bev, hosp
 }
 
 func TestTamperedTokenRejectedSessionContinues(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s, _, bev, _ := keyedPair(t, ctx)
+	alice, s, _, bev, _ := keyedPair(t, ctx)
 
 	// A flipped byte inside the token, re-signed so only the Fernet MAC
 	// can notice: the token is base64, so flip a bit of a letter in the
@@ -75,7 +68,7 @@ func TestTamperedTokenRejectedSessionContinues(t *testing.T) {
 		}
 		tok[i]++
 	}
-	if err := s.send(ctx, frameChat, forgeChat(t, s, "tampered", flip)); err != nil {
+	if err := s.SendFrame(ctx, frameChat, forgeChat(t, alice, s, "tampered", flip)); err != nil {
 		t.Fatal(err)
 	}
 	e := waitEvent(t, bev, "rejection of the tampered token", func(e Event) bool { return e.Type == EventRejected || e.Type == EventMessage })
@@ -84,9 +77,9 @@ func TestTamperedTokenRejectedSessionContinues(t *testing.T) {
 	}
 
 	// A flipped byte after signing breaks the signature instead.
-	payload := forgeChat(t, s, "tampered after signing", nil)
+	payload := forgeChat(t, alice, s, "tampered after signing", nil)
 	payload[len(payload)-20] ^= 0x01
-	if err := s.send(ctx, frameChat, payload); err != nil {
+	if err := s.SendFrame(ctx, frameChat, payload); err != nil {
 		t.Fatal(err)
 	}
 	e = waitEvent(t, bev, "rejection of the unsigned change", func(e Event) bool { return e.Type == EventRejected || e.Type == EventMessage })
@@ -107,10 +100,10 @@ func TestTamperedTokenRejectedSessionContinues(t *testing.T) {
 func TestReplayedChatFrameRejected(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s, _, bev, hosp := keyedPair(t, ctx)
+	alice, s, _, bev, hosp := keyedPair(t, ctx)
 
-	payload := forgeChat(t, s, "take 2 pills", nil)
-	if err := s.send(ctx, frameChat, payload); err != nil {
+	payload := forgeChat(t, alice, s, "take 2 pills", nil)
+	if err := s.SendFrame(ctx, frameChat, payload); err != nil {
 		t.Fatal(err)
 	}
 	first := waitEvent(t, bev, "the original", isType(EventMessage))
@@ -118,7 +111,7 @@ func TestReplayedChatFrameRejected(t *testing.T) {
 		t.Fatalf("original %q", first.Message.Text)
 	}
 	size := hosp.Ledger().Size()
-	if err := s.send(ctx, frameChat, payload); err != nil {
+	if err := s.SendFrame(ctx, frameChat, payload); err != nil {
 		t.Fatal(err)
 	}
 	e := waitEvent(t, bev, "the replay's fate", func(e Event) bool { return e.Type == EventRejected || e.Type == EventMessage })
@@ -138,16 +131,16 @@ func TestReplayedChatFrameRejected(t *testing.T) {
 func TestTooOldMessageRejected(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s, _, bev, _ := keyedPair(t, ctx)
-	old := forgeChat(t, s, "old", nil)
+	alice, s, _, bev, _ := keyedPair(t, ctx)
+	old := forgeChat(t, alice, s, "old", nil)
 	for range replayWindowSize + 1 {
-		forgeChat(t, s, "skipped", nil) // burn sequence numbers
+		forgeChat(t, alice, s, "skipped", nil) // burn sequence numbers
 	}
-	if err := s.send(ctx, frameChat, forgeChat(t, s, "new", nil)); err != nil {
+	if err := s.SendFrame(ctx, frameChat, forgeChat(t, alice, s, "new", nil)); err != nil {
 		t.Fatal(err)
 	}
 	waitEvent(t, bev, "the new message", isType(EventMessage))
-	if err := s.send(ctx, frameChat, old); err != nil {
+	if err := s.SendFrame(ctx, frameChat, old); err != nil {
 		t.Fatal(err)
 	}
 	e := waitEvent(t, bev, "the old message's fate", func(e Event) bool { return e.Type == EventRejected || e.Type == EventMessage })
@@ -195,7 +188,7 @@ func TestBadFramesEndOnlyThatSession(t *testing.T) {
 			// A raw client with the bad node's identity: it pairs properly,
 			// then misbehaves. Its frame limit is raised so it can send an
 			// oversize frame at all.
-			cfg := bad.transportConfig(code)
+			cfg := connector{bad}.config(code)
 			cfg.MaxFrame = 2 * transport.DefaultMaxFrame
 			ts, err := transport.Connect(ctx, addr.String(), cfg)
 			if err != nil {
@@ -237,7 +230,7 @@ func TestBadFramesEndOnlyThatSession(t *testing.T) {
 func TestGoodbyeIsNotABadFrame(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	s, _, bev, _ := keyedPair(t, ctx)
+	_, s, _, bev, _ := keyedPair(t, ctx)
 	s.Close()
 	e := waitEvent(t, bev, "the hospital's disconnect", func(e Event) bool { return e.Type == EventDisconnected || e.Type == EventRejected })
 	if e.Type != EventDisconnected || !strings.Contains(e.Reason, "peer left") {

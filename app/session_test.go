@@ -261,10 +261,7 @@ func TestRekeyWaitsForRunningExchange(t *testing.T) {
 	// Wait until that exchange is running, then ask again.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s.mu.Lock()
-		running := s.exchanging
-		s.mu.Unlock()
-		if running {
+		if s.Exchanging() {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -48,7 +48,8 @@ func newWorkflowItem(id string, kind ledger.Kind, text string, w *telehealth.Bod
 
 // Doctors returns a hospital's roster: its pinned contacts with role
 // doctor.
-func (n *Node) Doctors() []Contact {
+func (cl *Clinic) Doctors() []Contact {
+	n := cl.n
 	cs, err := n.store.Contacts()
 	if err != nil {
 		return nil
@@ -67,7 +68,7 @@ func (n *Node) Doctors() []Contact {
 func importFiles(st *Store, rk *fernet.Key, limit int64, paths []string, part string) ([]telehealth.Attachment, error) {
 	var out []telehealth.Attachment
 	for _, p := range paths {
-		a, err := st.importAttachment(rk, p, limit)
+		a, err := st.Attachments(rk).Import(p, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -87,9 +88,10 @@ func caseEvent(c Case, reason string) Event {
 // submit. Each file is checked against the attachment limit before
 // anything is sent. The PHR is queued and delivered when a session with
 // the hospital has a key.
-func (n *Node) SubmitPHR(ctx context.Context, hospitalFP string, phr PHR, attachmentPaths []string) (*Case, error) {
+func (cl *Clinic) SubmitPHR(ctx context.Context, hospitalFP string, phr PHR, attachmentPaths []string) (*Case, error) {
+	n := cl.n
 	if err := telehealth.Permit(n.profile.Role, telehealth.ActionSubmitPHR); err != nil {
-		return nil, n.refused("", err)
+		return nil, cl.refused("", err)
 	}
 	h, err := n.contactByRef(hospitalFP)
 	if err != nil {
@@ -97,7 +99,7 @@ func (n *Node) SubmitPHR(ctx context.Context, hospitalFP string, phr PHR, attach
 	}
 	me, hospital := actorOf(n.profile, n.id), contactActor(h)
 	if err := telehealth.CheckSubmitPHR(me, hospital, phr); err != nil {
-		return nil, n.refused("", err)
+		return nil, cl.refused("", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -108,13 +110,13 @@ func (n *Node) SubmitPHR(ctx context.Context, hospitalFP string, phr PHR, attach
 	}
 	nc, w, err := telehealth.SubmitPHR(me, hospital, telehealth.NewCaseID(), phr, files)
 	if err != nil {
-		return nil, n.refused("", err)
+		return nil, cl.refused("", err)
 	}
 	it, err := newWorkflowItem(newMessageID(), ledger.KindPHR, fmt.Sprintf("PHR for %s (%d attachment(s))", phr.PatientName, len(files)), w)
 	if err != nil {
 		return nil, err
 	}
-	c, err := n.store.updateCase(n.recordKey(), nc.ID, func(c *Case, _ bool) error {
+	c, err := updateCase(n.store.Cases(n.recordKey()), nc.ID, func(c *Case, _ bool) error {
 		*c = nc
 		return nil
 	})
@@ -132,11 +134,12 @@ func (n *Node) SubmitPHR(ctx context.Context, hospitalFP string, phr PHR, attach
 // (fingerprint or name): the PHR and its attachments go to the doctor over
 // the hospital-doctor session, and the patient is told which doctor was
 // assigned. Only a hospital may refer.
-func (n *Node) Refer(ctx context.Context, caseID, doctorFP string) error {
+func (cl *Clinic) Refer(ctx context.Context, caseID, doctorFP string) error {
+	n := cl.n
 	if err := telehealth.Permit(n.profile.Role, telehealth.ActionRefer); err != nil {
-		return n.refused(caseID, err)
+		return cl.refused(caseID, err)
 	}
-	c, err := n.Case(caseID)
+	c, err := cl.Case(caseID)
 	if err != nil {
 		return err
 	}
@@ -146,7 +149,7 @@ func (n *Node) Refer(ctx context.Context, caseID, doctorFP string) error {
 	}
 	me, doctor := actorOf(n.profile, n.id), contactActor(d)
 	if err := telehealth.CheckRefer(me, c, doctor); err != nil {
-		return n.refused(caseID, err)
+		return cl.refused(caseID, err)
 	}
 	p, ok := n.store.Contact(c.Patient)
 	if !ok {
@@ -160,7 +163,7 @@ func (n *Node) Refer(ctx context.Context, caseID, doctorFP string) error {
 	}
 	_, ref, note, err := telehealth.Refer(me, c, doctor, contactActor(p))
 	if err != nil {
-		return n.refused(caseID, err)
+		return cl.refused(caseID, err)
 	}
 	refItem, err := newWorkflowItem(newMessageID(), ledger.KindReferral, fmt.Sprintf("Referral of %s (%s)", caseID, c.PHR.PatientName), ref)
 	if err != nil {
@@ -171,7 +174,7 @@ func (n *Node) Refer(ctx context.Context, caseID, doctorFP string) error {
 		return err
 	}
 	// Again under the store's lock: another referral may have come first.
-	c, err = n.store.updateCase(n.recordKey(), caseID, func(c *Case, _ bool) error {
+	c, err = updateCase(n.store.Cases(n.recordKey()), caseID, func(c *Case, _ bool) error {
 		nc, _, _, err := telehealth.Refer(me, *c, doctor, contactActor(p))
 		*c = nc
 		return err
@@ -230,12 +233,13 @@ const directTimeout = 5 * time.Second
 // goes to the hospital, and straight to the patient when a session to the
 // patient exists or can be opened; otherwise the hospital relays it. Only
 // the doctor the case was referred to may report, once.
-func (n *Node) SubmitReport(ctx context.Context, caseID string, r MedicalReport, attachmentPaths []string) error {
+func (cl *Clinic) SubmitReport(ctx context.Context, caseID string, r MedicalReport, attachmentPaths []string) error {
+	n := cl.n
 	if err := telehealth.Permit(n.profile.Role, telehealth.ActionReport); err != nil {
-		return n.refused(caseID, err)
+		return cl.refused(caseID, err)
 	}
 	var held *Case
-	c, err := n.Case(caseID)
+	c, err := cl.Case(caseID)
 	switch {
 	case err == nil:
 		held = &c
@@ -244,7 +248,7 @@ func (n *Node) SubmitReport(ctx context.Context, caseID string, r MedicalReport,
 	}
 	me := actorOf(n.profile, n.id)
 	if err := telehealth.CheckReport(me, caseID, held, r); err != nil {
-		return n.refused(caseID, err)
+		return cl.refused(caseID, err)
 	}
 	h, ok := n.store.Contact(c.Hospital)
 	if !ok {
@@ -256,12 +260,12 @@ func (n *Node) SubmitReport(ctx context.Context, caseID string, r MedicalReport,
 	}
 	sr := telehealth.NewReport(c, r, files, time.Now().UTC())
 	sr.Sign(n.id)
-	p, direct := n.reachPatient(ctx, c.Patient)
+	p, direct := cl.reachPatient(ctx, c.Patient)
 	hItem, err := newWorkflowItem(newMessageID(), ledger.KindReport, "Report on "+caseID, telehealth.ReportBody(sr, direct))
 	if err != nil {
 		return err
 	}
-	c, err = n.store.updateCase(n.recordKey(), caseID, func(c *Case, _ bool) error {
+	c, err = updateCase(n.store.Cases(n.recordKey()), caseID, func(c *Case, _ bool) error {
 		nc, err := telehealth.FileReport(me, *c, sr)
 		*c = nc
 		return err
@@ -291,7 +295,8 @@ func (n *Node) SubmitReport(ctx context.Context, caseID string, r MedicalReport,
 
 // reachPatient reports whether the doctor has, or can open, a session
 // with the patient.
-func (n *Node) reachPatient(ctx context.Context, fp string) (Contact, bool) {
+func (cl *Clinic) reachPatient(ctx context.Context, fp string) (Contact, bool) {
+	n := cl.n
 	p, ok := n.store.Contact(fp)
 	if !ok {
 		return Contact{}, false

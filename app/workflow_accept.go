@@ -32,13 +32,14 @@ func workflowInput(tx *ledger.Transaction, m *Message) (*telehealth.Body, telehe
 
 // checkWorkflow reports whether acceptWorkflow would accept the workflow
 // message m that peer sent in tx, changing nothing (a dry run).
-func (n *Node) checkWorkflow(_ context.Context, peer Contact, tx *ledger.Transaction, m *Message) error {
+func (cl *Clinic) checkWorkflow(_ context.Context, peer Contact, tx *ledger.Transaction, m *Message) error {
+	n := cl.n
 	w, env, err := workflowInput(tx, m)
 	if w == nil {
 		return err
 	}
 	var cur *Case
-	c, err := n.store.getCase(n.recordKey(), w.CaseID)
+	c, err := getCase(n.store.Cases(n.recordKey()), w.CaseID)
 	switch {
 	case err == nil:
 		cur = &c
@@ -53,13 +54,14 @@ func (n *Node) checkWorkflow(_ context.Context, peer Contact, tx *ledger.Transac
 // from peer and, if it is allowed, updates this node's case (and queues a
 // relay). It is idempotent, because a resend after a crash may apply it
 // twice.
-func (n *Node) acceptWorkflow(_ context.Context, peer Contact, tx *ledger.Transaction, m *Message) error {
+func (cl *Clinic) acceptWorkflow(_ context.Context, peer Contact, tx *ledger.Transaction, m *Message) error {
+	n := cl.n
 	w, env, err := workflowInput(tx, m)
 	if w == nil {
 		return err
 	}
 	var out telehealth.Outcome
-	c, err := n.store.updateCase(n.recordKey(), w.CaseID, func(c *Case, found bool) error {
+	c, err := updateCase(n.store.Cases(n.recordKey()), w.CaseID, func(c *Case, found bool) error {
 		var cur *Case
 		if found {
 			cur = c
@@ -79,7 +81,7 @@ func (n *Node) acceptWorkflow(_ context.Context, peer Contact, tx *ledger.Transa
 		// The relay's message ID derives from the doctor's message, so a
 		// redelivery of that message yields no second report at the
 		// patient.
-		if err := n.relay(c, out.Relay, m.ID); err != nil {
+		if err := cl.relay(c, out.Relay, m.ID); err != nil {
 			n.log.Warn("could not queue the report for the patient", "case", c.ID, "err", err)
 		} else {
 			reason += "; relaying it to " + c.PatientName
@@ -90,7 +92,8 @@ func (n *Node) acceptWorkflow(_ context.Context, peer Contact, tx *ledger.Transa
 }
 
 // relay queues body w, unchanged, for the patient of case c.
-func (n *Node) relay(c Case, w *telehealth.Body, causeID string) error {
+func (cl *Clinic) relay(c Case, w *telehealth.Body, causeID string) error {
+	n := cl.n
 	p, ok := n.store.Contact(c.Patient)
 	if !ok {
 		return fmt.Errorf("the patient of %s is not a contact", c.ID)

@@ -99,7 +99,7 @@ func outboxEmpty(n *Node) bool {
 }
 
 func caseStatus(n *Node, id string) string {
-	c, err := n.Case(id)
+	c, err := n.Clinic().Case(id)
 	if err != nil {
 		return ""
 	}
@@ -114,7 +114,7 @@ func TestWorkflowEndToEnd(t *testing.T) {
 	labPath, lab := writeFile(t, "labs.csv", 3*AttachmentChunkSize+1234, 1)
 	phr := PHR{PatientName: "Pat Doe", DateOfBirth: "1980-02-29", Symptoms: "fever, cough", Medications: "none",
 		Allergies: "penicillin", Notes: "since Monday"}
-	c, err := p.SubmitPHR(ctx, "St Mary", phr, []string{labPath})
+	c, err := p.Clinic().SubmitPHR(ctx, "St Mary", phr, []string{labPath})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,33 +128,33 @@ func TestWorkflowEndToEnd(t *testing.T) {
 
 	// 1. The hospital gets the PHR and the attachment, checked by hash.
 	waitFor(t, "the case at the hospital", func() bool { return caseStatus(h.Node, c.ID) == telehealth.CaseSubmitted })
-	hc, _ := h.Case(c.ID)
+	hc, _ := h.Clinic().Case(c.ID)
 	if *hc.PHR != phr || hc.Patient != p.Fingerprint() || hc.PatientName != "Pat" {
 		t.Fatalf("hospital's case %+v", hc)
 	}
-	got, err := h.ReadAttachment(labHash)
+	got, err := h.Clinic().ReadAttachment(labHash)
 	if err != nil || !bytes.Equal(got, lab) {
 		t.Fatalf("hospital's copy of the attachment: %v", err)
 	}
 
 	// 2. Referral to the doctor of the roster.
-	if docs := h.Doctors(); len(docs) != 1 || docs[0].Fingerprint != d.Fingerprint() {
+	if docs := h.Clinic().Doctors(); len(docs) != 1 || docs[0].Fingerprint != d.Fingerprint() {
 		t.Fatalf("roster %+v", docs)
 	}
-	if err := h.Refer(ctx, c.ID, "Dr Who"); err != nil {
+	if err := h.Clinic().Refer(ctx, c.ID, "Dr Who"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the case at the doctor", func() bool { return caseStatus(d.Node, c.ID) == telehealth.CaseReferred })
 	waitFor(t, "the doctor's name at the patient", func() bool { return caseStatus(p.Node, c.ID) == telehealth.CaseReferred })
-	pc, _ := p.Case(c.ID)
+	pc, _ := p.Clinic().Case(c.ID)
 	if pc.Doctor != d.Fingerprint() || pc.DoctorName != "Dr Who" || !pc.DoctorKey.Equal(d.Identity().Public()) {
 		t.Fatalf("patient's case after referral %+v", pc)
 	}
-	dc, _ := d.Case(c.ID)
+	dc, _ := d.Clinic().Case(c.ID)
 	if *dc.PHR != phr || dc.Patient != p.Fingerprint() || dc.Hospital != h.Fingerprint() {
 		t.Fatalf("doctor's case %+v", dc)
 	}
-	if got, err := d.ReadAttachment(labHash); err != nil || !bytes.Equal(got, lab) {
+	if got, err := d.Clinic().ReadAttachment(labHash); err != nil || !bytes.Equal(got, lab) {
 		t.Fatalf("doctor's copy of the attachment: %v", err)
 	}
 
@@ -162,7 +162,7 @@ func TestWorkflowEndToEnd(t *testing.T) {
 	// the patient, so the hospital relays it.
 	xrayPath, xray := writeFile(t, "xray.png", 70000, 2)
 	rep := MedicalReport{Findings: "viral bronchitis", Recommendations: "rest", Prescriptions: "paracetamol 500 mg"}
-	if err := d.SubmitReport(ctx, c.ID, rep, []string{xrayPath}); err != nil {
+	if err := d.Clinic().SubmitReport(ctx, c.ID, rep, []string{xrayPath}); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*Node{h.Node, p.Node} {
@@ -171,12 +171,12 @@ func TestWorkflowEndToEnd(t *testing.T) {
 	for _, n := range []*Node{p.Node, h.Node, d.Node} {
 		waitFor(t, n.Profile().Name+"'s outbox to empty", func() bool { return outboxEmpty(n) })
 	}
-	pc, _ = p.Case(c.ID)
+	pc, _ = p.Clinic().Case(c.ID)
 	if *pc.Report != rep || !pc.ReportVerified || !pc.ReportRelayed {
 		t.Fatalf("patient's reported case %+v", pc)
 	}
 	xrayHash := hex.EncodeToString(func() []byte { s := sha256.Sum256(xray); return s[:] }())
-	if got, err := p.ReadAttachment(xrayHash); err != nil || !bytes.Equal(got, xray) {
+	if got, err := p.Clinic().ReadAttachment(xrayHash); err != nil || !bytes.Equal(got, xray) {
 		t.Fatalf("patient's copy of the report attachment: %v", err)
 	}
 
@@ -220,7 +220,7 @@ func TestWorkflowEndToEnd(t *testing.T) {
 			t.Fatalf("doctor's ledger holds a %s with the patient", tx.Kind)
 		}
 	}
-	if cs, _ := d.Cases(); len(cs) != 1 {
+	if cs, _ := d.Clinic().Cases(); len(cs) != 1 {
 		t.Fatalf("doctor sees %d cases", len(cs))
 	}
 
@@ -246,7 +246,7 @@ func TestWorkflowEndToEnd(t *testing.T) {
 				t.Fatalf("%s's report transaction has no report digest", n.Profile().Name)
 			}
 		}
-		cs, _ := n.Case(c.ID)
+		cs, _ := n.Clinic().Case(c.ID)
 		if cs.ReportDigest != hex.EncodeToString(digest[:]) {
 			t.Fatalf("%s's case digest %s", n.Profile().Name, cs.ReportDigest)
 		}
@@ -284,11 +284,11 @@ func TestWorkflowEndToEnd(t *testing.T) {
 	if p.Ledger().Size() != before {
 		t.Fatal("the patient recorded the altered report")
 	}
-	pc2, _ := p.Case(c.ID)
+	pc2, _ := p.Clinic().Case(c.ID)
 	if pc2.Report.Prescriptions != rep.Prescriptions {
 		t.Fatal("the altered report replaced the doctor's")
 	}
-	vs, _ := p.Violations()
+	vs, _ := p.Clinic().Violations()
 	if len(vs) != 1 || !vs[0].Incoming || vs[0].Peer != h.Fingerprint() || !strings.Contains(vs[0].Reason, "altered") {
 		t.Fatalf("patient's violations %+v", vs)
 	}
@@ -300,15 +300,15 @@ func TestRoleRulesAtTheSender(t *testing.T) {
 	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
 	d := newTestNode(t, "Dr Who", RoleDoctor, BB84Settings{})
 	for name, err := range map[string]error{
-		"patient refers":         p.Refer(ctx, "case-000000000000", "Dr Who"),
-		"hospital reports":       h.SubmitReport(ctx, "case-000000000000", MedicalReport{Findings: "x"}, nil),
-		"doctor reports unknown": d.SubmitReport(ctx, "case-000000000000", MedicalReport{Findings: "x"}, nil),
+		"patient refers":         p.Clinic().Refer(ctx, "case-000000000000", "Dr Who"),
+		"hospital reports":       h.Clinic().SubmitReport(ctx, "case-000000000000", MedicalReport{Findings: "x"}, nil),
+		"doctor reports unknown": d.Clinic().SubmitReport(ctx, "case-000000000000", MedicalReport{Findings: "x"}, nil),
 		"doctor submits a PHR": func() error {
-			_, err := d.SubmitPHR(ctx, "St Mary", PHR{PatientName: "x"}, nil)
+			_, err := d.Clinic().SubmitPHR(ctx, "St Mary", PHR{PatientName: "x"}, nil)
 			return err
 		}(),
 		"hospital submits a PHR": func() error {
-			_, err := h.SubmitPHR(ctx, "St Mary", PHR{PatientName: "x"}, nil)
+			_, err := h.Clinic().SubmitPHR(ctx, "St Mary", PHR{PatientName: "x"}, nil)
 			return err
 		}(),
 	} {
@@ -318,7 +318,7 @@ func TestRoleRulesAtTheSender(t *testing.T) {
 		}
 	}
 	for _, n := range []*Node{p, h, d} {
-		vs, err := n.Violations()
+		vs, err := n.Clinic().Violations()
 		if err != nil || len(vs) == 0 || vs[0].Incoming {
 			t.Errorf("%s's recorded violations: %+v %v", n.Profile().Name, vs, err)
 		}
@@ -357,18 +357,18 @@ func TestRoleRulesAtTheReceiver(t *testing.T) {
 		}
 	}
 	waitFor(t, "the outbox to empty", func() bool { return outboxEmpty(p) })
-	if cs, _ := d.Cases(); len(cs) != 0 {
+	if cs, _ := d.Clinic().Cases(); len(cs) != 0 {
 		t.Fatalf("the doctor opened %d case(s) from a patient", len(cs))
 	}
 	if n := len(ledgerTxs(t, d, ledger.KindReferral, id)) + len(ledgerTxs(t, d, ledger.KindPHR, id)); n != 0 {
 		t.Fatal("the doctor recorded a refused message")
 	}
-	vs, _ := d.Violations()
+	vs, _ := d.Clinic().Violations()
 	if len(vs) != 2 || !vs[0].Incoming || vs[0].Peer != p.Fingerprint() || vs[0].CaseID != id {
 		t.Fatalf("doctor's violations %+v", vs)
 	}
 	// The doctor's own roster rule: a doctor sees only referred cases.
-	if _, err := d.Case(id); !errors.Is(err, ErrNoCase) {
+	if _, err := d.Clinic().Case(id); !errors.Is(err, ErrNoCase) {
 		t.Fatalf("doctor's view of an unreferred case: %v", err)
 	}
 }
@@ -388,7 +388,7 @@ func TestAttachmentTooLargeIsRefusedBeforeSending(t *testing.T) {
 		t.Fatal(err)
 	}
 	big, _ := writeFile(t, "scan.pdf", 1001, 3)
-	_, err = p.SubmitPHR(context.Background(), "St Mary", PHR{PatientName: "Pat"}, []string{big})
+	_, err = p.Clinic().SubmitPHR(context.Background(), "St Mary", PHR{PatientName: "Pat"}, []string{big})
 	var tl *AttachmentTooLargeError
 	if !errors.As(err, &tl) || tl.Size != 1001 || tl.Limit != 1000 || !strings.Contains(err.Error(), "scan.pdf") {
 		t.Fatalf("oversized attachment: %v", err)
@@ -396,7 +396,7 @@ func TestAttachmentTooLargeIsRefusedBeforeSending(t *testing.T) {
 	if q, _ := p.Outbox(); len(q) != 0 {
 		t.Fatal("something was queued")
 	}
-	if cs, _ := p.Cases(); len(cs) != 0 {
+	if cs, _ := p.Clinic().Cases(); len(cs) != 0 {
 		t.Fatal("a case was opened")
 	}
 }
@@ -419,18 +419,18 @@ func TestReportGoesDirectWhenDoctorReachesPatient(t *testing.T) {
 	}
 	waitEvent(t, d.ev, "the doctor-patient key", isType(EventKeyEstablished))
 
-	c, err := p.SubmitPHR(ctx, "St Mary", PHR{PatientName: "Pat Doe", Symptoms: "rash"}, nil)
+	c, err := p.Clinic().SubmitPHR(ctx, "St Mary", PHR{PatientName: "Pat Doe", Symptoms: "rash"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the case at the hospital", func() bool { return caseStatus(h.Node, c.ID) == telehealth.CaseSubmitted })
-	if err := h.Refer(ctx, c.ID, d.Fingerprint()); err != nil {
+	if err := h.Clinic().Refer(ctx, c.ID, d.Fingerprint()); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the referral", func() bool {
 		return caseStatus(d.Node, c.ID) == telehealth.CaseReferred && caseStatus(p.Node, c.ID) == telehealth.CaseReferred
 	})
-	if err := d.SubmitReport(ctx, c.ID, MedicalReport{Findings: "contact dermatitis"}, nil); err != nil {
+	if err := d.Clinic().SubmitReport(ctx, c.ID, MedicalReport{Findings: "contact dermatitis"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*Node{p.Node, h.Node} {
@@ -439,7 +439,7 @@ func TestReportGoesDirectWhenDoctorReachesPatient(t *testing.T) {
 	for _, n := range []*Node{p.Node, h.Node, d.Node} {
 		waitFor(t, n.Profile().Name+"'s outbox to empty", func() bool { return outboxEmpty(n) })
 	}
-	pc, _ := p.Case(c.ID)
+	pc, _ := p.Clinic().Case(c.ID)
 	if pc.ReportRelayed || !pc.ReportVerified || pc.Report.Findings != "contact dermatitis" {
 		t.Fatalf("patient's case %+v", pc)
 	}
@@ -472,14 +472,14 @@ func TestReferChecksThePHRAgainstTheLedger(t *testing.T) {
 	}
 	id := telehealth.NewCaseID()
 	for _, txid := range []string{"", strings.Repeat("ab", 32)} {
-		_, err := h.Store().updateCase(h.recordKey(), id, func(c *Case, _ bool) error {
+		_, err := updateCase(h.Store().Cases(h.recordKey()), id, func(c *Case, _ bool) error {
 			*c = Case{Patient: p.Fingerprint(), Hospital: h.Fingerprint(), PHR: &PHR{PatientName: "Pat"}, Status: telehealth.CaseSubmitted, PHRTxID: txid}
 			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = h.Refer(context.Background(), id, "Dr Who")
+		err = h.Clinic().Refer(context.Background(), id, "Dr Who")
 		if err == nil || !strings.Contains(err.Error(), "does not check out against this hospital's ledger") {
 			t.Fatalf("refer with PHR transaction %q: %v", txid, err)
 		}

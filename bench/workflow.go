@@ -159,7 +159,7 @@ func Workflow(ctx context.Context, o WorkflowOptions) (WorkflowReport, error) {
 			return res, err
 		}
 		t0 := time.Now()
-		if _, err := pat.SubmitPHR(ctx, "hospital", app.PHR{PatientName: "Bench"}, []string{path}); err != nil {
+		if _, err := pat.Clinic().SubmitPHR(ctx, "hospital", app.PHR{PatientName: "Bench"}, []string{path}); err != nil {
 			return res, err
 		}
 		if _, err := awaitDeliveries(ctx, events, 1); err != nil {

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"qkdchat/party"
 )
 
-// Role is what a party does in the telehealth workflow.
-type Role string
+// Role is what a party does in the telehealth workflow (the type the
+// lower layers carry, package party).
+type Role = party.Role
 
 // The three roles of the paper's system model (Section III).
 const (

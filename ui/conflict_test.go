@@ -44,7 +44,7 @@ func TestConflictWarningUntilDismissed(t *testing.T) {
 		test.Tap(findButton(s.conflict.box, "Dismiss"))
 	})
 	eventually(t, th, "the warning gone", func() bool { return !s.conflict.box.Visible() })
-	if pcs, err := n.StandingConflicts(); err != nil || len(pcs) != 0 {
+	if pcs, err := n.Ledger().PeerConflicts(); err != nil || len(pcs) != 0 {
 		t.Fatalf("after Dismiss: %d standing conflicts (%v)", len(pcs), err)
 	}
 }

@@ -115,7 +115,7 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 	s.bb84 = exchanges.New(n, jobs, s.people.Name, s.setStatus)
 	s.ledger = newLedgerPane(n.Auditor(), s.ledgerEnv())
 	s.conflict = newConflictBanner(n.Auditor(), s.ledgerEnv())
-	s.role = cases.New(w, prof.Role, n, jobs, s.people)
+	s.role = cases.New(w, prof.Role, n.Clinic(), jobs, s.people)
 	s.prefs = newSettingsPane(a, n, opts.Dir, opts.StartRekey, func(st prefs.Settings) { s.settings = st }, s.bb84.SetThreshold)
 
 	s.tabItems = map[string]*container.TabItem{

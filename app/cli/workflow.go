@@ -52,13 +52,13 @@ func (c *console) workflowCommand(ctx context.Context, word, rest string) (handl
 		}
 		phr := app.PHR{PatientName: fields["name"], DateOfBirth: fields["dob"], Symptoms: fields["symptoms"],
 			Medications: fields["medications"], Allergies: fields["allergies"], Notes: fields["notes"]}
-		cs, err := n.SubmitPHR(ctx, args[0], phr, files)
+		cs, err := n.Clinic().SubmitPHR(ctx, args[0], phr, files)
 		if err != nil {
 			return true, err
 		}
 		c.note("case %s opened: PHR queued for %s", cs.ID, cs.HospitalName)
 	case "cases":
-		cs, err := n.Cases()
+		cs, err := n.Clinic().Cases()
 		if err != nil {
 			return true, err
 		}
@@ -73,13 +73,13 @@ func (c *console) workflowCommand(ctx context.Context, word, rest string) (handl
 		if len(args) != 1 {
 			return true, errors.New("usage: /case ID")
 		}
-		x, err := n.Case(args[0])
+		x, err := n.Clinic().Case(args[0])
 		if err != nil {
 			return true, err
 		}
 		c.printCase(x)
 	case "doctors":
-		ds := n.Doctors()
+		ds := n.Clinic().Doctors()
 		if len(ds) == 0 {
 			c.note("no doctors: a doctor has to pair with this node first")
 		}
@@ -90,7 +90,7 @@ func (c *console) workflowCommand(ctx context.Context, word, rest string) (handl
 		if len(args) != 2 {
 			return true, errors.New("usage: /refer CASE DOCTOR")
 		}
-		if err := n.Refer(ctx, args[0], args[1]); err != nil {
+		if err := n.Clinic().Refer(ctx, args[0], args[1]); err != nil {
 			return true, err
 		}
 		c.note("case %s referred to %s", args[0], args[1])
@@ -103,7 +103,7 @@ func (c *console) workflowCommand(ctx context.Context, word, rest string) (handl
 			return true, err
 		}
 		r := app.MedicalReport{Findings: fields["findings"], Recommendations: fields["recommendations"], Prescriptions: fields["prescriptions"]}
-		if err := n.SubmitReport(ctx, args[0], r, files); err != nil {
+		if err := n.Clinic().SubmitReport(ctx, args[0], r, files); err != nil {
 			return true, err
 		}
 		c.note("report on %s signed and queued", args[0])
@@ -132,7 +132,7 @@ func (c *console) workflowCommand(ctx context.Context, word, rest string) (handl
 		if len(args) != 2 {
 			return true, errors.New("usage: /save SHA256 FILE")
 		}
-		if err := n.SaveAttachment(args[0], args[1]); err != nil {
+		if err := n.Clinic().SaveAttachment(args[0], args[1]); err != nil {
 			return true, err
 		}
 		c.note("saved %s", args[1])
@@ -140,7 +140,7 @@ func (c *console) workflowCommand(ctx context.Context, word, rest string) (handl
 		if len(args) != 2 {
 			return true, errors.New("usage: /fhir CASE FILE")
 		}
-		b, err := n.ExportFHIR(args[0])
+		b, err := n.Clinic().ExportFHIR(args[0])
 		if err != nil {
 			return true, err
 		}
@@ -149,7 +149,7 @@ func (c *console) workflowCommand(ctx context.Context, word, rest string) (handl
 		}
 		c.note("wrote FHIR bundle of %s to %s", args[0], args[1])
 	case "violations":
-		vs, err := n.Violations()
+		vs, err := n.Clinic().Violations()
 		if err != nil {
 			return true, err
 		}

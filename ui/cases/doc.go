@@ -4,8 +4,7 @@
 // that goes to both the hospital and the patient; every role sees its
 // cases and the progress of their attachments.
 //
-// The pane is built from only what it uses: a Workflow (the node's case
-// methods), Jobs to run them off the UI goroutine, and Peers for names and
+// The pane is built from only what it uses: a Workflow (the node's Clinic), Jobs to run them off the UI goroutine, and Peers for names and
 // who is online. Package ui composes it into the shell and feeds it the
 // node's events.
 package cases

@@ -82,7 +82,7 @@ func newRig(t *testing.T, mu *sync.Mutex, name string, role app.Role) *rig {
 	r := &rig{n: n}
 	w := test.NewTempWindow(t, nil)
 	mu.Lock()
-	r.pane = New(w, role, n, jobs, nodePeers{n})
+	r.pane = New(w, role, n.Clinic(), jobs, nodePeers{n})
 	w.SetContent(r.pane.Content())
 	mu.Unlock()
 	ev, stop := n.Events()

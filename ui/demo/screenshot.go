@@ -157,7 +157,7 @@ func (d *Demo) seedStory(ctx context.Context) error {
 	}
 	phr := app.PHR{PatientName: "Alice Example", DateOfBirth: "1980-04-01", Symptoms: "Headache and fever for three days",
 		Medications: "Paracetamol", Allergies: "Penicillin", Notes: "Demo data"}
-	if _, err := d.Alice.SubmitPHR(ctx, d.Bob.Fingerprint(), phr, nil); err != nil {
+	if _, err := d.Alice.Clinic().SubmitPHR(ctx, d.Bob.Fingerprint(), phr, nil); err != nil {
 		return fmt.Errorf("screenshots: %w", err)
 	}
 	for {

@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"fmt"
@@ -193,7 +193,7 @@ func (e *PlanError) Unwrap() error { return e.Err }
 // photons it sends. A *PlanError says no key of b.KeyBits bits is
 // possible at that QBER. The demo shows it; it reads no channel truth.
 func PlanExchange(b BB84Settings, past []*KeyExchange) (ExchangePlan, error) {
-	b.withDefaults()
+	b.WithDefaults()
 	_, p, err := b.plannedConfig(past)
 	return p, err
 }

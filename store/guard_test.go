@@ -1,4 +1,4 @@
-package app
+package store
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ import (
 // into an error naming the file, but a programming error in the code that
 // reads it must not be disguised as a damaged file: it still panics.
 func TestStoreGuardTellsDamageFromBugs(t *testing.T) {
-	st, err := OpenStore(filepath.Join(t.TempDir(), StateFile))
+	st, err := Open(filepath.Join(t.TempDir(), "state.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,9 +27,9 @@ func TestStoreGuardTellsDamageFromBugs(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = st.view(func(*bolt.Tx) error { c.First(); return nil })
-	var de *DamagedFileError
-	if !errors.As(err, &de) || de.File != StateFile {
-		t.Fatalf("a panic inside bbolt gave %v, want a DamagedFileError naming %s", err, StateFile)
+	var de *DamageError
+	if !errors.As(err, &de) || filepath.Base(de.Path) != "state.db" {
+		t.Fatalf("a panic inside bbolt gave %v, want a DamageError naming state.db", err)
 	}
 	err = st.view(func(*bolt.Tx) error { return errors.New("plain error") })
 	if err == nil || errors.As(err, &de) {

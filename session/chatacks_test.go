@@ -1,8 +1,10 @@
-package app
+package session
 
 import (
 	"testing"
 	"time"
+
+	"qkdchat/store"
 )
 
 // TestDeliveryNeverOvertakesMessageSent: the peer's acknowledgement of a
@@ -11,24 +13,24 @@ import (
 // see message_sent before delivery for that message (a consumer that
 // counts unacknowledged messages by ID would otherwise count it forever).
 func TestDeliveryNeverOvertakesMessageSent(t *testing.T) {
-	n := newTestNode(t, "Alice", RolePatient, BB84Settings{})
-	s := newSession(n, nil, Contact{Fingerprint: "hosp", Name: "Hospital", Role: RoleHospital}, true)
-	events, cancel := n.Events()
-	defer cancel()
+	events := make(chan Event, 16)
+	s := &Session{peer: store.Contact{Fingerprint: "hosp", Name: "Hospital", Role: "hospital"},
+		cfg: Config{Publish: func(e Event) { events <- e }}}
+	a := newChatAcks()
 
 	// m1: on the wire, acknowledged before Send announced it.
-	s.expectAck("m1")
-	s.acknowledgedChat("m1")
-	n.publish(Event{Type: EventError, Reason: "marker"})
-	s.announceSent(&Message{ID: "m1", Epoch: 1}, true)
+	a.expect("m1")
+	a.acknowledged(s, "m1")
+	s.cfg.Publish(Event{Type: EventError, Reason: "marker"})
+	a.announceSent(s, &Message{ID: "m1", Epoch: 1}, true)
 	// m2: acknowledged after its announcement, as usual.
-	s.expectAck("m2")
-	s.announceSent(&Message{ID: "m2", Epoch: 1}, true)
-	s.acknowledgedChat("m2")
+	a.expect("m2")
+	a.announceSent(s, &Message{ID: "m2", Epoch: 1}, true)
+	a.acknowledged(s, "m2")
 	// m3: the write failed, yet the peer acknowledged it.
-	s.expectAck("m3")
-	s.acknowledgedChat("m3")
-	s.announceSent(&Message{ID: "m3", Epoch: 1}, false)
+	a.expect("m3")
+	a.acknowledged(s, "m3")
+	a.announceSent(s, &Message{ID: "m3", Epoch: 1}, false)
 
 	want := []struct {
 		typ EventType
@@ -53,9 +55,9 @@ func TestDeliveryNeverOvertakesMessageSent(t *testing.T) {
 			t.Errorf("event %d: delivery %+v", i, e)
 		}
 	}
-	s.mu.Lock()
-	left := len(s.unannounced)
-	s.mu.Unlock()
+	a.mu.Lock()
+	left := len(a.unannounced)
+	a.mu.Unlock()
 	if left != 0 {
 		t.Errorf("%d message IDs left waiting for their announcement", left)
 	}

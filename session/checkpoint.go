@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"context"
@@ -25,16 +25,16 @@ import (
 // one is unanswered is sent when the answer has been handled, so it
 // always carries the size last cosigned (a request sent earlier would
 // carry a stale size, and the proof from it would be refused). A session
-// ends with a final exchange both ways (finalCheckpoint).
+// ends with a final exchange both ways (final).
 
 // Checkpoint frame limits of a session: a burst, then a steady rate;
 // frames over it are dropped and counted, and a flood ends the session.
 // An honest peer sends at most three frames per exchange, one exchange at
 // a time.
 const (
-	ckptBurst      = 32
+	CkptBurst      = 32
 	ckptPerSecond  = 8
-	ckptFloodLimit = 256 // dropped frames that end the session
+	CkptFloodLimit = 256 // dropped frames that end the session
 	// finalCheckpointTimeout bounds the final exchange at the end of a
 	// session.
 	finalCheckpointTimeout = 10 * time.Second
@@ -44,7 +44,18 @@ const (
 	maxRefusalLen = 2048
 )
 
-// ckptState is a session's part of the checkpoint exchanges.
+// checkpointer runs a session's checkpoint exchanges.
+type checkpointer struct {
+	s      *Session
+	frames chan transport.Frame // checkpoint frames, to loop
+	ckptState
+}
+
+func newCheckpointer(s *Session) *checkpointer {
+	return &checkpointer{s: s, frames: make(chan transport.Frame, 16)}
+}
+
+// ckptState is the state of the checkpoint exchanges.
 type ckptState struct {
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced at every change
@@ -91,9 +102,9 @@ func (c *ckptState) admit(now time.Time) (bool, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.refill.IsZero() {
-		c.tokens, c.refill = ckptBurst, now
+		c.tokens, c.refill = CkptBurst, now
 	}
-	c.tokens = min(ckptBurst, c.tokens+now.Sub(c.refill).Seconds()*ckptPerSecond)
+	c.tokens = min(CkptBurst, c.tokens+now.Sub(c.refill).Seconds()*ckptPerSecond)
 	c.refill = now
 	if c.tokens < 1 {
 		c.dropped++
@@ -106,48 +117,48 @@ func (c *ckptState) admit(now time.Time) (bool, int) {
 // errCheckpointFlood ends a session whose peer floods checkpoint frames.
 var errCheckpointFlood = errors.New("the peer flooded the session with checkpoint frames")
 
-// admitCheckpointFrame rate-limits a checkpoint frame before it is queued
-// for checkpointLoop: excess frames are dropped (counted, logged and
+// admitFrame rate-limits a checkpoint frame before it is queued
+// for loop: excess frames are dropped (counted, logged and
 // reported rate-limited), and a flood ends the session.
-func (s *Session) admitCheckpointFrame(ctx context.Context, f transport.Frame) error {
-	ok, dropped := s.ck.admit(time.Now())
+func (c *checkpointer) admitFrame(ctx context.Context, f transport.Frame) error {
+	ok, dropped := c.admit(time.Now())
 	if !ok {
-		if dropped >= ckptFloodLimit {
+		if dropped >= CkptFloodLimit {
 			return fmt.Errorf("%w (%d dropped)", errCheckpointFlood, dropped)
 		}
 		if dropped == 1 || dropped%64 == 0 {
-			s.log.Warn("checkpoint frames over the rate limit dropped", "dropped", dropped)
-			s.event(Event{Type: EventRejected, Reason: fmt.Sprintf("checkpoint frames over the rate limit: %d dropped so far", dropped)})
+			c.s.log.Warn("checkpoint frames over the rate limit dropped", "dropped", dropped)
+			c.s.Event(Event{Type: EventRejected, Reason: fmt.Sprintf("checkpoint frames over the rate limit: %d dropped so far", dropped)})
 		}
 		return nil
 	}
 	select {
-	case s.ckpt <- f:
+	case c.frames <- f:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-// checkpointLoop handles the checkpoint frames of the session in the order
+// loop handles the checkpoint frames of the session in the order
 // they came. They wait for ledger commits, so the classical reader hands
 // them over rather than making chat messages wait behind them. It returns
 // when ctx ends, or with the error of a malformed frame, which ends the
 // session.
-func (s *Session) checkpointLoop(ctx context.Context) error {
+func (c *checkpointer) loop(ctx context.Context) error {
 	for {
 		select {
-		case f := <-s.ckpt:
+		case f := <-c.frames:
 			var err error
 			switch f.Type {
-			case frameCkptRequest:
-				err = s.offerCheckpoint(ctx, f.Payload)
-			case frameCheckpoint:
-				err = s.cosignCheckpoint(ctx, f.Payload)
-			case frameCosign:
-				err = s.storeCosignature(f.Payload)
-			case frameCkptRefused:
-				err = s.peerRefused(f.Payload)
+			case FrameCkptRequest:
+				err = c.offer(ctx, f.Payload)
+			case FrameCheckpoint:
+				err = c.cosign(ctx, f.Payload)
+			case FrameCosign:
+				err = c.storeCosignature(f.Payload)
+			case FrameCkptRefused:
+				err = c.peerRefused(f.Payload)
 			}
 			if err != nil && ctx.Err() == nil {
 				return err
@@ -158,8 +169,8 @@ func (s *Session) checkpointLoop(ctx context.Context) error {
 	}
 }
 
-// checkpointOffer answers a checkpoint request.
-type checkpointOffer struct {
+// CheckpointOffer answers a checkpoint request (FrameCheckpoint).
+type CheckpointOffer struct {
 	Note     []byte   `json:"note"`            // signed checkpoint note
 	FromSize int64    `json:"from_size"`       // the size the proof starts at
 	Proof    [][]byte `json:"proof,omitempty"` // consistency proof FromSize -> note's size
@@ -173,26 +184,20 @@ type checkpointRefusal struct {
 	Reason   string `json:"reason"`
 }
 
-// Request flags (the byte after the size; absent means 0).
-const (
-	ckptFinal   = 1 // the asker is leaving: answer, then ask for its checkpoint
-	ckptCounter = 2 // asked in answer to a final request
-)
-
-// requestCheckpoint asks the peer for a checkpoint of its ledger, or, if
+// request asks the peer for a checkpoint of its ledger, or, if
 // a request is in flight, has one sent when its answer was handled.
-func (s *Session) requestCheckpoint(ctx context.Context) { s.requestWith(ctx, 0) }
+func (c *checkpointer) request(ctx context.Context) { c.requestWith(ctx, 0) }
 
-func (s *Session) requestWith(ctx context.Context, flags byte) {
-	s.ck.mu.Lock()
-	if s.ck.requests > s.ck.answered && time.Since(s.ck.sentAt) < ckptRequestTimeout {
-		s.ck.again = max(s.ck.again, flags+1)
-		s.ck.mu.Unlock()
+func (c *checkpointer) requestWith(ctx context.Context, flags byte) {
+	c.mu.Lock()
+	if c.requests > c.answered && time.Since(c.sentAt) < ckptRequestTimeout {
+		c.again = max(c.again, flags+1)
+		c.mu.Unlock()
 		return
 	}
-	s.ck.reserveLocked()
-	s.ck.mu.Unlock()
-	s.sendRequest(ctx, flags)
+	c.reserveLocked()
+	c.mu.Unlock()
+	c.sendRequest(ctx, flags)
 }
 
 // reserveLocked records a request about to be sent.
@@ -206,13 +211,13 @@ func (c *ckptState) reserveLocked() {
 
 // sendRequest sends a request reserved with reserveLocked, carrying the
 // size last cosigned, read now.
-func (s *Session) sendRequest(ctx context.Context, flags byte) error {
-	b := binary.BigEndian.AppendUint64(nil, uint64(s.node.ledger.PeerCheckpointSize(s.peer.PublicKey)))
+func (c *checkpointer) sendRequest(ctx context.Context, flags byte) error {
+	b := binary.BigEndian.AppendUint64(nil, uint64(c.s.cfg.Ledger.PeerCheckpointSize(c.s.peer.PublicKey)))
 	if flags != 0 {
 		b = append(b, flags) // a plain request stays 8 bytes, as older peers expect
 	}
-	if err := s.send(ctx, frameCkptRequest, b); err != nil {
-		s.log.Warn("checkpoint request not sent", "err", err)
+	if err := c.s.SendFrame(ctx, FrameCkptRequest, b); err != nil {
+		c.s.log.Warn("checkpoint request not sent", "err", err)
 		return err
 	}
 	return nil
@@ -220,26 +225,26 @@ func (s *Session) sendRequest(ctx context.Context, flags byte) error {
 
 // answered records that the offer for our request in flight was handled,
 // and sends the request wanted meanwhile.
-func (s *Session) requestAnswered(ctx context.Context) {
-	s.ck.mu.Lock()
-	if s.ck.answered < s.ck.requests {
-		s.ck.answered++
+func (c *checkpointer) requestAnswered(ctx context.Context) {
+	c.mu.Lock()
+	if c.answered < c.requests {
+		c.answered++
 	}
-	again := s.ck.again
-	if s.ck.answered < s.ck.requests {
+	again := c.again
+	if c.answered < c.requests {
 		again = 0
 	}
 	if again > 0 {
-		s.ck.reserveLocked()
+		c.reserveLocked()
 	}
-	s.ck.changedLocked()
-	s.ck.mu.Unlock()
+	c.changedLocked()
+	c.mu.Unlock()
 	if again > 0 {
-		s.sendRequest(ctx, again-1)
+		c.sendRequest(ctx, again-1)
 	}
 }
 
-func (s *Session) offerCheckpoint(ctx context.Context, payload []byte) error {
+func (c *checkpointer) offer(ctx context.Context, payload []byte) error {
 	if len(payload) != 8 && len(payload) != 9 {
 		return errors.New("malformed checkpoint request")
 	}
@@ -248,18 +253,18 @@ func (s *Session) offerCheckpoint(ctx context.Context, payload []byte) error {
 	if len(payload) == 9 {
 		flags = payload[8]
 	}
-	note, size, err := s.node.ledger.Checkpoint()
+	note, size, err := c.s.cfg.Ledger.Checkpoint()
 	if err != nil {
 		return fmt.Errorf("make checkpoint: %w", err)
 	}
-	offer := checkpointOffer{Note: note, FromSize: from}
+	offer := CheckpointOffer{Note: note, FromSize: from}
 	if from > size {
 		// The peer claims to have seen more of our ledger than we hold:
 		// our ledger was truncated (or the peer lies). Offer the proof-less
 		// checkpoint; the peer's ledger records the conflict.
 		offer.FromSize = 0
 	} else if from > 0 {
-		offer.Proof, err = s.node.ledger.ConsistencyProof(from, size)
+		offer.Proof, err = c.s.cfg.Ledger.ConsistencyProof(from, size)
 		if err != nil {
 			return fmt.Errorf("consistency proof %d..%d: %w", from, size, err)
 		}
@@ -268,58 +273,58 @@ func (s *Session) offerCheckpoint(ctx context.Context, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := s.send(ctx, frameCheckpoint, b); err != nil {
+	if err := c.s.SendFrame(ctx, FrameCheckpoint, b); err != nil {
 		return err
 	}
-	s.ck.mu.Lock()
-	s.ck.offers++
-	if flags&ckptCounter != 0 {
-		s.ck.counter = true
+	c.mu.Lock()
+	c.offers++
+	if flags&CkptCounter != 0 {
+		c.counter = true
 	}
-	s.ck.changedLocked()
-	s.ck.mu.Unlock()
-	if flags&ckptFinal != 0 {
+	c.changedLocked()
+	c.mu.Unlock()
+	if flags&CkptFinal != 0 {
 		// The peer is leaving: have our view of its ledger brought up to
 		// date too, before it goes.
-		s.ck.mu.Lock()
-		s.ck.final, s.ck.finalOK = true, false
-		s.ck.mu.Unlock()
-		s.requestWith(ctx, ckptCounter)
+		c.mu.Lock()
+		c.final, c.finalOK = true, false
+		c.mu.Unlock()
+		c.requestWith(ctx, CkptCounter)
 	}
 	return nil
 }
 
-func (s *Session) cosignCheckpoint(ctx context.Context, payload []byte) error {
-	defer s.requestAnswered(ctx)
-	var offer checkpointOffer
+func (c *checkpointer) cosign(ctx context.Context, payload []byte) error {
+	defer c.requestAnswered(ctx)
+	var offer CheckpointOffer
 	if err := json.Unmarshal(payload, &offer); err != nil {
 		return fmt.Errorf("malformed checkpoint: %w", err)
 	}
-	cosigned, err := s.node.ledger.CosignPeer(offer.Note, s.peer.PublicKey, offer.FromSize, offer.Proof)
-	s.ck.mu.Lock()
-	s.ck.refused = err
-	if s.ck.final {
-		s.ck.finalOK = err == nil // set before our answer goes out, so before the peer's goodbye
+	cosigned, err := c.s.cfg.Ledger.CosignPeer(offer.Note, c.s.peer.PublicKey, offer.FromSize, offer.Proof)
+	c.mu.Lock()
+	c.refused = err
+	if c.final {
+		c.finalOK = err == nil // set before our answer goes out, so before the peer's goodbye
 	}
-	s.ck.mu.Unlock()
+	c.mu.Unlock()
 	if err != nil {
-		return s.refuseCheckpoint(ctx, offer.Note, err)
+		return c.refuse(ctx, offer.Note, err)
 	}
-	s.event(Event{Type: EventCheckpoint, Reason: "cosigned the peer's checkpoint"})
-	return s.send(ctx, frameCosign, cosigned)
+	c.s.Event(Event{Type: EventCheckpoint, Reason: "cosigned the peer's checkpoint"})
+	return c.s.SendFrame(ctx, FrameCosign, cosigned)
 }
 
 // ckptRefusalReportEvery is how often, after the first, a refused peer
 // checkpoint is logged and published.
 const ckptRefusalReportEvery = 64
 
-// refuseCheckpoint handles a peer checkpoint the ledger did not cosign: a
+// refuse handles a peer checkpoint the ledger did not cosign: a
 // conflict is evidence (kept by the ledger), announced to the user and to
 // the peer; the session goes on, but no later checkpoint of the peer is
 // cosigned until the user dismisses the conflict.
-func (s *Session) refuseCheckpoint(ctx context.Context, msg []byte, err error) error {
+func (c *checkpointer) refuse(ctx context.Context, msg []byte, err error) error {
 	ref := checkpointRefusal{Reason: err.Error()}
-	if sc, perr := ledger.OpenCheckpoint(msg, s.peer.PublicKey); perr == nil {
+	if sc, perr := ledger.OpenCheckpoint(msg, c.s.peer.PublicKey); perr == nil {
 		ref.Size = sc.Size
 	}
 	var ce *ledger.ConflictError
@@ -329,33 +334,33 @@ func (s *Session) refuseCheckpoint(ctx context.Context, msg []byte, err error) e
 		ref.Conflict, ref.Kind = true, string(ce.Conflict.Kind)
 		ref.Reason = fmt.Sprintf("your checkpoint at size %d conflicts with the one of size %d I cosigned (%s)", ce.Conflict.New.Size, ce.Conflict.Old.Size, ce.Conflict.Kind)
 		if !ce.Duplicate {
-			s.log.Warn("peer signed conflicting checkpoints", "kind", ce.Conflict.Kind, "old_size", ce.Conflict.Old.Size, "new_size", ce.Conflict.New.Size, "stored", !ce.Dropped)
-			s.event(Event{Type: EventConflict, Kind: string(ce.Conflict.Kind), Size: ce.Conflict.New.Size,
+			c.s.log.Warn("peer signed conflicting checkpoints", "kind", ce.Conflict.Kind, "old_size", ce.Conflict.Old.Size, "new_size", ce.Conflict.New.Size, "stored", !ce.Dropped)
+			c.s.Event(Event{Type: EventConflict, Kind: string(ce.Conflict.Kind), Size: ce.Conflict.New.Size,
 				Reason: fmt.Sprintf("%s signed conflicting ledger checkpoints (%s: size %d, then size %d): its ledger was rewritten or truncated; evidence kept, its checkpoints are refused until you dismiss this",
-					s.peer.Name, ce.Conflict.Kind, ce.Conflict.Old.Size, ce.Conflict.New.Size)})
+					c.s.peer.Name, ce.Conflict.Kind, ce.Conflict.Old.Size, ce.Conflict.New.Size)})
 		}
 	case errors.As(err, &pe):
 		ref.Conflict, ref.Kind = true, string(pe.State.Kind)
 		ref.Reason = "a conflict with your ledger stands; your checkpoints are refused until it is dismissed"
 	}
-	s.ck.mu.Lock()
-	s.ck.refusals++
-	n := s.ck.refusals
-	s.ck.mu.Unlock()
+	c.mu.Lock()
+	c.refusals++
+	n := c.refusals
+	c.mu.Unlock()
 	// A peer can make us refuse a checkpoint as often as the rate limit
 	// admits frames: report the first, then a count now and then.
 	if n == 1 || n%ckptRefusalReportEvery == 0 {
 		if ce == nil && pe == nil {
-			s.log.Warn("peer checkpoint refused", "err", err, "refused_this_session", n)
+			c.s.log.Warn("peer checkpoint refused", "err", err, "refused_this_session", n)
 		}
-		s.event(Event{Type: EventCheckpoint, Reason: fmt.Sprintf("peer checkpoint refused (%d this session): %v", n, err)})
+		c.s.Event(Event{Type: EventCheckpoint, Reason: fmt.Sprintf("peer checkpoint refused (%d this session): %v", n, err)})
 	}
-	s.ck.mu.Lock()
-	tell := !ref.Conflict || !s.ck.reported
+	c.mu.Lock()
+	tell := !ref.Conflict || !c.reported
 	if ref.Conflict {
-		s.ck.reported = true
+		c.reported = true
 	}
-	s.ck.mu.Unlock()
+	c.mu.Unlock()
 	if !tell {
 		ref.Reason = "" // said once this session; the answer is still owed
 	}
@@ -363,7 +368,7 @@ func (s *Session) refuseCheckpoint(ctx context.Context, msg []byte, err error) e
 	if err != nil {
 		return err
 	}
-	return s.send(ctx, frameCkptRefused, b)
+	return c.s.SendFrame(ctx, FrameCkptRefused, b)
 }
 
 // encodeRefusal encodes ref within maxRefusalLen, which the peer enforces,
@@ -383,32 +388,32 @@ func encodeRefusal(ref checkpointRefusal) ([]byte, error) {
 	}
 }
 
-func (s *Session) storeCosignature(payload []byte) error {
-	defer s.offerReplied()
-	size, err := s.node.ledger.StoreCosignature(payload, s.peer.PublicKey)
+func (c *checkpointer) storeCosignature(payload []byte) error {
+	defer c.offerReplied()
+	size, err := c.s.cfg.Ledger.StoreCosignature(payload, c.s.peer.PublicKey)
 	if err != nil {
-		s.log.Warn("peer cosignature refused", "err", err)
-		s.event(Event{Type: EventCheckpoint, Reason: "peer cosignature refused: " + err.Error()})
+		c.s.log.Warn("peer cosignature refused", "err", err)
+		c.s.Event(Event{Type: EventCheckpoint, Reason: "peer cosignature refused: " + err.Error()})
 		return nil
 	}
-	s.event(Event{Type: EventCheckpoint, Reason: "peer cosigned our checkpoint", Size: size})
+	c.s.Event(Event{Type: EventCheckpoint, Reason: "peer cosigned our checkpoint", Size: size})
 	return nil
 }
 
-func (s *Session) offerReplied() {
-	s.ck.mu.Lock()
-	if s.ck.replies < s.ck.offers {
-		s.ck.replies++
+func (c *checkpointer) offerReplied() {
+	c.mu.Lock()
+	if c.replies < c.offers {
+		c.replies++
 	}
-	s.ck.changedLocked()
-	s.ck.mu.Unlock()
+	c.changedLocked()
+	c.mu.Unlock()
 }
 
 // peerRefused handles the peer's refusal of our checkpoint. A conflict
 // the peer reports stands here too (shown to the user until dismissed);
 // the peer's words are not evidence, the peer keeps that.
-func (s *Session) peerRefused(payload []byte) error {
-	defer s.offerReplied()
+func (c *checkpointer) peerRefused(payload []byte) error {
+	defer c.offerReplied()
 	if len(payload) > maxRefusalLen {
 		return errors.New("malformed checkpoint refusal: too long")
 	}
@@ -417,74 +422,74 @@ func (s *Session) peerRefused(payload []byte) error {
 		return fmt.Errorf("malformed checkpoint refusal: %w", err)
 	}
 	if !ref.Conflict {
-		s.event(Event{Type: EventCheckpoint, Reason: "the peer refused our checkpoint: " + ref.Reason, Size: ref.Size})
+		c.s.Event(Event{Type: EventCheckpoint, Reason: "the peer refused our checkpoint: " + ref.Reason, Size: ref.Size})
 		return nil
 	}
-	s.ck.mu.Lock()
-	heard := s.ck.heard
-	s.ck.heard = true
-	s.ck.mu.Unlock()
+	c.mu.Lock()
+	heard := c.heard
+	c.heard = true
+	c.mu.Unlock()
 	if ref.Reason == "" || heard {
 		return nil // once a session is enough
 	}
-	if err := s.node.ledger.RecordReportedConflict(s.peer.PublicKey, ref.Reason); err != nil {
-		s.log.Warn("could not record the peer's conflict report", "err", err)
+	if err := c.s.cfg.Ledger.RecordReportedConflict(c.s.peer.PublicKey, ref.Reason); err != nil {
+		c.s.log.Warn("could not record the peer's conflict report", "err", err)
 	}
-	s.log.Warn("peer reports conflicting checkpoints of our ledger", "kind", ref.Kind, "size", ref.Size)
-	s.event(Event{Type: EventConflict, Reported: true, Kind: ref.Kind, Size: ref.Size,
-		Reason: fmt.Sprintf("%s refused our ledger checkpoint as conflicting: %s", s.peer.Name, ref.Reason)})
+	c.s.log.Warn("peer reports conflicting checkpoints of our ledger", "kind", ref.Kind, "size", ref.Size)
+	c.s.Event(Event{Type: EventConflict, Reported: true, Kind: ref.Kind, Size: ref.Size,
+		Reason: fmt.Sprintf("%s refused our ledger checkpoint as conflicting: %s", c.s.peer.Name, ref.Reason)})
 	return nil
 }
 
-// finalCheckpoint runs the last exchange of a session, both ways: our
+// finalExchange runs the last exchange of a session, both ways: our
 // request (marked final) with the size last cosigned, read after every
 // earlier request was answered; the peer's offer, cosigned; the peer's
 // request for ours, answered; and its cosignature (or refusal). It
 // returns why it could not complete, or nil.
-func (s *Session) finalCheckpoint(ctx context.Context) error {
+func (c *checkpointer) finalExchange(ctx context.Context) error {
 	waitFor := func(what string, done func() bool) error {
 		for {
-			s.ck.mu.Lock()
+			c.mu.Lock()
 			ok := done()
-			ch := s.ck.wait()
-			s.ck.mu.Unlock()
+			ch := c.wait()
+			c.mu.Unlock()
 			if ok {
 				return nil
 			}
 			select {
 			case <-ch:
-			case <-s.done:
+			case <-c.s.done:
 				return fmt.Errorf("the session ended while waiting for %s", what)
-			case <-s.ts.Done():
+			case <-c.s.ts.Done():
 				return fmt.Errorf("the connection closed while waiting for %s", what)
 			case <-ctx.Done():
 				return fmt.Errorf("%s did not come within %s", what, finalCheckpointTimeout)
 			}
 		}
 	}
-	s.ck.mu.Lock()
-	s.ck.leaving = true
-	s.ck.mu.Unlock()
+	c.mu.Lock()
+	c.leaving = true
+	c.mu.Unlock()
 	if err := waitFor("the answer to an earlier checkpoint request", func() bool {
-		return s.ck.answered >= s.ck.requests || time.Since(s.ck.sentAt) >= ckptRequestTimeout
+		return c.answered >= c.requests || time.Since(c.sentAt) >= ckptRequestTimeout
 	}); err != nil {
 		return err
 	}
-	s.ck.mu.Lock()
-	s.ck.reserveLocked()
-	s.ck.mu.Unlock()
-	if err := s.sendRequest(ctx, ckptFinal); err != nil {
+	c.mu.Lock()
+	c.reserveLocked()
+	c.mu.Unlock()
+	if err := c.sendRequest(ctx, CkptFinal); err != nil {
 		return fmt.Errorf("final checkpoint request not sent: %w", err)
 	}
 	var refused error
 	if err := waitFor("the peer's final checkpoint", func() bool {
-		refused = s.ck.refused
-		return s.ck.answered >= s.ck.requests
+		refused = c.refused
+		return c.answered >= c.requests
 	}); err != nil {
 		return err
 	}
 	if err := waitFor("the peer's cosignature of our final checkpoint", func() bool {
-		return s.ck.counter && s.ck.replies >= s.ck.offers
+		return c.counter && c.replies >= c.offers
 	}); err != nil {
 		return err
 	}
@@ -501,21 +506,15 @@ func (s *Session) finalCheckpoint(ctx context.Context) error {
 // unless the peer asked for our final checkpoint and gave its own, which
 // was cosigned: otherwise our view of its ledger, from which its later
 // rewrites are caught, may be older than the session.
-func (s *Session) reportPeerLeftEarly() {
-	s.ck.mu.Lock()
-	done := s.ck.leaving || s.ck.finalOK
-	s.ck.mu.Unlock()
+func (c *checkpointer) reportPeerLeftEarly() {
+	c.mu.Lock()
+	done := c.leaving || c.finalOK
+	c.mu.Unlock()
 	if done {
 		return
 	}
-	size := s.node.ledger.PeerCheckpointSize(s.peer.PublicKey)
-	s.log.Warn("session ended without the peer's final checkpoint", "cosigned_size", size)
-	s.event(Event{Type: EventCheckpointIncomplete, Size: size,
-		Reason: fmt.Sprintf("final checkpoint exchange incomplete: the session ended before %s gave its final checkpoint; the last one of its ledger cosigned here is at size %d", s.peer.Name, size)})
-}
-
-// StandingConflicts returns the conflicts with peers that the user has
-// not dismissed: the UI shows each as a red warning.
-func (n *Node) StandingConflicts() ([]ledger.PeerConflict, error) {
-	return n.ledger.PeerConflicts()
+	size := c.s.cfg.Ledger.PeerCheckpointSize(c.s.peer.PublicKey)
+	c.s.log.Warn("session ended without the peer's final checkpoint", "cosigned_size", size)
+	c.s.Event(Event{Type: EventCheckpointIncomplete, Size: size,
+		Reason: fmt.Sprintf("final checkpoint exchange incomplete: the session ended before %s gave its final checkpoint; the last one of its ledger cosigned here is at size %d", c.s.peer.Name, size)})
 }

@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"errors"
@@ -21,12 +21,12 @@ func testKey(t *testing.T, b byte) *fernet.Key {
 func TestSealOpenRoundTrip(t *testing.T) {
 	k := testKey(t, 1)
 	now := time.Unix(1_800_000_000, 0)
-	in := sealed{ID: "m1", Seq: 7, Epoch: 2, Kind: "chat", Text: "BP 120/80"}
-	tok, err := sealMessage(k, in, now)
+	in := Sealed{ID: "m1", Seq: 7, Epoch: 2, Kind: "chat", Text: "BP 120/80"}
+	tok, err := SealMessage(k, in, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, at, err := openMessage(k, tok, time.Minute, now.Add(time.Second))
+	out, at, err := OpenMessage(k, tok, time.Minute, now.Add(time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,11 +38,11 @@ func TestSealOpenRoundTrip(t *testing.T) {
 func TestOpenRejectsEveryFlippedByte(t *testing.T) {
 	k := testKey(t, 1)
 	now := time.Unix(1_800_000_000, 0)
-	tok, _ := sealMessage(k, sealed{ID: "m", Seq: 1, Text: "lab results"}, now)
+	tok, _ := SealMessage(k, Sealed{ID: "m", Seq: 1, Text: "lab results"}, now)
 	for i := range tok {
 		bad := append([]byte(nil), tok...)
 		bad[i] ^= 0x01
-		if _, _, err := openMessage(k, bad, 0, now); err == nil {
+		if _, _, err := OpenMessage(k, bad, 0, now); err == nil {
 			// base64url's last character may carry padding bits that do
 			// not change the decoded bytes; anything else must fail.
 			if i != len(tok)-1 && tok[len(tok)-1] != '=' {
@@ -50,7 +50,7 @@ func TestOpenRejectsEveryFlippedByte(t *testing.T) {
 			}
 		}
 	}
-	if _, _, err := openMessage(testKey(t, 9), tok, 0, now); !errors.Is(err, ErrTampered) {
+	if _, _, err := OpenMessage(testKey(t, 9), tok, 0, now); !errors.Is(err, ErrTampered) {
 		t.Fatalf("wrong key: %v", err)
 	}
 }
@@ -58,11 +58,11 @@ func TestOpenRejectsEveryFlippedByte(t *testing.T) {
 func TestOpenChecksAge(t *testing.T) {
 	k := testKey(t, 1)
 	now := time.Unix(1_800_000_000, 0)
-	tok, _ := sealMessage(k, sealed{ID: "m", Seq: 1}, now)
-	if _, _, err := openMessage(k, tok, time.Minute, now.Add(2*time.Minute)); !errors.Is(err, ErrExpired) {
+	tok, _ := SealMessage(k, Sealed{ID: "m", Seq: 1}, now)
+	if _, _, err := OpenMessage(k, tok, time.Minute, now.Add(2*time.Minute)); !errors.Is(err, ErrExpired) {
 		t.Fatalf("old token: %v", err)
 	}
-	if _, _, err := openMessage(k, tok, time.Minute, now.Add(-5*time.Minute)); !errors.Is(err, ErrFuture) {
+	if _, _, err := OpenMessage(k, tok, time.Minute, now.Add(-5*time.Minute)); !errors.Is(err, ErrFuture) {
 		t.Fatalf("future token: %v", err)
 	}
 }
@@ -105,7 +105,7 @@ func TestReplayWindowMatchesModel(t *testing.T) {
 		var top uint64
 		for i := 0; i < 300; i++ {
 			seq := uint64(r.IntN(400) + 1)
-			wantOK := !seen[seq] && (seq > top || top-seq < replayWindowSize)
+			wantOK := !seen[seq] && (seq > top || top-seq < ReplayWindowSize)
 			err := w.check(seq)
 			if (err == nil) != wantOK {
 				t.Fatalf("trial %d: seq %d top %d: check=%v, model ok=%v", trial, seq, top, err, wantOK)

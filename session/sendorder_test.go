@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"context"
@@ -12,17 +12,17 @@ import (
 // a random order, some giving up, and checks that the ones that go on the
 // wire do so in sequence order, each once.
 func TestSendTurnOrder(t *testing.T) {
-	s := &Session{sendOrder: map[uint64]chan struct{}{}, done: make(chan struct{})}
+	s := newSendOrder()
+	done := make(chan struct{})
 	const n = 500
 	r := rand.New(rand.NewPCG(1, 2))
 	var seqs []uint64
 	for range n {
-		s.sendSeq++
 		if r.IntN(10) == 0 {
-			continue // a reliable-path number: never in sendOrder
+			s.next() // a reliable-path number: never waits for its turn
+			continue
 		}
-		s.sendOrder[s.sendSeq] = make(chan struct{})
-		seqs = append(seqs, s.sendSeq)
+		seqs = append(seqs, s.enter())
 	}
 	giveUp := map[uint64]bool{}
 	for _, q := range seqs {
@@ -47,17 +47,17 @@ func TestSendTurnOrder(t *testing.T) {
 			defer wg.Done()
 			time.Sleep(delays[q]) // the seal, sign and append
 			if giveUp[q] {
-				s.leaveSendOrder(q)
+				s.leave(q)
 				return
 			}
-			if err := s.awaitSendTurn(ctx, q); err != nil {
+			if err := s.awaitTurn(ctx, q, done); err != nil {
 				early <- q
 				return
 			}
 			mu.Lock()
 			wire = append(wire, q)
 			mu.Unlock()
-			s.leaveSendOrder(q)
+			s.leave(q)
 		}()
 	}
 	wg.Wait()
@@ -79,7 +79,7 @@ func TestSendTurnOrder(t *testing.T) {
 			t.Fatalf("send %d went on the wire after %d", wire[i], wire[i-1])
 		}
 	}
-	if len(s.sendOrder) != 0 {
-		t.Errorf("%d sends left in the order", len(s.sendOrder))
+	if len(s.waiting) != 0 {
+		t.Errorf("%d sends left in the order", len(s.waiting))
 	}
 }

@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"encoding/base64"
@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/fernet/fernet-go"
@@ -28,10 +29,10 @@ type Message struct {
 	Outgoing bool      `json:"outgoing,omitempty"`
 }
 
-// sealed is what travels inside a Fernet token. The sequence number and
+// Sealed is what travels inside a Fernet token. The sequence number and
 // epoch are inside the authenticated ciphertext, so a relay cannot renumber
 // a message to slip a replay past the window.
-type sealed struct {
+type Sealed struct {
 	ID     string          `json:"id"`
 	Seq    uint64          `json:"seq"`
 	Epoch  uint32          `json:"epoch"`
@@ -43,19 +44,19 @@ type sealed struct {
 
 // Why a received token is refused.
 var (
-	ErrTampered = errors.New("token failed authentication (tampered, or sealed under another key)")
+	ErrTampered = errors.New("token failed authentication (tampered, or Sealed under another key)")
 	ErrExpired  = errors.New("token is older than the time-to-live")
 	ErrFuture   = errors.New("token is dated in the future")
 	ErrReplay   = errors.New("message was already received (replay)")
 	ErrTooOld   = errors.New("message arrived too far out of order")
 )
 
-// maxClockSkew is how far in the future a token's timestamp may lie, to
+// MaxClockSkew is how far in the future a token's timestamp may lie, to
 // allow for peers whose clocks differ a little.
-const maxClockSkew = 60 * time.Second
+const MaxClockSkew = 60 * time.Second
 
-// sealMessage encrypts s into a Fernet token under key, stamped at now.
-func sealMessage(key *fernet.Key, s sealed, now time.Time) ([]byte, error) {
+// SealMessage encrypts s into a Fernet token under key, stamped at now.
+func SealMessage(key *fernet.Key, s Sealed, now time.Time) ([]byte, error) {
 	plain, err := json.Marshal(s)
 	if err != nil {
 		return nil, fmt.Errorf("app: encode message: %w", err)
@@ -67,12 +68,12 @@ func sealMessage(key *fernet.Key, s sealed, now time.Time) ([]byte, error) {
 	return tok, nil
 }
 
-// openMessage authenticates and decrypts a Fernet token, then checks its
+// OpenMessage authenticates and decrypts a Fernet token, then checks its
 // age. fernet.VerifyAndDecrypt folds "tampered" and "expired" into one nil
 // result; checking the MAC first with no TTL and the timestamp second lets
 // the receiver say which it was.
-func openMessage(key *fernet.Key, token []byte, ttl time.Duration, now time.Time) (sealed, time.Time, error) {
-	var s sealed
+func OpenMessage(key *fernet.Key, token []byte, ttl time.Duration, now time.Time) (Sealed, time.Time, error) {
+	var s Sealed
 	plain := fernet.VerifyAndDecrypt(token, 0, []*fernet.Key{key})
 	if plain == nil {
 		return s, time.Time{}, ErrTampered
@@ -82,9 +83,9 @@ func openMessage(key *fernet.Key, token []byte, ttl time.Duration, now time.Time
 		return s, time.Time{}, ErrTampered
 	}
 	if ttl > 0 && now.Sub(stamped) > ttl {
-		return s, stamped, fmt.Errorf("%w: sealed %s ago, limit %s", ErrExpired, now.Sub(stamped).Round(time.Second), ttl)
+		return s, stamped, fmt.Errorf("%w: Sealed %s ago, limit %s", ErrExpired, now.Sub(stamped).Round(time.Second), ttl)
 	}
-	if stamped.Sub(now) > maxClockSkew {
+	if stamped.Sub(now) > MaxClockSkew {
 		return s, stamped, fmt.Errorf("%w: %s ahead of this clock", ErrFuture, stamped.Sub(now).Round(time.Second))
 	}
 	if err := json.Unmarshal(plain, &s); err != nil {
@@ -106,13 +107,13 @@ func tokenTime(token []byte) (time.Time, error) {
 
 // replayWindow is a sliding anti-replay window over sequence numbers, as
 // in IPsec (RFC 4303, 3.4.3): it accepts each number once and tolerates
-// reordering of up to replayWindowSize positions.
+// reordering of up to ReplayWindowSize positions.
 type replayWindow struct {
 	top    uint64 // highest accepted sequence number; 0 = none yet
 	bitmap uint64 // bit i set: top-i was accepted
 }
 
-const replayWindowSize = 64
+const ReplayWindowSize = 64
 
 // check reports whether seq may be accepted, without accepting it.
 func (w *replayWindow) check(seq uint64) error {
@@ -121,8 +122,8 @@ func (w *replayWindow) check(seq uint64) error {
 		return fmt.Errorf("%w: sequence number 0 is never used", ErrReplay)
 	case seq > w.top:
 		return nil
-	case w.top-seq >= replayWindowSize:
-		return fmt.Errorf("%w: sequence %d is %d behind the newest %d (window %d)", ErrTooOld, seq, w.top-seq, w.top, replayWindowSize)
+	case w.top-seq >= ReplayWindowSize:
+		return fmt.Errorf("%w: sequence %d is %d behind the newest %d (window %d)", ErrTooOld, seq, w.top-seq, w.top, ReplayWindowSize)
 	case w.bitmap&(1<<(w.top-seq)) != 0:
 		return fmt.Errorf("%w: sequence %d", ErrReplay, seq)
 	}
@@ -134,7 +135,7 @@ func (w *replayWindow) check(seq uint64) error {
 func (w *replayWindow) accept(seq uint64) {
 	if seq > w.top {
 		shift := seq - w.top
-		if shift >= replayWindowSize {
+		if shift >= ReplayWindowSize {
 			w.bitmap = 0
 		} else {
 			w.bitmap <<= shift
@@ -144,4 +145,35 @@ func (w *replayWindow) accept(seq uint64) {
 		return
 	}
 	w.bitmap |= 1 << (w.top - seq)
+}
+
+// replayGuard is a session's replay window over received sequence
+// numbers, behind its own lock.
+type replayGuard struct {
+	mu sync.Mutex
+	w  replayWindow
+}
+
+// admit checks seq against the window and, if it passes, accepts it.
+func (g *replayGuard) admit(seq uint64) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := g.w.check(seq); err != nil {
+		return err
+	}
+	g.w.accept(seq)
+	return nil
+}
+
+// ValidMessageID accepts the 32 lower-case hex digits of NewMessageID.
+func ValidMessageID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

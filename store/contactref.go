@@ -1,13 +1,13 @@
-package app
+package store
 
 import "qkdchat/identity"
 
-// contactByFingerprint finds the pinned contact whose fingerprint a person
+// ContactByFingerprint finds the pinned contact whose fingerprint a person
 // typed: in any case, with or without spaces, dashes or colons, in full or
 // as the 16 digits an older qkdchat showed (accepted when they start
 // exactly one contact's fingerprint). The error is a
 // *identity.FingerprintError that says why none was found.
-func (s *Store) contactByFingerprint(typed string) (Contact, error) {
+func (s *Store) ContactByFingerprint(typed string) (Contact, error) {
 	if c, ok := s.Contact(typed); ok {
 		return c, nil
 	}

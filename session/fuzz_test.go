@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"context"
@@ -83,7 +83,7 @@ func FuzzChatFrame(f *testing.F) {
 	// The one token sealed under key: fixed, because fuzzing workers run
 	// this setup again and a fresh seal would have a fresh random IV.
 	tok := []byte(fuzzSeedToken)
-	if _, _, err := openMessage(&key, tok, 0, now); err != nil {
+	if _, _, err := OpenMessage(&key, tok, 0, now); err != nil {
 		f.Fatal(err)
 	}
 	tx := &ledger.Transaction{Kind: ledger.KindChat, Sender: id.Public(), Recipient: id.Public(), CaseID: "chat", Time: now, Token: tok}
@@ -106,7 +106,7 @@ func FuzzChatFrame(f *testing.F) {
 		if tx.Verify() != nil {
 			return
 		}
-		sl, _, err := openMessage(&key, tx.Token, 0, now)
+		sl, _, err := OpenMessage(&key, tx.Token, 0, now)
 		if err != nil {
 			return
 		}
@@ -162,7 +162,7 @@ func FuzzKeyResultAndCheckpoint(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	offer, _ := json.Marshal(checkpointOffer{Note: note})
+	offer, _ := json.Marshal(CheckpointOffer{Note: note})
 	kr, _ := json.Marshal(keyResult{Epoch: 1, OK: true, QBER: 0.02, KeyBits: 256, Confirm: make([]byte, 32)})
 	f.Add(kr)
 	f.Add(offer)
@@ -174,7 +174,7 @@ func FuzzKeyResultAndCheckpoint(f *testing.F) {
 		if json.Unmarshal(b, &r) == nil && r.OK && len(r.Confirm) > 0 {
 			_ = confirmTag(new(fernet.Key), r.Epoch, true)
 		}
-		var o checkpointOffer
+		var o CheckpointOffer
 		if err := json.Unmarshal(b, &o); err != nil {
 			return
 		}

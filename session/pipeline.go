@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"context"
@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/fernet/fernet-go"
 
 	"qkdchat/ledger"
 )
@@ -18,17 +16,17 @@ import (
 //
 // Sending: concurrent Send calls take sequence numbers in order, seal,
 // sign and append concurrently, and then put their frames on the wire in
-// sequence order (awaitSendTurn). The receiver's replay window therefore
+// sequence order (sendOrder.awaitTurn). The receiver's replay window therefore
 // never sees a message overtaken by later ones, however many are in flight.
 //
 // Receiving is a two-stage pipeline:
 //
-//  1. The classical reader (receiveChat) parses the frame, checks the
+//  1. The classical reader (receive) parses the frame, checks the
 //     signature, decrypts and authenticates the token, checks its age and
 //     the replay window, all in arrival order. An accepted message starts
 //     its ledger append at once, concurrently with the appends of the
 //     messages before it, which the ledger commits together (group commit).
-//  2. The delivery stage (deliverInbound) takes the accepted messages in
+//  2. The delivery stage (deliver) takes the accepted messages in
 //     arrival order, waits for each one's append, then publishes its events
 //     and acknowledges it. Events and acks therefore keep the sender's order,
 //     and nothing is acknowledged before it is on disk.
@@ -39,6 +37,12 @@ import (
 // maxInflight bounds the accepted messages whose appends may be in flight.
 const maxInflight = 256
 
+// chatIn is a session's receive pipeline of chat messages.
+type chatIn struct {
+	s     *Session
+	inbox chan *inbound // accepted messages, to the delivery stage
+}
+
 // inbound is one accepted message on its way through the delivery stage.
 type inbound struct {
 	m     *Message
@@ -48,13 +52,14 @@ type inbound struct {
 	err   error
 }
 
-// receiveChat checks, decrypts and accepts a chat frame, and hands it to
+// receive checks, decrypts and accepts a chat frame, and hands it to
 // the delivery stage. Refused messages are reported as events and do not
 // end the session: a replayed or stale token is the sender's (or an
 // attacker's) problem, not a protocol violation of the channel. A frame
 // that does not parse ends the session.
-func (s *Session) receiveChat(ctx context.Context, payload []byte) error {
-	epoch, tx, sl, refused, err := s.openFrame(ctx, payload, func(k ledger.Kind) error {
+func (c *chatIn) receive(ctx context.Context, payload []byte) error {
+	s := c.s
+	epoch, tx, sl, refused, err := s.Open(ctx, payload, func(k ledger.Kind) error {
 		if k != ledger.KindChat {
 			// Health records, referrals and reports travel only on the
 			// reliable path, where the role rules are checked.
@@ -65,14 +70,11 @@ func (s *Session) receiveChat(ctx context.Context, payload []byte) error {
 	if err != nil || refused {
 		return err
 	}
-	s.mu.Lock()
-	s.sinceRekey++
-	needRekey := s.sinceRekey >= s.node.opts.RekeyMessages
-	s.mu.Unlock()
+	needRekey := s.keys.countMessage()
 
 	in := &inbound{
 		m: &Message{ID: sl.ID, Seq: sl.Seq, Epoch: epoch, Kind: sl.Kind, CaseID: sl.CaseID, Text: sl.Text, Body: sl.Body,
-			Time: tx.Time, From: s.peer.Fingerprint, FromName: s.peer.Name, To: s.node.Fingerprint()},
+			Time: tx.Time, From: s.peer.Fingerprint, FromName: s.peer.Name, To: s.cfg.Identity.Fingerprint()},
 		epoch: epoch,
 		done:  make(chan struct{}),
 	}
@@ -80,10 +82,10 @@ func (s *Session) receiveChat(ctx context.Context, payload []byte) error {
 		defer close(in.done)
 		// The message is accepted (the window has moved past it), so
 		// its append must not be dropped by the session ending now.
-		in.rc, in.err = s.node.ledger.Append(context.WithoutCancel(ctx), tx)
+		in.rc, in.err = s.cfg.Ledger.Append(context.WithoutCancel(ctx), tx)
 	}()
 	select {
-	case s.inbox <- in:
+	case c.inbox <- in:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -93,7 +95,7 @@ func (s *Session) receiveChat(ctx context.Context, payload []byte) error {
 	return nil
 }
 
-// openFrame parses a message frame (4-byte key epoch, signed transaction)
+// Open parses a message frame (4-byte key epoch, signed transaction)
 // and makes the checks every received message must pass, in arrival order:
 // the sender's signature, that it is from this peer to this node, that
 // allowKind accepts its kind, the Fernet token (tampering and age) under
@@ -103,7 +105,7 @@ func (s *Session) receiveChat(ctx context.Context, payload []byte) error {
 // message is the sender's (or an attacker's) problem, not a broken
 // channel; a frame that does not parse gives an error, which ends the
 // session.
-func (s *Session) openFrame(ctx context.Context, payload []byte, allowKind func(ledger.Kind) error) (epoch uint32, tx *ledger.Transaction, sl sealed, refused bool, err error) {
+func (s *Session) Open(ctx context.Context, payload []byte, allowKind func(ledger.Kind) error) (epoch uint32, tx *ledger.Transaction, sl Sealed, refused bool, err error) {
 	epoch, tx, err = parseChatFrame(payload)
 	if err != nil {
 		return 0, nil, sl, false, err
@@ -112,7 +114,7 @@ func (s *Session) openFrame(ctx context.Context, payload []byte, allowKind func(
 		if err := tx.Verify(); err != nil {
 			return fmt.Errorf("bad signature: %w", err)
 		}
-		if !tx.Sender.Equal(s.peer.PublicKey) || !tx.Recipient.Equal(s.node.id.Public()) {
+		if !tx.Sender.Equal(s.peer.PublicKey) || !tx.Recipient.Equal(s.cfg.Identity.Public()) {
 			return errors.New("not from this peer to this node")
 		}
 		if allowKind != nil {
@@ -120,35 +122,29 @@ func (s *Session) openFrame(ctx context.Context, payload []byte, allowKind func(
 				return err
 			}
 		}
-		key, err := s.keyFor(ctx, epoch)
+		key, err := s.keys.keyFor(ctx, epoch)
 		if err != nil {
 			return err
 		}
-		if sl, _, err = openMessage(key, tx.Token, s.node.opts.TokenTTL, time.Now()); err != nil {
+		if sl, _, err = OpenMessage(key, tx.Token, s.cfg.Settings.TokenTTL, time.Now()); err != nil {
 			return err
 		}
-		if sl.Epoch != epoch || sl.Kind != tx.Kind.String() || sl.CaseID != tx.CaseID || !validMessageID(sl.ID) {
+		if sl.Epoch != epoch || sl.Kind != tx.Kind.String() || sl.CaseID != tx.CaseID || !ValidMessageID(sl.ID) {
 			return errors.New("sealed header does not match the frame")
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if err := s.window.check(sl.Seq); err != nil {
-			return err
-		}
-		s.window.accept(sl.Seq)
-		return nil
+		return s.window.admit(sl.Seq)
 	}
 	if err := check(); err != nil {
-		s.refuse(epoch, tx, err)
+		s.Refuse(epoch, tx, err)
 		return epoch, tx, sl, true, nil
 	}
 	return epoch, tx, sl, false, nil
 }
 
-// refuse logs and reports a received message that is not accepted.
-func (s *Session) refuse(epoch uint32, tx *ledger.Transaction, err error) {
+// Refuse logs and reports a received message that is not accepted.
+func (s *Session) Refuse(epoch uint32, tx *ledger.Transaction, err error) {
 	s.log.Warn("message rejected", "reason", err)
-	s.event(Event{Type: EventRejected, Reason: "message rejected: " + err.Error(), Epoch: epoch, CaseID: tx.CaseID})
+	s.Event(Event{Type: EventRejected, Reason: "message rejected: " + err.Error(), Epoch: epoch, CaseID: tx.CaseID})
 }
 
 // parseChatFrame splits a chat frame into its key epoch and the signed
@@ -164,115 +160,24 @@ func parseChatFrame(payload []byte) (uint32, *ledger.Transaction, error) {
 	return binary.BigEndian.Uint32(payload), tx, nil
 }
 
-// keyFor returns the key of an epoch. A message of the next epoch can
-// arrive while this side's half of that exchange is still finishing (the
-// peer switched to the key as soon as it had both results); it waits for
-// the key then, as long as that exchange is running.
-func (s *Session) keyFor(ctx context.Context, epoch uint32) (*fernet.Key, error) {
-	var timeout <-chan time.Time
-	for {
-		s.mu.Lock()
-		key := s.keys[epoch]
-		pending := key == nil && s.exchanging && epoch == s.epoch+1
-		changed := s.keyChanged
-		s.mu.Unlock()
-		if key != nil {
-			return key, nil
-		}
-		if !pending {
-			return nil, fmt.Errorf("no key for epoch %d", epoch)
-		}
-		if timeout == nil {
-			timeout = time.After(exchangeTimeout)
-		}
-		select {
-		case <-changed:
-		case <-timeout:
-			return nil, fmt.Errorf("no key for epoch %d: its exchange did not finish", epoch)
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-// keyChangedLocked wakes readers waiting in keyFor. Call it with s.mu held
-// whenever a key is installed or an exchange ends.
-func (s *Session) keyChangedLocked() {
-	close(s.keyChanged)
-	s.keyChanged = make(chan struct{})
-}
-
-// deliverInbound is the delivery stage: it publishes and acknowledges
+// deliver is the delivery stage: it publishes and acknowledges
 // accepted messages in order once they are in the ledger. It returns nil
 // when the reader has closed the inbox and every message is through, or
 // the error of a failed append, which ends the session.
-func (s *Session) deliverInbound(ctx context.Context) error {
-	for in := range s.inbox {
+func (c *chatIn) deliver(ctx context.Context) error {
+	s := c.s
+	for in := range c.inbox {
 		<-in.done
 		if in.err != nil {
 			return fmt.Errorf("record received message in ledger: %w", in.err)
 		}
 		m := in.m
 		m.TxID = in.rc.ID.String()
-		s.event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: m.Kind, Index: in.rc.Index})
-		s.event(Event{Type: EventMessage, Message: m, MessageID: m.ID, Epoch: in.epoch})
-		if err := s.send(ctx, frameAck, []byte(m.ID)); err != nil && ctx.Err() == nil {
+		s.Event(Event{Type: EventLedgerAppend, TxID: m.TxID, Kind: m.Kind, Index: in.rc.Index})
+		s.Event(Event{Type: EventMessage, Message: m, MessageID: m.ID, Epoch: in.epoch})
+		if err := s.SendFrame(ctx, FrameAck, []byte(m.ID)); err != nil && ctx.Err() == nil {
 			return fmt.Errorf("acknowledge message: %w", err)
 		}
 	}
 	return nil
-}
-
-// awaitSendTurn waits until every Send call with a lower sequence number has
-// put its frame on the wire or given up. Only the lowest call in flight is
-// woken when the one before it leaves, so a deep pipeline costs O(1) per
-// message.
-func (s *Session) awaitSendTurn(ctx context.Context, seq uint64) error {
-	s.mu.Lock()
-	turn, ok := s.sendOrder[seq]
-	if !ok || s.lowestSendLocked() == seq {
-		s.mu.Unlock()
-		return nil
-	}
-	s.mu.Unlock()
-	select {
-	case <-turn:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.done:
-		return errors.New("session has ended")
-	}
-}
-
-// lowestSendLocked returns the lowest sequence number in sendOrder, or 0
-// if it is empty. Call it with s.mu held.
-func (s *Session) lowestSendLocked() uint64 {
-	for s.sendHead <= s.sendSeq {
-		if _, ok := s.sendOrder[s.sendHead]; ok {
-			return s.sendHead
-		}
-		s.sendHead++
-	}
-	return 0
-}
-
-// leaveSendOrder removes seq from the Send calls in flight and wakes the
-// one whose turn it now is.
-func (s *Session) leaveSendOrder(seq uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.sendOrder[seq]; !ok {
-		return
-	}
-	delete(s.sendOrder, seq)
-	if next := s.lowestSendLocked(); next != 0 {
-		if ch := s.sendOrder[next]; ch != nil {
-			select {
-			case <-ch:
-			default:
-				close(ch)
-			}
-		}
-	}
 }

@@ -1,4 +1,4 @@
-package app
+package session
 
 import (
 	"context"
@@ -45,7 +45,11 @@ type qkdLink struct {
 // or forging numbers.
 const maxReorder = 4096
 
-const bb84Header = 4 + 8
+// BB84HeaderLen is the length of the epoch and sequence number that
+// precede the qkd encoding in a BB84 payload.
+const BB84HeaderLen = 4 + 8
+
+const bb84Header = BB84HeaderLen
 
 func newQKDLink(out linkSender, epoch uint32) *qkdLink {
 	return &qkdLink{out: out, epoch: epoch, pending: map[uint64]qkd.Message{}, ready: make(chan struct{}, 1)}
@@ -147,4 +151,16 @@ func (l *qkdLink) signal() {
 	case l.ready <- struct{}{}:
 	default:
 	}
+}
+
+// linkOut puts a session's BB84 messages on the wire: photon frames on
+// the quantum link, the rest on the classical channel.
+type linkOut struct{ s *Session }
+
+func (o linkOut) sendClassicalBB84(ctx context.Context, payload []byte) error {
+	return o.s.SendFrame(ctx, FrameBB84, payload)
+}
+
+func (o linkOut) sendQuantum(ctx context.Context, payload []byte) error {
+	return o.s.ts.SendQuantum(ctx, payload)
 }

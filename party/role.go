@@ -1,0 +1,4 @@
+package party
+
+// Role is the workflow role a party presents at pairing.
+type Role string
