@@ -2,7 +2,7 @@
 // patient or doctor needs to join a hospital, in one string to paste.
 //
 // An invite carries the pairing code (NAMEPLATE-WORD-WORD, see
-// transport.NewInviteCode), the addresses to try, the fingerprint of the
+// transport/paircode.NewInvite), the addresses to try, the fingerprint of the
 // inviter's identity key (so the joiner pins the inviter from the first
 // contact), the inviter's display name, the role the inviter grants and
 // an expiry time. It has two spellings of the same data:

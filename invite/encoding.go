@@ -8,7 +8,7 @@ import (
 	"net/netip"
 	"time"
 
-	"qkdchat/transport"
+	"qkdchat/transport/paircode"
 )
 
 // version is the first byte of an invite's binary form.
@@ -63,7 +63,7 @@ func invalid(format string, args ...any) error {
 
 // encodeData checks inv and returns its DATA part.
 func encodeData(inv Invite) (string, error) {
-	np, w1, w2, err := transport.InviteCodeParts(inv.Code)
+	np, w1, w2, err := paircode.InviteParts(inv.Code)
 	if err != nil {
 		return "", invalid("code: %v", err)
 	}
@@ -144,7 +144,7 @@ func decodeData(data string) (Invite, error) {
 func decodeBody(b []byte) (Invite, error) {
 	var inv Invite
 	np := int(binary.BigEndian.Uint16(b[1:3]))
-	code, err := transport.InviteCodeFromParts(np, b[3], b[4])
+	code, err := paircode.InviteFromParts(np, b[3], b[4])
 	if err != nil {
 		return inv, fmt.Errorf("bad code: %v", err)
 	}

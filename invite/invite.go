@@ -14,6 +14,7 @@ import (
 
 	"qkdchat/identity"
 	"qkdchat/transport"
+	"qkdchat/transport/paircode"
 )
 
 // Errors Parse and Encode return, wrapped with details; test them with
@@ -70,7 +71,7 @@ const (
 // Invite is what a joiner needs to pair with an inviter.
 type Invite struct {
 	// Code is the pairing code, NAMEPLATE-WORD-WORD (see
-	// transport.NewInviteCode).
+	// paircode.NewInvite).
 	Code string
 	// Addrs are the inviter's addresses ("host:port"), to try in order:
 	// IPv4 and IPv6 literals (without a zone) or DNS names. 1 to
@@ -100,11 +101,11 @@ func (inv Invite) Matches(pub ed25519.PublicKey) bool {
 // Nameplate returns the number that names the invite (the first part of
 // its code), or 0 if the code is not an invite code.
 func (inv Invite) Nameplate() int {
-	c, err := transport.NormalizeCode(inv.Code)
+	c, err := paircode.Normalize(inv.Code)
 	if err != nil {
 		return 0
 	}
-	return transport.CodeNameplate(c)
+	return paircode.Nameplate(c)
 }
 
 // Check reports ErrExpired once now has reached the invite's expiry.

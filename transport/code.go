@@ -1,70 +1,46 @@
 package transport
 
-import (
-	"crypto/rand"
-	_ "embed"
-	"fmt"
-	"math/big"
-	"strings"
+import "qkdchat/transport/paircode"
+
+// Pairing codes are spelled by package paircode; these names forward to
+// it so that callers of transport keep working.
+
+// MinCodeLen and MaxCodeLen bound the pairing codes Listen and Connect
+// accept (paircode.MinLen, paircode.MaxLen).
+const (
+	MinCodeLen = paircode.MinLen
+	MaxCodeLen = paircode.MaxLen
 )
 
-//go:embed wordlist.txt
-var wordlistText string
+// FirstInviteNameplate and LastInviteNameplate bound invite nameplates
+// (paircode.FirstNameplate, paircode.LastNameplate).
+const (
+	FirstInviteNameplate = paircode.FirstNameplate
+	LastInviteNameplate  = paircode.LastNameplate
+)
 
-// pairingWords returns the 256 words of pairing codes, one per line in
-// wordlist.txt.
-func pairingWords() []string { return strings.Fields(wordlistText) }
+// NewPairingCode returns a fresh listener code (paircode.New).
+func NewPairingCode() (string, error) { return paircode.New() }
 
-// codeNumbers is how many numbers the first part of a code ranges over.
-const codeNumbers = 100
+// NormalizeCode puts a typed pairing code in canonical form
+// (paircode.Normalize).
+func NormalizeCode(code string) (string, error) { return paircode.Normalize(code) }
 
-// MinCodeLen is the shortest pairing code Listen and Connect accept.
-const MinCodeLen = 6
+// NewInviteCode returns a fresh invite code (paircode.NewInvite).
+func NewInviteCode(nameplate int) (string, error) { return paircode.NewInvite(nameplate) }
 
-// MaxCodeLen is the longest pairing code Listen and Connect accept.
-const MaxCodeLen = 64
-
-// NewPairingCode returns a fresh pairing code such as "4-amber-falcon": a
-// number from 0 to 99 and two words from a list of 256, all drawn with
-// crypto/rand. That is log2(100·256·256) ≈ 22.6 bits of entropy. The PAKE
-// gives an attacker one guess per connection and the listener disables a
-// code after a few failed attempts (Config.MaxPairFailures, default 5), so
-// the chance of guessing it online is about 5 in 6.5 million.
-func NewPairingCode() (string, error) {
-	words := pairingWords()
-	if len(words) != 256 {
-		return "", fmt.Errorf("transport: word list has %d words, want 256", len(words))
-	}
-	n, err := rand.Int(rand.Reader, big.NewInt(codeNumbers))
-	if err != nil {
-		return "", fmt.Errorf("transport: pairing code: %w", err)
-	}
-	var w [2]byte
-	if _, err := rand.Read(w[:]); err != nil {
-		return "", fmt.Errorf("transport: pairing code: %w", err)
-	}
-	return fmt.Sprintf("%d-%s-%s", n.Int64(), words[w[0]], words[w[1]]), nil
+// InviteCodeFromParts builds an invite code from its nameplate and word
+// indexes (paircode.InviteFromParts).
+func InviteCodeFromParts(nameplate int, w1, w2 byte) (string, error) {
+	return paircode.InviteFromParts(nameplate, w1, w2)
 }
 
-// NormalizeCode puts a typed or spoken pairing code in canonical form:
-// lower case, parts separated by single hyphens ("4 Amber  falcon" becomes
-// "4-amber-falcon"). It rejects codes shorter than MinCodeLen or longer
-// than MaxCodeLen, and codes with characters other than letters, digits
-// and separators.
-func NormalizeCode(code string) (string, error) {
-	parts := strings.FieldsFunc(strings.ToLower(code), func(r rune) bool {
-		return r == ' ' || r == '-' || r == '_' || r == '\t' || r == '.'
-	})
-	for _, p := range parts {
-		for _, r := range p {
-			if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
-				return "", fmt.Errorf("transport: pairing code may hold only letters, digits and hyphens")
-			}
-		}
-	}
-	c := strings.Join(parts, "-")
-	if len(c) < MinCodeLen || len(c) > MaxCodeLen {
-		return "", fmt.Errorf("transport: pairing code must be %d to %d characters", MinCodeLen, MaxCodeLen)
-	}
-	return c, nil
+// InviteCodeParts splits an invite code into its nameplate and word
+// indexes (paircode.InviteParts).
+func InviteCodeParts(code string) (nameplate int, w1, w2 byte, err error) {
+	return paircode.InviteParts(code)
 }
+
+// CodeNameplate returns the invite nameplate of a normalized code, or 0
+// (paircode.Nameplate).
+func CodeNameplate(code string) int { return paircode.Nameplate(code) }

@@ -27,7 +27,10 @@
 // listener sheds the most idle handshake of the source holding the most,
 // and peers that proved who they are (a pinned key's signature, or the
 // pairing code) move to reserved slots that are never shed. Refused
-// connections are summarised in one log line per interval.
+// connections are summarised in one log line per interval. The slot
+// accounting lives in sub-package admission, the log summaries in
+// loglimit, and the spelling of pairing and invite codes in paircode;
+// none of them imports transport.
 //
 // Besides its own pairing code a Listener serves invites
 // ([Listener.AddInvite], [Listener.NewInvite]): codes NAMEPLATE-WORD-WORD

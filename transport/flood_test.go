@@ -13,6 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"qkdchat/transport/admission"
+	"qkdchat/transport/loglimit"
 )
 
 // lineCounter is a slog.Handler that counts the lines written and keeps
@@ -35,7 +38,7 @@ func (h *lineCounter) Handle(_ context.Context, r slog.Record) error {
 	defer h.mu.Unlock()
 	h.lines++
 	h.byMsg[r.Message]++
-	if r.Message == summaryMessage {
+	if r.Message == loglimit.SummaryMessage {
 		m := map[string]int64{}
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Value.Kind() == slog.KindInt64 {
@@ -158,7 +161,7 @@ func floodDuration(full time.Duration) time.Duration {
 // peer was dropped ("TLS handshake: broken pipe"), and each dropped
 // connection wrote a WARN line.
 func TestListenerFloodOneSource(t *testing.T) {
-	testListenerFlood(t, []string{"127.0.0.1"}, refusedSourceLimit, time.Minute)
+	testListenerFlood(t, []string{"127.0.0.1"}, admission.RefusedSourceLimit, time.Minute)
 }
 
 // TestListenerFloodManySources: the same 2,000 idle connections come
@@ -171,14 +174,14 @@ func TestListenerFloodManySources(t *testing.T) {
 	for i := range 16 {
 		srcs = append(srcs, fmt.Sprintf("127.0.1.%d", i+1))
 	}
-	testListenerFlood(t, srcs, refusedShed, 15*time.Second)
+	testListenerFlood(t, srcs, admission.RefusedShed, 15*time.Second)
 }
 
 // testListenerFlood floods a listener with default limits from srcs and
 // checks that pinned contacts and a new pairing get through, that the log
 // stays short yet accounts for every refusal, and that the refusals were
 // for reason want.
-func testListenerFlood(t *testing.T, srcs []string, want refusal, full time.Duration) {
+func testListenerFlood(t *testing.T, srcs []string, want admission.Refusal, full time.Duration) {
 	attackers := 2000
 	if lim := raiseFileLimit(t, uint64(2*attackers+1000)); lim < uint64(2*attackers+1000) {
 		attackers = max(100, int(lim-1000)/2)
@@ -376,9 +379,7 @@ func TestListenerFailureFloodReportsFew(t *testing.T) {
 	}
 	// Every failure is logged or counted once its handshake has ended.
 	for deadline := time.Now().Add(20 * time.Second); ; {
-		l.logs.mu.Lock()
-		n := l.logs.counts["handshake_failed"]
-		l.logs.mu.Unlock()
+		n := l.logs.Pending("handshake_failed")
 		if n == attempts-1 {
 			break
 		}

@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"qkdchat/transport/paircode"
 )
 
 // Errors about invites, as both sides of a refused pairing see them. They
@@ -234,7 +236,7 @@ func (t *inviteTable) newInvite(expires time.Time, grant string, taken func(int)
 	t.mu.Lock()
 	np := 0
 	for range 64 {
-		n, err := randomNameplate()
+		n, err := paircode.RandomNameplate()
 		if err != nil {
 			t.mu.Unlock()
 			return "", err
@@ -245,7 +247,7 @@ func (t *inviteTable) newInvite(expires time.Time, grant string, taken func(int)
 		}
 	}
 	if np == 0 { // crowded: take any nameplate that is not live
-		start, err := randomNameplate()
+		start, err := paircode.RandomNameplate()
 		if err != nil {
 			t.mu.Unlock()
 			return "", err

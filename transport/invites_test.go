@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"qkdchat/identity"
+	"qkdchat/transport/paircode"
 )
 
 // inviteEvents collects a listener's invite events.
@@ -170,7 +171,7 @@ func TestInviteWrongGuessesBurnOnlyThatInvite(t *testing.T) {
 	var reported int
 	for i := range 10 {
 		acc := acceptOne(t, l)
-		_, err := dial(t, l, testConfig("Mallory", "doctor", fmt.Sprintf("4821-amber-%s", pairingWords()[i+1])))
+		_, err := dial(t, l, testConfig("Mallory", "doctor", fmt.Sprintf("4821-amber-%s", paircode.Words()[i+1])))
 		want := ErrPairingFailed
 		if i > 0 {
 			want = ErrInviteRevoked
@@ -396,7 +397,7 @@ func TestInviteConcurrentGuessesGetOneTry(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := Connect(testCtx(t), l.Addr().String(), testConfig("Mallory", "doctor", fmt.Sprintf("4821-acorn-%s", pairingWords()[i+1])))
+			_, err := Connect(testCtx(t), l.Addr().String(), testConfig("Mallory", "doctor", fmt.Sprintf("4821-acorn-%s", paircode.Words()[i+1])))
 			errs <- err
 		}()
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"qkdchat/identity"
+	"qkdchat/transport/admission"
+	"qkdchat/transport/loglimit"
 )
 
 // preambleTimeout bounds how long a new connection may take to send its
@@ -41,8 +43,8 @@ type Listener struct {
 	tlsConf *tls.Config
 	guard   *codeGuard
 	invites *inviteTable
-	adm     *admission
-	logs    *logLimiter // what remote peers can trigger goes through it
+	adm     *admission.Gate
+	logs    *loglimit.Limiter // what remote peers can trigger goes through it
 
 	ctx    context.Context // done when the listener closes
 	cancel context.CancelFunc
@@ -96,8 +98,8 @@ func Listen(ctx context.Context, addr string, cfg Config) (*Listener, error) {
 		cancel:   cancel,
 		sessions: make(chan *Session),
 		failures: make(chan error, 16),
-		adm:      newAdmission(cfg.MaxHandshakes, cfg.ReservedHandshakes, cfg.MaxHandshakesPerSource),
-		logs:     newLogLimiter(cfg.Logger, cfg.LogInterval),
+		adm:      admission.New(cfg.MaxHandshakes, cfg.ReservedHandshakes, cfg.MaxHandshakesPerSource),
+		logs:     loglimit.New(cfg.Logger, cfg.LogInterval),
 		pending:  map[LinkToken]chan net.Conn{},
 	}
 	l.cfg.Code = "" // the guard owns the code
@@ -196,7 +198,7 @@ func (l *Listener) Close() error {
 			l.closeErr = err
 		}
 		l.wg.Wait()
-		l.logs.close()
+		l.logs.Close()
 	})
 	return l.closeErr
 }
@@ -209,7 +211,7 @@ func (l *Listener) acceptLoop() {
 			if l.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			l.logs.event(slog.LevelWarn, "accept_error", "accept failed", "err", err)
+			l.logs.Event(slog.LevelWarn, "accept_error", "accept failed", "err", err)
 			select {
 			case <-time.After(50 * time.Millisecond):
 			case <-l.ctx.Done():
@@ -220,10 +222,10 @@ func (l *Listener) acceptLoop() {
 		// Admission never blocks: the connection gets a slot now, possibly
 		// by shedding an idle handshake, or is closed now.
 		cctx, cancel := context.WithCancel(l.ctx)
-		e, why := l.adm.admit(sourceOf(c.RemoteAddr()), cancel)
+		e, why := l.adm.Admit(admission.Source(c.RemoteAddr()), cancel)
 		if e == nil {
 			cancel()
-			l.logs.event(slog.LevelInfo, string(why), "connection refused", "remote", c.RemoteAddr().String(), "reason", why.String())
+			l.logs.Event(slog.LevelInfo, string(why), "connection refused", "remote", c.RemoteAddr().String(), "reason", why.String())
 			c.Close()
 			continue
 		}
@@ -258,22 +260,22 @@ func (l *Listener) report(err *HandshakeError) {
 
 // refused logs a connection that ended before its peer was authenticated
 // (rate-limited: remote peers trigger it at will).
-func (l *Listener) refused(e *hsEntry, kind, msg, remote string, err error) {
-	if l.adm.wasShed(e) {
-		l.logs.event(slog.LevelInfo, string(refusedShed), msg, "remote", remote, "reason", refusedShed.String())
+func (l *Listener) refused(e *admission.Ticket, kind, msg, remote string, err error) {
+	if l.adm.WasShed(e) {
+		l.logs.Event(slog.LevelInfo, string(admission.RefusedShed), msg, "remote", remote, "reason", admission.RefusedShed.String())
 		return
 	}
-	l.logs.event(slog.LevelInfo, kind, msg, "remote", remote, "reason", err)
+	l.logs.Event(slog.LevelInfo, kind, msg, "remote", remote, "reason", err)
 }
 
 // serve reads a connection's preamble and handles it as its kind says.
 // ctx ends when the listener closes or the handshake is shed; e is the
 // connection's admission slot.
-func (l *Listener) serve(ctx context.Context, cancel context.CancelFunc, c net.Conn, e *hsEntry) {
+func (l *Listener) serve(ctx context.Context, cancel context.CancelFunc, c net.Conn, e *admission.Ticket) {
 	defer l.wg.Done()
 	defer cancel()
 	var releaseOnce sync.Once
-	release := func() { releaseOnce.Do(func() { l.adm.release(e) }) }
+	release := func() { releaseOnce.Do(func() { l.adm.Release(e) }) }
 	defer release()
 
 	remote := c.RemoteAddr().String()
@@ -285,7 +287,7 @@ func (l *Listener) serve(ctx context.Context, cancel context.CancelFunc, c net.C
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	kind, err := ReadPreamble(c)
 	if err == nil {
-		l.adm.progress(e)
+		l.adm.Progress(e)
 		c.SetDeadline(deadline)
 		if ctx.Err() != nil { // interrupted before the new deadline was set
 			err = fmt.Errorf("transport: preamble: %w", ctx.Err())
@@ -305,10 +307,10 @@ func (l *Listener) serve(ctx context.Context, cancel context.CancelFunc, c net.C
 	if err != nil {
 		var he *HandshakeError
 		switch {
-		case l.adm.wasShed(e):
+		case l.adm.WasShed(e):
 			l.refused(e, "", "connection refused", remote, err)
 		case errors.As(err, &he):
-			l.logs.event(slog.LevelInfo, "handshake_failed", "handshake failed", "remote", remote, "reason", he.Err)
+			l.logs.Event(slog.LevelInfo, "handshake_failed", "handshake failed", "remote", remote, "reason", he.Err)
 			l.report(he)
 		default:
 			l.refused(e, "tls", "connection refused", remote, err)
@@ -327,7 +329,7 @@ func (l *Listener) serve(ctx context.Context, cancel context.CancelFunc, c net.C
 // handshake runs TLS and the authenticated handshake on c, then waits for
 // the peer's quantum link. Errors after the TLS handshake are
 // *HandshakeErrors; c is closed on any error.
-func (l *Listener) handshake(ctx context.Context, c net.Conn, deadline time.Time, stop func() bool, e *hsEntry) (*Session, error) {
+func (l *Listener) handshake(ctx context.Context, c net.Conn, deadline time.Time, stop func() bool, e *admission.Ticket) (*Session, error) {
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	tc := tls.Server(c, l.tlsConf)
@@ -336,7 +338,7 @@ func (l *Listener) handshake(ctx context.Context, c net.Conn, deadline time.Time
 		c.Close()
 		return nil, fmt.Errorf("TLS handshake: %w", err)
 	}
-	l.adm.progress(e)
+	l.adm.Progress(e)
 	if cs := tc.ConnectionState(); cs.NegotiatedProtocol != alpn {
 		stop()
 		c.Close()
@@ -407,8 +409,8 @@ func (l *Listener) handshake(ctx context.Context, c net.Conn, deadline time.Time
 		return slot, nil
 	}
 	hooks := hsHooks{
-		step:   func() { l.adm.progress(e) },
-		proven: func() { l.adm.prove(e) },
+		step:   func() { l.adm.Progress(e) },
+		proven: func() { l.adm.Prove(e) },
 	}
 	res, err := listenHandshakeHooked(tc, &l.cfg, binding, acquire, token, hooks)
 	if err != nil {
@@ -448,7 +450,7 @@ func (l *Listener) handshake(ctx context.Context, c net.Conn, deadline time.Time
 // attachQuantum hands a quantum connection to the handshake that issued
 // its token. Unknown and already used tokens are refused. The
 // connection keeps its admission slot until its token is read.
-func (l *Listener) attachQuantum(c net.Conn, remote string, stop func() bool, e *hsEntry, release func()) {
+func (l *Listener) attachQuantum(c net.Conn, remote string, stop func() bool, e *admission.Ticket, release func()) {
 	tok, err := ReadLinkToken(c)
 	if err != nil {
 		stop()
@@ -471,7 +473,7 @@ func (l *Listener) attachQuantum(c net.Conn, remote string, stop func() bool, e 
 	}
 	l.mu.Unlock()
 	if !ok { // logged outside l.mu, which every handshake takes
-		l.logs.event(slog.LevelInfo, "quantum_link", "quantum link refused: unknown or already used token", "remote", remote)
+		l.logs.Event(slog.LevelInfo, "quantum_link", "quantum link refused: unknown or already used token", "remote", remote)
 		c.Close()
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"filippo.io/edwards25519"
+
+	"qkdchat/transport/paircode"
 )
 
 // ProtocolVersion is the version of the handshake carried in Hello.
@@ -140,7 +142,7 @@ func (h Hello) check() error {
 	if len(h.Role) > MaxRoleLen || !printable(h.Role) {
 		return fmt.Errorf("transport: hello: role must be at most %d bytes of printable UTF-8: %w", MaxRoleLen, ErrMalformed)
 	}
-	if h.Nameplate != 0 && (h.Mode != ModePair || !validNameplate(h.Nameplate)) {
+	if h.Nameplate != 0 && (h.Mode != ModePair || !paircode.ValidNameplate(h.Nameplate)) {
 		return fmt.Errorf("transport: hello: nameplate %d in %v mode: %w", h.Nameplate, h.Mode, ErrMalformed)
 	}
 	return nil

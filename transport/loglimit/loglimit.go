@@ -1,4 +1,4 @@
-package transport
+package loglimit
 
 import (
 	"context"
@@ -9,20 +9,16 @@ import (
 	"time"
 )
 
-// DefaultLogInterval is how often a listener summarises the connections
-// it refused (Config.LogInterval).
-const DefaultLogInterval = 10 * time.Second
+// SummaryMessage is the message of a Limiter's summary lines.
+const SummaryMessage = "connections refused or failed (summary; each one is not logged)"
 
-// summaryMessage is the message of the limiter's summary lines.
-const summaryMessage = "connections refused or failed (summary; each one is not logged)"
-
-// logLimiter bounds the log lines that remote peers can trigger. The
+// Limiter bounds the log lines that remote peers can trigger. The
 // first event of a quiet period is logged in full; the events after it,
 // until a whole interval passes without any, are counted by reason and
 // written as one summary line per interval. A flood therefore costs one
 // line per interval, whatever its rate, and nothing is silently lost:
 // every event is either logged or counted.
-type logLimiter struct {
+type Limiter struct {
 	log      *slog.Logger
 	interval time.Duration
 
@@ -33,13 +29,14 @@ type logLimiter struct {
 	closed bool
 }
 
-func newLogLimiter(log *slog.Logger, interval time.Duration) *logLimiter {
-	return &logLimiter{log: log, interval: interval, counts: map[string]int{}}
+// New returns a Limiter writing to log with one summary per interval.
+func New(log *slog.Logger, interval time.Duration) *Limiter {
+	return &Limiter{log: log, interval: interval, counts: map[string]int{}}
 }
 
-// event logs msg with attrs at level, or counts it under reason when a
+// Event logs msg with attrs at level, or counts it under reason when a
 // line was already written in this interval.
-func (r *logLimiter) event(level slog.Level, reason, msg string, attrs ...any) {
+func (r *Limiter) Event(level slog.Level, reason, msg string, attrs ...any) {
 	r.mu.Lock()
 	if r.active || r.closed {
 		r.counts[reason]++
@@ -54,7 +51,7 @@ func (r *logLimiter) event(level slog.Level, reason, msg string, attrs ...any) {
 
 // tick ends an interval: it writes the summary of what was counted, or,
 // after a quiet interval, lets the next event be logged in full.
-func (r *logLimiter) tick() {
+func (r *Limiter) tick() {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -68,12 +65,12 @@ func (r *logLimiter) tick() {
 	attrs := r.takeLocked()
 	r.timer = time.AfterFunc(r.interval, r.tick)
 	r.mu.Unlock()
-	r.log.Warn(summaryMessage, attrs...) // outside mu: a slow log never stalls event
+	r.log.Warn(SummaryMessage, attrs...) // outside mu: a slow log never stalls Event
 }
 
 // takeLocked returns the summary's attributes and resets the counts, or
 // nil when nothing was counted. Caller holds mu.
-func (r *logLimiter) takeLocked() []any {
+func (r *Limiter) takeLocked() []any {
 	if len(r.counts) == 0 {
 		return nil
 	}
@@ -87,8 +84,8 @@ func (r *logLimiter) takeLocked() []any {
 	return append([]any{"count", total}, attrs...)
 }
 
-// close writes the last summary and stops the timer.
-func (r *logLimiter) close() {
+// Close writes the last summary and stops the timer.
+func (r *Limiter) Close() {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -101,6 +98,14 @@ func (r *logLimiter) close() {
 	attrs := r.takeLocked()
 	r.mu.Unlock()
 	if attrs != nil {
-		r.log.Warn(summaryMessage, attrs...)
+		r.log.Warn(SummaryMessage, attrs...)
 	}
+}
+
+// Pending returns how many events of reason were counted since the last
+// summary, not yet written.
+func (r *Limiter) Pending(reason string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.counts[reason]
 }

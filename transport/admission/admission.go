@@ -1,4 +1,4 @@
-package transport
+package admission
 
 import (
 	"net"
@@ -6,48 +6,35 @@ import (
 	"sync"
 )
 
-// Defaults for the listener's admission limits.
-const (
-	// DefaultMaxHandshakes bounds the connections a listener handles
-	// before they become sessions, the reserve included.
-	DefaultMaxHandshakes = 512
-	// DefaultReservedHandshakes of those slots are kept for handshakes
-	// whose peer has proved who it is (a pinned contact's signature, or
-	// the pairing code): attackers cannot take them.
-	DefaultReservedHandshakes = 64
-	// DefaultMaxHandshakesPerSource bounds the handshakes in progress
-	// from one source address (one IPv4 address, or one IPv6 /64).
-	DefaultMaxHandshakesPerSource = 128
-)
-
-// refusal is why the admission of a connection failed or a handshake was
+// Refusal is why the admission of a connection failed or a handshake was
 // shed, as counted in the listener's log summary.
-type refusal string
+type Refusal string
 
+// Refusals, with their reason codes in the log.
 const (
-	refusedSourceLimit refusal = "source_limit"  // the source has too many handshakes in progress
-	refusedFull        refusal = "listener_full" // every slot holds an authenticated handshake
-	refusedShed        refusal = "shed"          // an idle handshake made room for a new connection
+	RefusedSourceLimit Refusal = "source_limit"  // the source has too many handshakes in progress
+	RefusedFull        Refusal = "listener_full" // every slot holds an authenticated handshake
+	RefusedShed        Refusal = "shed"          // an idle handshake made room for a new connection
 )
 
 // String says what the refusal means, for the log.
-func (r refusal) String() string {
+func (r Refusal) String() string {
 	switch r {
-	case refusedSourceLimit:
+	case RefusedSourceLimit:
 		return "too many handshakes in progress from this address"
-	case refusedFull:
+	case RefusedFull:
 		return "the listener is full of authenticated handshakes"
-	case refusedShed:
+	case RefusedShed:
 		return "idle handshake closed to make room for a new connection"
 	default:
 		return string(r)
 	}
 }
 
-// sourceOf names the source a connection counts against: its IPv4
+// Source names the source a connection counts against: its IPv4
 // address, or the /64 prefix of its IPv6 address (one host commonly owns
 // a whole /64, so counting single IPv6 addresses would limit nothing).
-func sourceOf(a net.Addr) string {
+func Source(a net.Addr) string {
 	var ip netip.Addr
 	if ta, ok := a.(*net.TCPAddr); ok {
 		ip = ta.AddrPort().Addr()
@@ -67,7 +54,7 @@ func sourceOf(a net.Addr) string {
 	return p.String()
 }
 
-// admission decides which connections a listener handles. Unproven
+// Gate decides which connections a listener handles. Unproven
 // handshakes share the general slots; when those are full a new
 // connection takes the place of the most idle handshake of the source
 // holding the most, so a source that hogs the listener loses its own
@@ -80,18 +67,19 @@ func sourceOf(a net.Addr) string {
 // a handshake completes (preamble, TLS, each handshake message) takes the
 // next number of a counter, and the handshake with the lowest number is
 // the one that has waited longest for its peer.
-type admission struct {
+type Gate struct {
 	general, reserve, perSource int
 
 	mu       sync.Mutex
 	clock    uint64
 	nGeneral int // entries counted in the general slots, proven ones included
 	nReserve int
-	bySource map[string]map[*hsEntry]struct{} // unproven entries by source
+	bySource map[string]map[*Ticket]struct{} // unproven entries by source
 }
 
-// hsEntry is one connection's place in the admission.
-type hsEntry struct {
+// Ticket is one connection's place in the Gate. Its fields belong to the
+// Gate that issued it.
+type Ticket struct {
 	src       string
 	last      uint64 // clock at its last step
 	proven    bool
@@ -101,41 +89,44 @@ type hsEntry struct {
 	interrupt func() // stops the handshake; set before the entry is visible
 }
 
-func newAdmission(maxTotal, reserved, perSource int) *admission {
+// New returns a Gate with maxTotal slots, reserved of them kept for
+// proven handshakes (at most maxTotal-1), and at most perSource
+// unproven handshakes per source.
+func New(maxTotal, reserved, perSource int) *Gate {
 	if reserved >= maxTotal {
 		reserved = maxTotal - 1
 	}
-	return &admission{
+	return &Gate{
 		general:   maxTotal - reserved,
 		reserve:   reserved,
 		perSource: perSource,
-		bySource:  map[string]map[*hsEntry]struct{}{},
+		bySource:  map[string]map[*Ticket]struct{}{},
 	}
 }
 
-// admit reserves a slot for a new connection from src. If a handshake
+// Admit reserves a slot for a new connection from src. If a handshake
 // must be shed to make room, its interrupt is called (it must not block).
 // On refusal it returns nil and the reason.
-func (a *admission) admit(src string, interrupt func()) (*hsEntry, refusal) {
+func (a *Gate) Admit(src string, interrupt func()) (*Ticket, Refusal) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.bySource[src]) >= a.perSource {
-		return nil, refusedSourceLimit
+		return nil, RefusedSourceLimit
 	}
 	if a.nGeneral >= a.general {
 		v := a.victim()
 		if v == nil {
-			return nil, refusedFull
+			return nil, RefusedFull
 		}
 		a.drop(v)
 		v.shed = true
 		v.interrupt()
 	}
 	a.clock++
-	e := &hsEntry{src: src, last: a.clock, interrupt: interrupt}
+	e := &Ticket{src: src, last: a.clock, interrupt: interrupt}
 	m := a.bySource[src]
 	if m == nil {
-		m = map[*hsEntry]struct{}{}
+		m = map[*Ticket]struct{}{}
 		a.bySource[src] = m
 	}
 	m[e] = struct{}{}
@@ -145,12 +136,12 @@ func (a *admission) admit(src string, interrupt func()) (*hsEntry, refusal) {
 
 // victim picks the handshake to shed: among the sources holding the most
 // unproven handshakes, the one that has been idle longest.
-func (a *admission) victim() *hsEntry {
+func (a *Gate) victim() *Ticket {
 	most := 0
 	for _, m := range a.bySource {
 		most = max(most, len(m))
 	}
-	var v *hsEntry
+	var v *Ticket
 	for _, m := range a.bySource {
 		if len(m) != most {
 			continue
@@ -165,7 +156,7 @@ func (a *admission) victim() *hsEntry {
 }
 
 // drop removes e from the counts. Caller holds mu.
-func (a *admission) drop(e *hsEntry) {
+func (a *Gate) drop(e *Ticket) {
 	if e.gone {
 		return
 	}
@@ -180,7 +171,7 @@ func (a *admission) drop(e *hsEntry) {
 	}
 }
 
-func (a *admission) unlink(e *hsEntry) {
+func (a *Gate) unlink(e *Ticket) {
 	m := a.bySource[e.src]
 	delete(m, e)
 	if len(m) == 0 {
@@ -188,18 +179,18 @@ func (a *admission) unlink(e *hsEntry) {
 	}
 }
 
-// progress records that e's peer completed a step of the handshake.
-func (a *admission) progress(e *hsEntry) {
+// Progress records that e's peer completed a step of the handshake.
+func (a *Gate) Progress(e *Ticket) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.clock++
 	e.last = a.clock
 }
 
-// prove records that e's peer proved who it is: e can no longer be shed,
+// Prove records that e's peer proved who it is: e can no longer be shed,
 // no longer counts against its source, and moves into the reserve if
 // there is room there. It reports false if e was shed already.
-func (a *admission) prove(e *hsEntry) bool {
+func (a *Gate) Prove(e *Ticket) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if e.gone {
@@ -218,23 +209,23 @@ func (a *admission) prove(e *hsEntry) bool {
 	return true
 }
 
-// release frees e's slot; it reports whether e had been shed.
-func (a *admission) release(e *hsEntry) (shed bool) {
+// Release frees e's slot; it reports whether e had been shed.
+func (a *Gate) Release(e *Ticket) (shed bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.drop(e)
 	return e.shed
 }
 
-// wasShed reports whether e was shed to make room.
-func (a *admission) wasShed(e *hsEntry) bool {
+// WasShed reports whether e was shed to make room.
+func (a *Gate) WasShed(e *Ticket) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return e.shed
 }
 
-// counts returns the slots in use: general, reserve, and unproven by src.
-func (a *admission) counts(src string) (general, reserve, fromSrc int) {
+// Counts returns the slots in use: general, reserve, and unproven by src.
+func (a *Gate) Counts(src string) (general, reserve, fromSrc int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.nGeneral, a.nReserve, len(a.bySource[src])
