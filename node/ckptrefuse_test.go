@@ -74,7 +74,7 @@ func TestRefusedCheckpointsDoNotFloodTheLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	forged := checkpointOf(t, stranger, *hosp.Identity(), "not the peer's")
+	forged := checkpointOf(t, stranger, *hosp.id, "not the peer's")
 	const n = ckptBurst - 2 // all admitted by the rate limit
 	for range n {
 		if err := ts.Send(ctx, transport.Frame{Type: frameCheckpoint, Payload: forged}); err != nil {

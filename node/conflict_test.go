@@ -310,12 +310,12 @@ func TestCheckpointFloodStoredOnceAndRateLimited(t *testing.T) {
 			}
 		}
 	}()
-	hid := *hosp.Identity()
-	if err := ts.Send(ctx, transport.Frame{Type: frameCheckpoint, Payload: checkpointOf(t, bad.Identity(), hid, "honest")}); err != nil {
+	hid := *hosp.id
+	if err := ts.Send(ctx, transport.Frame{Type: frameCheckpoint, Payload: checkpointOf(t, bad.id, hid, "honest")}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the first checkpoint cosigned", func() bool { return hosp.Ledger().PeerCheckpointSize(bad.Identity().Public()) == 1 })
-	fork := checkpointOf(t, bad.Identity(), hid, "rewritten")
+	waitFor(t, "the first checkpoint cosigned", func() bool { return hosp.Ledger().PeerCheckpointSize(bad.id.Public()) == 1 })
+	fork := checkpointOf(t, bad.id, hid, "rewritten")
 	for range 200 {
 		if err := ts.Send(ctx, transport.Frame{Type: frameCheckpoint, Payload: fork}); err != nil {
 			t.Fatal(err)

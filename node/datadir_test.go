@@ -52,7 +52,7 @@ func nodeFixture(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Store().PinContact(testContact(2, "Bob", RolePatient)); err != nil {
+	if err := n.store.PinContact(testContact(2, "Bob", RolePatient)); err != nil {
 		t.Fatal(err)
 	}
 	if err := n.Close(); err != nil {

@@ -25,16 +25,16 @@ func TestFinalCheckpointStaleAnswerIsReported(t *testing.T) {
 	defer cancel()
 	hosp, hev, addr, code := listeningHospital(ctx, t)
 	bad := newTestNode(t, "Mallory", RolePatient, BB84Settings{})
-	hid := *hosp.Identity()
+	hid := *hosp.id
 
 	// Mallory's ledger at size 1 and at size 2, and the proof 1 -> 2.
-	l, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), bad.Identity(), nil)
+	l, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), bad.id, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
 	offerAt := func(text string) []byte {
-		if _, err := l.Append(ctx, signedTx(t, bad.Identity(), hid, text)); err != nil {
+		if _, err := l.Append(ctx, signedTx(t, bad.id, hid, text)); err != nil {
 			t.Fatal(err)
 		}
 		note, _, err := l.Checkpoint()
@@ -90,7 +90,7 @@ func TestFinalCheckpointStaleAnswerIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "Mallory's checkpoint at size 2 cosigned", func() bool {
-		return hosp.Ledger().PeerCheckpointSize(bad.Identity().Public()) == 2
+		return hosp.Ledger().PeerCheckpointSize(bad.id.Public()) == 2
 	})
 	go hosp.Sessions()[0].Close()
 	incomplete := incompleteAtEnd(t, hev)

@@ -146,8 +146,6 @@ func (n *Node) SetBB84(b BB84Settings) error {
 // Profile returns who this node is.
 func (n *Node) Profile() Profile { return n.profile }
 
-// Identity returns the node's identity key pair.
-func (n *Node) Identity() *identity.Identity { return n.id }
 
 // Fingerprint returns the node's key fingerprint.
 func (n *Node) Fingerprint() string { return n.id.Fingerprint() }
@@ -155,8 +153,6 @@ func (n *Node) Fingerprint() string { return n.id.Fingerprint() }
 // Ledger returns the node's ledger.
 func (n *Node) Ledger() *ledger.Ledger { return n.ledger }
 
-// Store returns the node's local state database.
-func (n *Node) Store() *Store { return n.store }
 
 // Events subscribes to the node's events; call the returned function to
 // stop.

@@ -30,13 +30,13 @@ func TestPeerLeavingWithoutFinalExchangeIsReported(t *testing.T) {
 			defer cancel()
 			hosp, hev, addr, code := listeningHospital(ctx, t)
 			bad := newTestNode(t, "Mallory", RolePatient, BB84Settings{})
-			hid := *hosp.Identity()
-			l, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), bad.Identity(), nil)
+			hid := *hosp.id
+			l, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), bad.id, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer l.Close()
-			if _, err := l.Append(ctx, signedTx(t, bad.Identity(), hid, "first")); err != nil {
+			if _, err := l.Append(ctx, signedTx(t, bad.id, hid, "first")); err != nil {
 				t.Fatal(err)
 			}
 			note1, _, err := l.Checkpoint()
@@ -75,9 +75,9 @@ func TestPeerLeavingWithoutFinalExchangeIsReported(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitFor(t, "Mallory's checkpoint at size 1 cosigned", func() bool {
-				return hosp.Ledger().PeerCheckpointSize(bad.Identity().Public()) == 1
+				return hosp.Ledger().PeerCheckpointSize(bad.id.Public()) == 1
 			})
-			if _, err := l.Append(ctx, signedTx(t, bad.Identity(), hid, "second")); err != nil {
+			if _, err := l.Append(ctx, signedTx(t, bad.id, hid, "second")); err != nil {
 				t.Fatal(err)
 			}
 			if tc.askOurs {
@@ -125,7 +125,7 @@ func TestHonestLeaverGivesNoIncompleteReport(t *testing.T) {
 				return e.Type == EventDisconnected
 			})
 		}
-		if got, want := hosp.Ledger().PeerCheckpointSize(pat.Identity().Public()), pat.Ledger().Size(); got != want {
+		if got, want := hosp.Ledger().PeerCheckpointSize(pat.id.Public()), pat.Ledger().Size(); got != want {
 			t.Fatalf("run %d: the hospital's view of the patient's ledger at %d, the ledger at %d", i, got, want)
 		}
 		cancel()

@@ -160,7 +160,7 @@ func TestResendAfterLostAckIsNotDuplicated(t *testing.T) {
 	psize, hsize := p.Ledger().Size(), h.Ledger().Size()
 
 	// The crash state: the item back in the outbox with its first attempt.
-	hc, _ := p.Store().Contact(h.Fingerprint())
+	hc, _ := p.store.Contact(h.Fingerprint())
 	it := &outboxItem{ID: m.ID, Kind: ledger.KindChat, CaseID: m.CaseID, Text: m.Text, Created: m.Time, Attempts: [][]byte{raw}}
 	if err := p.enqueue(hc, it); err != nil {
 		t.Fatal(err)

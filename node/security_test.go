@@ -27,7 +27,7 @@ func forgeChat(t *testing.T, alice *Node, s *Session, text string, mutate func(t
 	}
 	if mutate != nil {
 		mutate(tx.Token)
-		if err := tx.Sign(alice.Identity()); err != nil {
+		if err := tx.Sign(alice.id); err != nil {
 			t.Fatal(err)
 		}
 	}

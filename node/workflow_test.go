@@ -147,7 +147,7 @@ func TestWorkflowEndToEnd(t *testing.T) {
 	waitFor(t, "the case at the doctor", func() bool { return caseStatus(d.Node, c.ID) == telehealth.CaseReferred })
 	waitFor(t, "the doctor's name at the patient", func() bool { return caseStatus(p.Node, c.ID) == telehealth.CaseReferred })
 	pc, _ := p.Clinic().Case(c.ID)
-	if pc.Doctor != d.Fingerprint() || pc.DoctorName != "Dr Who" || !pc.DoctorKey.Equal(d.Identity().Public()) {
+	if pc.Doctor != d.Fingerprint() || pc.DoctorName != "Dr Who" || !pc.DoctorKey.Equal(d.id.Public()) {
 		t.Fatalf("patient's case after referral %+v", pc)
 	}
 	dc, _ := d.Clinic().Case(c.ID)
@@ -189,7 +189,7 @@ func TestWorkflowEndToEnd(t *testing.T) {
 				continue
 			}
 			v := out[tx.Kind]
-			if tx.Sender.Equal(n.Identity().Public()) {
+			if tx.Sender.Equal(n.id.Public()) {
 				v[0]++
 			} else {
 				v[1]++
@@ -216,7 +216,7 @@ func TestWorkflowEndToEnd(t *testing.T) {
 	// The doctor never exchanged anything with the patient.
 	for i := int64(0); i < d.Ledger().Size(); i++ {
 		tx, _ := d.Ledger().Tx(i)
-		if tx.Sender.Equal(p.Identity().Public()) || tx.Recipient.Equal(p.Identity().Public()) {
+		if tx.Sender.Equal(p.id.Public()) || tx.Recipient.Equal(p.id.Public()) {
 			t.Fatalf("doctor's ledger holds a %s with the patient", tx.Kind)
 		}
 	}
@@ -272,7 +272,7 @@ func TestWorkflowEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pContact, _ := h.Store().Contact(p.Fingerprint())
+	pContact, _ := h.store.Contact(p.Fingerprint())
 	before := p.Ledger().Size()
 	if err := h.enqueue(pContact, it); err != nil {
 		t.Fatal(err)
@@ -333,9 +333,9 @@ func TestRoleRulesAtTheReceiver(t *testing.T) {
 	_, pev, dev := pairNodes(t, ctx, p, d)
 	waitEvent(t, pev, "key", isType(EventKeyEstablished))
 	waitEvent(t, dev, "key", isType(EventKeyEstablished))
-	dc, _ := p.Store().Contact(d.Fingerprint())
+	dc, _ := p.store.Contact(d.Fingerprint())
 	id := telehealth.NewCaseID()
-	me := &telehealth.Party{Fingerprint: p.Fingerprint(), Name: "Pat", Key: p.Identity().Public()}
+	me := &telehealth.Party{Fingerprint: p.Fingerprint(), Name: "Pat", Key: p.id.Public()}
 
 	// A patient's node that bypasses Refer and sends a referral anyway, and
 	// a PHR sent to a doctor instead of a hospital.
@@ -384,7 +384,7 @@ func TestAttachmentTooLargeIsRefusedBeforeSending(t *testing.T) {
 	}
 	defer p.Close()
 	h := Contact{Fingerprint: "hosp", Name: "St Mary", Role: RoleHospital, PublicKey: make([]byte, 32)}
-	if err := p.Store().PinContact(h); err != nil {
+	if err := p.store.PinContact(h); err != nil {
 		t.Fatal(err)
 	}
 	big, _ := writeFile(t, "scan.pdf", 1001, 3)
@@ -444,11 +444,11 @@ func TestReportGoesDirectWhenDoctorReachesPatient(t *testing.T) {
 		t.Fatalf("patient's case %+v", pc)
 	}
 	ptx := ledgerTxs(t, p.Node, ledger.KindReport, c.ID)
-	if len(ptx) != 1 || !ptx[0].Sender.Equal(d.Identity().Public()) {
+	if len(ptx) != 1 || !ptx[0].Sender.Equal(d.id.Public()) {
 		t.Fatalf("patient holds %d report transaction(s), want one from the doctor", len(ptx))
 	}
 	for _, tx := range ledgerTxs(t, h.Node, ledger.KindReport, c.ID) {
-		if tx.Sender.Equal(h.Identity().Public()) {
+		if tx.Sender.Equal(h.id.Public()) {
 			t.Fatal("the hospital relayed a report the doctor delivered itself")
 		}
 	}
@@ -465,14 +465,14 @@ func TestReferChecksThePHRAgainstTheLedger(t *testing.T) {
 	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
 	d := newTestNode(t, "Dr Who", RoleDoctor, BB84Settings{})
 	for _, n := range []*Node{p, d} {
-		c := Contact{Fingerprint: n.Fingerprint(), PublicKey: n.Identity().Public(), Name: n.Profile().Name, Role: n.Profile().Role}
-		if err := h.Store().PinContact(c); err != nil {
+		c := Contact{Fingerprint: n.Fingerprint(), PublicKey: n.id.Public(), Name: n.Profile().Name, Role: n.Profile().Role}
+		if err := h.store.PinContact(c); err != nil {
 			t.Fatal(err)
 		}
 	}
 	id := telehealth.NewCaseID()
 	for _, txid := range []string{"", strings.Repeat("ab", 32)} {
-		_, err := updateCase(h.Store().Cases(h.recordKey()), id, func(c *Case, _ bool) error {
+		_, err := updateCase(h.store.Cases(h.recordKey()), id, func(c *Case, _ bool) error {
 			*c = Case{Patient: p.Fingerprint(), Hospital: h.Fingerprint(), PHR: &PHR{PatientName: "Pat"}, Status: telehealth.CaseSubmitted, PHRTxID: txid}
 			return nil
 		})
