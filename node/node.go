@@ -146,13 +146,11 @@ func (n *Node) SetBB84(b BB84Settings) error {
 // Profile returns who this node is.
 func (n *Node) Profile() Profile { return n.profile }
 
-
 // Fingerprint returns the node's key fingerprint.
 func (n *Node) Fingerprint() string { return n.id.Fingerprint() }
 
 // Ledger returns the node's ledger.
 func (n *Node) Ledger() *ledger.Ledger { return n.ledger }
-
 
 // Events subscribes to the node's events; call the returned function to
 // stop.
