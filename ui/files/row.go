@@ -1,0 +1,33 @@
+package files
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"qkdchat/app"
+)
+
+// Row is one attachment on screen: its label, Open, Save… and a details
+// button.
+type Row struct {
+	File    app.AttachmentInfo
+	Label   *widget.Label
+	Open    *widget.Button
+	Save    *widget.Button
+	Details *widget.Button
+	Content fyne.CanvasObject
+}
+
+// NewRow makes the row of f, acting through a.
+func NewRow(a *Actions, f app.AttachmentInfo) *Row {
+	r := &Row{File: f, Label: widget.NewLabel(Label(f))}
+	r.Label.Truncation = fyne.TextTruncateEllipsis
+	r.Open = widget.NewButtonWithIcon("Open", theme.FileIcon(), func() { a.Open(f) })
+	r.Save = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), func() { a.Save(f) })
+	r.Details = widget.NewButtonWithIcon("", theme.InfoIcon(), func() { a.ShowDetails(f) })
+	r.Details.Importance = widget.LowImportance
+	r.Content = container.NewBorder(nil, nil, widget.NewIcon(theme.FileIcon()), container.NewHBox(r.Open, r.Save, r.Details), r.Label)
+	return r
+}
