@@ -61,7 +61,7 @@ type Pane struct {
 	caseDetail *widget.Label
 	transfers  *fyne.Container
 	rows       map[string]*widgets.ProgressRow
-	attention // unseen cases, file rows, the details view (attention.go)
+	attention  // unseen cases, file rows, the details view (attention.go)
 
 	// patient
 	hospital    *widget.Select
