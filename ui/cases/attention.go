@@ -205,3 +205,23 @@ func (p *Pane) showDetails() {
 	sc.SetMinSize(fyne.NewSize(520, 240))
 	dialog.ShowCustom("Case details", "Close", sc, p.win)
 }
+
+// AddFiles attaches files dropped on the window to the pane's form (the
+// health record's or the report's); it reports false for a pane without
+// one.
+func (p *Pane) AddFiles(paths []string) bool {
+	picker := p.phrFiles
+	if picker == nil {
+		picker = p.reportFiles
+	}
+	if picker == nil {
+		return false
+	}
+	for _, path := range paths {
+		picker.Add(path)
+	}
+	return true
+}
+
+// FileRows returns the shown case's attachment rows.
+func (p *Pane) FileRows() []*files.Row { return p.fileRows }
