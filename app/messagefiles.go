@@ -65,6 +65,10 @@ type MessageContent struct {
 	Report *MedicalReport
 	// Doctor is the fingerprint of the doctor who signed a report.
 	Doctor string
+	// Assigned names the doctor a referral notice assigns to the case.
+	Assigned string
+	// ReferredBy names the hospital that referred the case (a referral).
+	ReferredBy string
 }
 
 // ErrContentMismatch means a received message lists other files than its
@@ -104,6 +108,12 @@ func DecodeContent(m *Message) (MessageContent, error) {
 	}
 	out.PHR = w.PHR
 	out.Files = w.files()
+	if w.Doctor != nil {
+		out.Assigned = w.Doctor.Name
+	}
+	if w.Hospital != nil {
+		out.ReferredBy = w.Hospital.Name
+	}
 	if w.Report != nil {
 		r := w.Report.Report
 		out.Report, out.Doctor = &r, w.Report.Doctor

@@ -124,6 +124,7 @@ func (p *chatPane) appendMessage(c *conversation) {
 	p.setHeight(c.entries[len(c.entries)-1])
 	p.list.Refresh()
 	p.list.ScrollToBottom()
+	p.hideDoneTransfers()
 }
 
 func (p *chatPane) refreshHeader() {

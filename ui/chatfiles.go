@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -135,6 +136,17 @@ func (p *chatPane) showTransfer(e app.Event) {
 	r.SetProgress(frac, status)
 }
 
+// hideDoneTransfers hides the finished transfers once a message shows:
+// its bubble carries the files from then on.
+func (p *chatPane) hideDoneTransfers() {
+	for _, r := range p.trows {
+		if f, _ := r.Progress(); f >= 1 {
+			r.Hide()
+		}
+	}
+	p.transfers.Refresh()
+}
+
 func (p *chatPane) clearTransfers() {
 	p.trows = map[string]*widgets.ProgressRow{}
 	p.transfers.RemoveAll()
@@ -162,7 +174,16 @@ func (s *Shell) describe(e *chatEntry, m *app.Message) {
 			e.msg.Text += "\nSymptoms: " + r.Symptoms
 		}
 	case ledger.KindReferral.String():
-		e.msg.Text = "Referral · " + s.caseTitle(m.CaseID) + "\n" + m.Text
+		e.msg.Text = "Referral · " + s.caseTitle(m.CaseID)
+		switch {
+		case content.Assigned != "":
+			e.msg.Text += "\n" + content.Assigned + " was assigned to the case."
+		case content.ReferredBy != "":
+			e.msg.Text += "\nReferred by " + content.ReferredBy + "."
+		}
+		if r := content.PHR; r != nil && r.Symptoms != "" {
+			e.msg.Text += "\nSymptoms: " + r.Symptoms
+		}
 	case ledger.KindReport.String():
 		e.report = true
 		e.msg.Text = "Medical report · " + s.caseTitle(m.CaseID)
@@ -207,6 +228,10 @@ func (r *chatRow) set(e *chatEntry) {
 	var objs []fyne.CanvasObject
 	for _, f := range e.files {
 		fr := files.NewRow(r.p.files, f)
+		// One line, at a fixed width: the list measures rows without
+		// knowing its own width.
+		fr.Label.Wrapping = fyne.TextWrapOff
+		fr.Label.Truncation = fyne.TextTruncateEllipsis
 		r.rows = append(r.rows, fr)
 		objs = append(objs, fr.Content)
 	}
@@ -216,16 +241,24 @@ func (r *chatRow) set(e *chatEntry) {
 		objs = append(objs, container.NewHBox(r.openCase))
 	}
 	if len(objs) > 0 {
-		card := container.NewVBox(objs...)
+		// A card under the bubble, on the bubble's side.
+		bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+		bg.CornerRadius = theme.InputRadiusSize()
+		card := container.NewStack(bg, gap(cardWidth), container.NewPadded(container.NewVBox(objs...)))
 		if e.msg.Outgoing {
-			objs = []fyne.CanvasObject{container.NewBorder(nil, nil, gap(48), nil, card)}
+			objs = []fyne.CanvasObject{container.NewHBox(layout.NewSpacer(), card)}
 		} else {
-			objs = []fyne.CanvasObject{container.NewBorder(nil, nil, nil, gap(48), card)}
+			objs = []fyne.CanvasObject{container.NewHBox(card)}
 		}
 	}
 	r.extra.Objects = objs
-	r.extra.Refresh()
+	// A recycled row keeps its size: lay it out again for the new
+	// bubble's height.
+	r.box.Refresh()
 }
+
+// cardWidth is the width of the card of a message's files.
+const cardWidth = 320
 
 // gap is empty space w wide.
 func gap(w float32) fyne.CanvasObject {

@@ -193,10 +193,17 @@ func writeFile(t *testing.T, name string, b []byte) string {
 // notification per object; no step moves anyone's tab or conversation.
 func TestClinicFlowWithFilesNeverSwitchesTabs(t *testing.T) {
 	a := test.NewTempApp(t)
-	th := &Thread{}
-	pat := newClinicUser(t, a, th, "Pat", app.RolePatient)
-	hos := newClinicUser(t, a, th, "Mercy", app.RoleHospital)
-	doc := newClinicUser(t, a, th, "Dr Who", app.RoleDoctor)
+	clinicFlow(t, a)
+}
+
+// clinicFlow runs the clinic of TestClinicFlowWithFilesNeverSwitchesTabs
+// in app a and returns its users.
+func clinicFlow(t *testing.T, a fyne.App) (th *Thread, pat, hos, doc *clinicUser) {
+	t.Helper()
+	th = &Thread{}
+	pat = newClinicUser(t, a, th, "Pat", app.RolePatient)
+	hos = newClinicUser(t, a, th, "Mercy", app.RoleHospital)
+	doc = newClinicUser(t, a, th, "Dr Who", app.RoleDoctor)
 	all := []*clinicUser{pat, hos, doc}
 	// Each user is at work on a tab of their own before anyone pairs.
 	th.Run(func() {
@@ -377,6 +384,7 @@ func TestClinicFlowWithFilesNeverSwitchesTabs(t *testing.T) {
 			c.u.unmoved(t, "the whole flow")
 		}
 	})
+	return th, pat, hos, doc
 }
 
 // TestChatSendsFilesWithProgressBothWays attaches a file by dropping it

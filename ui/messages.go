@@ -72,6 +72,7 @@ func (s *Shell) fileMessage(m *app.Message, st widgets.DeliveryState) {
 	isNew := c.add(m, st, s.inbox.early)
 	if isNew {
 		s.describe(c.byID[m.ID], m)
+		s.chat.hideDoneTransfers()
 	}
 	if c.key == s.inbox.current && isNew {
 		s.chat.appendMessage(c)

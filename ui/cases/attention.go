@@ -22,7 +22,8 @@ type attention struct {
 	// re-sorted list, which is not the user opening it.
 	programmatic bool
 
-	detail     *fyne.Container // caseDetail, fileBox and the details button
+	detail     *fyne.Container // the title, caseDetail, fileBox and the details button
+	titleLbl   *widget.Label
 	fileBox    *fyne.Container
 	fileRows   []*files.Row
 	detailsBtn *widget.Button
@@ -34,7 +35,10 @@ func (p *Pane) initAttention() {
 	p.detailsBtn = widget.NewButtonWithIcon("Details", theme.InfoIcon(), p.showDetails)
 	p.detailsBtn.Importance = widget.LowImportance
 	p.detailsBtn.Hide()
-	p.detail = container.NewVBox(p.caseDetail, p.fileBox, container.NewHBox(p.detailsBtn))
+	p.titleLbl = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.titleLbl.Wrapping = fyne.TextWrapWord
+	p.titleLbl.Hide()
+	p.detail = container.NewVBox(p.titleLbl, p.caseDetail, p.fileBox, container.NewHBox(p.detailsBtn))
 }
 
 // SetFiles makes the case view's attachments openable and savable
@@ -167,8 +171,11 @@ func (p *Pane) showFiles(c app.Case, ok bool) {
 	p.fileBox.Objects = objs
 	p.fileBox.Refresh()
 	if ok {
+		p.titleLbl.SetText(CaseTitle(c))
+		p.titleLbl.Show()
 		p.detailsBtn.Show()
 	} else {
+		p.titleLbl.Hide()
 		p.detailsBtn.Hide()
 	}
 }

@@ -152,8 +152,11 @@ func (p *Pane) buildPatient() fyne.CanvasObject {
 		wrapped("Your record is encrypted under the BB84 key shared with the hospital and kept in both ledgers. "+
 			"If the hospital is offline it waits in your outbox."),
 		form, container.NewHBox(p.submitPHR), p.status, p.transfers)))
-	right := container.NewBorder(heading("Your cases"), nil, nil, nil,
-		container.NewVSplit(p.caseList, container.NewVScroll(p.detail)))
+	// The case (its report first) gets most of the height; the list of
+	// a patient's few cases little.
+	cases := container.NewVSplit(p.caseList, container.NewVScroll(p.detail))
+	cases.Offset = 0.25
+	right := container.NewBorder(heading("Your cases"), nil, nil, nil, cases)
 	split := container.NewHSplit(left, right)
 	split.Offset = 0.58
 	return split

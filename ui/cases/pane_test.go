@@ -66,12 +66,24 @@ func (p nodePeers) Online(fp string) bool { _, ok := p.n.Session(fp); return ok 
 type rig struct {
 	n        *app.Node
 	pane     *Pane
-	launched []string // files the pane asked the OS to open
+	lmu      sync.Mutex
+	launched []string // files the pane asked the OS to open (off the UI lock)
 	saveTo   string   // where Save… saves
 	unseen   []int    // the badge counts the pane reported
 }
 
-func (r *rig) Launch(path string) error { r.launched = append(r.launched, path); return nil }
+func (r *rig) Launch(path string) error {
+	r.lmu.Lock()
+	defer r.lmu.Unlock()
+	r.launched = append(r.launched, path)
+	return nil
+}
+
+func (r *rig) opened() []string {
+	r.lmu.Lock()
+	defer r.lmu.Unlock()
+	return append([]string(nil), r.launched...)
+}
 
 func (r *rig) AskSave(_ string, done func(string)) { done(r.saveTo) }
 
@@ -315,13 +327,13 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 	})
 	eventually(t, &mu, "the saved file", func() bool { return strings.HasPrefix(sp.status.Text, "Saved letter.pdf to ") })
 	run(func() { test.Tap(open.Open) })
-	eventually(t, &mu, "the opened file", func() bool { return len(pat.launched) == 1 && strings.HasPrefix(sp.status.Text, "Opened") })
-	for _, p := range []string{pat.saveTo, pat.launched[0]} {
+	eventually(t, &mu, "the opened file", func() bool { return len(pat.opened()) == 1 && strings.HasPrefix(sp.status.Text, "Opened") })
+	for _, p := range []string{pat.saveTo, pat.opened()[0]} {
 		if b, err := os.ReadFile(p); err != nil || !bytes.Equal(b, letterBytes) {
 			t.Errorf("%s holds %d bytes (%v), want the doctor's %d", p, len(b), err, len(letterBytes))
 		}
 	}
-	if filepath.Base(pat.launched[0]) != "letter.pdf" {
-		t.Errorf("opened as %s", pat.launched[0])
+	if filepath.Base(pat.opened()[0]) != "letter.pdf" {
+		t.Errorf("opened as %s", pat.opened()[0])
 	}
 }

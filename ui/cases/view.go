@@ -103,13 +103,13 @@ func (p *Pane) selectedCase() (app.Case, bool) {
 	return app.Case{}, false
 }
 
-// caseText describes a case for the case view: its title and state, the
+// caseText describes a case for the case view (under its title): its state, the
 // report first when there is one, then the health record. Attachments
 // are listed apart, with Open and Save…; identifiers and digests only in
 // the details view.
 func caseText(c app.Case) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n%s\n", CaseTitle(c), statusText(c))
+	fmt.Fprintf(&b, "%s\n", statusText(c))
 	doctor := c.DoctorName
 	if doctor == "" {
 		doctor = "not referred yet"

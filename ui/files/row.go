@@ -9,8 +9,9 @@ import (
 	"qkdchat/app"
 )
 
-// Row is one attachment on screen: its label, Open, Save… and a details
-// button.
+// Row is one attachment on screen: its label on one line (wrapping a
+// long name), and under it Open, Save… and a details button, so that
+// nothing is cut off in a narrow pane.
 type Row struct {
 	File    app.AttachmentInfo
 	Label   *widget.Label
@@ -23,11 +24,12 @@ type Row struct {
 // NewRow makes the row of f, acting through a.
 func NewRow(a *Actions, f app.AttachmentInfo) *Row {
 	r := &Row{File: f, Label: widget.NewLabel(Label(f))}
-	r.Label.Truncation = fyne.TextTruncateEllipsis
+	r.Label.Wrapping = fyne.TextWrapBreak
 	r.Open = widget.NewButtonWithIcon("Open", theme.FileIcon(), func() { a.Open(f) })
 	r.Save = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), func() { a.Save(f) })
 	r.Details = widget.NewButtonWithIcon("", theme.InfoIcon(), func() { a.ShowDetails(f) })
 	r.Details.Importance = widget.LowImportance
-	r.Content = container.NewBorder(nil, nil, widget.NewIcon(theme.FileIcon()), container.NewHBox(r.Open, r.Save, r.Details), r.Label)
+	r.Content = container.NewVBox(container.NewBorder(nil, nil, widget.NewIcon(theme.FileIcon()), nil, r.Label),
+		container.NewHBox(r.Open, r.Save, r.Details))
 	return r
 }
