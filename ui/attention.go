@@ -186,7 +186,9 @@ func (s *Shell) dropped(uris []fyne.URI) {
 		s.chat.stage(paths)
 	case s.tabItems[TabRole]:
 		if !s.role.AddFiles(paths) {
-			s.setStatus("Choose a case first, then drop its files.")
+			s.setStatus("The " + s.role.Title() + " tab takes no files: drop them on the Chat tab to send them.")
+		} else {
+			s.setStatus(fmt.Sprintf("%d file(s) added to the attachments.", len(paths)))
 		}
 	default:
 		s.setStatus("Drop files on the Chat tab to send them, or on the " + s.role.Title() + " tab to attach them.")

@@ -45,7 +45,7 @@ const maxTransferRows = 3
 func (p *chatPane) initFiles() {
 	p.caseTitle = func(id string) string { return "Case " + id }
 	p.openCase = func(string) {}
-	p.attach = widget.NewButtonWithIcon("", theme.MailAttachmentIcon(), p.pickFile)
+	p.attach = widget.NewButtonWithIcon("Attach…", theme.MailAttachmentIcon(), p.pickFile)
 	p.stagedLbl = widget.NewLabel("")
 	p.stagedLbl.Truncation = fyne.TextTruncateEllipsis
 	clear := widget.NewButtonWithIcon("", theme.CancelIcon(), p.unstage)

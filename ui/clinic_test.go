@@ -275,8 +275,10 @@ func clinicFlow(t *testing.T, a fyne.App) (th *Thread, pat, hos, doc *clinicUser
 		if got := hos.s.TabTitle(TabRole); got != "Cases" {
 			t.Errorf("after opening the case the tab says %q", got)
 		}
-		test.Tap(findButton(hos.s.role.Content(), "Refer to doctor"))
 	})
+	// The case view shows once the pane has read the case.
+	eventually(t, th, "the case shown at the hospital", func() bool { return len(hos.s.role.FileRows()) == 1 })
+	th.Run(func() { test.Tap(findButton(hos.s.role.Content(), "Refer to doctor")) })
 
 	// The doctor: a referral badge; writes the report with a letter.
 	eventually(t, th, "the referral at the doctor", func() bool { return doc.s.TabTitle(TabRole) == "Reports (1)" })
@@ -284,6 +286,9 @@ func clinicFlow(t *testing.T, a fyne.App) (th *Thread, pat, hos, doc *clinicUser
 		doc.unmoved(t, "a new referral")
 		doc.click(TabRole)
 		doc.s.role.ShowCase(caseID)
+	})
+	eventually(t, th, "the case shown at the doctor", func() bool { return len(doc.s.role.FileRows()) == 1 })
+	th.Run(func() {
 		role := doc.s.role.Content()
 		test.Type(formEntry(t, role, "Findings"), "bronchitis")
 		test.Type(formEntry(t, role, "Prescriptions"), "rest")
