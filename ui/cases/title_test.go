@@ -31,3 +31,23 @@ func TestCaseTitle(t *testing.T) {
 		}
 	}
 }
+
+// The case view names a case by its content; its ID, keys and digests
+// are in the details view only.
+func TestCaseIDsOnlyInDetails(t *testing.T) {
+	c := app.Case{ID: "case-0123456789ab", Patient: "pk", Hospital: "hk", PatientName: "Pat", Status: app.CaseReported,
+		PHR: &app.PHR{PatientName: "Pat Smith", Symptoms: "cough"}, Report: &app.MedicalReport{Findings: "bronchitis"},
+		ReportDigest: "d1g35t", Attachments: []app.AttachmentInfo{{Name: "x.png", Size: 10, SHA256: "ab12", Part: "phr"}}}
+	view := caseText(c)
+	for _, hidden := range []string{c.ID, "d1g35t", "ab12", "pk"} {
+		if strings.Contains(view, hidden) {
+			t.Errorf("the case view shows %q:\n%s", hidden, view)
+		}
+		if !strings.Contains(DetailsText(c), hidden) {
+			t.Errorf("the details view lacks %q", hidden)
+		}
+	}
+	if !strings.Contains(view, "Findings: bronchitis") || strings.Index(view, "Findings") > strings.Index(view, "Health record") {
+		t.Errorf("the report should lead the case view:\n%s", view)
+	}
+}
