@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/fernet/fernet-go"
+
+	"qkdchat/internal/atomicfile"
 )
 
 // Attachments are files that travel with a PHR or a report (PDFs, images,
@@ -170,7 +172,7 @@ func (s *Store) importAttachment(record *fernet.Key, path string, limit int64) (
 	}
 	var d [32]byte
 	h.Sum(d[:0])
-	if err := os.Rename(tmp.Name(), s.attachmentPath(d, ".enc")); err != nil {
+	if err := atomicfile.Rename(tmp.Name(), s.attachmentPath(d, ".enc")); err != nil {
 		return AttachmentInfo{}, fmt.Errorf("attachment store: %w", err)
 	}
 	return AttachmentInfo{Name: name, Size: size, SHA256: hex.EncodeToString(d[:])}, nil
@@ -377,7 +379,7 @@ func (s *Store) receiveChunk(record *fernet.Key, d [32]byte, size int64, index i
 		os.Remove(path)
 		return 0, fmt.Errorf("attachment %x: reassembled file hashes to %x: discarded", d[:6], got[:6])
 	}
-	if err := os.Rename(path, s.attachmentPath(d, ".enc")); err != nil {
+	if err := atomicfile.Rename(path, s.attachmentPath(d, ".enc")); err != nil {
 		return 0, fmt.Errorf("attachment store: %w", err)
 	}
 	return count, nil
@@ -420,7 +422,7 @@ func (n *Node) SaveAttachment(sha256hex, dst string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(dst, b, 0o600); err != nil {
+	if err := atomicfile.WriteFile(dst, b, 0o600, atomicfile.Replace); err != nil {
 		return fmt.Errorf("save attachment: %w", err)
 	}
 	return nil

@@ -1,82 +1,19 @@
 package app
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/fernet/fernet-go"
 	bolt "go.etcd.io/bbolt"
 )
 
-// A case is one patient's matter as it moves through the workflow: the
-// PHR submission opens it, the referral and the report update it. Every
-// message about a case carries its ID as the ledger transaction's CaseID.
-// Each node keeps its own view of the cases it takes part in, sealed under
-// its record key in state.db.
-
-// Case statuses, in order.
-const (
-	CaseSubmitted = "submitted" // the patient sent the PHR to a hospital
-	CaseReferred  = "referred"  // the hospital referred it to a doctor
-	CaseReported  = "reported"  // the doctor's report is in
-)
-
-// Case is one telehealth case as this node sees it.
-type Case struct {
-	ID                                    string
-	Patient, Hospital, Doctor             string // key fingerprints; Doctor is empty until referral
-	PatientName, HospitalName, DoctorName string
-	PHR                                   *PHR
-	Report                                *MedicalReport
-	Attachments                           []AttachmentInfo // the PHR's, then the report's (Part says which)
-	Status                                string           // submitted, referred, reported
-	Opened, Updated                       time.Time
-
-	// DoctorKey is the doctor's identity key, against which the report's
-	// signature is checked (a patient learns it from the hospital's
-	// referral notice).
-	DoctorKey ed25519.PublicKey `json:",omitempty"`
-	// ReportDigest is the hex SHA-256 of the report's signed encoding; the
-	// ledger of every party that holds the report commits to it.
-	ReportDigest string `json:",omitempty"`
-	// ReportVerified says the doctor's signature on the report checked out.
-	ReportVerified bool `json:",omitempty"`
-	// ReportRelayed says the report came through the hospital.
-	ReportRelayed bool `json:",omitempty"`
-	// ReportSigned is the report as the doctor signed it (JSON).
-	ReportSigned []byte `json:",omitempty"`
-	// PHRTxID is the ledger transaction that delivered the PHR (hospital).
-	PHRTxID string `json:",omitempty"`
-}
+// Each node keeps its own view of the cases it takes part in (a
+// telehealth.Case), sealed under its record key in state.db.
 
 var bucketCases = []byte("cases") // case ID -> sealed Case
-
-// newCaseID returns a fresh case ID, "case-" and 12 hex digits.
-func newCaseID() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return "case-" + hex.EncodeToString(b[:])
-}
-
-// validCaseID accepts the IDs newCaseID makes.
-func validCaseID(id string) bool {
-	rest, ok := strings.CutPrefix(id, "case-")
-	if !ok || len(rest) != 12 {
-		return false
-	}
-	for _, c := range rest {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
 
 // ErrNoCase means this node has no case with that ID.
 var ErrNoCase = errors.New("no such case")
@@ -114,24 +51,6 @@ func (s *Store) updateCase(record *fernet.Key, id string, fn func(c *Case, found
 	return out, err
 }
 
-// errDryRun rolls back the transaction of checkCase.
-var errDryRun = errors.New("dry run")
-
-// checkCase runs fn as updateCase would, and stores nothing: it reports
-// whether the update would be allowed.
-func (s *Store) checkCase(record *fernet.Key, id string, fn func(c *Case, found bool) error) error {
-	_, err := s.updateCase(record, id, func(c *Case, found bool) error {
-		if err := fn(c, found); err != nil {
-			return err
-		}
-		return errDryRun
-	})
-	if errors.Is(err, errDryRun) {
-		return nil
-	}
-	return err
-}
-
 func (s *Store) getCase(record *fernet.Key, id string) (Case, error) {
 	var c Case
 	err := s.view(func(tx *bolt.Tx) error {
@@ -156,7 +75,7 @@ func (n *Node) Cases() ([]Case, error) {
 			if err := openRecord(n.recordKey(), v, &c); err != nil {
 				return fmt.Errorf("case %s: %w", k, err)
 			}
-			if n.caseVisible(c, me) {
+			if c.VisibleTo(n.profile.Role, me) {
 				out = append(out, c)
 			}
 			return nil
@@ -175,20 +94,21 @@ func (n *Node) Case(id string) (Case, error) {
 	if err != nil {
 		return Case{}, err
 	}
-	if !n.caseVisible(c, n.Fingerprint()) {
+	if !c.VisibleTo(n.profile.Role, n.Fingerprint()) {
 		return Case{}, fmt.Errorf("case %s: %w", id, ErrNoCase)
 	}
 	return c, nil
 }
 
-func (n *Node) caseVisible(c Case, me string) bool {
-	switch n.profile.Role {
-	case RolePatient:
-		return c.Patient == me
-	case RoleHospital:
-		return c.Hospital == me
-	case RoleDoctor:
-		return c.Doctor == me
+// ExportFHIR returns the PHR of a case this node may see as a FHIR R4
+// Bundle (see telehealth.PHR.FHIRBundle).
+func (n *Node) ExportFHIR(caseID string) ([]byte, error) {
+	c, err := n.Case(caseID)
+	if err != nil {
+		return nil, err
 	}
-	return false
+	if c.PHR == nil {
+		return nil, fmt.Errorf("case %s has no PHR", caseID)
+	}
+	return c.PHR.FHIRBundle(c.ID)
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"qkdchat/ledger"
+	"qkdchat/identity"
 	"qkdchat/transport"
 )
 
@@ -70,7 +70,7 @@ func TestRefusedCheckpointsDoNotFloodTheLog(t *testing.T) {
 			}
 		}
 	}()
-	stranger, err := ledger.LoadOrCreateIdentity(t.TempDir())
+	stranger, err := identity.LoadOrCreate(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fernet/fernet-go"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 	"qkdchat/transport"
 )
@@ -94,9 +95,9 @@ func rewriteLedger(t *testing.T, dir, how string) {
 
 // closedLedgerTxs reads the identity and every transaction of the closed
 // ledger in dir.
-func closedLedgerTxs(t *testing.T, dir string) (*ledger.Identity, []*ledger.Transaction) {
+func closedLedgerTxs(t *testing.T, dir string) (*identity.Identity, []*ledger.Transaction) {
 	t.Helper()
-	id, err := ledger.LoadIdentity(dir)
+	id, err := identity.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func closedLedgerTxs(t *testing.T, dir string) (*ledger.Identity, []*ledger.Tran
 // rebuildLedger replaces the ledger in dir (and its journal) by a new one
 // holding txs, signed by id as its owner can; with checkpoint, a signed
 // checkpoint of the new tree is stored too.
-func rebuildLedger(t *testing.T, dir string, id *ledger.Identity, txs []*ledger.Transaction, checkpoint bool) {
+func rebuildLedger(t *testing.T, dir string, id *identity.Identity, txs []*ledger.Transaction, checkpoint bool) {
 	t.Helper()
 	path := filepath.Join(dir, LedgerFile)
 	for _, suffix := range []string{"", "-journal.0", "-journal.1"} {
@@ -183,7 +184,7 @@ func TestOwnerRewriteDetectedAtReconnect(t *testing.T) {
 			hsize := shortSession(t, pdir, hdir, 3)
 
 			p := openDir(t, pdir, "Pat", RolePatient)
-			hid, err := ledger.LoadIdentity(hdir)
+			hid, err := identity.Load(hdir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -252,7 +253,7 @@ func TestOwnerRewriteDetectedAtReconnect(t *testing.T) {
 
 // signedTx returns a key-event transaction signed by id, as a ledger
 // entry for checkpoint tests.
-func signedTx(t *testing.T, id *ledger.Identity, to ledger.Identity, text string) *ledger.Transaction {
+func signedTx(t *testing.T, id *identity.Identity, to identity.Identity, text string) *ledger.Transaction {
 	t.Helper()
 	tok, err := fernet.EncryptAndSign([]byte(text), fernet.MustDecodeKeys("cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=")[0])
 	if err != nil {
@@ -267,7 +268,7 @@ func signedTx(t *testing.T, id *ledger.Identity, to ledger.Identity, text string
 
 // checkpointOf returns an offer of a ledger of id holding one transaction
 // with the given text (different texts: different ledgers, same size).
-func checkpointOf(t *testing.T, id *ledger.Identity, to ledger.Identity, text string) []byte {
+func checkpointOf(t *testing.T, id *identity.Identity, to identity.Identity, text string) []byte {
 	t.Helper()
 	l, err := ledger.Open(filepath.Join(t.TempDir(), "ledger.db"), id, nil)
 	if err != nil {

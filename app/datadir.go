@@ -5,11 +5,16 @@
 package app
 
 import (
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/fernet/fernet-go"
+	"qkdchat/identity"
 
 	"qkdchat/internal/boltcheck"
 	"qkdchat/ledger"
@@ -69,7 +74,7 @@ func damageAdvice(file string) string {
 		return "Restore it from a backup; qkdchat will not open or change it as it is. Your identity and contacts are untouched"
 	case StateFile:
 		return "Restore it from a backup, or move it away to start again with no contacts (each peer then pairs again with a code). Your ledger and identity are untouched"
-	case ledger.IdentityKeyFile:
+	case identity.KeyFile:
 		return "Restore it from a backup: it is your identity, and a new key would change your fingerprint for every contact, so qkdchat will not replace it"
 	case ProfileFile:
 		return "Correct it, or move it away and give your name and role again. Nothing else was changed"
@@ -86,7 +91,7 @@ func ExplainDamage(dir string, err error) error {
 	var (
 		damage  *boltcheck.DamageError
 		corrupt *ledger.CorruptError
-		key     *ledger.KeyFileError
+		key     *identity.KeyFileError
 		already *DamagedFileError
 	)
 	switch {
@@ -127,7 +132,7 @@ func CheckDataDir(dir string) error {
 			return err
 		}
 	}
-	if err := ledger.CheckIdentity(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := identity.Check(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return ExplainDamage(dir, err)
 	}
 	return nil
@@ -136,14 +141,14 @@ func CheckDataDir(dir string) error {
 // loadIdentity loads the identity of dir, creating one on first use, but
 // never while dir holds a ledger: that was made with the identity that is
 // missing, and a new one would change the user's fingerprint.
-func loadIdentity(dir string) (*ledger.Identity, error) {
-	id, err := ledger.LoadIdentity(dir)
+func loadIdentity(dir string) (*identity.Identity, error) {
+	id, err := identity.Load(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, serr := os.Stat(filepath.Join(dir, LedgerFile)); serr == nil {
 			return nil, fmt.Errorf("%s is missing from %s, which holds a ledger made with it: restore it from a backup; qkdchat will not make a new identity, which would change your fingerprint for every contact: %w",
-				ledger.IdentityKeyFile, dir, err)
+				identity.KeyFile, dir, err)
 		}
-		id, err = ledger.LoadOrCreateIdentity(dir)
+		id, err = identity.LoadOrCreate(dir)
 	}
 	if err != nil {
 		return nil, ExplainDamage(dir, err)
@@ -156,7 +161,7 @@ func loadIdentity(dir string) (*ledger.Identity, error) {
 // *DamagedFileError and leaves the others as they were. The ledger opens
 // before the state database because only its open finds some damage (a
 // bbolt file that is not a ledger, one made by another identity).
-func openDataDir(dir string) (*ledger.Identity, *ledger.Ledger, *Store, error) {
+func openDataDir(dir string) (*identity.Identity, *ledger.Ledger, *Store, error) {
 	statePath := filepath.Join(dir, StateFile)
 	if err := checkDatabase(statePath); err != nil {
 		return nil, nil, nil, err
@@ -181,5 +186,23 @@ func openDataDir(dir string) (*ledger.Identity, *ledger.Ledger, *Store, error) {
 		lg.Close()
 		return nil, nil, nil, err
 	}
+	// state.db of an older qkdchat is filed under 64-bit fingerprints.
+	if _, err := st.migrateFingerprints(recordKeyFor(id), id.Public()); err != nil {
+		st.Close()
+		lg.Close()
+		return nil, nil, nil, ExplainDamage(dir, err)
+	}
 	return id, lg, st, nil
+}
+
+// recordKeyFor is the key that seals the local records of the node with
+// identity id (outbox items, cases, violations, message keys): derived
+// from the identity's private key, so it needs no file of its own.
+func recordKeyFor(id *identity.Identity) *fernet.Key {
+	k, err := hkdf.Key(sha256.New, id.PrivateKey().Seed(), nil, "qkdchat local records", 32)
+	if err != nil {
+		panic("hkdf: " + err.Error()) // cannot happen for a 32-byte output
+	}
+	fk := fernet.Key(k)
+	return &fk
 }

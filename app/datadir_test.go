@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"qkdchat/ledger"
+	"qkdchat/identity"
 )
 
 func TestDefaultDataDirFollowsUserConfigDir(t *testing.T) {
@@ -114,7 +114,7 @@ func TestOpenRefusesDamagedFileChangingNothing(t *testing.T) {
 		"zeros": func(b []byte) []byte { return make([]byte, len(b)) },
 		"empty": func([]byte) []byte { return nil },
 	}
-	for _, file := range []string{StateFile, LedgerFile, ledger.IdentityKeyFile, ProfileFile} {
+	for _, file := range []string{StateFile, LedgerFile, identity.KeyFile, ProfileFile} {
 		for dname, damage := range damages {
 			t.Run(file+"/"+dname, func(t *testing.T) {
 				dir := t.TempDir()
@@ -157,7 +157,7 @@ func TestOpenRefusesDamagedFileChangingNothing(t *testing.T) {
 // but a ledger present, Open refuses instead of making a new identity.
 func TestOpenKeepsLedgerWhenIdentityKeyIsMissing(t *testing.T) {
 	dir := nodeFixture(t)
-	keyPath := filepath.Join(dir, ledger.IdentityKeyFile)
+	keyPath := filepath.Join(dir, identity.KeyFile)
 	if err := os.Remove(keyPath); err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestOpenKeepsLedgerWhenIdentityKeyIsMissing(t *testing.T) {
 		n.Close()
 		t.Fatal("Open made a new identity beside an existing ledger")
 	}
-	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), ledger.IdentityKeyFile) || !strings.Contains(err.Error(), dir) {
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), identity.KeyFile) || !strings.Contains(err.Error(), dir) {
 		t.Fatalf("Open: %v, want an error naming the missing identity.key", err)
 	}
 	if _, err := os.Stat(keyPath); !errors.Is(err, fs.ErrNotExist) {

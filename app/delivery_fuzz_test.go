@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/fernet/fernet-go"
 
-	"qkdchat/ledger"
+	"qkdchat/identity"
+	"qkdchat/telehealth"
 )
 
 // FuzzDeliveryFrames feeds arbitrary payloads to the decoders of the
@@ -50,24 +52,24 @@ func FuzzDeliveryFrames(f *testing.F) {
 func FuzzWorkflowBody(f *testing.F) {
 	key := make([]byte, 32)
 	key[0] = 1
-	me := &partyRef{Fingerprint: ledger.Fingerprint(key), Name: "x", Key: key}
-	for _, w := range []*workflowBody{
-		{Type: bodyPHR, CaseID: "case-0123456789ab", PHR: &PHR{PatientName: "Pat", DateOfBirth: "1990-01-01"},
-			Attachments: []AttachmentInfo{{Name: "a.csv", Size: 3, SHA256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}}},
-		{Type: bodyReferral, CaseID: "case-0123456789ab", PHR: &PHR{PatientName: "Pat"}, Patient: me, Hospital: me},
-		{Type: bodyAssigned, CaseID: "case-0123456789ab", Doctor: me},
-		{Type: bodyReport, CaseID: "case-0123456789ab", Report: &signedReport{CaseID: "case-0123456789ab", Report: MedicalReport{Findings: "ok"}}},
+	me := &telehealth.Party{Fingerprint: identity.Fingerprint(key), Name: "x", Key: key}
+	for _, w := range []*telehealth.Body{
+		{Type: telehealth.BodyPHR, CaseID: "case-0123456789ab", PHR: &telehealth.PHR{PatientName: "Pat", DateOfBirth: "1990-01-01"},
+			Attachments: []telehealth.Attachment{{Name: "a.csv", Size: 3, SHA256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}}},
+		{Type: telehealth.BodyReferral, CaseID: "case-0123456789ab", PHR: &telehealth.PHR{PatientName: "Pat"}, Patient: me, Hospital: me},
+		{Type: telehealth.BodyAssigned, CaseID: "case-0123456789ab", Doctor: me},
+		{Type: telehealth.BodyReport, CaseID: "case-0123456789ab", Report: &telehealth.SignedReport{CaseID: "case-0123456789ab", Report: telehealth.MedicalReport{Findings: "ok"}}},
 	} {
 		b, _ := json.Marshal(w)
 		f.Add(b)
 	}
 	f.Add([]byte(`{"type":"phr","case_id":"case-0123456789ab","phr":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		w, err := parseWorkflowBody(b)
+		w, err := telehealth.ParseBody(b)
 		if err != nil {
 			return
 		}
-		if !validCaseID(w.CaseID) {
+		if !telehealth.ValidCaseID(w.CaseID) {
 			t.Fatalf("accepted case ID %q", w.CaseID)
 		}
 		// The refs of an accepted body are computable and re-encoding
@@ -76,10 +78,16 @@ func FuzzWorkflowBody(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := it.refs(); err != nil {
+		refs, err := it.refs()
+		if err != nil {
 			t.Fatalf("accepted body has bad attachment refs: %v", err)
 		}
-		if _, err := parseWorkflowBody(it.Body); err != nil {
+		// The refs the outbox commits to are those the receiver's rule
+		// (telehealth.Accept) expects.
+		if want, err := w.Refs(); err != nil || !slices.Equal(refs, want) {
+			t.Fatalf("outbox refs %v, the body's %v (%v)", refs, want, err)
+		}
+		if _, err := telehealth.ParseBody(it.Body); err != nil {
 			t.Fatalf("re-encoded body refused: %v", err)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	"qkdchat/identity"
 	"qkdchat/transport"
 )
 
@@ -21,7 +22,7 @@ func UserError(err error) string {
 		return "connection refused: nobody is listening at that address"
 	case errors.Is(err, transport.ErrPairingFailed):
 		return "pairing failed: wrong code (or someone is in the middle)"
-	case errors.Is(err, transport.ErrIdentityChanged), errors.Is(err, ErrIdentityChanged):
+	case errors.Is(err, identity.ErrChanged):
 		return "this contact's identity key changed: refusing to connect; if they reinstalled, remove the contact and pair again"
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
 		return "connection closed"

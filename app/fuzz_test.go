@@ -11,6 +11,7 @@ import (
 
 	"github.com/fernet/fernet-go"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 	"qkdchat/qkd"
 )
@@ -72,7 +73,7 @@ const fuzzSeedToken = "gAAAAABrSdIA6m2qmpJRTcla4DGrGy-vlqXY_EQyDaCIWO599rC-75nl0
 // A frame that is not sealed under the session key must never open.
 func FuzzChatFrame(f *testing.F) {
 	dir := f.TempDir()
-	id, err := ledger.LoadOrCreateIdentity(dir)
+	id, err := identity.LoadOrCreate(dir)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func sameTokenBytes(a, b []byte) bool {
 // step: malformed input is an error, never a panic, and never cosigned.
 func FuzzKeyResultAndCheckpoint(f *testing.F) {
 	dir := f.TempDir()
-	id, err := ledger.LoadOrCreateIdentity(dir)
+	id, err := identity.LoadOrCreate(dir)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -148,7 +149,7 @@ func FuzzKeyResultAndCheckpoint(f *testing.F) {
 	}
 	f.Cleanup(func() { lg.Close() })
 	peerDir := f.TempDir()
-	peerID, err := ledger.LoadOrCreateIdentity(peerDir)
+	peerID, err := identity.LoadOrCreate(peerDir)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 
@@ -41,7 +42,7 @@ func TestOpenRefusesJournalLoss(t *testing.T) {
 			t.Fatalf("open after the journal was wiped: %v", err)
 		}
 	}
-	id, err := ledger.LoadIdentity(dir)
+	id, err := identity.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

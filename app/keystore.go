@@ -10,6 +10,7 @@ import (
 	"github.com/fernet/fernet-go"
 	bolt "go.etcd.io/bbolt"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 
@@ -81,14 +82,14 @@ func (n *Node) OpenTransaction(tx *ledger.Transaction) (*Message, error) {
 	var peer string
 	switch {
 	case tx.Sender.Equal(me):
-		peer = ledger.Fingerprint(tx.Recipient)
+		peer = identity.Fingerprint(tx.Recipient)
 	case tx.Recipient.Equal(me):
-		peer = ledger.Fingerprint(tx.Sender)
+		peer = identity.Fingerprint(tx.Sender)
 	default:
 		return nil, ErrNoKey
 	}
 	m := &Message{Kind: tx.Kind.String(), CaseID: tx.CaseID, Time: tx.Time, TxID: tx.ID().String(),
-		From: ledger.Fingerprint(tx.Sender), To: ledger.Fingerprint(tx.Recipient), Outgoing: tx.Sender.Equal(me)}
+		From: identity.Fingerprint(tx.Sender), To: identity.Fingerprint(tx.Recipient), Outgoing: tx.Sender.Equal(me)}
 	if c, ok := n.store.Contact(m.From); ok {
 		m.FromName = c.Name
 	} else if m.Outgoing {

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"qkdchat/ledger"
+	"qkdchat/telehealth"
 )
 
 // Files in chat. A chat message may carry attachments like a health
@@ -40,10 +42,11 @@ func (n *Node) SendFiles(ctx context.Context, peer, caseID, text string, paths [
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	files, err := n.importAll(paths, "chat")
+	imported, err := importFiles(n.store, n.recordKey(), n.opts.MaxAttachment, paths, "chat")
 	if err != nil {
 		return nil, err
 	}
+	files := storeFiles(imported)
 	body, err := json.Marshal(chatBody{Files: files})
 	if err != nil {
 		return nil, err
@@ -85,8 +88,8 @@ func DecodeContent(m *Message) (MessageContent, error) {
 		return out, nil
 	}
 	if m.Kind == ledger.KindChat.String() {
-		if len(m.Body) > maxBodyLen {
-			return out, fmt.Errorf("message body is %d bytes; the limit is %d", len(m.Body), maxBodyLen)
+		if len(m.Body) > telehealth.MaxBodyLen {
+			return out, fmt.Errorf("message body is %d bytes; the limit is %d", len(m.Body), telehealth.MaxBodyLen)
 		}
 		var b chatBody
 		dec := json.NewDecoder(bytes.NewReader(m.Body))
@@ -94,20 +97,26 @@ func DecodeContent(m *Message) (MessageContent, error) {
 		if err := dec.Decode(&b); err != nil {
 			return out, fmt.Errorf("message body does not decode: %w", err)
 		}
+		if len(b.Files) > ledger.MaxAttachments-1 {
+			return out, errors.New("message body: too many files")
+		}
 		for _, f := range b.Files {
-			if err := checkAttachmentInfo(f); err != nil {
+			if f.Name == "" || len(f.Name) > ledger.MaxAttachNameLen || f.Size < 0 {
+				return out, errors.New("message body: a file has a bad name or size")
+			}
+			if _, err := parseDigest(f.SHA256); err != nil {
 				return out, err
 			}
 		}
 		out.Files = b.Files
 		return out, nil
 	}
-	w, err := parseWorkflowBody(m.Body)
+	w, err := telehealth.ParseBody(m.Body)
 	if err != nil {
 		return out, err
 	}
 	out.PHR = w.PHR
-	out.Files = w.files()
+	out.Files = storeFiles(w.Files())
 	if w.Doctor != nil {
 		out.Assigned = w.Doctor.Name
 	}
@@ -149,7 +158,7 @@ func (n *Node) MessageContent(m *Message) (MessageContent, error) {
 			got = append(got, r)
 		}
 	}
-	if !sameRefs(refs, got) {
+	if !slices.Equal(refs, got) {
 		return MessageContent{}, ErrContentMismatch
 	}
 	return c, nil

@@ -316,6 +316,9 @@ func (n *Node) contactByRef(ref string) (Contact, error) {
 			return c, nil
 		}
 	}
+	if c, err := n.store.contactByFingerprint(ref); err == nil {
+		return c, nil
+	}
 	return Contact{}, fmt.Errorf("no contact %q: pair with them first", ref)
 }
 
@@ -624,7 +627,7 @@ func (s *Session) receiveReliable(ctx context.Context, payload []byte) error {
 		if _, _, err := s.node.ledger.Lookup(prev); err == nil {
 			// Apply again (it is idempotent) in case a crash came between
 			// recording and applying.
-			if err := s.node.acceptWorkflow(ctx, s.peer, tx, m, true); err != nil {
+			if err := s.node.acceptWorkflow(ctx, s.peer, tx, m); err != nil {
 				s.log.Warn("re-applying a recorded workflow message", "err", err)
 			}
 			return ack(reliableAck{ID: sl.ID, TxID: prev.String()})
@@ -639,7 +642,7 @@ func (s *Session) receiveReliable(ctx context.Context, payload []byte) error {
 			return nil
 		}
 	}
-	if err := s.node.acceptWorkflow(ctx, s.peer, tx, m, false); err != nil {
+	if err := s.node.checkWorkflow(ctx, s.peer, tx, m); err != nil {
 		reason := err.Error()
 		s.node.recordViolation(Violation{Peer: s.peer.Fingerprint, PeerName: s.peer.Name, Incoming: true, CaseID: tx.CaseID,
 			Action: "receive " + tx.Kind.String(), Reason: reason})
@@ -655,7 +658,7 @@ func (s *Session) receiveReliable(ctx context.Context, payload []byte) error {
 	if err != nil {
 		return fmt.Errorf("record received message in ledger: %w", err)
 	}
-	if err := s.node.acceptWorkflow(ctx, s.peer, tx, m, true); err != nil {
+	if err := s.node.acceptWorkflow(ctx, s.peer, tx, m); err != nil {
 		// Allowed a moment ago; something changed in between (another
 		// message about the same case). Recorded, not applied: say so.
 		s.node.recordViolation(Violation{Peer: s.peer.Fingerprint, PeerName: s.peer.Name, Incoming: true, CaseID: tx.CaseID,

@@ -8,26 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"qkdchat/internal/atomicfile"
 )
-
-// Role is what a party does in the telehealth workflow.
-type Role string
-
-// The three roles of the paper's system model (Section III).
-const (
-	RolePatient  Role = "patient"
-	RoleHospital Role = "hospital"
-	RoleDoctor   Role = "doctor"
-)
-
-// ParseRole accepts a role name in any case.
-func ParseRole(s string) (Role, error) {
-	switch r := Role(strings.ToLower(strings.TrimSpace(s))); r {
-	case RolePatient, RoleHospital, RoleDoctor:
-		return r, nil
-	}
-	return "", fmt.Errorf("unknown role %q: want patient, hospital or doctor", s)
-}
 
 // Profile is who the local user is: shown to peers at pairing.
 type Profile struct {
@@ -106,34 +89,8 @@ func SaveProfile(dir string, p Profile) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, ProfileFile), append(b, '\n'), 0o600)
-}
-
-// writeFileAtomic writes data to a temporary file and renames it over path,
-// so a crash leaves either the old or the new content, never a torn file.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("app: write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("app: write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return fmt.Errorf("app: write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("app: write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("app: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("app: write %s: %w", path, err)
+	if err := atomicfile.WriteFile(filepath.Join(dir, ProfileFile), append(b, '\n'), 0o600, atomicfile.Replace); err != nil {
+		return fmt.Errorf("app: save profile: %w", err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"qkdchat/ledger"
+	"qkdchat/telehealth"
 )
 
 // openDir opens (or reopens) the node in dir.
@@ -101,7 +102,7 @@ func TestRestartMidTransferDeliversOnce(t *testing.T) {
 			if first.Done == 0 || first.Done >= total || first.Name != "mri.pdf" {
 				t.Fatalf("after restart the transfer starts at %d of %d bytes (%q), want a resumption", first.Done, total, first.Name)
 			}
-			waitFor(t, "the case at the hospital", func() bool { return caseStatus(h, c.ID) == CaseSubmitted })
+			waitFor(t, "the case at the hospital", func() bool { return caseStatus(h, c.ID) == telehealth.CaseSubmitted })
 			waitFor(t, "the outbox to empty", func() bool { return outboxEmpty(p) })
 
 			ptx, htx := ledgerTxs(t, p, ledger.KindPHR, c.ID), ledgerTxs(t, h, ledger.KindPHR, c.ID)

@@ -8,35 +8,14 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"qkdchat/telehealth"
 )
 
-// Role rules of the telehealth workflow (the paper's Section III): a
-// patient submits PHRs to hospitals; a hospital refers cases to doctors
-// and relays reports; a doctor reports on the cases referred to it, and
-// its report is signed by its identity key, so nobody in between can
-// alter it. Each rule is checked where the action starts and again by the
-// node that receives it. A refusal is a *RoleError, recorded locally as a
-// Violation and announced as an EventRejected.
-
-// ErrRoleViolation is matched (errors.Is) by every *RoleError.
-var ErrRoleViolation = errors.New("refused by the workflow's role rules")
-
-// RoleError is an action the workflow's role rules forbid.
-type RoleError struct {
-	Role   Role   // the role of the party that tried it
-	Action string // what it tried ("refer a case")
-	Reason string // why that is refused
-}
-
-func (e *RoleError) Error() string {
-	if e.Role == "" {
-		return fmt.Sprintf("cannot %s: %s", e.Action, e.Reason)
-	}
-	return fmt.Sprintf("a %s cannot %s: %s", e.Role, e.Action, e.Reason)
-}
-
-// Is makes errors.Is(err, ErrRoleViolation) true.
-func (e *RoleError) Is(target error) bool { return target == ErrRoleViolation }
+// The role rules of the telehealth workflow are pure functions of package
+// telehealth; the node checks them where an action starts and again when
+// it receives one. A refusal is a *telehealth.RoleError, recorded locally
+// as a Violation and announced as an EventRejected.
 
 // Violation is one refused action, kept in the state database.
 type Violation struct {
@@ -73,12 +52,15 @@ func (n *Node) recordViolation(v Violation) {
 	}
 }
 
-// refuse records a refused local action and returns it as an error.
-func (n *Node) refuse(caseID, action, reason string) error {
-	e := &RoleError{Role: n.profile.Role, Action: action, Reason: reason}
-	n.recordViolation(Violation{CaseID: caseID, Action: action, Reason: e.Error()})
-	n.publish(Event{Type: EventRejected, CaseID: caseID, Reason: e.Error()})
-	return e
+// refused records err, if it is a refusal by the role rules of a local
+// action (a *telehealth.RoleError), and returns it unchanged.
+func (n *Node) refused(caseID string, err error) error {
+	var re *telehealth.RoleError
+	if errors.As(err, &re) {
+		n.recordViolation(Violation{CaseID: caseID, Action: re.Action, Reason: re.Error()})
+		n.publish(Event{Type: EventRejected, CaseID: caseID, Reason: re.Error()})
+	}
+	return err
 }
 
 // Violations lists the refused actions recorded by this node, oldest

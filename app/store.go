@@ -14,6 +14,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"qkdchat/identity"
 )
 
 // Store is a node's local state in DATA/state.db: pinned contacts, and
@@ -140,9 +142,6 @@ type Contact struct {
 	LastSeen    time.Time         `json:"last_seen"`
 }
 
-// ErrIdentityChanged means a known contact presented a different key.
-var ErrIdentityChanged = errors.New("this contact's identity key changed")
-
 // PinContact records c after a verified session. A new contact is added; a
 // known one is updated (name, role, address, last seen). It refuses a
 // contact whose name is already pinned to a different key, because that is
@@ -157,7 +156,7 @@ func (s *Store) PinContact(c Contact) error {
 		b.ForEach(func(k, v []byte) error {
 			var old Contact
 			if json.Unmarshal(v, &old) == nil && old.Name == c.Name && old.Role == c.Role && string(k) != c.Fingerprint {
-				clash = fmt.Errorf("%w: %s (%s) was pinned as %s, now presents %s", ErrIdentityChanged, c.Name, c.Role, old.Fingerprint, c.Fingerprint)
+				clash = fmt.Errorf("%w: %s (%s) was pinned as %s, now presents %s", identity.ErrChanged, c.Name, c.Role, old.Fingerprint, c.Fingerprint)
 			}
 			return nil
 		})

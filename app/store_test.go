@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"qkdchat/identity"
 )
 
 func newTestStore(t *testing.T) *Store {
@@ -62,7 +64,7 @@ func TestPinContactRefusesSameNameNewKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := s.PinContact(testContact(2, "Dr. Ada", RoleDoctor))
-	if !errors.Is(err, ErrIdentityChanged) || !strings.Contains(err.Error(), "identity key changed") {
+	if !errors.Is(err, identity.ErrChanged) || !strings.Contains(err.Error(), "identity key changed") {
 		t.Fatalf("impostor: %v", err)
 	}
 	if err := s.PinContact(testContact(3, "Dr. Ada", RolePatient)); err != nil {

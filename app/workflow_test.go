@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"qkdchat/ledger"
+	"qkdchat/telehealth"
 )
 
 // waitFor polls cond until it holds, or fails the test after 60 s. It
@@ -117,7 +118,7 @@ func TestWorkflowEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Status != CaseSubmitted || !validCaseID(c.ID) || len(c.Attachments) != 1 {
+	if c.Status != telehealth.CaseSubmitted || !telehealth.ValidCaseID(c.ID) || len(c.Attachments) != 1 {
 		t.Fatalf("submitted case %+v", c)
 	}
 	labHash := hex.EncodeToString(func() []byte { s := sha256.Sum256(lab); return s[:] }())
@@ -126,7 +127,7 @@ func TestWorkflowEndToEnd(t *testing.T) {
 	}
 
 	// 1. The hospital gets the PHR and the attachment, checked by hash.
-	waitFor(t, "the case at the hospital", func() bool { return caseStatus(h.Node, c.ID) == CaseSubmitted })
+	waitFor(t, "the case at the hospital", func() bool { return caseStatus(h.Node, c.ID) == telehealth.CaseSubmitted })
 	hc, _ := h.Case(c.ID)
 	if *hc.PHR != phr || hc.Patient != p.Fingerprint() || hc.PatientName != "Pat" {
 		t.Fatalf("hospital's case %+v", hc)
@@ -143,8 +144,8 @@ func TestWorkflowEndToEnd(t *testing.T) {
 	if err := h.Refer(ctx, c.ID, "Dr Who"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the case at the doctor", func() bool { return caseStatus(d.Node, c.ID) == CaseReferred })
-	waitFor(t, "the doctor's name at the patient", func() bool { return caseStatus(p.Node, c.ID) == CaseReferred })
+	waitFor(t, "the case at the doctor", func() bool { return caseStatus(d.Node, c.ID) == telehealth.CaseReferred })
+	waitFor(t, "the doctor's name at the patient", func() bool { return caseStatus(p.Node, c.ID) == telehealth.CaseReferred })
 	pc, _ := p.Case(c.ID)
 	if pc.Doctor != d.Fingerprint() || pc.DoctorName != "Dr Who" || !pc.DoctorKey.Equal(d.Identity().Public()) {
 		t.Fatalf("patient's case after referral %+v", pc)
@@ -165,7 +166,7 @@ func TestWorkflowEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range []*Node{h.Node, p.Node} {
-		waitFor(t, "the report at "+n.Profile().Name, func() bool { return caseStatus(n, c.ID) == CaseReported })
+		waitFor(t, "the report at "+n.Profile().Name, func() bool { return caseStatus(n, c.ID) == telehealth.CaseReported })
 	}
 	for _, n := range []*Node{p.Node, h.Node, d.Node} {
 		waitFor(t, n.Profile().Name+"'s outbox to empty", func() bool { return outboxEmpty(n) })
@@ -232,7 +233,7 @@ func TestWorkflowEndToEnd(t *testing.T) {
 		for _, tx := range ledgerTxs(t, n, ledger.KindReport, c.ID) {
 			var found bool
 			for _, r := range tx.Attachments {
-				if r.Name == reportDigestRef {
+				if r.Name == telehealth.ReportDigestRef {
 					found = true
 					if i == 0 && digest == ([32]byte{}) {
 						digest = r.SHA256
@@ -262,12 +263,12 @@ func TestWorkflowEndToEnd(t *testing.T) {
 
 	// A hospital cannot alter a report: a relayed report whose content
 	// was changed fails the doctor's signature at the patient.
-	var sr signedReport
+	var sr telehealth.SignedReport
 	if err := jsonUnmarshal(pc.ReportSigned, &sr); err != nil {
 		t.Fatal(err)
 	}
 	sr.Report.Prescriptions = "morphine 100 mg"
-	it, err := newWorkflowItem(newMessageID(), ledger.KindReport, "Report (altered)", &workflowBody{Type: bodyReport, CaseID: c.ID, Report: &sr})
+	it, err := newWorkflowItem(newMessageID(), ledger.KindReport, "Report (altered)", &telehealth.Body{Type: telehealth.BodyReport, CaseID: c.ID, Report: &sr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,8 +312,8 @@ func TestRoleRulesAtTheSender(t *testing.T) {
 			return err
 		}(),
 	} {
-		var re *RoleError
-		if !errors.Is(err, ErrRoleViolation) || !errors.As(err, &re) {
+		var re *telehealth.RoleError
+		if !errors.Is(err, telehealth.ErrRoleViolation) || !errors.As(err, &re) {
 			t.Errorf("%s: %v, want a role violation", name, err)
 		}
 	}
@@ -333,16 +334,16 @@ func TestRoleRulesAtTheReceiver(t *testing.T) {
 	waitEvent(t, pev, "key", isType(EventKeyEstablished))
 	waitEvent(t, dev, "key", isType(EventKeyEstablished))
 	dc, _ := p.Store().Contact(d.Fingerprint())
-	id := newCaseID()
-	me := &partyRef{Fingerprint: p.Fingerprint(), Name: "Pat", Key: p.Identity().Public()}
+	id := telehealth.NewCaseID()
+	me := &telehealth.Party{Fingerprint: p.Fingerprint(), Name: "Pat", Key: p.Identity().Public()}
 
 	// A patient's node that bypasses Refer and sends a referral anyway, and
 	// a PHR sent to a doctor instead of a hospital.
-	for _, w := range []*workflowBody{
-		{Type: bodyReferral, CaseID: id, PHR: &PHR{PatientName: "Pat"}, Patient: me, Hospital: me},
-		{Type: bodyPHR, CaseID: id, PHR: &PHR{PatientName: "Pat"}},
+	for _, w := range []*telehealth.Body{
+		{Type: telehealth.BodyReferral, CaseID: id, PHR: &PHR{PatientName: "Pat"}, Patient: me, Hospital: me},
+		{Type: telehealth.BodyPHR, CaseID: id, PHR: &PHR{PatientName: "Pat"}},
 	} {
-		kind := map[string]ledger.Kind{bodyReferral: ledger.KindReferral, bodyPHR: ledger.KindPHR}[w.Type]
+		kind := w.Kind()
 		it, err := newWorkflowItem(newMessageID(), kind, "forged", w)
 		if err != nil {
 			t.Fatal(err)
@@ -422,18 +423,18 @@ func TestReportGoesDirectWhenDoctorReachesPatient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the case at the hospital", func() bool { return caseStatus(h.Node, c.ID) == CaseSubmitted })
+	waitFor(t, "the case at the hospital", func() bool { return caseStatus(h.Node, c.ID) == telehealth.CaseSubmitted })
 	if err := h.Refer(ctx, c.ID, d.Fingerprint()); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the referral", func() bool {
-		return caseStatus(d.Node, c.ID) == CaseReferred && caseStatus(p.Node, c.ID) == CaseReferred
+		return caseStatus(d.Node, c.ID) == telehealth.CaseReferred && caseStatus(p.Node, c.ID) == telehealth.CaseReferred
 	})
 	if err := d.SubmitReport(ctx, c.ID, MedicalReport{Findings: "contact dermatitis"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*Node{p.Node, h.Node} {
-		waitFor(t, "the report at "+n.Profile().Name, func() bool { return caseStatus(n, c.ID) == CaseReported })
+		waitFor(t, "the report at "+n.Profile().Name, func() bool { return caseStatus(n, c.ID) == telehealth.CaseReported })
 	}
 	for _, n := range []*Node{p.Node, h.Node, d.Node} {
 		waitFor(t, n.Profile().Name+"'s outbox to empty", func() bool { return outboxEmpty(n) })
@@ -469,10 +470,10 @@ func TestReferChecksThePHRAgainstTheLedger(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	id := newCaseID()
+	id := telehealth.NewCaseID()
 	for _, txid := range []string{"", strings.Repeat("ab", 32)} {
 		_, err := h.Store().updateCase(h.recordKey(), id, func(c *Case, _ bool) error {
-			*c = Case{Patient: p.Fingerprint(), Hospital: h.Fingerprint(), PHR: &PHR{PatientName: "Pat"}, Status: CaseSubmitted, PHRTxID: txid}
+			*c = Case{Patient: p.Fingerprint(), Hospital: h.Fingerprint(), PHR: &PHR{PatientName: "Pat"}, Status: telehealth.CaseSubmitted, PHRTxID: txid}
 			return nil
 		})
 		if err != nil {

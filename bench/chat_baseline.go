@@ -15,6 +15,7 @@ import (
 
 	"github.com/fernet/fernet-go"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 	"qkdchat/transport"
 )
@@ -52,14 +53,14 @@ type envelope struct {
 // key, and the Fernet key both ends derive from the session.
 type sealedEnd struct {
 	s    *transport.Session
-	id   *ledger.Identity
+	id   *identity.Identity
 	peer ed25519.PublicKey
 	key  *fernet.Key
 	mu   sync.Mutex // guards seq
 	seq  uint64
 }
 
-func newSealedEnd(s *transport.Session, id *ledger.Identity) (*sealedEnd, error) {
+func newSealedEnd(s *transport.Session, id *identity.Identity) (*sealedEnd, error) {
 	k, err := s.Exporter(exporterLabel, nil, len(fernet.Key{}))
 	if err != nil {
 		return nil, err
@@ -183,12 +184,12 @@ func runSealedRound(ctx context.Context, cfg streamConfig) (r chatRound, err err
 		}
 		wg.Wait()
 	}()
-	identity := func() (*ledger.Identity, error) {
+	identity := func() (*identity.Identity, error) {
 		dir, err := os.MkdirTemp(root, "id-")
 		if err != nil {
 			return nil, err
 		}
-		return ledger.LoadOrCreateIdentity(dir)
+		return identity.LoadOrCreate(dir)
 	}
 	hosp, err := identity()
 	if err != nil {

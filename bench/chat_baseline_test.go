@@ -6,18 +6,18 @@ import (
 
 	"github.com/fernet/fernet-go"
 
-	"qkdchat/ledger"
+	"qkdchat/identity"
 )
 
 // sealedPair is two baseline ends that share a Fernet key, without a
 // session: what seal and open need.
 func sealedPair(t *testing.T) (a, b *sealedEnd) {
 	t.Helper()
-	ida, err := ledger.LoadOrCreateIdentity(t.TempDir())
+	ida, err := identity.LoadOrCreate(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	idb, err := ledger.LoadOrCreateIdentity(t.TempDir())
+	idb, err := identity.LoadOrCreate(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/fernet/fernet-go"
 
 	"qkdchat/app"
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 
@@ -119,8 +120,8 @@ func Ledger(ctx context.Context, o LedgerOptions) (LedgerReport, error) {
 type ledgerBench struct {
 	dir     string
 	tmp     []string
-	owner   *ledger.Identity
-	peer    *ledger.Identity
+	owner   *identity.Identity
+	peer    *identity.Identity
 	key     *fernet.Key
 	payload int
 	seq     atomic.Int64 // distinguishes transactions across runs on one ledger
@@ -147,8 +148,8 @@ func newLedgerBench(data string, payload int) (*ledgerBench, error) {
 		return nil, err
 	}
 	b.tmp = append(b.tmp, peerDir)
-	if b.owner, err = ledger.LoadOrCreateIdentity(b.dir); err == nil {
-		b.peer, err = ledger.LoadOrCreateIdentity(peerDir)
+	if b.owner, err = identity.LoadOrCreate(b.dir); err == nil {
+		b.peer, err = identity.LoadOrCreate(peerDir)
 	}
 	if err != nil {
 		b.cleanup()

@@ -2,7 +2,6 @@ package invite
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"qkdchat/identity"
 	"qkdchat/transport"
 )
 
@@ -90,10 +90,7 @@ type Invite struct {
 
 // FingerprintOf returns the 128-bit fingerprint of an identity key: the
 // first 16 bytes of SHA-256(pub).
-func FingerprintOf(pub ed25519.PublicKey) [16]byte {
-	sum := sha256.Sum256(pub)
-	return [16]byte(sum[:16])
-}
+func FingerprintOf(pub ed25519.PublicKey) [16]byte { return identity.FingerprintBytes(pub) }
 
 // Matches reports whether pub is the key the invite names.
 func (inv Invite) Matches(pub ed25519.PublicKey) bool {

@@ -9,6 +9,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"qkdchat/identity"
 )
 
 // Receipt says where an appended transaction is.
@@ -62,7 +64,7 @@ func (l *Ledger) Append(ctx context.Context, tx *Transaction) (Receipt, error) {
 	buf = append(buf, txSigContext...)
 	buf = tx.appendBody(buf)
 	if !tx.alreadyChecked(buf) && !ed25519.Verify(tx.Sender, buf, tx.Signature) {
-		return Receipt{}, fmt.Errorf("ledger: append: transaction from %s: %w", Fingerprint(tx.Sender), ErrBadSignature)
+		return Receipt{}, fmt.Errorf("ledger: append: transaction from %s: %w", identity.Fingerprint(tx.Sender), ErrBadSignature)
 	}
 	buf = append(buf, tx.Signature...)
 	enc := buf[len(txSigContext):]

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"qkdchat/identity"
 )
 
 // An offline audit of two exports: A's (the ledger under audit) and B's
@@ -186,7 +188,7 @@ func localRecord(k Kind) bool { return k == KindKeyEvent || k == KindCheckpoint 
 // A chat message that B sent and A never received also counts as lacking:
 // the export cannot tell it from one A deleted.
 func Audit(a, b *ExportView, aBad, bBad string) *AuditReport {
-	rep := &AuditReport{A: Fingerprint(a.Key), B: Fingerprint(b.Key), ASize: a.Size(), BSize: b.Size(), Findings: []AuditFinding{}}
+	rep := &AuditReport{A: identity.Fingerprint(a.Key), B: identity.Fingerprint(b.Key), ASize: a.Size(), BSize: b.Size(), Findings: []AuditFinding{}}
 	if aBad != "" {
 		rep.Findings = append(rep.Findings, AuditFinding{Kind: FindingInvalidExport, Detail: "A's export does not verify: " + aBad})
 	}
@@ -203,9 +205,9 @@ func Audit(a, b *ExportView, aBad, bBad string) *AuditReport {
 			continue
 		}
 		rep.Findings = append(rep.Findings, AuditFinding{Kind: FindingMissingTx, TxID: tx.ID.String(), Index: tx.Index,
-			TxKind: tx.Kind.String(), Sender: Fingerprint(tx.Sender), Recipient: Fingerprint(tx.Recipient),
+			TxKind: tx.Kind.String(), Sender: identity.Fingerprint(tx.Sender), Recipient: identity.Fingerprint(tx.Recipient),
 			Detail: fmt.Sprintf("B holds %s transaction %d (%s, from %s to %s, %s) that A's export lacks",
-				tx.Kind, tx.Index, tx.ID.String()[:16], Fingerprint(tx.Sender), Fingerprint(tx.Recipient), tx.Time.Format(time.RFC3339))})
+				tx.Kind, tx.Index, tx.ID.String()[:16], identity.Fingerprint(tx.Sender), identity.Fingerprint(tx.Recipient), tx.Time.Format(time.RFC3339))})
 	}
 	seen := map[Checkpoint]bool{}
 	check := func(msg string, cosigned bool, what string) {
@@ -261,9 +263,9 @@ func Audit(a, b *ExportView, aBad, bBad string) *AuditReport {
 // A's export is of a new ledger.
 func otherKeys(b *ExportView) string {
 	var keys []string
-	seen := map[string]bool{Fingerprint(b.Key): true}
+	seen := map[string]bool{identity.Fingerprint(b.Key): true}
 	add := func(k ed25519.PublicKey) {
-		if fp := Fingerprint(k); !seen[fp] && len(keys) < 8 {
+		if fp := identity.Fingerprint(k); !seen[fp] && len(keys) < 8 {
 			seen[fp] = true
 			keys = append(keys, fp)
 		}

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"qkdchat/identity"
 )
 
 // Checkpoint is the content of a signed checkpoint note, in the C2SP
@@ -144,8 +146,8 @@ func checkCanonicalNote(msg []byte) error {
 }
 
 // signCheckpoint signs c with id under the key name c.Origin.
-func signCheckpoint(id *Identity, c Checkpoint) ([]byte, error) {
-	s, err := id.noteSigner(c.Origin)
+func signCheckpoint(id *identity.Identity, c Checkpoint) ([]byte, error) {
+	s, err := newNoteSigner(id, c.Origin)
 	if err != nil {
 		return nil, err
 	}
@@ -157,8 +159,8 @@ func signCheckpoint(id *Identity, c Checkpoint) ([]byte, error) {
 }
 
 // cosign adds id's signature (under the key name origin) to a verified note.
-func cosign(id *Identity, origin string, n *note.Note) ([]byte, error) {
-	s, err := id.noteSigner(origin)
+func cosign(id *identity.Identity, origin string, n *note.Note) ([]byte, error) {
+	s, err := newNoteSigner(id, origin)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package ledger
 import (
 	"errors"
 	"fmt"
+
+	"qkdchat/identity"
 )
 
 // Errors callers may branch on with errors.Is.
@@ -56,7 +58,7 @@ type ConflictError struct {
 
 func (e *ConflictError) Error() string {
 	c := e.Conflict
-	return fmt.Sprintf("ledger: peer %s signed conflicting checkpoints (%s): size %d and size %d", Fingerprint(c.Peer), c.Kind, c.Old.Size, c.New.Size)
+	return fmt.Sprintf("ledger: peer %s signed conflicting checkpoints (%s): size %d and size %d", identity.Fingerprint(c.Peer), c.Kind, c.Old.Size, c.New.Size)
 }
 
 // Unwrap returns ErrConflict.

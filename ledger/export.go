@@ -12,6 +12,8 @@ import (
 	"io"
 
 	bolt "go.etcd.io/bbolt"
+
+	"qkdchat/identity"
 )
 
 // ExportFormat is the format name in the header of an audit export.
@@ -245,7 +247,7 @@ func VerifyExport(ctx context.Context, r io.Reader) (*VerifyReport, error) {
 		return rep, rep.fail(err)
 	}
 	key := ed25519.PublicKey(hdr.Key)
-	rep.Origin, rep.Key, rep.Fingerprint = hdr.Origin, key, Fingerprint(key)
+	rep.Origin, rep.Key, rep.Fingerprint = hdr.Origin, key, identity.Fingerprint(key)
 
 	c := newChainChecker()
 	p := newPipeline(ctx, c.consume)
@@ -326,7 +328,7 @@ func verifyExportRest(hdr *exportRecord, rest []*exportRecord, c *chainChecker, 
 			peer := ed25519.PublicKey(rec.Key)
 			sc, err := OpenCheckpoint([]byte(rec.Note), key)
 			if err == nil && !sc.SignedBy(peer) {
-				err = fmt.Errorf("no valid signature by %s", Fingerprint(peer))
+				err = fmt.Errorf("no valid signature by %s", identity.Fingerprint(peer))
 			}
 			if err == nil && sc.Size != rec.Size {
 				err = errors.New("size does not match its note")
@@ -335,7 +337,7 @@ func verifyExportRest(hdr *exportRecord, rest []*exportRecord, c *chainChecker, 
 				return bad(-1, -1, "cosignature record %d: %v", i, err)
 			}
 			rep.Cosignatures++
-			if err := matches(fmt.Sprintf("the checkpoint cosigned by %s", Fingerprint(peer)), sc); err != nil {
+			if err := matches(fmt.Sprintf("the checkpoint cosigned by %s", identity.Fingerprint(peer)), sc); err != nil {
 				return err
 			}
 		case "peer":

@@ -10,15 +10,17 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"qkdchat/identity"
 )
 
 // testIdentity returns a deterministic identity.
-func testIdentity(seed byte) *Identity {
+func testIdentity(seed byte) *identity.Identity {
 	s := make([]byte, ed25519.SeedSize)
 	for i := range s {
 		s[i] = seed
 	}
-	return newIdentity(ed25519.NewKeyFromSeed(s))
+	return identity.New(ed25519.NewKeyFromSeed(s))
 }
 
 // fakeFernet returns a well-formed Fernet token (random content) holding a
@@ -34,7 +36,7 @@ func fakeFernet(r *rand.Rand, n int) []byte {
 }
 
 // newTx returns a signed chat transaction from -> to.
-func newTx(t testing.TB, r *rand.Rand, from, to *Identity, i int) *Transaction {
+func newTx(t testing.TB, r *rand.Rand, from, to *identity.Identity, i int) *Transaction {
 	t.Helper()
 	tx := &Transaction{
 		Kind:      KindChat,
@@ -53,7 +55,7 @@ func newTx(t testing.TB, r *rand.Rand, from, to *Identity, i int) *Transaction {
 }
 
 // openTest opens a fresh ledger in a temporary directory.
-func openTest(t testing.TB, id *Identity, opts *Options) *Ledger {
+func openTest(t testing.TB, id *identity.Identity, opts *Options) *Ledger {
 	t.Helper()
 	l, err := Open(filepath.Join(t.TempDir(), "ledger.db"), id, opts)
 	if err != nil {
@@ -64,7 +66,7 @@ func openTest(t testing.TB, id *Identity, opts *Options) *Ledger {
 }
 
 // fill appends n transactions alternating between a and b as senders.
-func fill(t testing.TB, l *Ledger, r *rand.Rand, a, b *Identity, n int) []*Transaction {
+func fill(t testing.TB, l *Ledger, r *rand.Rand, a, b *identity.Identity, n int) []*Transaction {
 	t.Helper()
 	txs := make([]*Transaction, n)
 	for i := range n {

@@ -11,12 +11,14 @@ import (
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
+
+	"qkdchat/identity"
 )
 
 // journalScenario makes a closed ledger of `stored` transactions at a
 // fresh path and returns it with `more` further signed transactions that
 // are not in it.
-func journalScenario(t *testing.T, stored, more int) (path string, id *Identity, extra []*Transaction) {
+func journalScenario(t *testing.T, stored, more int) (path string, id *identity.Identity, extra []*Transaction) {
 	t.Helper()
 	a, b := testIdentity(1), testIdentity(2)
 	r := rand.New(rand.NewPCG(7, uint64(stored)))
@@ -91,7 +93,7 @@ func sessionOf(t testing.TB, path string) uint64 {
 	return s
 }
 
-func reopen(t *testing.T, path string, id *Identity) *Ledger {
+func reopen(t *testing.T, path string, id *identity.Identity) *Ledger {
 	t.Helper()
 	l, err := Open(path, id, &Options{BlockMaxTx: 4})
 	if err != nil {

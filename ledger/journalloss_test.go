@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"qkdchat/identity"
 )
 
 // crashedLedger is a ledger copied while applied transactions were in its
@@ -14,7 +16,7 @@ import (
 // crash leaves.
 type crashedLedger struct {
 	dir     string // holds ledger.db and its journal files
-	id      *Identity
+	id      *identity.Identity
 	applied int64  // transactions in bbolt
 	pending []TxID // acknowledged, only in the journal, from index applied on
 }

@@ -15,6 +15,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"qkdchat/identity"
 )
 
 // Options configure a Ledger. The zero value (or nil) gives the defaults.
@@ -78,7 +80,7 @@ var (
 type Ledger struct {
 	path   string
 	db     *bolt.DB
-	id     *Identity
+	id     *identity.Identity
 	origin string
 	opts   Options
 
@@ -147,7 +149,7 @@ type cachedCkpt struct {
 // A database locked by another process fails after opts.Timeout with an
 // *InUseError; a file that is not a readable ledger fails with a
 // *CorruptError naming it.
-func Open(path string, id *Identity, opts *Options) (l *Ledger, err error) {
+func Open(path string, id *identity.Identity, opts *Options) (l *Ledger, err error) {
 	if id == nil {
 		return nil, errors.New("ledger: open: no identity")
 	}
@@ -295,7 +297,7 @@ func (l *Ledger) loadMeta(btx *bolt.Tx) error {
 		return &CorruptError{Path: l.path, Err: errors.New("owner key missing")}
 	}
 	if !bytes.Equal(owner, l.id.Public()) {
-		return fmt.Errorf("ledger: open %s: it belongs to identity %s, not %s", l.path, Fingerprint(owner), l.id.Fingerprint())
+		return fmt.Errorf("ledger: open %s: it belongs to identity %s, not %s", l.path, identity.Fingerprint(owner), l.id.Fingerprint())
 	}
 	l.origin = origin
 	return nil
@@ -329,7 +331,7 @@ func (l *Ledger) Path() string { return l.path }
 func (l *Ledger) Origin() string { return l.origin }
 
 // Identity returns the identity that signs the ledger's checkpoints.
-func (l *Ledger) Identity() *Identity { return l.id }
+func (l *Ledger) Identity() *identity.Identity { return l.id }
 
 // Close waits for appends in progress, then closes the database. Appends
 // after Close fail with ErrClosed.

@@ -14,51 +14,6 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-func TestIdentityFiles(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "data")
-	if _, err := LoadIdentity(dir); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("LoadIdentity of an empty dir: %v, want ErrNotExist", err)
-	}
-	id, err := LoadOrCreateIdentity(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(filepath.Join(dir, IdentityKeyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Fatalf("identity.key mode %04o, want 0600", fi.Mode().Perm())
-	}
-	again, err := LoadOrCreateIdentity(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !again.Public().Equal(id.Public()) || again.Fingerprint() != id.Fingerprint() {
-		t.Fatal("reloaded identity differs")
-	}
-	if pub, err := os.ReadFile(filepath.Join(dir, IdentityPubFile)); err != nil || !id.pubMatches(pub) {
-		t.Fatalf("identity.pub does not hold the public key: %v", err)
-	}
-	fp := id.Fingerprint()
-	if len(fp) != 19 || strings.Count(fp, " ") != 3 {
-		t.Fatalf("fingerprint %q: want four groups of four hex digits", fp)
-	}
-	if got, err := ParseFingerprint(strings.ToUpper(strings.ReplaceAll(fp, " ", "-"))); err != nil || got != fp {
-		t.Fatalf("ParseFingerprint: %q %v", got, err)
-	}
-	msg := []byte("hello")
-	if sig := id.Sign(msg); len(sig) != 64 {
-		t.Fatal("bad signature length")
-	}
-	if err := os.Chmod(filepath.Join(dir, IdentityKeyFile), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadIdentity(dir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
-		t.Fatalf("a world-readable key was accepted: %v", err)
-	}
-}
-
 func TestAppendAndRead(t *testing.T) {
 	a, b := testIdentity(1), testIdentity(2)
 	l := openTest(t, a, &Options{BlockMaxTx: 4, BlockMaxAge: -1})

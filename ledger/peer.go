@@ -13,6 +13,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"qkdchat/identity"
 )
 
 // ConflictKind says how two signed checkpoints of one peer conflict.
@@ -104,11 +106,11 @@ func (l *Ledger) loadPeer(btx *bolt.Tx, peer ed25519.PublicKey) (*SignedCheckpoi
 	}
 	var rec peerRecord
 	if err := json.Unmarshal(v, &rec); err != nil {
-		return nil, fmt.Errorf("ledger: stored checkpoint of peer %s: %w", Fingerprint(peer), err)
+		return nil, fmt.Errorf("ledger: stored checkpoint of peer %s: %w", identity.Fingerprint(peer), err)
 	}
 	sc, err := OpenCheckpoint([]byte(rec.Note), peer)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: stored checkpoint of peer %s: %w", Fingerprint(peer), err)
+		return nil, fmt.Errorf("ledger: stored checkpoint of peer %s: %w", identity.Fingerprint(peer), err)
 	}
 	return sc, nil
 }
@@ -152,7 +154,7 @@ func (l *Ledger) CosignPeer(msg []byte, peer ed25519.PublicKey, fromSize int64, 
 	}
 	sc, err := OpenCheckpoint(msg, peer)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: cosign checkpoint of %s: %w", Fingerprint(peer), err)
+		return nil, fmt.Errorf("ledger: cosign checkpoint of %s: %w", identity.Fingerprint(peer), err)
 	}
 	var (
 		out      []byte
@@ -209,13 +211,13 @@ func (l *Ledger) CosignPeer(msg []byte, peer ed25519.PublicKey, fromSize int64, 
 	})
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("ledger: cosign checkpoint of %s: %w", Fingerprint(peer), err)
+		return nil, fmt.Errorf("ledger: cosign checkpoint of %s: %w", identity.Fingerprint(peer), err)
 	case conflict != nil:
 		return nil, conflict
 	case stale:
-		return nil, fmt.Errorf("ledger: cosign checkpoint of %s at size %d: %w", Fingerprint(peer), sc.Size, ErrStale)
+		return nil, fmt.Errorf("ledger: cosign checkpoint of %s at size %d: %w", identity.Fingerprint(peer), sc.Size, ErrStale)
 	case wrong >= 0:
-		return nil, fmt.Errorf("ledger: cosign checkpoint of %s: %w: it starts at size %d, the last cosigned size is %d", Fingerprint(peer), ErrBadProof, fromSize, wrong)
+		return nil, fmt.Errorf("ledger: cosign checkpoint of %s: %w: it starts at size %d, the last cosigned size is %d", identity.Fingerprint(peer), ErrBadProof, fromSize, wrong)
 	case held != nil:
 		return nil, &PeerConflictError{State: *held}
 	}
@@ -309,7 +311,7 @@ type PeerConflictError struct{ State PeerConflict }
 
 func (e *PeerConflictError) Error() string {
 	return fmt.Sprintf("ledger: checkpoint of %s not cosigned: a conflict (%s) found %s stands until it is dismissed",
-		Fingerprint(e.State.Peer), e.State.Kind, e.State.Since.Format(time.RFC3339))
+		identity.Fingerprint(e.State.Peer), e.State.Kind, e.State.Since.Format(time.RFC3339))
 }
 
 // Unwrap returns ErrConflict.
@@ -331,7 +333,7 @@ func loadPeerConflict(btx *bolt.Tx, peer ed25519.PublicKey) (*PeerConflict, erro
 	}
 	var pc PeerConflict
 	if err := json.Unmarshal(v, &pc); err != nil {
-		return nil, fmt.Errorf("ledger: stored conflict state of %s: %w", Fingerprint(peer), err)
+		return nil, fmt.Errorf("ledger: stored conflict state of %s: %w", identity.Fingerprint(peer), err)
 	}
 	return &pc, nil
 }
@@ -399,7 +401,7 @@ func (l *Ledger) RecordReportedConflict(peer ed25519.PublicKey, reason string) e
 			Reported: true, ReportNote: truncate(reason, maxReportNote)})
 	})
 	if err != nil {
-		return fmt.Errorf("ledger: record conflict report of %s: %w", Fingerprint(peer), err)
+		return fmt.Errorf("ledger: record conflict report of %s: %w", identity.Fingerprint(peer), err)
 	}
 	return nil
 }
@@ -446,7 +448,7 @@ func (l *Ledger) DismissConflict(peer ed25519.PublicKey) (bool, error) {
 		return btx.Bucket(bucketPeer).Delete(peer)
 	})
 	if err != nil {
-		return false, fmt.Errorf("ledger: dismiss conflict with %s: %w", Fingerprint(peer), err)
+		return false, fmt.Errorf("ledger: dismiss conflict with %s: %w", identity.Fingerprint(peer), err)
 	}
 	return found, nil
 }
@@ -533,7 +535,7 @@ func (l *Ledger) StoreCosignature(cosigned []byte, peers ...ed25519.PublicKey) (
 				}
 				pn, err := note.Open(cosigned, note.VerifierList(v))
 				if err != nil {
-					return fmt.Errorf("ledger: store cosignature by %s: %w", Fingerprint(k), err)
+					return fmt.Errorf("ledger: store cosignature by %s: %w", identity.Fingerprint(k), err)
 				}
 				// Keep our signature and this peer's, not the lines of
 				// unknown keys it may have padded the note with.

@@ -16,6 +16,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"qkdchat/identity"
 )
 
 // Fuzz targets whose mutated inputs are re-signed by the attacker, so
@@ -55,7 +57,7 @@ func (m *memTree) root(n int64) tlog.Hash {
 // resignNote replaces signer's signature on a note by a new one under
 // name, keeping every other signature line; with text set, the note's
 // text is replaced too and only signer's line is kept.
-func resignNote(t testing.TB, msg string, signer *Identity, name, text string) string {
+func resignNote(t testing.TB, msg string, signer *identity.Identity, name, text string) string {
 	i := strings.LastIndex(msg, "\n\n")
 	if i < 0 {
 		return msg
@@ -73,7 +75,7 @@ func resignNote(t testing.TB, msg string, signer *Identity, name, text string) s
 			keep = append(keep, line+"\n")
 		}
 	}
-	s, err := signer.noteSigner(name)
+	s, err := newNoteSigner(signer, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +113,7 @@ func sigLines(msg string) string {
 // transactions, blocks, a checkpoint, a cosignature, a peer checkpoint
 // and a conflict, and the identities that signed them.
 type exportFixture struct {
-	a, b, m *Identity // the ledger's key, its peer's, the attacker's own
+	a, b, m *identity.Identity // the ledger's key, its peer's, the attacker's own
 	lines   []exportRecord
 	export  []byte
 	roots   []tlog.Hash // of the genuine tree, by size
@@ -190,8 +192,8 @@ func newExportFixture(tb testing.TB) *exportFixture {
 	return fx
 }
 
-func (fx *exportFixture) identity(pub []byte) *Identity {
-	for _, id := range []*Identity{fx.a, fx.b, fx.m} {
+func (fx *exportFixture) identity(pub []byte) *identity.Identity {
+	for _, id := range []*identity.Identity{fx.a, fx.b, fx.m} {
 		if bytes.Equal(id.Public(), pub) {
 			return id
 		}
@@ -201,7 +203,7 @@ func (fx *exportFixture) identity(pub []byte) *Identity {
 
 // encodeExport writes records as an export, with the end record's digest
 // and signature made by signer over the lines before it.
-func encodeExport(t testing.TB, recs []exportRecord, signer *Identity) []byte {
+func encodeExport(t testing.TB, recs []exportRecord, signer *identity.Identity) []byte {
 	var out bytes.Buffer
 	digest := sha256.New()
 	for i := range recs {
@@ -226,7 +228,7 @@ func encodeExport(t testing.TB, recs []exportRecord, signer *Identity) []byte {
 // export's records as an attacker who holds the key the header names
 // (a, or m after op 9), then signs every note the attacker changed and
 // the end record again with that key.
-func (fx *exportFixture) attackExport(t testing.TB, script []byte) ([]exportRecord, *Identity, bool) {
+func (fx *exportFixture) attackExport(t testing.TB, script []byte) ([]exportRecord, *identity.Identity, bool) {
 	recs := make([]exportRecord, len(fx.lines))
 	copy(recs, fx.lines)
 	signer := fx.a
@@ -401,8 +403,8 @@ func checkSelfConsistent(t *testing.T, data []byte, rep *VerifyReport) {
 	}
 	hdr := recs[0]
 	key := ed25519.PublicKey(hdr.Key)
-	if hdr.Type != "header" || rep.Fingerprint != Fingerprint(key) {
-		fail("report names %s, header key %s", rep.Fingerprint, Fingerprint(key))
+	if hdr.Type != "header" || rep.Fingerprint != identity.Fingerprint(key) {
+		fail("report names %s, header key %s", rep.Fingerprint, identity.Fingerprint(key))
 	}
 	var tree memTree
 	var n, height int64
@@ -522,8 +524,8 @@ func FuzzVerifyResignedExport(f *testing.F) {
 // peerTrees are the trees a lying peer signs checkpoints of: its genuine
 // tree and a fork of it that shares the first half.
 type peerTrees struct {
-	a, b, m *Identity // our ledger's key, the peer's, a stranger's
-	origin  string    // the peer's origin
+	a, b, m *identity.Identity // our ledger's key, the peer's, a stranger's
+	origin  string             // the peer's origin
 	trees   [2]*memTree
 	roots   [2][]tlog.Hash
 	ours    [][]byte // our ledger's checkpoint notes, sizes 1..len, as published
@@ -776,7 +778,7 @@ func FuzzVerifyResignedInclusion(f *testing.F) {
 	var tree memTree
 	roots := []tlog.Hash{{}}
 	for i := range n {
-		txs = append(txs, newTx(f, r, []*Identity{a, b}[i%2], []*Identity{b, a}[i%2], i))
+		txs = append(txs, newTx(f, r, []*identity.Identity{a, b}[i%2], []*identity.Identity{b, a}[i%2], i))
 		enc, _ := txs[i].MarshalBinary()
 		if err := tree.add(int64(i), enc); err != nil {
 			f.Fatal(err)
@@ -784,7 +786,7 @@ func FuzzVerifyResignedInclusion(f *testing.F) {
 		roots = append(roots, tree.root(int64(i+1)))
 	}
 	const origin = "qkdchat/test"
-	keyOf := map[string]*Identity{string(a.Public()): a, string(b.Public()): b, string(m.Public()): m}
+	keyOf := map[string]*identity.Identity{string(a.Public()): a, string(b.Public()): b, string(m.Public()): m}
 	genuine := func(size, index int64) *InclusionProof {
 		enc, _ := txs[index].MarshalBinary()
 		proof, err := tlog.ProveRecord(size, index, &tree)

@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"qkdchat/identity"
 )
 
 // Kind says what a transaction records.
@@ -246,7 +248,7 @@ func (t *Transaction) signedMessage() []byte {
 
 // Sign fills in Sender with id's public key and Signature with id's
 // signature over the canonical encoding.
-func (t *Transaction) Sign(id *Identity) error {
+func (t *Transaction) Sign(id *identity.Identity) error {
 	if id == nil {
 		return errors.New("ledger: sign transaction: no identity")
 	}
@@ -271,7 +273,7 @@ func (t *Transaction) Verify() error {
 	}
 	msg := t.signedMessage()
 	if !ed25519.Verify(t.Sender, msg, t.Signature) {
-		return fmt.Errorf("ledger: transaction from %s: %w", Fingerprint(t.Sender), ErrBadSignature)
+		return fmt.Errorf("ledger: transaction from %s: %w", identity.Fingerprint(t.Sender), ErrBadSignature)
 	}
 	t.checked = append(msg, t.Signature...)
 	return nil

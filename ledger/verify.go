@@ -12,6 +12,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"qkdchat/identity"
 )
 
 // VerifyReport is the result of Verify or VerifyExport.
@@ -250,7 +252,7 @@ func verifyEncodedInto(enc []byte, scratch *[]byte) (sender, recipient [32]byte,
 	msg = append(msg, enc[:len(enc)-ed25519.SignatureSize]...)
 	*scratch = msg
 	if !ed25519.Verify(t.Sender, msg, t.Signature) {
-		return sender, recipient, fmt.Errorf("transaction from %s: %w", Fingerprint(t.Sender), ErrBadSignature)
+		return sender, recipient, fmt.Errorf("transaction from %s: %w", identity.Fingerprint(t.Sender), ErrBadSignature)
 	}
 	copy(sender[:], t.Sender)
 	copy(recipient[:], t.Recipient)
@@ -573,16 +575,16 @@ func (l *Ledger) verifyCheckpoints(btx *bolt.Tx, c *chainChecker, rep *VerifyRep
 		peer := ed25519.PublicKey(k[8:])
 		sc, err := OpenCheckpoint(v, l.id.Public())
 		if err == nil && !sc.SignedBy(peer) {
-			err = fmt.Errorf("no valid signature by %s", Fingerprint(peer))
+			err = fmt.Errorf("no valid signature by %s", identity.Fingerprint(peer))
 		}
 		if err != nil {
-			return bad(-1, -1, "stored cosignature by %s: %v", Fingerprint(peer), err)
+			return bad(-1, -1, "stored cosignature by %s: %v", identity.Fingerprint(peer), err)
 		}
 		if !bytes.Equal(k[:8], be64(sc.Size)) {
-			return bad(-1, -1, "stored cosignature by %s is filed under the wrong size", Fingerprint(peer))
+			return bad(-1, -1, "stored cosignature by %s is filed under the wrong size", identity.Fingerprint(peer))
 		}
 		rep.Cosignatures++
-		return check(fmt.Sprintf("the checkpoint cosigned by %s", Fingerprint(peer)), sc)
+		return check(fmt.Sprintf("the checkpoint cosigned by %s", identity.Fingerprint(peer)), sc)
 	})
 }
 

@@ -12,6 +12,8 @@ import (
 	"unicode"
 
 	"github.com/hashicorp/mdns"
+
+	"qkdchat/identity"
 )
 
 // MaxNameLen is the longest hospital name announced or shown, in
@@ -201,26 +203,16 @@ func cleanName(s string) string {
 	return b.String()
 }
 
-// cleanFingerprint normalises a fingerprint to lower-case hex without
-// separators: 32 digits (128 bits), or 16 from older versions.
+// cleanFingerprint normalises a fingerprint (identity.ParseFingerprint:
+// 32 digits, or 16 from older versions) to lower-case hex without
+// separators, as it travels in the TXT record. "" stays "".
 func cleanFingerprint(s string) (string, error) {
-	h := strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '-', ':':
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, s)
-	if h == "" {
+	if strings.TrimSpace(s) == "" {
 		return "", nil
 	}
-	if len(h) != 32 && len(h) != 16 {
-		return "", fmt.Errorf("nearby: fingerprint %q: want 32 hex digits", s)
+	fp, err := identity.ParseFingerprint(s)
+	if err != nil {
+		return "", fmt.Errorf("nearby: %w", err)
 	}
-	for _, r := range h {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return "", fmt.Errorf("nearby: fingerprint %q: want hex digits", s)
-		}
-	}
-	return h, nil
+	return strings.ReplaceAll(fp, " ", ""), nil
 }

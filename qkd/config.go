@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"qkdchat/qkd/channel"
+	"qkdchat/qkd/decoy"
 )
 
 // Limits on run sizes. They keep every message below MaxMessageSize (the
@@ -74,7 +75,21 @@ type Protocol struct {
 	// TraceQubits is how many of the first qubits are disclosed after the
 	// run and reported in Report.Trace. They never enter sample or key.
 	TraceQubits int
+
+	// Source is Alice's light source and decoy states; the zero value is
+	// the ideal single-photon source.
+	Source Source
 }
+
+// Source is Alice's light source and decoy states (decoy.Source).
+type Source = decoy.Source
+
+// Source defaults (see decoy.DefaultMu).
+const (
+	DefaultMu     = decoy.DefaultMu
+	DefaultNu     = decoy.DefaultNu
+	DefaultPDecoy = decoy.DefaultPDecoy
+)
 
 // Channel is what the photons go through: the fibre, an eavesdropper and
 // Bob's detector. Alice's side applies noise, loss and Eve to the frames
@@ -87,6 +102,20 @@ type Channel struct {
 
 	DetectorEfficiency float64 // 0 means 1 (ideal)
 	DarkCount          float64 // dark-count probability per time slot
+
+	// Attack is the eavesdropper's attack on pulses; intercept-resend
+	// (the zero value) uses Eve as its fraction.
+	Attack       channel.Attack
+	Misalignment float64 // probability a detected photon lands in the wrong detector
+	Afterpulse   float64 // probability a click is followed by an afterpulse
+	DeadTime     int     // slots Bob's detector is blind after a click
+}
+
+// pulsed reports whether a run uses the pulse model (protocol version 4):
+// a laser, an attack other than intercept-resend, or a detector effect the
+// single-photon model lacks.
+func (c Config) pulsed() bool {
+	return c.Source.Laser || c.Attack != channel.AttackInterceptResend || c.Misalignment > 0 || c.Afterpulse > 0 || c.DeadTime > 0
 }
 
 // ErrConfig is wrapped by every Validate error.
@@ -126,7 +155,14 @@ func (ch Channel) Validate() error {
 		namedProb{"detector efficiency", ch.DetectorEfficiency}, namedProb{"dark-count probability", ch.DarkCount}); err != nil {
 		return err
 	}
+	if err := checkProbs(namedProb{"misalignment", ch.Misalignment}, namedProb{"afterpulse probability", ch.Afterpulse}); err != nil {
+		return err
+	}
 	switch {
+	case ch.Attack > channel.AttackBeamSplit:
+		return configErr("attack %v unknown", ch.Attack)
+	case ch.DeadTime < 0 || ch.DeadTime > MaxQubits:
+		return configErr("dead time %d outside [0, %d] slots", ch.DeadTime, MaxQubits)
 	case !(ch.FiberKm >= 0 && ch.FiberKm <= MaxFiberKm):
 		return configErr("fibre length %v km outside [0, %d]", ch.FiberKm, MaxFiberKm)
 	case ch.EveBasis > EveX:
@@ -166,6 +202,9 @@ func (c Protocol) Validate() error {
 	case c.Qubits > 0 && c.TraceQubits > c.Qubits:
 		return bad("trace qubits %d exceed qubits %d", c.TraceQubits, c.Qubits)
 	}
+	if err := c.Source.Validate(); err != nil {
+		return configErr("%v", err)
+	}
 	return nil
 }
 
@@ -195,6 +234,7 @@ func (c Protocol) withDefaults() Protocol {
 	if c.DesignDetection == 0 {
 		c.DesignDetection = 1
 	}
+	c.Source = c.Source.WithDefaults()
 	return c
 }
 
@@ -245,13 +285,23 @@ func (ch Channel) IntrinsicQBER() float64 {
 func siftRatio(pZ float64) float64 { return pZ*pZ + (1-pZ)*(1-pZ) }
 
 // Params returns the parameters Alice announces for c (defaults applied).
-func (c Protocol) params(qubits int) *Params {
-	return &Params{
+func (c Protocol) params(qubits int, pulsed bool) *Params {
+	p := &Params{
 		Version: protocolVersion, Qubits: qubits, KeyBits: c.KeyBits, ZBias: c.ZBias,
 		Threshold: c.Threshold, EpsSec: c.EpsSec, EpsCor: c.EpsCor,
 		DesignQBER: c.DesignQBER, TraceQubits: c.TraceQubits,
 	}
+	if pulsed {
+		p.Version, p.Source = pulseVersion, c.Source
+	}
+	return p
 }
+
+// pulseVersion is the version of a run on the pulse model: Params carries
+// the Source, photons travel as PulseFrames, and after sifting Alice
+// announces the decoy pulses (DecoyClasses) and both disclose their
+// weak-decoy bits (DecoyBits). Single-photon runs stay at version 3.
+const pulseVersion = 4
 
 // protocolVersion is the version of the message flow. Version 2 estimates
 // the error rate of each basis separately (see estimatePhase). Version 3
@@ -262,14 +312,14 @@ const protocolVersion = 3
 
 // validate checks parameters announced by the peer.
 func (p *Params) validate() error {
-	if p.Version != protocolVersion {
+	if p.Version != protocolVersion && p.Version != pulseVersion {
 		return fmt.Errorf("unsupported protocol version %d", p.Version)
 	}
 	if p.Qubits < 1 {
 		return fmt.Errorf("qubits %d: need at least 1", p.Qubits)
 	}
 	c := Protocol{Qubits: p.Qubits, KeyBits: p.KeyBits, ZBias: p.ZBias, Threshold: p.Threshold,
-		EpsSec: p.EpsSec, EpsCor: p.EpsCor, DesignQBER: p.DesignQBER, TraceQubits: p.TraceQubits}
+		EpsSec: p.EpsSec, EpsCor: p.EpsCor, DesignQBER: p.DesignQBER, TraceQubits: p.TraceQubits, Source: p.Source}
 	if err := c.Validate(); err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ type AbortError struct {
 	N         int     // key bits entering error correction
 	Sample    int     // sample size
 	Leak      int     // bits disclosed by error correction
+	Detail    string  // laser runs: what the single-photon bound showed, in words
 }
 
 func (e *AbortError) Error() string {
@@ -36,6 +37,9 @@ func (e *AbortError) Error() string {
 		}
 		return fmt.Sprintf("QBER %.1f%% > %.3g%%", 100*e.QBER, 100*e.Threshold)
 	case ErrNotEnoughKey:
+		if e.Detail != "" {
+			return fmt.Sprintf("%s; final key %.0f bits < %d requested", e.Detail, max(e.KeyBits, -1), e.Requested)
+		}
 		return fmt.Sprintf("final key %.0f bits < %d requested (n=%d, sample=%d, QBER=%.2f%%, leak=%d)",
 			max(e.KeyBits, -1), e.Requested, e.N, e.Sample, 100*e.QBER, e.Leak)
 	case ErrVerificationFailed:

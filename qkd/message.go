@@ -32,6 +32,9 @@ const (
 	KindTraceAlice   MessageKind = 13 // Alice → Bob: traced qubits' bits and bases
 	KindTraceBob     MessageKind = 14 // Bob → Alice: traced qubits' detections and results
 	KindAbort        MessageKind = 15 // either way: the sender gives up
+	KindPulses       MessageKind = 16 // Alice → Bob: a PulseFrame (quantum, version 4)
+	KindDecoyClasses MessageKind = 17 // Alice → Bob: which pulses were decoys
+	KindDecoyBits    MessageKind = 18 // either way: bits of the sifted weak decoys
 )
 
 var kindNames = [...]string{
@@ -40,7 +43,7 @@ var kindNames = [...]string{
 	KindCascadeStart: "cascade-start", KindParityQuery: "parity-query",
 	KindParityReply: "parity-reply", KindVerify: "verify", KindVerifyReply: "verify-reply",
 	KindAmplify: "amplify", KindTraceAlice: "trace-alice", KindTraceBob: "trace-bob",
-	KindAbort: "abort",
+	KindAbort: "abort", KindPulses: "pulses", KindDecoyClasses: "decoy-classes", KindDecoyBits: "decoy-bits",
 }
 
 func (k MessageKind) String() string {
@@ -51,7 +54,7 @@ func (k MessageKind) String() string {
 }
 
 // Quantum reports whether messages of kind k travel on the quantum link.
-func (k MessageKind) Quantum() bool { return k == KindPhotons }
+func (k MessageKind) Quantum() bool { return k == KindPhotons || k == KindPulses }
 
 // Message is one protocol message. Quantum frames (photons) and classical
 // frames are distinct kinds.
@@ -69,6 +72,31 @@ type Params struct {
 	EpsCor      float64
 	DesignQBER  float64
 	TraceQubits int
+	Source      Source // version 4 only
+}
+
+// PulseFrame is a batch of pulses in flight (version 4): pulse i holds
+// Photons[i] photons in the state bit i of Value encodes in basis bit i of
+// Basis. Which pulses were decoys it does not say.
+type PulseFrame struct {
+	Start        int
+	Count        int
+	Basis, Value []uint64
+	Photons      []uint8
+}
+
+// DecoyClasses announces, after Bob's detections, which pulses of [Start,
+// Start+Count) were weak and which vacuum decoys.
+type DecoyClasses struct {
+	Start, Count int
+	Weak, Vacuum []uint64
+}
+
+// DecoyBits discloses the sender's bits of the sifted weak-decoy pulses,
+// in pulse order.
+type DecoyBits struct {
+	Count int
+	Bits  []uint64
 }
 
 // SiftBob reports, for photons [Start, Start+Count), which ones Bob
@@ -189,6 +217,16 @@ func (*Amplify) Kind() MessageKind      { return KindAmplify }
 func (*TraceAlice) Kind() MessageKind   { return KindTraceAlice }
 func (*TraceBob) Kind() MessageKind     { return KindTraceBob }
 func (*Abort) Kind() MessageKind        { return KindAbort }
+func (*PulseFrame) Kind() MessageKind   { return KindPulses }
+func (*DecoyClasses) Kind() MessageKind { return KindDecoyClasses }
+func (*DecoyBits) Kind() MessageKind    { return KindDecoyBits }
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // maxAbortReason bounds the reason text of an Abort.
 const maxAbortReason = 1024
@@ -214,6 +252,25 @@ func MarshalMessage(m Message) ([]byte, error) {
 		e.Float(m.EpsCor)
 		e.Float(m.DesignQBER)
 		e.Int(m.TraceQubits)
+		if m.Version == pulseVersion {
+			src := m.Source
+			e.Raw([]byte{b2u(src.Laser), b2u(src.Decoys), b2u(src.AssumeSingle)})
+			for _, v := range []float64{src.Mu, src.Nu, src.PWeak, src.PVac} {
+				e.Float(v)
+			}
+		}
+	case *PulseFrame:
+		e.Int(m.Start)
+		e.Planes(m.Count, m.Basis, m.Value)
+		if len(m.Photons) != m.Count {
+			e.SetErr(fmt.Errorf("%d photon numbers for %d pulses", len(m.Photons), m.Count))
+		}
+		e.Raw(m.Photons)
+	case *DecoyClasses:
+		e.Int(m.Start)
+		e.Planes(m.Count, m.Weak, m.Vacuum)
+	case *DecoyBits:
+		e.Planes(m.Count, m.Bits)
 	case *PhotonFrame:
 		e.Int(int(m.Start))
 		e.Planes(m.Count, m.Basis, m.Value, m.Present)
@@ -312,7 +369,40 @@ func UnmarshalMessage(b []byte) (Message, error) {
 		p.EpsCor = d.Float()
 		p.DesignQBER = d.Float()
 		p.TraceQubits = d.Int()
+		if p.Version == pulseVersion {
+			flag := func() bool {
+				v := d.Byte()
+				if v > 1 {
+					d.Fail("bad source flag")
+				}
+				return v == 1
+			}
+			src := Source{Laser: flag(), Decoys: flag(), AssumeSingle: flag()}
+			src.Mu, src.Nu, src.PWeak, src.PVac = d.Float(), d.Float(), d.Float(), d.Float()
+			p.Source = src
+		}
 		m = p
+	case KindPulses:
+		f := &PulseFrame{Start: d.Int()}
+		f.Count = d.Count(MaxFramePhotons)
+		f.Basis, f.Value = d.Plane(f.Count), d.Plane(f.Count)
+		if d.Err() == nil && f.Count <= d.Len() {
+			f.Photons = make([]uint8, f.Count)
+			d.Raw(f.Photons)
+		} else {
+			d.Fail("short pulse frame")
+		}
+		m = f
+	case KindDecoyClasses:
+		c := &DecoyClasses{Start: d.Int()}
+		c.Count = d.Count(MaxFramePhotons)
+		c.Weak, c.Vacuum = d.Plane(c.Count), d.Plane(c.Count)
+		m = c
+	case KindDecoyBits:
+		b := &DecoyBits{}
+		b.Count = d.Count(MaxQubits)
+		b.Bits = d.Plane(b.Count)
+		m = b
 	case KindPhotons:
 		f := &PhotonFrame{}
 		f.Start = uint64(d.Int())

@@ -25,6 +25,11 @@ func sampleMessages() []Message {
 		&TraceAlice{Count: 4, Bits: []uint64{1}, Basis: []uint64{2}},
 		&TraceBob{Count: 4, Detected: []uint64{15}, Basis: []uint64{2}, Result: []uint64{1}},
 		&Abort{Reason: "QBER 25% > 11%"},
+		&Params{Version: pulseVersion, Qubits: 8000, KeyBits: 256, ZBias: 0.5, Threshold: 0.11, EpsSec: 1e-10, EpsCor: 1e-10, DesignQBER: 0.02,
+			Source: Source{Laser: true, Decoys: true, Mu: 0.48, Nu: 0.1, PWeak: 0.125, PVac: 0.125}},
+		&PulseFrame{Start: 64, Count: 3, Basis: []uint64{5}, Value: []uint64{2}, Photons: []uint8{0, 1, 3}},
+		&DecoyClasses{Start: 0, Count: 65, Weak: []uint64{6, 0}, Vacuum: []uint64{1, 1}},
+		&DecoyBits{Count: 5, Bits: []uint64{0x13}},
 	}
 }
 
@@ -41,7 +46,7 @@ func TestMessageRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(got, m) {
 			t.Fatalf("%v: got %+v want %+v", m.Kind(), got, m)
 		}
-		if m.Kind().Quantum() != (m.Kind() == KindPhotons) {
+		if m.Kind().Quantum() != (m.Kind() == KindPhotons || m.Kind() == KindPulses) {
 			t.Fatalf("%v: Quantum() wrong", m.Kind())
 		}
 		// Every strict prefix is rejected with ErrMalformed.

@@ -610,8 +610,16 @@ func checkHonest(t *testing.T, who string, o honestOutcome, wl *wireLog) {
 
 // peerFuzz is the shared body of the two targets: data[0] picks replay
 // (even) or man in the middle (odd); the rest is the mutation script.
-func peerFuzz(f *testing.F, alice bool) {
-	c := fuzzPeerConfig()
+func peerFuzz(f *testing.F, alice bool) { peerFuzzWith(f, alice, fuzzPeerConfig()) }
+
+// fuzzLaserConfig is a short laser run with decoy states (protocol
+// version 4) that makes a 64-bit key.
+func fuzzLaserConfig() Config {
+	return seeded(Config{Protocol: Protocol{KeyBits: 64, Qubits: 100_000, Source: Source{Laser: true, Decoys: true}},
+		Channel: Channel{Noise: 0.01, DarkCount: 1e-4}}, 78)
+}
+
+func peerFuzzWith(f *testing.F, alice bool, c Config) {
 	tr, key := recordRun(f, c)
 	who := "bob"
 	if alice {
@@ -674,6 +682,15 @@ func FuzzBobAgainstLyingAlice(f *testing.F) { peerFuzz(f, false) }
 
 // FuzzAliceAgainstLyingBob: RunAlice against a lying Bob.
 func FuzzAliceAgainstLyingBob(f *testing.F) { peerFuzz(f, true) }
+
+// FuzzLaserBobAgainstLyingAlice: RunBob on a laser link with decoys
+// (pulse frames, decoy announcement, weak-decoy bits) against a lying
+// Alice.
+func FuzzLaserBobAgainstLyingAlice(f *testing.F) { peerFuzzWith(f, false, fuzzLaserConfig()) }
+
+// FuzzLaserAliceAgainstLyingBob: RunAlice on a laser link against a
+// lying Bob.
+func FuzzLaserAliceAgainstLyingBob(f *testing.F) { peerFuzzWith(f, true, fuzzLaserConfig()) }
 
 // A lying Alice whose Cascade parities contradict each other (a changed
 // shuffle seed, or one top-level parity flipped, so that her answers

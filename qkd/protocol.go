@@ -63,6 +63,7 @@ type side struct {
 	phaseBits int     // sample size the phase error is estimated on
 	ecQBER    float64 // error rate Cascade is sized for
 	pipe      pipeline
+	pulse     *pulseRun // version 4 (pulse model) runs only
 }
 
 func newSide(c Config, conn Conn, label string, pipe pipeline) *side {
@@ -128,8 +129,9 @@ type spanned interface {
 	span() (start, count int)
 }
 
-func (m *SiftBob) span() (int, int)   { return m.Start, m.Count }
-func (m *SiftAlice) span() (int, int) { return m.Start, m.Count }
+func (m *SiftBob) span() (int, int)      { return m.Start, m.Count }
+func (m *SiftAlice) span() (int, int)    { return m.Start, m.Count }
+func (m *DecoyClasses) span() (int, int) { return m.Start, m.Count }
 
 // frameWords returns bits [off, off+n) of the tail-masked plane v, packed:
 // the plane's own words (capped, not copied) when off is a multiple of 64,
@@ -248,6 +250,9 @@ func runAliceWith(ctx context.Context, c Config, conn Conn, pipe pipeline) (*Res
 	s := newSide(c, conn, "alice", pipe)
 	s.rep.EveFraction = c.Eve
 	s.rep.EveBasis = c.EveBasis.String()
+	if c.pulsed() {
+		s.startPulses()
+	}
 	err := runAlice(ctx, s)
 	return s.finish(ctx, err)
 }
@@ -256,45 +261,29 @@ func runAlice(ctx context.Context, s *side) error {
 	c := s.cfg
 	N := c.Qubits
 	s.progress(PhasePrepare)
-	if err := s.send(ctx, c.Protocol.params(N)); err != nil {
+	if err := s.send(ctx, c.Protocol.params(N, s.pulse != nil)); err != nil {
 		return err
 	}
-	value, basis := channel.SinglePhotons(s.rng, N, channel.ToFixed(1-c.ZBias))
-	s.phase(&s.rep.Elapsed.Prepare, PhaseTransmit)
-
-	// Transmit, applying the channel on the way out.
-	chRng := NewRand(c.Seed, "channel")
-	ch := channel.Fibre{Flip: channel.ToFixed(c.Noise), Transmit: channel.ToFixed(channel.Transmittance(c.FiberKm))}
-	eveFrac := channel.ToFixed(c.Eve)
-	if c.Eve > 0 {
-		s.res.eveKnown = make([]uint64, bitvec.Words(N))
+	var value, basis []uint64
+	var class []channel.Class
+	var err error
+	if s.pulse != nil {
+		s.phase(&s.rep.Elapsed.Prepare, PhaseTransmit)
+		value, basis, class, err = s.sendPulses(ctx)
+	} else {
+		value, basis = channel.SinglePhotons(s.rng, N, channel.ToFixed(1-c.ZBias))
+		s.phase(&s.rep.Elapsed.Prepare, PhaseTransmit)
+		err = s.sendPhotons(ctx, value, basis)
 	}
-	for off := 0; off < N; off += MaxFramePhotons {
-		cnt := min(MaxFramePhotons, N-off)
-		f := &PhotonFrame{Start: uint64(off), Count: cnt,
-			Basis: bitvec.Extract(basis, off, cnt), Value: bitvec.Extract(value, off, cnt),
-			Present: make([]uint64, bitvec.Words(cnt))}
-		for i := range f.Present {
-			f.Present[i] = bitvec.LowMask(cnt - 64*i)
-		}
-		if c.Eve > 0 {
-			st := channel.InterceptResend(f.frame(), chRng, eveFrac, c.EveBasis, frameWords(s.res.eveKnown, off, cnt))
-			s.res.eveStats.Intercepted += st.Intercepted
-			s.res.eveStats.BasisMatched += st.BasisMatched
-		}
-		ch.Apply(f.frame(), chRng)
-		if err := s.send(ctx, f); err != nil {
-			return err
-		}
-		s.rep.QubitsSent += cnt
-		s.progress(PhaseTransmit)
+	if err != nil {
+		return err
 	}
 	s.phase(&s.rep.Elapsed.Transmit, PhaseSift)
 
 	// Sift: Bob's detections and bases, then Alice's bases.
 	detected := make([]uint64, bitvec.Words(N))
 	bobBasis := make([]uint64, bitvec.Words(N))
-	err := recvSpans(ctx, s, N, func(m *SiftBob, off int) {
+	err = recvSpans(ctx, s, N, func(m *SiftBob, off int) {
 		putWords(detected, off, m.Detected)
 		putWords(bobBasis, off, m.Basis)
 	})
@@ -306,6 +295,11 @@ func runAlice(ctx context.Context, s *side) error {
 	})
 	if err != nil {
 		return err
+	}
+	if s.pulse != nil {
+		if detected, err = s.decoys(ctx, class, detected, basis, bobBasis, value); err != nil {
+			return err
+		}
 	}
 	sf := s.sift(detected, basis, bobBasis, value, basis)
 	if c.TraceQubits > 0 {
@@ -393,6 +387,41 @@ func runAlice(ctx context.Context, s *side) error {
 	return nil
 }
 
+// sendPhotons is Alice's transmission on the single-photon model: the
+// channel (noise, loss, an intercept-resend fraction) acts on her photons
+// frame by frame on the way out.
+func (s *side) sendPhotons(ctx context.Context, value, basis []uint64) error {
+	c, N := s.cfg, s.cfg.Qubits
+	// Transmit, applying the channel on the way out.
+	chRng := NewRand(c.Seed, "channel")
+	ch := channel.Fibre{Flip: channel.ToFixed(c.Noise), Transmit: channel.ToFixed(channel.Transmittance(c.FiberKm))}
+	eveFrac := channel.ToFixed(c.Eve)
+	if c.Eve > 0 {
+		s.res.eveKnown = make([]uint64, bitvec.Words(N))
+	}
+	for off := 0; off < N; off += MaxFramePhotons {
+		cnt := min(MaxFramePhotons, N-off)
+		f := &PhotonFrame{Start: uint64(off), Count: cnt,
+			Basis: bitvec.Extract(basis, off, cnt), Value: bitvec.Extract(value, off, cnt),
+			Present: make([]uint64, bitvec.Words(cnt))}
+		for i := range f.Present {
+			f.Present[i] = bitvec.LowMask(cnt - 64*i)
+		}
+		if c.Eve > 0 {
+			st := channel.InterceptResend(f.frame(), chRng, eveFrac, c.EveBasis, frameWords(s.res.eveKnown, off, cnt))
+			s.res.eveStats.Intercepted += st.Intercepted
+			s.res.eveStats.BasisMatched += st.BasisMatched
+		}
+		ch.Apply(f.frame(), chRng)
+		if err := s.send(ctx, f); err != nil {
+			return err
+		}
+		s.rep.QubitsSent += cnt
+		s.progress(PhaseTransmit)
+	}
+	return nil
+}
+
 // RunBob runs the receiver: he measures Alice's photons with his own
 // detector (c.DetectorEfficiency, c.DarkCount) in random bases, and
 // follows Alice's lead for everything else. The run parameters come from
@@ -424,8 +453,11 @@ func runBob(ctx context.Context, s *side) error {
 	// Shared parameters are Alice's; the detector is Bob's own.
 	c := s.cfg
 	c.Protocol = Protocol{Qubits: p.Qubits, KeyBits: p.KeyBits, ZBias: p.ZBias, Threshold: p.Threshold,
-		EpsSec: p.EpsSec, EpsCor: p.EpsCor, DesignQBER: p.DesignQBER, TraceQubits: p.TraceQubits}.withDefaults()
+		EpsSec: p.EpsSec, EpsCor: p.EpsCor, DesignQBER: p.DesignQBER, TraceQubits: p.TraceQubits, Source: p.Source}.withDefaults()
 	s.cfg = c
+	if p.Version == pulseVersion {
+		s.startPulses()
+	}
 	N := c.Qubits
 	s.cur = PhaseTransmit // Bob's clock starts with the photons
 	s.progress(PhaseTransmit)
@@ -434,7 +466,12 @@ func runBob(ctx context.Context, s *side) error {
 	detected := make([]uint64, bitvec.Words(N))
 	basis := make([]uint64, bitvec.Words(N))
 	result := make([]uint64, bitvec.Words(N))
-	for off := 0; off < N; off += MaxFramePhotons {
+	if s.pulse != nil {
+		if err := s.recvPulses(ctx, detected, basis, result); err != nil {
+			return err
+		}
+	}
+	for off := 0; off < N && s.pulse == nil; off += MaxFramePhotons {
 		cnt := min(MaxFramePhotons, N-off)
 		f, err := recv[*PhotonFrame](ctx, s)
 		if err != nil {
@@ -464,6 +501,11 @@ func runBob(ctx context.Context, s *side) error {
 	})
 	if err != nil {
 		return err
+	}
+	if s.pulse != nil {
+		if detected, err = s.decoys(ctx, nil, detected, aliceBasis, basis, result); err != nil {
+			return err
+		}
 	}
 	sf := s.sift(detected, aliceBasis, basis, result, basis)
 	if c.TraceQubits > 0 {
@@ -590,7 +632,7 @@ func (s *side) estimate(sf siftedKey, est finitekey.Plan, aBits, bBits []uint64)
 	// Could the key be long enough even if error correction reached the
 	// Shannon limit? If not, stop before disclosing more.
 	shannon := float64(n)*finitekey.BinaryEntropy(pe.EC) + finitekey.VerifyTagBits
-	l, mu := finitekey.KeyLength(n, pe.PhaseBits, pe.Phase, shannon, s.cfg.EpsSec, s.cfg.EpsCor)
+	l, mu := s.keyLength(n, pe.PhaseBits, pe.Phase, shannon)
 	s.rep.Mu, s.rep.BoundBits = mu, l
 	if pe.PhaseBits == 0 || n == 0 || l < float64(est.Want) {
 		return nil, 0, s.abort(ErrNotEnoughKey, est, n)
@@ -601,7 +643,7 @@ func (s *side) estimate(sf siftedKey, est finitekey.Plan, aBits, bBits []uint64)
 // finalLength applies the finite-key bound with the leak actually
 // measured.
 func (s *side) finalLength(est finitekey.Plan, n int) (int, error) {
-	l, mu := finitekey.KeyLength(n, s.phaseBits, s.rep.PhaseQBER, float64(s.rep.LeakedEC), s.cfg.EpsSec, s.cfg.EpsCor)
+	l, mu := s.keyLength(n, s.phaseBits, s.rep.PhaseQBER, float64(s.rep.LeakedEC))
 	s.rep.Mu, s.rep.BoundBits = mu, l
 	final := int(math.Floor(l))
 	if s.cfg.KeyBits > 0 {
@@ -620,6 +662,9 @@ func (s *side) abort(reason error, est finitekey.Plan, n int) error {
 	}
 	ae := &AbortError{Reason: reason, QBER: s.rep.QBEREstimate, Threshold: s.cfg.Threshold,
 		KeyBits: b, Requested: est.Want, N: n, Sample: est.Size(), Leak: s.rep.LeakedEC}
+	if s.pulse != nil && reason == ErrNotEnoughKey {
+		ae.Detail = s.pulse.detail
+	}
 	if !est.Symmetric && reason == ErrAbortedQBER {
 		ae.Basis = Z.String()
 		if s.rep.QBERX > s.rep.QBERZ {

@@ -1,6 +1,10 @@
 package qkd
 
-import "time"
+import (
+	"time"
+
+	"qkdchat/qkd/decoy"
+)
 
 // Phase is a stage of a run, as reported to Config.Progress.
 type Phase string
@@ -55,6 +59,14 @@ type Report struct {
 	EveFraction float64 `json:"eve_fraction"`
 	// EveBasis is the eavesdropper's basis strategy: random, z or x.
 	EveBasis string `json:"eve_basis"`
+	// Source is single (photons) or wcp (a weak laser); Attack the
+	// eavesdropper's attack: intercept-resend, pns or beam-splitting. Both
+	// are set, with PulseReport, only for runs on the pulse model; other
+	// runs' JSON is as before issue 16.
+	Source string `json:"source,omitempty"`
+	Attack string `json:"attack,omitempty"`
+	// PulseReport is set for runs on the pulse model (protocol version 4).
+	*decoy.Report
 	// EveInfoBits is how many bits of the reconciled key (before privacy
 	// amplification) Eve knows exactly: she measured them in the right
 	// basis. Known only to Simulate.

@@ -33,9 +33,6 @@ type Config struct {
 	// SHA-256 of the only identity key the peer may present: what an
 	// invite carries, so a joiner pins the inviter from the first contact.
 	PeerFingerprint [16]byte
-	// Fingerprint computes PeerInfo.Fingerprint (default Fingerprint), so
-	// it can match the fingerprints the caller stores contacts under.
-	Fingerprint func(ed25519.PublicKey) string
 
 	// MaxFrame limits the payload of one frame on either channel
 	// (default DefaultMaxFrame). A larger incoming frame ends the session.
@@ -93,9 +90,6 @@ func (c Config) withDefaults() (Config, error) {
 			return c, err
 		}
 		c.Code = code
-	}
-	if c.Fingerprint == nil {
-		c.Fingerprint = Fingerprint
 	}
 	if c.MaxFrame <= 0 {
 		c.MaxFrame = DefaultMaxFrame

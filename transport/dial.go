@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"qkdchat/identity"
 )
 
 // Connect dials the listener at addr and authenticates: with cfg.Code it
@@ -99,7 +101,7 @@ func connect(ctx context.Context, addr string, cfg *Config, d *net.Dialer) (_ *S
 	ok, qok = true, true
 	info := PeerInfo{
 		Identity:    res.peer.Identity,
-		Fingerprint: cfg.Fingerprint(res.peer.Identity),
+		Fingerprint: identity.Fingerprint(res.peer.Identity),
 		Name:        res.peer.Name,
 		Role:        res.peer.Role,
 		Mode:        res.mode,

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+
+	"qkdchat/identity"
 )
 
 // Errors a caller may need to tell apart. They are wrapped with context;
@@ -17,10 +19,6 @@ var (
 	// ErrAuthFailed means a pinned contact's identity proof did not verify
 	// for this connection.
 	ErrAuthFailed = errors.New("identity proof failed")
-
-	// ErrIdentityChanged means a peer presents a name that is pinned to a
-	// different identity key, or is not the key the caller expected.
-	ErrIdentityChanged = errors.New("this contact's identity key changed")
 
 	// ErrUnknownContact means a peer asked to reconnect without a code but
 	// its identity key is not pinned.
@@ -76,7 +74,7 @@ func (r AbortReason) err() error {
 	case AbortAuthFailed:
 		return ErrAuthFailed
 	case AbortIdentityChanged:
-		return ErrIdentityChanged
+		return identity.ErrChanged
 	case AbortUnknownContact:
 		return ErrUnknownContact
 	case AbortCodeExhausted:
@@ -98,7 +96,7 @@ func abortReasonFor(err error) AbortReason {
 		return AbortPairingFailed
 	case errors.Is(err, ErrAuthFailed):
 		return AbortAuthFailed
-	case errors.Is(err, ErrIdentityChanged):
+	case errors.Is(err, identity.ErrChanged):
 		return AbortIdentityChanged
 	case errors.Is(err, ErrUnknownContact):
 		return AbortUnknownContact

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+
+	"qkdchat/identity"
 )
 
 // hsMaxFrame bounds handshake frames; the largest, a Hello, is under 200
@@ -140,7 +142,7 @@ func localFailure(err error) bool {
 		return false
 	}
 	return errors.Is(err, ErrPairingFailed) || errors.Is(err, ErrAuthFailed) ||
-		errors.Is(err, ErrIdentityChanged) || errors.Is(err, ErrUnknownContact) ||
+		errors.Is(err, identity.ErrChanged) || errors.Is(err, ErrUnknownContact) ||
 		errors.Is(err, ErrCodeExhausted) || errors.Is(err, ErrMalformed) ||
 		errors.Is(err, ErrUnexpectedFrame) || errors.Is(err, ErrBadVersion) ||
 		errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrInviteUsed) ||
@@ -159,17 +161,17 @@ func sendAbort(w io.Writer, err error) {
 // refused. It returns whether the key was unknown before.
 func checkPeer(cfg *Config, h Hello, mode Mode) (newlyPaired bool, err error) {
 	if !expectedPeer(cfg, h.Identity) {
-		return false, fmt.Errorf("peer %s: %w", cfg.Fingerprint(h.Identity), ErrIdentityChanged)
+		return false, fmt.Errorf("peer %s: %w", identity.Fingerprint(h.Identity), identity.ErrChanged)
 	}
 	if np, ok := cfg.Pins.(NamePins); ok {
 		if k, ok := np.PinnedKey(h.Name, h.Role); ok && !k.Equal(h.Identity) {
 			return false, fmt.Errorf("peer %s: %w: pinned as %s; remove the contact to pair again",
-				cfg.Fingerprint(h.Identity), ErrIdentityChanged, cfg.Fingerprint(k))
+				identity.Fingerprint(h.Identity), identity.ErrChanged, identity.Fingerprint(k))
 		}
 	}
 	known := cfg.PeerKey != nil || (cfg.Pins != nil && cfg.Pins.Pinned(h.Identity))
 	if mode == ModePinned && !known {
-		return false, fmt.Errorf("peer %s: %w", cfg.Fingerprint(h.Identity), ErrUnknownContact)
+		return false, fmt.Errorf("peer %s: %w", identity.Fingerprint(h.Identity), ErrUnknownContact)
 	}
 	return !known, nil
 }
@@ -181,8 +183,7 @@ func expectedPeer(cfg *Config, pub ed25519.PublicKey) bool {
 		return false
 	}
 	if cfg.PeerFingerprint != ([16]byte{}) {
-		sum := sha256.Sum256(pub)
-		return [16]byte(sum[:16]) == cfg.PeerFingerprint
+		return identity.FingerprintBytes(pub) == cfg.PeerFingerprint
 	}
 	return true
 }
@@ -289,7 +290,7 @@ func dialHandshake(rw io.ReadWriter, cfg *Config, binding []byte) (res hsResult,
 	if mode == ModePair && !expectedPeer(cfg, peer.Identity) {
 		// Refuse an unexpected listener before our key confirmation,
 		// which it could test a guess of the code against.
-		return res, fmt.Errorf("peer %s: %w", cfg.Fingerprint(peer.Identity), ErrIdentityChanged)
+		return res, fmt.Errorf("peer %s: %w", identity.Fingerprint(peer.Identity), identity.ErrChanged)
 	}
 	if peer.Mode != mode {
 		return res, fmt.Errorf("handshake: peer answered in %v mode to %v: %w", peer.Mode, mode, ErrMalformed)

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"qkdchat/identity"
 )
 
 // inviteEvents collects a listener's invite events.
@@ -519,7 +521,7 @@ func TestDialerChecksInviterKeyBeforeProof(t *testing.T) {
 	acc := acceptOne(t, impostor)
 	cfg := testConfig("Alice", "patient", "4821-amber-falcon")
 	cfg.PeerKey = testKey("the real St Mary").Public().(ed25519.PublicKey)
-	if _, err := dial(t, impostor, cfg); !errors.Is(err, ErrIdentityChanged) {
+	if _, err := dial(t, impostor, cfg); !errors.Is(err, identity.ErrChanged) {
 		t.Fatalf("dialer: %v, want ErrIdentityChanged", err)
 	}
 	r := <-acc
@@ -582,7 +584,7 @@ func TestDialerChecksInviteFingerprint(t *testing.T) {
 	cfg := testConfig("Alice", "patient", "4821-amber-falcon")
 	cfg.PeerFingerprint = fp("the real St Mary")
 	acc := acceptOne(t, impostor)
-	if _, err := dial(t, impostor, cfg); !errors.Is(err, ErrIdentityChanged) {
+	if _, err := dial(t, impostor, cfg); !errors.Is(err, identity.ErrChanged) {
 		t.Fatalf("dialer: %v, want ErrIdentityChanged", err)
 	}
 	var pa *PeerAbortError

@@ -11,6 +11,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"qkdchat/identity"
 )
 
 // preambleTimeout bounds how long a new connection may take to send its
@@ -429,7 +431,7 @@ func (l *Listener) handshake(ctx context.Context, c net.Conn, deadline time.Time
 	c.SetDeadline(time.Time{})
 	info := PeerInfo{
 		Identity:    res.peer.Identity,
-		Fingerprint: l.cfg.Fingerprint(res.peer.Identity),
+		Fingerprint: identity.Fingerprint(res.peer.Identity),
 		Name:        res.peer.Name,
 		Role:        res.peer.Role,
 		Mode:        res.mode,

@@ -2,9 +2,6 @@ package transport
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
-	"strings"
 	"sync"
 )
 
@@ -16,7 +13,7 @@ type Pins interface {
 
 // NamePins is optionally implemented by a Pins. When it is, a peer that
 // presents the name and role of a pinned contact with a different key is
-// refused with ErrIdentityChanged, in both modes, before any session
+// refused with identity.ErrChanged, in both modes, before any session
 // exists. Without it, such a peer is merely unknown in pinned mode.
 type NamePins interface {
 	Pins
@@ -60,21 +57,4 @@ func (p *PinSet) PinnedKey(name, role string) (ed25519.PublicKey, bool) {
 	defer p.mu.Unlock()
 	k, ok := p.keys[name+"\x00"+role]
 	return k, ok
-}
-
-// Fingerprint is the default human-comparable fingerprint of an identity
-// key: the first 16 bytes of SHA-256(key) in hex, in groups of four, such
-// as "3f2a 9c01 ...". Two people compare fingerprints aloud to rule out a
-// relay that knew their pairing code.
-func Fingerprint(pub ed25519.PublicKey) string {
-	sum := sha256.Sum256(pub)
-	h := hex.EncodeToString(sum[:16])
-	var b strings.Builder
-	for i := 0; i < len(h); i += 4 {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(h[i : i+4])
-	}
-	return b.String()
 }

@@ -20,7 +20,7 @@ const maxExport = 1 << 16
 // PeerInfo describes the authenticated peer of a Session.
 type PeerInfo struct {
 	Identity    ed25519.PublicKey // the peer's identity key, proven in the handshake
-	Fingerprint string            // Config.Fingerprint(Identity)
+	Fingerprint string            // identity.Fingerprint(Identity)
 	Name, Role  string            // as the peer announced them
 	Mode        Mode              // how the peer was authenticated
 	NewlyPaired bool              // the key was not pinned before this pairing

@@ -11,8 +11,11 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"qkdchat/identity"
 )
 
 const testCode = "4-amber-falcon"
@@ -119,7 +122,7 @@ func exchange(t *testing.T, a, b *Session) {
 }
 
 func TestPairingSucceeds(t *testing.T) {
-	var logs bytes.Buffer
+	var logs lockedBuffer
 	lcfg := testConfig("St Mary Hospital", "hospital", testCode)
 	lcfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	l := startListener(t, lcfg)
@@ -146,7 +149,7 @@ func TestPairingSucceeds(t *testing.T) {
 		t.Errorf("listener sees %+v", sp)
 	}
 	for _, p := range []PeerInfo{dp, sp} {
-		if p.Mode != ModePair || !p.NewlyPaired || p.Curve != tls.X25519MLKEM768 || p.Fingerprint != Fingerprint(p.Identity) {
+		if p.Mode != ModePair || !p.NewlyPaired || p.Curve != tls.X25519MLKEM768 || p.Fingerprint != identity.Fingerprint(p.Identity) {
 			t.Errorf("peer info %+v: want pair mode, newly paired, X25519MLKEM768", p)
 		}
 	}
@@ -184,7 +187,7 @@ func TestPairingSucceeds(t *testing.T) {
 }
 
 func TestWrongCodeFailsOnBothSides(t *testing.T) {
-	var logs bytes.Buffer
+	var logs lockedBuffer
 	lcfg := testConfig("Hospital", "hospital", testCode)
 	lcfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	l := startListener(t, lcfg)
@@ -325,11 +328,11 @@ func TestChangedIdentityRefused(t *testing.T) {
 		}
 		acc := acceptOne(t, l)
 		_, err := dial(t, l, impostor)
-		if !errors.Is(err, ErrIdentityChanged) || !strings.Contains(err.Error(), "this contact's identity key changed") {
-			t.Errorf("%s mode, dialer: %v, want ErrIdentityChanged", mode, err)
+		if !errors.Is(err, identity.ErrChanged) || !strings.Contains(err.Error(), "this contact's identity key changed") {
+			t.Errorf("%s mode, dialer: %v, want identity.ErrChanged", mode, err)
 		}
-		if r := <-acc; !errors.Is(r.err, ErrIdentityChanged) {
-			t.Errorf("%s mode, listener: %v, want ErrIdentityChanged", mode, r.err)
+		if r := <-acc; !errors.Is(r.err, identity.ErrChanged) {
+			t.Errorf("%s mode, listener: %v, want identity.ErrChanged", mode, r.err)
 		}
 	}
 
@@ -337,10 +340,10 @@ func TestChangedIdentityRefused(t *testing.T) {
 	dcfg := testConfig("Alice", "patient", "")
 	dcfg.PeerKey = testKey("Some other hospital").Public().(ed25519.PublicKey)
 	acc := acceptOne(t, l)
-	if _, err := dial(t, l, dcfg); !errors.Is(err, ErrIdentityChanged) {
+	if _, err := dial(t, l, dcfg); !errors.Is(err, identity.ErrChanged) {
 		t.Errorf("unexpected listener key, dialer: %v", err)
 	}
-	if r := <-acc; !errors.Is(r.err, ErrIdentityChanged) {
+	if r := <-acc; !errors.Is(r.err, identity.ErrChanged) {
 		t.Errorf("unexpected listener key, listener: %v", r.err)
 	}
 }
@@ -410,4 +413,23 @@ func TestSendLimits(t *testing.T) {
 		t.Errorf("Send with a cancelled context: %v", err)
 	}
 	exchange(t, d, r.s) // a Recv given up by its context loses nothing
+}
+
+// lockedBuffer is a log sink the listener's goroutines may write while the
+// test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -6,7 +6,6 @@ import (
 	"fyne.io/fyne/v2"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
 	"qkdchat/ui/cases"
 )
 
@@ -33,7 +32,7 @@ func (a appNotifier) Notify(n *fyne.Notification) { a.app.SendNotification(n) }
 // chat message.
 func newsKey(m *app.Message) string {
 	switch m.Kind {
-	case ledger.KindPHR.String(), ledger.KindReport.String():
+	case app.KindPHR.String(), app.KindReport.String():
 		return m.Kind + "/" + m.CaseID
 	}
 	return "msg/" + m.ID
@@ -43,11 +42,11 @@ func newsKey(m *app.Message) string {
 // from, never its content (that stays in the window).
 func newsText(m *app.Message, from string) string {
 	switch m.Kind {
-	case ledger.KindPHR.String():
+	case app.KindPHR.String():
 		return "New health record from " + from
-	case ledger.KindReferral.String():
+	case app.KindReferral.String():
 		return "New referral from " + from
-	case ledger.KindReport.String():
+	case app.KindReport.String():
 		return "New medical report from " + from
 	}
 	return "New message from " + from
@@ -62,7 +61,7 @@ func (s *Shell) announce(m *app.Message, c *conversation) {
 		c.unread++
 	}
 	from := s.nameOf(m.From)
-	if m.Kind != ledger.KindChat.String() {
+	if m.Kind != app.KindChat.String() {
 		s.role.MarkUnseen(m.CaseID, s.tabs.Selected() == s.tabItems[TabRole])
 		s.setStatus(newsText(m, from) + ": " + s.caseTitle(m.CaseID) + " (" + s.role.Title() + " tab).")
 	} else if !reading {
@@ -70,7 +69,7 @@ func (s *Shell) announce(m *app.Message, c *conversation) {
 	}
 	s.refreshBadges()
 	k := newsKey(m)
-	if s.notified[k] || (reading && m.Kind == ledger.KindChat.String()) {
+	if s.notified[k] || (reading && m.Kind == app.KindChat.String()) {
 		return
 	}
 	s.notified[k] = true

@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
 	"qkdchat/ui/widgets"
 )
 
@@ -22,7 +21,7 @@ const sendTimeout = 60 * time.Second
 // sender is what the chat pane asks of the node: to queue a message, and
 // the peer's session for the header.
 type sender interface {
-	Send(ctx context.Context, peer string, kind ledger.Kind, caseID, text string, body []byte) (*app.Message, error)
+	Send(ctx context.Context, peer string, kind app.Kind, caseID, text string, body []byte) (*app.Message, error)
 	SendFiles(ctx context.Context, peer, caseID, text string, paths []string) (*app.Message, error)
 	Session(peer string) (*app.Session, bool)
 }
@@ -171,7 +170,7 @@ func (p *chatPane) submit(text string) {
 		if len(staged) > 0 {
 			m, err = p.node.SendFiles(ctx, c.key.Peer, c.key.Case, text, staged)
 		} else {
-			m, err = p.node.Send(ctx, c.key.Peer, ledger.KindChat, c.key.Case, text, nil)
+			m, err = p.node.Send(ctx, c.key.Peer, app.KindChat, c.key.Case, text, nil)
 		}
 		p.jobs.Do(func() {
 			if err != nil {

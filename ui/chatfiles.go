@@ -15,7 +15,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
 	"qkdchat/ui/files"
 	"qkdchat/ui/widgets"
 )
@@ -160,7 +159,7 @@ func (s *Shell) describe(e *chatEntry, m *app.Message) {
 	content, err := s.node.MessageContent(m)
 	if err != nil {
 		e.broken = "Its content could not be read: " + app.UserError(err)
-		if m.Kind != ledger.KindChat.String() {
+		if m.Kind != app.KindChat.String() {
 			e.msg.Text = kindTitle(m.Kind) + " · " + s.caseTitle(m.CaseID)
 		}
 		e.msg.Text += "\n(" + e.broken + ")"
@@ -168,12 +167,12 @@ func (s *Shell) describe(e *chatEntry, m *app.Message) {
 	}
 	e.files = content.Files
 	switch m.Kind {
-	case ledger.KindPHR.String():
+	case app.KindPHR.String():
 		e.msg.Text = "Health record · " + s.caseTitle(m.CaseID)
 		if r := content.PHR; r != nil && r.Symptoms != "" {
 			e.msg.Text += "\nSymptoms: " + r.Symptoms
 		}
-	case ledger.KindReferral.String():
+	case app.KindReferral.String():
 		e.msg.Text = "Referral · " + s.caseTitle(m.CaseID)
 		switch {
 		case content.Assigned != "":
@@ -184,7 +183,7 @@ func (s *Shell) describe(e *chatEntry, m *app.Message) {
 		if r := content.PHR; r != nil && r.Symptoms != "" {
 			e.msg.Text += "\nSymptoms: " + r.Symptoms
 		}
-	case ledger.KindReport.String():
+	case app.KindReport.String():
 		e.report = true
 		e.msg.Text = "Medical report · " + s.caseTitle(m.CaseID)
 		if r := content.Report; r != nil {

@@ -9,7 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
+	"qkdchat/identity"
 )
 
 // TestConflictWarningUntilDismissed: a standing ledger conflict shows as
@@ -17,7 +17,7 @@ import (
 func TestConflictWarningUntilDismissed(t *testing.T) {
 	a := test.NewTempApp(t)
 	n, dir := newTestNode(t, "Pat", app.RolePatient, app.BB84Settings{})
-	peer, err := ledger.LoadOrCreateIdentity(t.TempDir())
+	peer, err := identity.LoadOrCreate(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestConflictBannerPushesTabsDown(t *testing.T) {
 	n, dir := newTestNode(t, "Pat", app.RolePatient, app.BB84Settings{})
 	th := &Thread{}
 	s, _ := newTestShell(t, a, n, dir, th)
-	peer, err := ledger.LoadOrCreateIdentity(t.TempDir())
+	peer, err := identity.LoadOrCreate(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

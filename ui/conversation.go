@@ -4,7 +4,6 @@ import (
 	"sort"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
 	"qkdchat/ui/widgets"
 )
 
@@ -46,11 +45,11 @@ func newConversation(k convKey) *conversation {
 // kindTitle is how a message kind is introduced in a bubble.
 func kindTitle(kind string) string {
 	switch kind {
-	case ledger.KindPHR.String():
+	case app.KindPHR.String():
 		return "Health record"
-	case ledger.KindReferral.String():
+	case app.KindReferral.String():
 		return "Referral"
-	case ledger.KindReport.String():
+	case app.KindReport.String():
 		return "Medical report"
 	}
 	return ""

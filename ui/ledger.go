@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
 	"qkdchat/ui/widgets"
 )
 
@@ -27,21 +25,47 @@ const ledgerPageSize = 50
 // allKinds is the kind filter's "no filter" choice.
 const allKinds = "all kinds"
 
-// txRow is one transaction of the browser, with what this user can learn
-// about it.
-type txRow struct {
-	Index   int64
-	Tx      *ledger.Transaction
-	ID      ledger.TxID
-	SigErr  error        // nil when the sender's signature checks out
-	Msg     *app.Message // decrypted content, when this user holds the key
-	OpenErr error
-	Block   int64 // height of the block holding it; -1 while pending
+// ledgerEnv is what the ledger pane and the conflict banner need of the
+// window around them, besides the ledger's Auditor.
+type ledgerEnv struct {
+	ctx      context.Context
+	win      fyne.Window              // parent of the file dialogs
+	spawn    func(func())             // runs background work
+	do       func(func())             // runs on the UI goroutine
+	nameOf   func(fp string) string   // a contact's display name (UI goroutine)
+	names    func() map[string]string // a copy of every contact's name by fingerprint (UI goroutine)
+	selfName string                   // this user's display name
+	shown    func() bool              // whether the ledger tab is selected
+	status   func(string)             // sets the status line
+	relayout func()                   // lays the window out again
+}
+
+// ledgerEnv is what the shell gives the ledger pane and the banner.
+func (s *Shell) ledgerEnv() ledgerEnv {
+	return ledgerEnv{
+		ctx: s.ctx, win: s.win, spawn: s.spawn, do: s.do, nameOf: s.nameOf,
+		names: func() map[string]string {
+			m := make(map[string]string, len(s.names))
+			for fp, n := range s.names {
+				m[fp] = n
+			}
+			return m
+		},
+		selfName: s.node.Profile().Name,
+		shown:    func() bool { return s.tabs != nil && s.tabs.Selected() == s.tabItems[TabLedger] },
+		status:   s.setStatus,
+		relayout: func() {
+			if s.content != nil {
+				s.content.Refresh()
+			}
+		},
+	}
 }
 
 // ledgerPane browses, searches, verifies, proves and exports the ledger.
 type ledgerPane struct {
-	s *Shell
+	a   *app.Auditor
+	env ledgerEnv
 
 	search   *widget.Entry
 	kind     *widget.Select
@@ -50,7 +74,7 @@ type ledgerPane struct {
 	progress *widgets.ProgressRow
 	verdict  *widget.Label
 
-	rows      []txRow
+	rows      []app.TxRow
 	page      int
 	more      bool
 	txList    *widget.List
@@ -63,9 +87,9 @@ type ledgerPane struct {
 	saveProf  *widget.Button
 	proofNote *widget.Label // the signed checkpoint the proof leads to
 	selected  int
-	proof     *ledger.InclusionProof
+	proof     *app.Proof
 
-	blocks      []ledger.Block
+	blocks      []app.Block
 	blockList   *widget.List
 	blockDetail *widget.Label
 
@@ -74,15 +98,12 @@ type ledgerPane struct {
 	content fyne.CanvasObject
 }
 
-func newLedgerPane(s *Shell) *ledgerPane {
-	p := &ledgerPane{s: s, selected: -1, stale: true}
+func newLedgerPane(a *app.Auditor, env ledgerEnv) *ledgerPane {
+	p := &ledgerPane{a: a, env: env, selected: -1, stale: true}
 	p.search = widget.NewEntry()
 	p.search.SetPlaceHolder("Search by contact, case or transaction ID")
 	p.search.OnSubmitted = func(string) { p.page = 0; p.reload() }
-	kinds := []string{allKinds}
-	for k := ledger.KindChat; k.Valid(); k++ {
-		kinds = append(kinds, k.String())
-	}
+	kinds := append([]string{allKinds}, app.TxKinds()...)
 	p.kind = widget.NewSelect(kinds, nil)
 	p.kind.SetSelected(allKinds)
 	p.kind.OnChanged = func(string) { p.page = 0; p.reload() }
@@ -145,7 +166,7 @@ func newLedgerPane(s *Shell) *ledgerPane {
 // markStale notes that the ledger grew; the list reloads when shown.
 func (p *ledgerPane) markStale() {
 	p.stale = true
-	if p.s.tabs != nil && p.s.tabs.Selected() == p.s.tabItems[TabLedger] && p.page == 0 {
+	if p.env.shown() && p.page == 0 {
 		p.reload()
 	}
 }
@@ -156,50 +177,24 @@ func (p *ledgerPane) refreshIfStale() {
 	}
 }
 
-// ledgerQuery is what the search box and kind filter ask for.
-type ledgerQuery struct {
-	text  string
-	kind  ledger.Kind // 0 for any
-	names map[string]string
-}
-
-func (q ledgerQuery) match(r *txRow) bool {
-	if q.kind != 0 && r.Tx.Kind != q.kind {
-		return false
-	}
-	if q.text == "" {
-		return true
-	}
-	t := strings.ToLower(q.text)
-	from, to := ledger.Fingerprint(r.Tx.Sender), ledger.Fingerprint(r.Tx.Recipient)
-	for _, s := range []string{r.Tx.CaseID, from, to, q.names[from], q.names[to], r.ID.String()} {
-		if s != "" && strings.Contains(strings.ToLower(s), t) {
-			return true
-		}
-	}
-	return false
-}
-
 // reload reads the current page in the background.
 func (p *ledgerPane) reload() {
 	p.stale = false
 	if p.page < 0 {
 		p.page = 0
 	}
-	q := ledgerQuery{text: strings.TrimSpace(p.search.Text), names: map[string]string{}}
-	if k, err := ledger.ParseKind(p.kind.Selected); err == nil {
-		q.kind = k
+	q := app.TxQuery{Text: strings.TrimSpace(p.search.Text), Names: p.env.names()}
+	if p.kind.Selected != allKinds {
+		q.Kind = p.kind.Selected
 	}
-	for fp, n := range p.s.names {
-		q.names[fp] = n
-	}
-	q.names[p.s.node.Fingerprint()] = p.s.node.Profile().Name
+	q.Names[p.a.Fingerprint()] = p.env.selfName
 	page := p.page
 	gen := p.loading.Add(1)
-	p.s.spawn(func() {
-		rows, more, err := loadLedgerPage(p.s.ctx, p.s.node, q, page)
-		blocks, berr := p.s.node.Ledger().Blocks(0, 200)
-		p.s.do(func() {
+	p.env.spawn(func() {
+		rows, more, err := p.a.Transactions(p.env.ctx, q, page, ledgerPageSize)
+		blocks, berr := p.a.Blocks(0, 200)
+		size := p.a.Size()
+		p.env.do(func() {
 			if p.loading.Load() != gen {
 				return
 			}
@@ -214,7 +209,7 @@ func (p *ledgerPane) reload() {
 			p.selected = -1
 			p.txList.UnselectAll()
 			p.txList.Refresh()
-			p.pageLbl.SetText(fmt.Sprintf("Page %d · %d in ledger", page+1, p.s.node.Ledger().Size()))
+			p.pageLbl.SetText(fmt.Sprintf("Page %d · %d in ledger", page+1, size))
 			if page > 0 {
 				p.prev.Enable()
 			} else {
@@ -229,65 +224,23 @@ func (p *ledgerPane) reload() {
 	})
 }
 
-// loadLedgerPage finds page `page` of the transactions matching q, newest
-// first, and reports whether there are more.
-func loadLedgerPage(ctx context.Context, n *app.Node, q ledgerQuery, page int) ([]txRow, bool, error) {
-	l := n.Ledger()
-	skip := page * ledgerPageSize
-	var out []txRow
-	const chunk = 256
-	for end := l.Size(); end > 0; end -= chunk {
-		if err := ctx.Err(); err != nil {
-			return out, false, err
-		}
-		start := max(end-chunk, 0)
-		txs, err := l.Txs(start, end)
-		if err != nil {
-			return out, false, fmt.Errorf("ledger: read transactions %d-%d: %w", start, end, err)
-		}
-		for i := len(txs) - 1; i >= 0; i-- {
-			r := txRow{Index: start + int64(i), Tx: txs[i], ID: txs[i].ID()}
-			if !q.match(&r) {
-				continue
-			}
-			if skip > 0 {
-				skip--
-				continue
-			}
-			if len(out) == ledgerPageSize {
-				return out, true, nil
-			}
-			r.SigErr = r.Tx.Verify()
-			r.Msg, r.OpenErr = n.OpenTransaction(r.Tx)
-			if b, err := l.BlockOf(r.Index); err == nil {
-				r.Block = b
-			} else {
-				r.Block = -1
-			}
-			out = append(out, r)
-		}
-	}
-	return out, false, nil
-}
-
-func (p *ledgerPane) nameOf(pub []byte) string {
-	fp := ledger.Fingerprint(pub)
-	if fp == p.s.node.Fingerprint() {
+func (p *ledgerPane) nameOf(fp string) string {
+	if fp == p.a.Fingerprint() {
 		return "you"
 	}
-	return p.s.nameOf(fp)
+	return p.env.nameOf(fp)
 }
 
 // rowSummary is the one-line form of a transaction in the list.
-func (p *ledgerPane) rowSummary(r txRow) string {
+func (p *ledgerPane) rowSummary(r app.TxRow) string {
 	sig := "signed"
 	if r.SigErr != nil {
 		sig = "BAD SIGNATURE"
 	}
-	s := fmt.Sprintf("#%d  %s  %s → %s  %s  %s", r.Index, r.Tx.Kind, p.nameOf(r.Tx.Sender), p.nameOf(r.Tx.Recipient),
-		r.Tx.Time.Local().Format("2 Jan 15:04"), sig)
-	if r.Tx.CaseID != "" {
-		s += "  case " + r.Tx.CaseID
+	s := fmt.Sprintf("#%d  %s  %s → %s  %s  %s", r.Index, r.Kind, p.nameOf(r.Sender), p.nameOf(r.Recipient),
+		r.Time.Local().Format("2 Jan 15:04"), sig)
+	if r.CaseID != "" {
+		s += "  case " + r.CaseID
 	}
 	return s
 }
@@ -304,7 +257,7 @@ func (p *ledgerPane) showTx(i int) {
 	p.saveProf.Hide()
 	r := p.rows[i]
 	var b strings.Builder
-	fmt.Fprintf(&b, "Transaction #%d · %s\n", r.Index, r.Tx.Kind)
+	fmt.Fprintf(&b, "Transaction #%d · %s\n", r.Index, r.Kind)
 	fmt.Fprintf(&b, "TxID (Merkle leaf hash): %s\n", r.ID)
 	if r.Block >= 0 {
 		fmt.Fprintf(&b, "In block %d", r.Block)
@@ -317,28 +270,28 @@ func (p *ledgerPane) showTx(i int) {
 	} else {
 		b.WriteString("Not in a block yet (pending)\n")
 	}
-	fmt.Fprintf(&b, "From %s (%s)\nTo %s (%s)\n", p.nameOf(r.Tx.Sender), ledger.Fingerprint(r.Tx.Sender), p.nameOf(r.Tx.Recipient), ledger.Fingerprint(r.Tx.Recipient))
-	if r.Tx.CaseID != "" {
-		fmt.Fprintf(&b, "Case: %s\n", r.Tx.CaseID)
+	fmt.Fprintf(&b, "From %s (%s)\nTo %s (%s)\n", p.nameOf(r.Sender), r.Sender, p.nameOf(r.Recipient), r.Recipient)
+	if r.CaseID != "" {
+		fmt.Fprintf(&b, "Case: %s\n", r.CaseID)
 	}
-	fmt.Fprintf(&b, "Time: %s\n", r.Tx.Time.Local().Format(time.DateTime))
+	fmt.Fprintf(&b, "Time: %s\n", r.Time.Local().Format(time.DateTime))
 	if r.SigErr == nil {
 		b.WriteString("Signature: valid Ed25519 signature by the sender\n")
 	} else {
 		fmt.Fprintf(&b, "Signature: INVALID (%v)\n", r.SigErr)
 	}
-	for _, a := range r.Tx.Attachments {
+	for _, a := range r.AttachmentRefs {
 		fmt.Fprintf(&b, "Attachment: %s, %d bytes, SHA-256 %x\n", a.Name, a.Size, a.SHA256)
 	}
 	switch {
-	case r.Msg != nil && r.Tx.Kind == ledger.KindKeyEvent:
+	case r.Msg != nil && r.Kind == app.TxKindKeyEvent:
 		fmt.Fprintf(&b, "Content (decrypted): key exchange record, epoch %d\n%s", r.Msg.Epoch, r.Msg.Body)
 	case r.Msg != nil:
 		fmt.Fprintf(&b, "Content (decrypted, key epoch %d):\n%s", r.Msg.Epoch, r.Msg.Text)
 	case errors.Is(r.OpenErr, app.ErrNoKey):
-		fmt.Fprintf(&b, "Content: encrypted (%d bytes); you do not hold its key", len(r.Tx.Token))
+		fmt.Fprintf(&b, "Content: encrypted (%d bytes); you do not hold its key", r.TokenBytes)
 	default:
-		fmt.Fprintf(&b, "Content: encrypted (%d bytes); cannot open: %s", len(r.Tx.Token), app.UserError(r.OpenErr))
+		fmt.Fprintf(&b, "Content: encrypted (%d bytes); cannot open: %s", r.TokenBytes, app.UserError(r.OpenErr))
 	}
 	p.detail.SetText(b.String())
 	p.prove.Enable()
@@ -360,10 +313,10 @@ func (p *ledgerPane) startVerify() {
 	p.progress.Show()
 	p.verdict.Importance = widget.MediumImportance
 	p.verdict.SetText("Verifying every signature, Merkle hash and block hash…")
-	p.s.spawn(func() {
+	p.env.spawn(func() {
 		var last atomic.Int64
 		last.Store(-1)
-		rep, err := p.s.node.Ledger().Verify(p.s.ctx, func(done, total int64) {
+		rep, err := p.a.Verify(p.env.ctx, func(done, total int64) {
 			if total <= 0 {
 				return
 			}
@@ -371,11 +324,11 @@ func (p *ledgerPane) startVerify() {
 			if last.Swap(pct) == pct {
 				return
 			}
-			p.s.do(func() {
+			p.env.do(func() {
 				p.progress.SetProgress(float64(done)/float64(total), fmt.Sprintf("%d of %d", done, total))
 			})
 		})
-		p.s.do(func() {
+		p.env.do(func() {
 			p.verify.Enable()
 			p.showVerdict(rep, err)
 		})
@@ -383,7 +336,7 @@ func (p *ledgerPane) startVerify() {
 }
 
 // verifyVerdict phrases the outcome of Verify for the user.
-func verifyVerdict(rep *ledger.VerifyReport, err error) (string, bool) {
+func verifyVerdict(rep *app.VerifyReport, err error) (string, bool) {
 	switch {
 	case err != nil:
 		return "Verification failed: " + app.UserError(err), false
@@ -408,7 +361,7 @@ func verifyVerdict(rep *ledger.VerifyReport, err error) (string, bool) {
 		rep.Size, rep.Blocks, rep.Checkpoints, rep.Cosignatures), true
 }
 
-func (p *ledgerPane) showVerdict(rep *ledger.VerifyReport, err error) {
+func (p *ledgerPane) showVerdict(rep *app.VerifyReport, err error) {
 	msg, ok := verifyVerdict(rep, err)
 	if ok {
 		p.verdict.Importance = widget.SuccessImportance
@@ -432,7 +385,7 @@ func (p *ledgerPane) chooseExport() {
 			return
 		}
 		p.exportTo(w, w.URI().Path())
-	}, p.s.win)
+	}, p.env.win)
 	d.SetFileName("qkdchat-ledger-export.jsonl")
 	d.Show()
 }
@@ -456,12 +409,12 @@ func (p *ledgerPane) exportTo(w io.WriteCloser, name string) {
 	p.progress.SetProgress(0, "exporting")
 	p.verdict.Importance = widget.MediumImportance
 	p.verdict.SetText("Exporting the ledger to " + name + "…")
-	size := p.s.node.Ledger().Size()
-	p.s.spawn(func() {
+	size := p.a.Size()
+	p.env.spawn(func() {
 		cw := &countingWriter{w: w}
-		ctx, cancel := context.WithCancel(p.s.ctx)
+		ctx, cancel := context.WithCancel(p.env.ctx)
 		defer cancel()
-		p.s.spawn(func() {
+		p.env.spawn(func() {
 			t := time.NewTicker(200 * time.Millisecond)
 			defer t.Stop()
 			for {
@@ -470,17 +423,17 @@ func (p *ledgerPane) exportTo(w io.WriteCloser, name string) {
 					return
 				case <-t.C:
 					n := cw.n.Load()
-					p.s.do(func() { p.progress.SetProgress(0.5, fmt.Sprintf("%d kB written", n/1024)) })
+					p.env.do(func() { p.progress.SetProgress(0.5, fmt.Sprintf("%d kB written", n/1024)) })
 				}
 			}
 		})
-		err := p.s.node.Ledger().Export(ctx, cw)
+		err := p.a.Export(ctx, cw)
 		if cerr := w.Close(); err == nil {
 			err = cerr
 		}
 		cancel()
 		n := cw.n.Load()
-		p.s.do(func() {
+		p.env.do(func() {
 			p.export.Enable()
 			if err != nil {
 				p.verdict.Importance = widget.DangerImportance
@@ -504,13 +457,9 @@ func (p *ledgerPane) startProve() {
 	r := p.rows[p.selected]
 	p.prove.Disable()
 	p.proofOut.SetText("Building the inclusion proof…")
-	p.s.spawn(func() {
-		l := p.s.node.Ledger()
-		proof, err := l.ProveInclusion(r.ID)
-		if err == nil {
-			err = ledger.VerifyInclusion(proof, l.Identity().Public())
-		}
-		p.s.do(func() {
+	p.env.spawn(func() {
+		proof, err := p.a.Prove(r.ID)
+		p.env.do(func() {
 			p.prove.Enable()
 			if err != nil {
 				p.proofOut.Importance = widget.DangerImportance
@@ -520,7 +469,7 @@ func (p *ledgerPane) startProve() {
 			p.proof = proof
 			p.proofOut.Importance = widget.SuccessImportance
 			p.proofOut.SetText(fmt.Sprintf("Proof verified: transaction #%d is in this ledger. Its Merkle audit path of %d hashes leads to the root in the ledger's signed checkpoint:",
-				proof.Index, len(proof.Proof)))
+				proof.Index, proof.PathLen))
 			p.proofNote.SetText(strings.TrimSpace(proof.Checkpoint))
 			p.saveProf.Show()
 		})
@@ -536,13 +485,14 @@ func (p *ledgerPane) chooseSaveProof() {
 		if err != nil || w == nil {
 			return
 		}
-		defer w.Close()
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(proof); err != nil {
+		_, err = w.Write(proof.JSON)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			p.proofOut.SetText("Cannot save the proof: " + err.Error())
 		}
-	}, p.s.win)
+	}, p.env.win)
 	d.SetFileName(fmt.Sprintf("qkdchat-proof-%d.json", proof.Index))
 	d.Show()
 }
@@ -552,25 +502,26 @@ func (p *ledgerPane) chooseSaveProof() {
 // the tabs, with a Dismiss button, until the user dismisses it. It is
 // hidden, taking no space, when there is none.
 type conflictBanner struct {
-	s   *Shell
+	a   *app.Auditor
+	env ledgerEnv
 	box *fyne.Container
 }
 
-func newConflictBanner(s *Shell) *conflictBanner {
-	b := &conflictBanner{s: s, box: container.NewVBox()}
+func newConflictBanner(a *app.Auditor, env ledgerEnv) *conflictBanner {
+	b := &conflictBanner{a: a, env: env, box: container.NewVBox()}
 	b.box.Hide()
 	return b
 }
 
 // reload reads the standing conflicts off the UI goroutine and shows them.
 func (b *conflictBanner) reload() {
-	b.s.spawn(func() {
-		pcs, err := b.s.node.StandingConflicts()
-		b.s.do(func() { b.show(pcs, err) })
+	b.env.spawn(func() {
+		pcs, err := b.a.Conflicts()
+		b.env.do(func() { b.show(pcs, err) })
 	})
 }
 
-func (b *conflictBanner) show(pcs []ledger.PeerConflict, err error) {
+func (b *conflictBanner) show(pcs []app.StandingConflict, err error) {
 	b.box.RemoveAll()
 	warn := func(text string) *widget.Label {
 		l := widget.NewLabel(text)
@@ -583,8 +534,8 @@ func (b *conflictBanner) show(pcs []ledger.PeerConflict, err error) {
 		b.box.Add(warn("Could not read the ledger's conflicts: " + err.Error()))
 	}
 	for _, pc := range pcs {
-		fp := ledger.Fingerprint(pc.Peer)
-		name := b.s.nameOf(fp)
+		fp := pc.PeerFingerprint
+		name := b.env.nameOf(fp)
 		var msg string
 		if pc.Reported {
 			msg = fmt.Sprintf("Ledger conflict: %s refused our ledger checkpoint as conflicting (%s). %s", name, pc.Since.Local().Format("2006-01-02 15:04"), pc.ReportNote)
@@ -592,13 +543,12 @@ func (b *conflictBanner) show(pcs []ledger.PeerConflict, err error) {
 			msg = fmt.Sprintf("Ledger conflict: %s (%s) signed conflicting ledger checkpoints (%s) on %s: its ledger was rewritten or truncated. The evidence is kept; its checkpoints are refused until you dismiss this.",
 				name, fp, pc.Kind, pc.Since.Local().Format("2006-01-02 15:04"))
 		}
-		peer := pc.Peer
 		dismiss := widget.NewButtonWithIcon("Dismiss", theme.CancelIcon(), func() {
-			b.s.spawn(func() {
-				_, err := b.s.node.Ledger().DismissConflict(peer)
-				b.s.do(func() {
+			b.env.spawn(func() {
+				_, err := b.a.DismissConflict(fp)
+				b.env.do(func() {
 					if err != nil {
-						b.s.setStatus("Could not dismiss the conflict: " + err.Error())
+						b.env.status("Could not dismiss the conflict: " + err.Error())
 					}
 				})
 				b.reload()
@@ -614,7 +564,5 @@ func (b *conflictBanner) show(pcs []ledger.PeerConflict, err error) {
 	b.box.Refresh()
 	// The banner's height changed: lay out the window's content again, or
 	// the tabs below stay where they were, under the banner.
-	if b.s.content != nil {
-		b.s.content.Refresh()
-	}
+	b.env.relayout()
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"qkdchat/app"
-	"qkdchat/ledger"
 	"qkdchat/ui/widgets"
 )
 
@@ -92,33 +91,10 @@ func (s *Shell) fileMessage(m *app.Message, st widgets.DeliveryState) {
 // loadHistory reads this user's own messages from the ledger, so that
 // conversations survive a restart. It runs in the background.
 func (s *Shell) loadHistory() {
-	l := s.node.Ledger()
-	size := l.Size()
 	const maxHistory = 2000
-	start := size - maxHistory
-	if start < 0 {
-		start = 0
-	}
-	var msgs []*app.Message
-	for i := start; i < size; i += 256 {
-		end := min(i+256, size)
-		txs, err := l.Txs(i, end)
-		if err != nil {
-			return
-		}
-		for _, tx := range txs {
-			if tx.Kind == ledger.KindKeyEvent || tx.Kind == ledger.KindCheckpoint {
-				continue
-			}
-			m, err := s.node.OpenTransaction(tx)
-			if err != nil {
-				continue
-			}
-			msgs = append(msgs, m)
-		}
-		if s.ctx.Err() != nil {
-			return
-		}
+	msgs, err := s.node.Auditor().History(s.ctx, maxHistory)
+	if err != nil {
+		return
 	}
 	if len(msgs) == 0 {
 		return

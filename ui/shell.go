@@ -143,8 +143,8 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 	s.chat = newChatPane(n, jobs, s.people.Name, func(m *app.Message) { s.fileMessage(m, widgets.StateQueued) }, s.setStatus)
 	s.chat.win, s.chat.files, s.chat.caseTitle, s.chat.openCase = w, s.files, s.caseTitle, s.openCase
 	s.bb84 = exchanges.New(n, jobs, s.people.Name, s.setStatus)
-	s.ledger = newLedgerPane(s)
-	s.conflict = newConflictBanner(s)
+	s.ledger = newLedgerPane(n.Auditor(), s.ledgerEnv())
+	s.conflict = newConflictBanner(n.Auditor(), s.ledgerEnv())
 	s.role = cases.New(w, prof.Role, n, jobs, s.people)
 	s.role.SetFiles(s.files)
 	s.role.OnUnseen(func(int) { s.refreshBadges() })

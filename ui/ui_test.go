@@ -160,7 +160,7 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	})
 
 	// Bob answers; the bubble shows in Alice's open conversation.
-	if _, err := bob.Send(context.Background(), "Alice", ledger.KindChat, "", "hi Alice", nil); err != nil {
+	if _, err := bob.Send(context.Background(), "Alice", app.KindChat, "", "hi Alice", nil); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, th, "Bob's answer", func() bool { return len(conv().entries) == 2 })
@@ -181,7 +181,7 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	// notification.
 	th.Run(func() { s.settings.Notifications = true })
 	test.AssertNotificationSent(t, fyne.NewNotification("QKD Chat", "New message from Bob"), func() {
-		if _, err := bob.Send(context.Background(), "Alice", ledger.KindChat, "C-42", "about your case", nil); err != nil {
+		if _, err := bob.Send(context.Background(), "Alice", app.KindChat, "C-42", "about your case", nil); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, th, "the unread badge", func() bool {
@@ -372,7 +372,7 @@ func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 	pairShells(t, s, sb)
 	ss, _ := alice.Session("Bob")
 	for i, c := range []string{"", "C-1", ""} {
-		if _, err := ss.Send(context.Background(), ledger.KindChat, c, "secret "+string(rune('a'+i)), nil); err != nil {
+		if _, err := ss.Send(context.Background(), app.KindChat, c, "secret "+string(rune('a'+i)), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -407,13 +407,13 @@ func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 		s.ledger.search.SetText("C-1")
 		test.Tap(findButton(s.ledger.content, "Search"))
 	})
-	eventually(t, th, "the search result", func() bool { return len(s.ledger.rows) == 1 && s.ledger.rows[0].Tx.CaseID == "C-1" })
+	eventually(t, th, "the search result", func() bool { return len(s.ledger.rows) == 1 && s.ledger.rows[0].CaseID == "C-1" })
 	th.Run(func() {
 		s.ledger.search.SetText("")
 		s.ledger.kind.SetSelected("key-event")
 	})
 	eventually(t, th, "the kind filter", func() bool {
-		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Tx.Kind == ledger.KindKeyEvent
+		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Kind == app.TxKindKeyEvent
 	})
 
 	// Verify.
@@ -440,7 +440,7 @@ type closeBuffer struct{ bytes.Buffer }
 func (*closeBuffer) Close() error { return nil }
 
 func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
-	msg, ok := verifyVerdict(&ledger.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
+	msg, ok := verifyVerdict(&app.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
 	if ok || msg != "Ledger is NOT intact: first bad block is 3 (transaction #17): block hash mismatch" {
 		t.Errorf("%q %v", msg, ok)
 	}
@@ -448,7 +448,7 @@ func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
 	if ok || !strings.HasPrefix(msg, "Verification failed") {
 		t.Errorf("%q %v", msg, ok)
 	}
-	msg, ok = verifyVerdict(&ledger.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
+	msg, ok = verifyVerdict(&app.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
 	if !ok || !strings.HasPrefix(msg, "Ledger verified: 5 transactions in 2 blocks") {
 		t.Errorf("%q %v", msg, ok)
 	}

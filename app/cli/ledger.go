@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
 )
 
 // ledgerUsage lists the subcommands of `qkdchat ledger`.
@@ -91,39 +89,36 @@ func (lf *ledgerFlags) dir() (string, error) {
 	return app.DefaultDataDir()
 }
 
-// open opens the ledger of the data directory; it never creates one.
 // parseAndOpen parses the flags of a subcommand that takes no arguments
 // and opens the ledger.
-func (lf *ledgerFlags) parseAndOpen(fs *flag.FlagSet, args []string, readOnly bool) (*ledger.Ledger, error) {
+func (lf *ledgerFlags) parseAndOpen(fs *flag.FlagSet, args []string, mode app.AuditorMode) (*app.Auditor, error) {
 	if err := Parse(fs, args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() != 0 {
 		return nil, Usagef("%s takes no arguments", fs.Name())
 	}
-	return lf.open(readOnly)
+	return lf.open(mode)
 }
 
-func (lf *ledgerFlags) open(readOnly bool) (*ledger.Ledger, error) {
+// open opens the ledger of the data directory; it never creates one.
+// Damage is reported in the same words as when the app opens the
+// directory (app.ExplainDamage): one verdict per file.
+func (lf *ledgerFlags) open(mode app.AuditorMode) (*app.Auditor, error) {
 	dir, err := lf.dir()
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, app.LedgerFile)
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no ledger at %s (use --data DIR)", path)
+	a, err := app.OpenAuditor(dir, mode)
+	return a, noLedger(dir, err)
+}
+
+// noLedger says where the ledger was looked for when dir holds none.
+func noLedger(dir string, err error) error {
+	if errors.Is(err, app.ErrNoLedger) {
+		return fmt.Errorf("no ledger at %s (use --data DIR)", filepath.Join(dir, app.LedgerFile))
 	}
-	// Damage is reported in the same words as when the app opens the
-	// directory (app.ExplainDamage): one verdict per file.
-	id, err := ledger.LoadIdentity(dir)
-	if err != nil {
-		return nil, app.ExplainDamage(dir, err)
-	}
-	l, err := ledger.Open(path, id, &ledger.Options{ReadOnly: readOnly})
-	if err != nil {
-		return nil, app.ExplainDamage(dir, err)
-	}
-	return l, nil
+	return err
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -155,9 +150,12 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	}
 	var want string
 	if *key != "" {
-		fp, err := ledger.ParseFingerprint(*key)
+		fp, err := app.ParseFingerprint(*key)
 		if err != nil {
 			return Usagef("--key: %v", err)
+		}
+		if app.IsShortFingerprint(fp) {
+			fmt.Fprintf(env.Stderr, "note: --key %q is the 16-digit fingerprint of an older qkdchat: it checks only 64 bits of the key; compare the full fingerprint shown below\n", fp)
 		}
 		want = fp
 	}
@@ -165,34 +163,20 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 		return verifyProofFile(env, lf, *proof, want)
 	}
 	var (
-		rep  *ledger.VerifyReport
+		rep  *app.VerifyReport
 		what string
 		err  error
 	)
 	if *export != "" {
 		what = *export
-		f, ferr := os.Open(*export)
-		if ferr != nil {
-			return ferr
-		}
-		defer f.Close()
-		rep, err = ledger.VerifyExport(ctx, f)
+		rep, err = app.VerifyExportFile(ctx, *export)
 	} else {
-		l, oerr := lf.open(true)
-		var le *ledger.JournalLossError
-		switch {
-		case errors.As(oerr, &le):
-			// The journal, not yet recovered, lost acknowledged
-			// transactions: a verdict, not a failure to check.
-			what = le.Path
-			rep = &ledger.VerifyReport{FirstBadHeight: -1, BadIndex: -1, Reason: le.Summary(), JournalLoss: le.Losses}
-		case oerr != nil:
-			return oerr
-		default:
-			defer l.Close()
-			what = l.Path()
-			rep, err = l.Verify(ctx, nil)
+		dir, derr := lf.dir()
+		if derr != nil {
+			return derr
 		}
+		rep, what, err = app.VerifyDataDir(ctx, dir)
+		err = noLedger(dir, err)
 	}
 	if err != nil {
 		return err
@@ -208,10 +192,10 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	case !rep.OK && rep.FirstBadHeight >= 0:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is bad from block %d: %s", what, rep.FirstBadHeight, rep.Reason)}
 	case len(rep.JournalLoss) > 0:
-		return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s; if you accept the loss, run 'qkdchat ledger ack-loss' with the same --data", what, lossSummary(rep.JournalLoss))}
+		return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s; if you accept the loss, run 'qkdchat ledger ack-loss' with the same --data", what, app.JournalLossSummary(rep.JournalLoss))}
 	case !rep.OK:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is bad: %s", what, rep.Reason)}
-	case want != "" && rep.Fingerprint != want:
+	case want != "" && !rep.SignedBy(want):
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is signed by %s, not by %s", what, rep.Fingerprint, want)}
 	case len(rep.Conflicts) > 0:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is intact, but holds proof that %d peer checkpoint(s) conflict", what, len(rep.Conflicts))}
@@ -219,7 +203,7 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-func printReport(w io.Writer, what string, rep *ledger.VerifyReport) {
+func printReport(w io.Writer, what string, rep *app.VerifyReport) {
 	if rep.OK {
 		fmt.Fprintf(w, "%s: OK\n", what)
 	} else {
@@ -248,14 +232,8 @@ func printReport(w io.Writer, what string, rep *ledger.VerifyReport) {
 	}
 	for _, c := range rep.Conflicts {
 		fmt.Fprintf(w, "  CONFLICT (%s): peer %s signed size %d root %s and size %d root %s\n",
-			c.Kind, ledger.Fingerprint(c.Peer), c.Old.Size, c.Old.Root, c.New.Size, c.New.Root)
+			c.Kind, c.PeerFingerprint, c.Old.Size, c.Old.Root, c.New.Size, c.New.Root)
 	}
-}
-
-// lossSummary says in a few words how many acknowledged transactions the
-// journal lost.
-func lossSummary(losses []ledger.JournalLoss) string {
-	return (&ledger.JournalLossError{Losses: losses}).Summary()
 }
 
 // runLedgerAckLoss opens the ledger for writing (which recovers its
@@ -263,34 +241,28 @@ func lossSummary(losses []ledger.JournalLoss) string {
 // acknowledges them.
 func runLedgerAckLoss(ctx context.Context, env *Env, args []string) error {
 	fs, lf := newLedgerFlagSet(env, "ack-loss", "")
-	l, err := lf.parseAndOpen(fs, args, false)
+	a, err := lf.parseAndOpen(fs, args, app.ReadWrite)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	var pending []ledger.JournalLoss
-	var le *ledger.JournalLossError
-	if err := l.CheckJournalLoss(); errors.As(err, &le) {
-		pending = le.Losses
-	} else if err != nil {
-		return err
-	}
-	n, err := l.AcknowledgeJournalLoss()
+	defer a.Close()
+	ack, err := a.AcknowledgeJournalLoss()
 	if err != nil {
 		return err
 	}
 	if lf.json {
+		pending := ack.Losses
 		if pending == nil {
-			pending = []ledger.JournalLoss{}
+			pending = []app.LostTransactions{}
 		}
-		return printJSON(env.Stdout, map[string]any{"acknowledged": n, "losses": pending})
+		return printJSON(env.Stdout, map[string]any{"acknowledged": ack.Acknowledged, "losses": pending})
 	}
-	if n == 0 {
-		fmt.Fprintf(env.Stdout, "%s: no journal loss to acknowledge\n", l.Path())
+	if ack.Acknowledged == 0 {
+		fmt.Fprintf(env.Stdout, "%s: no journal loss to acknowledge\n", a.Path())
 		return nil
 	}
-	fmt.Fprintf(env.Stdout, "%s: acknowledged: %s\n", l.Path(), lossSummary(pending))
-	for _, x := range pending {
+	fmt.Fprintf(env.Stdout, "%s: acknowledged: %s\n", a.Path(), app.JournalLossSummary(ack.Losses))
+	for _, x := range ack.Losses {
 		fmt.Fprintf(env.Stdout, "  %s\n", x)
 	}
 	return nil
@@ -301,57 +273,35 @@ func verifyProofFile(env *Env, lf *ledgerFlags, path, want string) error {
 	if err != nil {
 		return err
 	}
-	var p ledger.InclusionProof
-	if err := json.Unmarshal(b, &p); err != nil {
-		return &ExitError{Code: 1, Err: fmt.Errorf("%s is not an inclusion proof: %v", path, err)}
+	pc, err := app.CheckProof(b)
+	var pf *app.ProofFormatError
+	if errors.As(err, &pf) {
+		return &ExitError{Code: 1, Err: fmt.Errorf("%s %v", path, pf)}
 	}
-	if len(p.Key) != ed25519.PublicKeySize {
-		return &ExitError{Code: 1, Err: fmt.Errorf("%s names no ledger key", path)}
+	if err != nil {
+		return err
 	}
-	fp := ledger.Fingerprint(p.Key)
-	if want != "" && fp != want {
-		return &ExitError{Code: 1, Err: fmt.Errorf("%s is signed by %s, not by %s", path, fp, want)}
+	if want != "" && !pc.SignedBy(want) {
+		return &ExitError{Code: 1, Err: fmt.Errorf("%s is signed by %s, not by %s", path, pc.Fingerprint, want)}
 	}
-	verr := ledger.VerifyInclusion(&p, p.Key)
-	var tx ledger.Transaction
-	_ = tx.UnmarshalBinary(p.Tx)
 	if lf.json {
-		out := map[string]any{"ok": verr == nil, "index": p.Index, "id": tx.ID().String(), "fingerprint": fp}
-		if verr != nil {
-			out["reason"] = verr.Error()
+		out := map[string]any{"ok": pc.Err == nil, "index": pc.Index, "id": pc.TxID.String(), "fingerprint": pc.Fingerprint}
+		if pc.Err != nil {
+			out["reason"] = pc.Err.Error()
 		}
 		if err := printJSON(env.Stdout, out); err != nil {
 			return err
 		}
-	} else if verr == nil {
-		fmt.Fprintf(env.Stdout, "%s: OK: transaction %s is number %d of the ledger signed by %s\n", path, tx.ID(), p.Index, fp)
+	} else if pc.Err == nil {
+		fmt.Fprintf(env.Stdout, "%s: OK: transaction %s is number %d of the ledger signed by %s\n", path, pc.TxID, pc.Index, pc.Fingerprint)
 		if want == "" {
 			fmt.Fprintf(env.Stdout, "  compare that fingerprint with the ledger owner's (or pass --key)\n")
 		}
 	}
-	if verr != nil {
-		return &ExitError{Code: 1, Err: fmt.Errorf("%s: %v", path, verr)}
+	if pc.Err != nil {
+		return &ExitError{Code: 1, Err: fmt.Errorf("%s: %v", path, pc.Err)}
 	}
 	return nil
-}
-
-// txSummary is how show prints a transaction.
-type txSummary struct {
-	Index       int64     `json:"index"`
-	ID          string    `json:"id"`
-	Kind        string    `json:"kind"`
-	Sender      string    `json:"sender"`
-	Recipient   string    `json:"recipient"`
-	CaseID      string    `json:"case"`
-	Time        time.Time `json:"time"`
-	TokenBytes  int       `json:"token_bytes"`
-	Attachments int       `json:"attachments"`
-}
-
-type blockSummary struct {
-	ledger.Block
-	Pending      bool        `json:"pending"`
-	Transactions []txSummary `json:"transactions"`
 }
 
 func runLedgerShow(ctx context.Context, env *Env, args []string) error {
@@ -367,64 +317,20 @@ func runLedgerShow(ctx context.Context, env *Env, args []string) error {
 	if *page < 0 || *limit < 1 || *limit > 1000 {
 		return Usagef("--page must be >= 0 and --limit within 1..1000")
 	}
-	l, err := lf.open(true)
+	a, err := lf.open(app.ReadOnly)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	size, height := l.Size(), l.Height()
-	var out []blockSummary
-	summarize := func(start, end int64) ([]txSummary, error) {
-		txs, err := l.Txs(start, end)
-		if err != nil {
-			return nil, err
-		}
-		s := make([]txSummary, len(txs))
-		for i, tx := range txs {
-			s[len(txs)-1-i] = txSummary{Index: start + int64(i), ID: tx.ID().String(), Kind: tx.Kind.String(),
-				Sender: ledger.Fingerprint(tx.Sender), Recipient: ledger.Fingerprint(tx.Recipient), CaseID: tx.CaseID,
-				Time: tx.Time, TokenBytes: len(tx.Token), Attachments: len(tx.Attachments)}
-		}
-		return s, nil
-	}
-	blocks, err := l.Blocks(0, 1)
+	defer a.Close()
+	bp, err := a.BlockPage(ctx, *page, *limit)
 	if err != nil {
 		return err
-	}
-	if *page == 0 {
-		var blocked int64
-		if len(blocks) > 0 {
-			blocked = blocks[0].TreeSize
-		}
-		if size > blocked {
-			s, err := summarize(blocked, size)
-			if err != nil {
-				return err
-			}
-			out = append(out, blockSummary{Block: ledger.Block{Height: height, TreeSize: size, TxCount: size - blocked}, Pending: true, Transactions: s})
-		}
-	}
-	before := height - int64(*page)*int64(*limit)
-	if before > 0 {
-		if blocks, err = l.Blocks(before, *limit); err != nil {
-			return err
-		}
-		for _, b := range blocks {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			s, err := summarize(b.FirstIndex(), b.TreeSize)
-			if err != nil {
-				return err
-			}
-			out = append(out, blockSummary{Block: b, Transactions: s})
-		}
 	}
 	if lf.json {
-		return printJSON(env.Stdout, map[string]any{"size": size, "height": height, "page": *page, "limit": *limit, "blocks": out})
+		return printJSON(env.Stdout, map[string]any{"size": bp.Size, "height": bp.Height, "page": *page, "limit": *limit, "blocks": bp.Blocks})
 	}
-	fmt.Fprintf(env.Stdout, "%s: %d transactions, %d blocks (page %d, %d blocks per page, newest first)\n", l.Path(), size, height, *page, *limit)
-	for _, b := range out {
+	fmt.Fprintf(env.Stdout, "%s: %d transactions, %d blocks (page %d, %d blocks per page, newest first)\n", a.Path(), bp.Size, bp.Height, *page, *limit)
+	for _, b := range bp.Blocks {
 		if b.Pending {
 			fmt.Fprintf(env.Stdout, "\nblock %d (pending): %d transactions\n", b.Height, b.TxCount)
 		} else {
@@ -433,10 +339,10 @@ func runLedgerShow(ctx context.Context, env *Env, args []string) error {
 		}
 		for _, t := range b.Transactions {
 			fmt.Fprintf(env.Stdout, "  #%-6d %-10s %s  %s -> %s  case %q  %dB  id %s\n",
-				t.Index, t.Kind, t.Time.Format(time.DateTime), t.Sender, t.Recipient, t.CaseID, t.TokenBytes, t.ID[:16])
+				t.Index, t.Kind, t.Time.Format(time.DateTime), t.Sender, t.Recipient, t.CaseID, t.TokenBytes, t.ID.String()[:16])
 		}
 	}
-	if before <= 0 && *page > 0 {
+	if bp.PastEnd {
 		fmt.Fprintf(env.Stdout, "(no blocks on this page)\n")
 	}
 	return nil
@@ -445,33 +351,21 @@ func runLedgerShow(ctx context.Context, env *Env, args []string) error {
 func runLedgerExport(ctx context.Context, env *Env, args []string) error {
 	fs, lf := newLedgerFlagSet(env, "export", "")
 	out := fs.String("out", "", "write the export to this file (default: standard output)")
-	l, err := lf.parseAndOpen(fs, args, true)
+	a, err := lf.parseAndOpen(fs, args, app.ReadOnly)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
+	defer a.Close()
 	if *out == "" {
-		return l.Export(ctx, env.Stdout)
+		return a.Export(ctx, env.Stdout)
 	}
-	f, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := l.Export(ctx, f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), *out); err != nil {
+	if err := a.ExportFile(ctx, *out); err != nil {
 		return err
 	}
 	if lf.json {
-		return printJSON(env.Stdout, map[string]any{"file": *out, "size": l.Size(), "height": l.Height()})
+		return printJSON(env.Stdout, map[string]any{"file": *out, "size": a.Size(), "height": a.Height()})
 	}
-	fmt.Fprintf(env.Stdout, "wrote %s: %d transactions, %d blocks; check it with 'qkdchat ledger verify --export %s'\n", *out, l.Size(), l.Height(), *out)
+	fmt.Fprintf(env.Stdout, "wrote %s: %d transactions, %d blocks; check it with 'qkdchat ledger verify --export %s'\n", *out, a.Size(), a.Height(), *out)
 	return nil
 }
 
@@ -484,53 +378,48 @@ func runLedgerProve(_ context.Context, env *Env, args []string) error {
 	if fs.NArg() != 1 {
 		return Usagef("prove needs one transaction ID")
 	}
-	id, err := ledger.ParseTxID(fs.Arg(0))
+	id, err := app.ParseTxID(fs.Arg(0))
 	if err != nil {
 		return Usagef("%v", err)
 	}
-	l, err := lf.open(true)
+	a, err := lf.open(app.ReadOnly)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	p, err := l.ProveInclusion(id)
-	if errors.Is(err, ledger.ErrNotFound) {
-		return &ExitError{Code: 1, Err: fmt.Errorf("transaction %s is not in %s", id, l.Path())}
+	defer a.Close()
+	p, err := a.Prove(id)
+	if errors.Is(err, app.ErrTxNotFound) {
+		return &ExitError{Code: 1, Err: fmt.Errorf("transaction %s is not in %s", id, a.Path())}
 	}
 	if err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
 	if *out == "" {
-		_, err = env.Stdout.Write(b)
+		_, err = env.Stdout.Write(p.JSON)
 		return err
 	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
+	if err := p.WriteFile(*out); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "wrote %s; check it offline with 'qkdchat ledger verify --proof %s --key %q'\n", *out, *out, l.Identity().Fingerprint())
+	fmt.Fprintf(env.Stdout, "wrote %s; check it offline with 'qkdchat ledger verify --proof %s --key %q'\n", *out, *out, p.Fingerprint)
 	return nil
 }
 
 func runLedgerCheckpoint(_ context.Context, env *Env, args []string) error {
 	fs, lf := newLedgerFlagSet(env, "checkpoint", "")
-	l, err := lf.parseAndOpen(fs, args, false)
+	a, err := lf.parseAndOpen(fs, args, app.ReadWrite)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	note, size, err := l.Checkpoint()
+	defer a.Close()
+	c, err := a.Checkpoint()
 	if err != nil {
 		return err
 	}
 	if lf.json {
-		return printJSON(env.Stdout, map[string]any{"origin": l.Origin(), "size": size, "fingerprint": l.Identity().Fingerprint(), "note": string(note)})
+		return printJSON(env.Stdout, map[string]any{"origin": c.Origin, "size": c.Size, "fingerprint": c.Fingerprint, "note": c.Note})
 	}
-	_, err = io.WriteString(env.Stdout, strings.TrimSuffix(string(note), "\n")+"\n")
+	_, err = io.WriteString(env.Stdout, strings.TrimSuffix(c.Note, "\n")+"\n")
 	return err
 }
 
@@ -546,44 +435,12 @@ func runLedgerAudit(ctx context.Context, env *Env, args []string) error {
 	return auditExports(ctx, env, fs.Arg(0), fs.Arg(1), *jsonOut)
 }
 
-// readAuditExport verifies an export and reads what an audit compares.
-// bad is why the export does not verify ("" if it does).
-func readAuditExport(ctx context.Context, path string) (v *ledger.ExportView, bad string, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, "", fmt.Errorf("cannot read export %s: %w", path, err)
-	}
-	defer f.Close()
-	rep, err := ledger.VerifyExport(ctx, f)
-	if err != nil {
-		return nil, "", fmt.Errorf("cannot read export %s: %w", path, err)
-	}
-	if !rep.OK {
-		bad = rep.Reason
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, "", fmt.Errorf("cannot read export %s: %w", path, err)
-	}
-	if v, err = ledger.ReadExport(ctx, f); err != nil {
-		return nil, "", fmt.Errorf("%s is not a ledger export (from 'qkdchat ledger export'): %w", path, err)
-	}
-	return v, bad, nil
-}
-
 // auditExports compares A's export with B's and exits 1 on any finding.
 func auditExports(ctx context.Context, env *Env, aPath, bPath string, jsonOut bool) error {
-	a, abad, err := readAuditExport(ctx, aPath)
+	rep, err := app.AuditExports(ctx, aPath, bPath)
 	if err != nil {
 		return err
 	}
-	b, bbad, err := readAuditExport(ctx, bPath)
-	if err != nil {
-		return err
-	}
-	if a.Key.Equal(b.Key) {
-		return fmt.Errorf("%s and %s are exports of the same ledger owner (%s): give A's and a peer's", aPath, bPath, ledger.Fingerprint(a.Key))
-	}
-	rep := ledger.Audit(a, b, abad, bbad)
 	if jsonOut {
 		if err := printJSON(env.Stdout, rep); err != nil {
 			return err
@@ -607,18 +464,18 @@ func auditExports(ctx context.Context, env *Env, aPath, bPath string, jsonOut bo
 
 func runLedgerConflicts(_ context.Context, env *Env, args []string) error {
 	fs, lf := newLedgerFlagSet(env, "conflicts", "")
-	l, err := lf.parseAndOpen(fs, args, true)
+	a, err := lf.parseAndOpen(fs, args, app.ReadOnly)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	pcs, err := l.PeerConflicts()
+	defer a.Close()
+	pcs, err := a.Conflicts()
 	if err != nil {
 		return err
 	}
 	if lf.json {
 		if pcs == nil {
-			pcs = []ledger.PeerConflict{}
+			pcs = []app.StandingConflict{}
 		}
 		return printJSON(env.Stdout, pcs)
 	}
@@ -628,11 +485,11 @@ func runLedgerConflicts(_ context.Context, env *Env, args []string) error {
 	}
 	for _, pc := range pcs {
 		if pc.Reported {
-			fmt.Fprintf(env.Stdout, "CONFLICT reported by peer %s since %s: %s\n", ledger.Fingerprint(pc.Peer), pc.Since.Format(time.RFC3339), pc.ReportNote)
+			fmt.Fprintf(env.Stdout, "CONFLICT reported by peer %s since %s: %s\n", pc.PeerFingerprint, pc.Since.Format(time.RFC3339), pc.ReportNote)
 			continue
 		}
 		fmt.Fprintf(env.Stdout, "CONFLICT with peer %s (%s) since %s: %d conflicting checkpoint(s), %d stored as evidence, %d over the quota, %d other checkpoint(s) refused\n",
-			ledger.Fingerprint(pc.Peer), pc.Kind, pc.Since.Format(time.RFC3339), pc.Detections, pc.Stored, pc.Dropped, pc.Refused)
+			pc.PeerFingerprint, pc.Kind, pc.Since.Format(time.RFC3339), pc.Detections, pc.Stored, pc.Dropped, pc.Refused)
 	}
 	fmt.Fprintln(env.Stdout, "dismiss one with: qkdchat ledger dismiss-conflict FINGERPRINT")
 	return nil
@@ -646,28 +503,22 @@ func runLedgerDismissConflict(_ context.Context, env *Env, args []string) error 
 	if fs.NArg() != 1 {
 		return Usagef("give the fingerprint of the peer (see 'qkdchat ledger conflicts')")
 	}
-	fp, err := ledger.ParseFingerprint(fs.Arg(0))
+	fp, err := app.ParseFingerprint(fs.Arg(0))
 	if err != nil {
 		return Usagef("%v", err)
 	}
-	l, err := lf.open(false)
+	a, err := lf.open(app.ReadWrite)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
-	pcs, err := l.PeerConflicts()
+	defer a.Close()
+	peer, err := a.DismissConflict(fp)
 	if err != nil {
 		return err
 	}
-	for _, pc := range pcs {
-		if ledger.Fingerprint(pc.Peer) != fp {
-			continue
-		}
-		if _, err := l.DismissConflict(pc.Peer); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "dismissed the conflict with %s; the evidence stays in the ledger, and the peer's next checkpoint is cosigned as a new starting point\n", fp)
-		return nil
+	if peer == "" {
+		return fmt.Errorf("no standing conflict with %s (see 'qkdchat ledger conflicts')", fp)
 	}
-	return fmt.Errorf("no standing conflict with %s (see 'qkdchat ledger conflicts')", fp)
+	fmt.Fprintf(env.Stdout, "dismissed the conflict with %s; the evidence stays in the ledger, and the peer's next checkpoint is cosigned as a new starting point\n", peer)
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fernet/fernet-go"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 
@@ -22,11 +23,11 @@ import (
 func auditPair(t *testing.T) (aDir, bDir string, rewrite func()) {
 	t.Helper()
 	aDir, bDir = t.TempDir(), t.TempDir()
-	a, err := ledger.LoadOrCreateIdentity(aDir)
+	a, err := identity.LoadOrCreate(aDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := ledger.LoadOrCreateIdentity(bDir)
+	b, err := identity.LoadOrCreate(bDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func auditPair(t *testing.T) (aDir, bDir string, rewrite func()) {
 		}
 		txs = append(txs, tx)
 	}
-	build := func(dir string, id *ledger.Identity, txs []*ledger.Transaction) *ledger.Ledger {
+	build := func(dir string, id *identity.Identity, txs []*ledger.Transaction) *ledger.Ledger {
 		path := filepath.Join(dir, "ledger.db")
 		os.Remove(path)
 		l, err := ledger.Open(path, id, nil)
@@ -134,12 +135,21 @@ func TestLedgerAuditFindsRewrite(t *testing.T) {
 	}
 }
 
+// TestLedgerConflictsAndDismiss dismisses a conflict by the peer's
+// fingerprint as printed, and by the 16 digits an older qkdchat printed
+// (any case, dashes), which name the one peer in conflict they start.
 func TestLedgerConflictsAndDismiss(t *testing.T) {
+	for _, form := range []string{"full", "old 16 digits"} {
+		t.Run(form, func(t *testing.T) { testLedgerConflictsAndDismiss(t, form) })
+	}
+}
+
+func testLedgerConflictsAndDismiss(t *testing.T, form string) {
 	aDir, bDir, rewrite := auditPair(t)
 	rewrite()
 	// B is offered A's rewritten checkpoint: a conflict.
-	a, _ := ledger.LoadIdentity(aDir)
-	b, _ := ledger.LoadIdentity(bDir)
+	a, _ := identity.Load(aDir)
+	b, _ := identity.Load(bDir)
 	la, err := ledger.Open(filepath.Join(aDir, "ledger.db"), a, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -158,13 +168,17 @@ func TestLedgerConflictsAndDismiss(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "CONFLICT with peer "+a.Fingerprint()) {
 		t.Fatalf("conflicts: %d\n%s", code, out)
 	}
-	if code, out, errOut := run(t, []string{"ledger", "dismiss-conflict", "--data", bDir, a.Fingerprint()}); code != 0 || !strings.Contains(out, "dismissed") {
+	typed := a.Fingerprint()
+	if form != "full" {
+		typed = strings.ToUpper(strings.ReplaceAll(typed[:19], " ", "-"))
+	}
+	if code, out, errOut := run(t, []string{"ledger", "dismiss-conflict", "--data", bDir, typed}); code != 0 || !strings.Contains(out, "dismissed") || !strings.Contains(out, a.Fingerprint()) {
 		t.Fatalf("dismiss: %d %s %s", code, out, errOut)
 	}
 	if code, out, _ := run(t, []string{"ledger", "conflicts", "--data", bDir, "--json"}); code != 0 || strings.TrimSpace(out) != "[]" {
 		t.Fatalf("conflicts after dismissal: %d %s", code, out)
 	}
-	if code, _, errOut := run(t, []string{"ledger", "dismiss-conflict", "--data", bDir, a.Fingerprint()}); code != 1 || !strings.Contains(errOut, "no standing conflict") {
+	if code, _, errOut := run(t, []string{"ledger", "dismiss-conflict", "--data", bDir, typed}); code != 1 || !strings.Contains(errOut, "no standing conflict") {
 		t.Fatalf("second dismiss: %d %s", code, errOut)
 	}
 	if code, _, _ := run(t, []string{"ledger", "dismiss-conflict", "--data", bDir, "zz"}); code != 2 {
@@ -203,8 +217,8 @@ func TestConnectSessionRewriteCaught(t *testing.T) {
 	connect(addr, "hello\nmy knee hurts\nthanks\n")
 	stop()
 
-	hid, _ := ledger.LoadIdentity(hdir)
-	pid, _ := ledger.LoadIdentity(pdir)
+	hid, _ := identity.Load(hdir)
+	pid, _ := identity.Load(pdir)
 	hpath := filepath.Join(hdir, "ledger.db")
 	hl, err := ledger.Open(hpath, hid, nil)
 	if err != nil {

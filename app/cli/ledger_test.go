@@ -12,6 +12,7 @@ import (
 
 	"github.com/fernet/fernet-go"
 
+	"qkdchat/identity"
 	"qkdchat/ledger"
 )
 
@@ -20,11 +21,11 @@ import (
 func ledgerDir(t *testing.T, n int) (string, []ledger.TxID) {
 	t.Helper()
 	dir := t.TempDir()
-	owner, err := ledger.LoadOrCreateIdentity(dir)
+	owner, err := identity.LoadOrCreate(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	peer, err := ledger.LoadOrCreateIdentity(t.TempDir())
+	peer, err := identity.LoadOrCreate(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,9 +114,17 @@ func TestLedgerVerifyShowExportProve(t *testing.T) {
 	if code, out, errOut = run(t, []string{"ledger", "prove", ids[3].String(), "--data", dir, "--out", proof}); code != 0 {
 		t.Fatalf("prove: %d %s %s", code, out, errOut)
 	}
-	owner, _ := ledger.LoadIdentity(dir)
+	owner, _ := identity.Load(dir)
 	if code, out, errOut = run(t, []string{"ledger", "verify", "--proof", proof, "--key", owner.Fingerprint()}); code != 0 || !strings.Contains(out, "OK") {
 		t.Fatalf("verify --proof: %d\n%s%s", code, out, errOut)
+	}
+	// The 16 digits an older qkdchat printed still check the key (64 bits
+	// of it), with a note saying so.
+	if code, out, errOut = run(t, []string{"ledger", "verify", "--proof", proof, "--key", strings.ToUpper(owner.Fingerprint()[:19])}); code != 0 || !strings.Contains(out, "OK") || !strings.Contains(errOut, "64 bits") {
+		t.Fatalf("verify --proof --key with the old 16 digits: %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut = run(t, []string{"ledger", "verify", "--proof", proof, "--key", "0000 0000 0000 0000 0000 0000 0000 0000"}); code != 1 || !strings.Contains(errOut, "not by") {
+		t.Fatalf("verify --proof with another key: %d %s", code, errOut)
 	}
 	if code, _, errOut = run(t, []string{"ledger", "verify", "--proof", proof, "--key", "0000 0000 0000 0000"}); code != 1 || !strings.Contains(errOut, "not by") {
 		t.Fatalf("verify --proof with another key: %d %s", code, errOut)
@@ -175,9 +184,9 @@ func TestLedgerVerifyReportsFirstBadHeight(t *testing.T) {
 	}
 }
 
-func mustIdentity(t *testing.T, dir string) *ledger.Identity {
+func mustIdentity(t *testing.T, dir string) *identity.Identity {
 	t.Helper()
-	id, err := ledger.LoadIdentity(dir)
+	id, err := identity.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

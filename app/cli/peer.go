@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
 )
 
 // peerFlags are the flags shared by listen and connect.
@@ -257,9 +256,9 @@ func runContacts(_ context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stdout, "no contacts yet: pair with someone using listen/connect and a code")
 		return nil
 	}
-	fmt.Fprintf(env.Stdout, "%-24s %-9s %-22s %-21s %s\n", "NAME", "ROLE", "FINGERPRINT", "ADDRESS", "LAST SEEN")
+	fmt.Fprintf(env.Stdout, "%-24s %-9s %-39s %-21s %s\n", "NAME", "ROLE", "FINGERPRINT", "ADDRESS", "LAST SEEN")
 	for _, c := range cs {
-		fmt.Fprintf(env.Stdout, "%-24s %-9s %-22s %-21s %s\n", c.Name, c.Role, c.Fingerprint, c.Addr, c.LastSeen.Format(time.DateTime))
+		fmt.Fprintf(env.Stdout, "%-24s %-9s %-39s %-21s %s\n", c.Name, c.Role, c.Fingerprint, c.Addr, c.LastSeen.Format(time.DateTime))
 	}
 	return nil
 }
@@ -337,7 +336,7 @@ func (c *console) handle(e app.Event) {
 			c.gone = true
 		}
 	case app.EventMessageSent:
-		if e.Message != nil && e.Message.Kind == ledger.KindChat.String() {
+		if e.Message != nil && e.Message.Kind == app.KindChat.String() {
 			c.texts[e.MessageID] = e.Message.Text
 		}
 	case app.EventDelivery:
@@ -550,7 +549,7 @@ func (c *console) sendLine(ctx context.Context, line string) error {
 	if err != nil {
 		return err
 	}
-	m, err := s.Send(ctx, ledger.KindChat, "chat", line, nil)
+	m, err := s.Send(ctx, app.KindChat, "chat", line, nil)
 	if m != nil {
 		id = m.ID
 	}

@@ -33,6 +33,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	seed := fs.String("seed", "", "uint64 seed for reproducible runs (run i uses seed+i); default crypto/rand")
 	runs := fs.Int("runs", 1, "number of runs")
 	asJSON := fs.Bool("json", false, "print one JSON object per run and line")
+	pf := pulseFlags(fs)
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
@@ -79,13 +80,20 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	// not its noise nor whether Eve is on it: those they learn only from
 	// the error rates they measure.
 	ch := qkd.Channel{Noise: *noise, Eve: *eve, EveBasis: eb, FiberKm: *fiberKm, DetectorEfficiency: *detEff, DarkCount: *dark}
+	src, err := pf.apply(&ch)
+	if err != nil {
+		return err
+	}
 	if err := ch.Validate(); err != nil {
 		return Usagef("%v", err)
 	}
 	c := qkd.Config{Channel: ch, Protocol: qkd.Protocol{Qubits: *qubits, KeyBits: *keyBits, ZBias: *zBias,
-		Threshold: *threshold, EpsSec: *eps, EpsCor: *eps, DesignQBER: *designQBER, DesignDetection: ch.Detection()}}
+		Threshold: *threshold, EpsSec: *eps, EpsCor: *eps, DesignQBER: *designQBER, DesignDetection: ch.Detection(), Source: src}}
 	if err := c.Validate(); err != nil {
 		return Usagef("%v", err)
+	}
+	if c.Qubits == 0 && src.Laser {
+		c.Qubits = laserQubits(c)
 	}
 	if c.Qubits == 0 {
 		n, err := qkd.RequiredQubits(c.Protocol)
@@ -99,11 +107,13 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	if !*asJSON {
 		fmt.Fprintf(env.Stdout, "BB84: %d qubits per run, z-bias %.3g, noise %.3g, eve %.3g (%v basis), fibre %.3g km, threshold %.3g%%, key %d bits\n\n",
 			c.Qubits, c.ZBias, c.Noise, c.Eve, c.EveBasis, c.FiberKm, 100*c.Threshold, c.KeyBits)
+		pf.describe(env.Stdout, c)
 		tw = tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "run\tsent\tdetected\tmatches\tsample\tQBER est\tQBER true\teve\teavesdropper detected\tleak EC\tf\tround trips\tkey bits\tQBER Z\tQBER X\t result\t")
 	}
 	defer lowerMemoryLimit(simulateMemoryLimit)()
 	var last error
+	var verdicts []string
 	enc := json.NewEncoder(env.Stdout)
 	for i := 0; i < *runs; i++ {
 		rc := c
@@ -112,7 +122,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 			rc.Seed = &s
 		}
 		if eveSet != nil && !eveSet[i+1] {
-			rc.Eve = 0
+			rc.Eve, rc.Attack = 0, 0
 		}
 		rep, err := qkd.Simulate(ctx, rc)
 		if err != nil && !isAbort(err) {
@@ -129,11 +139,13 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 			continue
 		}
 		writeRow(tw, i+1, rep, err)
+		verdicts = append(verdicts, boundLine(i+1, rep))
 	}
 	if tw != nil {
 		if err := tw.Flush(); err != nil {
 			return fmt.Errorf("simulate: write: %w", err)
 		}
+		writeBoundLines(env.Stdout, verdicts)
 	}
 	if *runs == 1 && last != nil {
 		return &ExitError{Code: 1, Err: fmt.Errorf("run aborted: %w", last)}

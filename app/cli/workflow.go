@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
+	"qkdchat/internal/atomicfile"
 )
 
 // The telehealth workflow on the listen/connect console: slash commands
@@ -113,7 +112,7 @@ func (c *console) workflowCommand(ctx context.Context, word, rest string) (handl
 		if peer == "" || strings.TrimSpace(text) == "" {
 			return true, errors.New("usage: /send PEER TEXT")
 		}
-		m, err := n.Send(ctx, peer, ledger.KindChat, "chat", strings.TrimSpace(text), nil)
+		m, err := n.Send(ctx, peer, app.KindChat, "chat", strings.TrimSpace(text), nil)
 		if err != nil {
 			return true, err
 		}
@@ -145,7 +144,7 @@ func (c *console) workflowCommand(ctx context.Context, word, rest string) (handl
 		if err != nil {
 			return true, err
 		}
-		if err := os.WriteFile(args[1], b, 0o600); err != nil {
+		if err := atomicfile.WriteFile(args[1], b, 0o600, atomicfile.Replace); err != nil {
 			return true, fmt.Errorf("write FHIR bundle: %w", err)
 		}
 		c.note("wrote FHIR bundle of %s to %s", args[0], args[1])

@@ -231,8 +231,7 @@ func Rate(l Link, s Setting, fin Finite, km, mu, nu, sig float64) float64 {
 		return gllp(q1L, e1U, qmu, c.errGain(mu)/qmu, c.f)
 	case NoDecoy:
 		qmu, eqmu := c.gain(mu), c.errGain(mu)
-		pMulti := -math.Expm1(-mu) - mu*math.Exp(-mu) // 1 - (1+mu) e^-mu
-		q1 := fluctuate(qmu, n, u, -1) - pMulti
+		q1 := GLLPSingleGain(mu, fluctuate(qmu, n, u, -1))
 		e1 := fluctuate(eqmu, n, u, +1) / q1
 		return gllp(q1, e1, qmu, eqmu/qmu, c.f)
 	case VacuumWeak:
@@ -254,12 +253,52 @@ func Rate(l Link, s Setting, fin Finite, km, mu, nu, sig float64) float64 {
 		qmuU := fluctuate(qmu, nMu, u, +1)
 		y0U := fluctuate(c.y0, nDecoy, u, +1)
 		y0L := fluctuate(c.y0, nDecoy, u, -1)
-		// MQZL Eq. 34.
-		y1L := mu / (mu*nu - nu*nu) * (qnuL*math.Exp(nu) - qmuU*math.Exp(mu)*nu*nu/(mu*mu) - (mu*mu-nu*nu)/(mu*mu)*y0U)
-		// MQZL Eq. 37.
-		e1U := (eqnuU*math.Exp(nu) - e0*y0L) / (y1L * nu)
+		y1L := Y1Lower(mu, nu, qmuU, qnuL, y0U)
+		e1U := E1Upper(nu, eqnuU, y0L, y1L)
 		q1L := y1L * mu * math.Exp(-mu)
 		return sig * gllp(q1L, e1U, qmu, eqmu/qmu, c.f)
 	}
 	return math.Inf(-1)
 }
+
+// MultiPhoton is the probability 1 - (1+mu) e^(-mu) that a Poisson pulse
+// of mean mu holds two photons or more.
+func MultiPhoton(mu float64) float64 { return -math.Expm1(-mu) - mu*math.Exp(-mu) }
+
+// GLLPSingleGain is GLLP's lower bound on the single-photon gain of a
+// laser without decoys, Q1 >= Q_mu - p_multi(mu): the worst case, in which
+// every multi-photon pulse was detected (and so could have been split).
+func GLLPSingleGain(mu, qmu float64) float64 { return qmu - MultiPhoton(mu) }
+
+// Y1Lower is MQZL Eq. 34, the vacuum+weak decoy lower bound on the
+// single-photon yield from the signal gain qmu (intensity mu), the weak
+// decoy's gain qnu (intensity nu, 0 < nu < mu) and the vacuum yield y0:
+// Y1 >= mu/(mu nu - nu^2) [Q_nu e^nu - Q_mu e^mu nu^2/mu^2 -
+// (mu^2-nu^2)/mu^2 Y0]. It is the same as Lim et al.'s Eq. 2 with
+// mu3 = 0. For a finite run, pass qmu at its upper, qnu and y0 at their
+// lower and upper fluctuation (see Rate).
+func Y1Lower(mu, nu, qmu, qnu, y0 float64) float64 {
+	return mu / (mu*nu - nu*nu) * (qnu*math.Exp(nu) - qmu*math.Exp(mu)*nu*nu/(mu*mu) - (mu*mu-nu*nu)/(mu*mu)*y0)
+}
+
+// E1Upper is MQZL Eq. 37, the upper bound on the single-photon error rate
+// from the weak decoy's error gain eqnu = E_nu Q_nu, the vacuum yield y0
+// and the lower bound y1 on Y1: e1 <= (E_nu Q_nu e^nu - e0 Y0)/(Y1 nu),
+// e0 = 1/2. It is NaN or infinite when y1 is not positive.
+func E1Upper(nu, eqnu, y0, y1 float64) float64 {
+	return (eqnu*math.Exp(nu) - e0*y0) / (y1 * nu)
+}
+
+// Gain is the expected gain Q_x = Y0 + 1 - e^(-eta x) of intensity x at
+// km (LMC Eq. 6), eta the transmittance including Bob's detector.
+func (l Link) Gain(km, x float64) float64 { return l.at(km).gain(x) }
+
+// ErrorGain is the expected error gain E_x Q_x = e0 Y0 + e_det (1 -
+// e^(-eta x)) of intensity x at km (LMC Eq. 7).
+func (l Link) ErrorGain(km, x float64) float64 { return l.at(km).errGain(x) }
+
+// GLLP is the key rate per pulse of LMC Eq. 1 from a single-photon gain
+// q1 with error rate e1 and a signal of gain qmu and error rate emu,
+// corrected with efficiency f: q {Q1 [1 - H2(e1)] - f Q_mu H2(E_mu)}, or
+// -Inf when q1 is not positive.
+func GLLP(q1, e1, qmu, emu, f float64) float64 { return gllp(q1, e1, qmu, emu, f) }

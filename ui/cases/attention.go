@@ -155,10 +155,10 @@ func (p *Pane) showFiles(c app.Case, ok bool) {
 					continue
 				}
 				if p.files == nil {
-					rows = append(rows, widget.NewLabel(files.Label(a)))
+					rows = append(rows, widget.NewLabel(files.Label(app.AttachmentInfo(a))))
 					continue
 				}
-				r := files.NewRow(p.files, a)
+				r := files.NewRow(p.files, app.AttachmentInfo(a))
 				p.fileRows = append(p.fileRows, r)
 				rows = append(rows, r.Content)
 			}

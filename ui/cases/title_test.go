@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"qkdchat/app"
+	"qkdchat/telehealth"
 )
 
 func TestCaseTitle(t *testing.T) {
@@ -37,7 +38,7 @@ func TestCaseTitle(t *testing.T) {
 func TestCaseIDsOnlyInDetails(t *testing.T) {
 	c := app.Case{ID: "case-0123456789ab", Patient: "pk", Hospital: "hk", PatientName: "Pat", Status: app.CaseReported,
 		PHR: &app.PHR{PatientName: "Pat Smith", Symptoms: "cough"}, Report: &app.MedicalReport{Findings: "bronchitis"},
-		ReportDigest: "d1g35t", Attachments: []app.AttachmentInfo{{Name: "x.png", Size: 10, SHA256: "ab12", Part: "phr"}}}
+		ReportDigest: "d1g35t", Attachments: []telehealth.Attachment{{Name: "x.png", Size: 10, SHA256: "ab12", Part: "phr"}}}
 	view := caseText(c)
 	for _, hidden := range []string{c.ID, "d1g35t", "ab12", "pk"} {
 		if strings.Contains(view, hidden) {

@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2"
 
 	"qkdchat/app"
-	"qkdchat/ledger"
 	"qkdchat/ui"
 	"qkdchat/ui/prefs"
 )
@@ -150,10 +149,10 @@ func (d *Demo) seedStory(ctx context.Context) error {
 	defer cancel()
 	ev, stop := d.Bob.Events()
 	defer stop()
-	if _, err := d.Alice.Send(ctx, d.Bob.Fingerprint(), ledger.KindChat, "", "Hello Bob, our BB84 key is ready. May I send you my health record?", nil); err != nil {
+	if _, err := d.Alice.Send(ctx, d.Bob.Fingerprint(), app.KindChat, "", "Hello Bob, our BB84 key is ready. May I send you my health record?", nil); err != nil {
 		return fmt.Errorf("screenshots: %w", err)
 	}
-	if _, err := d.Bob.Send(ctx, d.Alice.Fingerprint(), ledger.KindChat, "", "Yes please, Alice: use the Health record tab.", nil); err != nil {
+	if _, err := d.Bob.Send(ctx, d.Alice.Fingerprint(), app.KindChat, "", "Yes please, Alice: use the Health record tab.", nil); err != nil {
 		return fmt.Errorf("screenshots: %w", err)
 	}
 	phr := app.PHR{PatientName: "Alice Example", DateOfBirth: "1980-04-01", Symptoms: "Headache and fever for three days",

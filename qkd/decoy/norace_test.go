@@ -1,0 +1,5 @@
+//go:build !race
+
+package decoy
+
+const raceEnabled = false

@@ -1,0 +1,7 @@
+//go:build race
+
+package decoy
+
+// raceEnabled: the race detector slows the per-pulse models about ten
+// times, so the statistical tests draw fewer pulses under it.
+const raceEnabled = true
