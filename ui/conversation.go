@@ -20,6 +20,12 @@ type chatEntry struct {
 	msg    widgets.ChatMessage
 	index  int     // position in the conversation
 	height float32 // the bubble's height, once measured
+
+	// What the message carries, decoded (chatfiles.go).
+	caseID string
+	files  []node.AttachmentInfo
+	report bool   // a medical report: shown as a card that opens its case
+	broken string // why its content could not be read, if it could not
 }
 
 // conversation is the messages exchanged with one peer in one case.

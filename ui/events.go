@@ -43,10 +43,10 @@ func (s *Shell) apply(e node.Event) {
 		c := s.inbox.get(convKey{Peer: e.Peer})
 		s.connect.showPaired(e.PeerName, e.PeerRole)
 		s.role.RefreshContacts()
-		s.setStatus(fmt.Sprintf("Connected to %s (%s). Running the BB84 key exchange…", e.PeerName, e.PeerRole))
-		if s.inbox.current.Peer == "" || s.tabs.Selected() == s.tabItems[TabConnect] {
+		s.setStatus(fmt.Sprintf("Connected to %s (%s). Running the BB84 key exchange (BB84 key tab)…", e.PeerName, e.PeerRole))
+		// Never switch tab or conversation: only an empty chat is filled.
+		if s.inbox.current.Peer == "" {
 			s.selectConversation(c.key)
-			s.ShowTab(TabBB84)
 		}
 		s.refreshSidebar()
 	case node.EventPairingFailed:
@@ -76,9 +76,11 @@ func (s *Shell) apply(e node.Event) {
 	case node.EventDelivery:
 		s.inbox.setDelivery(e.MessageID, e.State)
 	case node.EventCase:
+		delete(s.titles, e.CaseID)
 		s.role.ReloadCases()
 	case node.EventTransfer:
 		s.role.ShowTransfer(e)
+		s.chat.showTransfer(e)
 	case node.EventRejected:
 		s.setStatus("Refused a message from " + s.nameOf(e.Peer) + ": " + e.Reason)
 	case node.EventLedgerAppend, node.EventCheckpoint:

@@ -2,7 +2,6 @@ package cases
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -62,6 +61,7 @@ type Pane struct {
 	caseDetail *widget.Label
 	transfers  *fyne.Container
 	rows       map[string]*widgets.ProgressRow
+	attention  // unseen cases, file rows, the details view (attention.go)
 
 	// patient
 	hospital    *widget.Select
@@ -94,15 +94,10 @@ func New(win fyne.Window, role node.Role, n Workflow, jobs Jobs, peers Peers) *P
 	p.caseDetail = widget.NewLabel("Choose a case.")
 	p.caseDetail.Wrapping = fyne.TextWrapWord
 	p.caseList = widgets.NewLabelList(func() int { return len(p.cases) }, func(i int) string {
-		c := p.cases[i]
-		return fmt.Sprintf("%s · %s · %s", c.ID, c.PatientName, c.Status)
+		return p.caseLabel(p.cases[i])
 	})
-	p.caseList.OnSelected = func(i widget.ListItemID) {
-		if i < len(p.cases) {
-			p.caseSel = p.cases[i].ID
-			p.showCase()
-		}
-	}
+	p.caseList.OnSelected = p.caseChosen
+	p.initAttention()
 	switch p.role {
 	case node.RolePatient:
 		p.title = "Health record"
@@ -157,8 +152,11 @@ func (p *Pane) buildPatient() fyne.CanvasObject {
 		wrapped("Your record is encrypted under the BB84 key shared with the hospital and kept in both ledgers. "+
 			"If the hospital is offline it waits in your outbox."),
 		form, container.NewHBox(p.submitPHR), p.status, p.transfers)))
-	right := container.NewBorder(heading("Your cases"), nil, nil, nil,
-		container.NewVSplit(p.caseList, container.NewVScroll(p.caseDetail)))
+	// The case (its report first) gets most of the height; the list of
+	// a patient's few cases little.
+	cases := container.NewVSplit(p.caseList, container.NewVScroll(p.detail))
+	cases.Offset = 0.25
+	right := container.NewBorder(heading("Your cases"), nil, nil, nil, cases)
 	split := container.NewHSplit(left, right)
 	split.Offset = 0.58
 	return split
@@ -170,7 +168,7 @@ func (p *Pane) buildHospital() fyne.CanvasObject {
 	p.refer = widget.NewButtonWithIcon("Refer to doctor", theme.MailForwardIcon(), p.sendReferral)
 	p.refer.Importance = widget.HighImportance
 	action := container.NewVBox(widget.NewForm(widget.NewFormItem("Doctor", p.doctor)), container.NewHBox(p.refer))
-	right := container.NewVScroll(container.NewPadded(container.NewVBox(p.caseDetail, action, p.status, p.transfers)))
+	right := container.NewVScroll(container.NewPadded(container.NewVBox(p.detail, action, p.status, p.transfers)))
 	split := container.NewHSplit(container.NewBorder(heading("Cases"), nil, nil, nil, p.caseList), right)
 	split.Offset = 0.38
 	return container.NewPadded(container.NewBorder(wrapped("Health records patients sent you. Choose a case and refer it to one of your doctors."), nil, nil, nil, split))
@@ -190,7 +188,7 @@ func (p *Pane) buildDoctor() fyne.CanvasObject {
 	form.Append("Attachments", p.reportFiles.Box)
 	p.submitReport = widget.NewButtonWithIcon("Send report", theme.MailSendIcon(), p.sendReport)
 	p.submitReport.Importance = widget.HighImportance
-	right := container.NewVScroll(container.NewPadded(container.NewVBox(p.caseDetail, heading("Write report"), form,
+	right := container.NewVScroll(container.NewPadded(container.NewVBox(p.detail, heading("Write report"), form,
 		container.NewHBox(p.submitReport), p.status, p.transfers)))
 	split := container.NewHSplit(container.NewBorder(heading("Referred cases"), nil, nil, nil, p.caseList), right)
 	split.Offset = 0.35

@@ -38,7 +38,7 @@ func (p *Pane) sendPHR() {
 				p.setStatus("Not sent: "+node.UserError(err), true)
 				return
 			}
-			p.setStatus("Sent as case "+c.ID+". The doctor's report will appear under Your cases and in the case's conversation.", false)
+			p.setStatus("Sent: "+CaseTitle(*c)+". The doctor's report will appear under Your cases and in the case's conversation.", false)
 			for _, e := range p.phr {
 				e.SetText("")
 			}
@@ -73,7 +73,7 @@ func (p *Pane) sendReferral() {
 				p.setStatus("Not referred: "+node.UserError(err), true)
 				return
 			}
-			p.setStatus("Case "+c.ID+" referred to "+name+".", false)
+			p.setStatus(CaseTitle(c)+" referred to "+name+".", false)
 			p.ReloadCases()
 		})
 	})
@@ -104,7 +104,7 @@ func (p *Pane) sendReport() {
 				p.setStatus("Not sent: "+node.UserError(err), true)
 				return
 			}
-			p.setStatus("Report on case "+c.ID+" sent to "+c.HospitalName+" and "+c.PatientName+".", false)
+			p.setStatus("Report on "+CaseTitle(c)+" sent to "+c.HospitalName+" and "+c.PatientName+".", false)
 			for _, e := range p.report {
 				e.SetText("")
 			}
