@@ -54,6 +54,7 @@ func (s *Shell) apply(e app.Event) {
 		s.setStatus(e.Reason)
 	case app.EventDisconnected:
 		s.people.online[e.Peer] = false
+		s.people.markLeft(e.Peer, e.Time)
 		s.refreshSidebar()
 		s.chat.refreshHeader()
 		msg := "Disconnected from " + s.nameOf(e.Peer)
@@ -80,7 +81,7 @@ func (s *Shell) apply(e app.Event) {
 	case app.EventTransfer:
 		s.role.ShowTransfer(e)
 	case app.EventRejected:
-		s.setStatus("Refused a message from " + s.nameOf(e.Peer) + ": " + e.Reason)
+		s.setStatus(rejectedStatus(e, s.nameOf))
 	case app.EventLedgerAppend, app.EventCheckpoint:
 		s.ledger.markStale()
 	case app.EventConflict:

@@ -111,6 +111,7 @@ func NewShell(a fyne.App, w fyne.Window, n *app.Node, opts ShellOptions) *Shell 
 		s.app.Clipboard().SetContent(value)
 		s.setStatus(label + " copied.")
 	})
+	s.connect.left = s.people.Left
 	s.chat = newChatPane(n, jobs, s.people.Name, func(m *app.Message) { s.fileMessage(m, widgets.StateQueued) }, s.setStatus)
 	s.bb84 = exchanges.New(n, jobs, s.people.Name, s.setStatus)
 	s.ledger = newLedgerPane(s)

@@ -131,9 +131,9 @@ func truncate(s string, n int) string {
 
 var phrWord = regexp.MustCompile(`\bPHRs?\b`)
 
-// plainWords rewords the engine's abbreviations for the user: a PHR is a
+// PlainWords rewords the engine's abbreviations for the user: a PHR is a
 // health record.
-func plainWords(s string) string {
+func PlainWords(s string) string {
 	return phrWord.ReplaceAllStringFunc(s, func(w string) string {
 		if w == "PHRs" {
 			return "health records"
@@ -143,7 +143,7 @@ func plainWords(s string) string {
 }
 
 // userError is app.UserError in the pane's words.
-func userError(err error) string { return plainWords(app.UserError(err)) }
+func userError(err error) string { return PlainWords(app.UserError(err)) }
 
 // doneStep says what the user's role has already done with a case, in
 // words ("Referred to Dr Who on 30 Nov."), or "" when its step is still

@@ -225,8 +225,8 @@ func TestPlainWords(t *testing.T) {
 		"two PHRs":                                                     "two health records",
 		"PHRASE ok":                                                    "PHRASE ok",
 	} {
-		if got := plainWords(in); got != want {
-			t.Errorf("plainWords(%q) = %q, want %q", in, got, want)
+		if got := PlainWords(in); got != want {
+			t.Errorf("PlainWords(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -167,7 +167,7 @@ func (p *Pane) recheck() {
 }
 
 func (p *Pane) setStatus(msg string, bad bool) {
-	msg = plainWords(msg)
+	msg = PlainWords(msg)
 	if bad {
 		p.status.Importance = widget.DangerImportance
 	} else {
