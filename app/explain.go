@@ -87,7 +87,8 @@ func explainAbortError(e *qkd.AbortError) string {
 
 // ExplainExchange says in one sentence how an exchange ended: the key
 // made and its error rate against threshold, or why it made none (from
-// its Cause, else its stored Reason).
+// its Cause; else, from its report when the sample was over threshold;
+// else its stored Reason).
 func ExplainExchange(x *KeyExchange, threshold float64) string {
 	if x == nil {
 		return ""
@@ -106,6 +107,11 @@ func ExplainExchange(x *KeyExchange, threshold float64) string {
 	}
 	if x.Cause != nil {
 		return ExplainAbort(x.Cause)
+	}
+	if r := x.Report; r != nil && r.SampleSize > 0 && r.QBEREstimate > threshold {
+		// An exchange without its cause (read back from JSON) whose
+		// sample was over the threshold aborted for that.
+		return ExplainAbort(&qkd.AbortError{Reason: qkd.ErrAbortedQBER, QBER: r.QBEREstimate, Threshold: threshold})
 	}
 	if x.Reason != "" {
 		return "No key was made: " + sentenceBody(x.Reason) + "."

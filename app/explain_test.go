@@ -90,6 +90,8 @@ func TestExplainExchange(t *testing.T) {
 		{"abort with cause", &KeyExchange{Reason: "QBER 24.8% > 11%", Cause: &qkd.AbortError{Reason: qkd.ErrAbortedQBER, QBER: 0.248, Threshold: 0.11}},
 			ExplainAbort(&qkd.AbortError{Reason: qkd.ErrAbortedQBER, QBER: 0.248, Threshold: 0.11})},
 		{"abort without cause", &KeyExchange{Reason: "peer did not report its result"}, "No key was made: peer did not report its result."},
+		{"abort read back, sample over the threshold", &KeyExchange{Reason: "QBER 24.8% > 11%", Report: &qkd.Report{SampleSize: 1200, QBEREstimate: 0.248}},
+			ExplainAbort(&qkd.AbortError{Reason: qkd.ErrAbortedQBER, QBER: 0.248, Threshold: 0.11})},
 		{"abort without anything", &KeyExchange{}, "No key was made."},
 	}
 	for _, c := range cases {
