@@ -74,7 +74,7 @@ func newChatPane(n sender, jobs worker, name func(string) string, sent func(*app
 	p.send.Importance = widget.HighImportance
 	header := container.NewVBox(p.title, p.detail, widget.NewSeparator())
 	bottom := container.NewBorder(nil, nil, nil, p.send, p.compose)
-	p.content = container.NewBorder(header, bottom, nil, nil, p.list)
+	p.content = container.NewBorder(header, bottom, nil, nil, container.New(followBottom{p.list}, p.list))
 	return p
 }
 

@@ -252,8 +252,7 @@ func (d *Demo) evePane() fyne.CanvasObject {
 		container.NewHBox(d.rekey), d.working,
 		big, d.verdict, d.gauge, d.stats)
 	d.legend = widgets.NewLegend(widgets.HistoryLegend)
-	right := container.NewBorder(nil, d.legend, nil, nil, d.history)
-	cols := container.NewHSplit(container.NewVScroll(left), right)
+	cols := container.NewHSplit(container.NewVScroll(left), widgets.ChartsWithLegend(d.history, d.legend))
 	cols.Offset = 0.56
 	return container.NewPadded(container.NewBorder(title, nil, nil, nil, cols))
 }
@@ -436,6 +435,8 @@ func (d *Demo) showEveRun(cur app.EveStats, ended bool) {
 	switch {
 	case run.Photons == 0:
 		d.stats.SetText(when + " no photon.")
+	case run.Intercepted == 0:
+		d.stats.SetText(fmt.Sprintf("%s %d photons and let them all pass without measuring any.", when, run.Photons))
 	default:
 		d.stats.SetText(fmt.Sprintf("%s %d photons and %s %d of them; she guessed the right basis for %d, which she passed on unchanged.",
 			when, run.Photons, measured, run.Intercepted, run.BasisMatched))

@@ -38,6 +38,7 @@ type Panel struct {
 	counts   map[string]*widget.Label
 	table    *widgets.QubitTable
 	bloch    *widgets.BlochSphere
+	blochCap *widget.Label // the sphere's caption, wrapped below it
 	qubit    *widget.Slider
 	qubitLbl *widget.Label
 	history  *widgets.HistoryCharts
@@ -99,13 +100,16 @@ func New(n Sessions, jobs Jobs, name func(fp string) string, status func(string)
 		container.NewVBox(p.verdict, grid)))
 	p.table = widgets.NewQubitTable()
 	p.bloch = widgets.NewBlochSphere()
+	p.blochCap = widget.NewLabel("")
+	p.blochCap.Wrapping = fyne.TextWrapWord
+	p.blochCap.Alignment = fyne.TextAlignCenter
 	p.qubitLbl = widget.NewLabel("Qubit")
 	p.qubit = widget.NewSlider(1, 1)
 	p.qubit.Step = 1
 	p.qubit.OnChanged = func(v float64) { p.showQubit(int(v) - 1) }
 	p.history = widgets.NewHistoryCharts()
 	tableCaption := widget.NewLabelWithStyle("First qubits of this exchange (disclosed for display, never used in the key):", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
-	tableCaption.Truncation = fyne.TextTruncateEllipsis
+	tableCaption.Wrapping = fyne.TextWrapWord
 
 	p.title.Truncation = fyne.TextTruncateEllipsis
 	top := container.NewVBox(
@@ -115,15 +119,14 @@ func New(n Sessions, jobs Jobs, name func(fp string) string, status func(string)
 		tableCaption,
 	)
 	left := container.NewBorder(top, nil, nil, nil, p.table)
-	blochBox := container.NewBorder(container.NewBorder(nil, nil, p.qubitLbl, nil, p.qubit), nil, nil, nil, p.bloch)
+	blochBox := container.NewBorder(container.NewBorder(nil, nil, p.qubitLbl, nil, p.qubit), p.blochCap, nil, nil, p.bloch)
 	p.side = container.NewAppTabs(
-		container.NewTabItem("History of exchanges", container.NewBorder(nil, widgets.NewLegend(widgets.HistoryLegend), nil, nil,
-			container.NewScroll(p.history))),
+		container.NewTabItem("History of exchanges", widgets.ChartsWithLegend(p.history, widgets.NewLegend(widgets.HistoryLegend))),
 		container.NewTabItem("Bloch sphere", container.New(widgets.ShrinkLayout{Min: fyne.NewSize(200, 200)}, blochBox)),
 	)
 	// The left column scrolls when the window is too small for it (800x600).
 	split := container.NewHSplit(container.NewScroll(left), p.side)
-	split.Offset = 0.56
+	split.Offset = 0.6
 	p.content = container.NewPadded(split)
 	return p
 }
@@ -200,7 +203,7 @@ func (p *Panel) selectExchange(i int) {
 			l.SetText("-")
 		}
 		p.table.SetRows(nil)
-		p.bloch.SetVector(0, 0, 0, "")
+		p.setBloch(0, 0, 0, "")
 		return
 	}
 	x := p.xs[i]
@@ -243,7 +246,7 @@ func (p *Panel) selectExchange(i int) {
 		p.qubit.Refresh()
 		p.showQubit(0)
 	} else {
-		p.bloch.SetVector(0, 0, 0, "no qubits disclosed")
+		p.setBloch(0, 0, 0, "no qubits disclosed")
 	}
 }
 
@@ -286,7 +289,14 @@ func (p *Panel) showQubit(i int) {
 		cap += fmt.Sprintf("; Bob measured %s (wrong basis, random %d)", q.BobBasis, q.BobResult)
 	}
 	p.qubitLbl.SetText(fmt.Sprintf("Qubit %d of %d", i+1, len(rows)))
-	p.bloch.SetVector(x, y, z, cap)
+	p.setBloch(x, y, z, cap)
+}
+
+// setBloch draws a state on the sphere, with its caption in a label
+// that wraps in a narrow window.
+func (p *Panel) setBloch(x, y, z float64, caption string) {
+	p.bloch.SetVector(x, y, z, "")
+	p.blochCap.SetText(caption)
 }
 
 func ketOf(bit int, b widgets.Basis) string {
@@ -381,7 +391,7 @@ type Shown struct {
 func (p *Panel) Shown() Shown {
 	s := Shown{Summary: p.summary.Text, DetailsOpen: p.details.Items[0].Open, Verdict: p.verdict.Text, Counts: map[string]string{}, Gauge: p.gauge.Text(),
 		Qubits: len(p.table.Rows()), FirstQubit: p.table.CellText(0, widgets.ColIndex),
-		BlochCaption: p.bloch.Caption(), Runs: p.history.Runs(), Exchanges: append([]string(nil), p.pick.Options...)}
+		BlochCaption: p.blochCap.Text, Runs: p.history.Runs(), Exchanges: append([]string(nil), p.pick.Options...)}
 	for n, l := range p.counts {
 		s.Counts[n] = l.Text
 	}

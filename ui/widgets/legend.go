@@ -18,10 +18,10 @@ type LegendEntry struct {
 // the orange marker of a run that made no key for a reason other than an
 // eavesdropper.
 var HistoryLegend = []LegendEntry{
-	{theme.ColorNamePrimary, "Bars: matching bases and error rate of each run"},
-	{theme.ColorNameError, "Red: error rate above the threshold line; eavesdropper detected, no key"},
+	{theme.ColorNamePrimary, "Bars: each run's matching bases and error rate"},
+	{theme.ColorNameError, "Red: above the threshold line: eavesdropper detected, no key"},
 	{theme.ColorNameSuccess, "Green: no eavesdropper detected, key made"},
-	{theme.ColorNameWarning, "Orange: no key for another reason, not blamed on an eavesdropper (for example too little secret key left after correcting the errors)"},
+	{theme.ColorNameWarning, "Orange: no key for another reason, not an eavesdropper (e.g. too little secret key left after correcting errors)"},
 }
 
 // Legend is a list of coloured dots with wrapped captions, in the current
@@ -83,4 +83,39 @@ func (l *Legend) recolour() {
 		l.dots[i].FillColor = themeColor(th, e.Color)
 		l.dots[i].Refresh()
 	}
+}
+
+// LegendBelow lays out two objects, charts and their legend: the legend
+// at its minimum height at the bottom, the charts above it in the rest,
+// but never lower than MinCharts. In a vertical scroll it fills a large
+// window and scrolls in a small one, where the charts keep MinCharts.
+type LegendBelow struct{ MinCharts float32 }
+
+// MinSize is the wider of the two, MinCharts plus the legend high.
+func (l LegendBelow) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	if len(objs) != 2 {
+		return fyne.Size{}
+	}
+	c, g := objs[0].MinSize(), objs[1].MinSize()
+	return fyne.NewSize(fyne.Max(c.Width, g.Width), fyne.Max(c.Height, l.MinCharts)+g.Height)
+}
+
+// Layout gives the legend its minimum height at the bottom and the
+// charts the rest.
+func (l LegendBelow) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if len(objs) != 2 {
+		return
+	}
+	gh := objs[1].MinSize().Height
+	ch := fyne.Max(size.Height-gh, fyne.Max(objs[0].MinSize().Height, l.MinCharts))
+	objs[0].Move(fyne.NewPos(0, 0))
+	objs[0].Resize(fyne.NewSize(size.Width, ch))
+	objs[1].Move(fyne.NewPos(0, ch))
+	objs[1].Resize(fyne.NewSize(size.Width, gh))
+}
+
+// ChartsWithLegend is charts over legend in a vertical scroll (see
+// LegendBelow).
+func ChartsWithLegend(charts fyne.CanvasObject, legend fyne.CanvasObject) fyne.CanvasObject {
+	return container.NewVScroll(container.New(LegendBelow{MinCharts: 420}, charts, legend))
 }
