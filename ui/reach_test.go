@@ -15,9 +15,9 @@ import (
 func TestEveryTabFitsIn800x600(t *testing.T) {
 	a := test.NewTempApp(t)
 	small := fyne.NewSize(800, 600)
+	th := &Thread{} // one UI goroutine for the three shells, as in an app
 	for _, role := range []app.Role{app.RolePatient, app.RoleHospital, app.RoleDoctor} {
 		n, dir := newTestNode(t, "Ann", role, app.BB84Settings{})
-		th := &Thread{}
 		s, w := newTestShell(t, a, n, dir, th)
 		th.Run(func() {
 			w.Resize(small)
