@@ -230,3 +230,20 @@ func TestPlainWords(t *testing.T) {
 		}
 	}
 }
+
+// TestDatePickedFromCalendarIsSentAsISO: a date picked in the calendar
+// (written in the locale's layout) goes out as YYYY-MM-DD.
+func TestDatePickedFromCalendarIsSentAsISO(t *testing.T) {
+	wf := &fakeWorkflow{profile: app.Profile{Name: "Pat", Role: app.RolePatient},
+		contacts: []app.Contact{{Name: "Mercy", Role: app.RoleHospital, Fingerprint: "h1"}}}
+	p := newFakePane(t, app.RolePatient, wf)
+	d := time.Date(1980, 4, 1, 0, 0, 0, 0, time.UTC)
+	p.birth.SetDate(&d)
+	if p.birth.Text == "" {
+		t.Fatal("the picked date shows no text")
+	}
+	test.Tap(p.submitPHR)
+	if len(wf.sent) != 1 || wf.sent[0].DateOfBirth != "1980-04-01" {
+		t.Fatalf("picked %q, sent %+v (status %q)", p.birth.Text, wf.sent, p.status.Text)
+	}
+}
