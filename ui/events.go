@@ -104,16 +104,5 @@ func (s *Shell) applyKey(e app.Event) {
 		s.bb84.Show(e.Peer, s.exchanges[e.Peer], true)
 	}
 	s.chat.refreshHeader()
-	if e.Type == app.EventKeyEstablished {
-		s.setStatus(fmt.Sprintf("New key with %s: epoch %d, %d bits, QBER %s.", s.nameOf(e.Peer), e.Epoch, e.KeyBits, fmtQBER(e.QBER)))
-	} else {
-		s.setStatus(fmt.Sprintf("Key exchange with %s aborted: %s", s.nameOf(e.Peer), e.Reason))
-	}
-}
-
-func fmtQBER(q *float64) string {
-	if q == nil {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.1f%%", *q*100)
+	s.setStatus(keyStatus(e, s.nameOf(e.Peer), s.node.BB84().Threshold))
 }
