@@ -21,7 +21,7 @@ var HistoryLegend = []LegendEntry{
 	{theme.ColorNamePrimary, "Bars: each run's matching bases and error rate"},
 	{theme.ColorNameError, "Red: above the threshold line: eavesdropper detected, no key"},
 	{theme.ColorNameSuccess, "Green: no eavesdropper detected, key made"},
-	{theme.ColorNameWarning, "Orange: no key for another reason, not an eavesdropper (e.g. too little secret key left after correcting errors)"},
+	{theme.ColorNameWarning, "Orange: no key, below the threshold (e.g. too little secret key left after correcting the errors, which an eavesdropper can cause too)"},
 }
 
 // Legend is a list of coloured dots with wrapped captions, in the current
