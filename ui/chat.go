@@ -77,7 +77,7 @@ func newChatPane(n sender, jobs worker, name func(string) string, sent func(*nod
 	p.initFiles()
 	bottom := container.NewVBox(p.transfers, p.stagedBox,
 		container.NewBorder(nil, nil, p.attach, p.send, p.compose))
-	p.content = container.NewBorder(header, bottom, nil, nil, p.list)
+	p.content = container.NewBorder(header, bottom, nil, nil, container.New(followBottom{p.list}, p.list))
 	return p
 }
 

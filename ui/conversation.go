@@ -2,6 +2,7 @@ package ui
 
 import (
 	"sort"
+	"time"
 
 	"qkdchat/node"
 	"qkdchat/ui/widgets"
@@ -179,6 +180,7 @@ func (b *inbox) setDelivery(id string, st node.DeliveryState) {
 type peers struct {
 	names  map[string]string // fingerprint -> display name
 	online map[string]bool
+	left   map[string]time.Time // when the last session ended (presence.go)
 }
 
 func newPeers() *peers {

@@ -226,6 +226,10 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 		if sp.hospital.Selected != "Mercy" {
 			t.Errorf("hospital choice %q of %v", sp.hospital.Selected, sp.hospital.Options)
 		}
+		if sp.phr["Patient name"].Text != "Pat" {
+			t.Errorf("patient name %q, want the profile's", sp.phr["Patient name"].Text)
+		}
+		sp.phr["Patient name"].SetText("")
 		test.Tap(sp.submitPHR)
 		if sp.status.Importance != widget.DangerImportance || sp.status.Text == "" {
 			t.Errorf("empty form: %q", sp.status.Text)
@@ -275,6 +279,10 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 		test.Tap(sh.refer)
 	})
 	eventually(t, &mu, "the referral", func() bool { return strings.Contains(sh.status.Text, "referred to Dr Who") })
+	// Once referred, the case says so and no longer offers Refer.
+	eventually(t, &mu, "the referral shown as done", func() bool {
+		return !sh.referForm.Visible() && strings.HasPrefix(sh.done.Text, "Referred to Dr Who on ")
+	})
 
 	// Doctor: the referred case arrives; write the report.
 	eventually(t, &mu, "the case at the doctor", func() bool { return len(sd.cases) == 1 })
@@ -293,6 +301,9 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 		test.Tap(sd.submitReport)
 	})
 	eventually(t, &mu, "the report sent", func() bool { return strings.HasPrefix(sd.status.Text, "Report on Pat Smith · ") })
+	eventually(t, &mu, "the report shown as sent", func() bool {
+		return !sd.reportForm.Visible() && strings.HasPrefix(sd.done.Text, "Report sent on ")
+	})
 	// The hospital and the patient both get it, with the doctor's
 	// signature checked.
 	for _, r := range []*rig{pat, hos} {

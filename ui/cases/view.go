@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2/widget"
 
@@ -57,10 +58,11 @@ func (p *Pane) ReloadCases() {
 		cs, err := p.node.Cases()
 		p.jobs.Do(func() {
 			if err != nil {
-				p.setStatus("Cannot read cases: "+node.UserError(err), true)
+				p.setStatus("Cannot read cases: "+userError(err), true)
 				return
 			}
 			p.cases = cs
+			p.prefill()
 			p.caseList.Refresh()
 			p.keepSelection()
 			p.showCase()
@@ -146,6 +148,7 @@ func caseText(c node.Case) string {
 func (p *Pane) showCase() {
 	c, ok := p.selectedCase()
 	p.showFiles(c, ok)
+	p.showStep(c, ok)
 	if !ok {
 		if len(p.cases) == 0 {
 			p.caseDetail.SetText("No cases yet.")
@@ -155,4 +158,56 @@ func (p *Pane) showCase() {
 		return
 	}
 	p.caseDetail.SetText(caseText(c))
+}
+
+// showStep shows the step of the user's role for the selected case: its
+// form while it is to do, what was done instead once it is.
+func (p *Pane) showStep(c node.Case, selected bool) {
+	form := p.referForm
+	if p.role == node.RoleDoctor {
+		form = p.reportForm
+	}
+	if form == nil {
+		return
+	}
+	done := ""
+	if selected {
+		done = doneStep(p.role, c, p.now())
+	}
+	if done == "" {
+		p.done.Hide()
+		form.Show()
+		return
+	}
+	p.done.SetText(done)
+	p.done.Show()
+	form.Hide()
+}
+
+// prefill fills the empty fields of the health record form that rarely
+// change (date of birth, medications, allergies) from the patient's
+// newest record, once.
+func (p *Pane) prefill() {
+	if p.birth == nil || p.prefilled {
+		return
+	}
+	var last *node.PHR
+	var when time.Time
+	for _, c := range p.cases {
+		if c.PHR != nil && (last == nil || c.Opened.After(when)) {
+			last, when = c.PHR, c.Opened
+		}
+	}
+	if last == nil {
+		return
+	}
+	p.prefilled = true
+	if strings.TrimSpace(p.birth.Text) == "" && last.DateOfBirth != "" {
+		p.birth.SetText(last.DateOfBirth)
+	}
+	for f, v := range map[string]string{"Medications": last.Medications, "Allergies": last.Allergies} {
+		if e := p.phr[f]; e.Text == "" && v != "" {
+			e.SetText(v)
+		}
+	}
 }
