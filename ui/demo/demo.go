@@ -420,7 +420,9 @@ func eveRun(cur, base node.EveStats) (run node.EveStats, ok bool) {
 // baseline of the next.
 func (d *Demo) showEveRun(cur node.EveStats, ended bool) {
 	run, ok := eveRun(cur, d.eveBase)
-	if !ok {
+	if !ok || (!ended && run.Photons == 0 && cur.Photons > 0) {
+		// Older than the last exchange's end, or nothing new since:
+		// the last exchange's counters stay.
 		return
 	}
 	when, seen := "In this exchange Eve has seen", "has"

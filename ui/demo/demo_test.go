@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/node"
 	"qkdchat/ui"
@@ -176,5 +177,28 @@ func TestEveRunCounters(t *testing.T) {
 		if got != c.want || ok != c.ok {
 			t.Errorf("eveRun(%+v) = %+v, %v; want %+v, %v", c.cur, got, ok, c.want, c.ok)
 		}
+	}
+}
+
+// TestEveLateSnapshotKeepsLastRun: a snapshot of Eve's counters that
+// arrives after the exchange's outcome, with nothing new since, leaves
+// the last exchange's counters on screen (it read "Eve has seen no
+// photon" under load).
+func TestEveLateSnapshotKeepsLastRun(t *testing.T) {
+	test.NewTempApp(t)
+	d := &Demo{stats: widget.NewLabel("")}
+	end := node.EveStats{Photons: 800, Intercepted: 800, BasisMatched: 410}
+	d.showEveRun(end, true)
+	want := d.stats.Text
+	if !strings.HasPrefix(want, "In the last exchange Eve saw 800 photons") {
+		t.Fatalf("after the outcome: %q", want)
+	}
+	d.showEveRun(end, false)
+	if d.stats.Text != want {
+		t.Errorf("a late snapshot replaced %q with %q", want, d.stats.Text)
+	}
+	d.showEveRun(node.EveStats{Photons: 900, Intercepted: 850, BasisMatched: 430}, false)
+	if !strings.HasPrefix(d.stats.Text, "In this exchange Eve has seen 100 photons") {
+		t.Errorf("the next exchange: %q", d.stats.Text)
 	}
 }
