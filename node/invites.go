@@ -430,3 +430,26 @@ func joinFinal(err error) bool {
 		errors.Is(err, transport.ErrInviteRevoked) || errors.Is(err, transport.ErrPairingFailed) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
+
+// InviteSummary is what a front end shows of an invite before joining.
+type InviteSummary struct {
+	Inviter string    // the inviter's name
+	Role    Role      // the role it grants
+	Addrs   []string  // where the inviter is
+	Code    string    // its pairing code
+	Expires time.Time // when it stops working
+}
+
+// ErrNotInvite means text is not an invite at all (an address, a code).
+var ErrNotInvite = invite.ErrNotInvite
+
+// ParseInvite reads an invite string or link without dialling; it
+// fails with ErrNotInvite for text that is not one, and with a clear
+// error for a damaged one. It does not check the expiry (Join does).
+func ParseInvite(s string) (InviteSummary, error) {
+	inv, err := invite.Parse(s)
+	if err != nil {
+		return InviteSummary{}, err
+	}
+	return InviteSummary{Inviter: inv.Name, Role: Role(inv.Role), Addrs: inv.Addrs, Code: inv.Code, Expires: inv.Expires}, nil
+}
