@@ -186,8 +186,8 @@ func (p *peerFlags) takeInvite(target string) (bool, error) {
 		if err != nil {
 			return false, Usagef("%v", err)
 		}
-		if r != inv.Role {
-			return false, fmt.Errorf("this invite from %s is for a %s; --role %s cannot change that: the role is granted by the invite (leave --role out, or ask for a %s invite)", inv.Inviter, inv.Role, r, r)
+		if r != node.Role(inv.Role) {
+			return false, fmt.Errorf("this invite from %s is for a %s; --role %s cannot change that: the role is granted by the invite (leave --role out, or ask for a %s invite)", inv.Name, inv.Role, r, r)
 		}
 		return true, nil
 	}

@@ -68,7 +68,9 @@ func (c connector) start(ctx context.Context, ts *transport.Session, dialAddr st
 		return nil
 	}
 	if info.Nameplate != 0 {
-		n.Invites().paired(info.Nameplate, ct)
+		if err := n.Invites().book().Paired(info.Nameplate, ct.Fingerprint, ct.Name); err != nil {
+			n.log.Warn("could not record who used an invite", "nameplate", info.Nameplate, "err", err)
+		}
 	}
 	s := c.session(ts, ct, dialAddr != "")
 	if old := n.peers.put(ct.Fingerprint, s); old != nil {

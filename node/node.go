@@ -191,7 +191,7 @@ func (n *Node) Listen(ctx context.Context, addr, code string) (net.Addr, string,
 		l.Close()
 		return nil, "", errors.New("app: node is closed")
 	}
-	n.Invites().register(l)
+	n.Invites().serve(l)
 	n.publish(Event{Type: EventListening, Addr: l.Addr().String(), Code: l.Code()})
 	n.peers.wg.Add(1)
 	go func() {

@@ -473,7 +473,8 @@ func TestReferChecksThePHRAgainstTheLedger(t *testing.T) {
 	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
 	d := newTestNode(t, "Dr Who", RoleDoctor, BB84Settings{})
 	for _, n := range []*Node{p, d} {
-		c := Contact{Fingerprint: n.Fingerprint(), PublicKey: n.id.Public(), Name: n.Profile().Name, Role: n.Profile().Role}
+		c := Contact{Fingerprint: n.Fingerprint(), PublicKey: n.id.Public(), Name: n.Profile().Name, Role: n.Profile().Role,
+			RoleBasis: telehealth.BasisInvite}
 		if err := h.store.PinContact(c); err != nil {
 			t.Fatal(err)
 		}
