@@ -13,8 +13,10 @@ const DefaultPort = 7450
 
 // Addrs are the addresses a new invite names, to try in order: the
 // addresses listening binds (a wildcard one, or none, stands for lan,
-// the machine's LAN addresses), then loopback ones, then 127.0.0.1 last,
-// on the listening port or DefaultPort. At most invite.MaxAddrs.
+// the machine's LAN addresses; a loopback-only listener is not named
+// with LAN addresses it does not serve), then loopback ones, then
+// 127.0.0.1 last, on the listening port or DefaultPort. At most
+// invite.MaxAddrs.
 func Addrs(listening []net.Addr, lan []net.IP) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -25,6 +27,7 @@ func Addrs(listening []net.Addr, lan []net.IP) []string {
 		}
 	}
 	port := DefaultPort
+	lanToo := len(listening) == 0 // not listening: where it will
 	var loop []string
 	for _, a := range listening {
 		ta, ok := a.(*net.TCPAddr)
@@ -34,13 +37,14 @@ func Addrs(listening []net.Addr, lan []net.IP) []string {
 		port = ta.Port
 		switch {
 		case ta.IP.IsUnspecified():
+			lanToo = true
 		case ta.IP.IsLoopback():
 			loop = append(loop, ta.String())
 		default:
 			add(ta.String())
 		}
 	}
-	if len(out) == 0 {
+	if lanToo {
 		for _, ip := range lan {
 			if !ip.IsLoopback() && !ip.IsUnspecified() {
 				add(net.JoinHostPort(ip.String(), strconv.Itoa(port)))
