@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"qkdchat/cli/invitecmd"
 	"qkdchat/node"
 )
 
@@ -611,10 +612,10 @@ func (c *console) slashCommand(ctx context.Context, line string) error {
 	case "help":
 		c.note("type a line to send it; commands: /to NAME, /peers, /rekey, /help")
 		c.note("%s", workflowHelp)
-		c.note("%s", inviteHelp)
+		c.note("%s", invitecmd.Help)
 		return nil
 	}
-	if handled, err := c.inviteCommand(word, rest); handled {
+	if handled, err := (invitecmd.Console{Node: c.n, JSON: c.json, Note: c.note, Out: c.env.Stdout}).Command(word, rest); handled {
 		return err
 	}
 	if handled, err := c.workflowCommand(ctx, word, rest); handled {
@@ -661,7 +662,7 @@ func describe(e node.Event) string {
 	case node.EventError:
 		return "error: " + e.Reason
 	}
-	if s := describeInvite(e); s != "" {
+	if s := invitecmd.Describe(e); s != "" {
 		return s
 	}
 	return describeWorkflow(e)
