@@ -169,4 +169,6 @@ func TestWrongGuessesBurnOnlyThatInvite(t *testing.T) {
 		t.Errorf("reconnect: %v", e)
 	}
 	refused(t, "burned invite", "no longer valid", str(a, "invite"), "--data", t.TempDir(), "--name", "Dr A")
+	// Nor did the guesses count against the listener's own code.
+	joined(t, "listener code", addr, "--code", code, "--data", t.TempDir(), "--name", "New Pat", "--role", "patient")
 }
