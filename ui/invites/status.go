@@ -1,0 +1,75 @@
+package invites
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Listening is what the status line shows: whether the node listens,
+// where, and the addresses to hand out.
+type Listening struct {
+	Listening bool
+	Addr      string   // the address it is bound to
+	LAN       []string // the addresses to hand out (host:port)
+	Note      string   // why it does not listen, or what else to know
+}
+
+// Line is the status line's text for l.
+func Line(l Listening) string {
+	if !l.Listening {
+		s := "Not listening: patients and doctors cannot reach you"
+		if l.Note != "" {
+			s += " (" + l.Note + ")"
+		}
+		return s + "."
+	}
+	s := "Listening on " + l.Addr
+	if len(l.LAN) > 0 {
+		s += " · reach me at " + strings.Join(l.LAN, ", ")
+	}
+	if l.Note != "" {
+		s += " · " + l.Note
+	}
+	return s
+}
+
+// Status is the hospital's listening line, to keep visible on every tab.
+type Status struct {
+	icon    *widget.Icon
+	label   *widget.Label
+	shown   Listening
+	content fyne.CanvasObject
+}
+
+// NewStatus makes the line, saying the node does not listen yet.
+func NewStatus() *Status {
+	s := &Status{icon: widget.NewIcon(theme.MediaStopIcon()), label: widget.NewLabel("")}
+	s.label.Truncation = fyne.TextTruncateEllipsis
+	s.content = container.NewBorder(nil, nil, s.icon, nil, s.label)
+	s.Set(Listening{})
+	return s
+}
+
+// Content is the line's root object.
+func (s *Status) Content() fyne.CanvasObject { return s.content }
+
+// Set shows l.
+func (s *Status) Set(l Listening) {
+	s.shown = l
+	s.label.SetText(Line(l))
+	s.label.Importance = widget.MediumImportance
+	if l.Listening {
+		s.icon.SetResource(theme.MediaPlayIcon())
+	} else {
+		s.icon.SetResource(theme.MediaStopIcon())
+		s.label.Importance = widget.WarningImportance
+	}
+	s.label.Refresh()
+}
+
+// Shown is what the line shows.
+func (s *Status) Shown() Listening { return s.shown }
