@@ -13,7 +13,9 @@ import (
 // TestExplain: every refusal, however deeply wrapped, gets its own plain
 // sentence; an unknown error keeps its words.
 func TestExplain(t *testing.T) {
-	wrap := func(err error) error { return fmt.Errorf("join St Mary: %w", fmt.Errorf("127.0.0.1:7450: invite 12: %w", err)) }
+	wrap := func(err error) error {
+		return fmt.Errorf("join St Mary: %w", fmt.Errorf("127.0.0.1:7450: invite 12: %w", err))
+	}
 	cases := []struct {
 		err  error
 		want string
