@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -163,14 +164,18 @@ func (p *Pane) showCreated(r node.InviteRecord) {
 	h.Wrapping = fyne.TextWrapWord
 	note := widget.NewLabel("They paste it into Join a hospital. The code alone also works, typed with an address in Connect.")
 	note.Wrapping = fyne.TextWrapWord
-	p.created.Objects = []fyne.CanvasObject{h,
-		p.copyRow("Invite", r.Invite), p.copyRow("Link", r.Link), p.copyRow("Code", r.Code), note}
+	rows := container.New(layout.NewFormLayout())
+	for _, kv := range [][2]string{{"Invite", r.Invite}, {"Link", r.Link}, {"Code", r.Code}} {
+		rows.Add(widget.NewLabel(kv[0] + ":"))
+		rows.Add(p.copyValue(kv[0], kv[1]))
+	}
+	p.created.Objects = []fyne.CanvasObject{h, rows, note}
 	p.created.Refresh()
 }
 
-// copyRow is "label: value [Copy]" with a value that wraps anywhere, so
-// that a long invite never widens the window.
-func (p *Pane) copyRow(label, value string) fyne.CanvasObject {
+// copyValue is "value [Copy]" with a value that wraps anywhere, so that
+// a long invite never widens the window.
+func (p *Pane) copyValue(label, value string) fyne.CanvasObject {
 	v := widget.NewLabelWithStyle(value, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	v.Selectable = true
 	v.Wrapping = fyne.TextWrapBreak
@@ -179,7 +184,7 @@ func (p *Pane) copyRow(label, value string) fyne.CanvasObject {
 			p.copied(label, value)
 		}
 	})
-	return container.NewBorder(nil, nil, widget.NewLabel(label+":"), btn, v)
+	return container.NewBorder(nil, nil, nil, btn, v)
 }
 
 // Reload reads the invites and the doctors waiting for approval again, in
@@ -219,6 +224,9 @@ func (p *Pane) showInvites(rs []node.InviteRecord, err error) {
 			btn := widget.NewButtonWithIcon("Revoke", theme.CancelIcon(), nil)
 			btn.OnTapped = func() { p.revoke(np, btn) }
 			right = container.NewVBox(btn)
+		}
+		if len(objs) > 0 {
+			objs = append(objs, widget.NewSeparator())
 		}
 		objs = append(objs, container.NewBorder(nil, nil, nil, right, info))
 	}
