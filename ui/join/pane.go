@@ -41,6 +41,8 @@ type Pane struct {
 	failed  bool
 
 	box     *fyne.Container
+	outer   *fyne.Container // the cards
+	near    *nearby         // nil until SetFinder
 	content fyne.CanvasObject
 }
 
@@ -62,7 +64,8 @@ func New(j Joiner, role node.Role, jobs Jobs) *Pane {
 	p.box = container.NewVBox(p.field, container.NewHBox(p.joinBtn), p.busy, p.result)
 	card := widget.NewCard("Join a hospital",
 		fmt.Sprintf("Paste the invite the hospital gave you. You join as a %s: the invite says so, and it works once.", role), p.box)
-	p.content = container.NewVScroll(container.NewPadded(container.NewVBox(card)))
+	p.outer = container.NewVBox(card)
+	p.content = container.NewVScroll(container.NewPadded(p.outer))
 	return p
 }
 
