@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/node"
+	"qkdchat/ui/invites"
 	"qkdchat/ui/widgets"
 )
 
@@ -42,6 +43,7 @@ type connectPane struct {
 	listenInfo *fyne.Container
 	listenErr  *widget.Label
 	stopListen context.CancelFunc
+	stopped    func()   // after Stop, if set
 	addrs      []string // what the user should pass on, once listening
 	code       string
 
@@ -51,8 +53,10 @@ type connectPane struct {
 	busy       *widget.ProgressBarInfinite
 	result     *widget.Label
 
-	contacts *fyne.Container
-	content  fyne.CanvasObject
+	contacts   *fyne.Container
+	listenCard *widget.Card    // a patient's pane drops it: nobody connects to a patient
+	cards      *fyne.Container // the pane's cards
+	content    fyne.CanvasObject
 }
 
 // newConnectPane makes the pane; port is the listening port it proposes.
@@ -78,7 +82,7 @@ func newConnectPane(n dialer, jobs worker, port int, online func(string) bool, c
 		widget.NewFormItem("Port", p.listenPort),
 		widget.NewFormItem("Pairing code", p.listenCode),
 	)
-	listen := widget.NewCard("Wait for someone to connect",
+	p.listenCard = widget.NewCard("Wait for someone to connect",
 		"Share your address and pairing code with the other person.",
 		container.NewVBox(listenForm, container.NewHBox(p.listenBtn, p.stopBtn), p.listenErr, p.listenInfo))
 
@@ -104,8 +108,8 @@ func newConnectPane(n dialer, jobs worker, port int, online func(string) bool, c
 	p.contacts = container.NewVBox()
 	recent := widget.NewCard("Recent contacts", "Reconnect without a code: their identity key is pinned.", p.contacts)
 
-	p.content = container.NewVScroll(container.NewPadded(container.NewVBox(
-		connect, listen, recent)))
+	p.cards = container.NewVBox(connect, p.listenCard, recent)
+	p.content = container.NewVScroll(container.NewPadded(p.cards))
 	return p
 }
 
@@ -147,6 +151,9 @@ func (p *connectPane) stopListening() {
 	}
 	p.stopBtn.Disable()
 	p.listenBtn.Enable()
+	if p.stopped != nil {
+		p.stopped()
+	}
 	p.addrs, p.code = nil, ""
 	p.listenInfo.Objects = []fyne.CanvasObject{widget.NewLabel("Not listening.")}
 	p.listenInfo.Refresh()
@@ -158,7 +165,7 @@ func (p *connectPane) showListening(addr, code string) {
 	if code == "" {
 		return
 	}
-	p.addrs = reachableAddrs(addr)
+	p.addrs = invites.HandOut(addr)
 	p.code = code
 	var objs []fyne.CanvasObject
 	objs = append(objs, widget.NewLabelWithStyle("Listening. Give the other person:", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
@@ -168,32 +175,6 @@ func (p *connectPane) showListening(addr, code string) {
 	objs = append(objs, widgets.NewCopyRow("Pairing code", code, p.copied))
 	p.listenInfo.Objects = objs
 	p.listenInfo.Refresh()
-}
-
-// reachableAddrs turns a bound address into addresses a peer can dial: a
-// wildcard host becomes this machine's interface addresses.
-func reachableAddrs(bound string) []string {
-	host, port, err := net.SplitHostPort(bound)
-	if err != nil {
-		return []string{bound}
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsUnspecified() {
-		return []string{bound}
-	}
-	var out []string
-	ifaddrs, _ := net.InterfaceAddrs()
-	for _, a := range ifaddrs {
-		n, ok := a.(*net.IPNet)
-		if !ok || n.IP.To4() == nil || n.IP.IsLoopback() || n.IP.IsLinkLocalUnicast() {
-			continue
-		}
-		out = append(out, net.JoinHostPort(n.IP.String(), port))
-		if len(out) == 3 {
-			break
-		}
-	}
-	return append(out, net.JoinHostPort("127.0.0.1", port))
 }
 
 // startConnect dials and pairs in the background.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"qkdchat/node"
+	"qkdchat/ui/invites"
 	"qkdchat/ui/widgets"
 )
 
@@ -35,6 +36,13 @@ func (s *Shell) apply(e node.Event) {
 	switch e.Type {
 	case node.EventListening:
 		s.connect.showListening(e.Addr, e.Code)
+		if s.listening != nil {
+			s.listening.Set(invites.Listening{Listening: true, Addr: e.Addr, LAN: invites.HandOut(e.Addr)})
+		}
+	case node.EventInvite, node.EventRoleApproved:
+		if s.invite != nil {
+			s.invite.Reload()
+		}
 	case node.EventConnecting:
 		s.setStatus("Connecting to " + e.Addr + "…")
 	case node.EventPaired:
@@ -43,6 +51,9 @@ func (s *Shell) apply(e node.Event) {
 		c := s.inbox.get(convKey{Peer: e.Peer})
 		s.connect.showPaired(e.PeerName, e.PeerRole)
 		s.role.RefreshContacts()
+		if s.invite != nil {
+			s.invite.Reload()
+		}
 		s.setStatus(fmt.Sprintf("Connected to %s (%s). Running the BB84 key exchange (BB84 key tab)…", e.PeerName, e.PeerRole))
 		// Never switch tab or conversation: only an empty chat is filled.
 		if s.inbox.current.Peer == "" {

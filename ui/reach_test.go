@@ -21,7 +21,7 @@ func TestEveryTabFitsIn800x600(t *testing.T) {
 		s, w := newTestShell(t, a, n, dir, th)
 		th.Run(func() {
 			w.Resize(small)
-			for _, tab := range []string{TabConnect, TabChat, TabBB84, TabLedger, TabRole, TabSettings} {
+			for _, tab := range []string{TabInvite, TabJoin, TabConnect, TabChat, TabBB84, TabLedger, TabRole, TabSettings} {
 				s.ShowTab(tab)
 				if m := s.Content().MinSize(); m.Width > small.Width || m.Height > small.Height {
 					t.Errorf("%s, %s tab: the window cannot be smaller than %v", role, tab, m)

@@ -13,6 +13,8 @@ import (
 	"qkdchat/ui/cases"
 	"qkdchat/ui/exchanges"
 	"qkdchat/ui/files"
+	"qkdchat/ui/invites"
+	"qkdchat/ui/join"
 	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
 )
@@ -25,6 +27,8 @@ const (
 	TabLedger   = "ledger"
 	TabRole     = "role"
 	TabSettings = "settings"
+	TabInvite   = "invite" // a hospital's first tab
+	TabJoin     = "join"   // a patient's and a doctor's first tab
 )
 
 // ShellOptions configure a Shell.
@@ -79,18 +83,21 @@ type Shell struct {
 	// stay visible after the session ends.
 	exchanges map[string][]*node.KeyExchange
 
-	sidebar  *sidebar
-	connect  *connectPane
-	chat     *chatPane
-	bb84     *exchanges.Panel
-	ledger   *ledgerPane
-	conflict *conflictBanner
-	role     *cases.Pane
-	prefs    *settingsPane
-	tabs     *container.AppTabs
-	tabItems map[string]*container.TabItem
-	status   *widget.Label
-	content  fyne.CanvasObject
+	sidebar   *sidebar
+	connect   *connectPane
+	chat      *chatPane
+	bb84      *exchanges.Panel
+	ledger    *ledgerPane
+	conflict  *conflictBanner
+	role      *cases.Pane
+	prefs     *settingsPane
+	invite    *invites.Pane   // a hospital's, else nil
+	listening *invites.Status // a hospital's listening line, else nil
+	join      *join.Pane      // a patient's or a doctor's, else nil
+	tabs      *container.AppTabs
+	tabItems  map[string]*container.TabItem
+	status    *widget.Label
+	content   fyne.CanvasObject
 
 	files    *files.Actions
 	notifier Notifier
@@ -160,8 +167,24 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 		TabRole:     container.NewTabItemWithIcon(s.role.Title(), theme.DocumentCreateIcon(), s.role.Content()),
 		TabSettings: container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.prefs.content),
 	}
+	order := []string{TabConnect, TabChat, TabBB84, TabLedger, TabRole, TabSettings}
+	top := s.conflict.box
+	if prof.Role == node.RoleHospital {
+		s.invite = invites.New(n.Invites(), n.Clinic(), jobs, s.connect.copied)
+		s.listening = invites.NewStatus()
+		s.connect.stopped = func() { s.listening.Set(invites.Listening{}) }
+		s.tabItems[TabInvite] = container.NewTabItemWithIcon(s.invite.Title(), theme.ContentAddIcon(), s.invite.Content())
+		order, top = append([]string{TabInvite}, order...), container.NewVBox(container.NewPadded(s.listening.Content()), top)
+	} else {
+		s.join = join.New(n.Invites(), prof.Role, jobs)
+		s.tabItems[TabJoin] = container.NewTabItemWithIcon(s.join.Title(), theme.LoginIcon(), s.join.Content())
+		order = append([]string{TabJoin}, order...)
+	}
+	if prof.Role == node.RolePatient {
+		s.connect.cards.Remove(s.connect.listenCard)
+	}
 	s.tabs = container.NewAppTabs()
-	for _, name := range []string{TabConnect, TabChat, TabBB84, TabLedger, TabRole, TabSettings} {
+	for _, name := range order {
 		s.tabs.Append(s.tabItems[name])
 	}
 	s.tabs.OnSelected = func(ti *container.TabItem) {
@@ -173,7 +196,7 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { s.dropped(uris) })
 	split := container.NewHSplit(s.sidebar.content, s.tabs)
 	split.Offset = 0.22
-	s.content = container.NewBorder(s.conflict.box, container.NewPadded(s.status), nil, nil, split)
+	s.content = container.NewBorder(top, container.NewPadded(s.status), nil, nil, split)
 
 	s.loadContacts()
 	s.bb84.SetThreshold(n.BB84().Threshold)

@@ -94,15 +94,16 @@ func New(book Book, roster Roster, jobs Jobs, copied func(label, value string)) 
 	p.problem.Hide()
 	p.created = container.NewVBox()
 	form := widget.NewForm(widget.NewFormItem("Name", p.name), widget.NewFormItem("Works for", p.lifetime))
-	invite := widget.NewCard("Invite someone",
-		"An invite works once, for the role it names. Hand it over in person or by a channel you trust.",
-		container.NewVBox(form, container.NewHBox(p.patientBtn, p.doctorBtn), p.problem, p.created))
+	invite := widget.NewCard("Invite someone", "",
+		container.NewVBox(wrapped("An invite works once, for the role it names. Hand it over in person or by a channel you trust.", widget.MediumImportance),
+			form, container.NewHBox(p.patientBtn, p.doctorBtn), p.problem, p.created))
 
 	p.list = container.NewVBox()
-	issued := widget.NewCard("Invites", "What became of each invite you issued.", p.list)
+	issued := widget.NewCard("Invites", "", container.NewVBox(wrapped("What became of each invite you issued.", widget.MediumImportance), p.list))
 	p.approvals = container.NewVBox()
-	approve := widget.NewCard("Doctors to approve",
-		"Doctors who paired with the plain code, not an invite: cases are referred only to doctors you invited or approved.", p.approvals)
+	approve := widget.NewCard("Doctors to approve", "", container.NewVBox(
+		wrapped("Doctors who paired with the plain code, not an invite: cases are referred only to doctors you invited or approved.", widget.MediumImportance),
+		p.approvals))
 	p.content = container.NewVScroll(container.NewPadded(container.NewVBox(invite, issued, approve)))
 	p.Reload()
 	return p

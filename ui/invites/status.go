@@ -1,6 +1,7 @@
 package invites
 
 import (
+	"net"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -73,3 +74,29 @@ func (s *Status) Set(l Listening) {
 
 // Shown is what the line shows.
 func (s *Status) Shown() Listening { return s.shown }
+
+// HandOut turns a bound address into the addresses to hand out: a
+// wildcard host becomes this machine's interface addresses.
+func HandOut(bound string) []string {
+	host, port, err := net.SplitHostPort(bound)
+	if err != nil {
+		return []string{bound}
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsUnspecified() {
+		return []string{bound}
+	}
+	var out []string
+	ifaddrs, _ := net.InterfaceAddrs()
+	for _, a := range ifaddrs {
+		n, ok := a.(*net.IPNet)
+		if !ok || n.IP.To4() == nil || n.IP.IsLoopback() || n.IP.IsLinkLocalUnicast() {
+			continue
+		}
+		out = append(out, net.JoinHostPort(n.IP.String(), port))
+		if len(out) == 3 {
+			break
+		}
+	}
+	return append(out, net.JoinHostPort("127.0.0.1", port))
+}

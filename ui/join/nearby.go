@@ -46,9 +46,9 @@ type nearby struct {
 func (p *Pane) SetFinder(f Finder) {
 	nb := &nearby{p: p, f: f, list: container.NewVBox()}
 	nb.lookBtn = widget.NewButtonWithIcon("Look again", theme.SearchIcon(), nb.look)
-	nb.card = widget.NewCard("Nearby hospitals",
-		"Hospitals on this network announce themselves: join one with just the code it gave you.",
-		container.NewVBox(nb.list, container.NewHBox(nb.lookBtn)))
+	nb.card = widget.NewCard("Nearby hospitals", "", container.NewVBox(
+		note("Hospitals on this network announce themselves: join one with just the code it gave you.", widget.MediumImportance),
+		nb.list, container.NewHBox(nb.lookBtn)))
 	p.near = nb
 	p.outer.Add(nb.card)
 	p.outer.Refresh()

@@ -62,8 +62,9 @@ func New(j Joiner, role node.Role, jobs Jobs) *Pane {
 	p.result.Wrapping = fyne.TextWrapWord
 	p.result.Hide()
 	p.box = container.NewVBox(p.field, container.NewHBox(p.joinBtn), p.busy, p.result)
-	card := widget.NewCard("Join a hospital",
-		fmt.Sprintf("Paste the invite the hospital gave you. You join as a %s: the invite says so, and it works once.", role), p.box)
+	intro := widget.NewLabel(fmt.Sprintf("Paste the invite the hospital gave you. You join as a %s: the invite says so, and it works once.", role))
+	intro.Wrapping = fyne.TextWrapWord
+	card := widget.NewCard("Join a hospital", "", container.NewVBox(intro, p.box))
 	p.outer = container.NewVBox(card)
 	p.content = container.NewVScroll(container.NewPadded(p.outer))
 	return p
