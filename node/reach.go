@@ -315,6 +315,12 @@ func (r *Reach) Nearby(ctx context.Context, timeout time.Duration) ([]Hospital, 
 	return browse(ctx, nearby.BrowseOptions{Timeout: timeout})
 }
 
+// FindNearby asks the LAN for hospitals, listening for answers for
+// timeout (2 s when 0); it needs no open node.
+func FindNearby(ctx context.Context, timeout time.Duration) ([]Hospital, error) {
+	return nearby.Browse(ctx, nearby.BrowseOptions{Timeout: timeout})
+}
+
 // JoinNearby finds the nearby hospital called name (or whose fingerprint
 // starts so) and pairs with it with code, trying each address it
 // announced. A hospital whose key is not the one it announced is left.
