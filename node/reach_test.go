@@ -2,10 +2,13 @@ package node
 
 import (
 	"context"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
 	"qkdchat/ledger"
+	"qkdchat/nearby"
 	"qkdchat/redial"
 )
 
@@ -144,5 +147,71 @@ func TestKeepRedialsWithNothingQueued(t *testing.T) {
 	}
 	if _, err := p.Reach().Keep("nobody"); err == nil {
 		t.Fatal("Keep accepted an unknown contact")
+	}
+}
+
+// TestJoinNearbyByName: a patient browses (through the Browse hook, with
+// the hospital's real address), joins the hospital by name with just the
+// code; a hospital whose key is not the one announced is left.
+func TestJoinNearbyByName(t *testing.T) {
+	h := openReach(t, t.TempDir(), "St. Mary's", RoleHospital)
+	defer h.Close()
+	st, err := h.Reach().Listen(context.Background(), "127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := strings.ReplaceAll(h.Fingerprint(), " ", "")
+	for _, tc := range []struct {
+		name, announced string
+		ok              bool
+	}{
+		{"announced key", fp, true},
+		{"another key", strings.Repeat("ab", 16), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := SaveProfile(dir, Profile{Name: "Pat", Role: RolePatient}); err != nil {
+				t.Fatal(err)
+			}
+			found := []Hospital{{Name: "St. Mary's", Fingerprint: tc.announced, Addrs: []string{st.Addr}}}
+			p, err := Open(Options{Dir: dir, Browse: func(context.Context, nearby.BrowseOptions) ([]nearby.Hospital, error) { return found, nil }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			s, got, err := p.Reach().JoinNearby(context.Background(), "st. mary's", st.Code, 0)
+			if !tc.ok {
+				if err == nil || !strings.Contains(err.Error(), "not joining") {
+					t.Fatalf("joined a hospital whose key was not announced: %v", err)
+				}
+				return
+			}
+			if err != nil || s.Peer().Name != "St. Mary's" || got.Name != "St. Mary's" {
+				t.Fatalf("JoinNearby: %v, %v", s, err)
+			}
+		})
+	}
+}
+
+// TestOnlyAHospitalBeyondLoopbackAnnounces: through the Announce hook, a
+// hospital, a patient and a doctor listening on loopback announce nothing
+// (the LAN cannot reach them there); see reach.ShouldAnnounce's table and
+// e2e's TestNearbyFindsOnlyTheHospital for listeners on every address.
+func TestOnlyAHospitalBeyondLoopbackAnnounces(t *testing.T) {
+	for _, role := range []Role{RoleHospital, RolePatient, RoleDoctor} {
+		dir := t.TempDir()
+		if err := SaveProfile(dir, Profile{Name: "N", Role: role}); err != nil {
+			t.Fatal(err)
+		}
+		announced := 0
+		n, err := Open(Options{Dir: dir, Announce: func(nearby.Announcement) (io.Closer, error) { announced++; return io.NopCloser(nil), nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := n.Reach().Listen(context.Background(), "127.0.0.1:0", "")
+		n.Close()
+		if err != nil || announced != 0 || st.Announcing {
+			t.Fatalf("%s on loopback: announced %d times, status %+v, %v", role, announced, st, err)
+		}
 	}
 }
