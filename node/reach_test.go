@@ -170,7 +170,7 @@ func TestJoinNearbyByName(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := SaveProfile(dir, Profile{Name: "Pat", Role: RolePatient}); err != nil {
+			if err := SaveProfile(dir, Profile{Name: "Pat " + tc.name, Role: RolePatient}); err != nil {
 				t.Fatal(err)
 			}
 			found := []Hospital{{Name: "St. Mary's", Fingerprint: tc.announced, Addrs: []string{st.Addr}}}
@@ -214,4 +214,46 @@ func TestOnlyAHospitalBeyondLoopbackAnnounces(t *testing.T) {
 			t.Fatalf("%s on loopback: announced %d times, status %+v, %v", role, announced, st, err)
 		}
 	}
+}
+
+// TestQueuedAtOpenIsRedialled: a message queued for a hospital that is
+// down waits across a restart of the patient's node; the reopened node
+// redials the hospital by itself from start-up and delivers it once the
+// hospital is back.
+func TestQueuedAtOpenIsRedialled(t *testing.T) {
+	pdir, hdir := t.TempDir(), t.TempDir()
+	p := openReach(t, pdir, "Pat", RolePatient)
+	h := openReach(t, hdir, "St. Mary's", RoleHospital)
+	pev, pstop := p.Events()
+	st, err := h.Reach().Listen(context.Background(), "127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Connect(context.Background(), st.Addr, st.Code); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, pev, "key", isType(EventKeyEstablished))
+	pstop()
+	h.Close()
+	m, err := p.Send(context.Background(), "St. Mary's", ledger.KindChat, "chat", "queued before a restart", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+
+	p2 := openReach(t, pdir, "Pat", RolePatient)
+	defer p2.Close()
+	pev2, pstop2 := p2.Events()
+	defer pstop2()
+	waitEvent(t, pev2, "a redial from start-up", func(e Event) bool {
+		return e.Type == EventPresence && e.PeerName == "St. Mary's" && e.Presence.Redialling && e.Presence.Failures >= 1
+	})
+	h2 := openReach(t, hdir, "St. Mary's", RoleHospital)
+	defer h2.Close()
+	if _, err := h2.Reach().Listen(context.Background(), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, pev2, "delivery", func(e Event) bool {
+		return e.Type == EventDelivery && e.MessageID == m.ID && e.State == Delivered
+	})
 }
