@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"qkdchat/cli/lan"
 	"qkdchat/node"
 )
 
@@ -204,7 +205,7 @@ line.
 	con := newConsole(n, env, p.jsonOut)
 	defer con.stop()
 	stopDial := context.AfterFunc(ctx, endLife)
-	s, err := dialTarget(life, n, fs.Arg(0), *near, p.code)
+	s, err := lan.Dial(life, n, fs.Arg(0), *near, p.code)
 	if !stopDial() && ctx.Err() != nil && err == nil {
 		s.Close()
 		return nil // interrupted while dialing

@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
-	"strings"
 	"time"
 
+	"qkdchat/cli/lan"
 	"qkdchat/node"
 )
 
@@ -25,59 +22,22 @@ func connectTarget(fs *flag.FlagSet, near string) error {
 	return nil
 }
 
-// dialTarget connects to addr, or to the nearby hospital called near,
-// pairing with code (or as a pinned contact when code is empty).
-func dialTarget(ctx context.Context, n *node.Node, addr, near, code string) (*node.Session, error) {
-	if near == "" {
-		return n.Connect(ctx, addr, code)
-	}
-	s, _, err := n.Reach().JoinNearby(ctx, near, code, 0)
-	return s, err
-}
-
-// status prints where a listener can be reached (text mode: the
-// listening event says the rest).
+// status prints where a listener can be reached (text mode).
 func (c *console) status(st node.ReachStatus) {
-	if c.json {
-		return
-	}
-	if len(st.LAN) > 0 && (len(st.LAN) > 1 || st.LAN[0] != st.Addr) {
-		fmt.Fprintf(c.env.Stdout, "reach this node at: %s\n", strings.Join(st.LAN, ", "))
-	}
-	switch {
-	case st.Announcing:
-		fmt.Fprintln(c.env.Stdout, "announcing this hospital on the local network (qkdchat nearby)")
-	case st.AnnounceError != "":
-		fmt.Fprintf(c.env.Stdout, "not announcing on the local network: %s\n", st.AnnounceError)
+	for _, l := range lan.StatusLines(st) {
+		if !c.json {
+			fmt.Fprintln(c.env.Stdout, l)
+		}
 	}
 }
 
-// presenceLine renders a presence event ("" to print nothing). Call with
-// c.mu held.
+// presenceLine renders a presence event. Call with c.mu held.
 func (c *console) presenceLine(e node.Event) string {
-	p := e.Presence
-	if p == nil {
-		return ""
-	}
-	who := cmp.Or(e.PeerName, "the peer")
 	was := c.offline[e.Peer]
-	c.offline[e.Peer] = !p.Online
-	switch {
-	case p.Online:
-		if was {
-			return who + " is back online"
-		}
-		return ""
-	case p.Redialling && !p.NextTry.IsZero():
-		wait := int(math.Max(1, math.Round(time.Until(p.NextTry).Seconds())))
-		if p.Failures > 1 {
-			return fmt.Sprintf("%s is still offline; trying again in %d s", who, wait)
-		}
-		return fmt.Sprintf("%s went offline; trying again in %d s", who, wait)
-	case !was && !p.Redialling:
-		return who + " went offline"
+	if e.Presence != nil {
+		c.offline[e.Peer] = !e.Presence.Online
 	}
-	return ""
+	return lan.PresenceLine(e, was, time.Now())
 }
 
 // closeLeft marks the end of the current session as printed.
@@ -97,45 +57,17 @@ func (c *console) reopenLeft() {
 	}
 }
 
-// nearbyHospital is one line of `nearby --json`.
-type nearbyHospital struct {
-	Name        string   `json:"name"`
-	Fingerprint string   `json:"fingerprint,omitempty"`
-	Addrs       []string `json:"addrs"`
-}
-
 func runNearby(ctx context.Context, env *Env, args []string) error {
 	fs := NewFlagSet(env, "nearby", "")
-	jsonOut := fs.Bool("json", false, "print one JSON object per hospital")
-	wait := fs.Duration("wait", 2*time.Second, "how long to listen for answers")
+	cmd := lan.NearbyFlags(fs)
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return Usagef("unexpected argument %q", fs.Arg(0))
 	}
-	if *wait <= 0 || *wait > time.Minute {
-		return Usagef("--wait must be between 0 and 1m")
+	if err := cmd.Check(); err != nil {
+		return Usagef("%v", err)
 	}
-	hs, err := node.FindNearby(ctx, *wait)
-	if err != nil {
-		return err
-	}
-	if *jsonOut {
-		enc := json.NewEncoder(env.Stdout)
-		for _, h := range hs {
-			enc.Encode(nearbyHospital{Name: h.Name, Fingerprint: h.Fingerprint, Addrs: h.Addrs})
-		}
-		return nil
-	}
-	if len(hs) == 0 {
-		fmt.Fprintf(env.Stdout, "no hospital answered on the local network within %s\n", *wait)
-		return nil
-	}
-	fmt.Fprintf(env.Stdout, "%-32s %-32s %s\n", "NAME", "FINGERPRINT", "ADDRESSES")
-	for _, h := range hs {
-		fmt.Fprintf(env.Stdout, "%-32s %-32s %s\n", h.Name, h.Fingerprint, strings.Join(h.Addrs, " "))
-	}
-	fmt.Fprintln(env.Stdout, "join one with: qkdchat connect --nearby NAME --code CODE (compare the fingerprint with the one the hospital shows)")
-	return nil
+	return cmd.Run(ctx, env.Stdout)
 }

@@ -244,7 +244,7 @@ func (n *Node) Reconnect(ctx context.Context, fingerprint string) (*Session, err
 // Close ends every session (exchanging final checkpoints where possible),
 // stops the listeners and closes the databases.
 func (n *Node) Close() error {
-	n.reach.close() // no redial races the shutdown
+	n.reach.Close() // no redial races the shutdown
 	ls, ss, ok := n.peers.shutdown()
 	if !ok {
 		return nil
