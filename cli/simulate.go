@@ -92,11 +92,8 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	if err := c.Validate(); err != nil {
 		return Usagef("%v", err)
 	}
-	if c.Qubits == 0 && src.Laser {
-		c.Qubits = laserQubits(c)
-	}
 	if c.Qubits == 0 {
-		n, err := qkd.RequiredQubits(c.Protocol)
+		n, err := qkd.RequiredPulses(c)
 		if err != nil {
 			return Usagef("%v", err)
 		}

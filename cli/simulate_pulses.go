@@ -4,13 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 
 	"qkdchat/qkd"
-	"qkdchat/qkd/channel"
-	"qkdchat/qkd/decoy"
-	"qkdchat/qkd/finitekey"
-	"qkdchat/qkd/keyrate"
 )
 
 // pulseOptions are the flags of `qkdchat simulate` for the source, the
@@ -73,7 +68,7 @@ func (o *pulseOptions) apply(ch *qkd.Channel) (qkd.Source, error) {
 	if err := src.Validate(); err != nil {
 		return src, Usagef("%v", err)
 	}
-	a, err := channel.ParseAttack(o.attack)
+	a, err := qkd.ParseAttack(o.attack)
 	if err != nil {
 		return src, Usagef("--attack: %v", err)
 	}
@@ -83,7 +78,7 @@ func (o *pulseOptions) apply(ch *qkd.Channel) (qkd.Source, error) {
 
 // describe prints the source line of the table header.
 func (o *pulseOptions) describe(w io.Writer, c qkd.Config) {
-	if !c.Source.Laser && c.Attack == channel.AttackInterceptResend {
+	if !c.Source.Laser && c.Attack == qkd.AttackInterceptResend {
 		return
 	}
 	fmt.Fprintf(w, "source %s, mu %.3g, decoys %s, attack %v", o.source, c.Source.Mu, o.decoy, c.Attack)
@@ -91,46 +86,6 @@ func (o *pulseOptions) describe(w io.Writer, c qkd.Config) {
 		fmt.Fprint(w, ", UNSAFE: every detection assumed a single photon")
 	}
 	fmt.Fprintln(w)
-}
-
-// laserQubits sizes a laser run as its parties would from their link's
-// calibration (loss, detector efficiency, dark counts, misalignment and
-// noise; never Eve): the smallest number of pulses, in steps of 10%, for
-// which the finite-size bound of qkd/decoy on the expected counts gives
-// the key with a 20% margin, at most qkd.MaxQubits.
-func laserQubits(c qkd.Config) int {
-	s := c.Source
-	l := keyrate.Link{LossDBPerKm: 0.2, DetectorEfficiency: c.DetectorEfficiency, DarkCount: c.DarkCount,
-		Misalignment: math.Min(0.5, c.Misalignment+c.Noise), ECEfficiency: 1}
-	want := float64(max(c.KeyBits, 256))
-	prob := [channel.NumClasses]float64{1}
-	if s.Decoys {
-		prob = [channel.NumClasses]float64{1 - s.PWeak - s.PVac, s.PWeak, s.PVac}
-	}
-	sift := c.ZBias*c.ZBias + (1-c.ZBias)*(1-c.ZBias)
-	enough := func(N float64) bool {
-		var k decoy.Counts
-		for cl, x := range []float64{s.Mu, s.Nu, 0} {
-			q := l.Gain(c.FiberKm, x)
-			k.Pulses[cl] = int(N * prob[cl])
-			k.Detected[cl] = int(N * prob[cl] * q)
-			k.Disclosed[cl] = int(float64(k.Detected[cl]) * sift)
-			k.Errors[cl] = int(float64(k.Disclosed[cl]) * l.ErrorGain(c.FiberKm, x) / q)
-		}
-		// The sample and Cascade are planned for the design QBER (qkd.Protocol).
-		q := math.Max(c.DesignQBER, l.ErrorGain(c.FiberKm, s.Mu)/l.Gain(c.FiberKm, s.Mu))
-		pool := k.Disclosed[channel.Signal]
-		sample, _ := finitekey.BestSample(pool, q, c.EpsSec, c.EpsCor)
-		n := pool - sample
-		b := decoy.Estimate(s, k, q, finitekey.Mu(n, sample, c.EpsSec), c.EpsSec).Finite
-		return decoy.KeyLength(b, n, finitekey.PredictedLeak(n, q), c.EpsSec, c.EpsCor) >= 1.2*want
-	}
-	for N := 1e4; N < qkd.MaxQubits; N *= 1.1 {
-		if enough(N) {
-			return int(N)
-		}
-	}
-	return qkd.MaxQubits
 }
 
 // boundLine is the single-photon verdict of a laser run in a line of

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"qkdchat/internal/atomicfile"
 	"qkdchat/node"
 )
 
@@ -140,12 +139,8 @@ func (c *console) workflowCommand(ctx context.Context, word, rest string) (handl
 		if len(args) != 2 {
 			return true, errors.New("usage: /fhir CASE FILE")
 		}
-		b, err := n.Clinic().ExportFHIR(args[0])
-		if err != nil {
+		if err := n.Clinic().ExportFHIRFile(args[0], args[1]); err != nil {
 			return true, err
-		}
-		if err := atomicfile.WriteFile(args[1], b, 0o600, atomicfile.Replace); err != nil {
-			return true, fmt.Errorf("write FHIR bundle: %w", err)
 		}
 		c.note("wrote FHIR bundle of %s to %s", args[0], args[1])
 	case "violations":

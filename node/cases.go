@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"qkdchat/internal/atomicfile"
 	"qkdchat/store"
 )
 
@@ -94,4 +95,18 @@ func (cl *Clinic) ExportFHIR(caseID string) ([]byte, error) {
 		return nil, fmt.Errorf("case %s has no PHR", caseID)
 	}
 	return c.PHR.FHIRBundle(c.ID)
+}
+
+// ExportFHIRFile writes ExportFHIR's bundle of a case to path, readable
+// by the owner only; it replaces path atomically, so a failed write leaves
+// what was there.
+func (cl *Clinic) ExportFHIRFile(caseID, path string) error {
+	b, err := cl.ExportFHIR(caseID)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(path, b, 0o600, atomicfile.Replace); err != nil {
+		return fmt.Errorf("write FHIR bundle of case %s: %w", caseID, err)
+	}
+	return nil
 }

@@ -132,6 +132,20 @@ func TestWorkflowEndToEnd(t *testing.T) {
 	if *hc.PHR != phr || hc.Patient != p.Fingerprint() || hc.PatientName != "Pat" {
 		t.Fatalf("hospital's case %+v", hc)
 	}
+	fhirPath := filepath.Join(t.TempDir(), "phr.json")
+	if err := h.Clinic().ExportFHIRFile(c.ID, fhirPath); err != nil {
+		t.Fatal(err)
+	}
+	bundle, _ := h.Clinic().ExportFHIR(c.ID)
+	if b, err := os.ReadFile(fhirPath); err != nil || !bytes.Equal(b, bundle) || !strings.Contains(string(b), `"birthDate":"1980-02-29"`) {
+		t.Fatalf("FHIR file: %v\n%s", err, b)
+	}
+	if fi, err := os.Stat(fhirPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("FHIR file mode: %v, %v", fi.Mode(), err)
+	}
+	if err := h.Clinic().ExportFHIRFile(c.ID, filepath.Join(t.TempDir(), "no", "phr.json")); err == nil {
+		t.Fatal("FHIR export into a missing directory: no error")
+	}
 	got, err := h.Clinic().ReadAttachment(labHash)
 	if err != nil || !bytes.Equal(got, lab) {
 		t.Fatalf("hospital's copy of the attachment: %v", err)

@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"qkdchat/qkd/bitvec"
 	"qkdchat/qkd/finitekey"
+	"qkdchat/qkd/sifting"
 	"sync"
 )
 
@@ -33,7 +34,7 @@ func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeSt
 	alice := bitvec.Random(r, n)
 	bob := append([]uint64(nil), alice...)
 	errs := int(math.Round(q * float64(n)))
-	for _, x := range samplePositions(randomSeed32(r), n, errs) {
+	for _, x := range sifting.SamplePositions(randomSeed32(r), n, errs) {
 		bitvec.Flip(bob, int(x))
 	}
 	cseed := randomSeed32(r)

@@ -3,7 +3,9 @@ package qkd
 import (
 	"fmt"
 	"math"
+	"qkdchat/qkd/decoy"
 	"qkdchat/qkd/finitekey"
+	"qkdchat/qkd/keyrate"
 )
 
 // expectedPools returns the expected sifted pool and its key-basis part
@@ -43,6 +45,25 @@ const planSigmas = 2
 // the count. Runs then fall short rarely (about 1 in 50); the nominal
 // need, at exactly the design QBER, is about 20% lower.
 func RequiredQubits(p Protocol) (int, error) { return requiredQubits(p, true) }
+
+// RequiredPulses returns how many pulses Alice sends for c when Qubits is
+// 0. A single-photon run is RequiredQubits(c.Protocol). A laser run is
+// sized as its parties would from their link's calibration, c's Channel
+// without Eve (0.2 dB/km, detector efficiency, dark counts, misalignment
+// plus noise), by decoy.RequiredPulses: at most MaxQubits.
+func RequiredPulses(c Config) (int, error) {
+	if !c.Source.Laser {
+		return RequiredQubits(c.Protocol)
+	}
+	if err := c.Validate(); err != nil {
+		return 0, err
+	}
+	c = c.withDefaults()
+	l := keyrate.Link{LossDBPerKm: 0.2, DetectorEfficiency: c.DetectorEfficiency, DarkCount: c.DarkCount,
+		Misalignment: math.Min(0.5, c.Misalignment+c.Noise), ECEfficiency: 1}
+	return decoy.RequiredPulses(c.Source, decoy.Design{Link: l, FiberKm: c.FiberKm, KeyBits: c.KeyBits, ZBias: c.ZBias,
+		DesignQBER: c.DesignQBER, EpsSec: c.EpsSec, EpsCor: c.EpsCor}, MaxQubits), nil
+}
 
 // requiredQubits is RequiredQubits; without margins it returns the
 // nominal need, at exactly the design QBER and the expected sifting rate.

@@ -82,6 +82,19 @@ const (
 // ParseEveBasis parses "random", "z" or "x" (any case).
 func ParseEveBasis(s string) (EveBasis, error) { return channel.ParseEveBasis(s) }
 
+// Attack is the eavesdropper's attack on a pulsed link (channel.Attack).
+type Attack = channel.Attack
+
+// The attacks (see channel.AttackPNS).
+const (
+	AttackInterceptResend = channel.AttackInterceptResend // measure and resend a fraction (Channel.Eve)
+	AttackPNS             = channel.AttackPNS             // photon-number splitting
+	AttackBeamSplit       = channel.AttackBeamSplit       // keep the photons the fibre would lose
+)
+
+// ParseAttack parses "intercept-resend", "pns" or "beam-splitting".
+func ParseAttack(s string) (Attack, error) { return channel.ParseAttack(s) }
+
 // InterceptResend is the intercept-resend attack: Eve measures a Fraction
 // of the photons, each in a uniformly random basis (or always in one
 // basis, see Basis), and resends the state she found (see

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
 	"qkdchat/qkd/channel"
+	"qkdchat/qkd/sifting"
 	"testing"
 )
 
@@ -40,12 +41,13 @@ func runBulk(r *rand.Rand, n int, c Config) physicsRun {
 		ch.Apply(f.frame(), r)
 		det.Measure(f.frame(), r, off, detected, bBasis, result)
 	}
-	var res Result
-	sf := newPackedSift(detected, basis, bBasis, value, basis, n, 0, &res)
-	out.sent, out.detected, out.sifted = n, sf.det, sf.sifted
-	b, _ := bitvec.Compact(result, sf.keep, 0, n)
+	sf := sifting.NewPacked(detected, basis, bBasis, value, basis, n, 0)
+	out.sent = n
+	out.detected, _, out.sifted = sf.Counts()
+	keep, pool := sf.Kept()
+	b, _ := bitvec.Compact(result, keep, 0, n)
 	for i := range b {
-		out.errors += bits.OnesCount64(sf.pool[i] ^ b[i])
+		out.errors += bits.OnesCount64(pool[i] ^ b[i])
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"qkdchat/qkd/bitvec"
 	"qkdchat/qkd/channel"
 	"qkdchat/qkd/finitekey"
+	"qkdchat/qkd/sifting"
 	"qkdchat/qkd/toeplitz"
 	"testing"
 )
@@ -43,16 +44,15 @@ func newBenchPlanes(n int, noise float64) *benchPlanes {
 	return p
 }
 
-func (p *benchPlanes) sift(pipe pipeline, alice bool) siftedKey {
-	var res Result
+func (p *benchPlanes) sift(pipe pipeline, alice bool) sifting.Key {
 	own, ob := p.result, p.bBasis
 	if alice {
 		own, ob = p.value, p.aBasis
 	}
 	if pipe == pipelineReference {
-		return newRefSift(p.detected, p.aBasis, p.bBasis, own, ob, p.n, 0, &res)
+		return sifting.NewReference(p.detected, p.aBasis, p.bBasis, own, ob, p.n, 0)
 	}
-	return newPackedSift(p.detected, p.aBasis, p.bBasis, own, ob, p.n, 0, &res)
+	return sifting.NewPacked(p.detected, p.aBasis, p.bBasis, own, ob, p.n, 0)
 }
 
 var benchPipes = []struct {
@@ -78,17 +78,16 @@ func BenchmarkEstimate(b *testing.B) {
 	for _, bp := range benchPipes {
 		b.Run(bp.name, func(b *testing.B) {
 			sa, sb := p.sift(bp.pipe, true), p.sift(bp.pipe, false)
-			est := planSample(sa.poolLen(), sa.countBasis(Z), p.protocol)
-			var res Result
+			est := planSample(sa.PoolLen(), sa.CountBasis(Z), p.protocol)
 			for b.Loop() {
-				aBits := sa.disclose([32]byte{1}, est)
-				bBits := sb.disclose([32]byte{1}, est)
-				e := sa.sampleErrors(aBits, bBits)
+				aBits := sa.Disclose([32]byte{1}, est)
+				bBits := sb.Disclose([32]byte{1}, est)
+				e := sa.SampleErrors(aBits, bBits)
 				if e.Bits[Z]+e.Bits[X] != est.Size() {
 					b.Fatalf("sample of %d bits, want %d", e.Bits[Z]+e.Bits[X], est.Size())
 				}
-				sa.record(&res)
-				sa.rawKey(&res)
+				sa.Record()
+				sa.RawKey()
 			}
 		})
 	}
@@ -148,6 +147,6 @@ func BenchmarkSimulateAbort(b *testing.B) {
 // qubits: 170,000 of a 4e6-bit pool.
 func BenchmarkSamplePositions(b *testing.B) {
 	for b.Loop() {
-		samplePositions([32]byte{1}, 4_000_000, 170_000)
+		sifting.SamplePositions([32]byte{1}, 4_000_000, 170_000)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"qkdchat/qkd/bitvec"
 	"qkdchat/qkd/channel"
 	"qkdchat/qkd/finitekey"
+	"qkdchat/qkd/sifting"
 	"qkdchat/qkd/toeplitz"
 	"time"
 )
@@ -20,27 +21,15 @@ type Result struct {
 	Key    []byte // final key, KeyBits bits packed little-endian; nil on abort
 	Report Report
 
-	// Simulator-only material, read by Simulate: references to planes
-	// the run builds anyway, filled by the packed pipeline (packed) or the
-	// reference one (ref).
-	packed struct {
-		keep     []uint64 // per slot: sifted
-		own      []uint64 // per slot: this side's bit
-		sifted   int
-		trace    int
-		inSample []uint64 // per pool position: disclosed
-	}
-	ref struct {
-		siftPos  []int32  // sifted positions, in order (trace included)
-		siftBits []uint64 // this side's bit at each sifted position
-		keyPos   []int32  // positions of the reconciled key
-	}
+	// Simulator-only material, read by Simulate: the sifted string, which
+	// refers to planes the run builds anyway.
+	sifted   sifting.Key
 	eveKnown []uint64 // Alice: positions where Eve measured in the right basis
 	eveStats EveStats
 }
 
 // pipeline selects the sifting and estimation code: the packed one, or
-// the reference (reference.go) that it must match bit for bit.
+// the reference (sifting.Reference) that it must match bit for bit.
 type pipeline uint8
 
 const (
@@ -227,9 +216,7 @@ func (r *Result) dropTruths() {
 	if r == nil {
 		return
 	}
-	r.packed.keep, r.packed.own, r.packed.inSample = nil, nil, nil
-	r.ref.siftPos, r.ref.siftBits, r.ref.keyPos = nil, nil, nil
-	r.eveKnown = nil
+	r.sifted, r.eveKnown = nil, nil
 }
 
 func runAliceWith(ctx context.Context, c Config, conn Conn, pipe pipeline) (*Result, error) {
@@ -319,9 +306,9 @@ func runAlice(ctx context.Context, s *side) error {
 	s.phase(&s.rep.Elapsed.Sift, PhaseEstimate)
 
 	// Estimate the QBER on a random sample.
-	est := planSample(sf.poolLen(), sf.countBasis(finitekey.KeyBasis(c.ZBias)), c.Protocol)
+	est := planSample(sf.PoolLen(), sf.CountBasis(finitekey.KeyBasis(c.ZBias)), c.Protocol)
 	seed := randomSeed32(s.rng)
-	aBits := sf.disclose(seed, est)
+	aBits := sf.Disclose(seed, est)
 	if err := s.send(ctx, &Sample{Seed: seed, Size: est.Size(), Bits: aBits}); err != nil {
 		return err
 	}
@@ -525,7 +512,7 @@ func runBob(ctx context.Context, s *side) error {
 	}
 	s.phase(&s.rep.Elapsed.Sift, PhaseEstimate)
 
-	est := planSample(sf.poolLen(), sf.countBasis(finitekey.KeyBasis(c.ZBias)), c.Protocol)
+	est := planSample(sf.PoolLen(), sf.CountBasis(finitekey.KeyBasis(c.ZBias)), c.Protocol)
 	sm, err := recv[*Sample](ctx, s)
 	if err != nil {
 		return err
@@ -533,7 +520,7 @@ func runBob(ctx context.Context, s *side) error {
 	if sm.Size != est.Size() {
 		return protoErr("sample of %d bits, want %d", sm.Size, est.Size())
 	}
-	bBits := sf.disclose(sm.Seed, est)
+	bBits := sf.Disclose(sm.Seed, est)
 	if err := s.send(ctx, &SampleReply{Size: est.Size(), Bits: bBits}); err != nil {
 		return err
 	}
@@ -597,15 +584,16 @@ func runBob(ctx context.Context, s *side) error {
 // sift reconciles the bases (Eq. 6-7) with the pipeline the side runs,
 // and fills the report's counts. own is this side's bit per slot and
 // ownBasis its basis (sifted slots have the same basis on both sides).
-func (s *side) sift(detected, aBasis, bBasis, own, ownBasis []uint64) siftedKey {
-	var sf siftedKey
+func (s *side) sift(detected, aBasis, bBasis, own, ownBasis []uint64) sifting.Key {
+	var sf sifting.Key
 	N, t := s.cfg.Qubits, s.cfg.TraceQubits
 	if s.pipe == pipelineReference {
-		sf = newRefSift(detected, aBasis, bBasis, own, ownBasis, N, t, s.res)
+		sf = sifting.NewReference(detected, aBasis, bBasis, own, ownBasis, N, t)
 	} else {
-		sf = newPackedSift(detected, aBasis, bBasis, own, ownBasis, N, t, s.res)
+		sf = sifting.NewPacked(detected, aBasis, bBasis, own, ownBasis, N, t)
 	}
-	s.rep.QubitsDetected, s.rep.Matches, s.rep.Sifted = sf.counts()
+	s.res.sifted = sf
+	s.rep.QubitsDetected, s.rep.Matches, s.rep.Sifted = sf.Counts()
 	return sf
 }
 
@@ -613,17 +601,17 @@ func (s *side) sift(detected, aBasis, bBasis, own, ownBasis []uint64) siftedKey 
 // the abort threshold and the finite-key feasibility check, and only then
 // builds this side's raw key (the pool minus the sample); it returns the
 // key and its length.
-func (s *side) estimate(sf siftedKey, est finitekey.Plan, aBits, bBits []uint64) ([]uint64, int, error) {
+func (s *side) estimate(sf sifting.Key, est finitekey.Plan, aBits, bBits []uint64) ([]uint64, int, error) {
 	if w := bitvec.Words(est.Size()); len(aBits) != w || len(bBits) != w {
 		return nil, 0, protoErr("sample of %d and %d words, want %d", len(aBits), len(bBits), w)
 	}
-	pe := finitekey.EstimatePhase(est, sf.sampleErrors(aBits, bBits))
+	pe := finitekey.EstimatePhase(est, sf.SampleErrors(aBits, bBits))
 	s.rep.SampleSize = est.Size()
 	s.rep.SampleErrors = pe.Errs
 	s.rep.QBEREstimate, s.rep.QBERZ, s.rep.QBERX, s.rep.PhaseQBER = pe.Checked, pe.QBERZ, pe.QBERX, pe.Phase
 	s.phaseBits, s.ecQBER = pe.PhaseBits, pe.EC
-	sf.record(s.res)
-	n := sf.poolLen() - est.Size() // the sample's positions are distinct
+	sf.Record()
+	n := sf.PoolLen() - est.Size() // the sample's positions are distinct
 	s.rep.ReconciledBits = n
 	s.progress(PhaseEstimate)
 	if est.Size() > 0 && s.rep.QBEREstimate > s.cfg.Threshold {
@@ -637,7 +625,7 @@ func (s *side) estimate(sf siftedKey, est finitekey.Plan, aBits, bBits []uint64)
 	if pe.PhaseBits == 0 || n == 0 || l < float64(est.Want) {
 		return nil, 0, s.abort(ErrNotEnoughKey, est, n)
 	}
-	return sf.rawKey(s.res), n, nil
+	return sf.RawKey(), n, nil
 }
 
 // finalLength applies the finite-key bound with the leak actually

@@ -108,97 +108,6 @@ func TestPackedPipelineMatchesReference(t *testing.T) {
 	}
 }
 
-func TestSamplePositionsMatchesReference(t *testing.T) {
-	r := rand.New(rand.NewChaCha8([32]byte{41}))
-	for trial := 0; trial < 300; trial++ {
-		s := r.IntN(5000)
-		k := 0
-		if s > 0 {
-			k = r.IntN(s + 1)
-		}
-		if trial%5 == 0 {
-			k = s
-		}
-		var seed [32]byte
-		seed[0], seed[1] = byte(trial), byte(trial>>8)
-		got, want := samplePositions(seed, s, k), samplePositionsRef(seed, s, k)
-		if !slicesEqual(got, want) {
-			t.Fatalf("s=%d k=%d: %v, want %v", s, k, got, want)
-		}
-	}
-}
-
-func slicesEqual(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func TestCompactBitsMatchesGather(t *testing.T) {
-	r := rand.New(rand.NewChaCha8([32]byte{42}))
-	for trial := 0; trial < 200; trial++ {
-		n := 1 + r.IntN(3000)
-		v := bitvec.Random(r, n)
-		mask := make([]uint64, bitvec.Words(n))
-		density := r.IntN(4) // sparse, half, dense, full
-		for i := range mask {
-			switch density {
-			case 0:
-				mask[i] = r.Uint64() & r.Uint64() & r.Uint64()
-			case 1:
-				mask[i] = r.Uint64()
-			case 2:
-				mask[i] = r.Uint64() | r.Uint64()
-			default:
-				mask[i] = ^uint64(0)
-			}
-		}
-		bitvec.TailMask(mask, n)
-		lo, hi := r.IntN(n+1), n
-		if trial%3 == 0 {
-			hi = lo + r.IntN(n-lo+1)
-		}
-		var pos, notPos []int32
-		for i := 0; i < n; i++ {
-			if bitvec.Get(mask, i) == 1 {
-				if i >= lo && i < hi {
-					pos = append(pos, int32(i))
-				}
-			} else {
-				notPos = append(notPos, int32(i))
-			}
-		}
-		got, gn := bitvec.Compact(v, mask, lo, hi)
-		if want := gatherBits(v, pos, nil); gn != len(pos) || !reflect.DeepEqual(got, want) && len(pos) > 0 {
-			t.Fatalf("n=%d [%d,%d): compactBits %d bits %x, want %d bits %x", n, lo, hi, gn, got, len(pos), want)
-		}
-		gotNot, nn := bitvec.CompactNot(v, mask, n)
-		if want := gatherBits(v, notPos, nil); nn != len(notPos) || !reflect.DeepEqual(gotNot, want) && len(notPos) > 0 {
-			t.Fatalf("n=%d: compactNot %d bits, want %d", n, nn, len(notPos))
-		}
-		// select on the mask finds every set bit.
-		ri := bitvec.NewRank(mask, 0, n)
-		j := 0
-		for i := 0; i < n; i++ {
-			if bitvec.Get(mask, i) == 1 {
-				if got := ri.Select(j); got != i {
-					t.Fatalf("select(%d) = %d, want %d", j, got, i)
-				}
-				j++
-			}
-		}
-		if ri.Ones() != j {
-			t.Fatalf("rank index counts %d ones, want %d", ri.Ones(), j)
-		}
-	}
-}
-
 func TestCascadeTrialCorrectsEveryError(t *testing.T) {
 	for _, q := range []float64{0.01, 0.05} {
 		st, err := CascadeTrial(context.Background(), 10000, q, 7)
@@ -251,7 +160,7 @@ func TestRunAliceKeepsNoSimulatorPlanes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range []*Result{a, b} {
-		if r.packed.keep != nil || r.packed.own != nil || r.packed.inSample != nil || r.eveKnown != nil {
+		if r.sifted != nil || r.eveKnown != nil {
 			t.Fatal("Result keeps the simulator's planes")
 		}
 	}
@@ -267,8 +176,8 @@ func TestEstimateRejectsSampleOfWrongLength(t *testing.T) {
 	for _, pipe := range []pipeline{pipelinePacked, pipelineReference} {
 		s := newSide(c, nil, "bob", pipe)
 		sf := s.sift(det, ab, bb, own, ab)
-		est := planSample(sf.poolLen(), sf.countBasis(Z), c.Protocol)
-		bits := sf.disclose([32]byte{1}, est)
+		est := planSample(sf.PoolLen(), sf.CountBasis(Z), c.Protocol)
+		bits := sf.Disclose([32]byte{1}, est)
 		for _, bad := range [][]uint64{bits[:len(bits)-1], append(bits, 0), nil} {
 			var pe *ProtocolError
 			if _, _, err := s.estimate(sf, est, bad, bits); !errors.As(err, &pe) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"sync"
+
+	"qkdchat/qkd/sifting"
 )
 
 // Simulate runs Alice and Bob in-process over a Pipe with c for both, and
@@ -52,7 +54,7 @@ func simulate(ctx context.Context, c Config, pipe pipeline) (*Report, error) {
 	}
 	rep := aliceRes.Report
 	if bobRes != nil {
-		fillTruths(&rep, aliceRes, bobRes, pipe)
+		fillTruths(&rep, aliceRes, bobRes)
 	}
 	if aliceErr == nil && bobErr != nil {
 		aliceErr = bobErr
@@ -71,11 +73,14 @@ func isAbort(err error) bool {
 
 // fillTruths computes the true QBER over the sifted string and Eve's
 // knowledge of the reconciled key.
-func fillTruths(rep *Report, a, b *Result, pipe pipeline) {
-	if pipe == pipelineReference {
-		refTruths(rep, a, b)
-	} else {
-		packedTruths(rep, a, b)
+func fillTruths(rep *Report, a, b *Result) {
+	if a.sifted != nil && b.sifted != nil {
+		if errs, n := sifting.TrueErrors(a.sifted, b.sifted); n > 0 {
+			rep.QBERTrue = float64(errs) / float64(n)
+		}
+	}
+	if a.sifted != nil {
+		rep.EveInfoBits += a.sifted.EveKnown(a.eveKnown)
 	}
 	if rep.KeyBits > 0 {
 		rep.EveFinalInfoBits = min(rep.KeyBits, max(0, rep.EveInfoBits+rep.LeakedEC-(rep.ReconciledBits-rep.KeyBits)))

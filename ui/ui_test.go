@@ -89,8 +89,8 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	connectViaPane(s, addr, code)
 	eventually(t, th, "the BB84 verdict", func() bool { return s.bb84.Shown().Verdict == "secure" })
 	th.Run(func() {
-		if s.tabs.Selected() != s.tabItems[TabBB84] {
-			t.Errorf("after pairing the BB84 tab should show, not %q", s.tabs.Selected().Text)
+		if s.SelectedTab() != TabConnect {
+			t.Errorf("pairing switched the tab to %q; the user was on Connect", s.tabs.Selected().Text)
 		}
 		if got := s.bb84.Shown().Counts["Key"]; got != "256 bits" {
 			t.Errorf("final key %q, want 256 bits", got)
@@ -194,7 +194,7 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 		if r := s.sidebar.rows[convKey{Peer: bob.Fingerprint(), Case: "C-42"}]; r.badge.Count() != 0 {
 			t.Error("opening the conversation should clear its badge")
 		}
-		if !strings.Contains(s.chat.title.Text, "case C-42") {
+		if !strings.Contains(s.chat.title.Text, "Case C-42") {
 			t.Errorf("chat title %q", s.chat.title.Text)
 		}
 	})
@@ -319,7 +319,7 @@ func TestEavesdropperAbortShowsVerdict(t *testing.T) {
 		if len(runs) != 1 || !runs[0].Aborted || !runs[0].EveDetected || runs[0].QBER < 0.15 {
 			t.Errorf("history %+v", runs)
 		}
-		if !strings.Contains(s.status.Text, "aborted") {
+		if !strings.HasPrefix(s.status.Text, "No new key with ") || !strings.Contains(s.status.Text, "someone was probably listening") {
 			t.Errorf("status %q", s.status.Text)
 		}
 	})

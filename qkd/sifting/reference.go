@@ -1,34 +1,38 @@
-package qkd
+package sifting
 
-// The reference sifting and estimation: the straightforward code the
-// packed pipeline (sift.go) replaced, one index per sifted bit. It is kept
-// as the specification the packed code is tested against, bit for bit
-// (sift_test.go), and as the baseline of `qkdchat bench qkd`
-// (SimulateReference).
+// The reference sifting and estimation: the straightforward code Packed
+// replaced, one index per sifted bit. It is kept as the specification
+// Packed is tested against, bit for bit, and as the baseline of `qkdchat
+// bench qkd` (qkd.SimulateReference).
 
 import (
 	"math/bits"
 	"math/rand/v2"
+
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/channel"
 	"qkdchat/qkd/finitekey"
 )
 
-// refSift is the reference siftedKey.
-type refSift struct {
-	all   []int32 // every sifted position
-	pool  []int32 // sifted positions outside the trace: sample and key
-	det   int
-	same  int
-	own   []uint64
-	basis []uint64
-	order []int32
+// Reference is the reference Key.
+type Reference struct {
+	all      []int32 // every sifted position
+	pool     []int32 // sifted positions outside the trace: sample and key
+	det      int
+	same     int
+	own      []uint64
+	basis    []uint64
+	order    []int32
+	siftBits []uint64 // this side's bit at each sifted position
+	keyPos   []int32  // positions of the key, after Record
 }
 
-func newRefSift(detected, aBasis, bBasis, own, ownBasis []uint64, N, trace int, res *Result) *refSift {
-	sf := &refSift{own: own, basis: ownBasis}
-	sf.det = bitvec.Count(detected, N)
+// NewReference is NewPacked with one index per sifted bit.
+func NewReference(detected, aBasis, bBasis, own, ownBasis []uint64, n, trace int) *Reference {
+	sf := &Reference{own: own, basis: ownBasis}
+	sf.det = bitvec.Count(detected, n)
 	for i := range detected {
-		same := ^(aBasis[i] ^ bBasis[i]) & bitvec.LowMask(N-64*i)
+		same := ^(aBasis[i] ^ bBasis[i]) & bitvec.LowMask(n-64*i)
 		sf.same += bits.OnesCount64(same)
 		w := same & detected[i]
 		for w != 0 {
@@ -43,30 +47,35 @@ func newRefSift(detected, aBasis, bBasis, own, ownBasis []uint64, N, trace int, 
 			break
 		}
 	}
-	res.ref.siftPos = sf.all
-	res.ref.siftBits = gatherBits(own, sf.all, nil)
+	sf.siftBits = gatherBits(own, sf.all, nil)
 	return sf
 }
 
-func (sf *refSift) counts() (int, int, int) { return sf.det, sf.same, len(sf.all) }
-func (sf *refSift) poolLen() int            { return len(sf.pool) }
+// Counts implements Key.
+func (sf *Reference) Counts() (int, int, int) { return sf.det, sf.same, len(sf.all) }
 
-func (sf *refSift) countBasis(b Basis) int {
+// PoolLen implements Key.
+func (sf *Reference) PoolLen() int { return len(sf.pool) }
+
+// CountBasis implements Key.
+func (sf *Reference) CountBasis(b channel.Basis) int {
 	n := 0
 	for _, x := range sf.pool {
-		if Basis(bitvec.Get(sf.basis, int(x))) == b {
+		if channel.Basis(bitvec.Get(sf.basis, int(x))) == b {
 			n++
 		}
 	}
 	return n
 }
 
-func (sf *refSift) disclose(seed [32]byte, p finitekey.Plan) []uint64 {
+// Disclose implements Key.
+func (sf *Reference) Disclose(seed [32]byte, p finitekey.Plan) []uint64 {
 	sf.order = positionsRef(p, seed, sf.pool, sf.basis)
 	return gatherBits(sf.own, sf.pool, sf.order)
 }
 
-func (sf *refSift) sampleErrors(aBits, bBits []uint64) finitekey.SampleErrors {
+// SampleErrors implements Key.
+func (sf *Reference) SampleErrors(aBits, bBits []uint64) finitekey.SampleErrors {
 	var e finitekey.SampleErrors
 	for i, o := range sf.order {
 		b := bitvec.Get(sf.basis, int(sf.pool[o]))
@@ -76,9 +85,9 @@ func (sf *refSift) sampleErrors(aBits, bBits []uint64) finitekey.SampleErrors {
 	return e
 }
 
-// record builds the key positions, as the reference did before its abort
-// checks, and keeps them for the simulator.
-func (sf *refSift) record(res *Result) {
+// Record builds the key positions, as the reference did before its abort
+// checks.
+func (sf *Reference) Record() {
 	inSample := make([]bool, len(sf.pool))
 	for _, o := range sf.order {
 		inSample[o] = true
@@ -89,12 +98,11 @@ func (sf *refSift) record(res *Result) {
 			keyPos = append(keyPos, p)
 		}
 	}
-	res.ref.keyPos = keyPos
+	sf.keyPos = keyPos
 }
 
-func (sf *refSift) rawKey(res *Result) []uint64 {
-	return gatherBits(sf.own, res.ref.keyPos, nil)
-}
+// RawKey implements Key.
+func (sf *Reference) RawKey() []uint64 { return gatherBits(sf.own, sf.keyPos, nil) }
 
 // samplePositionsRef returns k distinct indices into a pool of s, drawn by
 // a partial Fisher-Yates shuffle with ChaCha8 keyed by seed.
@@ -121,7 +129,7 @@ func positionsRef(p finitekey.Plan, seed [32]byte, pool []int32, basis []uint64)
 	out := make([]int32, 0, p.Size())
 	keyIdx := make([]int32, 0, len(pool)-p.Test)
 	for i, x := range pool {
-		if Basis(bitvec.Get(basis, int(x))) == p.Key {
+		if channel.Basis(bitvec.Get(basis, int(x))) == p.Key {
 			keyIdx = append(keyIdx, int32(i))
 		} else {
 			out = append(out, int32(i))
@@ -152,18 +160,24 @@ func gatherBits(v []uint64, pos []int32, order []int32) []uint64 {
 	return out
 }
 
-// refTruths is fillTruths over the reference's index arrays.
-func refTruths(rep *Report, a, b *Result) {
-	if len(a.ref.siftPos) == len(b.ref.siftPos) && len(a.ref.siftPos) > 0 {
-		errs := 0
-		for i := range a.ref.siftBits {
-			errs += bits.OnesCount64(a.ref.siftBits[i] ^ b.ref.siftBits[i])
-		}
-		rep.QBERTrue = float64(errs) / float64(len(a.ref.siftPos))
+// trueErrors is TrueErrors over the index arrays.
+func (sf *Reference) trueErrors(b *Reference) (errs, sifted int) {
+	if len(sf.all) != len(b.all) || len(sf.all) == 0 {
+		return 0, 0
 	}
-	if a.eveKnown != nil {
-		for _, p := range a.ref.keyPos {
-			rep.EveInfoBits += int(bitvec.Get(a.eveKnown, int(p)))
+	for i := range sf.siftBits {
+		errs += bits.OnesCount64(sf.siftBits[i] ^ b.siftBits[i])
+	}
+	return errs, len(sf.all)
+}
+
+// EveKnown implements Key.
+func (sf *Reference) EveKnown(eve []uint64) int {
+	c := 0
+	if eve != nil {
+		for _, p := range sf.keyPos {
+			c += int(bitvec.Get(eve, int(p)))
 		}
 	}
+	return c
 }
