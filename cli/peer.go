@@ -174,12 +174,14 @@ func runConnect(ctx context.Context, env *Env, args []string) error {
 	fs.Usage = func() {
 		usage()
 		fmt.Fprint(fs.Output(), `
-Each line read from stdin is sent as a chat message. Exit status: 0 when
-every line was delivered and acknowledged by the peer; 1 when not (the peer
-left or died, the first key exchange aborted, or no acknowledgement came
-within 30s of the end of input), with the count and the message IDs on
-stderr (and an "undelivered" JSON object with --json); 2 for a bad command
-line.
+Each line read from stdin is sent as a chat message, through the outbox:
+when the session drops, connect stays, redials the peer with back-off (1 s
+doubling to 30 s) and delivers the lines typed meanwhile once it is back
+(--once exits instead). Exit status: 0 when every line was delivered and
+acknowledged by the peer; 1 when not (with --once the peer left or died,
+the first key exchange aborted, or no acknowledgement came within 30s of
+the end of input), with the count and the message IDs on stderr (and an
+"undelivered" JSON object with --json); 2 for a bad command line.
 `)
 	}
 	if err := Parse(fs, args); err != nil {
@@ -217,20 +219,19 @@ line.
 		return errors.New("the peer was refused (see above)")
 	}
 	con.setPeer(s.Peer().Fingerprint)
-	ended := s.Done()
+	ended, release := s.Done(), func() {}
 	if !*once {
 		// Stay: the peer is redialled with back-off whenever the session
 		// drops, and lines typed meanwhile wait in the outbox.
-		release, err := n.Reach().Keep(s.Peer().Fingerprint)
-		if err != nil {
+		if release, err = n.Reach().Keep(s.Peer().Fingerprint); err != nil {
 			return err
 		}
-		defer release()
 		ended = nil
 	}
 	eof := make(chan struct{})
 	con.readStdin(ctx, eof)
 	verdict := con.finish(ctx, s.Peer().Name, ended, eof, 30*time.Second)
+	release() // the session left now is not redialled
 	// Leave through the final checkpoint exchange and print what it found.
 	if cur, ok := n.Session(s.Peer().Fingerprint); ok {
 		cur.Close()
