@@ -213,6 +213,11 @@ func clinicFlow(t *testing.T, a fyne.App) (th *Thread, pat, hos, doc *clinicUser
 	})
 	pairClinic(t, pat, hos)
 	pairClinic(t, hos, doc)
+	// Roles are granted, not claimed: the hospital refers only to a doctor
+	// it approved (this one paired with the plain code, not an invite).
+	if _, err := hos.n.Clinic().Approve(doc.n.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
 	debugState = func() string {
 		var b strings.Builder
 		for _, u := range all {

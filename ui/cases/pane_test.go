@@ -205,6 +205,11 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 	doc := newRig(t, &mu, "Dr Who", node.RoleDoctor)
 	pair(t, pat, hos) // patient - hospital
 	pair(t, hos, doc) // hospital - doctor; the hospital relays the report
+	// Roles are granted, not claimed: the hospital refers only to a doctor
+	// it approved (this one paired with the plain code, not an invite).
+	if _, err := hos.n.Clinic().Approve(doc.n.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
 	sp, sh, sd := pat.pane, hos.pane, doc.pane
 	letter := filepath.Join(t.TempDir(), "letter.pdf")
 	letterBytes := bytes.Repeat([]byte("%PDF discharge "), 30000)
