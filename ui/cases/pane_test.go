@@ -264,7 +264,7 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 		if sh.caseSel != "" {
 			t.Errorf("the new case was opened for the user: %q", sh.caseSel)
 		}
-		if l := sh.caseLabel(sh.cases[0]); !strings.HasPrefix(l, "● Pat Smith · ") || !strings.Contains(l, "cough") {
+		if l := sh.list.caseLabel(sh.cases[0]); !strings.HasPrefix(l, "● Pat Smith · ") || !strings.Contains(l, "cough") {
 			t.Errorf("case row %q", l)
 		}
 		sh.caseList.Select(0)
