@@ -96,6 +96,7 @@ type Shell struct {
 	notifier Notifier
 	notified map[string]bool   // news already notified (attention.go)
 	titles   map[string]string // case ID -> title, until the case changes
+	att      attention         // badges, status and notifications (attention.go)
 
 	done chan struct{}
 }
@@ -120,6 +121,7 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 		notified:  map[string]bool{},
 		titles:    map[string]string{},
 	}
+	s.att = attention{s}
 	if s.notifier == nil {
 		s.notifier = appNotifier{a}
 	}
@@ -142,14 +144,14 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 	})
 	s.connect.left = s.people.Left
 	s.chat = newChatPane(n, jobs, s.people.Name, func(m *node.Message) { s.fileMessage(m, widgets.StateQueued) }, s.setStatus)
-	s.chat.win, s.chat.files, s.chat.caseTitle, s.chat.openCase = w, s.files, s.caseTitle, s.openCase
+	s.chat.win, s.chat.files, s.chat.caseTitle, s.chat.openCase = w, s.files, s.att.caseTitle, s.openCase
 	s.bb84 = exchanges.New(n, jobs, s.people.Name, s.setStatus)
 	s.ledger = newLedgerPane(n.Auditor(), s.ledgerEnv())
 	s.conflict = newConflictBanner(n.Auditor(), s.ledgerEnv())
 	s.role = cases.New(w, prof.Role, n.Clinic(), jobs, s.people)
 	s.role.SetFiles(s.files)
-	s.role.OnUnseen(func(int) { s.refreshBadges() })
-	s.sidebar.caseTitle = s.caseTitle
+	s.role.OnUnseen(func(int) { s.att.refreshBadges() })
+	s.sidebar.caseTitle = s.att.caseTitle
 	s.prefs = newSettingsPane(a, n, opts.Dir, opts.StartRekey, func(st prefs.Settings) { s.settings = st }, s.bb84.SetThreshold)
 
 	s.tabItems = map[string]*container.TabItem{
@@ -168,9 +170,9 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 		if ti == s.tabItems[TabLedger] {
 			s.ledger.refreshIfStale()
 		}
-		s.tabChosen(s.SelectedTab())
+		s.att.tabChosen(s.SelectedTab())
 	}
-	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { s.dropped(uris) })
+	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { s.att.dropped(uris) })
 	split := container.NewHSplit(s.sidebar.content, s.tabs)
 	split.Offset = 0.22
 	s.content = container.NewBorder(s.conflict.box, container.NewPadded(s.status), nil, nil, split)
