@@ -13,6 +13,7 @@ import (
 	"qkdchat/ui/cases"
 	"qkdchat/ui/exchanges"
 	"qkdchat/ui/files"
+	"qkdchat/ui/ledger"
 	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
 )
@@ -83,8 +84,8 @@ type Shell struct {
 	connect  *connectPane
 	chat     *chatPane
 	bb84     *exchanges.Panel
-	ledger   *ledgerPane
-	conflict *conflictBanner
+	ledger   *ledger.Pane
+	conflict *ledger.Banner
 	role     *cases.Pane
 	prefs    *settingsPane
 	tabs     *container.AppTabs
@@ -146,8 +147,8 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 	s.chat = newChatPane(n, jobs, s.people.Name, func(m *node.Message) { s.fileMessage(m, widgets.StateQueued) }, s.setStatus)
 	s.chat.win, s.chat.files, s.chat.caseTitle, s.chat.openCase = w, s.files, s.att.caseTitle, s.openCase
 	s.bb84 = exchanges.New(n, jobs, s.people.Name, s.setStatus)
-	s.ledger = newLedgerPane(n.Auditor(), s.ledgerEnv())
-	s.conflict = newConflictBanner(n.Auditor(), s.ledgerEnv())
+	s.ledger = ledger.New(n.Auditor(), s.ledgerEnv())
+	s.conflict = ledger.NewBanner(n.Auditor(), s.ledgerEnv())
 	s.role = cases.New(w, prof.Role, n.Clinic(), jobs, s.people)
 	s.role.SetFiles(s.files)
 	s.role.OnUnseen(func(int) { s.att.refreshBadges() })
@@ -158,7 +159,7 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 		TabConnect:  container.NewTabItemWithIcon("Connect", theme.LoginIcon(), s.connect.content),
 		TabChat:     container.NewTabItemWithIcon("Chat", theme.MailComposeIcon(), s.chat.content),
 		TabBB84:     container.NewTabItemWithIcon("BB84 key", theme.VisibilityIcon(), s.bb84.Content()),
-		TabLedger:   container.NewTabItemWithIcon("Ledger", theme.ListIcon(), s.ledger.content),
+		TabLedger:   container.NewTabItemWithIcon("Ledger", theme.ListIcon(), s.ledger.Content()),
 		TabRole:     container.NewTabItemWithIcon(s.role.Title(), theme.DocumentCreateIcon(), s.role.Content()),
 		TabSettings: container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.prefs.content),
 	}
@@ -168,14 +169,14 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 	}
 	s.tabs.OnSelected = func(ti *container.TabItem) {
 		if ti == s.tabItems[TabLedger] {
-			s.ledger.refreshIfStale()
+			s.ledger.RefreshIfStale()
 		}
 		s.att.tabChosen(s.SelectedTab())
 	}
 	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { s.att.dropped(uris) })
 	split := container.NewHSplit(s.sidebar.content, s.tabs)
 	split.Offset = 0.22
-	s.content = container.NewBorder(s.conflict.box, container.NewPadded(s.status), nil, nil, split)
+	s.content = container.NewBorder(s.conflict.Content(), container.NewPadded(s.status), nil, nil, split)
 
 	s.loadContacts()
 	s.bb84.SetThreshold(n.BB84().Threshold)
@@ -183,7 +184,7 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 	ev, stop := n.Events()
 	go s.runEvents(ev, stop)
 	s.spawn(s.loadHistory)
-	s.conflict.reload()
+	s.conflict.Reload()
 	return s
 }
 
