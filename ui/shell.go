@@ -155,17 +155,24 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 	s.sidebar.caseTitle = s.att.caseTitle
 	s.prefs = newSettingsPane(a, n, opts.Dir, opts.StartRekey, func(st prefs.Settings) { s.settings = st }, s.bb84.SetThreshold)
 
-	s.tabItems = map[string]*container.TabItem{
-		TabConnect:  container.NewTabItemWithIcon("Connect", theme.LoginIcon(), s.connect.content),
-		TabChat:     container.NewTabItemWithIcon("Chat", theme.MailComposeIcon(), s.chat.content),
-		TabBB84:     container.NewTabItemWithIcon("BB84 key", theme.VisibilityIcon(), s.bb84.Content()),
-		TabLedger:   container.NewTabItemWithIcon("Ledger", theme.ListIcon(), s.ledger.Content()),
-		TabRole:     container.NewTabItemWithIcon(s.role.Title(), theme.DocumentCreateIcon(), s.role.Content()),
-		TabSettings: container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.prefs.content),
+	// The tabs, in their order: a new pane is one more row (and a Tab
+	// constant above).
+	tabs := []struct {
+		name string
+		item *container.TabItem
+	}{
+		{TabConnect, container.NewTabItemWithIcon("Connect", theme.LoginIcon(), s.connect.content)},
+		{TabChat, container.NewTabItemWithIcon("Chat", theme.MailComposeIcon(), s.chat.content)},
+		{TabBB84, container.NewTabItemWithIcon("BB84 key", theme.VisibilityIcon(), s.bb84.Content())},
+		{TabLedger, container.NewTabItemWithIcon("Ledger", theme.ListIcon(), s.ledger.Content())},
+		{TabRole, container.NewTabItemWithIcon(s.role.Title(), theme.DocumentCreateIcon(), s.role.Content())},
+		{TabSettings, container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.prefs.content)},
 	}
+	s.tabItems = map[string]*container.TabItem{}
 	s.tabs = container.NewAppTabs()
-	for _, name := range []string{TabConnect, TabChat, TabBB84, TabLedger, TabRole, TabSettings} {
-		s.tabs.Append(s.tabItems[name])
+	for _, t := range tabs {
+		s.tabItems[t.name] = t.item
+		s.tabs.Append(t.item)
 	}
 	s.tabs.OnSelected = func(ti *container.TabItem) {
 		if ti == s.tabItems[TabLedger] {
