@@ -213,6 +213,11 @@ func clinicFlow(t *testing.T, a fyne.App) (th *Thread, pat, hos, doc *clinicUser
 	})
 	pairClinic(t, pat, hos)
 	pairClinic(t, hos, doc)
+	// Roles are granted, not claimed: the hospital refers only to a doctor
+	// it approved (this one paired with the plain code, not an invite).
+	if _, err := hos.n.Clinic().Approve(doc.n.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
 	debugState = func() string {
 		var b strings.Builder
 		for _, u := range all {
@@ -250,7 +255,7 @@ func clinicFlow(t *testing.T, a fyne.App) (th *Thread, pat, hos, doc *clinicUser
 		name.SetText("") // the record is for the full name
 		test.Type(name, "Pat Smith")
 		test.Type(formEntry(t, role, "Symptoms"), "fever, cough")
-		pat.s.dropped([]fyne.URI{storage.NewFileURI(xrayPath)})
+		pat.s.att.dropped([]fyne.URI{storage.NewFileURI(xrayPath)})
 		test.Tap(findButton(role, "Send health record"))
 	})
 
@@ -297,7 +302,7 @@ func clinicFlow(t *testing.T, a fyne.App) (th *Thread, pat, hos, doc *clinicUser
 		role := doc.s.role.Content()
 		test.Type(formEntry(t, role, "Findings"), "bronchitis")
 		test.Type(formEntry(t, role, "Prescriptions"), "rest")
-		doc.s.dropped([]fyne.URI{storage.NewFileURI(letterPath)})
+		doc.s.att.dropped([]fyne.URI{storage.NewFileURI(letterPath)})
 		test.Tap(findButton(role, "Send report"))
 	})
 
@@ -416,12 +421,12 @@ func TestChatSendsFilesWithProgressBothWays(t *testing.T) {
 		bob.conv = bob.s.inbox.current
 		// Dropped on another tab: nothing is staged.
 		alice.click(TabConnect)
-		alice.s.dropped([]fyne.URI{storage.NewFileURI(path)})
+		alice.s.att.dropped([]fyne.URI{storage.NewFileURI(path)})
 		if len(alice.s.chat.Staged()) != 0 || !strings.Contains(alice.s.status.Text, "Chat tab") {
 			t.Errorf("a drop on Connect staged %v, status %q", alice.s.chat.Staged(), alice.s.status.Text)
 		}
 		alice.openConv(t, k)
-		alice.s.dropped([]fyne.URI{storage.NewFileURI(path)})
+		alice.s.att.dropped([]fyne.URI{storage.NewFileURI(path)})
 		if got := alice.s.chat.Staged(); len(got) != 1 || !strings.Contains(alice.s.chat.stagedLbl.Text, "knee MRI.dcm") {
 			t.Errorf("staged %v, %q", got, alice.s.chat.stagedLbl.Text)
 		}

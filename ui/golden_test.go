@@ -49,8 +49,8 @@ func TestGoldenPanes(t *testing.T) {
 	th := &Thread{}
 	s, w := newTestShell(t, a, n, dir, th)
 	eventually(t, th, "the ledger page", func() bool {
-		s.ledger.refreshIfStale()
-		return s.ledger.pageLbl.Text != ""
+		s.ledger.RefreshIfStale()
+		return s.ledger.Page() != ""
 	})
 	const bob = "b0b0 b0b0 b0b0 b0b0"
 	t0 := time.Date(2026, 1, 2, 10, 5, 0, 0, time.UTC)

@@ -1,9 +1,7 @@
 package ui
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"net"
 	"sort"
 	"strings"
@@ -14,9 +12,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
-	"qkdchat/ledger"
 	"qkdchat/node"
-	"qkdchat/node/audit"
 	"qkdchat/ui/exchanges"
 	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
@@ -360,98 +356,6 @@ func pairShells(t *testing.T, s1, s2 *Shell) {
 	for _, s := range []*Shell{s1, s2} {
 		s := s
 		eventually(t, s.th, "a key", func() bool { return s.bb84.Shown().Verdict == "secure" })
-	}
-}
-
-func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
-	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{})
-	bob, bdir := newTestNode(t, "Bob", node.RoleHospital, node.BB84Settings{})
-	th := &Thread{}
-	s, _ := newTestShell(t, a, alice, adir, th)
-	sb, _ := newTestShell(t, a, bob, bdir, th)
-	pairShells(t, s, sb)
-	ss, _ := alice.Session("Bob")
-	for i, c := range []string{"", "C-1", ""} {
-		if _, err := ss.Send(context.Background(), node.KindChat, c, "secret "+string(rune('a'+i)), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_ = sb
-	th.Run(func() { s.ShowTab(TabLedger) })
-	// The key event and the three messages, newest first.
-	eventually(t, th, "four transactions", func() bool {
-		if len(s.ledger.rows) < 4 {
-			s.ledger.markStale()
-			return false
-		}
-		return true
-	})
-	th.Run(func() {
-		r := s.ledger.rows
-		if r[0].Index <= r[1].Index {
-			t.Errorf("not newest first: %d then %d", r[0].Index, r[1].Index)
-		}
-		s.ledger.txList.Select(0)
-		d := s.ledger.detail.Text
-		for _, want := range []string{"TxID (Merkle leaf hash): " + r[0].ID.String(), "Signature: valid", "secret c", "To Bob"} {
-			if !strings.Contains(d, want) {
-				t.Errorf("detail lacks %q:\n%s", want, d)
-			}
-		}
-		test.Tap(s.ledger.prove)
-	})
-	eventually(t, th, "the proof", func() bool { return strings.HasPrefix(s.ledger.proofOut.Text, "Proof verified") })
-
-	// Search by case and by kind.
-	th.Run(func() {
-		s.ledger.search.SetText("C-1")
-		test.Tap(findButton(s.ledger.content, "Search"))
-	})
-	eventually(t, th, "the search result", func() bool { return len(s.ledger.rows) == 1 && s.ledger.rows[0].CaseID == "C-1" })
-	th.Run(func() {
-		s.ledger.search.SetText("")
-		s.ledger.kind.SetSelected("key-event")
-	})
-	eventually(t, th, "the kind filter", func() bool {
-		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Kind == audit.TxKindKeyEvent
-	})
-
-	// Verify.
-	th.Run(func() { test.Tap(s.ledger.verify) })
-	eventually(t, th, "the verdict", func() bool { return strings.HasPrefix(s.ledger.verdict.Text, "Ledger verified") })
-	th.Run(func() {
-		if f, st := s.ledger.progress.Progress(); f != 1 || st != "done" {
-			t.Errorf("progress %v %q", f, st)
-		}
-	})
-
-	// Export, and check the file as an auditor would.
-	buf := &closeBuffer{}
-	th.Run(func() { s.ledger.exportTo(buf, "audit.jsonl") })
-	eventually(t, th, "the export", func() bool { return strings.HasPrefix(s.ledger.verdict.Text, "Exported") })
-	rep, err := ledger.VerifyExport(context.Background(), bytes.NewReader(buf.Bytes()))
-	if err != nil || !rep.OK || rep.Size < 4 {
-		t.Fatalf("export does not verify: %+v %v", rep, err)
-	}
-}
-
-type closeBuffer struct{ bytes.Buffer }
-
-func (*closeBuffer) Close() error { return nil }
-
-func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
-	msg, ok := verifyVerdict(&audit.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
-	if ok || msg != "Ledger is NOT intact: first bad block is 3 (transaction #17): block hash mismatch" {
-		t.Errorf("%q %v", msg, ok)
-	}
-	msg, ok = verifyVerdict(nil, errors.New("boom"))
-	if ok || !strings.HasPrefix(msg, "Verification failed") {
-		t.Errorf("%q %v", msg, ok)
-	}
-	msg, ok = verifyVerdict(&audit.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
-	if !ok || !strings.HasPrefix(msg, "Ledger verified: 5 transactions in 2 blocks") {
-		t.Errorf("%q %v", msg, ok)
 	}
 }
 

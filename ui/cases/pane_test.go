@@ -205,6 +205,11 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 	doc := newRig(t, &mu, "Dr Who", node.RoleDoctor)
 	pair(t, pat, hos) // patient - hospital
 	pair(t, hos, doc) // hospital - doctor; the hospital relays the report
+	// Roles are granted, not claimed: the hospital refers only to a doctor
+	// it approved (this one paired with the plain code, not an invite).
+	if _, err := hos.n.Clinic().Approve(doc.n.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
 	sp, sh, sd := pat.pane, hos.pane, doc.pane
 	letter := filepath.Join(t.TempDir(), "letter.pdf")
 	letterBytes := bytes.Repeat([]byte("%PDF discharge "), 30000)
@@ -259,7 +264,7 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 		if sh.caseSel != "" {
 			t.Errorf("the new case was opened for the user: %q", sh.caseSel)
 		}
-		if l := sh.caseLabel(sh.cases[0]); !strings.HasPrefix(l, "● Pat Smith · ") || !strings.Contains(l, "cough") {
+		if l := sh.list.caseLabel(sh.cases[0]); !strings.HasPrefix(l, "● Pat Smith · ") || !strings.Contains(l, "cough") {
 			t.Errorf("case row %q", l)
 		}
 		sh.caseList.Select(0)
