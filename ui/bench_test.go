@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 	"qkdchat/ui/widgets"
 )
 
@@ -16,15 +17,7 @@ import (
 // exchanges.
 func BenchmarkBB84PanelShow(b *testing.B) {
 	a := test.NewTempApp(b)
-	dir := b.TempDir()
-	if err := node.SaveProfile(dir, node.Profile{Name: "Alice", Role: node.RolePatient}); err != nil {
-		b.Fatal(err)
-	}
-	n, err := node.Open(node.Options{Dir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer n.Close()
+	n, _ := nodetest.Open(b, node.Profile{Name: "Alice", Role: node.RolePatient}, node.Options{})
 	th := &Thread{}
 	w := test.NewTempWindow(b, nil)
 	var s *Shell
@@ -50,15 +43,7 @@ func BenchmarkBB84PanelShow(b *testing.B) {
 // open conversation that already shows 500 bubbles.
 func BenchmarkChatFileMessage(b *testing.B) {
 	a := test.NewTempApp(b)
-	dir := b.TempDir()
-	if err := node.SaveProfile(dir, node.Profile{Name: "Alice", Role: node.RolePatient}); err != nil {
-		b.Fatal(err)
-	}
-	n, err := node.Open(node.Options{Dir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer n.Close()
+	n, _ := nodetest.Open(b, node.Profile{Name: "Alice", Role: node.RolePatient}, node.Options{})
 	th := &Thread{}
 	w := test.NewTempWindow(b, nil)
 	var s *Shell

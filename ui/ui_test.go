@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
@@ -16,41 +15,11 @@ import (
 
 	"qkdchat/ledger"
 	"qkdchat/node"
+	"qkdchat/nodetest"
 	"qkdchat/ui/exchanges"
 	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
 )
-
-// waitEvent reads node events until one satisfies ok.
-func waitEvent(t *testing.T, ch <-chan node.Event, what string, ok func(node.Event) bool) node.Event {
-	t.Helper()
-	deadline := time.After(40 * time.Second)
-	for {
-		select {
-		case e, open := <-ch:
-			if !open {
-				t.Fatalf("event stream closed while waiting for %s", what)
-			}
-			if ok(e) {
-				return e
-			}
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
-// listenHeadless makes n listen on loopback and returns the address and code.
-func listenHeadless(t *testing.T, n *node.Node) (string, string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	addr, code, err := n.Listen(ctx, "127.0.0.1:0", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return addr.String(), code
-}
 
 // connectViaPane types addr and code into the Connect pane and taps Connect.
 func connectViaPane(s *Shell, addr, code string) {
@@ -75,11 +44,11 @@ func pressEnter(e *widgets.ComposeEntry, shift bool) {
 
 func TestConnectWatchBB84ThenChat(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01})
-	bob, _ := newTestNode(t, "Bob", node.RoleHospital, node.BB84Settings{})
+	alice, adir := nodetest.New(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01})
+	bob, _ := nodetest.New(t, "Bob", node.RoleHospital, node.BB84Settings{})
 	bev, stop := bob.Events()
 	defer stop()
-	addr, code := listenHeadless(t, bob)
+	addr, code := nodetest.Listen(t, bob)
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 	debugState = func() string {
@@ -140,7 +109,7 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 			t.Errorf("Enter should send and clear the entry, left %q", s.chat.compose.Text)
 		}
 	})
-	got := waitEvent(t, bev, "Alice's message at Bob", func(e node.Event) bool { return e.Type == node.EventMessage })
+	got := nodetest.WaitEvent(t, bev, "Alice's message at Bob", func(e node.Event) bool { return e.Type == node.EventMessage })
 	if got.Message.Text != "hello\nBob" || got.Message.FromName != "Alice" {
 		t.Fatalf("Bob got %+v", got.Message)
 	}
@@ -202,9 +171,9 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 
 func TestConnectErrorsAreClear(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{})
-	bob, _ := newTestNode(t, "Bob", node.RoleDoctor, node.BB84Settings{})
-	addr, code := listenHeadless(t, bob)
+	alice, adir := nodetest.New(t, "Alice", node.RolePatient, node.BB84Settings{})
+	bob, _ := nodetest.New(t, "Bob", node.RoleDoctor, node.BB84Settings{})
+	addr, code := nodetest.Listen(t, bob)
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 
@@ -242,8 +211,8 @@ func TestConnectErrorsAreClear(t *testing.T) {
 
 func TestListenPaneShowsAddressAndCode(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RoleHospital, node.BB84Settings{})
-	bob, _ := newTestNode(t, "Bob", node.RolePatient, node.BB84Settings{})
+	alice, adir := nodetest.New(t, "Alice", node.RoleHospital, node.BB84Settings{})
+	bob, _ := nodetest.New(t, "Bob", node.RolePatient, node.BB84Settings{})
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 	th.Run(func() {
@@ -292,9 +261,9 @@ func TestListenPaneShowsAddressAndCode(t *testing.T) {
 
 func TestEavesdropperAbortShowsVerdict(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01})
-	bob, _ := newTestNode(t, "Bob", node.RoleHospital, node.BB84Settings{})
-	addr, code := listenHeadless(t, bob)
+	alice, adir := nodetest.New(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01})
+	bob, _ := nodetest.New(t, "Bob", node.RoleHospital, node.BB84Settings{})
+	addr, code := nodetest.Listen(t, bob)
 	seed := uint64(7)
 	eve, err := node.NewEve(node.EveOptions{Listen: "127.0.0.1:0", Forward: addr, Intercept: 1, Seed: &seed})
 	if err != nil {
@@ -352,7 +321,7 @@ func TestEavesdropperAbortShowsVerdict(t *testing.T) {
 // both.
 func pairShells(t *testing.T, s1, s2 *Shell) {
 	t.Helper()
-	addr, code := listenHeadless(t, s2.node)
+	addr, code := nodetest.Listen(t, s2.node)
 	if _, err := s1.node.Connect(context.Background(), addr, code); err != nil {
 		t.Fatal(err)
 	}
@@ -364,8 +333,8 @@ func pairShells(t *testing.T, s1, s2 *Shell) {
 
 func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{})
-	bob, bdir := newTestNode(t, "Bob", node.RoleHospital, node.BB84Settings{})
+	alice, adir := nodetest.New(t, "Alice", node.RolePatient, node.BB84Settings{})
+	bob, bdir := nodetest.New(t, "Bob", node.RoleHospital, node.BB84Settings{})
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 	sb, _ := newTestShell(t, a, bob, bdir, th)
@@ -456,7 +425,7 @@ func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
 
 func TestSettingsSaveAndApply(t *testing.T) {
 	a := test.NewTempApp(t)
-	n, dir := newTestNode(t, "Ann", node.RoleDoctor, node.BB84Settings{})
+	n, dir := nodetest.New(t, "Ann", node.RoleDoctor, node.BB84Settings{})
 	th := &Thread{}
 	s, _ := newTestShell(t, a, n, dir, th)
 	th.Run(func() {
