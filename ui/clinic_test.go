@@ -139,24 +139,13 @@ func formEntry(t *testing.T, o fyne.CanvasObject, label string) *widget.Entry {
 // shownRows returns the chat rows the chat list renders.
 func shownRows(s *Shell) []*chatRow {
 	var found []*chatRow
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if r, ok := o.(*chatRow); ok {
+	walkRendered(s.chat.list, func(o fyne.CanvasObject) bool {
+		r, ok := o.(*chatRow)
+		if ok {
 			found = append(found, r)
-			return
 		}
-		if w, ok := o.(fyne.Widget); ok {
-			for _, c := range test.WidgetRenderer(w).Objects() {
-				walk(c)
-			}
-		}
-		if c, ok := o.(*fyne.Container); ok {
-			for _, o := range c.Objects {
-				walk(o)
-			}
-		}
-	}
-	walk(s.chat.list)
+		return !ok
+	})
 	return found
 }
 

@@ -133,3 +133,21 @@ func walkObjects(o fyne.CanvasObject, f func(fyne.CanvasObject)) {
 		}
 	}
 }
+
+// walkRendered calls f on o and, while f returns true, on everything o's
+// renderers and containers draw below it, in tree order.
+func walkRendered(o fyne.CanvasObject, f func(fyne.CanvasObject) bool) {
+	if !f(o) {
+		return
+	}
+	if w, ok := o.(fyne.Widget); ok {
+		for _, c := range test.WidgetRenderer(w).Objects() {
+			walkRendered(c, f)
+		}
+	}
+	if c, ok := o.(*fyne.Container); ok {
+		for _, o := range c.Objects {
+			walkRendered(o, f)
+		}
+	}
+}

@@ -518,24 +518,13 @@ func TestFirstRunThenMainWindow(t *testing.T) {
 // shownBubble returns the message of the i-th bubble the chat list renders.
 func shownBubble(s *Shell, i int) widgets.ChatMessage {
 	var found []widgets.ChatMessage
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if b, ok := o.(*widgets.ChatBubble); ok {
+	walkRendered(s.chat.list, func(o fyne.CanvasObject) bool {
+		b, ok := o.(*widgets.ChatBubble)
+		if ok {
 			found = append(found, b.Message())
-			return
 		}
-		if w, ok := o.(fyne.Widget); ok {
-			for _, c := range test.WidgetRenderer(w).Objects() {
-				walk(c)
-			}
-		}
-		if c, ok := o.(*fyne.Container); ok {
-			for _, o := range c.Objects {
-				walk(o)
-			}
-		}
-	}
-	walk(s.chat.list)
+		return !ok
+	})
 	// Rows are recycled and may be out of order; find by position.
 	sort.Slice(found, func(a, b int) bool { return found[a].Time.Before(found[b].Time) })
 	if i < len(found) {
