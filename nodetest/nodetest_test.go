@@ -1,6 +1,7 @@
 package nodetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -84,4 +85,23 @@ func TestWaitsSayWhatTheyWaitedFor(t *testing.T) {
 		}
 	}()
 	Eventually(t, "three increments", Under(Locked(&mu), func() bool { return n == 3 }))
+}
+
+// TestInlineRunsAtOnce: Inline runs work before Go and Do return, under
+// its context or context.Background.
+func TestInlineRunsAtOnce(t *testing.T) {
+	ran := 0
+	Inline{}.Go(func() { ran++ })
+	Inline{}.Do(func() { ran++ })
+	if ran != 2 {
+		t.Fatalf("%d of 2 jobs ran before Go and Do returned", ran)
+	}
+	if (Inline{}).Context() != context.Background() {
+		t.Error("a zero Inline's context is not context.Background")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if (Inline{Ctx: ctx}).Context() != ctx {
+		t.Error("Inline{Ctx: ctx} does not give ctx")
+	}
 }
