@@ -15,6 +15,7 @@ import (
 
 	"qkdchat/ledger"
 	"qkdchat/node"
+	"qkdchat/node/audit"
 	"qkdchat/nodetest"
 	"qkdchat/ui/exchanges"
 	"qkdchat/ui/prefs"
@@ -382,7 +383,7 @@ func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 		s.ledger.kind.SetSelected("key-event")
 	})
 	eventually(t, th, "the kind filter", func() bool {
-		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Kind == node.TxKindKeyEvent
+		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Kind == audit.TxKindKeyEvent
 	})
 
 	// Verify.
@@ -409,7 +410,7 @@ type closeBuffer struct{ bytes.Buffer }
 func (*closeBuffer) Close() error { return nil }
 
 func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
-	msg, ok := verifyVerdict(&node.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
+	msg, ok := verifyVerdict(&audit.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
 	if ok || msg != "Ledger is NOT intact: first bad block is 3 (transaction #17): block hash mismatch" {
 		t.Errorf("%q %v", msg, ok)
 	}
@@ -417,7 +418,7 @@ func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
 	if ok || !strings.HasPrefix(msg, "Verification failed") {
 		t.Errorf("%q %v", msg, ok)
 	}
-	msg, ok = verifyVerdict(&node.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
+	msg, ok = verifyVerdict(&audit.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
 	if !ok || !strings.HasPrefix(msg, "Ledger verified: 5 transactions in 2 blocks") {
 		t.Errorf("%q %v", msg, ok)
 	}
