@@ -10,13 +10,14 @@ import (
 
 	"qkdchat/identity"
 	"qkdchat/node"
+	"qkdchat/nodetest"
 )
 
 // TestConflictWarningUntilDismissed: a standing ledger conflict shows as
 // a red warning above the tabs until the user taps Dismiss.
 func TestConflictWarningUntilDismissed(t *testing.T) {
 	a := test.NewTempApp(t)
-	n, dir := newTestNode(t, "Pat", node.RolePatient, node.BB84Settings{})
+	n, dir := nodetest.New(t, "Pat", node.RolePatient, node.BB84Settings{})
 	peer, err := identity.LoadOrCreate(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +54,7 @@ func TestConflictWarningUntilDismissed(t *testing.T) {
 // below it instead of staying under it (the window is laid out again).
 func TestConflictBannerPushesTabsDown(t *testing.T) {
 	a := test.NewTempApp(t)
-	n, dir := newTestNode(t, "Pat", node.RolePatient, node.BB84Settings{})
+	n, dir := nodetest.New(t, "Pat", node.RolePatient, node.BB84Settings{})
 	th := &Thread{}
 	s, _ := newTestShell(t, a, n, dir, th)
 	peer, err := identity.LoadOrCreate(t.TempDir())

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 	"qkdchat/qkd"
 	"qkdchat/ui/widgets"
 )
@@ -45,7 +46,7 @@ func fixedExchanges() []*node.KeyExchange {
 // delete it, run the test, and move the new file from testdata/failed/.
 func TestGoldenPanes(t *testing.T) {
 	a := test.NewTempApp(t)
-	n, dir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{})
+	n, dir := nodetest.New(t, "Alice", node.RolePatient, node.BB84Settings{})
 	th := &Thread{}
 	s, w := newTestShell(t, a, n, dir, th)
 	eventually(t, th, "the ledger page", func() bool {

@@ -6,48 +6,17 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 	"qkdchat/ui/exchanges"
 	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
 )
-
-// waitEvent reads node events until one satisfies ok.
-func waitEvent(t *testing.T, ch <-chan node.Event, what string, ok func(node.Event) bool) node.Event {
-	t.Helper()
-	deadline := time.After(40 * time.Second)
-	for {
-		select {
-		case e, open := <-ch:
-			if !open {
-				t.Fatalf("event stream closed while waiting for %s", what)
-			}
-			if ok(e) {
-				return e
-			}
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
-// listenHeadless makes n listen on loopback and returns the address and code.
-func listenHeadless(t *testing.T, n *node.Node) (string, string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	addr, code, err := n.Listen(ctx, "127.0.0.1:0", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return addr.String(), code
-}
 
 // connectViaPane types addr and code into the Connect pane and taps Connect.
 func connectViaPane(s *Shell, addr, code string) {
@@ -72,11 +41,11 @@ func pressEnter(e *widgets.ComposeEntry, shift bool) {
 
 func TestConnectWatchBB84ThenChat(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01})
-	bob, _ := newTestNode(t, "Bob", node.RoleHospital, node.BB84Settings{})
+	alice, adir := nodetest.New(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01})
+	bob, _ := nodetest.New(t, "Bob", node.RoleHospital, node.BB84Settings{})
 	bev, stop := bob.Events()
 	defer stop()
-	addr, code := listenHeadless(t, bob)
+	addr, code := nodetest.Listen(t, bob)
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 	debugState = func() string {
@@ -137,7 +106,7 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 			t.Errorf("Enter should send and clear the entry, left %q", s.chat.compose.Text)
 		}
 	})
-	got := waitEvent(t, bev, "Alice's message at Bob", func(e node.Event) bool { return e.Type == node.EventMessage })
+	got := nodetest.WaitEvent(t, bev, "Alice's message at Bob", func(e node.Event) bool { return e.Type == node.EventMessage })
 	if got.Message.Text != "hello\nBob" || got.Message.FromName != "Alice" {
 		t.Fatalf("Bob got %+v", got.Message)
 	}
@@ -199,9 +168,9 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 
 func TestConnectErrorsAreClear(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{})
-	bob, _ := newTestNode(t, "Bob", node.RoleDoctor, node.BB84Settings{})
-	addr, code := listenHeadless(t, bob)
+	alice, adir := nodetest.New(t, "Alice", node.RolePatient, node.BB84Settings{})
+	bob, _ := nodetest.New(t, "Bob", node.RoleDoctor, node.BB84Settings{})
+	addr, code := nodetest.Listen(t, bob)
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 
@@ -239,8 +208,8 @@ func TestConnectErrorsAreClear(t *testing.T) {
 
 func TestListenPaneShowsAddressAndCode(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RoleHospital, node.BB84Settings{})
-	bob, _ := newTestNode(t, "Bob", node.RolePatient, node.BB84Settings{})
+	alice, adir := nodetest.New(t, "Alice", node.RoleHospital, node.BB84Settings{})
+	bob, _ := nodetest.New(t, "Bob", node.RolePatient, node.BB84Settings{})
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 	th.Run(func() {
@@ -289,9 +258,9 @@ func TestListenPaneShowsAddressAndCode(t *testing.T) {
 
 func TestEavesdropperAbortShowsVerdict(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01})
-	bob, _ := newTestNode(t, "Bob", node.RoleHospital, node.BB84Settings{})
-	addr, code := listenHeadless(t, bob)
+	alice, adir := nodetest.New(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01})
+	bob, _ := nodetest.New(t, "Bob", node.RoleHospital, node.BB84Settings{})
+	addr, code := nodetest.Listen(t, bob)
 	seed := uint64(7)
 	eve, err := node.NewEve(node.EveOptions{Listen: "127.0.0.1:0", Forward: addr, Intercept: 1, Seed: &seed})
 	if err != nil {
@@ -349,7 +318,7 @@ func TestEavesdropperAbortShowsVerdict(t *testing.T) {
 // both.
 func pairShells(t *testing.T, s1, s2 *Shell) {
 	t.Helper()
-	addr, code := listenHeadless(t, s2.node)
+	addr, code := nodetest.Listen(t, s2.node)
 	if _, err := s1.node.Connect(context.Background(), addr, code); err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +330,7 @@ func pairShells(t *testing.T, s1, s2 *Shell) {
 
 func TestSettingsSaveAndApply(t *testing.T) {
 	a := test.NewTempApp(t)
-	n, dir := newTestNode(t, "Ann", node.RoleDoctor, node.BB84Settings{})
+	n, dir := nodetest.New(t, "Ann", node.RoleDoctor, node.BB84Settings{})
 	th := &Thread{}
 	s, _ := newTestShell(t, a, n, dir, th)
 	th.Run(func() {
@@ -454,24 +423,13 @@ func TestFirstRunThenMainWindow(t *testing.T) {
 // shownBubble returns the message of the i-th bubble the chat list renders.
 func shownBubble(s *Shell, i int) widgets.ChatMessage {
 	var found []widgets.ChatMessage
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if b, ok := o.(*widgets.ChatBubble); ok {
+	walkRendered(s.chat.list, func(o fyne.CanvasObject) bool {
+		b, ok := o.(*widgets.ChatBubble)
+		if ok {
 			found = append(found, b.Message())
-			return
 		}
-		if w, ok := o.(fyne.Widget); ok {
-			for _, c := range test.WidgetRenderer(w).Objects() {
-				walk(c)
-			}
-		}
-		if c, ok := o.(*fyne.Container); ok {
-			for _, o := range c.Objects {
-				walk(o)
-			}
-		}
-	}
-	walk(s.chat.list)
+		return !ok
+	})
 	// Rows are recycled and may be out of order; find by position.
 	sort.Slice(found, func(a, b int) bool { return found[a].Time.Before(found[b].Time) })
 	if i < len(found) {
