@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 	"qkdchat/ui/invites"
 )
 
@@ -18,7 +19,7 @@ import (
 func TestRoleFirstPanes(t *testing.T) {
 	a := test.NewTempApp(t)
 	th := &Thread{}
-	h, hdir := newTestNode(t, "St Mary", node.RoleHospital, node.BB84Settings{})
+	h, hdir := nodetest.New(t, "St Mary", node.RoleHospital, node.BB84Settings{})
 	hs, _ := newTestShell(t, a, h, hdir, th)
 	th.Run(func() {
 		if got := hs.SelectedTab(); got != TabInvite {
@@ -49,7 +50,7 @@ func TestRoleFirstPanes(t *testing.T) {
 	})
 
 	for _, role := range []node.Role{node.RolePatient, node.RoleDoctor} {
-		n, dir := newTestNode(t, "Ann", role, node.BB84Settings{})
+		n, dir := nodetest.New(t, "Ann", role, node.BB84Settings{})
 		s, _ := newTestShell(t, a, n, dir, th)
 		th.Run(func() {
 			if got := s.SelectedTab(); got != TabJoin {

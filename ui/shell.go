@@ -15,6 +15,7 @@ import (
 	"qkdchat/ui/files"
 	"qkdchat/ui/invites"
 	"qkdchat/ui/join"
+	"qkdchat/ui/ledger"
 	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
 )
@@ -87,8 +88,8 @@ type Shell struct {
 	connect   *connectPane
 	chat      *chatPane
 	bb84      *exchanges.Panel
-	ledger    *ledgerPane
-	conflict  *conflictBanner
+	ledger    *ledger.Pane
+	conflict  *ledger.Banner
 	role      *cases.Pane
 	prefs     *settingsPane
 	invite    *invites.Pane   // a hospital's, else nil
@@ -103,6 +104,7 @@ type Shell struct {
 	notifier Notifier
 	notified map[string]bool   // news already notified (attention.go)
 	titles   map[string]string // case ID -> title, until the case changes
+	att      attention         // badges, status and notifications (attention.go)
 
 	done chan struct{}
 }
@@ -127,6 +129,7 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 		notified:  map[string]bool{},
 		titles:    map[string]string{},
 	}
+	s.att = attention{s}
 	if s.notifier == nil {
 		s.notifier = appNotifier{a}
 	}
@@ -149,51 +152,60 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 	})
 	s.connect.left = s.people.Left
 	s.chat = newChatPane(n, jobs, s.people.Name, func(m *node.Message) { s.fileMessage(m, widgets.StateQueued) }, s.setStatus)
-	s.chat.win, s.chat.files, s.chat.caseTitle, s.chat.openCase = w, s.files, s.caseTitle, s.openCase
+	s.chat.win, s.chat.files, s.chat.caseTitle, s.chat.openCase = w, s.files, s.att.caseTitle, s.openCase
 	s.bb84 = exchanges.New(n, jobs, s.people.Name, s.setStatus)
-	s.ledger = newLedgerPane(n.Auditor(), s.ledgerEnv())
-	s.conflict = newConflictBanner(n.Auditor(), s.ledgerEnv())
+	s.ledger = ledger.New(n.Auditor(), s.ledgerEnv())
+	s.conflict = ledger.NewBanner(n.Auditor(), s.ledgerEnv())
 	s.role = cases.New(w, prof.Role, n.Clinic(), jobs, s.people)
 	s.role.SetFiles(s.files)
-	s.role.OnUnseen(func(int) { s.refreshBadges() })
-	s.sidebar.caseTitle = s.caseTitle
+	s.role.OnUnseen(func(int) { s.att.refreshBadges() })
+	s.sidebar.caseTitle = s.att.caseTitle
 	s.prefs = newSettingsPane(a, n, opts.Dir, opts.StartRekey, func(st prefs.Settings) { s.settings = st }, s.bb84.SetThreshold)
 
-	s.tabItems = map[string]*container.TabItem{
-		TabConnect:  container.NewTabItemWithIcon("Connect", theme.LoginIcon(), s.connect.content),
-		TabChat:     container.NewTabItemWithIcon("Chat", theme.MailComposeIcon(), s.chat.content),
-		TabBB84:     container.NewTabItemWithIcon("BB84 key", theme.VisibilityIcon(), s.bb84.Content()),
-		TabLedger:   container.NewTabItemWithIcon("Ledger", theme.ListIcon(), s.ledger.content),
-		TabRole:     container.NewTabItemWithIcon(s.role.Title(), theme.DocumentCreateIcon(), s.role.Content()),
-		TabSettings: container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.prefs.content),
+	// The tabs, in their order: a new pane is one more row (and a Tab
+	// constant above).
+	tabs := []struct {
+		name string
+		item *container.TabItem
+	}{
+		{TabConnect, container.NewTabItemWithIcon("Connect", theme.LoginIcon(), s.connect.content)},
+		{TabChat, container.NewTabItemWithIcon("Chat", theme.MailComposeIcon(), s.chat.content)},
+		{TabBB84, container.NewTabItemWithIcon("BB84 key", theme.VisibilityIcon(), s.bb84.Content())},
+		{TabLedger, container.NewTabItemWithIcon("Ledger", theme.ListIcon(), s.ledger.Content())},
+		{TabRole, container.NewTabItemWithIcon(s.role.Title(), theme.DocumentCreateIcon(), s.role.Content())},
+		{TabSettings, container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.prefs.content)},
 	}
-	order := []string{TabConnect, TabChat, TabBB84, TabLedger, TabRole, TabSettings}
-	top := s.conflict.box
-	if prof.Role == node.RoleHospital {
+	top := s.conflict.Content()
+	type tab = struct {
+		name string
+		item *container.TabItem
+	}
+	if prof.Role == node.RoleHospital { // Invite first, the listening line above every tab
 		s.invite = invites.New(n.Invites(), n.Clinic(), jobs, s.connect.copied)
 		s.listening = invites.NewStatus()
 		s.connect.stopped = func() { s.listening.Set(invites.Listening{}) }
-		s.tabItems[TabInvite] = container.NewTabItemWithIcon(s.invite.Title(), theme.ContentAddIcon(), s.invite.Content())
-		order, top = append([]string{TabInvite}, order...), container.NewVBox(container.NewPadded(s.listening.Content()), top)
-	} else {
+		tabs = append([]tab{{TabInvite, container.NewTabItemWithIcon(s.invite.Title(), theme.ContentAddIcon(), s.invite.Content())}}, tabs...)
+		top = container.NewVBox(container.NewPadded(s.listening.Content()), top)
+	} else { // Join first
 		s.join = join.New(n.Invites(), prof.Role, jobs)
-		s.tabItems[TabJoin] = container.NewTabItemWithIcon(s.join.Title(), theme.LoginIcon(), s.join.Content())
-		order = append([]string{TabJoin}, order...)
+		tabs = append([]tab{{TabJoin, container.NewTabItemWithIcon(s.join.Title(), theme.LoginIcon(), s.join.Content())}}, tabs...)
 	}
 	if prof.Role == node.RolePatient {
 		s.connect.cards.Remove(s.connect.listenCard)
 	}
+	s.tabItems = map[string]*container.TabItem{}
 	s.tabs = container.NewAppTabs()
-	for _, name := range order {
-		s.tabs.Append(s.tabItems[name])
+	for _, t := range tabs {
+		s.tabItems[t.name] = t.item
+		s.tabs.Append(t.item)
 	}
 	s.tabs.OnSelected = func(ti *container.TabItem) {
 		if ti == s.tabItems[TabLedger] {
-			s.ledger.refreshIfStale()
+			s.ledger.RefreshIfStale()
 		}
-		s.tabChosen(s.SelectedTab())
+		s.att.tabChosen(s.SelectedTab())
 	}
-	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { s.dropped(uris) })
+	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { s.att.dropped(uris) })
 	split := container.NewHSplit(s.sidebar.content, s.tabs)
 	split.Offset = 0.22
 	s.content = container.NewBorder(top, container.NewPadded(s.status), nil, nil, split)
@@ -204,7 +216,7 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 	ev, stop := n.Events()
 	go s.runEvents(ev, stop)
 	s.spawn(s.loadHistory)
-	s.conflict.reload()
+	s.conflict.Reload()
 	return s
 }
 
