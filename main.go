@@ -101,7 +101,7 @@ func runGUI(ctx context.Context) {
 	}
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(assets.Icon())
-	mw := ui.NewMainWindow(a, ui.Config{Dir: dir, Version: version()})
+	mw := ui.NewMainWindow(a, ui.Config{Dir: dir, Version: version(), OnLAN: true})
 	if th := os.Getenv("QKDCHAT_THEME"); th != "" {
 		prefs.ApplyTheme(a, th)
 	}

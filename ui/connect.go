@@ -15,12 +15,12 @@ import (
 
 	"qkdchat/node"
 	"qkdchat/ui/invites"
+	"qkdchat/ui/join"
 	"qkdchat/ui/widgets"
 )
 
 // dialer is what the Connect pane asks of the node.
 type dialer interface {
-	Listen(ctx context.Context, addr, code string) (net.Addr, string, error)
 	Connect(ctx context.Context, addr, code string) (*node.Session, error)
 	Reconnect(ctx context.Context, fingerprint string) (*node.Session, error)
 	Contacts() ([]node.Contact, error)
@@ -43,9 +43,13 @@ type connectPane struct {
 	listenInfo *fyne.Container
 	listenErr  *widget.Label
 	stopListen context.CancelFunc
-	stopped    func()   // after Stop, if set
-	addrs      []string // what the user should pass on, once listening
-	code       string
+	stopped    func() // after Stop, if set
+	// listen listens and remembers the address (Node.Reach().Listen);
+	// listened, if set, is told how it went.
+	listen   func(ctx context.Context, addr, code string) (node.ReachStatus, error)
+	listened func(node.ReachStatus, error)
+	addrs    []string // what the user should pass on, once listening
+	code     string
 
 	addr       *widget.Entry
 	code2      *widget.Entry
@@ -60,8 +64,8 @@ type connectPane struct {
 }
 
 // newConnectPane makes the pane; port is the listening port it proposes.
-func newConnectPane(n dialer, jobs worker, port int, online func(string) bool, copied func(label, value string)) *connectPane {
-	p := &connectPane{node: n, jobs: jobs, online: online, copied: copied}
+func newConnectPane(n *node.Node, jobs worker, port int, online func(string) bool, copied func(label, value string)) *connectPane {
+	p := &connectPane{node: n, jobs: jobs, online: online, copied: copied, listen: n.Reach().Listen}
 
 	p.listenHost = widget.NewEntry()
 	p.listenHost.SetText("0.0.0.0")
@@ -113,6 +117,17 @@ func newConnectPane(n dialer, jobs worker, port int, online func(string) bool, c
 	return p
 }
 
+// listenOn fills the Wait for someone card with addr (host:port) and
+// starts listening there, as if the user had: the app start-up of a
+// hospital, on its remembered address.
+func (p *connectPane) listenOn(addr string) {
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		p.listenHost.SetText(host)
+		p.listenPort.SetText(port)
+	}
+	p.startListening()
+}
+
 // startListening opens a listener in the background.
 func (p *connectPane) startListening() {
 	host := strings.TrimSpace(p.listenHost.Text)
@@ -129,8 +144,11 @@ func (p *connectPane) startListening() {
 	p.listenBtn.Disable()
 	ctx, cancel := context.WithCancel(p.jobs.Context())
 	p.jobs.Go(func() {
-		addr, code, err := p.node.Listen(ctx, net.JoinHostPort(host, strconv.Itoa(port)), code)
+		st, err := p.listen(ctx, net.JoinHostPort(host, strconv.Itoa(port)), code)
 		p.jobs.Do(func() {
+			if p.listened != nil {
+				p.listened(st, err)
+			}
 			if err != nil {
 				cancel()
 				p.listenBtn.Enable()
@@ -139,7 +157,7 @@ func (p *connectPane) startListening() {
 			}
 			p.stopListen = cancel
 			p.stopBtn.Enable()
-			p.showListening(addr.String(), code)
+			p.showListening(st.Addr, st.Code)
 		})
 	})
 }
@@ -275,4 +293,26 @@ func (p *connectPane) reconnect(c node.Contact, btn *widget.Button) {
 			}
 		})
 	})
+}
+
+// nearbyFinder is the Join pane's Nearby card on the node's reach.
+func nearbyFinder(r *node.Reach) join.Finder {
+	return join.Finder{
+		Find: func(ctx context.Context) ([]join.Hospital, error) {
+			hs, err := r.Nearby(ctx, 0)
+			out := make([]join.Hospital, 0, len(hs))
+			for _, h := range hs {
+				out = append(out, join.Hospital{Name: h.Name, Fingerprint: h.Fingerprint, Addrs: h.Addrs})
+			}
+			return out, err
+		},
+		Join: func(ctx context.Context, h join.Hospital, code string) (*node.Session, error) {
+			ref := h.Fingerprint // a name may be announced twice
+			if ref == "" {
+				ref = h.Name
+			}
+			s, _, err := r.JoinNearby(ctx, ref, code, 0)
+			return s, err
+		},
+	}
 }

@@ -36,7 +36,7 @@ func (s *Shell) apply(e node.Event) {
 	switch e.Type {
 	case node.EventListening:
 		s.connect.showListening(e.Addr, e.Code)
-		if s.listening != nil {
+		if s.listening != nil && s.listening.Shown().Addr != e.Addr { // Reach's status, richer, may be in first
 			s.listening.Set(invites.Listening{Listening: true, Addr: e.Addr, LAN: invites.HandOut(e.Addr)})
 		}
 	case node.EventInvite, node.EventRoleApproved:

@@ -51,6 +51,11 @@ type ShellOptions struct {
 	// SaveAsker asks where to save an attachment; nil shows Fyne's
 	// file-save dialog.
 	SaveAsker files.SaveAsker
+	// OnLAN is the app proper: a hospital listens from start-up on its
+	// remembered address (else node.DefaultListenAddr) and announces
+	// itself; a patient or a doctor looks for hospitals nearby. Tests
+	// leave it off, to stay on 127.0.0.1.
+	OnLAN bool
 }
 
 // worker is how a pane runs slow work: Go starts it off the UI goroutine,
@@ -184,10 +189,14 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 		s.invite = invites.New(n.Invites(), n.Clinic(), jobs, s.connect.copied)
 		s.listening = invites.NewStatus()
 		s.connect.stopped = func() { s.listening.Set(invites.Listening{}) }
+		s.connect.listened = func(st node.ReachStatus, err error) { s.listening.Set(invites.FromReach(st, err)) }
 		tabs = append([]tab{{TabInvite, container.NewTabItemWithIcon(s.invite.Title(), theme.ContentAddIcon(), s.invite.Content())}}, tabs...)
 		top = container.NewVBox(container.NewPadded(s.listening.Content()), top)
 	} else { // Join first
 		s.join = join.New(n.Invites(), prof.Role, jobs)
+		if opts.OnLAN {
+			s.join.SetFinder(nearbyFinder(n.Reach()))
+		}
 		tabs = append([]tab{{TabJoin, container.NewTabItemWithIcon(s.join.Title(), theme.LoginIcon(), s.join.Content())}}, tabs...)
 	}
 	if prof.Role == node.RolePatient {
@@ -208,6 +217,13 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { s.att.dropped(uris) })
 	split := container.NewHSplit(s.sidebar.content, s.tabs)
 	split.Offset = 0.22
+	if opts.OnLAN && s.listening != nil {
+		addr, err := n.Reach().RememberedAddr()
+		if err != nil || addr == "" {
+			addr = node.DefaultListenAddr
+		}
+		s.connect.listenOn(addr)
+	}
 	s.content = container.NewBorder(top, container.NewPadded(s.status), nil, nil, split)
 
 	s.loadContacts()

@@ -23,6 +23,9 @@ type Config struct {
 	Dir     string       // data directory (required)
 	Version string       // shown on the first-run form
 	Logger  *slog.Logger // the engine's log; nil discards
+	// OnLAN is the app proper (see ShellOptions.OnLAN): a hospital listens
+	// from start-up, a patient or doctor looks for hospitals nearby.
+	OnLAN bool
 }
 
 // MainWindow is the desktop app's window: the first-run form until a
@@ -110,7 +113,7 @@ func (m *MainWindow) open() {
 				return
 			}
 			m.node = n
-			m.shell = NewShell(m.app, m.win, n, ShellOptions{Dir: m.cfg.Dir, StartRekey: st.RekeyInterval, Thread: m.th})
+			m.shell = NewShell(m.app, m.win, n, ShellOptions{Dir: m.cfg.Dir, StartRekey: st.RekeyInterval, Thread: m.th, OnLAN: m.cfg.OnLAN})
 			m.win.SetContent(m.shell.Content())
 			if m.onReady != nil {
 				m.onReady(m.shell)

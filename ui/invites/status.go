@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"qkdchat/node"
 )
 
 // Listening is what the status line shows: whether the node listens,
@@ -99,4 +101,20 @@ func HandOut(bound string) []string {
 		}
 	}
 	return append(out, net.JoinHostPort("127.0.0.1", port))
+}
+
+// FromReach is what the line shows of the node's reachability st, or of
+// err when listening failed.
+func FromReach(st node.ReachStatus, err error) Listening {
+	if err != nil {
+		return Listening{Note: node.UserError(err)}
+	}
+	l := Listening{Listening: st.Listening, Addr: st.Addr, LAN: st.LAN}
+	switch {
+	case st.Announcing:
+		l.Note = "announced to devices nearby"
+	case st.AnnounceError != "":
+		l.Note = "not announced nearby: " + st.AnnounceError
+	}
+	return l
 }

@@ -22,12 +22,12 @@ type Hospital struct {
 	Addrs       []string
 }
 
-// Finder finds the hospitals nearby and joins one of them, by name, with
-// just its code; the session lives as long as ctx. Package ui makes one
+// Finder finds the hospitals nearby and joins one of them with just its
+// code; the session lives as long as ctx. Package ui makes one
 // from Node.Reach.
 type Finder struct {
 	Find func(ctx context.Context) ([]Hospital, error)
-	Join func(ctx context.Context, name, code string) (*node.Session, error)
+	Join func(ctx context.Context, h Hospital, code string) (*node.Session, error)
 }
 
 // nearby is the pane's "Nearby" card: the hospitals found on the LAN,
@@ -105,7 +105,7 @@ func (nb *nearby) join(h Hospital, code *widget.Entry, btn *widget.Button) {
 	btn.Disable()
 	p.show("Joining "+h.Name+"…", false)
 	p.jobs.Go(func() {
-		_, err := nb.f.Join(p.jobs.Context(), h.Name, c)
+		_, err := nb.f.Join(p.jobs.Context(), h, c)
 		p.jobs.Do(func() {
 			btn.Enable()
 			if err != nil {

@@ -27,8 +27,8 @@ func TestNearbyJoinWithJustTheCode(t *testing.T) {
 		Find: func(context.Context) ([]join.Hospital, error) {
 			return []join.Hospital{{Name: "St Mary", Addrs: []string{h.addr}}}, nil
 		},
-		Join: func(ctx context.Context, name, code string) (*node.Session, error) {
-			asked <- name
+		Join: func(ctx context.Context, near join.Hospital, code string) (*node.Session, error) {
+			asked <- near.Name
 			return doc.n.Connect(ctx, h.addr, code)
 		},
 	}
