@@ -67,7 +67,7 @@ func TestGoldenPanes(t *testing.T) {
 		s.bb84.SelectExchange(0)
 		s.setStatus("")
 	})
-	for _, tab := range []string{TabConnect, TabChat, TabBB84, TabLedger, TabRole, TabSettings} {
+	for _, tab := range []string{TabJoin, TabConnect, TabChat, TabBB84, TabLedger, TabRole, TabSettings} {
 		th.Run(func() {
 			s.ShowTab(tab)
 			test.AssertRendersToMarkup(t, "shell_"+tab+".xml", w.Canvas())
