@@ -62,7 +62,7 @@ func New(j Joiner, role node.Role, jobs Jobs) *Pane {
 	p.result.Wrapping = fyne.TextWrapWord
 	p.result.Hide()
 	p.box = container.NewVBox(p.field, container.NewHBox(p.joinBtn), p.busy, p.result)
-	intro := widget.NewLabel(fmt.Sprintf("Paste the invite the hospital gave you. You join as a %s: the invite says so, and it works once.", role))
+	intro := widget.NewLabel(fmt.Sprintf("Paste the hospital's invite: it works once, and you join as a %s.", role))
 	intro.Wrapping = fyne.TextWrapWord
 	card := widget.NewCard("Join a hospital", "", container.NewVBox(intro, p.box))
 	p.outer = container.NewVBox(card)
