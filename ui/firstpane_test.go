@@ -3,10 +3,12 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -147,4 +149,14 @@ func TestOnLANHospitalListensAtStartAndPatientJoinsNearby(t *testing.T) {
 		t.Fatalf("the patient's join: %q (code %q)", text, code)
 	}
 	nodetest.Eventually(t, "Ann at the hospital", func() bool { cs, _ := h.Contacts(); return len(cs) == 1 && cs[0].Name == "Ann" })
+
+	// An invite made elsewhere (the CLI's /invite) shows in the Invite
+	// tab: the shell reloads it on the node's invite events.
+	rec, err := h.Invites().Create(node.RoleDoctor, "Dr Who", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, th, "the new invite in the Invite tab", func() bool {
+		return strings.Contains(texts(hs.invite.Content()), fmt.Sprintf("Doctor invite %d for Dr Who", rec.Nameplate))
+	})
 }
