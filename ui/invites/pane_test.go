@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 )
 
 type uiJobs struct {
@@ -37,17 +38,10 @@ func (j *uiJobs) Do(f func()) {
 
 func (j *uiJobs) Context() context.Context { return j.ctx }
 
+// newNode opens a real node with a fresh data directory.
 func newNode(t *testing.T, name string, role node.Role) *node.Node {
 	t.Helper()
-	dir := t.TempDir()
-	if err := node.SaveProfile(dir, node.Profile{Name: name, Role: role}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Open(node.Options{Dir: dir, SendTimeout: 20 * time.Second, RekeyInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
+	n, _ := nodetest.New(t, name, role, node.BB84Settings{})
 	return n
 }
 
