@@ -33,6 +33,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	seed := fs.String("seed", "", "uint64 seed for reproducible runs (run i uses seed+i); default crypto/rand")
 	runs := fs.Int("runs", 1, "number of runs")
 	asJSON := fs.Bool("json", false, "print one JSON object per run and line")
+	showProgress := fs.Bool("progress", false, "draw a progress bar on stderr even when it is not a terminal or with --json (default: on a terminal, for runs over a second)")
 	pf := pulseFlags(fs)
 	if err := Parse(fs, args); err != nil {
 		return err
@@ -109,6 +110,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(tw, "run\tsent\tdetected\tmatches\tsample\tQBER est\tQBER true\teve\teavesdropper detected\tleak EC\tf\tround trips\tkey bits\tQBER Z\tQBER X\t result\t")
 	}
 	defer lowerMemoryLimit(simulateMemoryLimit)()
+	bar := newProgressBar(env.Stderr, *showProgress, *asJSON, c.Qubits, *runs)
 	var last error
 	var verdicts []string
 	enc := json.NewEncoder(env.Stdout)
@@ -121,7 +123,14 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		if eveSet != nil && !eveSet[i+1] {
 			rc.Eve, rc.Attack = 0, 0
 		}
+		if bar != nil {
+			bar.startRun(i + 1)
+			rc.Progress = bar.update
+		}
 		rep, err := qkd.Simulate(ctx, rc)
+		if bar != nil {
+			bar.finish()
+		}
 		if err != nil && !isAbort(err) {
 			if ctx.Err() != nil {
 				return ctx.Err()

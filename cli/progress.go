@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"qkdchat/qkd"
+)
+
+// progressBar draws a run's transmission progress on one terminal line,
+// for runs that last over a second: nothing before that, then at most
+// five redraws a second. Alice and Bob both report; the bar follows the
+// further one. It is safe for concurrent use.
+type progressBar struct {
+	w     io.Writer
+	now   func() time.Time
+	total int // pulses of a run
+	runs  int
+
+	mu    sync.Mutex
+	run   int // from 1
+	start time.Time
+	last  time.Time
+	sent  int
+	drawn bool
+}
+
+// progressDelay is how long a run goes before its bar appears.
+const progressDelay = time.Second
+
+// newProgressBar returns the bar for runs of total pulses, or nil when it
+// should stay hidden: force (--progress) shows it anywhere; otherwise it
+// shows only on a terminal and never with --json.
+func newProgressBar(w io.Writer, force, asJSON bool, total, runs int) *progressBar {
+	if !force && (asJSON || !isTerminal(w)) {
+		return nil
+	}
+	return &progressBar{w: w, now: time.Now, total: total, runs: runs}
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// startRun resets the bar for run (from 1).
+func (b *progressBar) startRun(run int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.run, b.start, b.sent = run, b.now(), 0
+}
+
+// update is a qkd.Config.Progress callback.
+func (b *progressBar) update(p qkd.Progress) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sent = max(b.sent, p.Sent)
+	now := b.now()
+	if now.Sub(b.start) < progressDelay || (b.drawn && now.Sub(b.last) < 200*time.Millisecond && b.sent < b.total) {
+		return
+	}
+	b.last, b.drawn = now, true
+	fmt.Fprintf(b.w, "\r%s", progressLine(b.run, b.runs, b.sent, b.total, now.Sub(b.start)))
+}
+
+// finish ends the bar's line if it drew one.
+func (b *progressBar) finish() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.drawn {
+		fmt.Fprintln(b.w)
+		b.drawn = false
+	}
+}
+
+// progressLine is the bar's text: run, a 30-cell bar, the share of pulses
+// sent, the rate and the time left at that rate.
+func progressLine(run, runs, sent, total int, elapsed time.Duration) string {
+	frac := 0.0
+	if total > 0 {
+		frac = min(1, float64(sent)/float64(total))
+	}
+	const cells = 30
+	full := int(frac * cells)
+	rate := float64(sent) / max(elapsed.Seconds(), 1e-9)
+	left := "?"
+	if rate > 0 {
+		left = time.Duration(float64(total-sent) / rate * float64(time.Second)).Round(time.Second).String()
+	}
+	return fmt.Sprintf("run %d/%d [%s%s] %3.0f%%  %.3g/%.3g pulses  %.3g pulses/s  %s left ",
+		run, runs, strings.Repeat("#", full), strings.Repeat("-", cells-full), 100*frac, float64(sent), float64(total), rate, left)
+}
