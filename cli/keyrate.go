@@ -148,11 +148,36 @@ func runKeyrate(ctx context.Context, env *Env, args []string) error {
 			Misalignment: m.Misalignment, ECF: m.ECEfficiency, Pulses: m.Pulses, StdDevs: m.StdDevs, Nu: m.Nu},
 		MaxDistanceKm: map[string]*float64{},
 	}
-	for i := range o.points {
+	if err := fillKeyrate(ctx, &rep, m, o.from, o.to, o.step, o.points); err != nil {
+		return err
+	}
+	if o.asJSON {
+		if err := json.NewEncoder(env.Stdout).Encode(rep); err != nil {
+			return fmt.Errorf("keyrate: write: %w", err)
+		}
+	} else if err := writeKeyrateTable(env.Stdout, &rep); err != nil {
+		return fmt.Errorf("keyrate: write: %w", err)
+	}
+	if o.plotPath != "" {
+		if err := plotKeyrate(&rep, o.plotPath); err != nil {
+			return err
+		}
+		if !o.asJSON {
+			fmt.Fprintf(env.Stdout, "\nplot written to %s\n", o.plotPath)
+		}
+	}
+	return nil
+}
+
+// fillKeyrate computes the model's best rate per setting at points
+// distances from from by step (the last capped at to) and each setting's
+// maximum distance.
+func fillKeyrate(ctx context.Context, rep *keyrateReport, m keyrate.Model, from, to, step float64, points int) error {
+	for i := range points {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		km := math.Min(o.from+float64(i)*o.step, o.to)
+		km := math.Min(from+float64(i)*step, to)
 		row := keyrateRow{Km: km, Rate: map[string]float64{}, Mu: map[string]float64{}}
 		for _, s := range keyrate.Settings() {
 			p := m.Best(s, km)
@@ -174,21 +199,6 @@ func runKeyrate(ctx context.Context, env *Env, args []string) error {
 		rep.MaxDistanceKm[s.Key()] = &d
 		if beyond {
 			rep.MaxDistanceKm[s.Key()] = nil // JSON null: no limit within MaxKm
-		}
-	}
-	if o.asJSON {
-		if err := json.NewEncoder(env.Stdout).Encode(rep); err != nil {
-			return fmt.Errorf("keyrate: write: %w", err)
-		}
-	} else if err := writeKeyrateTable(env.Stdout, &rep); err != nil {
-		return fmt.Errorf("keyrate: write: %w", err)
-	}
-	if o.plotPath != "" {
-		if err := plotKeyrate(&rep, o.plotPath); err != nil {
-			return err
-		}
-		if !o.asJSON {
-			fmt.Fprintf(env.Stdout, "\nplot written to %s\n", o.plotPath)
 		}
 	}
 	return nil
@@ -231,6 +241,12 @@ func writeKeyrateTable(w io.Writer, rep *keyrateReport) error {
 // plotKeyrate writes rate against distance, log scale, one line per
 // setting (its positive rates only), to path as a PNG.
 func plotKeyrate(rep *keyrateReport, path string) error {
+	return plotKeyrateWith(rep, nil, path)
+}
+
+// plotKeyrateWith is plotKeyrate with measured points drawn over the
+// curves (none when meas is nil).
+func plotKeyrateWith(rep *keyrateReport, meas *measuredSeries, path string) error {
 	p := plot.New()
 	p.Title.Text = "BB84 secret key rate per pulse"
 	p.X.Label.Text = "fibre length (km)"
@@ -266,6 +282,13 @@ func plotKeyrate(rep *keyrateReport, path string) error {
 	// the vacuum+weak one stays visible on top of the infinite-decoy one.
 	for i := len(lines) - 1; i >= 0; i-- {
 		p.Add(lines[i])
+	}
+	if meas != nil {
+		mlo, mhi, err := meas.add(p)
+		if err != nil {
+			return fmt.Errorf("keyrate: plot %s: %w", path, err)
+		}
+		lo, hi = math.Min(lo, mlo), math.Max(hi, mhi)
 	}
 	if math.IsInf(lo, 0) {
 		return fmt.Errorf("keyrate: plot %s: no setting gives a key between %v and %v km, nothing to plot",

@@ -52,11 +52,11 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// startRun resets the bar for run (from 1).
-func (b *progressBar) startRun(run int) {
+// startRun resets the bar for run (from 1) of total pulses.
+func (b *progressBar) startRun(run, total int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.run, b.start, b.sent = run, b.now(), 0
+	b.run, b.total, b.start, b.sent = run, total, b.now(), 0
 }
 
 // update is a qkd.Config.Progress callback.

@@ -16,7 +16,7 @@ func TestProgressBarWaitsASecond(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := t0
 	b := &progressBar{w: &out, now: func() time.Time { return now }, total: 1000, runs: 2}
-	b.startRun(1)
+	b.startRun(1, 1000)
 	now = t0.Add(500 * time.Millisecond)
 	b.update(qkd.Progress{Sent: 100})
 	if out.Len() != 0 {

@@ -34,6 +34,8 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	runs := fs.Int("runs", 1, "number of runs")
 	asJSON := fs.Bool("json", false, "print one JSON object per run and line")
 	showProgress := fs.Bool("progress", false, "draw a progress bar on stderr even when it is not a terminal or with --json (default: on a terminal, for runs over a second)")
+	sweepKm := fs.String("sweep-km", "", "FROM:TO:STEP: run --runs runs at each fibre length instead of --fiber-km, one row (JSON line) per distance")
+	plotPath := fs.String("plot", "", "with --sweep-km: write the keyrate curves with the simulated rates (points, standard error bars) to this .png file")
 	pf := pulseFlags(fs)
 	if err := Parse(fs, args); err != nil {
 		return err
@@ -71,6 +73,15 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		}
 		seedBase = &v
 	}
+	var sweep *kmSweep
+	if *sweepKm != "" {
+		if sweep, err = parseSweep(*sweepKm); err != nil {
+			return err
+		}
+	}
+	if err := checkPlotPath(*plotPath, sweep != nil); err != nil {
+		return err
+	}
 	eveSet, err := parseRunList(*eveRuns, *runs)
 	if err != nil {
 		return err
@@ -92,6 +103,10 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		Threshold: *threshold, EpsSec: *eps, EpsCor: *eps, DesignQBER: *designQBER, DesignDetection: ch.Detection(), Source: src}}
 	if err := c.Validate(); err != nil {
 		return Usagef("%v", err)
+	}
+	if sweep != nil {
+		defer lowerMemoryLimit(simulateMemoryLimit)()
+		return runSweep(ctx, env, c, sweep, *runs, seedBase, *asJSON, *plotPath, newProgressBar(env.Stderr, *showProgress, *asJSON, c.Qubits, *runs))
 	}
 	if c.Qubits == 0 {
 		n, err := qkd.RequiredPulses(c)
@@ -124,7 +139,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 			rc.Eve, rc.Attack = 0, 0
 		}
 		if bar != nil {
-			bar.startRun(i + 1)
+			bar.startRun(i+1, rc.Qubits)
 			rc.Progress = bar.update
 		}
 		rep, err := qkd.Simulate(ctx, rc)
