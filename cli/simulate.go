@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"qkdchat/cli/progress"
+	"qkdchat/cli/sweep"
 	"qkdchat/qkd"
 )
 
@@ -73,13 +75,15 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		}
 		seedBase = &v
 	}
-	var sweep *kmSweep
+	var km *sweep.Range
 	if *sweepKm != "" {
-		if sweep, err = parseSweep(*sweepKm); err != nil {
-			return err
+		r, err := sweep.Parse(*sweepKm, qkd.MaxFiberKm)
+		if err != nil {
+			return Usagef("--sweep-km %v", err)
 		}
+		km = &r
 	}
-	if err := checkPlotPath(*plotPath, sweep != nil); err != nil {
+	if err := checkPlotPath(*plotPath, km != nil); err != nil {
 		return err
 	}
 	eveSet, err := parseRunList(*eveRuns, *runs)
@@ -104,9 +108,9 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	if err := c.Validate(); err != nil {
 		return Usagef("%v", err)
 	}
-	if sweep != nil {
+	if km != nil {
 		defer lowerMemoryLimit(simulateMemoryLimit)()
-		return runSweep(ctx, env, c, sweep, *runs, seedBase, *asJSON, *plotPath, newProgressBar(env.Stderr, *showProgress, *asJSON, c.Qubits, *runs))
+		return runSweep(ctx, env, c, *km, *runs, seedBase, *asJSON, *plotPath, progress.New(env.Stderr, *showProgress, *asJSON, c.Qubits, *runs))
 	}
 	if c.Qubits == 0 {
 		n, err := qkd.RequiredPulses(c)
@@ -125,7 +129,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(tw, "run\tsent\tdetected\tmatches\tsample\tQBER est\tQBER true\teve\teavesdropper detected\tleak EC\tf\tround trips\tkey bits\tQBER Z\tQBER X\t result\t")
 	}
 	defer lowerMemoryLimit(simulateMemoryLimit)()
-	bar := newProgressBar(env.Stderr, *showProgress, *asJSON, c.Qubits, *runs)
+	bar := progress.New(env.Stderr, *showProgress, *asJSON, c.Qubits, *runs)
 	var last error
 	var verdicts []string
 	enc := json.NewEncoder(env.Stdout)
@@ -139,12 +143,12 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 			rc.Eve, rc.Attack = 0, 0
 		}
 		if bar != nil {
-			bar.startRun(i+1, rc.Qubits)
-			rc.Progress = bar.update
+			bar.StartRun(i+1, rc.Qubits)
+			rc.Progress = bar.Update
 		}
 		rep, err := qkd.Simulate(ctx, rc)
 		if bar != nil {
-			bar.finish()
+			bar.Finish()
 		}
 		if err != nil && !isAbort(err) {
 			if ctx.Err() != nil {

@@ -6,74 +6,15 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-
+	"qkdchat/cli/progress"
+	"qkdchat/cli/rateplot"
+	"qkdchat/cli/sweep"
 	"qkdchat/qkd"
 	"qkdchat/qkd/keyrate"
 )
-
-// maxSweepPoints bounds the distances of one `simulate --sweep-km`.
-const maxSweepPoints = 101
-
-// kmSweep is a parsed --sweep-km FROM:TO:STEP.
-type kmSweep struct{ from, to, step float64 }
-
-func parseSweep(s string) (*kmSweep, error) {
-	f := strings.Split(s, ":")
-	if len(f) != 3 {
-		return nil, Usagef("--sweep-km %q: want FROM:TO:STEP in km, e.g. 0:60:20", s)
-	}
-	var v [3]float64
-	for i, x := range f {
-		n, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-		if err != nil || !finiteFloat(n) {
-			return nil, Usagef("--sweep-km %q: %q is not a number of km", s, x)
-		}
-		v[i] = n
-	}
-	w := &kmSweep{v[0], v[1], v[2]}
-	switch {
-	case !(w.from >= 0 && w.to >= w.from && w.to <= qkd.MaxFiberKm):
-		return nil, Usagef("--sweep-km %q: want 0 <= FROM <= TO <= %d", s, qkd.MaxFiberKm)
-	case !(w.step > 0):
-		return nil, Usagef("--sweep-km %q: STEP must be positive", s)
-	case (w.to-w.from)/w.step >= maxSweepPoints:
-		return nil, Usagef("--sweep-km %q makes more than %d distances", s, maxSweepPoints)
-	}
-	return w, nil
-}
-
-func (w *kmSweep) points() []float64 {
-	n := int(math.Floor((w.to-w.from)/w.step+1e-9)) + 1
-	km := make([]float64, n)
-	for i := range km {
-		km[i] = math.Min(w.from+float64(i)*w.step, w.to)
-	}
-	return km
-}
-
-// sweepPoint is the JSON line of one distance of a sweep.
-type sweepPoint struct {
-	Km      float64 `json:"km"`
-	Pulses  int     `json:"pulses"`   // per run
-	Runs    int     `json:"runs"`     // runs at this distance
-	Keys    int     `json:"keys"`     // runs that made a key
-	KeyBits int     `json:"key_bits"` // final key bits, all runs together
-	// Rate is the mean secret key bits per pulse sent over the runs (0
-	// for a run that aborted); RateErr its standard error (0 for one run).
-	Rate    float64 `json:"rate"`
-	RateErr float64 `json:"rate_err"`
-	// Model is qkd/keyrate's rate for the run's setting at this distance,
-	// asymptotic, with the same link.
-	Model float64 `json:"model_rate"`
-}
 
 // sweepSetting is the keyrate setting a simulated source matches.
 func sweepSetting(src qkd.Source) keyrate.Setting {
@@ -95,8 +36,8 @@ func sweepModel(c qkd.Config) keyrate.Model {
 // runSweep is `simulate --sweep-km`: runs runs at each distance and
 // prints one row (or JSON line) per distance; plotPath, when set, gets the
 // keyrate curves with the measured rates as points with error bars.
-func runSweep(ctx context.Context, env *Env, c qkd.Config, w *kmSweep, runs int, seed *uint64, asJSON bool, plotPath string, bar *progressBar) error {
-	var pts []sweepPoint
+func runSweep(ctx context.Context, env *Env, c qkd.Config, w sweep.Range, runs int, seed *uint64, asJSON bool, plotPath string, bar *progress.Bar) error {
+	var pts []sweep.Point
 	m, set := sweepModel(c), sweepSetting(c.Source)
 	var tw *tabwriter.Writer
 	if !asJSON {
@@ -105,7 +46,7 @@ func runSweep(ctx context.Context, env *Env, c qkd.Config, w *kmSweep, runs int,
 		fmt.Fprintln(tw, "km\tpulses\tkeys\tkey bits\trate\t± s.e.\tmodel (asymptotic)\t")
 	}
 	enc := json.NewEncoder(env.Stdout)
-	for di, km := range w.points() {
+	for di, km := range w.Km() {
 		rc := c
 		rc.FiberKm = km
 		rc.DesignDetection = rc.Detection()
@@ -116,20 +57,19 @@ func runSweep(ctx context.Context, env *Env, c qkd.Config, w *kmSweep, runs int,
 			}
 			rc.Qubits = n
 		}
-		pt := sweepPoint{Km: km, Pulses: rc.Qubits, Runs: runs, Model: m.Best(set, km).Rate}
-		var sum, sum2 float64
+		pt := sweep.Point{Km: km, Pulses: rc.Qubits, Model: m.Best(set, km).Rate}
 		for i := range runs {
 			if seed != nil {
 				s := *seed + uint64(di*runs+i)
 				rc.Seed = &s
 			}
 			if bar != nil {
-				bar.startRun(di*runs+i+1, rc.Qubits)
-				rc.Progress = bar.update
+				bar.StartRun(di*runs+i+1, rc.Qubits)
+				rc.Progress = bar.Update
 			}
 			rep, err := qkd.Simulate(ctx, rc)
 			if bar != nil {
-				bar.finish()
+				bar.Finish()
 			}
 			if err != nil && !isAbort(err) {
 				if ctx.Err() != nil {
@@ -137,17 +77,11 @@ func runSweep(ctx context.Context, env *Env, c qkd.Config, w *kmSweep, runs int,
 				}
 				return fmt.Errorf("at %v km, run %d: %w", km, i+1, err)
 			}
-			r := 0.0
+			bits := 0
 			if err == nil {
-				pt.Keys++
-				pt.KeyBits += rep.KeyBits
-				r = float64(rep.KeyBits) / float64(rep.QubitsSent)
+				bits = rep.KeyBits
 			}
-			sum, sum2 = sum+r, sum2+r*r
-		}
-		pt.Rate = sum / float64(runs)
-		if runs > 1 {
-			pt.RateErr = math.Sqrt(math.Max(0, sum2/float64(runs)-pt.Rate*pt.Rate) / float64(runs-1))
+			pt.Add(bits, rep.QubitsSent)
 		}
 		pts = append(pts, pt)
 		if asJSON {
@@ -167,11 +101,15 @@ func runSweep(ctx context.Context, env *Env, c qkd.Config, w *kmSweep, runs int,
 		return nil
 	}
 	rep := keyrateReport{MaxDistanceKm: map[string]*float64{}}
-	step := math.Max((w.to-w.from)/100, 0.5)
-	if err := fillKeyrate(ctx, &rep, m, w.from, math.Max(w.to, w.from+step), step, int(math.Floor((math.Max(w.to, w.from+step)-w.from)/step+1e-9))+1); err != nil {
+	step := math.Max((w.To-w.From)/100, 0.5)
+	if err := fillKeyrate(ctx, &rep, m, w.From, math.Max(w.To, w.From+step), step, int(math.Floor((math.Max(w.To, w.From+step)-w.From)/step+1e-9))+1); err != nil {
 		return err
 	}
-	if err := plotKeyrateWith(&rep, &measuredSeries{label: "simulated, " + set.String(), pts: pts}, plotPath); err != nil {
+	meas := &rateplot.Measured{Label: "simulated, " + set.String()}
+	for _, p := range pts {
+		meas.Points = append(meas.Points, rateplot.Point{Km: p.Km, Rate: p.Rate, Err: p.RateErr})
+	}
+	if err := plotKeyrateWith(&rep, meas, plotPath); err != nil {
 		return err
 	}
 	if !asJSON {
@@ -191,58 +129,4 @@ func checkPlotPath(path string, sweep bool) error {
 		return Usagef("--plot %q: the file name must end in .png", path)
 	}
 	return nil
-}
-
-// measuredSeries is a sweep's rates drawn over the keyrate curves.
-type measuredSeries struct {
-	label string
-	pts   []sweepPoint
-}
-
-// errPoints are rates with error bars; a log axis cannot show a bar below
-// zero, so a bar stops at a tenth of its rate.
-type errPoints struct {
-	plotter.XYs
-	plotter.YErrors
-}
-
-// add draws the positive rates as points with error bars and returns
-// their range; a distance without a key is left out (a log axis cannot
-// show 0) and listed in the legend.
-func (m *measuredSeries) add(p *plot.Plot) (lo, hi float64, err error) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	var e errPoints
-	var none []string
-	for _, pt := range m.pts {
-		if pt.Rate <= 0 {
-			none = append(none, strconv.FormatFloat(pt.Km, 'g', 4, 64))
-			continue
-		}
-		low := math.Min(pt.RateErr, 0.9*pt.Rate)
-		e.XYs = append(e.XYs, plotter.XY{X: pt.Km, Y: pt.Rate})
-		e.YErrors = append(e.YErrors, struct{ Low, High float64 }{low, pt.RateErr})
-		lo, hi = math.Min(lo, pt.Rate-low), math.Max(hi, pt.Rate+pt.RateErr)
-	}
-	label := m.label
-	if len(none) > 0 {
-		label += " (no key at " + strings.Join(none, ", ") + " km)"
-	}
-	if len(e.XYs) == 0 {
-		p.Legend.Add(label)
-		return lo, hi, nil
-	}
-	sc, err := plotter.NewScatter(e.XYs)
-	if err != nil {
-		return lo, hi, err
-	}
-	sc.GlyphStyle.Shape = draw.CircleGlyph{}
-	sc.GlyphStyle.Radius = vg.Points(3.5)
-	bars, err := plotter.NewYErrorBars(e)
-	if err != nil {
-		return lo, hi, err
-	}
-	bars.CapWidth = vg.Points(6)
-	p.Add(bars, sc)
-	p.Legend.Add(label, sc)
-	return lo, hi, nil
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"qkdchat/cli/sweep"
 )
 
 // TestSimulateSweepJSONAndPlot: --sweep-km runs at each distance and
@@ -25,7 +27,7 @@ func TestSimulateSweepJSONAndPlot(t *testing.T) {
 		t.Fatalf("%d lines, want 3 distances:\n%s", len(lines), out)
 	}
 	for i, l := range lines {
-		var p sweepPoint
+		var p sweep.Point
 		if err := json.Unmarshal([]byte(l), &p); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package cli
+package progress
 
 import (
 	"fmt"
@@ -11,11 +11,11 @@ import (
 	"qkdchat/qkd"
 )
 
-// progressBar draws a run's transmission progress on one terminal line,
+// Bar draws a run's transmission progress on one terminal line,
 // for runs that last over a second: nothing before that, then at most
 // five redraws a second. Alice and Bob both report; the bar follows the
 // further one. It is safe for concurrent use.
-type progressBar struct {
+type Bar struct {
 	w     io.Writer
 	now   func() time.Time
 	total int // pulses of a run
@@ -29,17 +29,17 @@ type progressBar struct {
 	drawn bool
 }
 
-// progressDelay is how long a run goes before its bar appears.
-const progressDelay = time.Second
+// Delay is how long a run goes before its bar appears.
+const Delay = time.Second
 
-// newProgressBar returns the bar for runs of total pulses, or nil when it
+// New returns the bar for runs of total pulses, or nil when it
 // should stay hidden: force (--progress) shows it anywhere; otherwise it
 // shows only on a terminal and never with --json.
-func newProgressBar(w io.Writer, force, asJSON bool, total, runs int) *progressBar {
+func New(w io.Writer, force, asJSON bool, total, runs int) *Bar {
 	if !force && (asJSON || !isTerminal(w)) {
 		return nil
 	}
-	return &progressBar{w: w, now: time.Now, total: total, runs: runs}
+	return &Bar{w: w, now: time.Now, total: total, runs: runs}
 }
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -52,28 +52,28 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// startRun resets the bar for run (from 1) of total pulses.
-func (b *progressBar) startRun(run, total int) {
+// StartRun resets the bar for run (from 1) of total pulses.
+func (b *Bar) StartRun(run, total int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.run, b.total, b.start, b.sent = run, total, b.now(), 0
 }
 
-// update is a qkd.Config.Progress callback.
-func (b *progressBar) update(p qkd.Progress) {
+// Update is a qkd.Config.Progress callback.
+func (b *Bar) Update(p qkd.Progress) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.sent = max(b.sent, p.Sent)
 	now := b.now()
-	if now.Sub(b.start) < progressDelay || (b.drawn && now.Sub(b.last) < 200*time.Millisecond && b.sent < b.total) {
+	if now.Sub(b.start) < Delay || (b.drawn && now.Sub(b.last) < 200*time.Millisecond && b.sent < b.total) {
 		return
 	}
 	b.last, b.drawn = now, true
-	fmt.Fprintf(b.w, "\r%s", progressLine(b.run, b.runs, b.sent, b.total, now.Sub(b.start)))
+	fmt.Fprintf(b.w, "\r%s", line(b.run, b.runs, b.sent, b.total, now.Sub(b.start)))
 }
 
-// finish ends the bar's line if it drew one.
-func (b *progressBar) finish() {
+// Finish ends the bar's line if it drew one.
+func (b *Bar) Finish() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.drawn {
@@ -82,9 +82,9 @@ func (b *progressBar) finish() {
 	}
 }
 
-// progressLine is the bar's text: run, a 30-cell bar, the share of pulses
+// line is the bar's text: run, a 30-cell bar, the share of pulses
 // sent, the rate and the time left at that rate.
-func progressLine(run, runs, sent, total int, elapsed time.Duration) string {
+func line(run, runs, sent, total int, elapsed time.Duration) string {
 	frac := 0.0
 	if total > 0 {
 		frac = min(1, float64(sent)/float64(total))

@@ -1,4 +1,4 @@
-package cli
+package progress
 
 import (
 	"bytes"
@@ -15,17 +15,17 @@ func TestProgressBarWaitsASecond(t *testing.T) {
 	var out bytes.Buffer
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := t0
-	b := &progressBar{w: &out, now: func() time.Time { return now }, total: 1000, runs: 2}
-	b.startRun(1, 1000)
+	b := &Bar{w: &out, now: func() time.Time { return now }, total: 1000, runs: 2}
+	b.StartRun(1, 1000)
 	now = t0.Add(500 * time.Millisecond)
-	b.update(qkd.Progress{Sent: 100})
+	b.Update(qkd.Progress{Sent: 100})
 	if out.Len() != 0 {
 		t.Fatalf("drew before a second: %q", out.String())
 	}
 	now = t0.Add(2 * time.Second)
-	b.update(qkd.Progress{Sent: 250})
-	b.update(qkd.Progress{Sent: 200}) // the slower side does not move it back
-	b.finish()
+	b.Update(qkd.Progress{Sent: 250})
+	b.Update(qkd.Progress{Sent: 200}) // the slower side does not move it back
+	b.Finish()
 	got := out.String()
 	if !strings.Contains(got, "run 1/2") || !strings.Contains(got, " 25%") || !strings.Contains(got, "6s left") || !strings.HasSuffix(got, "\n") {
 		t.Fatalf("bar %q", got)
@@ -39,10 +39,10 @@ func TestProgressBarWaitsASecond(t *testing.T) {
 // --json, unless --progress asks for one.
 func TestProgressBarHiddenOffTerminal(t *testing.T) {
 	var buf bytes.Buffer
-	if newProgressBar(&buf, false, false, 10, 1) != nil || newProgressBar(&buf, false, true, 10, 1) != nil {
+	if New(&buf, false, false, 10, 1) != nil || New(&buf, false, true, 10, 1) != nil {
 		t.Fatal("bar on a buffer")
 	}
-	if newProgressBar(&buf, true, true, 10, 1) == nil {
+	if New(&buf, true, true, 10, 1) == nil {
 		t.Fatal("--progress did not force the bar")
 	}
 }
