@@ -118,6 +118,7 @@ func builtin() []Command {
 		{Name: "listen", Summary: "wait for peers and chat with them (headless)", Run: runListen},
 		{Name: "connect", Summary: "connect to a peer and chat (headless)", Run: runConnect},
 		{Name: "eve", Summary: "run an eavesdropper on the quantum link between two peers", Run: runEve},
+		{Name: "invite", Summary: "issue an invite for a patient or a doctor (hospital)", Run: runInvite},
 		{Name: "contacts", Summary: "list pinned contacts", Run: runContacts},
 		{Name: "bench", Summary: "measure performance against an in-run baseline", Run: runBench},
 		{Name: "ledger", Summary: "verify, show, export and prove the message ledger", Run: runLedger},

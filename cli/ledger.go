@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"qkdchat/node"
+	"qkdchat/node/audit"
 )
 
 // ledgerUsage lists the subcommands of `qkdchat ledger`.
@@ -91,7 +92,7 @@ func (lf *ledgerFlags) dir() (string, error) {
 
 // parseAndOpen parses the flags of a subcommand that takes no arguments
 // and opens the ledger.
-func (lf *ledgerFlags) parseAndOpen(fs *flag.FlagSet, args []string, mode node.AuditorMode) (*node.Auditor, error) {
+func (lf *ledgerFlags) parseAndOpen(fs *flag.FlagSet, args []string, mode audit.Mode) (*audit.Auditor, error) {
 	if err := Parse(fs, args); err != nil {
 		return nil, err
 	}
@@ -104,18 +105,18 @@ func (lf *ledgerFlags) parseAndOpen(fs *flag.FlagSet, args []string, mode node.A
 // open opens the ledger of the data directory; it never creates one.
 // Damage is reported in the same words as when the app opens the
 // directory (node.ExplainDamage): one verdict per file.
-func (lf *ledgerFlags) open(mode node.AuditorMode) (*node.Auditor, error) {
+func (lf *ledgerFlags) open(mode audit.Mode) (*audit.Auditor, error) {
 	dir, err := lf.dir()
 	if err != nil {
 		return nil, err
 	}
-	a, err := node.OpenAuditor(dir, mode)
+	a, err := audit.Open(dir, mode)
 	return a, noLedger(dir, err)
 }
 
 // noLedger says where the ledger was looked for when dir holds none.
 func noLedger(dir string, err error) error {
-	if errors.Is(err, node.ErrNoLedger) {
+	if errors.Is(err, audit.ErrNoLedger) {
 		return fmt.Errorf("no ledger at %s (use --data DIR)", filepath.Join(dir, node.LedgerFile))
 	}
 	return err
@@ -150,11 +151,11 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	}
 	var want string
 	if *key != "" {
-		fp, err := node.ParseFingerprint(*key)
+		fp, err := audit.ParseFingerprint(*key)
 		if err != nil {
 			return Usagef("--key: %v", err)
 		}
-		if node.IsShortFingerprint(fp) {
+		if audit.IsShortFingerprint(fp) {
 			fmt.Fprintf(env.Stderr, "note: --key %q is the 16-digit fingerprint of an older qkdchat: it checks only 64 bits of the key; compare the full fingerprint shown below\n", fp)
 		}
 		want = fp
@@ -163,19 +164,19 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 		return verifyProofFile(env, lf, *proof, want)
 	}
 	var (
-		rep  *node.VerifyReport
+		rep  *audit.VerifyReport
 		what string
 		err  error
 	)
 	if *export != "" {
 		what = *export
-		rep, err = node.VerifyExportFile(ctx, *export)
+		rep, err = audit.VerifyExportFile(ctx, *export)
 	} else {
 		dir, derr := lf.dir()
 		if derr != nil {
 			return derr
 		}
-		rep, what, err = node.VerifyDataDir(ctx, dir)
+		rep, what, err = audit.VerifyDataDir(ctx, dir)
 		err = noLedger(dir, err)
 	}
 	if err != nil {
@@ -192,7 +193,7 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	case !rep.OK && rep.FirstBadHeight >= 0:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is bad from block %d: %s", what, rep.FirstBadHeight, rep.Reason)}
 	case len(rep.JournalLoss) > 0:
-		return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s; if you accept the loss, run 'qkdchat ledger ack-loss' with the same --data", what, node.JournalLossSummary(rep.JournalLoss))}
+		return &ExitError{Code: 1, Err: fmt.Errorf("%s: %s; if you accept the loss, run 'qkdchat ledger ack-loss' with the same --data", what, audit.JournalLossSummary(rep.JournalLoss))}
 	case !rep.OK:
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s is bad: %s", what, rep.Reason)}
 	case want != "" && !rep.SignedBy(want):
@@ -203,7 +204,7 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-func printReport(w io.Writer, what string, rep *node.VerifyReport) {
+func printReport(w io.Writer, what string, rep *audit.VerifyReport) {
 	if rep.OK {
 		fmt.Fprintf(w, "%s: OK\n", what)
 	} else {
@@ -241,7 +242,7 @@ func printReport(w io.Writer, what string, rep *node.VerifyReport) {
 // acknowledges them.
 func runLedgerAckLoss(ctx context.Context, env *Env, args []string) error {
 	fs, lf := newLedgerFlagSet(env, "ack-loss", "")
-	a, err := lf.parseAndOpen(fs, args, node.ReadWrite)
+	a, err := lf.parseAndOpen(fs, args, audit.ReadWrite)
 	if err != nil {
 		return err
 	}
@@ -253,7 +254,7 @@ func runLedgerAckLoss(ctx context.Context, env *Env, args []string) error {
 	if lf.json {
 		pending := ack.Losses
 		if pending == nil {
-			pending = []node.LostTransactions{}
+			pending = []audit.LostTransactions{}
 		}
 		return printJSON(env.Stdout, map[string]any{"acknowledged": ack.Acknowledged, "losses": pending})
 	}
@@ -261,7 +262,7 @@ func runLedgerAckLoss(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "%s: no journal loss to acknowledge\n", a.Path())
 		return nil
 	}
-	fmt.Fprintf(env.Stdout, "%s: acknowledged: %s\n", a.Path(), node.JournalLossSummary(ack.Losses))
+	fmt.Fprintf(env.Stdout, "%s: acknowledged: %s\n", a.Path(), audit.JournalLossSummary(ack.Losses))
 	for _, x := range ack.Losses {
 		fmt.Fprintf(env.Stdout, "  %s\n", x)
 	}
@@ -273,8 +274,8 @@ func verifyProofFile(env *Env, lf *ledgerFlags, path, want string) error {
 	if err != nil {
 		return err
 	}
-	pc, err := node.CheckProof(b)
-	var pf *node.ProofFormatError
+	pc, err := audit.CheckProof(b)
+	var pf *audit.ProofFormatError
 	if errors.As(err, &pf) {
 		return &ExitError{Code: 1, Err: fmt.Errorf("%s %v", path, pf)}
 	}
@@ -317,7 +318,7 @@ func runLedgerShow(ctx context.Context, env *Env, args []string) error {
 	if *page < 0 || *limit < 1 || *limit > 1000 {
 		return Usagef("--page must be >= 0 and --limit within 1..1000")
 	}
-	a, err := lf.open(node.ReadOnly)
+	a, err := lf.open(audit.ReadOnly)
 	if err != nil {
 		return err
 	}
@@ -351,7 +352,7 @@ func runLedgerShow(ctx context.Context, env *Env, args []string) error {
 func runLedgerExport(ctx context.Context, env *Env, args []string) error {
 	fs, lf := newLedgerFlagSet(env, "export", "")
 	out := fs.String("out", "", "write the export to this file (default: standard output)")
-	a, err := lf.parseAndOpen(fs, args, node.ReadOnly)
+	a, err := lf.parseAndOpen(fs, args, audit.ReadOnly)
 	if err != nil {
 		return err
 	}
@@ -378,17 +379,17 @@ func runLedgerProve(_ context.Context, env *Env, args []string) error {
 	if fs.NArg() != 1 {
 		return Usagef("prove needs one transaction ID")
 	}
-	id, err := node.ParseTxID(fs.Arg(0))
+	id, err := audit.ParseTxID(fs.Arg(0))
 	if err != nil {
 		return Usagef("%v", err)
 	}
-	a, err := lf.open(node.ReadOnly)
+	a, err := lf.open(audit.ReadOnly)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	p, err := a.Prove(id)
-	if errors.Is(err, node.ErrTxNotFound) {
+	if errors.Is(err, audit.ErrTxNotFound) {
 		return &ExitError{Code: 1, Err: fmt.Errorf("transaction %s is not in %s", id, a.Path())}
 	}
 	if err != nil {
@@ -407,7 +408,7 @@ func runLedgerProve(_ context.Context, env *Env, args []string) error {
 
 func runLedgerCheckpoint(_ context.Context, env *Env, args []string) error {
 	fs, lf := newLedgerFlagSet(env, "checkpoint", "")
-	a, err := lf.parseAndOpen(fs, args, node.ReadWrite)
+	a, err := lf.parseAndOpen(fs, args, audit.ReadWrite)
 	if err != nil {
 		return err
 	}
@@ -437,7 +438,7 @@ func runLedgerAudit(ctx context.Context, env *Env, args []string) error {
 
 // auditExports compares A's export with B's and exits 1 on any finding.
 func auditExports(ctx context.Context, env *Env, aPath, bPath string, jsonOut bool) error {
-	rep, err := node.AuditExports(ctx, aPath, bPath)
+	rep, err := audit.AuditExports(ctx, aPath, bPath)
 	if err != nil {
 		return err
 	}
@@ -464,7 +465,7 @@ func auditExports(ctx context.Context, env *Env, aPath, bPath string, jsonOut bo
 
 func runLedgerConflicts(_ context.Context, env *Env, args []string) error {
 	fs, lf := newLedgerFlagSet(env, "conflicts", "")
-	a, err := lf.parseAndOpen(fs, args, node.ReadOnly)
+	a, err := lf.parseAndOpen(fs, args, audit.ReadOnly)
 	if err != nil {
 		return err
 	}
@@ -475,7 +476,7 @@ func runLedgerConflicts(_ context.Context, env *Env, args []string) error {
 	}
 	if lf.json {
 		if pcs == nil {
-			pcs = []node.StandingConflict{}
+			pcs = []audit.StandingConflict{}
 		}
 		return printJSON(env.Stdout, pcs)
 	}
@@ -503,11 +504,11 @@ func runLedgerDismissConflict(_ context.Context, env *Env, args []string) error 
 	if fs.NArg() != 1 {
 		return Usagef("give the fingerprint of the peer (see 'qkdchat ledger conflicts')")
 	}
-	fp, err := node.ParseFingerprint(fs.Arg(0))
+	fp, err := audit.ParseFingerprint(fs.Arg(0))
 	if err != nil {
 		return Usagef("%v", err)
 	}
-	a, err := lf.open(node.ReadWrite)
+	a, err := lf.open(audit.ReadWrite)
 	if err != nil {
 		return err
 	}

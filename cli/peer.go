@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"qkdchat/cli/invitecmd"
 	"qkdchat/node"
 )
 
@@ -163,7 +164,7 @@ func runListen(ctx context.Context, env *Env, args []string) error {
 
 func runConnect(ctx context.Context, env *Env, args []string) error {
 	var p peerFlags
-	fs := NewFlagSet(env, "connect", "HOST:PORT")
+	fs := NewFlagSet(env, "connect", "HOST:PORT --code CODE | INVITE")
 	p.register(fs)
 	usage := fs.Usage
 	fs.Usage = func() {
@@ -181,9 +182,14 @@ line.
 		return err
 	}
 	if fs.NArg() != 1 {
-		return Usagef("give the address to connect to, as HOST:PORT")
+		return Usagef("give the address to connect to, as HOST:PORT, or an invite")
 	}
 	if err := p.validate(); err != nil {
+		return err
+	}
+	target := fs.Arg(0)
+	isInvite, err := p.takeInvite(target)
+	if err != nil {
 		return err
 	}
 	// The session lives on its own context: Ctrl-C (ctx) makes connect
@@ -200,7 +206,12 @@ line.
 	con := newConsole(n, env, p.jsonOut)
 	defer con.stop()
 	stopDial := context.AfterFunc(ctx, endLife)
-	s, err := n.Connect(life, fs.Arg(0), p.code)
+	var s *node.Session
+	if isInvite {
+		s, err = n.Invites().Join(life, target)
+	} else {
+		s, err = n.Connect(life, target, p.code)
+	}
 	if !stopDial() && ctx.Err() != nil && err == nil {
 		s.Close()
 		return nil // interrupted while dialing
@@ -601,7 +612,11 @@ func (c *console) slashCommand(ctx context.Context, line string) error {
 	case "help":
 		c.note("type a line to send it; commands: /to NAME, /peers, /rekey, /help")
 		c.note("%s", workflowHelp)
+		c.note("%s", invitecmd.Help)
 		return nil
+	}
+	if handled, err := (invitecmd.Console{Node: c.n, JSON: c.json, Note: c.note, Out: c.env.Stdout}).Command(word, rest); handled {
+		return err
 	}
 	if handled, err := c.workflowCommand(ctx, word, rest); handled {
 		return err
@@ -646,6 +661,9 @@ func describe(e node.Event) string {
 		return fmt.Sprintf("ledger checkpoint with %s: %s", who, e.Reason)
 	case node.EventError:
 		return "error: " + e.Reason
+	}
+	if s := invitecmd.Describe(e); s != "" {
+		return s
 	}
 	return describeWorkflow(e)
 }

@@ -12,3 +12,7 @@ func (n *Node) Clinic() *Clinic { return n.clinic }
 // Contacts lists the pinned contacts, the parties the workflow can
 // address (as Node.Contacts).
 func (cl *Clinic) Contacts() ([]Contact, error) { return cl.n.Contacts() }
+
+// Profile is this node's name and role, the party the workflow acts as
+// (as Node.Profile).
+func (cl *Clinic) Profile() Profile { return cl.n.Profile() }

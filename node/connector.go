@@ -7,6 +7,7 @@ import (
 	"qkdchat/delivery"
 	"qkdchat/ledger"
 	"qkdchat/session"
+	"qkdchat/telehealth"
 	"qkdchat/transport"
 )
 
@@ -50,12 +51,13 @@ func (c connector) pairingFailed(addr string, err error) {
 func (c connector) start(ctx context.Context, ts *transport.Session, dialAddr string) *Session {
 	n := c.n
 	info := ts.Peer()
-	role, _ := ParseRole(info.Role)
+	g := grantedRole(n.store, info)
 	ct := Contact{
 		Fingerprint: info.Fingerprint,
 		PublicKey:   info.Identity,
 		Name:        info.Name,
-		Role:        role,
+		Role:        g.Role,
+		RoleBasis:   g.Basis,
 		Addr:        dialAddr,
 		LastSeen:    time.Now(),
 	}
@@ -64,6 +66,11 @@ func (c connector) start(ctx context.Context, ts *transport.Session, dialAddr st
 		n.publish(Event{Type: EventPairingFailed, Peer: ct.Fingerprint, PeerName: ct.Name, Reason: UserError(err)})
 		ts.Close()
 		return nil
+	}
+	if info.Nameplate != 0 {
+		if err := n.Invites().book().Paired(info.Nameplate, ct.Fingerprint, ct.Name); err != nil {
+			n.log.Warn("could not record who used an invite", "nameplate", info.Nameplate, "err", err)
+		}
 	}
 	s := c.session(ts, ct, dialAddr != "")
 	if old := n.peers.put(ct.Fingerprint, s); old != nil {
@@ -128,4 +135,17 @@ func pairingMode(newlyPaired bool) string {
 		return "paired with code"
 	}
 	return "pinned contact"
+}
+
+// grantedRole is the role the peer of info holds: an invite's grant wins
+// over the role its hello claims, and a role granted before (by invite
+// or approval) is kept (telehealth.PairedRole).
+func grantedRole(st *Store, info transport.PeerInfo) telehealth.Grant {
+	claimed, _ := ParseRole(info.Role)
+	grant, _ := ParseRole(info.Grant)
+	var prior *telehealth.Grant
+	if c, ok := st.Contact(info.Fingerprint); ok {
+		prior = &telehealth.Grant{Role: c.Role, Basis: c.RoleBasis}
+	}
+	return telehealth.PairedRole(claimed, grant, prior)
 }

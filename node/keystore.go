@@ -2,7 +2,6 @@ package node
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -10,12 +9,13 @@ import (
 
 	"qkdchat/identity"
 	"qkdchat/ledger"
+	"qkdchat/node/audit"
 	"qkdchat/session"
 )
 
 // ErrNoKey means this node does not hold the key a transaction was sealed
 // under (it was neither party, or the key store was lost).
-var ErrNoKey = errors.New("this user does not hold the key for that transaction")
+var ErrNoKey = audit.ErrNoKey
 
 // OpenTransaction decrypts a ledger transaction this node sent or
 // received. Key events are sealed under the node's record key and decode

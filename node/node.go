@@ -181,7 +181,9 @@ func (n *Node) Session(peer string) (*Session, bool) {
 // returns the bound address and the pairing code to show the user.
 func (n *Node) Listen(ctx context.Context, addr, code string) (net.Addr, string, error) {
 	c := connector{n}
-	l, err := transport.Listen(ctx, addr, c.config(code))
+	cfg := c.config(code)
+	cfg.OnInvite = n.Invites().onTransport
+	l, err := transport.Listen(ctx, addr, cfg)
 	if err != nil {
 		return nil, "", fmt.Errorf("listen on %s: %w", addr, err)
 	}
@@ -189,6 +191,7 @@ func (n *Node) Listen(ctx context.Context, addr, code string) (net.Addr, string,
 		l.Close()
 		return nil, "", errors.New("app: node is closed")
 	}
+	n.Invites().serve(l)
 	n.publish(Event{Type: EventListening, Addr: l.Addr().String(), Code: l.Code()})
 	n.peers.wg.Add(1)
 	go func() {

@@ -28,6 +28,13 @@ func (p *peers) addListener(l *transport.Listener) bool {
 	return true
 }
 
+// listenerList returns the listeners.
+func (p *peers) listenerList() []*transport.Listener {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]*transport.Listener(nil), p.listeners...)
+}
+
 // put files s as the session with fp and returns the one it replaces.
 func (p *peers) put(fp string, s *Session) (old *Session) {
 	p.mu.Lock()

@@ -43,7 +43,7 @@ func actorOf(p Profile, id *identity.Identity) telehealth.Actor {
 
 // contactActor is the workflow party that pinned contact c is.
 func contactActor(c Contact) telehealth.Actor {
-	return telehealth.Actor{Role: c.Role, Fingerprint: c.Fingerprint, Name: c.Name, Key: c.PublicKey}
+	return telehealth.Actor{Role: c.Role, Fingerprint: c.Fingerprint, Name: c.Name, Key: c.PublicKey, Basis: c.RoleBasis}
 }
 
 // caseFiles converts stored attachments to the domain's.

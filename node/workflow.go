@@ -47,7 +47,8 @@ func newWorkflowItem(id string, kind ledger.Kind, text string, w *telehealth.Bod
 }
 
 // Doctors returns a hospital's roster: its pinned contacts with role
-// doctor.
+// doctor that joined with a doctor invite or that it approved
+// (telehealth.CheckRosterDoctor).
 func (cl *Clinic) Doctors() []Contact {
 	n := cl.n
 	cs, err := n.store.Contacts()
@@ -56,7 +57,7 @@ func (cl *Clinic) Doctors() []Contact {
 	}
 	var out []Contact
 	for _, c := range cs {
-		if c.Role == RoleDoctor {
+		if telehealth.CheckRosterDoctor(contactActor(c)) == nil {
 			out = append(out, c)
 		}
 	}

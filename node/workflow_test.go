@@ -68,12 +68,20 @@ func trio(t *testing.T, ctx context.Context) (p, h, d party, hospAddr string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, x := range []*party{&p, &d} {
-		if _, err := x.Connect(ctx, addr.String(), code); err != nil {
-			t.Fatal(err)
-		}
-		waitEvent(t, x.ev, x.Profile().Name+"'s key", isType(EventKeyEstablished))
+	// The patient pairs with the listener code, the doctor with a doctor
+	// invite: only an invited (or approved) doctor is on the roster.
+	if _, err := p.Connect(ctx, addr.String(), code); err != nil {
+		t.Fatal(err)
 	}
+	waitEvent(t, p.ev, "Pat's key", isType(EventKeyEstablished))
+	inv, err := h.Invites().Create(RoleDoctor, "Dr Who", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Invites().Join(ctx, inv.Invite); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, d.ev, "Dr Who's key", isType(EventKeyEstablished))
 	return p, h, d, addr.String()
 }
 
@@ -479,7 +487,8 @@ func TestReferChecksThePHRAgainstTheLedger(t *testing.T) {
 	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
 	d := newTestNode(t, "Dr Who", RoleDoctor, BB84Settings{})
 	for _, n := range []*Node{p, d} {
-		c := Contact{Fingerprint: n.Fingerprint(), PublicKey: n.id.Public(), Name: n.Profile().Name, Role: n.Profile().Role}
+		c := Contact{Fingerprint: n.Fingerprint(), PublicKey: n.id.Public(), Name: n.Profile().Name, Role: n.Profile().Role,
+			RoleBasis: telehealth.BasisInvite}
 		if err := h.store.PinContact(c); err != nil {
 			t.Fatal(err)
 		}

@@ -52,6 +52,12 @@ type Event struct {
 	Code     string     `json:"code,omitempty"` // the pairing code, shown to the local user only
 	Reason   string     `json:"reason,omitempty"`
 
+	// Invite fields (node's invite events): the invite string and link
+	// when it is created, shown to the local user only, and its state.
+	Invite      string `json:"invite,omitempty"`
+	Link        string `json:"link,omitempty"`
+	InviteState string `json:"invite_state,omitempty"`
+
 	// BB84 fields.
 	Phase    string       `json:"phase,omitempty"`
 	Epoch    uint32       `json:"epoch,omitempty"`

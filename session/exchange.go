@@ -27,7 +27,14 @@ type KeyExchange struct {
 	KeyBits int         `json:"key_bits"`
 	// Plan is how Alice sized the exchange (Alice's side only).
 	Plan *ExchangePlan `json:"plan,omitempty"`
+	// Cause is the typed reason an exchange made no key, for
+	// ExplainAbort; nil for a key, and for an exchange read back from JSON.
+	Cause error `json:"-"`
 }
+
+// ErrKeyMismatch is the cause of an exchange whose two sides each made a
+// key, but not the same one: the confirmation tags differed.
+var ErrKeyMismatch = errors.New("key confirmation failed: the two sides derived different keys")
 
 // keyResult is what each side tells the other when its half of an exchange
 // ends. Confirm is an HMAC under the new message key, so each side learns
@@ -134,7 +141,8 @@ func (k *keyring) handleKeyResult(ctx context.Context, r keyResult) {
 		}
 		return
 	}
-	kx := &KeyExchange{Epoch: r.Epoch, Role: "bob", Time: time.Now(), Reason: "peer aborted: " + r.Reason}
+	kx := &KeyExchange{Epoch: r.Epoch, Role: "bob", Time: time.Now(), Reason: "peer aborted: " + r.Reason,
+		Cause: &qkd.PeerAbortError{Reason: r.Reason}}
 	b, _ := json.Marshal(keyResult{Epoch: r.Epoch, Reason: "no exchange started"})
 	k.s.SendFrame(ctx, FrameKeyResult, b)
 	k.finishAbort(ctx, kx, r.QBER)
@@ -260,11 +268,11 @@ func (k *keyring) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 
 	switch {
 	case !mine.OK:
-		kx.Reason = mine.Reason
+		kx.Reason, kx.Cause = mine.Reason, err
 	case !theirs.OK:
-		kx.Reason = "peer aborted: " + theirs.Reason
+		kx.Reason, kx.Cause = "peer aborted: "+theirs.Reason, &qkd.PeerAbortError{Reason: theirs.Reason}
 	case !hmac.Equal(theirs.Confirm, confirmTag(key, epoch, !k.s.initiator)):
-		kx.Reason = "key confirmation failed: the two sides derived different keys"
+		kx.Reason, kx.Cause = ErrKeyMismatch.Error(), ErrKeyMismatch
 	default:
 		kx.OK, kx.KeyBits = true, mine.KeyBits
 	}

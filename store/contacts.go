@@ -19,9 +19,13 @@ type Contact struct {
 	PublicKey   ed25519.PublicKey `json:"public_key"`
 	Name        string            `json:"name"`
 	Role        party.Role        `json:"role"`
-	Addr        string            `json:"addr,omitempty"` // where we last reached it, if we dialled
-	PairedAt    time.Time         `json:"paired_at"`
-	LastSeen    time.Time         `json:"last_seen"`
+	// RoleBasis is how Role was established: by an invite this node
+	// issued, approved by this node's user, or claimed by the peer (see
+	// telehealth.PairedRole). Empty for contacts pinned before.
+	RoleBasis party.RoleBasis `json:"role_basis,omitempty"`
+	Addr      string          `json:"addr,omitempty"` // where we last reached it, if we dialled
+	PairedAt  time.Time       `json:"paired_at"`
+	LastSeen  time.Time       `json:"last_seen"`
 }
 
 // PinContact records c after a verified session. A new contact is added; a

@@ -20,7 +20,10 @@ var (
 	// fingerprint form it is filed under (migrate.go). Created by the
 	// first migration, not at open.
 	bucketMeta = []byte("meta")
+	// bucketInvites: invite nameplate (decimal) -> sealed invite record
+	// (node/invites.go): open, used, burned, expired or revoked.
+	bucketInvites = []byte("invites")
 )
 
 // openBuckets are the buckets created when the database opens.
-var openBuckets = [][]byte{bucketContacts, bucketOutbox, bucketSeen, bucketCases, bucketViolations}
+var openBuckets = [][]byte{bucketContacts, bucketOutbox, bucketSeen, bucketCases, bucketViolations, bucketInvites}

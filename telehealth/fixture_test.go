@@ -18,12 +18,18 @@ func actor(r Role, name string, k testKey) Actor {
 	return Actor{Role: r, Fingerprint: identity.Fingerprint(k.Public()), Name: name, Key: k.Public()}
 }
 
+// invited is a as a contact that joined with an invite.
+func invited(a Actor) Actor {
+	a.Basis = BasisInvite
+	return a
+}
+
 var (
 	pat   = actor(RolePatient, "Pat", patKey)
 	hosp  = actor(RoleHospital, "St Mary", hospKey)
-	doc   = actor(RoleDoctor, "Dr Who", docKey)
+	doc   = invited(actor(RoleDoctor, "Dr Who", docKey))
 	hosp2 = actor(RoleHospital, "St Elsewhere", hosp2Key)
-	doc2  = actor(RoleDoctor, "Dr No", doc2Key)
+	doc2  = invited(actor(RoleDoctor, "Dr No", doc2Key))
 	pat2  = actor(RolePatient, "Other", pat2Key)
 )
 

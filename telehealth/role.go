@@ -56,6 +56,9 @@ type Actor struct {
 	Fingerprint string // of Key
 	Name        string
 	Key         ed25519.PublicKey
+	// Basis is how a contact's role was established (grant.go); the
+	// local node's own role needs none.
+	Basis RoleBasis
 }
 
 // Party is the reference to the actor that a message carries.

@@ -74,8 +74,8 @@ func CheckRefer(me Actor, c Case, doctor Actor) error {
 	if c.Hospital != me.Fingerprint {
 		return deny(me.Role, ActionRefer, fmt.Sprintf("case %s was not submitted to this hospital", c.ID))
 	}
-	if doctor.Role != RoleDoctor {
-		return deny(me.Role, ActionRefer, fmt.Sprintf("%s is a %s, not a doctor of this hospital's roster", doctor.Name, doctor.Role))
+	if err := CheckRosterDoctor(doctor); err != nil {
+		return err
 	}
 	if c.Status != CaseSubmitted {
 		return deny(me.Role, ActionRefer, fmt.Sprintf("case %s is already %s", c.ID, c.Status))

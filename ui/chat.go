@@ -22,6 +22,7 @@ const sendTimeout = 60 * time.Second
 // the peer's session for the header.
 type sender interface {
 	Send(ctx context.Context, peer string, kind node.Kind, caseID, text string, body []byte) (*node.Message, error)
+	SendFiles(ctx context.Context, peer, caseID, text string, paths []string) (*node.Message, error)
 	Session(peer string) (*node.Session, bool)
 }
 
@@ -35,14 +36,15 @@ type chatPane struct {
 	sent   func(*node.Message)
 	status func(string)
 
-	conv    *conversation
-	title   *widget.Label
-	detail  *widget.Label
-	list    *widget.List
-	measure *widgets.ChatBubble // sizes bubbles for the list's row heights
-	compose *widgets.ComposeEntry
-	send    *widget.Button
-	content fyne.CanvasObject
+	conv      *conversation
+	title     *widget.Label
+	detail    *widget.Label
+	list      *widget.List
+	measure   *chatRow // sizes rows for the list's row heights
+	compose   *widgets.ComposeEntry
+	send      *widget.Button
+	content   fyne.CanvasObject
+	chatFiles // attachments, transfers and report cards (chatfiles.go)
 }
 
 func newChatPane(n sender, jobs worker, name func(string) string, sent func(*node.Message), status func(string)) *chatPane {
@@ -52,7 +54,7 @@ func newChatPane(n sender, jobs worker, name func(string) string, sent func(*nod
 	p.detail.Wrapping = fyne.TextWrapWord
 	// A virtual list: only the bubbles on screen exist, so a long
 	// conversation costs nothing to append to.
-	p.measure = widgets.NewChatBubble(widgets.ChatMessage{})
+	p.measure = newChatRow(p)
 	p.list = widget.NewList(
 		func() int {
 			if p.conv == nil {
@@ -60,10 +62,10 @@ func newChatPane(n sender, jobs worker, name func(string) string, sent func(*nod
 			}
 			return len(p.conv.entries)
 		},
-		func() fyne.CanvasObject { return widgets.NewChatBubble(widgets.ChatMessage{}) },
+		func() fyne.CanvasObject { return newChatRow(p) },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			if p.conv != nil && i < len(p.conv.entries) {
-				o.(*widgets.ChatBubble).SetMessage(p.conv.entries[i].msg)
+				o.(*chatRow).set(p.conv.entries[i])
 			}
 		})
 	p.list.HideSeparators = true
@@ -72,8 +74,10 @@ func newChatPane(n sender, jobs worker, name func(string) string, sent func(*nod
 	p.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), func() { p.submit(p.compose.Text) })
 	p.send.Importance = widget.HighImportance
 	header := container.NewVBox(p.title, p.detail, widget.NewSeparator())
-	bottom := container.NewBorder(nil, nil, nil, p.send, p.compose)
-	p.content = container.NewBorder(header, bottom, nil, nil, p.list)
+	p.initFiles()
+	bottom := container.NewVBox(p.transfers, p.stagedBox,
+		container.NewBorder(nil, nil, p.attach, p.send, p.compose))
+	p.content = container.NewBorder(header, bottom, nil, nil, container.New(followBottom{p.list}, p.list))
 	return p
 }
 
@@ -81,6 +85,9 @@ func newChatPane(n sender, jobs worker, name func(string) string, sent func(*nod
 func (p *chatPane) show(c *conversation) {
 	if p.conv != nil {
 		p.conv.changed = nil
+	}
+	if p.conv != nil && p.conv.key.Peer != c.key.Peer {
+		p.clearTransfers()
 	}
 	p.conv = c
 	c.changed = p.entryChanged
@@ -95,7 +102,7 @@ func (p *chatPane) show(c *conversation) {
 
 // setHeight tells the list the height of e's bubble.
 func (p *chatPane) setHeight(e *chatEntry) {
-	p.measure.SetMessage(e.msg)
+	p.measure.set(e)
 	if h := p.measure.MinSize().Height; h != e.height {
 		e.height = h
 	}
@@ -116,6 +123,7 @@ func (p *chatPane) appendMessage(c *conversation) {
 	p.setHeight(c.entries[len(c.entries)-1])
 	p.list.Refresh()
 	p.list.ScrollToBottom()
+	p.hideDoneTransfers()
 }
 
 func (p *chatPane) refreshHeader() {
@@ -125,7 +133,7 @@ func (p *chatPane) refreshHeader() {
 	k := p.conv.key
 	title := p.name(k.Peer)
 	if k.Case != "" {
-		title += " · case " + k.Case
+		title += " · " + p.caseTitle(k.Case)
 	}
 	p.title.SetText(title)
 	var parts []string
@@ -147,18 +155,27 @@ func (p *chatPane) refreshHeader() {
 // with the contact has a key; the bubble shows "queued" until then.
 func (p *chatPane) submit(text string) {
 	text = strings.TrimRight(text, "\n")
-	if strings.TrimSpace(text) == "" || p.conv == nil {
+	staged := p.staged
+	if (strings.TrimSpace(text) == "" && len(staged) == 0) || p.conv == nil {
 		return
 	}
 	c := p.conv
 	p.compose.SetText("")
+	p.unstage()
 	p.jobs.Go(func() {
 		ctx, cancel := context.WithTimeout(p.jobs.Context(), sendTimeout)
 		defer cancel()
-		m, err := p.node.Send(ctx, c.key.Peer, node.KindChat, c.key.Case, text, nil)
+		var m *node.Message
+		var err error
+		if len(staged) > 0 {
+			m, err = p.node.SendFiles(ctx, c.key.Peer, c.key.Case, text, staged)
+		} else {
+			m, err = p.node.Send(ctx, c.key.Peer, node.KindChat, c.key.Case, text, nil)
+		}
 		p.jobs.Do(func() {
 			if err != nil {
 				p.compose.SetText(text)
+				p.stage(staged)
 				p.status("Message not sent: " + node.UserError(err))
 				return
 			}

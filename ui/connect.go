@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -30,6 +31,7 @@ type connectPane struct {
 	node   dialer
 	jobs   worker
 	online func(fp string) bool
+	left   func(fp string) time.Time // when the last session this run saw ended; nil for never
 	copied func(label, value string) // a Copy button was tapped
 
 	listenHost *widget.Entry
@@ -250,8 +252,13 @@ func (p *connectPane) refreshContacts() {
 	for _, c := range cs {
 		c := c
 		info := fmt.Sprintf("%s (%s)", c.Name, roleLabel(c.Role))
-		if !c.LastSeen.IsZero() {
-			info += " · last seen " + c.LastSeen.Local().Format("2 Jan 15:04")
+		var left time.Time
+		if p.left != nil {
+			left = p.left(c.Fingerprint)
+		}
+		// The node's LastSeen is when the last session began.
+		if pr := contactPresence(p.online(c.Fingerprint), left, c.LastSeen, time.Now()); pr != "" {
+			info += " · " + pr
 		}
 		btn := widget.NewButtonWithIcon("Reconnect", theme.ViewRefreshIcon(), nil)
 		switch {

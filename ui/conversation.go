@@ -2,6 +2,7 @@ package ui
 
 import (
 	"sort"
+	"time"
 
 	"qkdchat/node"
 	"qkdchat/ui/widgets"
@@ -20,6 +21,12 @@ type chatEntry struct {
 	msg    widgets.ChatMessage
 	index  int     // position in the conversation
 	height float32 // the bubble's height, once measured
+
+	// What the message carries, decoded (chatfiles.go).
+	caseID string
+	files  []node.AttachmentInfo
+	report bool   // a medical report: shown as a card that opens its case
+	broken string // why its content could not be read, if it could not
 }
 
 // conversation is the messages exchanged with one peer in one case.
@@ -173,6 +180,7 @@ func (b *inbox) setDelivery(id string, st node.DeliveryState) {
 type peers struct {
 	names  map[string]string // fingerprint -> display name
 	online map[string]bool
+	left   map[string]time.Time // when the last session ended (presence.go)
 }
 
 func newPeers() *peers {

@@ -43,10 +43,10 @@ func (s *Shell) apply(e node.Event) {
 		c := s.inbox.get(convKey{Peer: e.Peer})
 		s.connect.showPaired(e.PeerName, e.PeerRole)
 		s.role.RefreshContacts()
-		s.setStatus(fmt.Sprintf("Connected to %s (%s). Running the BB84 key exchange…", e.PeerName, e.PeerRole))
-		if s.inbox.current.Peer == "" || s.tabs.Selected() == s.tabItems[TabConnect] {
+		s.setStatus(fmt.Sprintf("Connected to %s (%s). Running the BB84 key exchange (BB84 key tab)…", e.PeerName, e.PeerRole))
+		// Never switch tab or conversation: only an empty chat is filled.
+		if s.inbox.current.Peer == "" {
 			s.selectConversation(c.key)
-			s.ShowTab(TabBB84)
 		}
 		s.refreshSidebar()
 	case node.EventPairingFailed:
@@ -54,6 +54,7 @@ func (s *Shell) apply(e node.Event) {
 		s.setStatus(e.Reason)
 	case node.EventDisconnected:
 		s.people.online[e.Peer] = false
+		s.people.markLeft(e.Peer, e.Time)
 		s.refreshSidebar()
 		s.chat.refreshHeader()
 		msg := "Disconnected from " + s.nameOf(e.Peer)
@@ -76,11 +77,13 @@ func (s *Shell) apply(e node.Event) {
 	case node.EventDelivery:
 		s.inbox.setDelivery(e.MessageID, e.State)
 	case node.EventCase:
+		delete(s.titles, e.CaseID)
 		s.role.ReloadCases()
 	case node.EventTransfer:
 		s.role.ShowTransfer(e)
+		s.chat.showTransfer(e)
 	case node.EventRejected:
-		s.setStatus("Refused a message from " + s.nameOf(e.Peer) + ": " + e.Reason)
+		s.setStatus(rejectedStatus(e, s.nameOf))
 	case node.EventLedgerAppend, node.EventCheckpoint:
 		s.ledger.markStale()
 	case node.EventConflict:
@@ -103,16 +106,5 @@ func (s *Shell) applyKey(e node.Event) {
 		s.bb84.Show(e.Peer, s.exchanges[e.Peer], true)
 	}
 	s.chat.refreshHeader()
-	if e.Type == node.EventKeyEstablished {
-		s.setStatus(fmt.Sprintf("New key with %s: epoch %d, %d bits, QBER %s.", s.nameOf(e.Peer), e.Epoch, e.KeyBits, fmtQBER(e.QBER)))
-	} else {
-		s.setStatus(fmt.Sprintf("Key exchange with %s aborted: %s", s.nameOf(e.Peer), e.Reason))
-	}
-}
-
-func fmtQBER(q *float64) string {
-	if q == nil {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.1f%%", *q*100)
+	s.setStatus(keyStatus(e, s.nameOf(e.Peer), s.node.BB84().Threshold))
 }

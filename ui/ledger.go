@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/node"
+	"qkdchat/node/audit"
 	"qkdchat/ui/widgets"
 )
 
@@ -64,7 +65,7 @@ func (s *Shell) ledgerEnv() ledgerEnv {
 
 // ledgerPane browses, searches, verifies, proves and exports the ledger.
 type ledgerPane struct {
-	a   *node.Auditor
+	a   *audit.Auditor
 	env ledgerEnv
 
 	search   *widget.Entry
@@ -74,7 +75,7 @@ type ledgerPane struct {
 	progress *widgets.ProgressRow
 	verdict  *widget.Label
 
-	rows      []node.TxRow
+	rows      []audit.TxRow
 	page      int
 	more      bool
 	txList    *widget.List
@@ -87,9 +88,9 @@ type ledgerPane struct {
 	saveProf  *widget.Button
 	proofNote *widget.Label // the signed checkpoint the proof leads to
 	selected  int
-	proof     *node.Proof
+	proof     *audit.Proof
 
-	blocks      []node.Block
+	blocks      []audit.Block
 	blockList   *widget.List
 	blockDetail *widget.Label
 
@@ -98,12 +99,12 @@ type ledgerPane struct {
 	content fyne.CanvasObject
 }
 
-func newLedgerPane(a *node.Auditor, env ledgerEnv) *ledgerPane {
+func newLedgerPane(a *audit.Auditor, env ledgerEnv) *ledgerPane {
 	p := &ledgerPane{a: a, env: env, selected: -1, stale: true}
 	p.search = widget.NewEntry()
 	p.search.SetPlaceHolder("Search by contact, case or transaction ID")
 	p.search.OnSubmitted = func(string) { p.page = 0; p.reload() }
-	kinds := append([]string{allKinds}, node.TxKinds()...)
+	kinds := append([]string{allKinds}, audit.TxKinds()...)
 	p.kind = widget.NewSelect(kinds, nil)
 	p.kind.SetSelected(allKinds)
 	p.kind.OnChanged = func(string) { p.page = 0; p.reload() }
@@ -183,7 +184,7 @@ func (p *ledgerPane) reload() {
 	if p.page < 0 {
 		p.page = 0
 	}
-	q := node.TxQuery{Text: strings.TrimSpace(p.search.Text), Names: p.env.names()}
+	q := audit.TxQuery{Text: strings.TrimSpace(p.search.Text), Names: p.env.names()}
 	if p.kind.Selected != allKinds {
 		q.Kind = p.kind.Selected
 	}
@@ -232,7 +233,7 @@ func (p *ledgerPane) nameOf(fp string) string {
 }
 
 // rowSummary is the one-line form of a transaction in the list.
-func (p *ledgerPane) rowSummary(r node.TxRow) string {
+func (p *ledgerPane) rowSummary(r audit.TxRow) string {
 	sig := "signed"
 	if r.SigErr != nil {
 		sig = "BAD SIGNATURE"
@@ -284,11 +285,11 @@ func (p *ledgerPane) showTx(i int) {
 		fmt.Fprintf(&b, "Attachment: %s, %d bytes, SHA-256 %x\n", a.Name, a.Size, a.SHA256)
 	}
 	switch {
-	case r.Msg != nil && r.Kind == node.TxKindKeyEvent:
+	case r.Msg != nil && r.Kind == audit.TxKindKeyEvent:
 		fmt.Fprintf(&b, "Content (decrypted): key exchange record, epoch %d\n%s", r.Msg.Epoch, r.Msg.Body)
 	case r.Msg != nil:
 		fmt.Fprintf(&b, "Content (decrypted, key epoch %d):\n%s", r.Msg.Epoch, r.Msg.Text)
-	case errors.Is(r.OpenErr, node.ErrNoKey):
+	case errors.Is(r.OpenErr, audit.ErrNoKey):
 		fmt.Fprintf(&b, "Content: encrypted (%d bytes); you do not hold its key", r.TokenBytes)
 	default:
 		fmt.Fprintf(&b, "Content: encrypted (%d bytes); cannot open: %s", r.TokenBytes, node.UserError(r.OpenErr))
@@ -336,7 +337,7 @@ func (p *ledgerPane) startVerify() {
 }
 
 // verifyVerdict phrases the outcome of Verify for the user.
-func verifyVerdict(rep *node.VerifyReport, err error) (string, bool) {
+func verifyVerdict(rep *audit.VerifyReport, err error) (string, bool) {
 	switch {
 	case err != nil:
 		return "Verification failed: " + node.UserError(err), false
@@ -361,7 +362,7 @@ func verifyVerdict(rep *node.VerifyReport, err error) (string, bool) {
 		rep.Size, rep.Blocks, rep.Checkpoints, rep.Cosignatures), true
 }
 
-func (p *ledgerPane) showVerdict(rep *node.VerifyReport, err error) {
+func (p *ledgerPane) showVerdict(rep *audit.VerifyReport, err error) {
 	msg, ok := verifyVerdict(rep, err)
 	if ok {
 		p.verdict.Importance = widget.SuccessImportance
@@ -502,12 +503,12 @@ func (p *ledgerPane) chooseSaveProof() {
 // the tabs, with a Dismiss button, until the user dismisses it. It is
 // hidden, taking no space, when there is none.
 type conflictBanner struct {
-	a   *node.Auditor
+	a   *audit.Auditor
 	env ledgerEnv
 	box *fyne.Container
 }
 
-func newConflictBanner(a *node.Auditor, env ledgerEnv) *conflictBanner {
+func newConflictBanner(a *audit.Auditor, env ledgerEnv) *conflictBanner {
 	b := &conflictBanner{a: a, env: env, box: container.NewVBox()}
 	b.box.Hide()
 	return b
@@ -521,7 +522,7 @@ func (b *conflictBanner) reload() {
 	})
 }
 
-func (b *conflictBanner) show(pcs []node.StandingConflict, err error) {
+func (b *conflictBanner) show(pcs []audit.StandingConflict, err error) {
 	b.box.RemoveAll()
 	warn := func(text string) *widget.Label {
 		l := widget.NewLabel(text)

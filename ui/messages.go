@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"fyne.io/fyne/v2"
-
 	"qkdchat/node"
 	"qkdchat/ui/widgets"
 )
@@ -47,7 +45,11 @@ func (s *Shell) openConversation(k convKey) {
 func (s *Shell) selectConversation(k convKey) {
 	c := s.inbox.get(k)
 	s.inbox.current = k
-	c.unread = 0
+	if s.tabs.Selected() == s.tabItems[TabChat] {
+		// Shown, so read.
+		c.unread = 0
+		s.refreshBadges()
+	}
 	s.chat.show(c)
 	s.bb84.Show(k.Peer, s.exchanges[k.Peer], false)
 	s.role.RefreshContacts()
@@ -67,21 +69,20 @@ func (s *Shell) fileMessage(m *node.Message, st widgets.DeliveryState) {
 	}
 	c := s.inbox.get(convKey{Peer: peer, Case: m.CaseID})
 	isNew := c.add(m, st, s.inbox.early)
-	if c.key == s.inbox.current {
-		if isNew {
-			s.chat.appendMessage(c)
-		}
-	} else if incoming && isNew {
-		c.unread++
-		if s.settings.Notifications {
-			// The notification names the sender only: message text never
-			// leaves the window.
-			s.app.SendNotification(fyne.NewNotification("QKD Chat", "New message from "+s.nameOf(peer)))
-		}
+	if isNew {
+		s.describe(c.byID[m.ID], m)
+		s.chat.hideDoneTransfers()
+	}
+	if c.key == s.inbox.current && isNew {
+		s.chat.appendMessage(c)
+	}
+	if incoming && isNew {
+		s.announce(m, c)
 	}
 	if s.inbox.current.Peer == "" {
+		// An empty chat is filled; a chosen conversation is never left.
 		s.selectConversation(c.key)
-	} else if s.inbox.added || (incoming && isNew && c.key != s.inbox.current) {
+	} else if s.inbox.added || (incoming && isNew) {
 		// A new conversation or a new unread count.
 		s.refreshSidebar()
 	}
@@ -108,7 +109,9 @@ func (s *Shell) loadHistory() {
 				m.FromName = s.nameOf(m.From)
 			}
 			c := s.inbox.get(convKey{Peer: peerOf(m, self), Case: m.CaseID})
-			c.add(m, widgets.StateSent, s.inbox.early)
+			if c.add(m, widgets.StateSent, s.inbox.early) {
+				s.describe(c.byID[m.ID], m)
+			}
 		}
 		if c, ok := s.inbox.convs[s.inbox.current]; ok {
 			s.chat.show(c)

@@ -49,9 +49,10 @@ type settingsPane struct {
 	role      *widget.Select
 	port      *widget.Entry
 	rekey     *widget.Entry
-	threshold *widget.Entry
+	threshold *widget.Entry // nil for a patient, who cannot change it
 	notify    *widget.Check
 	theme     *widget.RadioGroup
+	advanced  *widget.Accordion // the key exchange settings, closed at first
 	save      *widget.Button
 	status    *widget.Label
 	content   fyne.CanvasObject
@@ -67,8 +68,11 @@ func newSettingsPane(a fyne.App, n tuner, dir string, startRekey time.Duration, 
 	p.port = widget.NewEntry()
 	p.rekey = widget.NewEntry()
 	p.rekey.SetPlaceHolder("minutes; 0 = never")
-	p.threshold = widget.NewEntry()
-	p.threshold.SetPlaceHolder("QBER in %, e.g. 11")
+	patient := n.Profile().Role == node.RolePatient
+	if !patient {
+		p.threshold = widget.NewEntry()
+		p.threshold.SetPlaceHolder("QBER in %, e.g. 11")
+	}
 	p.notify = widget.NewCheck("Notify me of new messages", nil)
 	p.theme = widget.NewRadioGroup([]string{"System", "Light", "Dark"}, nil)
 	p.theme.Horizontal = true
@@ -77,19 +81,52 @@ func newSettingsPane(a fyne.App, n tuner, dir string, startRekey time.Duration, 
 	p.save = widget.NewButton("Save settings", p.apply)
 	p.save.Importance = widget.HighImportance
 	p.load()
+	// The theme and notifications apply as soon as they are chosen; the
+	// typed values wait for Save, which checks them.
+	p.theme.OnChanged = func(string) { p.applyChoice() }
+	p.notify.OnChanged = func(bool) { p.applyChoice() }
 	form := widget.NewForm(
 		widget.NewFormItem("Name", p.name),
 		widget.NewFormItem("Role", p.role),
 		widget.NewFormItem("Default port", p.port),
-		widget.NewFormItem("Rekey every (min)", p.rekey),
-		widget.NewFormItem("Abort threshold (%)", p.threshold),
 		widget.NewFormItem("Notifications", p.notify),
 		widget.NewFormItem("Theme", p.theme),
 	)
+	adv := widget.NewForm(widget.NewFormItem("Rekey every (min)", p.rekey))
+	about := "How often a new BB84 key replaces the one in use."
+	if p.threshold != nil {
+		adv.Append("Abort threshold (%)", p.threshold)
+		about += " The abort threshold is the error rate above which an exchange makes no key because someone may be listening (11% is the textbook value)."
+	} else {
+		about += " The abort threshold, above which an exchange makes no key because someone may be listening, is " +
+			strconv.FormatFloat(prefs.Load(a.Preferences()).Threshold*100, 'f', -1, 64) + "%; patients cannot change it."
+	}
+	aboutLbl := widget.NewLabel(about)
+	aboutLbl.Wrapping = fyne.TextWrapWord
+	p.advanced = widget.NewAccordion(widget.NewAccordionItem("Advanced: key exchange", container.NewVBox(aboutLbl, adv)))
 	title := widget.NewLabelWithStyle("Settings", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = "headingText"
-	p.content = container.NewVScroll(container.NewPadded(container.NewVBox(title, form, container.NewHBox(p.save), p.status)))
+	p.content = container.NewVScroll(container.NewPadded(container.NewVBox(title, form, p.advanced, container.NewHBox(p.save), p.status)))
 	return p
+}
+
+// applyChoice stores and applies the theme and notification choices at
+// once, keeping the other saved settings.
+func (p *settingsPane) applyChoice() {
+	st := prefs.Load(p.app.Preferences())
+	st.Notifications = p.notify.Checked
+	st.Theme = themeChoice(p.theme.Selected)
+	st.Save(p.app.Preferences())
+	prefs.ApplyTheme(p.app, st.Theme)
+	p.saved(st)
+}
+
+// themeChoice turns the radio's label into a prefs theme.
+func themeChoice(label string) string {
+	if t := strings.ToLower(label); t == prefs.ThemeLight || t == prefs.ThemeDark {
+		return t
+	}
+	return prefs.ThemeSystem
 }
 
 // load fills the form from the profile and preferences.
@@ -100,7 +137,9 @@ func (p *settingsPane) load() {
 	p.role.SetSelected(roleLabel(prof.Role))
 	p.port.SetText(strconv.Itoa(st.Port))
 	p.rekey.SetText(strconv.Itoa(int(st.RekeyInterval / time.Minute)))
-	p.threshold.SetText(strconv.FormatFloat(st.Threshold*100, 'f', -1, 64))
+	if p.threshold != nil {
+		p.threshold.SetText(strconv.FormatFloat(st.Threshold*100, 'f', -1, 64))
+	}
 	p.notify.SetChecked(st.Notifications)
 	switch st.Theme {
 	case prefs.ThemeLight:
@@ -162,15 +201,15 @@ func (p *settingsPane) read() (prefs.Settings, node.Profile, error) {
 		return st, prof, fmt.Errorf("the rekey interval must be a whole number of minutes, not %q", p.rekey.Text)
 	}
 	st.RekeyInterval = time.Duration(min) * time.Minute
-	pct, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(p.threshold.Text), "%"), 64)
-	if err != nil {
-		return st, prof, fmt.Errorf("the threshold must be a percentage, not %q", p.threshold.Text)
+	st.Threshold = prefs.Load(p.app.Preferences()).Threshold
+	if p.threshold != nil {
+		pct, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(p.threshold.Text), "%"), 64)
+		if err != nil {
+			return st, prof, fmt.Errorf("the threshold must be a percentage, not %q", p.threshold.Text)
+		}
+		st.Threshold = pct / 100
 	}
-	st.Threshold = pct / 100
 	st.Notifications = p.notify.Checked
-	st.Theme = strings.ToLower(p.theme.Selected)
-	if st.Theme == "" {
-		st.Theme = prefs.ThemeSystem
-	}
+	st.Theme = themeChoice(p.theme.Selected)
 	return st, prof, st.Validate()
 }

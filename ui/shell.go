@@ -12,6 +12,7 @@ import (
 	"qkdchat/node"
 	"qkdchat/ui/cases"
 	"qkdchat/ui/exchanges"
+	"qkdchat/ui/files"
 	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
 )
@@ -36,6 +37,15 @@ type ShellOptions struct {
 	StartRekey time.Duration
 	// Thread is shared by every window of one app; nil makes one.
 	Thread *Thread
+	// Notifier shows desktop notifications; nil sends them through the
+	// fyne.App.
+	Notifier Notifier
+	// Launcher opens an attachment with the OS's application; nil uses
+	// fyne.App.OpenURL.
+	Launcher files.Launcher
+	// SaveAsker asks where to save an attachment; nil shows Fyne's
+	// file-save dialog.
+	SaveAsker files.SaveAsker
 }
 
 // worker is how a pane runs slow work: Go starts it off the UI goroutine,
@@ -82,6 +92,11 @@ type Shell struct {
 	status   *widget.Label
 	content  fyne.CanvasObject
 
+	files    *files.Actions
+	notifier Notifier
+	notified map[string]bool   // news already notified (attention.go)
+	titles   map[string]string // case ID -> title, until the case changes
+
 	done chan struct{}
 }
 
@@ -101,6 +116,20 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 		people:    newPeers(),
 		exchanges: map[string][]*node.KeyExchange{},
 		done:      make(chan struct{}),
+		notifier:  opts.Notifier,
+		notified:  map[string]bool{},
+		titles:    map[string]string{},
+	}
+	if s.notifier == nil {
+		s.notifier = appNotifier{a}
+	}
+	s.files = &files.Actions{Reader: n.Clinic(), Launch: opts.Launcher, Saver: opts.SaveAsker, Jobs: jobs, Win: w,
+		Status: func(msg string, _ bool) { s.setStatus(msg) }}
+	if s.files.Launch == nil {
+		s.files.Launch = files.AppLauncher{App: a}
+	}
+	if s.files.Saver == nil {
+		s.files.Saver = files.DialogSaver{Win: w}
 	}
 	s.names = s.people.names
 	s.status = widget.NewLabel("")
@@ -111,11 +140,16 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 		s.app.Clipboard().SetContent(value)
 		s.setStatus(label + " copied.")
 	})
+	s.connect.left = s.people.Left
 	s.chat = newChatPane(n, jobs, s.people.Name, func(m *node.Message) { s.fileMessage(m, widgets.StateQueued) }, s.setStatus)
+	s.chat.win, s.chat.files, s.chat.caseTitle, s.chat.openCase = w, s.files, s.caseTitle, s.openCase
 	s.bb84 = exchanges.New(n, jobs, s.people.Name, s.setStatus)
 	s.ledger = newLedgerPane(n.Auditor(), s.ledgerEnv())
 	s.conflict = newConflictBanner(n.Auditor(), s.ledgerEnv())
 	s.role = cases.New(w, prof.Role, n.Clinic(), jobs, s.people)
+	s.role.SetFiles(s.files)
+	s.role.OnUnseen(func(int) { s.refreshBadges() })
+	s.sidebar.caseTitle = s.caseTitle
 	s.prefs = newSettingsPane(a, n, opts.Dir, opts.StartRekey, func(st prefs.Settings) { s.settings = st }, s.bb84.SetThreshold)
 
 	s.tabItems = map[string]*container.TabItem{
@@ -134,7 +168,9 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 		if ti == s.tabItems[TabLedger] {
 			s.ledger.refreshIfStale()
 		}
+		s.tabChosen(s.SelectedTab())
 	}
+	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { s.dropped(uris) })
 	split := container.NewHSplit(s.sidebar.content, s.tabs)
 	split.Offset = 0.22
 	s.content = container.NewBorder(s.conflict.box, container.NewPadded(s.status), nil, nil, split)
@@ -169,6 +205,7 @@ func (s *Shell) ShowTab(name string) bool {
 // close the node.
 func (s *Shell) Close() {
 	s.jobs.Stop()
+	s.files.Cleanup()
 }
 
 // Wait waits for the controller and all background work to end after

@@ -19,10 +19,11 @@ type roster interface {
 // sidebar lists the conversations, grouped by case, with an online marker
 // and an unread badge each.
 type sidebar struct {
-	open    func(convKey) // the user chose a conversation
-	who     *widget.Label
-	list    *fyne.Container
-	content fyne.CanvasObject
+	open      func(convKey)       // the user chose a conversation
+	caseTitle func(string) string // names a case group
+	who       *widget.Label
+	list      *fyne.Container
+	content   fyne.CanvasObject
 
 	// rows maps each conversation to its button and badge, for tests and
 	// cheap updates.
@@ -57,6 +58,9 @@ func (b *sidebar) refresh(convs []*conversation, current convKey, people roster)
 			title := "Conversations"
 			if group != "" {
 				title = "Case " + group
+				if b.caseTitle != nil {
+					title = b.caseTitle(group)
+				}
 			}
 			objs = append(objs, widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
 		}

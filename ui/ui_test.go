@@ -16,6 +16,7 @@ import (
 
 	"qkdchat/ledger"
 	"qkdchat/node"
+	"qkdchat/node/audit"
 	"qkdchat/ui/exchanges"
 	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
@@ -89,8 +90,8 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 	connectViaPane(s, addr, code)
 	eventually(t, th, "the BB84 verdict", func() bool { return s.bb84.Shown().Verdict == "secure" })
 	th.Run(func() {
-		if s.tabs.Selected() != s.tabItems[TabBB84] {
-			t.Errorf("after pairing the BB84 tab should show, not %q", s.tabs.Selected().Text)
+		if s.SelectedTab() != TabConnect {
+			t.Errorf("pairing switched the tab to %q; the user was on Connect", s.tabs.Selected().Text)
 		}
 		if got := s.bb84.Shown().Counts["Key"]; got != "256 bits" {
 			t.Errorf("final key %q, want 256 bits", got)
@@ -194,7 +195,7 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 		if r := s.sidebar.rows[convKey{Peer: bob.Fingerprint(), Case: "C-42"}]; r.badge.Count() != 0 {
 			t.Error("opening the conversation should clear its badge")
 		}
-		if !strings.Contains(s.chat.title.Text, "case C-42") {
+		if !strings.Contains(s.chat.title.Text, "Case C-42") {
 			t.Errorf("chat title %q", s.chat.title.Text)
 		}
 	})
@@ -319,7 +320,7 @@ func TestEavesdropperAbortShowsVerdict(t *testing.T) {
 		if len(runs) != 1 || !runs[0].Aborted || !runs[0].EveDetected || runs[0].QBER < 0.15 {
 			t.Errorf("history %+v", runs)
 		}
-		if !strings.Contains(s.status.Text, "aborted") {
+		if !strings.HasPrefix(s.status.Text, "No new key with ") || !strings.Contains(s.status.Text, "someone was probably listening") {
 			t.Errorf("status %q", s.status.Text)
 		}
 	})
@@ -413,7 +414,7 @@ func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 		s.ledger.kind.SetSelected("key-event")
 	})
 	eventually(t, th, "the kind filter", func() bool {
-		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Kind == node.TxKindKeyEvent
+		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Kind == audit.TxKindKeyEvent
 	})
 
 	// Verify.
@@ -440,7 +441,7 @@ type closeBuffer struct{ bytes.Buffer }
 func (*closeBuffer) Close() error { return nil }
 
 func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
-	msg, ok := verifyVerdict(&node.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
+	msg, ok := verifyVerdict(&audit.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
 	if ok || msg != "Ledger is NOT intact: first bad block is 3 (transaction #17): block hash mismatch" {
 		t.Errorf("%q %v", msg, ok)
 	}
@@ -448,7 +449,7 @@ func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
 	if ok || !strings.HasPrefix(msg, "Verification failed") {
 		t.Errorf("%q %v", msg, ok)
 	}
-	msg, ok = verifyVerdict(&node.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
+	msg, ok = verifyVerdict(&audit.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
 	if !ok || !strings.HasPrefix(msg, "Ledger verified: 5 transactions in 2 blocks") {
 		t.Errorf("%q %v", msg, ok)
 	}

@@ -2,7 +2,6 @@ package cases
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -17,6 +16,7 @@ import (
 // Workflow is what the pane asks of the node: the contacts to choose
 // from, the cases, and the three steps of the workflow.
 type Workflow interface {
+	Profile() node.Profile
 	Contacts() ([]node.Contact, error)
 	Doctors() []node.Contact
 	Cases() ([]node.Case, error)
@@ -62,47 +62,63 @@ type Pane struct {
 	caseDetail *widget.Label
 	transfers  *fyne.Container
 	rows       map[string]*widgets.ProgressRow
+	attention  // unseen cases, file rows, the details view (attention.go)
+
+	// problem is the form error shown in status, "" for none: every
+	// edit checks the form again, so that it clears once fixed.
+	problem string
+	// now is the clock of date checks and "on 30 Nov" (time.Now).
+	now func() time.Time
 
 	// patient
 	hospital    *widget.Select
 	hospitalFPs map[string]string
 	phr         map[string]*widget.Entry
+	birth       *dateField
 	phrFiles    *widgets.AttachPicker
 	submitPHR   *widget.Button
+	prefilled   bool // the form was filled from the patient's last record
 
 	// hospital
 	doctor    *widget.Select
 	doctorFPs map[string]string
 	refer     *widget.Button
+	referForm fyne.CanvasObject // the doctor choice and Refer, while the step is to do
 
 	// doctor
 	report       map[string]*widget.Entry
 	reportFiles  *widgets.AttachPicker
 	submitReport *widget.Button
+	reportForm   fyne.CanvasObject // heading, form and Send, while the step is to do
+
+	// done says what the user already did with the selected case, in
+	// place of the step's form (hospital and doctor).
+	done *widget.Label
 }
 
-var phrFields = []string{"Patient name", "Date of birth", "Symptoms", "Medications", "Allergies", "Notes"}
+// phrFields are the text fields of the health record form; the date of
+// birth, between the name and the symptoms, is a date field.
+var phrFields = []string{"Patient name", "Symptoms", "Medications", "Allergies", "Notes"}
 var reportFields = []string{"Findings", "Recommendations", "Prescriptions"}
 
 // New makes the pane of role over node n, with file dialogs over win.
 // Call Reload once the shell shows.
 func New(win fyne.Window, role node.Role, n Workflow, jobs Jobs, peers Peers) *Pane {
-	p := &Pane{win: win, node: n, jobs: jobs, peers: peers, role: role, rows: map[string]*widgets.ProgressRow{}}
+	p := &Pane{win: win, node: n, jobs: jobs, peers: peers, role: role, rows: map[string]*widgets.ProgressRow{}, now: time.Now}
 	p.status = widget.NewLabel("")
 	p.status.Wrapping = fyne.TextWrapWord
+	p.done = widget.NewLabel("")
+	p.done.Wrapping = fyne.TextWrapWord
+	p.done.Importance = widget.SuccessImportance
+	p.done.Hide()
 	p.transfers = container.NewVBox()
 	p.caseDetail = widget.NewLabel("Choose a case.")
 	p.caseDetail.Wrapping = fyne.TextWrapWord
 	p.caseList = widgets.NewLabelList(func() int { return len(p.cases) }, func(i int) string {
-		c := p.cases[i]
-		return fmt.Sprintf("%s · %s · %s", c.ID, c.PatientName, c.Status)
+		return p.caseLabel(p.cases[i])
 	})
-	p.caseList.OnSelected = func(i widget.ListItemID) {
-		if i < len(p.cases) {
-			p.caseSel = p.cases[i].ID
-			p.showCase()
-		}
-	}
+	p.caseList.OnSelected = p.caseChosen
+	p.initAttention()
 	switch p.role {
 	case node.RolePatient:
 		p.title = "Health record"
@@ -142,12 +158,16 @@ func (p *Pane) buildPatient() fyne.CanvasObject {
 			e.Wrapping = fyne.TextWrapWord
 			e.SetMinRowsVisible(2)
 		}
-		if f == "Date of birth" {
-			e.SetPlaceHolder("YYYY-MM-DD")
-		}
+		e.OnChanged = func(string) { p.recheck() }
 		p.phr[f] = e
 		form.Append(f, e)
+		if f == fieldName {
+			p.birth = newDateField()
+			p.birth.onEdit = p.recheck
+			form.Append(fieldBirth, p.birth)
+		}
 	}
+	p.phr[fieldName].SetText(p.node.Profile().Name)
 	p.phrFiles = widgets.NewAttachPicker(p.win)
 	form.Append("Attachments", p.phrFiles.Box)
 	p.submitPHR = widget.NewButtonWithIcon("Send health record", theme.MailSendIcon(), p.sendPHR)
@@ -157,8 +177,11 @@ func (p *Pane) buildPatient() fyne.CanvasObject {
 		wrapped("Your record is encrypted under the BB84 key shared with the hospital and kept in both ledgers. "+
 			"If the hospital is offline it waits in your outbox."),
 		form, container.NewHBox(p.submitPHR), p.status, p.transfers)))
-	right := container.NewBorder(heading("Your cases"), nil, nil, nil,
-		container.NewVSplit(p.caseList, container.NewVScroll(p.caseDetail)))
+	// The case (its report first) gets most of the height; the list of
+	// a patient's few cases little.
+	cases := container.NewVSplit(p.caseList, container.NewVScroll(p.detail))
+	cases.Offset = 0.25
+	right := container.NewBorder(heading("Your cases"), nil, nil, nil, cases)
 	split := container.NewHSplit(left, right)
 	split.Offset = 0.58
 	return split
@@ -169,8 +192,8 @@ func (p *Pane) buildHospital() fyne.CanvasObject {
 	p.doctor.PlaceHolder = "pair with a doctor first"
 	p.refer = widget.NewButtonWithIcon("Refer to doctor", theme.MailForwardIcon(), p.sendReferral)
 	p.refer.Importance = widget.HighImportance
-	action := container.NewVBox(widget.NewForm(widget.NewFormItem("Doctor", p.doctor)), container.NewHBox(p.refer))
-	right := container.NewVScroll(container.NewPadded(container.NewVBox(p.caseDetail, action, p.status, p.transfers)))
+	p.referForm = container.NewVBox(widget.NewForm(widget.NewFormItem("Doctor", p.doctor)), container.NewHBox(p.refer))
+	right := container.NewVScroll(container.NewPadded(container.NewVBox(p.detail, p.done, p.referForm, p.status, p.transfers)))
 	split := container.NewHSplit(container.NewBorder(heading("Cases"), nil, nil, nil, p.caseList), right)
 	split.Offset = 0.38
 	return container.NewPadded(container.NewBorder(wrapped("Health records patients sent you. Choose a case and refer it to one of your doctors."), nil, nil, nil, split))
@@ -183,6 +206,7 @@ func (p *Pane) buildDoctor() fyne.CanvasObject {
 		e := widget.NewMultiLineEntry()
 		e.Wrapping = fyne.TextWrapWord
 		e.SetMinRowsVisible(3)
+		e.OnChanged = func(string) { p.recheck() }
 		p.report[f] = e
 		form.Append(f, e)
 	}
@@ -190,8 +214,8 @@ func (p *Pane) buildDoctor() fyne.CanvasObject {
 	form.Append("Attachments", p.reportFiles.Box)
 	p.submitReport = widget.NewButtonWithIcon("Send report", theme.MailSendIcon(), p.sendReport)
 	p.submitReport.Importance = widget.HighImportance
-	right := container.NewVScroll(container.NewPadded(container.NewVBox(p.caseDetail, heading("Write report"), form,
-		container.NewHBox(p.submitReport), p.status, p.transfers)))
+	p.reportForm = container.NewVBox(heading("Write report"), form, container.NewHBox(p.submitReport))
+	right := container.NewVScroll(container.NewPadded(container.NewVBox(p.detail, p.done, p.reportForm, p.status, p.transfers)))
 	split := container.NewHSplit(container.NewBorder(heading("Referred cases"), nil, nil, nil, p.caseList), right)
 	split.Offset = 0.35
 	return container.NewPadded(container.NewBorder(wrapped("Cases hospitals referred to you. Your signed report goes to the hospital and to the patient."), nil, nil, nil, split))

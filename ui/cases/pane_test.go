@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/node"
+	"qkdchat/ui/files"
 )
 
 // testJobs runs the pane's work as the shell does, serialised with the
@@ -63,9 +64,28 @@ func (p nodePeers) Online(fp string) bool { _, ok := p.n.Session(fp); return ok 
 
 // rig is one node with its pane, fed the node's events as the shell does.
 type rig struct {
-	n    *node.Node
-	pane *Pane
+	n        *node.Node
+	pane     *Pane
+	lmu      sync.Mutex
+	launched []string // files the pane asked the OS to open (off the UI lock)
+	saveTo   string   // where Save… saves
+	unseen   []int    // the badge counts the pane reported
 }
+
+func (r *rig) Launch(path string) error {
+	r.lmu.Lock()
+	defer r.lmu.Unlock()
+	r.launched = append(r.launched, path)
+	return nil
+}
+
+func (r *rig) opened() []string {
+	r.lmu.Lock()
+	defer r.lmu.Unlock()
+	return append([]string(nil), r.launched...)
+}
+
+func (r *rig) AskSave(_ string, done func(string)) { done(r.saveTo) }
 
 func newRig(t *testing.T, mu *sync.Mutex, name string, role node.Role) *rig {
 	t.Helper()
@@ -83,6 +103,11 @@ func newRig(t *testing.T, mu *sync.Mutex, name string, role node.Role) *rig {
 	w := test.NewTempWindow(t, nil)
 	mu.Lock()
 	r.pane = New(w, role, n.Clinic(), jobs, nodePeers{n})
+	r.saveTo = filepath.Join(t.TempDir(), "saved")
+	acts := &files.Actions{Reader: n.Clinic(), Launch: r, Saver: r, Jobs: jobs, Status: r.pane.setStatus, Win: w}
+	t.Cleanup(func() { acts.Cleanup() })
+	r.pane.SetFiles(acts)
+	r.pane.OnUnseen(func(n int) { r.unseen = append(r.unseen, n) })
 	w.SetContent(r.pane.Content())
 	mu.Unlock()
 	ev, stop := n.Events()
@@ -103,6 +128,10 @@ func newRig(t *testing.T, mu *sync.Mutex, name string, role node.Role) *rig {
 						r.pane.ShowTransfer(e)
 					case node.EventPaired, node.EventDisconnected:
 						r.pane.RefreshContacts()
+					case node.EventMessage:
+						if m := e.Message; m != nil && !m.Outgoing && m.Kind != "chat" {
+							r.pane.MarkUnseen(m.CaseID, false)
+						}
 					}
 				})
 			}
@@ -177,6 +206,11 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 	pair(t, pat, hos) // patient - hospital
 	pair(t, hos, doc) // hospital - doctor; the hospital relays the report
 	sp, sh, sd := pat.pane, hos.pane, doc.pane
+	letter := filepath.Join(t.TempDir(), "letter.pdf")
+	letterBytes := bytes.Repeat([]byte("%PDF discharge "), 30000)
+	if err := os.WriteFile(letter, letterBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	scan := filepath.Join(t.TempDir(), "scan.txt")
 	if err := os.WriteFile(scan, bytes.Repeat([]byte("x-ray "), 40000), 0o600); err != nil {
 		t.Fatal(err)
@@ -192,6 +226,10 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 		if sp.hospital.Selected != "Mercy" {
 			t.Errorf("hospital choice %q of %v", sp.hospital.Selected, sp.hospital.Options)
 		}
+		if sp.phr["Patient name"].Text != "Pat" {
+			t.Errorf("patient name %q, want the profile's", sp.phr["Patient name"].Text)
+		}
+		sp.phr["Patient name"].SetText("")
 		test.Tap(sp.submitPHR)
 		if sp.status.Importance != widget.DangerImportance || sp.status.Text == "" {
 			t.Errorf("empty form: %q", sp.status.Text)
@@ -202,10 +240,10 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 		sp.phrFiles.Add(scan)
 		test.Tap(sp.submitPHR)
 	})
-	eventually(t, &mu, "the PHR sent", func() bool { return strings.HasPrefix(sp.status.Text, "Sent as case ") })
+	eventually(t, &mu, "the PHR sent", func() bool { return strings.HasPrefix(sp.status.Text, "Sent: Pat Smith · ") })
 	eventually(t, &mu, "the attachment's progress", func() bool {
 		for _, r := range sp.rows {
-			if f, st := r.Progress(); r.Name() == "scan.txt" && f == 1 && st == "done" {
+			if f, st := r.Progress(); r.Name() == "scan.txt" && f == 1 && st == "done · 234.4 KB" {
 				return true
 			}
 		}
@@ -213,14 +251,26 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 	})
 
 	// Hospital: the case arrives; refer it to the doctor.
-	eventually(t, &mu, "the case at the hospital", func() bool { return len(sh.cases) == 1 })
+	eventually(t, &mu, "the case at the hospital, marked new", func() bool { return len(sh.cases) == 1 && sh.Unseen() == 1 })
 	run(func() {
 		if sh.Title() != "Cases" {
 			t.Errorf("hospital's role tab %q", sh.Title())
 		}
+		if sh.caseSel != "" {
+			t.Errorf("the new case was opened for the user: %q", sh.caseSel)
+		}
+		if l := sh.caseLabel(sh.cases[0]); !strings.HasPrefix(l, "● Pat Smith · ") || !strings.Contains(l, "cough") {
+			t.Errorf("case row %q", l)
+		}
 		sh.caseList.Select(0)
-		if d := sh.caseDetail.Text; !strings.Contains(d, "Pat Smith") || !strings.Contains(d, "cough") || !strings.Contains(d, "scan.txt") {
+		if sh.Unseen() != 0 || hos.unseen[len(hos.unseen)-1] != 0 {
+			t.Errorf("opening the case left %d unseen (badge reports %v)", sh.Unseen(), hos.unseen)
+		}
+		if d := sh.caseDetail.Text; !strings.Contains(d, "Pat Smith") || !strings.Contains(d, "cough") || strings.Contains(d, "case-") {
 			t.Errorf("case detail %q", d)
+		}
+		if len(sh.fileRows) != 1 || sh.fileRows[0].Label.Text != "scan.txt · 234.4 KB" {
+			t.Errorf("case files %+v", sh.fileRows)
 		}
 		sh.RefreshContacts()
 		if sh.doctor.Selected != "Dr Who" {
@@ -229,6 +279,10 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 		test.Tap(sh.refer)
 	})
 	eventually(t, &mu, "the referral", func() bool { return strings.Contains(sh.status.Text, "referred to Dr Who") })
+	// Once referred, the case says so and no longer offers Refer.
+	eventually(t, &mu, "the referral shown as done", func() bool {
+		return !sh.referForm.Visible() && strings.HasPrefix(sh.done.Text, "Referred to Dr Who on ")
+	})
 
 	// Doctor: the referred case arrives; write the report.
 	eventually(t, &mu, "the case at the doctor", func() bool { return len(sd.cases) == 1 })
@@ -243,9 +297,13 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 		}
 		test.Type(sd.report["Findings"], "bronchitis")
 		test.Type(sd.report["Prescriptions"], "rest")
+		sd.reportFiles.Add(letter)
 		test.Tap(sd.submitReport)
 	})
-	eventually(t, &mu, "the report sent", func() bool { return strings.HasPrefix(sd.status.Text, "Report on case ") })
+	eventually(t, &mu, "the report sent", func() bool { return strings.HasPrefix(sd.status.Text, "Report on Pat Smith · ") })
+	eventually(t, &mu, "the report shown as sent", func() bool {
+		return !sd.reportForm.Visible() && strings.HasPrefix(sd.done.Text, "Report sent on ")
+	})
 	// The hospital and the patient both get it, with the doctor's
 	// signature checked.
 	for _, r := range []*rig{pat, hos} {
@@ -259,5 +317,34 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 			d := p.caseDetail.Text
 			return strings.Contains(d, "Findings: bronchitis") && strings.Contains(d, "signature verified")
 		})
+	}
+
+	// The patient opens and saves the doctor's attachment from the case
+	// view: the bytes are the doctor's.
+	var save, open *files.Row
+	run(func() {
+		for _, r := range sp.fileRows {
+			if r.File.Name == "letter.pdf" {
+				save, open = r, r
+			}
+		}
+		if save == nil {
+			t.Fatalf("the patient's case view lists %d files, none the report's letter.pdf", len(sp.fileRows))
+		}
+		if !strings.HasPrefix(save.Label.Text, "letter.pdf · 439.5 KB") {
+			t.Errorf("file row %q", save.Label.Text)
+		}
+		test.Tap(save.Save)
+	})
+	eventually(t, &mu, "the saved file", func() bool { return strings.HasPrefix(sp.status.Text, "Saved letter.pdf to ") })
+	run(func() { test.Tap(open.Open) })
+	eventually(t, &mu, "the opened file", func() bool { return len(pat.opened()) == 1 && strings.HasPrefix(sp.status.Text, "Opened") })
+	for _, p := range []string{pat.saveTo, pat.opened()[0]} {
+		if b, err := os.ReadFile(p); err != nil || !bytes.Equal(b, letterBytes) {
+			t.Errorf("%s holds %d bytes (%v), want the doctor's %d", p, len(b), err, len(letterBytes))
+		}
+	}
+	if filepath.Base(pat.opened()[0]) != "letter.pdf" {
+		t.Errorf("opened as %s", pat.opened()[0])
 	}
 }

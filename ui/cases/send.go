@@ -3,6 +3,7 @@ package cases
 import (
 	"context"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2/widget"
 
@@ -10,6 +11,9 @@ import (
 )
 
 func (p *Pane) sendPHR() {
+	if !p.checkForm() {
+		return
+	}
 	p.RefreshContacts()
 	fp, ok := p.hospitalFPs[p.hospital.Selected]
 	if !ok {
@@ -17,12 +21,16 @@ func (p *Pane) sendPHR() {
 		return
 	}
 	phr := node.PHR{
-		PatientName: strings.TrimSpace(p.phr["Patient name"].Text), DateOfBirth: strings.TrimSpace(p.phr["Date of birth"].Text),
-		Symptoms: strings.TrimSpace(p.phr["Symptoms"].Text), Medications: strings.TrimSpace(p.phr["Medications"].Text),
+		PatientName: strings.TrimSpace(p.phr["Patient name"].Text),
+		Symptoms:    strings.TrimSpace(p.phr["Symptoms"].Text), Medications: strings.TrimSpace(p.phr["Medications"].Text),
 		Allergies: strings.TrimSpace(p.phr["Allergies"].Text), Notes: strings.TrimSpace(p.phr["Notes"].Text),
 	}
+	if strings.TrimSpace(p.birth.Text) != "" {
+		t, _ := parseDate(p.birth.Text, p.birth.layout) // checkForm parsed it
+		phr.DateOfBirth = t.Format(time.DateOnly)
+	}
 	if err := phr.Validate(); err != nil {
-		p.setStatus(node.UserError(err), true)
+		p.setStatus(userError(err), true)
 		return
 	}
 	files := p.phrFiles.Paths()
@@ -35,12 +43,14 @@ func (p *Pane) sendPHR() {
 		p.jobs.Do(func() {
 			p.submitPHR.Enable()
 			if err != nil {
-				p.setStatus("Not sent: "+node.UserError(err), true)
+				p.setStatus("Not sent: "+userError(err), true)
 				return
 			}
-			p.setStatus("Sent as case "+c.ID+". The doctor's report will appear under Your cases and in the case's conversation.", false)
-			for _, e := range p.phr {
-				e.SetText("")
+			p.setStatus("Sent: "+CaseTitle(*c)+". The doctor's report will appear under Your cases and in the case's conversation.", false)
+			for f, e := range p.phr {
+				if f != fieldName {
+					e.SetText("")
+				}
 			}
 			p.phrFiles.Clear()
 			p.caseSel = c.ID
@@ -70,10 +80,10 @@ func (p *Pane) sendReferral() {
 		p.jobs.Do(func() {
 			p.refer.Enable()
 			if err != nil {
-				p.setStatus("Not referred: "+node.UserError(err), true)
+				p.setStatus("Not referred: "+userError(err), true)
 				return
 			}
-			p.setStatus("Case "+c.ID+" referred to "+name+".", false)
+			p.setStatus(CaseTitle(c)+" referred to "+name+".", false)
 			p.ReloadCases()
 		})
 	})
@@ -85,10 +95,13 @@ func (p *Pane) sendReport() {
 		p.setStatus("Choose a case first.", true)
 		return
 	}
+	if !p.checkForm() {
+		return
+	}
 	r := node.MedicalReport{Findings: strings.TrimSpace(p.report["Findings"].Text),
 		Recommendations: strings.TrimSpace(p.report["Recommendations"].Text), Prescriptions: strings.TrimSpace(p.report["Prescriptions"].Text)}
 	if err := r.Validate(); err != nil {
-		p.setStatus(node.UserError(err), true)
+		p.setStatus(userError(err), true)
 		return
 	}
 	files := p.reportFiles.Paths()
@@ -101,10 +114,10 @@ func (p *Pane) sendReport() {
 		p.jobs.Do(func() {
 			p.submitReport.Enable()
 			if err != nil {
-				p.setStatus("Not sent: "+node.UserError(err), true)
+				p.setStatus("Not sent: "+userError(err), true)
 				return
 			}
-			p.setStatus("Report on case "+c.ID+" sent to "+c.HospitalName+" and "+c.PatientName+".", false)
+			p.setStatus("Report on "+CaseTitle(c)+" sent to "+c.HospitalName+" and "+c.PatientName+".", false)
 			for _, e := range p.report {
 				e.SetText("")
 			}
@@ -114,7 +127,47 @@ func (p *Pane) sendReport() {
 	})
 }
 
+// formProblem checks the role's form: the field at fault and what to
+// do, or "", "" when it can be sent.
+func (p *Pane) formProblem() (field, msg string) {
+	switch {
+	case p.birth != nil:
+		return recordProblem(p.phr[fieldName].Text, p.birth.Text, p.birth.layout, p.now())
+	case p.report != nil:
+		return reportProblem(p.report[fieldFindings].Text)
+	}
+	return "", ""
+}
+
+// checkForm shows the form's problem, if any, and reports whether it can
+// be sent.
+func (p *Pane) checkForm() bool {
+	_, msg := p.formProblem()
+	p.problem = msg
+	if msg != "" {
+		p.setStatus(msg, true)
+		return false
+	}
+	return true
+}
+
+// recheck runs after every edit of the form: a problem shown clears as
+// soon as it is fixed, and a different one replaces it.
+func (p *Pane) recheck() {
+	if p.problem == "" {
+		return
+	}
+	_, msg := p.formProblem()
+	p.problem = msg
+	if msg == "" {
+		p.setStatus("", false)
+		return
+	}
+	p.setStatus(msg, true)
+}
+
 func (p *Pane) setStatus(msg string, bad bool) {
+	msg = PlainWords(msg)
 	if bad {
 		p.status.Importance = widget.DangerImportance
 	} else {

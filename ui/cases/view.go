@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/node"
+	"qkdchat/ui/files"
 	"qkdchat/ui/widgets"
 )
 
@@ -57,31 +58,40 @@ func (p *Pane) ReloadCases() {
 		cs, err := p.node.Cases()
 		p.jobs.Do(func() {
 			if err != nil {
-				p.setStatus("Cannot read cases: "+node.UserError(err), true)
+				p.setStatus("Cannot read cases: "+userError(err), true)
 				return
 			}
 			p.cases = cs
+			p.prefill()
 			p.caseList.Refresh()
+			p.keepSelection()
 			p.showCase()
 		})
 	})
 }
 
-// ShowTransfer shows an attachment's progress (an node.EventTransfer).
+// ShowTransfer shows an attachment's progress (an node.EventTransfer) in
+// human units. An incoming file is not named until its message arrives,
+// so it shows as a file from the peer.
 func (p *Pane) ShowTransfer(e node.Event) {
 	key := e.MessageID + "/" + e.Name
 	r, ok := p.rows[key]
 	if !ok {
-		r = widgets.NewProgressRow(e.Name)
+		name := e.Name
+		if e.MessageID == "" {
+			name = "File from " + e.PeerName
+		}
+		r = widgets.NewProgressRow(name)
 		p.rows[key] = r
 		p.transfers.Add(r)
 	}
-	frac, status := 0.0, fmt.Sprintf("%d of %d kB", e.Done/1024, e.Total/1024)
+	frac := 1.0
 	if e.Total > 0 {
 		frac = float64(e.Done) / float64(e.Total)
 	}
+	status := files.Progress(e.Done, e.Total)
 	if e.Done >= e.Total {
-		status = "done"
+		status = "done · " + files.HumanSize(e.Total)
 	}
 	r.SetProgress(frac, status)
 }
@@ -95,37 +105,50 @@ func (p *Pane) selectedCase() (node.Case, bool) {
 	return node.Case{}, false
 }
 
-// caseText describes a case for the detail view.
+// caseText describes a case for the case view (under its title): its state, the
+// report first when there is one, then the health record. Attachments
+// are listed apart, with Open and Save…; identifiers and digests only in
+// the details view.
 func caseText(c node.Case) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Case %s · %s\n", c.ID, c.Status)
+	fmt.Fprintf(&b, "%s\n", statusText(c))
 	doctor := c.DoctorName
 	if doctor == "" {
 		doctor = "not referred yet"
 	}
 	fmt.Fprintf(&b, "Patient: %s · Hospital: %s · Doctor: %s\n", c.PatientName, c.HospitalName, doctor)
-	if !c.Opened.IsZero() {
-		fmt.Fprintf(&b, "Opened %s, updated %s\n", c.Opened.Local().Format(time.DateTime), c.Updated.Local().Format(time.DateTime))
-	}
-	if r := c.PHR; r != nil {
-		fmt.Fprintf(&b, "\nHealth record\nName: %s\nBorn: %s\nSymptoms: %s\nMedications: %s\nAllergies: %s\nNotes: %s\n",
-			r.PatientName, r.DateOfBirth, r.Symptoms, r.Medications, r.Allergies, r.Notes)
-	}
-	for _, a := range c.Attachments {
-		fmt.Fprintf(&b, "Attachment (%s): %s, %d bytes, SHA-256 %s…\n", a.Part, a.Name, a.Size, a.SHA256[:min(12, len(a.SHA256))])
-	}
 	if r := c.Report; r != nil {
 		sig := "doctor's signature NOT verified"
 		if c.ReportVerified {
 			sig = "signed by the doctor, signature verified"
 		}
-		fmt.Fprintf(&b, "\nReport (%s)\nFindings: %s\nRecommendations: %s\nPrescriptions: %s\n", sig, r.Findings, r.Recommendations, r.Prescriptions)
+		if c.ReportRelayed {
+			sig += ", relayed by " + c.HospitalName
+		}
+		fmt.Fprintf(&b, "\nReport (%s)\nFindings: %s\n", sig, r.Findings)
+		if r.Recommendations != "" {
+			fmt.Fprintf(&b, "Recommendations: %s\n", r.Recommendations)
+		}
+		if r.Prescriptions != "" {
+			fmt.Fprintf(&b, "Prescriptions: %s\n", r.Prescriptions)
+		}
+	}
+	if r := c.PHR; r != nil {
+		fmt.Fprintf(&b, "\nHealth record\nName: %s\n", r.PatientName)
+		for _, f := range []struct{ k, v string }{{"Born", r.DateOfBirth}, {"Symptoms", r.Symptoms}, {"Medications", r.Medications},
+			{"Allergies", r.Allergies}, {"Notes", r.Notes}} {
+			if f.v != "" {
+				fmt.Fprintf(&b, "%s: %s\n", f.k, f.v)
+			}
+		}
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
 func (p *Pane) showCase() {
 	c, ok := p.selectedCase()
+	p.showFiles(c, ok)
+	p.showStep(c, ok)
 	if !ok {
 		if len(p.cases) == 0 {
 			p.caseDetail.SetText("No cases yet.")
@@ -135,4 +158,56 @@ func (p *Pane) showCase() {
 		return
 	}
 	p.caseDetail.SetText(caseText(c))
+}
+
+// showStep shows the step of the user's role for the selected case: its
+// form while it is to do, what was done instead once it is.
+func (p *Pane) showStep(c node.Case, selected bool) {
+	form := p.referForm
+	if p.role == node.RoleDoctor {
+		form = p.reportForm
+	}
+	if form == nil {
+		return
+	}
+	done := ""
+	if selected {
+		done = doneStep(p.role, c, p.now())
+	}
+	if done == "" {
+		p.done.Hide()
+		form.Show()
+		return
+	}
+	p.done.SetText(done)
+	p.done.Show()
+	form.Hide()
+}
+
+// prefill fills the empty fields of the health record form that rarely
+// change (date of birth, medications, allergies) from the patient's
+// newest record, once.
+func (p *Pane) prefill() {
+	if p.birth == nil || p.prefilled {
+		return
+	}
+	var last *node.PHR
+	var when time.Time
+	for _, c := range p.cases {
+		if c.PHR != nil && (last == nil || c.Opened.After(when)) {
+			last, when = c.PHR, c.Opened
+		}
+	}
+	if last == nil {
+		return
+	}
+	p.prefilled = true
+	if strings.TrimSpace(p.birth.Text) == "" && last.DateOfBirth != "" {
+		p.birth.SetText(last.DateOfBirth)
+	}
+	for f, v := range map[string]string{"Medications": last.Medications, "Allergies": last.Allergies} {
+		if e := p.phr[f]; e.Text == "" && v != "" {
+			e.SetText(v)
+		}
+	}
 }

@@ -56,13 +56,17 @@ type Demo struct {
 	rekey        *widget.Button
 	working      *widget.ProgressBarInfinite
 	qber         *canvas.Text
-	verdict      *canvas.Text
+	verdict      *widget.Label // the last outcome in a sentence; wraps
 	gauge        *widgets.QBERGauge
 	expect       *widget.Label
 	stats        *widget.Label
 	history      *widgets.HistoryCharts
+	legend       *widgets.Legend
 	runs         []widgets.RunPoint
 	lastAborted  bool
+	// eveBase is Eve's counters when the last exchange ended: her
+	// counters are shown per exchange, from this baseline.
+	eveBase node.EveStats
 
 	outcomes chan node.Event // Alice's key outcomes, for Screenshots
 }
@@ -137,7 +141,7 @@ func Start(ctx context.Context, a fyne.App, opts Options) (*Demo, error) {
 		d.jobs.Go(func() {
 			_, err := d.Alice.Connect(d.ctx, d.Eve.Addr().String(), code)
 			if err != nil {
-				d.jobs.Do(func() { d.verdict.Text = "pairing failed: " + node.UserError(err); d.verdict.Refresh() })
+				d.jobs.Do(func() { d.verdict.SetText("Pairing failed: " + node.UserError(err)) })
 			}
 		})
 		d.AliceShell.ShowTab(ui.TabBB84)
@@ -230,9 +234,9 @@ func (d *Demo) evePane() fyne.CanvasObject {
 	d.qber.TextSize = 72
 	d.qber.TextStyle = fyne.TextStyle{Bold: true}
 	qberCap := widget.NewLabel("error rate (QBER)\nof the last exchange")
-	d.verdict = canvas.NewText("connecting…", theme.Color(theme.ColorNameForeground))
-	d.verdict.TextSize = 20
-	d.verdict.TextStyle = fyne.TextStyle{Bold: true}
+	d.verdict = widget.NewLabelWithStyle("Connecting…", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.verdict.SizeName = theme.SizeNameSubHeadingText
+	d.verdict.Wrapping = fyne.TextWrapWord
 	d.gauge = widgets.NewQBERGauge()
 	d.expect = widget.NewLabel("")
 	d.stats = widget.NewLabel("Eve has not seen a photon yet.")
@@ -247,7 +251,8 @@ func (d *Demo) evePane() fyne.CanvasObject {
 		d.interceptLbl, d.intercept, d.noiseLbl, d.noise, d.expect,
 		container.NewHBox(d.rekey), d.working,
 		big, d.verdict, d.gauge, d.stats)
-	cols := container.NewHSplit(container.NewScroll(left), d.history)
+	d.legend = widgets.NewLegend(widgets.HistoryLegend)
+	cols := container.NewHSplit(container.NewVScroll(left), widgets.ChartsWithLegend(d.history, d.legend))
 	cols.Offset = 0.56
 	return container.NewPadded(container.NewBorder(title, nil, nil, nil, cols))
 }
@@ -299,8 +304,7 @@ func (d *Demo) planText() string {
 func (d *Demo) Rekey() {
 	ss := d.Alice.Sessions()
 	if len(ss) == 0 {
-		d.verdict.Text = "not connected yet"
-		d.verdict.Refresh()
+		d.verdict.SetText("Not connected yet.")
 		return
 	}
 	s := ss[0]
@@ -354,12 +358,9 @@ func (d *Demo) showOutcome(e node.Event) {
 	}
 	d.lastAborted = aborted
 	d.qber.Text = widgets.FormatPercent(q)
-	v := widgets.Verdict(q, thr, aborted, reason)
-	if !aborted {
-		v = fmt.Sprintf("secure: %d-bit key made", e.KeyBits)
-	}
-	d.verdict.Text = v
+	d.verdict.SetText(outcomeSentence(e, thr, reason))
 	d.showOutcomeColours()
+	d.showEveRun(d.Eve.Stats(), true)
 	d.gauge.Set(q, thr, aborted)
 	if e.Exchange != nil {
 		d.runs = append(d.runs, exchanges.RunPoint(e.Exchange, thr))
@@ -379,8 +380,69 @@ func (d *Demo) showOutcomeColours() {
 	}
 	d.qber.Color = col
 	d.qber.Refresh()
-	d.verdict.Color = col
+	d.verdict.Importance = widget.SuccessImportance
+	if d.lastAborted {
+		d.verdict.Importance = widget.DangerImportance
+	}
 	d.verdict.Refresh()
+}
+
+// outcomeSentence is the verdict of an exchange in a sentence a student
+// understands: the engine's typed reason explained (node.ExplainExchange),
+// or, for an outcome without its exchange, the short verdict.
+func outcomeSentence(e node.Event, thr float64, reason string) string {
+	if e.Exchange != nil {
+		return node.ExplainExchange(e.Exchange, thr)
+	}
+	q := 0.0
+	if e.QBER != nil {
+		q = *e.QBER
+	}
+	if e.Type != node.EventKeyAborted {
+		return fmt.Sprintf("A fresh %d-bit key was made.", e.KeyBits)
+	}
+	return widgets.Verdict(q, thr, true, reason)
+}
+
+// eveRun is Eve's counters for one exchange: cur less the counters when
+// the previous exchange ended. ok is false for a snapshot older than base
+// (delivered late), which belongs to the exchange already shown.
+func eveRun(cur, base node.EveStats) (run node.EveStats, ok bool) {
+	if cur.Photons < base.Photons || cur.Intercepted < base.Intercepted || cur.BasisMatched < base.BasisMatched {
+		return node.EveStats{}, false
+	}
+	return node.EveStats{Photons: cur.Photons - base.Photons, Intercepted: cur.Intercepted - base.Intercepted,
+		BasisMatched: cur.BasisMatched - base.BasisMatched}, true
+}
+
+// showEveRun shows Eve's counters for the running exchange, or, when
+// ended, for the exchange that just ended, which then becomes the
+// baseline of the next.
+func (d *Demo) showEveRun(cur node.EveStats, ended bool) {
+	run, ok := eveRun(cur, d.eveBase)
+	if !ok || (!ended && run.Photons == 0 && cur.Photons > 0) {
+		// Older than the last exchange's end, or nothing new since:
+		// the last exchange's counters stay.
+		return
+	}
+	when, seen := "In this exchange Eve has seen", "has"
+	if ended {
+		when, seen = "In the last exchange Eve saw", ""
+		d.eveBase = cur
+	}
+	measured := "measured"
+	if seen != "" {
+		measured = "has measured"
+	}
+	switch {
+	case run.Photons == 0:
+		d.stats.SetText(when + " no photon.")
+	case run.Intercepted == 0:
+		d.stats.SetText(fmt.Sprintf("%s %d photons and let them all pass without measuring any.", when, run.Photons))
+	default:
+		d.stats.SetText(fmt.Sprintf("%s %d photons and %s %d of them; she guessed the right basis for %d, which she passed on unchanged.",
+			when, run.Photons, measured, run.Intercepted, run.BasisMatched))
+	}
 }
 
 // watchEve shows Eve's counters.
@@ -394,10 +456,7 @@ func (d *Demo) watchEve() {
 			if !ok {
 				return
 			}
-			d.jobs.Do(func() {
-				d.stats.SetText(fmt.Sprintf("Eve has seen %d photons and measured %d of them; she guessed the right basis for %d.",
-					st.Photons, st.Intercepted, st.BasisMatched))
-			})
+			d.jobs.Do(func() { d.showEveRun(st, false) })
 		}
 	}
 }

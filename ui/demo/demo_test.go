@@ -2,12 +2,15 @@ package demo
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
+	"qkdchat/node"
 	"qkdchat/ui"
 )
 
@@ -49,7 +52,7 @@ func TestDemoEveCaughtAboveThreshold(t *testing.T) {
 	if len(d.Windows()) != 3 || !strings.Contains(d.EveWin.Title(), "Eve") {
 		t.Fatalf("windows %v", d.Windows())
 	}
-	eventually(t, d.th, "the first key", func() bool { return strings.HasPrefix(d.verdict.Text, "secure") })
+	eventually(t, d.th, "the first key", func() bool { return strings.HasPrefix(d.verdict.Text, "A fresh 256-bit key was made") })
 	// Alice's and Bob's windows show the same exchange.
 	eventually(t, d.th, "the key in Alice's and Bob's windows", func() bool {
 		return d.AliceShell.Staging().KeyVerdict() == "secure" && d.BobShell.Staging().KeyVerdict() == "secure"
@@ -73,7 +76,8 @@ func TestDemoEveCaughtAboveThreshold(t *testing.T) {
 	})
 	eventually(t, d.th, "the abort", func() bool { return len(d.runs) == 2 })
 	d.th.Run(func() {
-		if v := d.verdict.Text; !strings.HasPrefix(v, "aborted: eavesdropper suspected, QBER ") || !strings.HasSuffix(v, "% > 11%") {
+		if v := d.verdict.Text; !strings.HasPrefix(v, "The check found ") || !strings.Contains(v, "above the 11% limit") ||
+			!strings.Contains(v, "someone was probably listening") {
 			t.Errorf("verdict %q", v)
 		}
 		if r := d.runs[1]; !r.Aborted || !r.EveDetected || r.QBER < 0.18 || r.QBER > 0.34 {
@@ -82,8 +86,13 @@ func TestDemoEveCaughtAboveThreshold(t *testing.T) {
 		if got := d.history.Runs(); len(got) != 2 {
 			t.Errorf("history has %d runs", len(got))
 		}
-		if !strings.Contains(d.stats.Text, "measured") {
-			t.Errorf("Eve's stats %q", d.stats.Text)
+		// Eve's counters are those of this run: at 100% she measured
+		// every photon of it (counted across runs she would not have, as
+		// she measured none of the first run's).
+		var seen, measured, right int
+		if _, err := fmt.Sscanf(d.stats.Text, "In the last exchange Eve saw %d photons and measured %d of them; she guessed the right basis for %d",
+			&seen, &measured, &right); err != nil || seen == 0 || measured != seen || right < seen/3 || right > 2*seen/3 {
+			t.Errorf("Eve's counters for the second run: %q (%v)", d.stats.Text, err)
 		}
 	})
 	eventually(t, d.th, "Alice's panel to show the abort", func() bool {
@@ -112,7 +121,7 @@ func TestDemoNoisyLinkMakesKeys(t *testing.T) {
 	}()
 	eventually(t, d.th, "the first key at 5% noise", func() bool { return len(d.runs) == 1 && !d.rekey.Disabled() })
 	d.th.Run(func() {
-		if !strings.HasPrefix(d.verdict.Text, "secure") {
+		if !strings.HasPrefix(d.verdict.Text, "A fresh 256-bit key was made") {
 			t.Fatalf("first exchange at 5%% noise: %q", d.verdict.Text)
 		}
 		if !strings.Contains(d.expect.Text, "they measured") {
@@ -122,7 +131,7 @@ func TestDemoNoisyLinkMakesKeys(t *testing.T) {
 	})
 	eventually(t, d.th, "the rekey at 5% noise", func() bool { return len(d.runs) == 2 && !d.rekey.Disabled() })
 	d.th.Run(func() {
-		if !strings.HasPrefix(d.verdict.Text, "secure") {
+		if !strings.HasPrefix(d.verdict.Text, "A fresh 256-bit key was made") {
 			t.Fatalf("rekey at 5%% noise: %q", d.verdict.Text)
 		}
 		d.noise.SetValue(10)
@@ -133,7 +142,7 @@ func TestDemoNoisyLinkMakesKeys(t *testing.T) {
 	})
 	eventually(t, d.th, "the exchange at 10% noise", func() bool { return len(d.runs) == 3 && !d.rekey.Disabled() })
 	d.th.Run(func() {
-		if v := d.verdict.Text; !strings.Contains(v, "no 256-bit key is possible at the link's configured noise (10.0%)") {
+		if v := d.verdict.Text; v != "At 10% errors no 256-bit key is possible, even without an eavesdropper: the link itself is too noisy." {
 			t.Errorf("verdict at 10%%: %q", v)
 		}
 		d.noise.SetValue(5)
@@ -144,8 +153,52 @@ func TestDemoNoisyLinkMakesKeys(t *testing.T) {
 	})
 	eventually(t, d.th, "the exchange back at 5% noise", func() bool { return len(d.runs) == 4 })
 	d.th.Run(func() {
-		if !strings.HasPrefix(d.verdict.Text, "secure") {
+		if !strings.HasPrefix(d.verdict.Text, "A fresh 256-bit key was made") {
 			t.Errorf("back at 5%% noise: %q", d.verdict.Text)
 		}
 	})
+}
+
+// TestEveRunCounters: Eve's counters are shown per exchange; a snapshot
+// older than the last exchange's end is not shown as a new run.
+func TestEveRunCounters(t *testing.T) {
+	base := node.EveStats{Photons: 1000, Intercepted: 0, BasisMatched: 0}
+	cases := []struct {
+		cur  node.EveStats
+		want node.EveStats
+		ok   bool
+	}{
+		{node.EveStats{Photons: 1800, Intercepted: 800, BasisMatched: 410}, node.EveStats{Photons: 800, Intercepted: 800, BasisMatched: 410}, true},
+		{base, node.EveStats{}, true},
+		{node.EveStats{Photons: 600}, node.EveStats{}, false},
+	}
+	for _, c := range cases {
+		got, ok := eveRun(c.cur, base)
+		if got != c.want || ok != c.ok {
+			t.Errorf("eveRun(%+v) = %+v, %v; want %+v, %v", c.cur, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// TestEveLateSnapshotKeepsLastRun: a snapshot of Eve's counters that
+// arrives after the exchange's outcome, with nothing new since, leaves
+// the last exchange's counters on screen (it read "Eve has seen no
+// photon" under load).
+func TestEveLateSnapshotKeepsLastRun(t *testing.T) {
+	test.NewTempApp(t)
+	d := &Demo{stats: widget.NewLabel("")}
+	end := node.EveStats{Photons: 800, Intercepted: 800, BasisMatched: 410}
+	d.showEveRun(end, true)
+	want := d.stats.Text
+	if !strings.HasPrefix(want, "In the last exchange Eve saw 800 photons") {
+		t.Fatalf("after the outcome: %q", want)
+	}
+	d.showEveRun(end, false)
+	if d.stats.Text != want {
+		t.Errorf("a late snapshot replaced %q with %q", want, d.stats.Text)
+	}
+	d.showEveRun(node.EveStats{Photons: 900, Intercepted: 850, BasisMatched: 430}, false)
+	if !strings.HasPrefix(d.stats.Text, "In this exchange Eve has seen 100 photons") {
+		t.Errorf("the next exchange: %q", d.stats.Text)
+	}
 }

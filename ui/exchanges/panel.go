@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -30,11 +31,14 @@ type Panel struct {
 	rekey    *widget.Button
 	phase    *widget.Label
 	working  *widget.ProgressBarInfinite
-	verdict  *widget.Label
+	summary  *widget.Label // the outcome in a plain sentence (node.ExplainExchange)
+	verdict  *widget.Label // the short verdict, with the numbers under Details
+	details  *widget.Accordion
 	gauge    *widgets.QBERGauge
 	counts   map[string]*widget.Label
 	table    *widgets.QubitTable
 	bloch    *widgets.BlochSphere
+	blochCap *widget.Label // the sphere's caption, wrapped below it
 	qubit    *widget.Slider
 	qubitLbl *widget.Label
 	history  *widgets.HistoryCharts
@@ -76,43 +80,53 @@ func New(n Sessions, jobs Jobs, name func(fp string) string, status func(string)
 	p.working = widget.NewProgressBarInfinite()
 	p.working.Stop()
 	p.working.Hide()
+	p.summary = widget.NewLabelWithStyle("No key exchange yet.", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.summary.SizeName = theme.SizeNameSubHeadingText
+	p.summary.Wrapping = fyne.TextWrapWord
 	p.verdict = widget.NewLabelWithStyle("No key exchange yet", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	p.verdict.SizeName = theme.SizeNameHeadingText
 	p.verdict.Wrapping = fyne.TextWrapWord
 	p.gauge = widgets.NewQBERGauge()
-	grid := container.NewGridWithColumns(4)
+	// A label column and a value column that takes the rest, so that no
+	// value is cut off in a narrow window.
+	grid := container.New(layout.NewFormLayout())
 	for _, n := range CountNames {
 		v := widget.NewLabelWithStyle("-", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		v.Wrapping = fyne.TextWrapWord
 		p.counts[n] = v
 		grid.Add(widget.NewLabel(n + ":"))
 		grid.Add(v)
 	}
+	p.details = widget.NewAccordion(widget.NewAccordionItem("Details: the numbers of this exchange",
+		container.NewVBox(p.verdict, grid)))
 	p.table = widgets.NewQubitTable()
 	p.bloch = widgets.NewBlochSphere()
+	p.blochCap = widget.NewLabel("")
+	p.blochCap.Wrapping = fyne.TextWrapWord
+	p.blochCap.Alignment = fyne.TextAlignCenter
 	p.qubitLbl = widget.NewLabel("Qubit")
 	p.qubit = widget.NewSlider(1, 1)
 	p.qubit.Step = 1
 	p.qubit.OnChanged = func(v float64) { p.showQubit(int(v) - 1) }
 	p.history = widgets.NewHistoryCharts()
 	tableCaption := widget.NewLabelWithStyle("First qubits of this exchange (disclosed for display, never used in the key):", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
-	tableCaption.Truncation = fyne.TextTruncateEllipsis
+	tableCaption.Wrapping = fyne.TextWrapWord
 
 	p.title.Truncation = fyne.TextTruncateEllipsis
 	top := container.NewVBox(
 		p.title,
 		container.NewBorder(nil, nil, container.NewHBox(p.pick, p.rekey), nil, container.NewStack(p.working, p.phase)),
-		p.verdict, p.gauge, grid,
+		p.summary, p.gauge, p.details,
 		tableCaption,
 	)
 	left := container.NewBorder(top, nil, nil, nil, p.table)
-	blochBox := container.NewBorder(container.NewBorder(nil, nil, p.qubitLbl, nil, p.qubit), nil, nil, nil, p.bloch)
+	blochBox := container.NewBorder(container.NewBorder(nil, nil, p.qubitLbl, nil, p.qubit), p.blochCap, nil, nil, p.bloch)
 	p.side = container.NewAppTabs(
-		container.NewTabItem("History of exchanges", container.NewScroll(p.history)),
+		container.NewTabItem("History of exchanges", widgets.ChartsWithLegend(p.history, widgets.NewLegend(widgets.HistoryLegend))),
 		container.NewTabItem("Bloch sphere", container.New(widgets.ShrinkLayout{Min: fyne.NewSize(200, 200)}, blochBox)),
 	)
 	// The left column scrolls when the window is too small for it (800x600).
 	split := container.NewHSplit(container.NewScroll(left), p.side)
-	split.Offset = 0.56
+	split.Offset = 0.6
 	p.content = container.NewPadded(split)
 	return p
 }
@@ -178,6 +192,9 @@ func RunPoint(x *node.KeyExchange, threshold float64) widgets.RunPoint {
 func (p *Panel) selectExchange(i int) {
 	p.selected = i
 	if i < 0 || i >= len(p.xs) {
+		p.summary.SetText("No key exchange yet.")
+		p.summary.Importance = widget.MediumImportance
+		p.summary.Refresh()
 		p.verdict.SetText("No key exchange yet")
 		p.verdict.Importance = widget.MediumImportance
 		p.verdict.Refresh()
@@ -186,7 +203,7 @@ func (p *Panel) selectExchange(i int) {
 			l.SetText("-")
 		}
 		p.table.SetRows(nil)
-		p.bloch.SetVector(0, 0, 0, "")
+		p.setBloch(0, 0, 0, "")
 		return
 	}
 	x := p.xs[i]
@@ -199,12 +216,15 @@ func (p *Panel) selectExchange(i int) {
 		reason = x.Reason
 	}
 	p.verdict.SetText(widgets.Verdict(r.QBEREstimate, p.threshold, !x.OK, reason))
+	p.summary.SetText(node.ExplainExchange(x, p.threshold))
 	if x.OK {
 		p.verdict.Importance = widget.SuccessImportance
 	} else {
 		p.verdict.Importance = widget.DangerImportance
 	}
+	p.summary.Importance = p.verdict.Importance
 	p.verdict.Refresh()
+	p.summary.Refresh()
 	p.gauge.Set(r.QBEREstimate, p.threshold, !x.OK)
 	vals := []string{
 		strconv.Itoa(r.QubitsSent), strconv.Itoa(r.QubitsDetected), strconv.Itoa(r.Sifted),
@@ -226,7 +246,7 @@ func (p *Panel) selectExchange(i int) {
 		p.qubit.Refresh()
 		p.showQubit(0)
 	} else {
-		p.bloch.SetVector(0, 0, 0, "no qubits disclosed")
+		p.setBloch(0, 0, 0, "no qubits disclosed")
 	}
 }
 
@@ -269,7 +289,14 @@ func (p *Panel) showQubit(i int) {
 		cap += fmt.Sprintf("; Bob measured %s (wrong basis, random %d)", q.BobBasis, q.BobResult)
 	}
 	p.qubitLbl.SetText(fmt.Sprintf("Qubit %d of %d", i+1, len(rows)))
-	p.bloch.SetVector(x, y, z, cap)
+	p.setBloch(x, y, z, cap)
+}
+
+// setBloch draws a state on the sphere, with its caption in a label
+// that wraps in a narrow window.
+func (p *Panel) setBloch(x, y, z float64, caption string) {
+	p.bloch.SetVector(x, y, z, "")
+	p.blochCap.SetText(caption)
 }
 
 func ketOf(bit int, b widgets.Basis) string {
@@ -348,6 +375,8 @@ func (p *Panel) ShowHistory() { p.side.SelectIndex(0) }
 
 // Shown is what the panel shows, in words, for tests and the demo.
 type Shown struct {
+	Summary      string // the outcome in a plain sentence
+	DetailsOpen  bool   // the numbers are shown
 	Verdict      string
 	Counts       map[string]string // by CountNames
 	Gauge        string
@@ -360,9 +389,9 @@ type Shown struct {
 
 // Shown reads what the panel shows.
 func (p *Panel) Shown() Shown {
-	s := Shown{Verdict: p.verdict.Text, Counts: map[string]string{}, Gauge: p.gauge.Text(),
+	s := Shown{Summary: p.summary.Text, DetailsOpen: p.details.Items[0].Open, Verdict: p.verdict.Text, Counts: map[string]string{}, Gauge: p.gauge.Text(),
 		Qubits: len(p.table.Rows()), FirstQubit: p.table.CellText(0, widgets.ColIndex),
-		BlochCaption: p.bloch.Caption(), Runs: p.history.Runs(), Exchanges: append([]string(nil), p.pick.Options...)}
+		BlochCaption: p.blochCap.Text, Runs: p.history.Runs(), Exchanges: append([]string(nil), p.pick.Options...)}
 	for n, l := range p.counts {
 		s.Counts[n] = l.Text
 	}

@@ -51,8 +51,20 @@ func TestPanelShowsKeyThenAbort(t *testing.T) {
 	if len(s.Runs) != 2 || s.Runs[0].Aborted || !s.Runs[1].EveDetected {
 		t.Errorf("history %+v", s.Runs)
 	}
+	if !strings.HasPrefix(s.Summary, "The check found 24.8% of the photons changed, above the 11% limit") || s.DetailsOpen {
+		t.Errorf("newest exchange: summary %q, details open %v", s.Summary, s.DetailsOpen)
+	}
 	p.SelectExchange(0)
 	s = p.Shown()
+	// A plain sentence leads; the numbers wait under Details.
+	if s.Summary != "A fresh 256-bit key was made; 1.2% of the photons arrived changed, well under the 11% that would mean someone listened." {
+		t.Errorf("first exchange: summary %q", s.Summary)
+	}
+	for _, jargon := range []string{"QBER", "sifted", "leaked", "epoch"} {
+		if strings.Contains(s.Summary, jargon) {
+			t.Errorf("summary %q speaks of %q", s.Summary, jargon)
+		}
+	}
 	if s.Verdict != "secure" || s.Counts["Key"] != "256 bits" || s.Counts["Sent"] != "8000" || s.Qubits != 3 || s.FirstQubit != "1" {
 		t.Errorf("first exchange: %+v", s)
 	}

@@ -52,11 +52,18 @@ type ChatMessage struct {
 	Text     string        // the message; wraps at the bubble's width
 	Outgoing bool          // written by this user: aligned right and tinted
 	State    DeliveryState // shown for outgoing messages only
-	Epoch    uint64        // key epoch the message was encrypted under, shown as "epoch N"
+	Epoch    uint64        // key epoch the message was encrypted under, shown as "epoch N"; 0 (queued) shows no lock
 }
 
-// EpochText returns the key epoch as shown next to the lock, "epoch 3".
-func (m ChatMessage) EpochText() string { return "epoch " + strconv.FormatUint(m.Epoch, 10) }
+// EpochText returns the key epoch as shown next to the lock, "epoch 3";
+// "" for epoch 0, a message not yet encrypted (queued), which shows no
+// lock.
+func (m ChatMessage) EpochText() string {
+	if m.Epoch == 0 {
+		return ""
+	}
+	return "epoch " + strconv.FormatUint(m.Epoch, 10)
+}
 
 // ChatBubble is one chat message: a rounded bubble with the sender, the
 // wrapped text, and a footer with the time, a lock with the key epoch and,
@@ -162,6 +169,8 @@ func (r *bubbleRenderer) update() {
 	}
 	r.time.Hidden = r.time.Text == ""
 	r.epoch.Text, r.epoch.Color, r.epoch.TextSize = m.EpochText(), muted, small
+	r.epoch.Hidden = m.Epoch == 0
+	r.lock.Hidden = m.Epoch == 0
 
 	r.state.Text, r.state.Color, r.state.TextSize = m.State.String(), muted, small
 	var icon fyne.Resource

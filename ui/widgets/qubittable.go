@@ -205,7 +205,9 @@ func (q *QubitTable) CellText(row, col int) string {
 func (q *QubitTable) sizeColumns() {
 	th := q.Theme()
 	size := th.Size(theme.SizeNameText)
-	pad := 2*th.Size(theme.SizeNameInnerPadding) + th.Size(theme.SizeNamePadding)
+	// An inner padding each side keeps the nine columns within the BB84
+	// tab's left column at 1400x900.
+	pad := th.Size(theme.SizeNameInnerPadding) + th.Size(theme.SizeNamePadding)
 	widest := map[int]string{
 		ColIndex:  "0000",
 		ColKept:   CellDiscarded,

@@ -1,4 +1,4 @@
-package node
+package audit
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 
 	"qkdchat/identity"
 	"qkdchat/ledger"
+	"qkdchat/node/datadir"
 )
 
 // auditDir builds a data directory holding an identity and a ledger of n
@@ -33,7 +34,7 @@ func auditDir(t *testing.T, n int) (string, []TxID, *identity.Identity) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := ledger.Open(filepath.Join(dir, LedgerFile), owner, &ledger.Options{BlockMaxTx: 4, BlockMaxAge: -1})
+	l, err := ledger.Open(filepath.Join(dir, datadir.LedgerFile), owner, &ledger.Options{BlockMaxTx: 4, BlockMaxAge: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,9 +66,9 @@ func auditDir(t *testing.T, n int) (string, []TxID, *identity.Identity) {
 	return dir, ids, peer
 }
 
-func openAuditor(t *testing.T, dir string, mode AuditorMode) *Auditor {
+func openAuditor(t *testing.T, dir string, mode Mode) *Auditor {
 	t.Helper()
-	a, err := OpenAuditor(dir, mode)
+	a, err := Open(dir, mode)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestAuditorReadsADataDirectory(t *testing.T) {
 	ctx := context.Background()
 	dir, ids, _ := auditDir(t, 10)
 	a := openAuditor(t, dir, ReadOnly)
-	if a.Size() != 10 || a.Height() != 2 || a.Path() != filepath.Join(dir, LedgerFile) {
+	if a.Size() != 10 || a.Height() != 2 || a.Path() != filepath.Join(dir, datadir.LedgerFile) {
 		t.Fatalf("size %d height %d path %s", a.Size(), a.Height(), a.Path())
 	}
 	rep, err := a.Verify(ctx, nil)
@@ -172,21 +173,21 @@ func TestAuditorReadsADataDirectory(t *testing.T) {
 	}
 }
 
-// TestOpenAuditorChangesNothing: a directory without a ledger is refused
+// TestOpenChangesNothing: a directory without a ledger is refused
 // with ErrNoLedger and stays empty; a damaged ledger gives the same
 // DamagedFileError as a node's open; a read-only auditor leaves the
 // ledger's bytes as they were.
-func TestOpenAuditorChangesNothing(t *testing.T) {
+func TestOpenChangesNothing(t *testing.T) {
 	empty := t.TempDir()
-	if _, err := OpenAuditor(empty, ReadOnly); !errors.Is(err, ErrNoLedger) {
+	if _, err := Open(empty, ReadOnly); !errors.Is(err, ErrNoLedger) {
 		t.Fatalf("empty directory: %v", err)
 	}
 	if es, _ := os.ReadDir(empty); len(es) != 0 {
-		t.Fatalf("OpenAuditor wrote to an empty directory: %v", es)
+		t.Fatalf("Open wrote to an empty directory: %v", es)
 	}
 
 	dir, _, _ := auditDir(t, 5)
-	path := filepath.Join(dir, LedgerFile)
+	path := filepath.Join(dir, datadir.LedgerFile)
 	before, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -206,10 +207,10 @@ func TestOpenAuditorChangesNothing(t *testing.T) {
 	if err := os.WriteFile(path, bytes.Repeat([]byte{0xa5}, 8192), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, mode := range []AuditorMode{ReadOnly, ReadWrite} {
-		_, err := OpenAuditor(dir, mode)
-		var de *DamagedFileError
-		if !errors.As(err, &de) || de.File != LedgerFile || de.Dir != dir {
+	for _, mode := range []Mode{ReadOnly, ReadWrite} {
+		_, err := Open(dir, mode)
+		var de *datadir.DamagedFileError
+		if !errors.As(err, &de) || de.File != datadir.LedgerFile || de.Dir != dir {
 			t.Fatalf("damaged ledger, mode %d: %v", mode, err)
 		}
 	}
@@ -222,7 +223,7 @@ func TestOpenAuditorChangesNothing(t *testing.T) {
 func TestAuditorJournalLossVerdictAndAcknowledgement(t *testing.T) {
 	ctx := context.Background()
 	dir, _, _ := auditDir(t, 6)
-	for _, name := range []string{LedgerFile + "-journal.0", LedgerFile + "-journal.1"} {
+	for _, name := range []string{datadir.LedgerFile + "-journal.0", datadir.LedgerFile + "-journal.1"} {
 		p := filepath.Join(dir, name)
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -233,13 +234,13 @@ func TestAuditorJournalLossVerdictAndAcknowledgement(t *testing.T) {
 		}
 	}
 	rep, path, err := VerifyDataDir(ctx, dir)
-	if err != nil || rep.OK || len(rep.JournalLoss) == 0 || path != filepath.Join(dir, LedgerFile) ||
+	if err != nil || rep.OK || len(rep.JournalLoss) == 0 || path != filepath.Join(dir, datadir.LedgerFile) ||
 		!strings.Contains(rep.Reason, "lost") || rep.Reason != JournalLossSummary(rep.JournalLoss) {
 		t.Fatalf("verify of a wiped journal: %+v %q %v", rep, path, err)
 	}
-	if _, err := OpenAuditor(dir, ReadOnly); err == nil {
+	if _, err := Open(dir, ReadOnly); err == nil {
 		t.Fatal("a read-only auditor opened a ledger whose journal lost transactions")
-	} else if losses, ok := JournalLoss(err); !ok || len(losses) == 0 {
+	} else if le := (*ledger.JournalLossError)(nil); !errors.As(err, &le) || len(le.Losses) == 0 {
 		t.Fatalf("read-only open: %v", err)
 	}
 	a := openAuditor(t, dir, ReadWrite)
@@ -292,19 +293,6 @@ func TestAuditorConflictsAndCheckpoint(t *testing.T) {
 	}
 	if rep, err := a.Verify(context.Background(), nil); err != nil || !rep.OK || rep.Checkpoints != 1 {
 		t.Fatalf("verify after a checkpoint: %+v %v", rep, err)
-	}
-}
-
-// TestNodeAuditorLeavesTheLedgerOpen: closing a node's auditor does not
-// close the node's ledger.
-func TestNodeAuditorLeavesTheLedgerOpen(t *testing.T) {
-	n := newTestNode(t, "Ada", RoleDoctor, BB84Settings{})
-	if err := n.Auditor().Close(); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := n.Auditor().Verify(context.Background(), nil)
-	if err != nil || !rep.OK || rep.Fingerprint != n.Fingerprint() {
-		t.Fatalf("verify after the auditor's Close: %+v %v", rep, err)
 	}
 }
 
@@ -376,50 +364,5 @@ func TestTxKindNames(t *testing.T) {
 	}
 	if TxKindKeyEvent != ledger.KindKeyEvent.String() {
 		t.Fatalf("TxKindKeyEvent %q, the ledger says %q", TxKindKeyEvent, ledger.KindKeyEvent)
-	}
-}
-
-// TestNodeAuditorOpensItsOwnContent: a node's auditor lists what the node
-// can read: the messages of its conversations (History, oldest first,
-// without key events) and each row's content in Transactions.
-func TestNodeAuditorOpensItsOwnContent(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a := newTestNode(t, "Alice", RolePatient, BB84Settings{})
-	b := newTestNode(t, "Bob", RoleHospital, BB84Settings{})
-	s, _, bev := pairNodes(t, ctx, a, b)
-	texts := []string{"one", "two", "three"}
-	for _, text := range texts {
-		if _, err := s.Send(ctx, ledger.KindChat, "", text, nil); err != nil {
-			t.Fatal(err)
-		}
-		waitEvent(t, bev, "message "+text, isType(EventMessage))
-	}
-	for _, n := range []*Node{a, b} {
-		msgs, err := n.Auditor().History(ctx, 2000)
-		if err != nil || len(msgs) != len(texts) {
-			t.Fatalf("%s: history %d messages, %v", n.Profile().Name, len(msgs), err)
-		}
-		for i, m := range msgs {
-			if m.Text != texts[i] {
-				t.Fatalf("%s: history[%d] = %q, want %q", n.Profile().Name, i, m.Text, texts[i])
-			}
-		}
-	}
-	rows, _, err := a.Auditor().Transactions(ctx, TxQuery{}, 0, 50)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var chats, keys int
-	for _, r := range rows {
-		switch {
-		case r.Kind == "chat" && r.Msg != nil && r.OpenErr == nil:
-			chats++
-		case r.Kind == TxKindKeyEvent && r.Msg != nil && len(r.Msg.Body) > 0:
-			keys++
-		}
-	}
-	if chats != len(texts) || keys == 0 {
-		t.Fatalf("rows opened: %d chats, %d key events of %d rows", chats, keys, len(rows))
 	}
 }

@@ -1,4 +1,4 @@
-package node
+package audit
 
 import (
 	"crypto/ed25519"

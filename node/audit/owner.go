@@ -1,4 +1,4 @@
-package node
+package audit
 
 import (
 	"errors"
@@ -53,7 +53,7 @@ func (a *Auditor) Conflicts() ([]StandingConflict, error) {
 // full fingerprint, or "" when there was no such conflict; 16 digits that
 // start more than one give an error wrapping
 // identity.ErrAmbiguousFingerprint. It needs a writable ledger: a node's,
-// or OpenAuditor with ReadWrite.
+// or Open with ReadWrite.
 func (a *Auditor) DismissConflict(fp string) (string, error) {
 	pcs, err := a.l.PeerConflicts()
 	if err != nil {
@@ -91,7 +91,7 @@ type LossAcknowledgement struct {
 
 // AcknowledgeJournalLoss accepts the acknowledged transactions the
 // journal lost, so that Verify and a node accept the ledger again; the
-// losses stay listed by Verify, marked acknowledged. It needs OpenAuditor
+// losses stay listed by Verify, marked acknowledged. It needs Open
 // with ReadWrite (whose open recovers the journal, recording any loss).
 func (a *Auditor) AcknowledgeJournalLoss() (LossAcknowledgement, error) {
 	var ack LossAcknowledgement

@@ -1,4 +1,4 @@
-package node
+package audit
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"qkdchat/identity"
 	"qkdchat/ledger"
+	"qkdchat/session"
 )
 
 // Block is one block of the ledger (plain data; its hashes print as hex).
@@ -34,7 +35,7 @@ type TxRow struct {
 	AttachmentRefs []LedgerAttachment `json:"-"`
 	Block          int64              `json:"-"` // height of the block holding it; -1 if unknown
 	SigErr         error              `json:"-"` // nil when the sender's signature checks out
-	Msg            *Message           `json:"-"` // the content, when this node holds the key
+	Msg            *session.Message   `json:"-"` // the content, when this node holds the key
 	OpenErr        error              `json:"-"` // why not (ErrNoKey: it does not hold the key)
 }
 
@@ -44,20 +45,6 @@ func txRow(index int64, tx *ledger.Transaction) TxRow {
 		Recipient: identity.Fingerprint(tx.Recipient), CaseID: tx.CaseID, Time: tx.Time, TokenBytes: len(tx.Token),
 		Attachments: len(tx.Attachments), AttachmentRefs: tx.Attachments, Block: -1}
 }
-
-// Kind says what a transaction records. The front ends name kinds
-// through these aliases (node.KindChat) rather than through package ledger.
-type Kind = ledger.Kind
-
-// The kinds of transaction.
-const (
-	KindChat       = ledger.KindChat
-	KindPHR        = ledger.KindPHR
-	KindReferral   = ledger.KindReferral
-	KindReport     = ledger.KindReport
-	KindKeyEvent   = ledger.KindKeyEvent
-	KindCheckpoint = ledger.KindCheckpoint
-)
 
 // TxKindKeyEvent is the kind name (TxRow.Kind) of a key exchange record,
 // whose content (Message.Body) is the KeyExchange as JSON.
@@ -207,8 +194,8 @@ func (a *Auditor) Transactions(ctx context.Context, q TxQuery, page, pageSize in
 				return out, true, nil
 			}
 			r.SigErr = txs[i].Verify()
-			if a.node != nil {
-				r.Msg, r.OpenErr = a.node.OpenTransaction(txs[i])
+			if a.open != nil {
+				r.Msg, r.OpenErr = a.open(txs[i])
 			} else {
 				r.OpenErr = ErrNoKey
 			}
@@ -225,13 +212,13 @@ func (a *Auditor) Transactions(ctx context.Context, q TxQuery, page, pageSize in
 // node can open (its own conversations), oldest first; key events and
 // checkpoints are left out. An auditor opened on a directory holds no
 // keys and returns none.
-func (a *Auditor) History(ctx context.Context, maxHistory int64) ([]*Message, error) {
-	if a.node == nil {
+func (a *Auditor) History(ctx context.Context, maxHistory int64) ([]*session.Message, error) {
+	if a.open == nil {
 		return nil, nil
 	}
 	size := a.l.Size()
 	start := max(size-maxHistory, 0)
-	var msgs []*Message
+	var msgs []*session.Message
 	for i := start; i < size; i += 256 {
 		end := min(i+256, size)
 		txs, err := a.l.Txs(i, end)
@@ -242,7 +229,7 @@ func (a *Auditor) History(ctx context.Context, maxHistory int64) ([]*Message, er
 			if tx.Kind == ledger.KindKeyEvent || tx.Kind == ledger.KindCheckpoint {
 				continue
 			}
-			if m, err := a.node.OpenTransaction(tx); err == nil {
+			if m, err := a.open(tx); err == nil {
 				msgs = append(msgs, m)
 			}
 		}

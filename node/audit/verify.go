@@ -1,4 +1,4 @@
-package node
+package audit
 
 import (
 	"context"
@@ -116,9 +116,9 @@ func (a *Auditor) Verify(ctx context.Context, progress func(done, total int64)) 
 // with no node running, and returns the report and the ledger's path. A
 // journal that lost acknowledged transactions and is not yet recovered is
 // a verdict (a report listing the losses), not an error; a missing ledger
-// (ErrNoLedger) or a damaged file (*DamagedFileError) is an error.
+// (ErrNoLedger) or a damaged file (*datadir.DamagedFileError) is an error.
 func VerifyDataDir(ctx context.Context, dir string) (*VerifyReport, string, error) {
-	a, err := OpenAuditor(dir, ReadOnly)
+	a, err := Open(dir, ReadOnly)
 	var le *ledger.JournalLossError
 	switch {
 	case errors.As(err, &le):
