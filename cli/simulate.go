@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -83,8 +84,8 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		}
 		km = &r
 	}
-	if err := checkPlotPath(*plotPath, km != nil); err != nil {
-		return err
+	if *plotPath != "" && (km == nil || !strings.EqualFold(filepath.Ext(*plotPath), ".png")) {
+		return Usagef("--plot %q: needs --sweep-km and a file name ending in .png", *plotPath)
 	}
 	eveSet, err := parseRunList(*eveRuns, *runs)
 	if err != nil {
