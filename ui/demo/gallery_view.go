@@ -313,7 +313,7 @@ func galleryPlot(s GallerySettings, curve plotter.XYs, meas *GalleryOutcome, fg,
 		p.Add(m)
 		p.Legend.Add(label, m)
 	}
-	c := vgimg.New(vg.Points(500), vg.Points(330))
+	c := vgimg.NewWith(vgimg.UseWH(vg.Points(500), vg.Points(330)), vgimg.UseBackgroundColor(bg))
 	p.Draw(draw.Crop(draw.New(c), 0, -vg.Points(12), 0, 0)) // room for the last x label
 	return c.Image(), nil
 }
