@@ -120,6 +120,7 @@ func builtin() []Command {
 		{Name: "eve", Summary: "run an eavesdropper on the quantum link between two peers", Run: runEve},
 		{Name: "invite", Summary: "issue an invite for a patient or a doctor (hospital)", Run: runInvite},
 		{Name: "contacts", Summary: "list pinned contacts", Run: runContacts},
+		{Name: "nearby", Summary: "list the hospitals announcing themselves on the local network", Run: runNearby},
 		{Name: "bench", Summary: "measure performance against an in-run baseline", Run: runBench},
 		{Name: "ledger", Summary: "verify, show, export and prove the message ledger", Run: runLedger},
 		{Name: "simulate", Summary: "run simulated BB84 key exchanges and report them", Run: runSimulate},

@@ -89,10 +89,16 @@ func (t *lineTally) outcome(reason string, queued []string) *NotDeliveredError {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	ids = append(ids, queued...)
+	others := 0 // queued messages that are not lines (lines go through the outbox too)
+	for _, id := range queued {
+		if _, line := t.waiting[id]; !line {
+			ids = append(ids, id)
+			others++
+		}
+	}
 	return &NotDeliveredError{
 		Reason:     reason,
-		Count:      t.read - t.delivered + len(queued),
+		Count:      t.read - t.delivered + others,
 		MessageIDs: ids,
 		NotSent:    t.unsent + t.inFlight(),
 	}

@@ -34,16 +34,7 @@ func TestLineTallyOrderOfEventsDoesNotMatter(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tl := newLineTally()
-			for _, s := range tc.steps {
-				switch s.op {
-				case "read":
-					tl.lineRead()
-				case "sent":
-					tl.sendReturned(s.id)
-				case "ack":
-					tl.acknowledged(s.id)
-				}
-			}
+			play(&tl, tc.steps)
 			err := tl.outcome("the session ended", nil)
 			if tc.wantCount == 0 {
 				if err != nil || !tl.settled() {
@@ -72,16 +63,7 @@ func TestLineTallyEveryOrderOfManyLines(t *testing.T) {
 		if len(order) == len(events) {
 			count++
 			tl := newLineTally()
-			for _, s := range order {
-				switch s.op {
-				case "read":
-					tl.lineRead()
-				case "sent":
-					tl.sendReturned(s.id)
-				case "ack":
-					tl.acknowledged(s.id)
-				}
-			}
+			play(&tl, order)
 			if err := tl.outcome("", nil); err != nil {
 				t.Errorf("order %v: %v", order, err)
 			}
@@ -150,5 +132,19 @@ func TestLineTallyBogusAcksBounded(t *testing.T) {
 	tl.acknowledged("real")
 	if !tl.settled() || len(tl.early) != 0 {
 		t.Fatalf("after the real acknowledgement: settled %v, %d early kept", tl.settled(), len(tl.early))
+	}
+}
+
+// play feeds steps to tl as connect's reader, sender and ack handler do.
+func play(tl *lineTally, steps []step) {
+	for _, s := range steps {
+		switch s.op {
+		case "read":
+			tl.lineRead()
+		case "sent":
+			tl.sendReturned(s.id)
+		case "ack":
+			tl.acknowledged(s.id)
+		}
 	}
 }

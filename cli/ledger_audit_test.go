@@ -8,12 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/fernet/fernet-go"
 
 	"qkdchat/identity"
 	"qkdchat/ledger"
+	"qkdchat/ledger/ledgertest"
 )
 
 // auditPair builds the data directories of A and B holding the same six
@@ -31,26 +29,7 @@ func auditPair(t *testing.T) (aDir, bDir string, rewrite func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var k fernet.Key
-	if err := k.Generate(); err != nil {
-		t.Fatal(err)
-	}
-	var txs []*ledger.Transaction
-	for i := range 6 {
-		tok, err := fernet.EncryptAndSign([]byte("message"), &k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		from, to := a, b
-		if i%2 == 1 {
-			from, to = b, a
-		}
-		tx := &ledger.Transaction{Kind: ledger.KindChat, Recipient: to.Public(), CaseID: "chat", Time: time.Unix(1700000000+int64(i), 0), Token: tok}
-		if err := tx.Sign(from); err != nil {
-			t.Fatal(err)
-		}
-		txs = append(txs, tx)
-	}
+	txs := ledgertest.Chats(t, a, b, 6, "message", func(int) string { return "chat" })
 	build := func(dir string, id *identity.Identity, txs []*ledger.Transaction) *ledger.Ledger {
 		path := filepath.Join(dir, "ledger.db")
 		os.Remove(path)

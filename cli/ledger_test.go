@@ -8,56 +8,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/fernet/fernet-go"
 
 	"qkdchat/identity"
 	"qkdchat/ledger"
+	"qkdchat/ledger/ledgertest"
 )
 
 // ledgerDir builds a data directory holding a ledger of n transactions
 // (blocks of 4) and returns it with the transactions' IDs.
 func ledgerDir(t *testing.T, n int) (string, []ledger.TxID) {
 	t.Helper()
-	dir := t.TempDir()
-	owner, err := identity.LoadOrCreate(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer, err := identity.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := ledger.Open(filepath.Join(dir, "ledger.db"), owner, &ledger.Options{BlockMaxTx: 4, BlockMaxAge: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var k fernet.Key
-	if err := k.Generate(); err != nil {
-		t.Fatal(err)
-	}
-	var ids []ledger.TxID
-	for i := range n {
-		tok, err := fernet.EncryptAndSign([]byte("blood pressure 120/80"), &k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		from, to := owner, peer
-		if i%2 == 1 {
-			from, to = peer, owner
-		}
-		tx := &ledger.Transaction{Kind: ledger.KindChat, Recipient: to.Public(), CaseID: "case-7", Time: time.Unix(1700000000+int64(i), 0), Token: tok}
-		if err := tx.Sign(from); err != nil {
-			t.Fatal(err)
-		}
-		rc, err := l.Append(context.Background(), tx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, rc.ID)
-	}
+	dir, ids, _ := ledgertest.ChatDir(t, "ledger.db", n, func(int) string { return "case-7" })
 	return dir, ids
 }
 
@@ -275,25 +236,9 @@ func TestBenchLedgerJSON(t *testing.T) {
 	}
 }
 
-// wipeJournal zeroes both journal files of the ledger in dir: whatever
-// they held can no longer be told.
-func wipeJournal(t *testing.T, dir string) {
-	t.Helper()
-	for _, name := range []string{"ledger.db-journal.0", "ledger.db-journal.1"} {
-		p := filepath.Join(dir, name)
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, make([]byte, fi.Size()), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestLedgerVerifyReportsJournalLoss(t *testing.T) {
 	dir, _ := ledgerDir(t, 6)
-	wipeJournal(t, dir)
+	ledgertest.WipeJournal(t, filepath.Join(dir, "ledger.db"))
 	jp := filepath.Join(dir, "ledger.db-journal.0")
 	// Before the app recovers the journal.
 	code, out, errOut := run(t, []string{"ledger", "verify", "--data", dir})
@@ -340,7 +285,7 @@ func TestListenRefusesJournalLoss(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "ledger.db-journal.0")); err != nil {
 		t.Fatalf("first run made no journal: %v\n%s", err, errOut.String())
 	}
-	wipeJournal(t, dir)
+	ledgertest.WipeJournal(t, filepath.Join(dir, "ledger.db"))
 	code, _, stderr := run(t, args)
 	t.Logf("listen: %s", stderr)
 	if code != 1 || !strings.Contains(stderr, "not starting") || !strings.Contains(stderr, "ledger.db-journal.0") || !strings.Contains(stderr, "ack-loss --data "+dir) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"qkdchat/cli/invitecmd"
+	"qkdchat/cli/lan"
 	"qkdchat/node"
 )
 
@@ -129,7 +130,7 @@ func runListen(ctx context.Context, env *Env, args []string) error {
 	var p peerFlags
 	fs := NewFlagSet(env, "listen", "")
 	p.register(fs)
-	addr := fs.String("addr", "127.0.0.1:7450", "address to listen on (HOST:PORT; port 0 picks one)")
+	addr := fs.String("addr", "", "address to listen on (HOST:PORT; port 0 picks one; default: the one remembered from the last listen, else "+node.DefaultListenAddr+")")
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
@@ -151,9 +152,11 @@ func runListen(ctx context.Context, env *Env, args []string) error {
 	defer n.Close()
 	con := newConsole(n, env, p.jsonOut)
 	defer con.stop()
-	if _, _, err := n.Listen(life, *addr, p.code); err != nil {
+	st, err := n.Reach().Listen(life, *addr, p.code)
+	if err != nil {
 		return err
 	}
+	con.status(st)
 	// A listener serves until it is stopped; the end of stdin (for
 	// example when started from a script) does not stop it.
 	con.readStdin(ctx, nil)
@@ -166,23 +169,27 @@ func runConnect(ctx context.Context, env *Env, args []string) error {
 	var p peerFlags
 	fs := NewFlagSet(env, "connect", "HOST:PORT --code CODE | INVITE")
 	p.register(fs)
+	once := fs.Bool("once", false, "exit when the session ends instead of redialling the peer")
+	near := fs.String("nearby", "", "join the hospital of this name found on the LAN (see 'qkdchat nearby') instead of HOST:PORT")
 	usage := fs.Usage
 	fs.Usage = func() {
 		usage()
 		fmt.Fprint(fs.Output(), `
-Each line read from stdin is sent as a chat message. Exit status: 0 when
-every line was delivered and acknowledged by the peer; 1 when not (the peer
-left or died, the first key exchange aborted, or no acknowledgement came
-within 30s of the end of input), with the count and the message IDs on
-stderr (and an "undelivered" JSON object with --json); 2 for a bad command
-line.
+Each line read from stdin is sent as a chat message, through the outbox:
+when the session drops, connect stays, redials the peer with back-off (1 s
+doubling to 30 s) and delivers the lines typed meanwhile once it is back
+(--once exits instead). Exit status: 0 when every line was delivered and
+acknowledged by the peer; 1 when not (with --once the peer left or died,
+the first key exchange aborted, or no acknowledgement came within 30s of
+the end of input), with the count and the message IDs on stderr (and an
+"undelivered" JSON object with --json); 2 for a bad command line.
 `)
 	}
 	if err := Parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return Usagef("give the address to connect to, as HOST:PORT, or an invite")
+	if err := connectTarget(fs, *near); err != nil {
+		return err
 	}
 	if err := p.validate(); err != nil {
 		return err
@@ -210,7 +217,7 @@ line.
 	if isInvite {
 		s, err = n.Invites().Join(life, target)
 	} else {
-		s, err = n.Connect(life, target, p.code)
+		s, err = lan.Dial(life, n, target, *near, p.code)
 	}
 	if !stopDial() && ctx.Err() != nil && err == nil {
 		s.Close()
@@ -223,12 +230,24 @@ line.
 		return errors.New("the peer was refused (see above)")
 	}
 	con.setPeer(s.Peer().Fingerprint)
+	ended, release := s.Done(), func() {}
+	if !*once {
+		// Stay: the peer is redialled with back-off whenever the session
+		// drops, and lines typed meanwhile wait in the outbox.
+		if release, err = n.Reach().Keep(s.Peer().Fingerprint); err != nil {
+			return err
+		}
+		ended = nil
+	}
 	eof := make(chan struct{})
 	con.readStdin(ctx, eof)
-	verdict := con.finish(ctx, s, eof, 30*time.Second)
+	verdict := con.finish(ctx, s.Peer().Name, ended, eof, 30*time.Second)
+	release() // the session left now is not redialled
 	// Leave through the final checkpoint exchange and print what it found.
-	s.Close()
-	con.waitLeft(life, 5*time.Second)
+	if cur, ok := n.Session(s.Peer().Fingerprint); ok {
+		cur.Close()
+		con.waitLeft(life, 5*time.Second)
+	}
 	if verdict != nil {
 		con.report(verdict)
 		return &ExitError{Code: 1, Err: verdict}
@@ -294,11 +313,12 @@ type console struct {
 	gone       bool // the peer's disconnected event has been handled
 	changed    chan struct{}
 	left       chan struct{} // closed when a disconnected event was printed
-	once       sync.Once
+	leftClosed bool
+	offline    map[string]bool // peers last reported offline
 }
 
 func newConsole(n *node.Node, env *Env, jsonOut bool) *console {
-	c := &console{n: n, env: env, json: jsonOut, texts: map[string]string{}, lines: newLineTally(),
+	c := &console{n: n, env: env, json: jsonOut, texts: map[string]string{}, lines: newLineTally(), offline: map[string]bool{},
 		keyFailed: make(chan struct{}), changed: make(chan struct{}, 1), left: make(chan struct{})}
 	events, cancel := n.Events()
 	c.cancel = cancel
@@ -325,14 +345,18 @@ func (c *console) setPeer(fp string) {
 
 func (c *console) handle(e node.Event) {
 	if e.Type == node.EventDisconnected {
-		defer c.once.Do(func() { close(c.left) }) // once printed
+		defer c.closeLeft() // once printed
 	}
 	c.mu.Lock()
 	var delivered string // the text of a message the peer just acknowledged
 	ours := c.peer == "" || e.Peer == c.peer
+	line := ""
 	switch e.Type {
+	case node.EventPresence:
+		line = c.presenceLine(e)
 	case node.EventPaired:
 		c.peer = e.Peer
+		c.reopenLeft()
 	case node.EventKeyAborted:
 		if ours && !c.keyed && c.keyFailure == "" {
 			c.keyFailure = fmt.Sprintf("the key exchange with %s aborted, no key was made: %s", cmp.Or(e.PeerName, "the peer"), e.Reason)
@@ -366,7 +390,9 @@ func (c *console) handle(e node.Event) {
 		}
 		return
 	}
-	line := describe(e)
+	if line == "" {
+		line = describe(e)
+	}
 	if line == "" && e.Type == node.EventDelivery && e.State == node.Delivered && delivered != "" {
 		// A plain chat line (workflow messages describe themselves).
 		line = fmt.Sprintf("[%s] delivered to %s: %s", e.Time.Format("15:04:05"), cmp.Or(e.PeerName, "peer"), delivered)
@@ -379,8 +405,11 @@ func (c *console) handle(e node.Event) {
 // waitLeft waits (at most limit) until the end of a session was printed,
 // so that what its final checkpoint exchange reported is printed too.
 func (c *console) waitLeft(ctx context.Context, limit time.Duration) {
+	c.mu.Lock()
+	left := c.left
+	c.mu.Unlock()
 	select {
-	case <-c.left:
+	case <-left:
 	case <-ctx.Done():
 	case <-time.After(limit):
 	}
@@ -394,11 +423,12 @@ func (c *console) wake() {
 }
 
 // finish waits until connect can give its verdict: input ended and every
-// line acknowledged (nil), or the session ended, the first key exchange
+// line acknowledged (nil), or the session ended (ended, nil while connect
+// redials), the first key exchange
 // aborted, ctx ended or limit passed after the end of input (a
 // *NotDeliveredError naming what the peer did not acknowledge).
-func (c *console) finish(ctx context.Context, s *node.Session, eof <-chan struct{}, limit time.Duration) *NotDeliveredError {
-	peer := cmp.Or(s.Peer().Name, "the peer")
+func (c *console) finish(ctx context.Context, name string, ended, eof <-chan struct{}, limit time.Duration) *NotDeliveredError {
+	peer := cmp.Or(name, "the peer")
 	var deadline <-chan time.Time
 	for {
 		if deadline != nil {
@@ -421,7 +451,7 @@ func (c *console) finish(ctx context.Context, s *node.Session, eof <-chan struct
 			return c.outcome("interrupted")
 		case <-c.keyFailed:
 			return c.outcome("")
-		case <-s.Done():
+		case <-ended: // nil while connect redials
 			// Acknowledgements read before the end are published before
 			// the disconnected event: handle them, and let running Send
 			// calls return, before counting.
@@ -556,11 +586,14 @@ func (c *console) sendLine(ctx context.Context, line string) error {
 		c.mu.Unlock()
 		c.wake()
 	}()
-	s, err := c.current()
-	if err != nil {
-		return err
+	c.mu.Lock()
+	fp := c.peer
+	c.mu.Unlock()
+	if fp == "" {
+		return errors.New("no peer connected yet")
 	}
-	m, err := s.Send(ctx, node.KindChat, "chat", line, nil)
+	// Through the outbox: delivered exactly once, now or after a redial.
+	m, err := c.n.Send(ctx, fp, node.KindChat, "chat", line, nil)
 	if m != nil {
 		id = m.ID
 	}

@@ -288,8 +288,8 @@ func describeWorkflow(e node.Event) string {
 			return fmt.Sprintf("attachment %s: %d of %d bytes", e.Name, e.Done, e.Total)
 		}
 	case node.EventDelivery:
-		if e.Kind == "" {
-			return ""
+		if e.Kind == "" || e.Kind == node.KindChat.String() {
+			return "" // chat lines say "delivered to" (console.handle)
 		}
 		switch e.State {
 		case node.Queued:

@@ -74,7 +74,14 @@ type proc struct {
 // start runs the binary with args; it is killed when the test ends.
 func start(t *testing.T, name string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(qkdchatBinary(t), args...)
+	return startProgram(t, name, qkdchatBinary(t), args...)
+}
+
+// startProgram runs program (qkdchat, or a wrapper that runs it) with
+// args, as start does.
+func startProgram(t *testing.T, name, program string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(program, args...)
 	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir())
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -55,8 +55,9 @@ func keys(m map[string]bool) []string {
 // TestConnectExitsOneNamingLostMessagesWhenPeerDies freezes the listener
 // (SIGSTOP) so that the lines connect sends reach its socket but are never
 // acknowledged, then kills it (SIGKILL). connect must exit 1 by itself and
-// name every unacknowledged message, whether its input is still open or
-// already ended.
+// name every unacknowledged message, whether its input is still open
+// (with --once) or already ended (redialling in vain until 30 s after the
+// end of input).
 func TestConnectExitsOneNamingLostMessagesWhenPeerDies(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
@@ -64,7 +65,14 @@ func TestConnectExitsOneNamingLostMessagesWhenPeerDies(t *testing.T) {
 	}{{"input open", false}, {"input ended", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			l, addr := startListener(t, t.TempDir())
-			c := start(t, "connect", "connect", addr, "--data", t.TempDir(), "--name", "Alice", "--role", "patient", "--code", code, "--json")
+			args := []string{"connect", addr, "--data", t.TempDir(), "--name", "Alice", "--role", "patient", "--code", code, "--json"}
+			if !tc.closeInput {
+				// With its input open, connect stays and redials a peer
+				// that died (TestConnectRedialsARestartedHospital);
+				// --once makes it exit when the session ends.
+				args = append(args, "--once")
+			}
+			c := start(t, "connect", args...)
 			checkKey(t, "connect", c.next("key_established", time.Minute, typeIs("key_established")))
 
 			if err := l.cmd.Process.Signal(syscall.SIGSTOP); err != nil {

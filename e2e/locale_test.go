@@ -39,6 +39,8 @@ func TestQuietUnderEveryLocale(t *testing.T) {
 		{"simulate", "--qubits", "20000", "--seed", "1"},
 		{"contacts", "--data", data},
 		{"ledger", "verify", "--data", data},
+		{"nearby", "--help"},
+		{"connect", "--nearby", "St. Mary's", "127.0.0.1:1"}, // refused: both
 	}
 	for _, loc := range locales {
 		for _, args := range commands {

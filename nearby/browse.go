@@ -30,9 +30,9 @@ const maxAddrs = 8
 // Hospital is one answer to a browse: where a hospital says it listens.
 // Nothing in it is authenticated (see the package comment).
 type Hospital struct {
-	Name        string   // display name, cleaned of control characters
-	Fingerprint string   // as announced: 32 lower-case hex digits, or ""
-	Addrs       []string // host:port to dial, IPv4 first
+	Name        string   `json:"name"`                  // display name, cleaned of control characters
+	Fingerprint string   `json:"fingerprint,omitempty"` // as announced: 32 lower-case hex digits, or ""
+	Addrs       []string `json:"addrs"`                 // host:port to dial, IPv4 first
 }
 
 // BrowseOptions tune Browse. Zero values take the defaults.

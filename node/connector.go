@@ -73,7 +73,12 @@ func (c connector) start(ctx context.Context, ts *transport.Session, dialAddr st
 		}
 	}
 	s := c.session(ts, ct, dialAddr != "")
-	if old := n.peers.put(ct.Fingerprint, s); old != nil {
+	old, ok := n.peers.put(ct.Fingerprint, s)
+	if !ok {
+		ts.Close() // the node closed meanwhile
+		return nil
+	}
+	if old != nil {
 		go old.CloseWith("replaced by a new connection from the same contact")
 	}
 	n.publish(Event{Type: EventPaired, Peer: ct.Fingerprint, PeerName: ct.Name, PeerRole: ct.Role, Addr: dialAddr,

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -13,19 +11,10 @@ import (
 	"github.com/fernet/fernet-go"
 
 	"qkdchat/identity"
+	"qkdchat/identity/identitytest"
 	"qkdchat/ledger"
 	"qkdchat/telehealth"
 )
-
-// legacyFingerprint is the 64-bit fingerprint qkdchat printed and keyed
-// state.db by before identity.Fingerprint: the first 8 bytes of
-// SHA-256(key), hex in four groups of four. Computed here, independently
-// of package identity, as the old ledger.Fingerprint did.
-func legacyFingerprint(pub ed25519.PublicKey) string {
-	sum := sha256.Sum256(pub)
-	h := hex.EncodeToString(sum[:8])
-	return h[0:4] + " " + h[4:8] + " " + h[8:12] + " " + h[12:16]
-}
 
 // legacyState is what an older qkdchat left in a patient's and a
 // hospital's state.db: everything filed under 16-digit fingerprints.
@@ -48,7 +37,7 @@ func writeLegacyState(t *testing.T) *legacyState {
 	p := openDir(t, ls.pdir, "Pat", RolePatient)
 	h := openDir(t, ls.hdir, "St Mary", RoleHospital)
 	ls.pKey, ls.hKey = p.id.Public(), h.id.Public()
-	oldP, oldH := legacyFingerprint(ls.pKey), legacyFingerprint(ls.hKey)
+	oldP, oldH := identitytest.LegacyFingerprint(ls.pKey), identitytest.LegacyFingerprint(ls.hKey)
 	now := time.Now()
 	must := func(err error) {
 		t.Helper()
@@ -76,7 +65,7 @@ func writeLegacyState(t *testing.T) *legacyState {
 	ls.dKey = doc.Public()
 	_, err = updateCase(p.store.Cases(p.recordKey()), ls.caseID, func(c *Case, _ bool) error {
 		*c = Case{Patient: oldP, PatientName: "Pat", Hospital: oldH, HospitalName: "St Mary",
-			Doctor: legacyFingerprint(ls.dKey), DoctorName: "Dr Who", DoctorKey: ls.dKey,
+			Doctor: identitytest.LegacyFingerprint(ls.dKey), DoctorName: "Dr Who", DoctorKey: ls.dKey,
 			PHR: &PHR{PatientName: "Pat Doe"}, Status: telehealth.CaseReferred}
 		return nil
 	})
@@ -113,7 +102,7 @@ func stateKeys(t *testing.T, st *Store, bucket string) []string {
 func checkMigrated(t *testing.T, ls *legacyState, p, h *Node) {
 	t.Helper()
 	newP, newH := identity.Fingerprint(ls.pKey), identity.Fingerprint(ls.hKey)
-	oldP, oldH := legacyFingerprint(ls.pKey), legacyFingerprint(ls.hKey)
+	oldP, oldH := identitytest.LegacyFingerprint(ls.pKey), identitytest.LegacyFingerprint(ls.hKey)
 
 	cs, err := p.Contacts()
 	if err != nil || len(cs) != 1 || cs[0].Fingerprint != newH || !cs[0].PublicKey.Equal(ls.hKey) || cs[0].Addr != "127.0.0.1:1" {
@@ -200,7 +189,7 @@ func TestFingerprintMigrationKeepsContactsQueueAndCases(t *testing.T) {
 	if err := p.store.PinContact(c); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Reconnect(ctx, strings.ToUpper(strings.ReplaceAll(legacyFingerprint(ls.hKey), " ", ""))); err != nil {
+	if _, err := p.Reconnect(ctx, strings.ToUpper(strings.ReplaceAll(identitytest.LegacyFingerprint(ls.hKey), " ", ""))); err != nil {
 		t.Fatalf("Reconnect by the old 16-digit fingerprint: %v", err)
 	}
 	waitEvent(t, pev, "delivery of the message queued before the upgrade", func(e Event) bool {

@@ -2,13 +2,13 @@ package node
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"qkdchat/identity"
 	"qkdchat/ledger"
+	"qkdchat/ledger/ledgertest"
 )
 
 // TestOpenRefusesJournalLoss: a node whose ledger journal lost
@@ -24,16 +24,7 @@ func TestOpenRefusesJournalLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.Close()
-	for _, name := range []string{LedgerFile + "-journal.0", LedgerFile + "-journal.1"} {
-		p := filepath.Join(dir, name)
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, make([]byte, fi.Size()), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ledgertest.WipeJournal(t, filepath.Join(dir, LedgerFile))
 	for range 2 {
 		_, err := Open(Options{Dir: dir})
 		var le *ledger.JournalLossError

@@ -17,10 +17,10 @@ import (
 // under (it was neither party, or the key store was lost).
 var ErrNoKey = audit.ErrNoKey
 
-// OpenTransaction decrypts a ledger transaction this node sent or
+// openTransaction decrypts a ledger transaction this node sent or
 // received. Key events are sealed under the node's record key and decode
 // to a message whose Body is the KeyExchange JSON.
-func (n *Node) OpenTransaction(tx *ledger.Transaction) (*Message, error) {
+func (n *Node) openTransaction(tx *ledger.Transaction) (*Message, error) {
 	me := n.id.Public()
 	var peer string
 	switch {

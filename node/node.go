@@ -15,6 +15,8 @@ import (
 
 	"qkdchat/identity"
 	"qkdchat/ledger"
+	"qkdchat/nearby"
+	"qkdchat/redial"
 	"qkdchat/transport"
 )
 
@@ -34,6 +36,13 @@ type Options struct {
 	// chunk before its partial file is removed when the node opens (14
 	// days; <0 keeps them). A transfer that resumes later starts over.
 	PartialTTL time.Duration
+
+	// Redial is the back-off between redials of contacts with queued
+	// messages (redial.DefaultPolicy: 1 s doubling to 30 s, ±20%).
+	Redial redial.Policy
+	// Announce and Browse replace package nearby's (tests).
+	Announce func(nearby.Announcement) (io.Closer, error)
+	Browse   func(context.Context, nearby.BrowseOptions) ([]nearby.Hospital, error)
 }
 
 func (o *Options) withDefaults() {
@@ -73,6 +82,7 @@ type Node struct {
 	hub     *Hub
 
 	clinic *Clinic // the telehealth workflow (clinic.go)
+	reach  *Reach  // listening, nearby and redial (reach.go)
 
 	mu    sync.Mutex
 	bb84  BB84Settings
@@ -120,6 +130,7 @@ func Open(opts Options) (*Node, error) {
 		peers:   peers{sessions: map[string]*Session{}},
 	}
 	n.clinic = &Clinic{n}
+	n.reach = startReach(n)
 	return n, nil
 }
 
@@ -236,6 +247,7 @@ func (n *Node) Reconnect(ctx context.Context, fingerprint string) (*Session, err
 // Close ends every session (exchanging final checkpoints where possible),
 // stops the listeners and closes the databases.
 func (n *Node) Close() error {
+	n.reach.Close() // no redial races the shutdown
 	ls, ss, ok := n.peers.shutdown()
 	if !ok {
 		return nil

@@ -35,13 +35,18 @@ func (p *peers) listenerList() []*transport.Listener {
 	return append([]*transport.Listener(nil), p.listeners...)
 }
 
-// put files s as the session with fp and returns the one it replaces.
-func (p *peers) put(fp string, s *Session) (old *Session) {
+// put files s as the session with fp and returns the one it replaces;
+// ok is false if the node is closed (s is not filed: nothing would
+// close it).
+func (p *peers) put(fp string, s *Session) (old *Session, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed {
+		return nil, false
+	}
 	old = p.sessions[fp]
 	p.sessions[fp] = s
-	return old
+	return old, true
 }
 
 // drop removes s, if it is still the session with fp.

@@ -192,13 +192,13 @@ func TestOpenTransactionDecryptsOwnLedger(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := n.OpenTransaction(tx)
+		m, err := n.openTransaction(tx)
 		if err != nil || m.Text != "allergic to penicillin" || m.CaseID != "case-1" {
-			t.Fatalf("%s: OpenTransaction = %+v, %v", n.Profile().Name, m, err)
+			t.Fatalf("%s: openTransaction = %+v, %v", n.Profile().Name, m, err)
 		}
 	}
 	_, tx, _ := b.Ledger().Lookup(id)
-	if _, err := c.OpenTransaction(tx); !errors.Is(err, ErrNoKey) {
+	if _, err := c.openTransaction(tx); !errors.Is(err, ErrNoKey) {
 		t.Fatalf("a third party opened the transaction: %v", err)
 	}
 	// Key events decode for their owner.
@@ -206,7 +206,7 @@ func TestOpenTransactionDecryptsOwnLedger(t *testing.T) {
 	for i := int64(0); i < a.Ledger().Size(); i++ {
 		tx, _ := a.Ledger().Tx(i)
 		if tx.Kind == ledger.KindKeyEvent {
-			m, err := a.OpenTransaction(tx)
+			m, err := a.openTransaction(tx)
 			if err != nil || !strings.Contains(m.Text, "key established") {
 				t.Fatalf("key event: %+v %v", m, err)
 			}

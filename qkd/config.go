@@ -300,18 +300,36 @@ func (c Protocol) params(qubits int, pulsed bool) *Params {
 // pulseVersion is the version of a run on the pulse model: Params carries
 // the Source, photons travel as PulseFrames, and after sifting Alice
 // announces the decoy pulses (DecoyClasses) and both disclose their
-// weak-decoy bits (DecoyBits). Single-photon runs stay at version 3.
-const pulseVersion = 4
+// weak-decoy bits (DecoyBits). Single-photon runs speak protocolVersion.
+// Version 6 is version 4 with version 5's Cascade.
+const pulseVersion = 6
 
 // protocolVersion is the version of the message flow. Version 2 estimates
 // the error rate of each basis separately (see estimatePhase). Version 3
 // changes Cascade's block sizes (cascadeSchedule) and leaves out the
 // implied last block parity of every pass after the first
 // (sentParities), so a version 2 peer would disagree on every block.
-const protocolVersion = 3
+// Version 5 makes Cascade's third pass four times longer on keys of
+// 50,000 bits and more (thirdBlockFactor), where a version 3 peer would
+// expect a different number of parities.
+const protocolVersion = 5
+
+// olderVersions are the versions of the release before version 5's
+// Cascade: 3 (single photons) and 4 (pulses), refused with a message that
+// says so. Version 4 parameters carry a Source like version 6 ones.
+const (
+	olderVersion      = 3
+	olderPulseVersion = 4
+)
+
+// carriesSource reports whether Params of version v carry a Source.
+func carriesSource(v uint8) bool { return v == pulseVersion || v == olderPulseVersion }
 
 // validate checks parameters announced by the peer.
 func (p *Params) validate() error {
+	if p.Version == olderVersion || p.Version == olderPulseVersion {
+		return fmt.Errorf("protocol version %d is an older release's (its Cascade disagrees with version %d's on long keys); update the peer", p.Version, protocolVersion)
+	}
 	if p.Version != protocolVersion && p.Version != pulseVersion {
 		return fmt.Errorf("unsupported protocol version %d", p.Version)
 	}

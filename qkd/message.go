@@ -32,7 +32,7 @@ const (
 	KindTraceAlice   MessageKind = 13 // Alice → Bob: traced qubits' bits and bases
 	KindTraceBob     MessageKind = 14 // Bob → Alice: traced qubits' detections and results
 	KindAbort        MessageKind = 15 // either way: the sender gives up
-	KindPulses       MessageKind = 16 // Alice → Bob: a PulseFrame (quantum, version 4)
+	KindPulses       MessageKind = 16 // Alice → Bob: a PulseFrame (quantum, pulse versions)
 	KindDecoyClasses MessageKind = 17 // Alice → Bob: which pulses were decoys
 	KindDecoyBits    MessageKind = 18 // either way: bits of the sifted weak decoys
 )
@@ -72,10 +72,10 @@ type Params struct {
 	EpsCor      float64
 	DesignQBER  float64
 	TraceQubits int
-	Source      Source // version 4 only
+	Source      Source // pulse versions (4 and 6) only
 }
 
-// PulseFrame is a batch of pulses in flight (version 4): pulse i holds
+// PulseFrame is a batch of pulses in flight (pulse model): pulse i holds
 // Photons[i] photons in the state bit i of Value encodes in basis bit i of
 // Basis. Which pulses were decoys it does not say.
 type PulseFrame struct {
@@ -252,7 +252,7 @@ func MarshalMessage(m Message) ([]byte, error) {
 		e.Float(m.EpsCor)
 		e.Float(m.DesignQBER)
 		e.Int(m.TraceQubits)
-		if m.Version == pulseVersion {
+		if carriesSource(m.Version) {
 			src := m.Source
 			e.Raw([]byte{b2u(src.Laser), b2u(src.Decoys), b2u(src.AssumeSingle)})
 			for _, v := range []float64{src.Mu, src.Nu, src.PWeak, src.PVac} {
@@ -369,7 +369,7 @@ func UnmarshalMessage(b []byte) (Message, error) {
 		p.EpsCor = d.Float()
 		p.DesignQBER = d.Float()
 		p.TraceQubits = d.Int()
-		if p.Version == pulseVersion {
+		if carriesSource(p.Version) {
 			flag := func() bool {
 				v := d.Byte()
 				if v > 1 {

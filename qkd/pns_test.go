@@ -142,8 +142,8 @@ func TestLaserInterceptResend(t *testing.T) {
 }
 
 // TestSingleRunsStayVersion3: a single-photon run with none of the new
-// features speaks version 3, as before; anything on the pulse model
-// announces version 4.
+// features speaks protocolVersion (5); anything on the pulse model
+// announces pulseVersion (6).
 func TestSingleRunsStayVersion3(t *testing.T) {
 	cases := []struct {
 		c    Config

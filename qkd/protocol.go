@@ -52,7 +52,7 @@ type side struct {
 	phaseBits int     // sample size the phase error is estimated on
 	ecQBER    float64 // error rate Cascade is sized for
 	pipe      pipeline
-	pulse     *pulseRun // version 4 (pulse model) runs only
+	pulse     *pulseRun // pulse-model runs (version 6) only
 }
 
 func newSide(c Config, conn Conn, label string, pipe pipeline) *side {

@@ -10,7 +10,7 @@ import (
 	"qkdchat/qkd/finitekey"
 )
 
-// pulseRun is the state of a version 4 run (the pulse model): the source,
+// pulseRun is the state of a pulse-model run (version 6) (the pulse model): the source,
 // what both sides counted per intensity, and the bound's verdict in words.
 type pulseRun struct {
 	src    Source
@@ -18,7 +18,7 @@ type pulseRun struct {
 	detail string
 }
 
-// startPulses prepares a side for a version 4 run.
+// startPulses prepares a side for a pulse-model run.
 func (s *side) startPulses() {
 	src := s.cfg.Source
 	s.pulse = &pulseRun{src: src}

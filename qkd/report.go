@@ -65,7 +65,7 @@ type Report struct {
 	// runs' JSON is as before issue 16.
 	Source string `json:"source,omitempty"`
 	Attack string `json:"attack,omitempty"`
-	// PulseReport is set for runs on the pulse model (protocol version 4).
+	// PulseReport is set for runs on the pulse model (protocol version 6).
 	*decoy.Report
 	// EveInfoBits is how many bits of the reconciled key (before privacy
 	// amplification) Eve knows exactly: she measured them in the right

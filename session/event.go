@@ -38,6 +38,9 @@ const (
 	// EventCheckpointIncomplete: a session ended without its final
 	// checkpoint exchange; Reason says why.
 	EventCheckpointIncomplete EventType = "checkpoint_incomplete"
+	// EventPresence: a contact came online, went offline, or a redial
+	// failed; Presence says which and when the next try is.
+	EventPresence EventType = "presence"
 )
 
 // Event is one thing that happened in a node. Fields that do not apply to
@@ -89,6 +92,22 @@ type Event struct {
 	Name   string `json:"name,omitempty"`  // attachment name
 	Done   int64  `json:"done,omitempty"`  // bytes transferred so far
 	Total  int64  `json:"total,omitempty"` // bytes in the attachment
+	// Presence: a contact's reachability (EventPresence).
+	Presence *Presence `json:"presence,omitempty"`
+}
+
+// Presence is what is known of a contact's reachability.
+type Presence struct {
+	Online bool `json:"online"`
+	// LastSeen is when a session with the contact last ended, or now
+	// while one is live; zero if never.
+	LastSeen time.Time `json:"last_seen,omitzero"`
+	// Redialling: the contact is wanted (something is queued for it, or
+	// a connect runs) and is dialled again at NextTry.
+	Redialling bool      `json:"redialling,omitempty"`
+	NextTry    time.Time `json:"next_try,omitzero"`
+	Failures   int       `json:"failures,omitempty"` // failed dials in a row
+	LastError  string    `json:"last_error,omitempty"`
 }
 
 // DeliveryState is where an outgoing message is on its way to the peer.

@@ -1,9 +1,6 @@
 package store
 
 import (
-	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -14,17 +11,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"qkdchat/identity"
+	"qkdchat/identity/identitytest"
 	"qkdchat/ledger"
 )
-
-// legacyFingerprint is the 64-bit fingerprint qkdchat printed and keyed
-// state.db by before identity.Fingerprint, computed independently of
-// package identity, as the old ledger.Fingerprint did.
-func legacyFingerprint(pub ed25519.PublicKey) string {
-	sum := sha256.Sum256(pub)
-	h := hex.EncodeToString(sum[:8])
-	return h[0:4] + " " + h[4:8] + " " + h[8:12] + " " + h[12:16]
-}
 
 // TestFingerprintMigrationMergesBothForms: a contact filed under both
 // forms (an older version run again after an upgrade, under a new name)
@@ -46,7 +35,7 @@ func TestFingerprintMigrationMergesBothForms(t *testing.T) {
 	}
 	var rk fernet.Key
 	rk.Generate()
-	oldFP, newFP := legacyFingerprint(peer.Public()), peer.Fingerprint()
+	oldFP, newFP := identitytest.LegacyFingerprint(peer.Public()), peer.Fingerprint()
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	put := func(fp, name, addr string, paired, seen time.Time) {
 		v, _ := json.Marshal(Contact{Fingerprint: fp, PublicKey: peer.Public(), Name: name, Role: "hospital", Addr: addr, PairedAt: paired, LastSeen: seen})

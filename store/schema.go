@@ -17,8 +17,9 @@ var (
 	// message key. Created by the first key stored, not at open.
 	bucketKeys = []byte("epoch-keys")
 	// bucketMeta: facts about the file's format, such as the
-	// fingerprint form it is filed under (migrate.go). Created by the
-	// first migration, not at open.
+	// fingerprint form it is filed under (migrate.go), and the address
+	// the node listens on ("listen-addr", reach.go). Created by the
+	// first write, not at open.
 	bucketMeta = []byte("meta")
 	// bucketInvites: invite nameplate (decimal) -> sealed invite record
 	// (node/invites.go): open, used, burned, expired or revoked.

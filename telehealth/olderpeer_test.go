@@ -2,14 +2,13 @@ package telehealth
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"qkdchat/identity"
+	"qkdchat/identity/identitytest"
 )
 
 // The rules as they meet an older qkdchat, which named keys by 16-digit
@@ -17,20 +16,12 @@ import (
 // the reports its doctors signed before an upgrade and that arrive after
 // it.
 
-// legacyFingerprint is the fingerprint an older qkdchat printed for pub,
-// computed here as it did, not through package identity.
-func legacyFingerprint(pub ed25519.PublicKey) string {
-	sum := sha256.Sum256(pub)
-	h := hex.EncodeToString(sum[:8])
-	return h[0:4] + " " + h[4:8] + " " + h[8:12] + " " + h[12:16]
-}
-
 // signedByOlder is the report on the referred case as a doctor's older
 // qkdchat signed it: every party named by its 16-digit fingerprint.
 func signedByOlder(k testKey) *SignedReport {
 	sr := NewReport(referred(), rep, []Attachment{xray}, at)
-	sr.Patient, sr.Hospital = legacyFingerprint(patKey.Public()), legacyFingerprint(hospKey.Public())
-	sr.DoctorKey, sr.Doctor = k.Public(), legacyFingerprint(k.Public())
+	sr.Patient, sr.Hospital = identitytest.LegacyFingerprint(patKey.Public()), identitytest.LegacyFingerprint(hospKey.Public())
+	sr.DoctorKey, sr.Doctor = k.Public(), identitytest.LegacyFingerprint(k.Public())
 	sr.Signature = k.Sign(sr.Canonical()) // as the older Sign did
 	return sr
 }
@@ -43,17 +34,17 @@ func signedByOlder(k testKey) *SignedReport {
 func TestReportSignedBeforeUpgradeStillVerifies(t *testing.T) {
 	doctor, other := newKey(7), newKey(8)
 	old := SignedReport{CaseID: caseID, Patient: "1111 2222 3333 4444", Hospital: "5555 6666 7777 8888",
-		Doctor: legacyFingerprint(doctor.Public()), DoctorKey: doctor.Public(), Report: MedicalReport{Findings: "f"},
+		Doctor: identitytest.LegacyFingerprint(doctor.Public()), DoctorKey: doctor.Public(), Report: MedicalReport{Findings: "f"},
 		Time: time.Unix(1700000000, 0).UTC()}
 	old.Signature = doctor.Sign(old.Canonical()) // as the older Sign did
 	namesOther := old
-	namesOther.Doctor = legacyFingerprint(other.Public())
+	namesOther.Doctor = identitytest.LegacyFingerprint(other.Public())
 	namesOther.Signature = doctor.Sign(namesOther.Canonical())
 	namesOtherFull := old
 	namesOtherFull.Doctor = identity.Fingerprint(other.Public())
 	namesOtherFull.Signature = doctor.Sign(namesOtherFull.Canonical())
 	tooShort := old
-	tooShort.Doctor = legacyFingerprint(doctor.Public())[:14]
+	tooShort.Doctor = identitytest.LegacyFingerprint(doctor.Public())[:14]
 	tooShort.Signature = doctor.Sign(tooShort.Canonical())
 	for _, tc := range []struct {
 		name   string
@@ -94,10 +85,10 @@ func TestPartyRefFromOlderPeer(t *testing.T) {
 		want string // the fingerprint carried on; "" when refused
 	}{
 		{"current form", Party{Fingerprint: identity.Fingerprint(pub), Name: "P", Key: pub}, identity.Fingerprint(pub)},
-		{"16 digits of the key", Party{Fingerprint: legacyFingerprint(pub), Name: "P", Key: pub}, identity.Fingerprint(pub)},
-		{"16 digits of another key", Party{Fingerprint: legacyFingerprint(pub2), Name: "P", Key: pub}, ""},
+		{"16 digits of the key", Party{Fingerprint: identitytest.LegacyFingerprint(pub), Name: "P", Key: pub}, identity.Fingerprint(pub)},
+		{"16 digits of another key", Party{Fingerprint: identitytest.LegacyFingerprint(pub2), Name: "P", Key: pub}, ""},
 		{"32 digits of another key", Party{Fingerprint: identity.Fingerprint(pub2), Name: "P", Key: pub}, ""},
-		{"12 digits of the key", Party{Fingerprint: legacyFingerprint(pub)[:14], Name: "P", Key: pub}, ""},
+		{"12 digits of the key", Party{Fingerprint: identitytest.LegacyFingerprint(pub)[:14], Name: "P", Key: pub}, ""},
 		{"short key", Party{Fingerprint: identity.Fingerprint(pub), Name: "P", Key: pub[:31]}, ""},
 	}
 	for _, tt := range tests {
@@ -112,7 +103,9 @@ func TestPartyRefFromOlderPeer(t *testing.T) {
 
 	// Through the decoder: a referral and a referral notice of an older
 	// hospital reach the rules with the parties in the current form.
-	older := func(a Actor) *Party { return &Party{Fingerprint: legacyFingerprint(a.Key), Name: a.Name, Key: a.Key} }
+	older := func(a Actor) *Party {
+		return &Party{Fingerprint: identitytest.LegacyFingerprint(a.Key), Name: a.Name, Key: a.Key}
+	}
 	referral := referralBody(hosp)
 	referral.Patient, referral.Hospital = older(pat), older(hosp)
 	notice := noticeBody(doc)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"qkdchat/identity/identitytest"
 	"qkdchat/ledger"
 )
 
@@ -61,10 +62,10 @@ func TestAccept(t *testing.T) {
 	unknown := &Body{Type: "bill", CaseID: caseID}
 	older := signedByOlder(docKey) // 16-digit fingerprints, signed before an upgrade
 	olderOtherPatient := signedByOlder(docKey)
-	olderOtherPatient.Patient = legacyFingerprint(pat2Key.Public())
+	olderOtherPatient.Patient = identitytest.LegacyFingerprint(pat2Key.Public())
 	olderOtherPatient.Signature = docKey.Sign(olderOtherPatient.Canonical())
 	olderOtherHospital := signedByOlder(docKey)
-	olderOtherHospital.Hospital = legacyFingerprint(hosp2Key.Public())
+	olderOtherHospital.Hospital = identitytest.LegacyFingerprint(hosp2Key.Public())
 	olderOtherHospital.Signature = docKey.Sign(olderOtherHospital.Canonical())
 
 	patientView := referred() // the patient after the referral notice

@@ -22,6 +22,10 @@ type Notifier interface {
 	Notify(n *fyne.Notification)
 }
 
+// attention is the shell's news handling: badges, the status line and
+// notifications. It reads the panes through the shell.
+type attention struct{ *Shell }
+
 // appNotifier sends notifications through the fyne.App.
 type appNotifier struct{ app fyne.App }
 
@@ -55,7 +59,7 @@ func newsText(m *node.Message, from string) string {
 // announce draws attention to a new incoming message m in conversation
 // c: the unread badge (unless the user is reading c), the role pane's
 // mark for a clinical object, the status line and one notification.
-func (s *Shell) announce(m *node.Message, c *conversation) {
+func (s attention) announce(m *node.Message, c *conversation) {
 	reading := c.key == s.inbox.current && s.tabs.Selected() == s.tabItems[TabChat]
 	if !reading {
 		c.unread++
@@ -80,7 +84,7 @@ func (s *Shell) announce(m *node.Message, c *conversation) {
 
 // caseTitle names a case from its content, or "Case <id>" for one this
 // node does not hold.
-func (s *Shell) caseTitle(id string) string {
+func (s attention) caseTitle(id string) string {
 	if id == "" {
 		return ""
 	}
@@ -108,7 +112,7 @@ func tabTitle(base string, n int) string {
 }
 
 // refreshBadges shows the unread counts on the Chat and role tabs.
-func (s *Shell) refreshBadges() {
+func (s attention) refreshBadges() {
 	unread := 0
 	for _, c := range s.inbox.convs {
 		unread += c.unread
@@ -130,7 +134,7 @@ func (s *Shell) refreshBadges() {
 }
 
 // tabChosen is the user selecting a tab: what it shows is seen.
-func (s *Shell) tabChosen(name string) {
+func (s attention) tabChosen(name string) {
 	switch name {
 	case TabChat:
 		if c, ok := s.inbox.convs[s.inbox.current]; ok && c.unread > 0 {
@@ -170,7 +174,7 @@ func (s *Shell) openCase(id string) {
 
 // dropped is files dropped on the window: they go to the Chat's compose
 // area, or to the role pane's form, whichever tab is shown.
-func (s *Shell) dropped(uris []fyne.URI) {
+func (s attention) dropped(uris []fyne.URI) {
 	var paths []string
 	for _, u := range uris {
 		if u.Scheme() == "file" {

@@ -8,23 +8,16 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 	"qkdchat/ui/widgets"
 )
 
-// BenchmarkBB84PanelShow measures the UI side of a finished exchange: the
-// panel redraws the qubit table, counts, gauge and the history of 100
-// exchanges.
-func BenchmarkBB84PanelShow(b *testing.B) {
+// benchShell opens Alice's node with default options and her shell on
+// tab in a headless window, closed when the benchmark ends.
+func benchShell(b *testing.B, tab string) (*node.Node, *Shell, *Thread) {
+	b.Helper()
 	a := test.NewTempApp(b)
-	dir := b.TempDir()
-	if err := node.SaveProfile(dir, node.Profile{Name: "Alice", Role: node.RolePatient}); err != nil {
-		b.Fatal(err)
-	}
-	n, err := node.Open(node.Options{Dir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer n.Close()
+	n, _ := nodetest.Open(b, node.Profile{Name: "Alice", Role: node.RolePatient}, node.Options{})
 	th := &Thread{}
 	w := test.NewTempWindow(b, nil)
 	var s *Shell
@@ -32,9 +25,17 @@ func BenchmarkBB84PanelShow(b *testing.B) {
 		s = NewShell(a, w, n, ShellOptions{Thread: th})
 		w.SetContent(s.Content())
 		w.Resize(DefaultWindowSize)
-		s.ShowTab(TabBB84)
+		s.ShowTab(tab)
 	})
-	defer func() { s.Close(); s.Wait() }()
+	b.Cleanup(func() { s.Close(); s.Wait() })
+	return n, s, th
+}
+
+// BenchmarkBB84PanelShow measures the UI side of a finished exchange: the
+// panel redraws the qubit table, counts, gauge and the history of 100
+// exchanges.
+func BenchmarkBB84PanelShow(b *testing.B) {
+	_, s, th := benchShell(b, TabBB84)
 	fixed := fixedExchanges()
 	xs := make([]*node.KeyExchange, 100)
 	for i := range xs {
@@ -49,26 +50,7 @@ func BenchmarkBB84PanelShow(b *testing.B) {
 // BenchmarkChatFileMessage measures filing one incoming message into the
 // open conversation that already shows 500 bubbles.
 func BenchmarkChatFileMessage(b *testing.B) {
-	a := test.NewTempApp(b)
-	dir := b.TempDir()
-	if err := node.SaveProfile(dir, node.Profile{Name: "Alice", Role: node.RolePatient}); err != nil {
-		b.Fatal(err)
-	}
-	n, err := node.Open(node.Options{Dir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer n.Close()
-	th := &Thread{}
-	w := test.NewTempWindow(b, nil)
-	var s *Shell
-	th.Run(func() {
-		s = NewShell(a, w, n, ShellOptions{Thread: th})
-		w.SetContent(s.Content())
-		w.Resize(DefaultWindowSize)
-		s.ShowTab(TabChat)
-	})
-	defer func() { s.Close(); s.Wait() }()
+	n, s, th := benchShell(b, TabChat)
 	const bob = "b0b0"
 	t0 := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
 	msg := func(i int) *node.Message {

@@ -156,11 +156,11 @@ func (p *chatPane) clearTransfers() {
 // case, with a report's findings.
 func (s *Shell) describe(e *chatEntry, m *node.Message) {
 	e.caseID = m.CaseID
-	content, err := s.node.MessageContent(m)
+	content, err := s.node.Clinic().MessageContent(m)
 	if err != nil {
 		e.broken = "Its content could not be read: " + node.UserError(err)
 		if m.Kind != node.KindChat.String() {
-			e.msg.Text = kindTitle(m.Kind) + " · " + s.caseTitle(m.CaseID)
+			e.msg.Text = kindTitle(m.Kind) + " · " + s.att.caseTitle(m.CaseID)
 		}
 		e.msg.Text += "\n(" + e.broken + ")"
 		return
@@ -168,12 +168,12 @@ func (s *Shell) describe(e *chatEntry, m *node.Message) {
 	e.files = content.Files
 	switch m.Kind {
 	case node.KindPHR.String():
-		e.msg.Text = "Health record · " + s.caseTitle(m.CaseID)
+		e.msg.Text = "Health record · " + s.att.caseTitle(m.CaseID)
 		if r := content.PHR; r != nil && r.Symptoms != "" {
 			e.msg.Text += "\nSymptoms: " + r.Symptoms
 		}
 	case node.KindReferral.String():
-		e.msg.Text = "Referral · " + s.caseTitle(m.CaseID)
+		e.msg.Text = "Referral · " + s.att.caseTitle(m.CaseID)
 		switch {
 		case content.Assigned != "":
 			e.msg.Text += "\n" + content.Assigned + " was assigned to the case."
@@ -185,7 +185,7 @@ func (s *Shell) describe(e *chatEntry, m *node.Message) {
 		}
 	case node.KindReport.String():
 		e.report = true
-		e.msg.Text = "Medical report · " + s.caseTitle(m.CaseID)
+		e.msg.Text = "Medical report · " + s.att.caseTitle(m.CaseID)
 		if r := content.Report; r != nil {
 			e.msg.Text += "\nFindings: " + r.Findings
 			if r.Recommendations != "" {

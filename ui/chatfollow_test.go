@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 	"qkdchat/ui/widgets"
 )
 
@@ -17,7 +18,7 @@ import (
 // one the user scrolled up in stays where the user left it.
 func TestChatStaysOnNewestMessage(t *testing.T) {
 	a := test.NewTempApp(t)
-	n, dir := newTestNode(t, "Ann", node.RolePatient, node.BB84Settings{})
+	n, dir := nodetest.New(t, "Ann", node.RolePatient, node.BB84Settings{})
 	th := &Thread{}
 	s, w := newTestShell(t, a, n, dir, th)
 	const bob = "b0b0"

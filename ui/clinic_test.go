@@ -2,7 +2,6 @@ package ui
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 )
 
 // notes records the desktop notifications of one shell.
@@ -70,7 +70,7 @@ type clinicUser struct {
 
 func newClinicUser(t *testing.T, a fyne.App, th *Thread, name string, role node.Role) *clinicUser {
 	t.Helper()
-	n, dir := newTestNode(t, name, role, node.BB84Settings{})
+	n, dir := nodetest.New(t, name, role, node.BB84Settings{})
 	u := &clinicUser{name: name, n: n, d: &desk{saveTo: filepath.Join(t.TempDir(), "saved")}}
 	u.w = test.NewTempWindow(t, nil)
 	th.Run(func() {
@@ -117,22 +117,6 @@ func (u *clinicUser) unmoved(t *testing.T, step string) {
 	}
 }
 
-// pairNodes connects a to b and waits for a key on both.
-func pairClinic(t *testing.T, a, b *clinicUser) {
-	t.Helper()
-	aev, astop := a.n.Events()
-	defer astop()
-	bev, bstop := b.n.Events()
-	defer bstop()
-	addr, code := listenHeadless(t, b.n)
-	if _, err := a.n.Connect(context.Background(), addr, code); err != nil {
-		t.Fatal(err)
-	}
-	key := func(e node.Event) bool { return e.Type == node.EventKeyEstablished }
-	waitEvent(t, aev, a.name+"'s key", key)
-	waitEvent(t, bev, b.name+"'s key", key)
-}
-
 // formEntry returns the entry of the form item labelled label below o.
 func formEntry(t *testing.T, o fyne.CanvasObject, label string) *widget.Entry {
 	t.Helper()
@@ -155,24 +139,13 @@ func formEntry(t *testing.T, o fyne.CanvasObject, label string) *widget.Entry {
 // shownRows returns the chat rows the chat list renders.
 func shownRows(s *Shell) []*chatRow {
 	var found []*chatRow
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if r, ok := o.(*chatRow); ok {
+	walkRendered(s.chat.list, func(o fyne.CanvasObject) bool {
+		r, ok := o.(*chatRow)
+		if ok {
 			found = append(found, r)
-			return
 		}
-		if w, ok := o.(fyne.Widget); ok {
-			for _, c := range test.WidgetRenderer(w).Objects() {
-				walk(c)
-			}
-		}
-		if c, ok := o.(*fyne.Container); ok {
-			for _, o := range c.Objects {
-				walk(o)
-			}
-		}
-	}
-	walk(s.chat.list)
+		return !ok
+	})
 	return found
 }
 
@@ -211,8 +184,13 @@ func clinicFlow(t *testing.T, a fyne.App) (th *Thread, pat, hos, doc *clinicUser
 		hos.click(TabLedger)
 		doc.click(TabSettings)
 	})
-	pairClinic(t, pat, hos)
-	pairClinic(t, hos, doc)
+	nodetest.Pair(t, pat.n, hos.n)
+	nodetest.Pair(t, hos.n, doc.n)
+	// Roles are granted, not claimed: the hospital refers only to a doctor
+	// it approved (this one paired with the plain code, not an invite).
+	if _, err := hos.n.Clinic().Approve(doc.n.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
 	debugState = func() string {
 		var b strings.Builder
 		for _, u := range all {
@@ -250,7 +228,7 @@ func clinicFlow(t *testing.T, a fyne.App) (th *Thread, pat, hos, doc *clinicUser
 		name.SetText("") // the record is for the full name
 		test.Type(name, "Pat Smith")
 		test.Type(formEntry(t, role, "Symptoms"), "fever, cough")
-		pat.s.dropped([]fyne.URI{storage.NewFileURI(xrayPath)})
+		pat.s.att.dropped([]fyne.URI{storage.NewFileURI(xrayPath)})
 		test.Tap(findButton(role, "Send health record"))
 	})
 
@@ -297,7 +275,7 @@ func clinicFlow(t *testing.T, a fyne.App) (th *Thread, pat, hos, doc *clinicUser
 		role := doc.s.role.Content()
 		test.Type(formEntry(t, role, "Findings"), "bronchitis")
 		test.Type(formEntry(t, role, "Prescriptions"), "rest")
-		doc.s.dropped([]fyne.URI{storage.NewFileURI(letterPath)})
+		doc.s.att.dropped([]fyne.URI{storage.NewFileURI(letterPath)})
 		test.Tap(findButton(role, "Send report"))
 	})
 
@@ -406,7 +384,7 @@ func TestChatSendsFilesWithProgressBothWays(t *testing.T) {
 	th := &Thread{}
 	alice := newClinicUser(t, a, th, "Alice", node.RolePatient)
 	bob := newClinicUser(t, a, th, "Bob", node.RoleHospital)
-	pairClinic(t, alice, bob)
+	nodetest.Pair(t, alice.n, bob.n)
 	k := convKey{Peer: bob.n.Fingerprint()}
 	eventually(t, th, "the conversations", func() bool { return alice.s.inbox.current == k && bob.s.inbox.current.Peer != "" })
 	scan := bytes.Repeat([]byte("MRI "), 200000) // 800 kB: four chunks
@@ -416,12 +394,12 @@ func TestChatSendsFilesWithProgressBothWays(t *testing.T) {
 		bob.conv = bob.s.inbox.current
 		// Dropped on another tab: nothing is staged.
 		alice.click(TabConnect)
-		alice.s.dropped([]fyne.URI{storage.NewFileURI(path)})
+		alice.s.att.dropped([]fyne.URI{storage.NewFileURI(path)})
 		if len(alice.s.chat.Staged()) != 0 || !strings.Contains(alice.s.status.Text, "Chat tab") {
 			t.Errorf("a drop on Connect staged %v, status %q", alice.s.chat.Staged(), alice.s.status.Text)
 		}
 		alice.openConv(t, k)
-		alice.s.dropped([]fyne.URI{storage.NewFileURI(path)})
+		alice.s.att.dropped([]fyne.URI{storage.NewFileURI(path)})
 		if got := alice.s.chat.Staged(); len(got) != 1 || !strings.Contains(alice.s.chat.stagedLbl.Text, "knee MRI.dcm") {
 			t.Errorf("staged %v, %q", got, alice.s.chat.stagedLbl.Text)
 		}

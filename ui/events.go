@@ -85,10 +85,10 @@ func (s *Shell) apply(e node.Event) {
 	case node.EventRejected:
 		s.setStatus(rejectedStatus(e, s.nameOf))
 	case node.EventLedgerAppend, node.EventCheckpoint:
-		s.ledger.markStale()
+		s.ledger.MarkStale()
 	case node.EventConflict:
-		s.ledger.markStale()
-		s.conflict.reload()
+		s.ledger.MarkStale()
+		s.conflict.Reload()
 		s.setStatus("Ledger conflict with " + s.nameOf(e.Peer) + ": " + e.Reason)
 	case node.EventCheckpointIncomplete:
 		s.setStatus(s.nameOf(e.Peer) + ": " + e.Reason)

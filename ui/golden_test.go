@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 	"qkdchat/qkd"
 	"qkdchat/ui/widgets"
 )
@@ -45,12 +46,12 @@ func fixedExchanges() []*node.KeyExchange {
 // delete it, run the test, and move the new file from testdata/failed/.
 func TestGoldenPanes(t *testing.T) {
 	a := test.NewTempApp(t)
-	n, dir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{})
+	n, dir := nodetest.New(t, "Alice", node.RolePatient, node.BB84Settings{})
 	th := &Thread{}
 	s, w := newTestShell(t, a, n, dir, th)
 	eventually(t, th, "the ledger page", func() bool {
-		s.ledger.refreshIfStale()
-		return s.ledger.pageLbl.Text != ""
+		s.ledger.RefreshIfStale()
+		return s.ledger.Page() != ""
 	})
 	const bob = "b0b0 b0b0 b0b0 b0b0"
 	t0 := time.Date(2026, 1, 2, 10, 5, 0, 0, time.UTC)

@@ -3,7 +3,6 @@ package ui
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -11,22 +10,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 )
-
-// newTestNode opens a real node with a fresh data directory.
-func newTestNode(t *testing.T, name string, role node.Role, bb84 node.BB84Settings) (*node.Node, string) {
-	t.Helper()
-	dir := t.TempDir()
-	if err := node.SaveProfile(dir, node.Profile{Name: name, Role: role}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Open(node.Options{Dir: dir, BB84: bb84, SendTimeout: 20 * time.Second, RekeyInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	return n, dir
-}
 
 // newTestShell puts a shell for n in a headless test window.
 func newTestShell(t *testing.T, a fyne.App, n *node.Node, dir string, th *Thread) (*Shell, fyne.Window) {
@@ -51,20 +36,11 @@ var debugState = func() string { return "" }
 // eventually polls cond under the UI lock until it holds, or fails.
 func eventually(t *testing.T, th *Thread, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(40 * time.Second)
-	for {
-		var ok bool
-		th.Run(func() { ok = cond() })
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			var state string
-			th.Run(func() { state = debugState() })
-			t.Fatalf("timed out waiting for %s\n%s", what, state)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	nodetest.EventuallyShowing(t, what, nodetest.Under(th.Run, cond), func() string {
+		var state string
+		th.Run(func() { state = debugState() })
+		return state
+	})
 }
 
 // texts collects the text of every label, entry, button and rich text
@@ -154,6 +130,24 @@ func walkObjects(o fyne.CanvasObject, f func(fyne.CanvasObject)) {
 	case *container.AppTabs:
 		for _, it := range v.Items {
 			walkObjects(it.Content, f)
+		}
+	}
+}
+
+// walkRendered calls f on o and, while f returns true, on everything o's
+// renderers and containers draw below it, in tree order.
+func walkRendered(o fyne.CanvasObject, f func(fyne.CanvasObject) bool) {
+	if !f(o) {
+		return
+	}
+	if w, ok := o.(fyne.Widget); ok {
+		for _, c := range test.WidgetRenderer(w).Objects() {
+			walkRendered(c, f)
+		}
+	}
+	if c, ok := o.(*fyne.Container); ok {
+		for _, o := range c.Objects {
+			walkRendered(o, f)
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 )
 
 // TestJournalLossCanBeAcceptedInTheApp: a ledger journal wiped after a
@@ -19,25 +18,7 @@ import (
 // on record (verify still lists it, acknowledged).
 func TestJournalLossCanBeAcceptedInTheApp(t *testing.T) {
 	a := test.NewTempApp(t)
-	dir := t.TempDir()
-	if err := node.SaveProfile(dir, node.Profile{Name: "Dr Ada", Role: node.RoleDoctor}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Open(node.Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.Close()
-	for _, name := range []string{node.LedgerFile + "-journal.0", node.LedgerFile + "-journal.1"} {
-		p := filepath.Join(dir, name)
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, make([]byte, fi.Size()), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := nodetest.JournalLost(t, node.Profile{Name: "Dr Ada", Role: node.RoleDoctor})
 
 	m := NewMainWindow(a, Config{Dir: dir, Version: "1"})
 	defer func() {

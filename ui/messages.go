@@ -48,7 +48,7 @@ func (s *Shell) selectConversation(k convKey) {
 	if s.tabs.Selected() == s.tabItems[TabChat] {
 		// Shown, so read.
 		c.unread = 0
-		s.refreshBadges()
+		s.att.refreshBadges()
 	}
 	s.chat.show(c)
 	s.bb84.Show(k.Peer, s.exchanges[k.Peer], false)
@@ -77,7 +77,7 @@ func (s *Shell) fileMessage(m *node.Message, st widgets.DeliveryState) {
 		s.chat.appendMessage(c)
 	}
 	if incoming && isNew {
-		s.announce(m, c)
+		s.att.announce(m, c)
 	}
 	if s.inbox.current.Peer == "" {
 		// An empty chat is filled; a chosen conversation is never left.

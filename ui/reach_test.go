@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 )
 
 // TestEveryTabFitsIn800x600: at 800x600 every tab of every role fits the
@@ -17,7 +18,7 @@ func TestEveryTabFitsIn800x600(t *testing.T) {
 	small := fyne.NewSize(800, 600)
 	th := &Thread{} // one UI goroutine for the three shells, as in an app
 	for _, role := range []node.Role{node.RolePatient, node.RoleHospital, node.RoleDoctor} {
-		n, dir := newTestNode(t, "Ann", role, node.BB84Settings{})
+		n, dir := nodetest.New(t, "Ann", role, node.BB84Settings{})
 		s, w := newTestShell(t, a, n, dir, th)
 		th.Run(func() {
 			w.Resize(small)

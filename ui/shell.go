@@ -13,6 +13,7 @@ import (
 	"qkdchat/ui/cases"
 	"qkdchat/ui/exchanges"
 	"qkdchat/ui/files"
+	"qkdchat/ui/ledger"
 	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
 )
@@ -83,8 +84,8 @@ type Shell struct {
 	connect  *connectPane
 	chat     *chatPane
 	bb84     *exchanges.Panel
-	ledger   *ledgerPane
-	conflict *conflictBanner
+	ledger   *ledger.Pane
+	conflict *ledger.Banner
 	role     *cases.Pane
 	prefs    *settingsPane
 	tabs     *container.AppTabs
@@ -96,6 +97,7 @@ type Shell struct {
 	notifier Notifier
 	notified map[string]bool   // news already notified (attention.go)
 	titles   map[string]string // case ID -> title, until the case changes
+	att      attention         // badges, status and notifications (attention.go)
 
 	done chan struct{}
 }
@@ -120,6 +122,7 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 		notified:  map[string]bool{},
 		titles:    map[string]string{},
 	}
+	s.att = attention{s}
 	if s.notifier == nil {
 		s.notifier = appNotifier{a}
 	}
@@ -141,39 +144,46 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 		s.setStatus(label + " copied.")
 	})
 	s.connect.left = s.people.Left
-	s.chat = newChatPane(n, jobs, s.people.Name, func(m *node.Message) { s.fileMessage(m, widgets.StateQueued) }, s.setStatus)
-	s.chat.win, s.chat.files, s.chat.caseTitle, s.chat.openCase = w, s.files, s.caseTitle, s.openCase
+	s.chat = newChatPane(nodeSender{n}, jobs, s.people.Name, func(m *node.Message) { s.fileMessage(m, widgets.StateQueued) }, s.setStatus)
+	s.chat.win, s.chat.files, s.chat.caseTitle, s.chat.openCase = w, s.files, s.att.caseTitle, s.openCase
 	s.bb84 = exchanges.New(n, jobs, s.people.Name, s.setStatus)
-	s.ledger = newLedgerPane(n.Auditor(), s.ledgerEnv())
-	s.conflict = newConflictBanner(n.Auditor(), s.ledgerEnv())
+	s.ledger = ledger.New(n.Auditor(), s.ledgerEnv())
+	s.conflict = ledger.NewBanner(n.Auditor(), s.ledgerEnv())
 	s.role = cases.New(w, prof.Role, n.Clinic(), jobs, s.people)
 	s.role.SetFiles(s.files)
-	s.role.OnUnseen(func(int) { s.refreshBadges() })
-	s.sidebar.caseTitle = s.caseTitle
+	s.role.OnUnseen(func(int) { s.att.refreshBadges() })
+	s.sidebar.caseTitle = s.att.caseTitle
 	s.prefs = newSettingsPane(a, n, opts.Dir, opts.StartRekey, func(st prefs.Settings) { s.settings = st }, s.bb84.SetThreshold)
 
-	s.tabItems = map[string]*container.TabItem{
-		TabConnect:  container.NewTabItemWithIcon("Connect", theme.LoginIcon(), s.connect.content),
-		TabChat:     container.NewTabItemWithIcon("Chat", theme.MailComposeIcon(), s.chat.content),
-		TabBB84:     container.NewTabItemWithIcon("BB84 key", theme.VisibilityIcon(), s.bb84.Content()),
-		TabLedger:   container.NewTabItemWithIcon("Ledger", theme.ListIcon(), s.ledger.content),
-		TabRole:     container.NewTabItemWithIcon(s.role.Title(), theme.DocumentCreateIcon(), s.role.Content()),
-		TabSettings: container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.prefs.content),
+	// The tabs, in their order: a new pane is one more row (and a Tab
+	// constant above).
+	tabs := []struct {
+		name string
+		item *container.TabItem
+	}{
+		{TabConnect, container.NewTabItemWithIcon("Connect", theme.LoginIcon(), s.connect.content)},
+		{TabChat, container.NewTabItemWithIcon("Chat", theme.MailComposeIcon(), s.chat.content)},
+		{TabBB84, container.NewTabItemWithIcon("BB84 key", theme.VisibilityIcon(), s.bb84.Content())},
+		{TabLedger, container.NewTabItemWithIcon("Ledger", theme.ListIcon(), s.ledger.Content())},
+		{TabRole, container.NewTabItemWithIcon(s.role.Title(), theme.DocumentCreateIcon(), s.role.Content())},
+		{TabSettings, container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), s.prefs.content)},
 	}
+	s.tabItems = map[string]*container.TabItem{}
 	s.tabs = container.NewAppTabs()
-	for _, name := range []string{TabConnect, TabChat, TabBB84, TabLedger, TabRole, TabSettings} {
-		s.tabs.Append(s.tabItems[name])
+	for _, t := range tabs {
+		s.tabItems[t.name] = t.item
+		s.tabs.Append(t.item)
 	}
 	s.tabs.OnSelected = func(ti *container.TabItem) {
 		if ti == s.tabItems[TabLedger] {
-			s.ledger.refreshIfStale()
+			s.ledger.RefreshIfStale()
 		}
-		s.tabChosen(s.SelectedTab())
+		s.att.tabChosen(s.SelectedTab())
 	}
-	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { s.dropped(uris) })
+	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { s.att.dropped(uris) })
 	split := container.NewHSplit(s.sidebar.content, s.tabs)
 	split.Offset = 0.22
-	s.content = container.NewBorder(s.conflict.box, container.NewPadded(s.status), nil, nil, split)
+	s.content = container.NewBorder(s.conflict.Content(), container.NewPadded(s.status), nil, nil, split)
 
 	s.loadContacts()
 	s.bb84.SetThreshold(n.BB84().Threshold)
@@ -181,7 +191,7 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 	ev, stop := n.Events()
 	go s.runEvents(ev, stop)
 	s.spawn(s.loadHistory)
-	s.conflict.reload()
+	s.conflict.Reload()
 	return s
 }
 

@@ -10,14 +10,7 @@ func (s *Shell) Staging() Staging { return Staging{s} }
 
 // ProveAndVerifyLedger picks the second transaction of the ledger page,
 // proves it, and verifies the whole ledger.
-func (g Staging) ProveAndVerifyLedger() {
-	l := g.s.ledger
-	if len(l.rows) > 1 {
-		l.txList.Select(1)
-		l.startProve()
-	}
-	l.startVerify()
-}
+func (g Staging) ProveAndVerifyLedger() { g.s.ledger.ProveAndVerify() }
 
 // ShowBloch shows qubit q (from 1) of the selected exchange on the BB84
 // tab's Bloch sphere.

@@ -1,57 +1,22 @@
 package ui
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"net"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
-	"qkdchat/ledger"
 	"qkdchat/node"
-	"qkdchat/node/audit"
+	"qkdchat/nodetest"
 	"qkdchat/ui/exchanges"
 	"qkdchat/ui/prefs"
 	"qkdchat/ui/widgets"
 )
-
-// waitEvent reads node events until one satisfies ok.
-func waitEvent(t *testing.T, ch <-chan node.Event, what string, ok func(node.Event) bool) node.Event {
-	t.Helper()
-	deadline := time.After(40 * time.Second)
-	for {
-		select {
-		case e, open := <-ch:
-			if !open {
-				t.Fatalf("event stream closed while waiting for %s", what)
-			}
-			if ok(e) {
-				return e
-			}
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
-// listenHeadless makes n listen on loopback and returns the address and code.
-func listenHeadless(t *testing.T, n *node.Node) (string, string) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	addr, code, err := n.Listen(ctx, "127.0.0.1:0", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return addr.String(), code
-}
 
 // connectViaPane types addr and code into the Connect pane and taps Connect.
 func connectViaPane(s *Shell, addr, code string) {
@@ -76,11 +41,11 @@ func pressEnter(e *widgets.ComposeEntry, shift bool) {
 
 func TestConnectWatchBB84ThenChat(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01})
-	bob, _ := newTestNode(t, "Bob", node.RoleHospital, node.BB84Settings{})
+	alice, adir := nodetest.New(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01})
+	bob, _ := nodetest.New(t, "Bob", node.RoleHospital, node.BB84Settings{})
 	bev, stop := bob.Events()
 	defer stop()
-	addr, code := listenHeadless(t, bob)
+	addr, code := nodetest.Listen(t, bob)
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 	debugState = func() string {
@@ -141,7 +106,7 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 			t.Errorf("Enter should send and clear the entry, left %q", s.chat.compose.Text)
 		}
 	})
-	got := waitEvent(t, bev, "Alice's message at Bob", func(e node.Event) bool { return e.Type == node.EventMessage })
+	got := nodetest.WaitEvent(t, bev, "Alice's message at Bob", func(e node.Event) bool { return e.Type == node.EventMessage })
 	if got.Message.Text != "hello\nBob" || got.Message.FromName != "Alice" {
 		t.Fatalf("Bob got %+v", got.Message)
 	}
@@ -203,9 +168,9 @@ func TestConnectWatchBB84ThenChat(t *testing.T) {
 
 func TestConnectErrorsAreClear(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{})
-	bob, _ := newTestNode(t, "Bob", node.RoleDoctor, node.BB84Settings{})
-	addr, code := listenHeadless(t, bob)
+	alice, adir := nodetest.New(t, "Alice", node.RolePatient, node.BB84Settings{})
+	bob, _ := nodetest.New(t, "Bob", node.RoleDoctor, node.BB84Settings{})
+	addr, code := nodetest.Listen(t, bob)
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 
@@ -243,8 +208,8 @@ func TestConnectErrorsAreClear(t *testing.T) {
 
 func TestListenPaneShowsAddressAndCode(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RoleHospital, node.BB84Settings{})
-	bob, _ := newTestNode(t, "Bob", node.RolePatient, node.BB84Settings{})
+	alice, adir := nodetest.New(t, "Alice", node.RoleHospital, node.BB84Settings{})
+	bob, _ := nodetest.New(t, "Bob", node.RolePatient, node.BB84Settings{})
 	th := &Thread{}
 	s, _ := newTestShell(t, a, alice, adir, th)
 	th.Run(func() {
@@ -293,9 +258,9 @@ func TestListenPaneShowsAddressAndCode(t *testing.T) {
 
 func TestEavesdropperAbortShowsVerdict(t *testing.T) {
 	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01})
-	bob, _ := newTestNode(t, "Bob", node.RoleHospital, node.BB84Settings{})
-	addr, code := listenHeadless(t, bob)
+	alice, adir := nodetest.New(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01})
+	bob, _ := nodetest.New(t, "Bob", node.RoleHospital, node.BB84Settings{})
+	addr, code := nodetest.Listen(t, bob)
 	seed := uint64(7)
 	eve, err := node.NewEve(node.EveOptions{Listen: "127.0.0.1:0", Forward: addr, Intercept: 1, Seed: &seed})
 	if err != nil {
@@ -353,7 +318,7 @@ func TestEavesdropperAbortShowsVerdict(t *testing.T) {
 // both.
 func pairShells(t *testing.T, s1, s2 *Shell) {
 	t.Helper()
-	addr, code := listenHeadless(t, s2.node)
+	addr, code := nodetest.Listen(t, s2.node)
 	if _, err := s1.node.Connect(context.Background(), addr, code); err != nil {
 		t.Fatal(err)
 	}
@@ -363,101 +328,9 @@ func pairShells(t *testing.T, s1, s2 *Shell) {
 	}
 }
 
-func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
-	a := test.NewTempApp(t)
-	alice, adir := newTestNode(t, "Alice", node.RolePatient, node.BB84Settings{})
-	bob, bdir := newTestNode(t, "Bob", node.RoleHospital, node.BB84Settings{})
-	th := &Thread{}
-	s, _ := newTestShell(t, a, alice, adir, th)
-	sb, _ := newTestShell(t, a, bob, bdir, th)
-	pairShells(t, s, sb)
-	ss, _ := alice.Session("Bob")
-	for i, c := range []string{"", "C-1", ""} {
-		if _, err := ss.Send(context.Background(), node.KindChat, c, "secret "+string(rune('a'+i)), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_ = sb
-	th.Run(func() { s.ShowTab(TabLedger) })
-	// The key event and the three messages, newest first.
-	eventually(t, th, "four transactions", func() bool {
-		if len(s.ledger.rows) < 4 {
-			s.ledger.markStale()
-			return false
-		}
-		return true
-	})
-	th.Run(func() {
-		r := s.ledger.rows
-		if r[0].Index <= r[1].Index {
-			t.Errorf("not newest first: %d then %d", r[0].Index, r[1].Index)
-		}
-		s.ledger.txList.Select(0)
-		d := s.ledger.detail.Text
-		for _, want := range []string{"TxID (Merkle leaf hash): " + r[0].ID.String(), "Signature: valid", "secret c", "To Bob"} {
-			if !strings.Contains(d, want) {
-				t.Errorf("detail lacks %q:\n%s", want, d)
-			}
-		}
-		test.Tap(s.ledger.prove)
-	})
-	eventually(t, th, "the proof", func() bool { return strings.HasPrefix(s.ledger.proofOut.Text, "Proof verified") })
-
-	// Search by case and by kind.
-	th.Run(func() {
-		s.ledger.search.SetText("C-1")
-		test.Tap(findButton(s.ledger.content, "Search"))
-	})
-	eventually(t, th, "the search result", func() bool { return len(s.ledger.rows) == 1 && s.ledger.rows[0].CaseID == "C-1" })
-	th.Run(func() {
-		s.ledger.search.SetText("")
-		s.ledger.kind.SetSelected("key-event")
-	})
-	eventually(t, th, "the kind filter", func() bool {
-		return len(s.ledger.rows) == 1 && s.ledger.rows[0].Kind == audit.TxKindKeyEvent
-	})
-
-	// Verify.
-	th.Run(func() { test.Tap(s.ledger.verify) })
-	eventually(t, th, "the verdict", func() bool { return strings.HasPrefix(s.ledger.verdict.Text, "Ledger verified") })
-	th.Run(func() {
-		if f, st := s.ledger.progress.Progress(); f != 1 || st != "done" {
-			t.Errorf("progress %v %q", f, st)
-		}
-	})
-
-	// Export, and check the file as an auditor would.
-	buf := &closeBuffer{}
-	th.Run(func() { s.ledger.exportTo(buf, "audit.jsonl") })
-	eventually(t, th, "the export", func() bool { return strings.HasPrefix(s.ledger.verdict.Text, "Exported") })
-	rep, err := ledger.VerifyExport(context.Background(), bytes.NewReader(buf.Bytes()))
-	if err != nil || !rep.OK || rep.Size < 4 {
-		t.Fatalf("export does not verify: %+v %v", rep, err)
-	}
-}
-
-type closeBuffer struct{ bytes.Buffer }
-
-func (*closeBuffer) Close() error { return nil }
-
-func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
-	msg, ok := verifyVerdict(&audit.VerifyReport{OK: false, FirstBadHeight: 3, BadIndex: 17, Reason: "block hash mismatch"}, nil)
-	if ok || msg != "Ledger is NOT intact: first bad block is 3 (transaction #17): block hash mismatch" {
-		t.Errorf("%q %v", msg, ok)
-	}
-	msg, ok = verifyVerdict(nil, errors.New("boom"))
-	if ok || !strings.HasPrefix(msg, "Verification failed") {
-		t.Errorf("%q %v", msg, ok)
-	}
-	msg, ok = verifyVerdict(&audit.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
-	if !ok || !strings.HasPrefix(msg, "Ledger verified: 5 transactions in 2 blocks") {
-		t.Errorf("%q %v", msg, ok)
-	}
-}
-
 func TestSettingsSaveAndApply(t *testing.T) {
 	a := test.NewTempApp(t)
-	n, dir := newTestNode(t, "Ann", node.RoleDoctor, node.BB84Settings{})
+	n, dir := nodetest.New(t, "Ann", node.RoleDoctor, node.BB84Settings{})
 	th := &Thread{}
 	s, _ := newTestShell(t, a, n, dir, th)
 	th.Run(func() {
@@ -550,24 +423,13 @@ func TestFirstRunThenMainWindow(t *testing.T) {
 // shownBubble returns the message of the i-th bubble the chat list renders.
 func shownBubble(s *Shell, i int) widgets.ChatMessage {
 	var found []widgets.ChatMessage
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if b, ok := o.(*widgets.ChatBubble); ok {
+	walkRendered(s.chat.list, func(o fyne.CanvasObject) bool {
+		b, ok := o.(*widgets.ChatBubble)
+		if ok {
 			found = append(found, b.Message())
-			return
 		}
-		if w, ok := o.(fyne.Widget); ok {
-			for _, c := range test.WidgetRenderer(w).Objects() {
-				walk(c)
-			}
-		}
-		if c, ok := o.(*fyne.Container); ok {
-			for _, o := range c.Objects {
-				walk(o)
-			}
-		}
-	}
-	walk(s.chat.list)
+		return !ok
+	})
 	// Rows are recycled and may be out of order; find by position.
 	sort.Slice(found, func(a, b int) bool { return found[a].Time.Before(found[b].Time) })
 	if i < len(found) {

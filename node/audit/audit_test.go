@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fernet/fernet-go"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"qkdchat/identity"
 	"qkdchat/ledger"
+	"qkdchat/ledger/ledgertest"
 	"qkdchat/node/datadir"
 )
 
@@ -25,45 +25,12 @@ import (
 // and returns it with the transactions' IDs and the peer.
 func auditDir(t *testing.T, n int) (string, []TxID, *identity.Identity) {
 	t.Helper()
-	dir := t.TempDir()
-	owner, err := identity.LoadOrCreate(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer, err := identity.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := ledger.Open(filepath.Join(dir, datadir.LedgerFile), owner, &ledger.Options{BlockMaxTx: 4, BlockMaxAge: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var k fernet.Key
-	if err := k.Generate(); err != nil {
-		t.Fatal(err)
-	}
-	var ids []TxID
-	for i := range n {
-		tok, err := fernet.EncryptAndSign([]byte("blood pressure 120/80"), &k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		from, to, c := owner, peer, "case-even"
+	return ledgertest.ChatDir(t, datadir.LedgerFile, n, func(i int) string {
 		if i%2 == 1 {
-			from, to, c = peer, owner, "case-odd"
+			return "case-odd"
 		}
-		tx := &ledger.Transaction{Kind: ledger.KindChat, Recipient: to.Public(), CaseID: c, Time: time.Unix(1700000000+int64(i), 0), Token: tok}
-		if err := tx.Sign(from); err != nil {
-			t.Fatal(err)
-		}
-		rc, err := l.Append(context.Background(), tx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, rc.ID)
-	}
-	return dir, ids, peer
+		return "case-even"
+	})
 }
 
 func openAuditor(t *testing.T, dir string, mode Mode) *Auditor {
@@ -223,16 +190,7 @@ func TestOpenChangesNothing(t *testing.T) {
 func TestAuditorJournalLossVerdictAndAcknowledgement(t *testing.T) {
 	ctx := context.Background()
 	dir, _, _ := auditDir(t, 6)
-	for _, name := range []string{datadir.LedgerFile + "-journal.0", datadir.LedgerFile + "-journal.1"} {
-		p := filepath.Join(dir, name)
-		fi, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, make([]byte, fi.Size()), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ledgertest.WipeJournal(t, filepath.Join(dir, datadir.LedgerFile))
 	rep, path, err := VerifyDataDir(ctx, dir)
 	if err != nil || rep.OK || len(rep.JournalLoss) == 0 || path != filepath.Join(dir, datadir.LedgerFile) ||
 		!strings.Contains(rep.Reason, "lost") || rep.Reason != JournalLossSummary(rep.JournalLoss) {

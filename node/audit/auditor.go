@@ -29,7 +29,7 @@ type Auditor struct {
 }
 
 // Opener opens a transaction of the ledger into its message, as the node
-// that sent or received it can (node's OpenTransaction); an error
+// that sent or received it can (node's openTransaction); an error
 // wrapping ErrNoKey means it does not hold the key.
 type Opener func(tx *ledger.Transaction) (*session.Message, error)
 

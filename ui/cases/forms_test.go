@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 )
 
 // fakeWorkflow is a node with fixed contacts and cases; it records the
@@ -35,12 +36,6 @@ func (f *fakeWorkflow) SubmitPHR(_ context.Context, _ string, phr node.PHR, _ []
 	return &node.Case{ID: "case-000000000001"}, nil
 }
 
-type inlineJobs struct{}
-
-func (inlineJobs) Go(f func())              { f() }
-func (inlineJobs) Do(f func())              { f() }
-func (inlineJobs) Context() context.Context { return context.Background() }
-
 type fixedPeers struct{}
 
 func (fixedPeers) Name(fp string) string { return fp }
@@ -52,7 +47,7 @@ func newFakePane(t *testing.T, role node.Role, wf *fakeWorkflow) *Pane {
 	t.Helper()
 	test.NewTempApp(t)
 	w := test.NewTempWindow(t, nil)
-	p := New(w, role, wf, inlineJobs{}, fixedPeers{})
+	p := New(w, role, wf, nodetest.Inline{}, fixedPeers{})
 	p.now = func() time.Time { return nov30 }
 	w.SetContent(p.Content())
 	w.Resize(fyne.NewSize(1000, 700))

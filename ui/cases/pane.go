@@ -62,7 +62,9 @@ type Pane struct {
 	caseDetail *widget.Label
 	transfers  *fyne.Container
 	rows       map[string]*widgets.ProgressRow
-	attention  // unseen cases, file rows, the details view (attention.go)
+	attention              // unseen cases, file rows, the details view (attention.go)
+	list       caseListing // choosing a case in the list (list.go)
+	forms      caseForms   // the health record, referral and report forms (send.go)
 
 	// problem is the form error shown in status, "" for none: every
 	// edit checks the form again, so that it clears once fixed.
@@ -105,6 +107,7 @@ var reportFields = []string{"Findings", "Recommendations", "Prescriptions"}
 // Call Reload once the shell shows.
 func New(win fyne.Window, role node.Role, n Workflow, jobs Jobs, peers Peers) *Pane {
 	p := &Pane{win: win, node: n, jobs: jobs, peers: peers, role: role, rows: map[string]*widgets.ProgressRow{}, now: time.Now}
+	p.forms, p.list = caseForms{p}, caseListing{p}
 	p.status = widget.NewLabel("")
 	p.status.Wrapping = fyne.TextWrapWord
 	p.done = widget.NewLabel("")
@@ -115,20 +118,20 @@ func New(win fyne.Window, role node.Role, n Workflow, jobs Jobs, peers Peers) *P
 	p.caseDetail = widget.NewLabel("Choose a case.")
 	p.caseDetail.Wrapping = fyne.TextWrapWord
 	p.caseList = widgets.NewLabelList(func() int { return len(p.cases) }, func(i int) string {
-		return p.caseLabel(p.cases[i])
+		return p.list.caseLabel(p.cases[i])
 	})
-	p.caseList.OnSelected = p.caseChosen
+	p.caseList.OnSelected = p.list.caseChosen
 	p.initAttention()
 	switch p.role {
 	case node.RolePatient:
 		p.title = "Health record"
-		p.content = p.buildPatient()
+		p.content = p.forms.buildPatient()
 	case node.RoleHospital:
 		p.title = "Cases"
-		p.content = p.buildHospital()
+		p.content = p.forms.buildHospital()
 	default:
 		p.title = "Reports"
-		p.content = p.buildDoctor()
+		p.content = p.forms.buildDoctor()
 	}
 	p.ReloadCases()
 	return p
@@ -146,7 +149,7 @@ func wrapped(text string) *widget.Label {
 	return l
 }
 
-func (p *Pane) buildPatient() fyne.CanvasObject {
+func (p caseForms) buildPatient() fyne.CanvasObject {
 	p.hospital = widget.NewSelect(nil, nil)
 	p.hospital.PlaceHolder = "pair with a hospital first"
 	p.phr = map[string]*widget.Entry{}
@@ -187,7 +190,7 @@ func (p *Pane) buildPatient() fyne.CanvasObject {
 	return split
 }
 
-func (p *Pane) buildHospital() fyne.CanvasObject {
+func (p caseForms) buildHospital() fyne.CanvasObject {
 	p.doctor = widget.NewSelect(nil, nil)
 	p.doctor.PlaceHolder = "pair with a doctor first"
 	p.refer = widget.NewButtonWithIcon("Refer to doctor", theme.MailForwardIcon(), p.sendReferral)
@@ -199,7 +202,7 @@ func (p *Pane) buildHospital() fyne.CanvasObject {
 	return container.NewPadded(container.NewBorder(wrapped("Health records patients sent you. Choose a case and refer it to one of your doctors."), nil, nil, nil, split))
 }
 
-func (p *Pane) buildDoctor() fyne.CanvasObject {
+func (p caseForms) buildDoctor() fyne.CanvasObject {
 	p.report = map[string]*widget.Entry{}
 	form := widget.NewForm()
 	for _, f := range reportFields {

@@ -8,13 +8,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 	"qkdchat/ui/files"
 )
 
@@ -89,14 +89,7 @@ func (r *rig) AskSave(_ string, done func(string)) { done(r.saveTo) }
 
 func newRig(t *testing.T, mu *sync.Mutex, name string, role node.Role) *rig {
 	t.Helper()
-	dir := t.TempDir()
-	if err := node.SaveProfile(dir, node.Profile{Name: name, Role: role}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Open(node.Options{Dir: dir, SendTimeout: 20 * time.Second, RekeyInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, _ := nodetest.New(t, name, role, node.BB84Settings{})
 	ctx, cancel := context.WithCancel(context.Background())
 	jobs := &testJobs{mu: mu, ctx: ctx}
 	r := &rig{n: n}
@@ -146,54 +139,10 @@ func newRig(t *testing.T, mu *sync.Mutex, name string, role node.Role) *rig {
 	return r
 }
 
-// pair connects a to b and waits for a key on both.
-func pair(t *testing.T, a, b *rig) {
-	t.Helper()
-	aev, astop := a.n.Events()
-	defer astop()
-	bev, bstop := b.n.Events()
-	defer bstop()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	addr, code, err := b.n.Listen(ctx, "127.0.0.1:0", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.n.Connect(context.Background(), addr.String(), code); err != nil {
-		t.Fatal(err)
-	}
-	for _, ev := range []<-chan node.Event{aev, bev} {
-		deadline := time.After(40 * time.Second)
-	wait:
-		for {
-			select {
-			case e := <-ev:
-				if e.Type == node.EventKeyEstablished {
-					break wait
-				}
-			case <-deadline:
-				t.Fatal("timed out waiting for a key")
-			}
-		}
-	}
-}
-
 // eventually polls cond under the lock until it holds, or fails.
 func eventually(t *testing.T, mu *sync.Mutex, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(40 * time.Second)
-	for {
-		mu.Lock()
-		ok := cond()
-		mu.Unlock()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	nodetest.Eventually(t, what, nodetest.Under(nodetest.Locked(mu), cond))
 }
 
 func TestRolePanesHealthRecordReferralReport(t *testing.T) {
@@ -203,8 +152,13 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 	pat := newRig(t, &mu, "Pat", node.RolePatient)
 	hos := newRig(t, &mu, "Mercy", node.RoleHospital)
 	doc := newRig(t, &mu, "Dr Who", node.RoleDoctor)
-	pair(t, pat, hos) // patient - hospital
-	pair(t, hos, doc) // hospital - doctor; the hospital relays the report
+	nodetest.Pair(t, pat.n, hos.n) // patient - hospital
+	nodetest.Pair(t, hos.n, doc.n) // hospital - doctor; the hospital relays the report
+	// Roles are granted, not claimed: the hospital refers only to a doctor
+	// it approved (this one paired with the plain code, not an invite).
+	if _, err := hos.n.Clinic().Approve(doc.n.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
 	sp, sh, sd := pat.pane, hos.pane, doc.pane
 	letter := filepath.Join(t.TempDir(), "letter.pdf")
 	letterBytes := bytes.Repeat([]byte("%PDF discharge "), 30000)
@@ -259,7 +213,7 @@ func TestRolePanesHealthRecordReferralReport(t *testing.T) {
 		if sh.caseSel != "" {
 			t.Errorf("the new case was opened for the user: %q", sh.caseSel)
 		}
-		if l := sh.caseLabel(sh.cases[0]); !strings.HasPrefix(l, "● Pat Smith · ") || !strings.Contains(l, "cough") {
+		if l := sh.list.caseLabel(sh.cases[0]); !strings.HasPrefix(l, "● Pat Smith · ") || !strings.Contains(l, "cough") {
 			t.Errorf("case row %q", l)
 		}
 		sh.caseList.Select(0)

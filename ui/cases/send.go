@@ -10,7 +10,12 @@ import (
 	"qkdchat/node"
 )
 
-func (p *Pane) sendPHR() {
+// caseForms is the role's form of the pane: the patient's health record,
+// the hospital's referral or the doctor's report, how it is built, checked
+// and sent.
+type caseForms struct{ *Pane }
+
+func (p caseForms) sendPHR() {
 	if !p.checkForm() {
 		return
 	}
@@ -59,7 +64,7 @@ func (p *Pane) sendPHR() {
 	})
 }
 
-func (p *Pane) sendReferral() {
+func (p caseForms) sendReferral() {
 	c, ok := p.selectedCase()
 	if !ok {
 		p.setStatus("Choose a case first.", true)
@@ -89,7 +94,7 @@ func (p *Pane) sendReferral() {
 	})
 }
 
-func (p *Pane) sendReport() {
+func (p caseForms) sendReport() {
 	c, ok := p.selectedCase()
 	if !ok {
 		p.setStatus("Choose a case first.", true)
@@ -129,7 +134,7 @@ func (p *Pane) sendReport() {
 
 // formProblem checks the role's form: the field at fault and what to
 // do, or "", "" when it can be sent.
-func (p *Pane) formProblem() (field, msg string) {
+func (p caseForms) formProblem() (field, msg string) {
 	switch {
 	case p.birth != nil:
 		return recordProblem(p.phr[fieldName].Text, p.birth.Text, p.birth.layout, p.now())
@@ -141,7 +146,7 @@ func (p *Pane) formProblem() (field, msg string) {
 
 // checkForm shows the form's problem, if any, and reports whether it can
 // be sent.
-func (p *Pane) checkForm() bool {
+func (p caseForms) checkForm() bool {
 	_, msg := p.formProblem()
 	p.problem = msg
 	if msg != "" {
@@ -153,7 +158,7 @@ func (p *Pane) checkForm() bool {
 
 // recheck runs after every edit of the form: a problem shown clears as
 // soon as it is fixed, and a different one replaces it.
-func (p *Pane) recheck() {
+func (p caseForms) recheck() {
 	if p.problem == "" {
 		return
 	}

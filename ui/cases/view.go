@@ -62,9 +62,9 @@ func (p *Pane) ReloadCases() {
 				return
 			}
 			p.cases = cs
-			p.prefill()
+			p.forms.prefill()
 			p.caseList.Refresh()
-			p.keepSelection()
+			p.list.keepSelection()
 			p.showCase()
 		})
 	})
@@ -187,7 +187,7 @@ func (p *Pane) showStep(c node.Case, selected bool) {
 // prefill fills the empty fields of the health record form that rarely
 // change (date of birth, medications, allergies) from the patient's
 // newest record, once.
-func (p *Pane) prefill() {
+func (p caseForms) prefill() {
 	if p.birth == nil || p.prefilled {
 		return
 	}

@@ -5,30 +5,19 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 	"qkdchat/ui"
 )
 
 // eventually polls cond under the UI lock until it holds, or fails.
 func eventually(t *testing.T, th *ui.Thread, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(40 * time.Second)
-	for {
-		var ok bool
-		th.Run(func() { ok = cond() })
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	nodetest.Eventually(t, what, nodetest.Under(th.Run, cond))
 }
 
 // TestDemoEveCaughtAboveThreshold runs the real demo headless: a first

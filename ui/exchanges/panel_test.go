@@ -1,25 +1,19 @@
 package exchanges
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 	"qkdchat/qkd"
 )
 
 type noSessions struct{}
 
 func (noSessions) Session(string) (*node.Session, bool) { return nil, false }
-
-type inline struct{ ctx context.Context }
-
-func (j inline) Go(f func())              { f() }
-func (j inline) Do(f func())              { f() }
-func (j inline) Context() context.Context { return j.ctx }
 
 // TestPanelShowsKeyThenAbort feeds the panel a key and an abort with
 // known numbers and checks what it shows of each.
@@ -36,7 +30,7 @@ func TestPanelShowsKeyThenAbort(t *testing.T) {
 		QBEREstimate: 0.248, SampleErrors: 298, Aborted: true, Trace: trace}
 	xs := []*node.KeyExchange{{Epoch: 1, OK: true, Report: ok, KeyBits: 256}, {OK: false, Reason: "QBER above threshold", Report: bad}}
 	var status string
-	p := New(noSessions{}, inline{context.Background()}, func(string) string { return "Bob" }, func(s string) { status = s })
+	p := New(noSessions{}, nodetest.Inline{}, func(string) string { return "Bob" }, func(s string) { status = s })
 	test.NewTempWindow(t, p.Content())
 	p.SetThreshold(0.11)
 

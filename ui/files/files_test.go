@@ -2,7 +2,6 @@ package files
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 )
 
 func TestHumanSize(t *testing.T) {
@@ -72,12 +72,6 @@ type fixedSaver struct{ path string }
 
 func (s fixedSaver) AskSave(_ string, done func(string)) { done(s.path) }
 
-type syncJobs struct{}
-
-func (syncJobs) Go(f func())              { f() }
-func (syncJobs) Do(f func())              { f() }
-func (syncJobs) Context() context.Context { return context.Background() }
-
 func file(name string, b []byte) node.AttachmentInfo {
 	d := sha256.Sum256(b)
 	return node.AttachmentInfo{Name: name, Size: int64(len(b)), SHA256: hex.EncodeToString(d[:])}
@@ -87,7 +81,7 @@ func TestOpenWritesPrivateFileAndLaunchesIt(t *testing.T) {
 	content := []byte("%PDF-1.4 discharge letter")
 	f := file("discharge letter.pdf", content)
 	l := &launchRecorder{}
-	a := &Actions{Reader: mapReader{f.SHA256: content}, Launch: l, Jobs: syncJobs{}}
+	a := &Actions{Reader: mapReader{f.SHA256: content}, Launch: l, Jobs: nodetest.Inline{}}
 	t.Cleanup(func() { a.Cleanup() })
 	path, err := a.OpenFile(f)
 	if err != nil {
@@ -152,7 +146,7 @@ func TestSaveIsAtomicAndErrorsNameTheFile(t *testing.T) {
 	}
 	var status string
 	var bad bool
-	a := &Actions{Reader: mapReader{f.SHA256: content}, Saver: fixedSaver{dst}, Jobs: syncJobs{},
+	a := &Actions{Reader: mapReader{f.SHA256: content}, Saver: fixedSaver{dst}, Jobs: nodetest.Inline{},
 		Status: func(m string, b bool) { status, bad = m, b }}
 	a.Save(f)
 	if b, err := os.ReadFile(dst); err != nil || !bytes.Equal(b, content) || bad {
