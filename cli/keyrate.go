@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -10,11 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
-
+	"qkdchat/cli/rateplot"
 	"qkdchat/qkd/keyrate"
 )
 
@@ -148,11 +145,36 @@ func runKeyrate(ctx context.Context, env *Env, args []string) error {
 			Misalignment: m.Misalignment, ECF: m.ECEfficiency, Pulses: m.Pulses, StdDevs: m.StdDevs, Nu: m.Nu},
 		MaxDistanceKm: map[string]*float64{},
 	}
-	for i := range o.points {
+	if err := fillKeyrate(ctx, &rep, m, o.from, o.to, o.step, o.points); err != nil {
+		return err
+	}
+	if o.asJSON {
+		if err := json.NewEncoder(env.Stdout).Encode(rep); err != nil {
+			return fmt.Errorf("keyrate: write: %w", err)
+		}
+	} else if err := writeKeyrateTable(env.Stdout, &rep); err != nil {
+		return fmt.Errorf("keyrate: write: %w", err)
+	}
+	if o.plotPath != "" {
+		if err := plotKeyrate(&rep, o.plotPath); err != nil {
+			return err
+		}
+		if !o.asJSON {
+			fmt.Fprintf(env.Stdout, "\nplot written to %s\n", o.plotPath)
+		}
+	}
+	return nil
+}
+
+// fillKeyrate computes the model's best rate per setting at points
+// distances from from by step (the last capped at to) and each setting's
+// maximum distance.
+func fillKeyrate(ctx context.Context, rep *keyrateReport, m keyrate.Model, from, to, step float64, points int) error {
+	for i := range points {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		km := math.Min(o.from+float64(i)*o.step, o.to)
+		km := math.Min(from+float64(i)*step, to)
 		row := keyrateRow{Km: km, Rate: map[string]float64{}, Mu: map[string]float64{}}
 		for _, s := range keyrate.Settings() {
 			p := m.Best(s, km)
@@ -174,21 +196,6 @@ func runKeyrate(ctx context.Context, env *Env, args []string) error {
 		rep.MaxDistanceKm[s.Key()] = &d
 		if beyond {
 			rep.MaxDistanceKm[s.Key()] = nil // JSON null: no limit within MaxKm
-		}
-	}
-	if o.asJSON {
-		if err := json.NewEncoder(env.Stdout).Encode(rep); err != nil {
-			return fmt.Errorf("keyrate: write: %w", err)
-		}
-	} else if err := writeKeyrateTable(env.Stdout, &rep); err != nil {
-		return fmt.Errorf("keyrate: write: %w", err)
-	}
-	if o.plotPath != "" {
-		if err := plotKeyrate(&rep, o.plotPath); err != nil {
-			return err
-		}
-		if !o.asJSON {
-			fmt.Fprintf(env.Stdout, "\nplot written to %s\n", o.plotPath)
 		}
 	}
 	return nil
@@ -231,69 +238,27 @@ func writeKeyrateTable(w io.Writer, rep *keyrateReport) error {
 // plotKeyrate writes rate against distance, log scale, one line per
 // setting (its positive rates only), to path as a PNG.
 func plotKeyrate(rep *keyrateReport, path string) error {
-	p := plot.New()
-	p.Title.Text = "BB84 secret key rate per pulse"
-	p.X.Label.Text = "fibre length (km)"
-	p.Y.Label.Text = "key rate (bits per pulse)"
-	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = decadeTicks{}
-	p.Legend.Top = true
-	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(8), -vg.Points(24)
-	lo, hi := math.Inf(1), math.Inf(-1)
-	var lines []*plotter.Line
-	for i, s := range keyrate.Settings() {
-		var xys plotter.XYs
+	return plotKeyrateWith(rep, nil, path)
+}
+
+// plotKeyrateWith is plotKeyrate with measured points drawn over the
+// curves (none when meas is nil).
+func plotKeyrateWith(rep *keyrateReport, meas *rateplot.Measured, path string) error {
+	var curves []rateplot.Curve
+	for _, s := range keyrate.Settings() {
+		c := rateplot.Curve{Label: s.String()}
 		for _, r := range rep.Points {
-			if v := r.Rate[s.Key()]; v > 0 {
-				xys = append(xys, plotter.XY{X: r.Km, Y: v})
-				lo, hi = math.Min(lo, v), math.Max(hi, v)
-			}
+			c.Km, c.Rates = append(c.Km, r.Km), append(c.Rates, r.Rate[s.Key()])
 		}
-		if len(xys) == 0 {
-			continue
-		}
-		l, err := plotter.NewLine(xys)
-		if err != nil {
-			return fmt.Errorf("keyrate: plot %s: %w", s, err)
-		}
-		l.Color = plotutil.Color(i)
-		l.Dashes = plotutil.Dashes(i)
-		l.Width = vg.Points(1.5)
-		lines = append(lines, l)
-		p.Legend.Add(s.String(), l)
+		curves = append(curves, c)
 	}
-	// The decoy curves nearly coincide: draw the later settings first so
-	// the vacuum+weak one stays visible on top of the infinite-decoy one.
-	for i := len(lines) - 1; i >= 0; i-- {
-		p.Add(lines[i])
-	}
-	if math.IsInf(lo, 0) {
-		return fmt.Errorf("keyrate: plot %s: no setting gives a key between %v and %v km, nothing to plot",
-			path, rep.Points[0].Km, rep.Points[len(rep.Points)-1].Km)
-	}
-	// Whole decades around the data; a log axis cannot reach 0.
-	p.Y.Min = math.Pow(10, math.Floor(math.Log10(lo)))
-	p.Y.Max = math.Pow(10, math.Ceil(math.Log10(hi)))
-	if p.Y.Max <= p.Y.Min {
-		p.Y.Max = 10 * p.Y.Min
-	}
-	p.X.Min, p.X.Max = rep.Points[0].Km, rep.Points[len(rep.Points)-1].Km
-	if err := p.Save(7*vg.Inch, 4.5*vg.Inch, path); err != nil {
+	first, last := rep.Points[0].Km, rep.Points[len(rep.Points)-1].Km
+	err := rateplot.Write(path, curves, meas, first, last)
+	switch {
+	case errors.Is(err, rateplot.ErrNothing):
+		return fmt.Errorf("keyrate: plot %s: no setting gives a key between %v and %v km, nothing to plot", path, first, last)
+	case err != nil:
 		return fmt.Errorf("keyrate: write plot %s: %w", path, err)
 	}
 	return nil
-}
-
-// decadeTicks marks a log axis like plot.LogTicks but labels each decade
-// as 1e-05 rather than with the rounding error of its float.
-type decadeTicks struct{}
-
-func (decadeTicks) Ticks(min, max float64) []plot.Tick {
-	ticks := plot.LogTicks{Prec: -1}.Ticks(min, max)
-	for i, t := range ticks {
-		if t.Label != "" {
-			ticks[i].Label = fmt.Sprintf("%.0e", t.Value)
-		}
-	}
-	return ticks
 }

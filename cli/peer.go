@@ -16,6 +16,7 @@ import (
 
 	"qkdchat/cli/invitecmd"
 	"qkdchat/cli/lan"
+	"qkdchat/cli/tally"
 	"qkdchat/node"
 )
 
@@ -304,7 +305,7 @@ type console struct {
 	mu     sync.Mutex
 	peer   string            // fingerprint of the peer lines are sent to
 	texts  map[string]string // text of sent chat lines not yet acknowledged, by ID
-	lines  lineTally         // the chat lines read, until acknowledged
+	lines  tally.Lines       // the chat lines read, until acknowledged
 	keyed  bool              // a key exchange with the peer succeeded
 	// keyFailed is closed (with keyFailure set) when the first key
 	// exchange with the peer aborts: nothing can be sent.
@@ -318,7 +319,7 @@ type console struct {
 }
 
 func newConsole(n *node.Node, env *Env, jsonOut bool) *console {
-	c := &console{n: n, env: env, json: jsonOut, texts: map[string]string{}, lines: newLineTally(), offline: map[string]bool{},
+	c := &console{n: n, env: env, json: jsonOut, texts: map[string]string{}, lines: tally.NewLines(), offline: map[string]bool{},
 		keyFailed: make(chan struct{}), changed: make(chan struct{}, 1), left: make(chan struct{})}
 	events, cancel := n.Events()
 	c.cancel = cancel
@@ -378,7 +379,7 @@ func (c *console) handle(e node.Event) {
 		if e.State == node.Delivered {
 			delivered = c.texts[e.MessageID]
 			delete(c.texts, e.MessageID)
-			c.lines.acknowledged(e.MessageID)
+			c.lines.Acknowledged(e.MessageID)
 		}
 	}
 	c.mu.Unlock()
@@ -433,7 +434,7 @@ func (c *console) finish(ctx context.Context, name string, ended, eof <-chan str
 	for {
 		if deadline != nil {
 			c.mu.Lock()
-			settled := c.lines.settled()
+			settled := c.lines.Settled()
 			c.mu.Unlock()
 			if settled {
 				q := c.queuedIDs()
@@ -469,7 +470,7 @@ func (c *console) settle(ctx context.Context, limit time.Duration) {
 	deadline := time.After(limit)
 	for {
 		c.mu.Lock()
-		done := c.gone && !c.lines.busy()
+		done := c.gone && !c.lines.Busy()
 		c.mu.Unlock()
 		if done {
 			return
@@ -492,9 +493,9 @@ func (c *console) outcome(reason string) *NotDeliveredError {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.keyFailure == "" {
-		return c.lines.outcome(reason, queued)
+		return c.lines.Outcome(reason, queued)
 	}
-	if err := c.lines.outcome(c.keyFailure, queued); err != nil {
+	if err := c.lines.Outcome(c.keyFailure, queued); err != nil {
 		return err
 	}
 	return &NotDeliveredError{Reason: c.keyFailure}
@@ -577,12 +578,12 @@ func (c *console) current() (*node.Session, error) {
 // peer acknowledges it.
 func (c *console) sendLine(ctx context.Context, line string) error {
 	c.mu.Lock()
-	c.lines.lineRead()
+	c.lines.LineRead()
 	c.mu.Unlock()
 	id := ""
 	defer func() {
 		c.mu.Lock()
-		c.lines.sendReturned(id)
+		c.lines.SendReturned(id)
 		c.mu.Unlock()
 		c.wake()
 	}()
@@ -609,8 +610,8 @@ func (c *console) command(ctx context.Context, line string) error {
 		// A line read that was neither run nor sent: connect must not
 		// exit 0 as if it had been delivered.
 		c.mu.Lock()
-		c.lines.lineRead()
-		c.lines.sendReturned("")
+		c.lines.LineRead()
+		c.lines.SendReturned("")
 		c.mu.Unlock()
 		c.wake()
 	}
@@ -700,3 +701,6 @@ func describe(e node.Event) string {
 	}
 	return describeWorkflow(e)
 }
+
+// NotDeliveredError names the chat lines the peer did not acknowledge.
+type NotDeliveredError = tally.NotDeliveredError

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"qkdchat/cli/progress"
+	"qkdchat/cli/sweep"
 	"qkdchat/qkd"
 )
 
@@ -33,6 +36,9 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	seed := fs.String("seed", "", "uint64 seed for reproducible runs (run i uses seed+i); default crypto/rand")
 	runs := fs.Int("runs", 1, "number of runs")
 	asJSON := fs.Bool("json", false, "print one JSON object per run and line")
+	showProgress := fs.Bool("progress", false, "draw a progress bar on stderr even when it is not a terminal or with --json (default: on a terminal, for runs over a second)")
+	sweepKm := fs.String("sweep-km", "", "FROM:TO:STEP: run --runs runs at each fibre length instead of --fiber-km, one row (JSON line) per distance")
+	plotPath := fs.String("plot", "", "with --sweep-km: write the keyrate curves with the simulated rates (points, standard error bars) to this .png file")
 	pf := pulseFlags(fs)
 	if err := Parse(fs, args); err != nil {
 		return err
@@ -70,6 +76,17 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		}
 		seedBase = &v
 	}
+	var km *sweep.Range
+	if *sweepKm != "" {
+		r, err := sweep.Parse(*sweepKm, qkd.MaxFiberKm)
+		if err != nil {
+			return Usagef("--sweep-km %v", err)
+		}
+		km = &r
+	}
+	if *plotPath != "" && (km == nil || !strings.EqualFold(filepath.Ext(*plotPath), ".png")) {
+		return Usagef("--plot %q: needs --sweep-km and a file name ending in .png", *plotPath)
+	}
 	eveSet, err := parseRunList(*eveRuns, *runs)
 	if err != nil {
 		return err
@@ -92,6 +109,10 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	if err := c.Validate(); err != nil {
 		return Usagef("%v", err)
 	}
+	if km != nil {
+		defer lowerMemoryLimit(simulateMemoryLimit)()
+		return runSweep(ctx, env, c, *km, *runs, seedBase, *asJSON, *plotPath, progress.New(env.Stderr, *showProgress, *asJSON, c.Qubits, *runs))
+	}
 	if c.Qubits == 0 {
 		n, err := qkd.RequiredPulses(c)
 		if err != nil {
@@ -109,6 +130,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(tw, "run\tsent\tdetected\tmatches\tsample\tQBER est\tQBER true\teve\teavesdropper detected\tleak EC\tf\tround trips\tkey bits\tQBER Z\tQBER X\t result\t")
 	}
 	defer lowerMemoryLimit(simulateMemoryLimit)()
+	bar := progress.New(env.Stderr, *showProgress, *asJSON, c.Qubits, *runs)
 	var last error
 	var verdicts []string
 	enc := json.NewEncoder(env.Stdout)
@@ -121,7 +143,14 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		if eveSet != nil && !eveSet[i+1] {
 			rc.Eve, rc.Attack = 0, 0
 		}
+		if bar != nil {
+			bar.StartRun(i+1, rc.Qubits)
+			rc.Progress = bar.Update
+		}
 		rep, err := qkd.Simulate(ctx, rc)
+		if bar != nil {
+			bar.Finish()
+		}
 		if err != nil && !isAbort(err) {
 			if ctx.Err() != nil {
 				return ctx.Err()

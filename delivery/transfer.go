@@ -207,7 +207,11 @@ func (c *Courier) receiveChunkFrame(ctx context.Context, payload []byte) error {
 		a.status = chunkRefused
 		return c.s.SendFrame(ctx, frameChunkAck, a.marshal())
 	}
-	key := c.s.Key(h.epoch)
+	// A chunk sent under the key the peer has just switched to can come
+	// before this side has installed it: wait for it as a message would,
+	// rather than refuse the chunk (the sender's retries would all come
+	// within that moment, and the transfer be given up).
+	key, _ := c.s.KeyFor(ctx, h.epoch)
 	var plain []byte
 	if key != nil {
 		plain = fernet.VerifyAndDecrypt(tok, 0, []*fernet.Key{key})

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"net"
+	"strconv"
 	"time"
 
 	"qkdchat/identity"
@@ -54,8 +55,8 @@ func (iv *Invites) book() invitebook.Book {
 
 // Create issues an invite granting role (patient or doctor) once, for
 // ttl (DefaultInviteTTL when 0); name labels whom it is for. It names the
-// addresses the node listens on (else DefaultListenPort on the LAN
-// addresses, 127.0.0.1 last), is kept in state.db, served by every
+// addresses the node listens on (else the address it remembers listening
+// on, else DefaultListenPort, on the LAN addresses, 127.0.0.1 last), is kept in state.db, served by every
 // listener now and whenever one starts, and announced (EventInvite).
 func (iv *Invites) Create(role Role, name string, ttl time.Duration) (InviteRecord, error) {
 	n := iv.n
@@ -63,6 +64,12 @@ func (iv *Invites) Create(role Role, name string, ttl time.Duration) (InviteReco
 	ls := n.peers.listenerList()
 	for _, l := range ls {
 		bound = append(bound, l.Addr())
+	}
+	if len(bound) == 0 {
+		// Not listening now: name where the node listens at start-up.
+		if a := rememberedTCPAddr(n.store); a != nil {
+			bound = append(bound, a)
+		}
 	}
 	rec, err := iv.book().Create(role, name, ttl, invitebook.Addrs(bound, nearby.LocalIPs(nil)))
 	if err != nil {
@@ -130,3 +137,28 @@ var ErrNotInvite = invite.ErrNotInvite
 // ParseInvite reads an invite string or link without dialling (see
 // invite.Parse); Join checks its expiry and role.
 func ParseInvite(s string) (Invite, error) { return invite.Parse(s) }
+
+// rememberedTCPAddr is the address the node last listened on, or nil if it
+// never listened or the address names a host rather than an IP (an invite
+// names what the joiner dials, which resolving here would not improve).
+func rememberedTCPAddr(st *Store) *net.TCPAddr {
+	a, err := st.ListenAddr()
+	if err != nil || a == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return nil
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p <= 0 || p > 65535 {
+		return nil
+	}
+	ip := net.IPv4zero
+	if host != "" {
+		if ip = net.ParseIP(host); ip == nil {
+			return nil
+		}
+	}
+	return &net.TCPAddr{IP: ip, Port: p}
+}

@@ -332,3 +332,36 @@ func TestInviteAddressesWhileListening(t *testing.T) {
 		t.Error("revoking twice succeeded")
 	}
 }
+
+// TestInviteWhileNotListeningNamesTheRememberedPort: an invite issued
+// while the hospital is not listening (qkdchat invite with the app
+// closed) names the address it will listen on at start-up, not the
+// default port.
+func TestInviteWhileNotListeningNamesTheRememberedPort(t *testing.T) {
+	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
+	if err := h.store.SetListenAddr("127.0.0.1:7461"); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := h.Invites().Create(RolePatient, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Addrs) != 1 || inv.Addrs[0] != "127.0.0.1:7461" {
+		t.Errorf("addresses %v, want only the remembered 127.0.0.1:7461", inv.Addrs)
+	}
+	if err := h.store.SetListenAddr(":7462"); err != nil {
+		t.Fatal(err)
+	}
+	inv, err = h.Invites().Create(RolePatient, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := inv.Addrs[len(inv.Addrs)-1]; last != "127.0.0.1:7462" {
+		t.Errorf("addresses %v, want the LAN ones and 127.0.0.1:7462 last", inv.Addrs)
+	}
+	for _, a := range inv.Addrs {
+		if !strings.HasSuffix(a, ":7462") {
+			t.Errorf("address %s is not on the remembered port", a)
+		}
+	}
+}

@@ -102,11 +102,19 @@ func TestKeyExchangeDesignHiddenEveProxy(t *testing.T) {
 		}
 		t.Fatalf("no key after %d exchanges with Eve at 28%%", len(hist))
 	}
-	// Every plan after the first is the one the earlier disclosed QBERs give.
+	var sources []PlanSource
+	for _, kx := range hist {
+		sources = append(sources, kx.Plan.Source)
+	}
+	t.Logf("plans: %v", sources)
+	// Every plan after the first is the one the earlier disclosed QBERs
+	// give: measured, or a probe when the measured QBER (Eve's share
+	// fluctuates, ~8% here) asks for more photons than one run may send.
 	for i := 1; i < len(hist); i++ {
 		want, _ := PlanExchange(alice.BB84(), hist[:i])
-		if p := hist[i].Plan; p.Source != PlanMeasured || p.DesignQBER != want.DesignQBER || p.Qubits != hist[i].Report.QubitsSent {
-			t.Fatalf("exchange %d plan %+v, want design %.4f from the measured QBERs before it", i+1, *p, want.DesignQBER)
+		p := hist[i].Plan
+		if (p.Source != PlanMeasured && p.Source != PlanProbe) || p.Measured == 0 || *p != want || p.Qubits != hist[i].Report.QubitsSent {
+			t.Fatalf("exchange %d plan %+v, want %+v from the measured QBERs before it", i+1, *p, want)
 		}
 	}
 	if st := eve.Stats(); st.Intercepted == 0 {

@@ -28,7 +28,8 @@ type chatBody struct {
 // contact peer (fingerprint or name), in case caseID ("" for the general
 // conversation). Each file is checked against the attachment limit and
 // stored, encrypted, before anything is queued.
-func (n *Node) SendFiles(ctx context.Context, peer, caseID, text string, paths []string) (*Message, error) {
+func (cl *Clinic) SendFiles(ctx context.Context, peer, caseID, text string, paths []string) (*Message, error) {
+	n := cl.n
 	c, err := n.contactByRef(peer)
 	if err != nil {
 		return nil, err
@@ -134,7 +135,8 @@ func DecodeContent(m *Message) (MessageContent, error) {
 // message recorded in the ledger, checks that the files it lists are the
 // ones its transaction commits to (same sizes and digests, in order), so
 // that a peer cannot label a file with another one's name.
-func (n *Node) MessageContent(m *Message) (MessageContent, error) {
+func (cl *Clinic) MessageContent(m *Message) (MessageContent, error) {
+	n := cl.n
 	c, err := DecodeContent(m)
 	if err != nil || m.Outgoing || m.TxID == "" || len(c.Files) == 0 {
 		return c, err

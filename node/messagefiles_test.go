@@ -33,10 +33,10 @@ func TestSendFilesInChat(t *testing.T) {
 	if err := os.WriteFile(other, []byte("another file"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := alice.SendFiles(ctx, "Bob", "", "", nil); err == nil {
+	if _, err := alice.Clinic().SendFiles(ctx, "Bob", "", "", nil); err == nil {
 		t.Error("a message without files was queued")
 	}
-	sent, err := alice.SendFiles(ctx, "Bob", "", "the X-ray", []string{xray})
+	sent, err := alice.Clinic().SendFiles(ctx, "Bob", "", "the X-ray", []string{xray})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestSendFilesInChat(t *testing.T) {
 		return e.Type == EventTransfer && e.MessageID == sent.ID && e.Name == "chest-xray.png" && e.Done == e.Total
 	})
 	got := waitEvent(t, bev, "the message at Bob", isType(EventMessage)).Message
-	c, err := bob.MessageContent(got)
+	c, err := bob.Clinic().MessageContent(got)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestSendFilesInChat(t *testing.T) {
 	}
 
 	// The same message relabelled to list another stored file: refused.
-	oc, err := alice.SendFiles(ctx, "Bob", "", "", []string{other})
+	oc, err := alice.Clinic().SendFiles(ctx, "Bob", "", "", []string{other})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestSendFilesInChat(t *testing.T) {
 	oinfo, _ := DecodeContent(oc)
 	forged := *got
 	forged.Body, _ = json.Marshal(chatBody{Files: []AttachmentInfo{{Name: "chest-xray.png", Size: oinfo.Files[0].Size, SHA256: oinfo.Files[0].SHA256, Part: "chat"}}})
-	if _, err := bob.MessageContent(&forged); !errors.Is(err, ErrContentMismatch) {
+	if _, err := bob.Clinic().MessageContent(&forged); !errors.Is(err, ErrContentMismatch) {
 		t.Errorf("a relabelled body: %v, want ErrContentMismatch", err)
 	}
 	// A body with unknown fields or a bad digest does not decode.

@@ -12,8 +12,11 @@ import (
 // and the memory of a run in the tens of megabytes (Simulate of 1e7
 // photons stays under 200 MB resident).
 const (
-	MaxQubits      = 10_000_000 // photons per run
-	MaxTraceQubits = 4096       // qubits disclosed for display
+	MaxQubits = 10_000_000 // photons per run; detected signal pulses of a laser run
+	// MaxPulses is the most pulses of a laser run: it streams (see
+	// stream), so its memory is bounded by its detections, not its pulses.
+	MaxPulses      = 10_000_000_000
+	MaxTraceQubits = 4096 // qubits disclosed for display
 	MaxFiberKm     = 1000
 )
 
@@ -49,6 +52,11 @@ type Config struct {
 	// Progress, when set, is called from the protocol goroutine as the run
 	// moves on. It must return quickly.
 	Progress func(Progress)
+
+	// streamFrames is the number of frames of pulses a side holds at once
+	// on the pulse model (see stream); 0 means 1. Tests raise it to hold
+	// a whole run, as before streaming.
+	streamFrames int
 }
 
 // Protocol is what the parties choose. Alice's Protocol decides the run
@@ -111,7 +119,7 @@ type Channel struct {
 	DeadTime     int     // slots Bob's detector is blind after a click
 }
 
-// pulsed reports whether a run uses the pulse model (protocol version 4):
+// pulsed reports whether a run uses the pulse model (protocol version 6):
 // a laser, an attack other than intercept-resend, or a detector effect the
 // single-photon model lacks.
 func (c Config) pulsed() bool {
@@ -179,8 +187,10 @@ func (c Protocol) Validate() error {
 		return err
 	}
 	switch {
-	case c.Qubits < 0 || c.Qubits > MaxQubits:
+	case c.Qubits < 0 || c.Qubits > MaxQubits && !c.Source.Laser:
 		return bad("qubits %d outside [0, %d]", c.Qubits, MaxQubits)
+	case c.Qubits > MaxPulses:
+		return bad("pulses %d outside [0, %d]", c.Qubits, MaxPulses)
 	case c.KeyBits < 0 || c.KeyBits > MaxQubits:
 		return bad("key bits %d outside [0, %d]", c.KeyBits, MaxQubits)
 	case c.ZBias == 1:

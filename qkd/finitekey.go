@@ -50,7 +50,7 @@ func RequiredQubits(p Protocol) (int, error) { return requiredQubits(p, true) }
 // 0. A single-photon run is RequiredQubits(c.Protocol). A laser run is
 // sized as its parties would from their link's calibration, c's Channel
 // without Eve (0.2 dB/km, detector efficiency, dark counts, misalignment
-// plus noise), by decoy.RequiredPulses: at most MaxQubits.
+// plus noise), by decoy.RequiredPulses: at most MaxPulses.
 func RequiredPulses(c Config) (int, error) {
 	if !c.Source.Laser {
 		return RequiredQubits(c.Protocol)
@@ -62,7 +62,7 @@ func RequiredPulses(c Config) (int, error) {
 	l := keyrate.Link{LossDBPerKm: 0.2, DetectorEfficiency: c.DetectorEfficiency, DarkCount: c.DarkCount,
 		Misalignment: math.Min(0.5, c.Misalignment+c.Noise), ECEfficiency: 1}
 	return decoy.RequiredPulses(c.Source, decoy.Design{Link: l, FiberKm: c.FiberKm, KeyBits: c.KeyBits, ZBias: c.ZBias,
-		DesignQBER: c.DesignQBER, EpsSec: c.EpsSec, EpsCor: c.EpsCor}, MaxQubits), nil
+		DesignQBER: c.DesignQBER, EpsSec: c.EpsSec, EpsCor: c.EpsCor}, MaxPulses), nil
 }
 
 // requiredQubits is RequiredQubits; without margins it returns the

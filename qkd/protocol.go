@@ -26,6 +26,8 @@ type Result struct {
 	sifted   sifting.Key
 	eveKnown []uint64 // Alice: positions where Eve measured in the right basis
 	eveStats EveStats
+	// peakSlots is the most pulses a streamed run held at once.
+	peakSlots int
 }
 
 // pipeline selects the sifting and estimation code: the packed one, or
@@ -53,6 +55,7 @@ type side struct {
 	ecQBER    float64 // error rate Cascade is sized for
 	pipe      pipeline
 	pulse     *pulseRun // pulse-model runs (version 6) only
+	alice     bool
 }
 
 func newSide(c Config, conn Conn, label string, pipe pipeline) *side {
@@ -146,9 +149,9 @@ func putWords(dst []uint64, off int, src []uint64) {
 }
 
 // sendSpans sends the frame-sized messages that together cover photons
-// [0, n), in order; build makes the one for [off, off+cnt).
-func sendSpans(ctx context.Context, s *side, n int, build func(off, cnt int) Message) error {
-	for off := 0; off < n; off += MaxFramePhotons {
+// [lo, n), in order; build makes the one for [off, off+cnt).
+func sendSpans(ctx context.Context, s *side, lo, n int, build func(off, cnt int) Message) error {
+	for off := lo; off < n; off += MaxFramePhotons {
 		if err := s.send(ctx, build(off, min(MaxFramePhotons, n-off))); err != nil {
 			return err
 		}
@@ -158,8 +161,8 @@ func sendSpans(ctx context.Context, s *side, n int, build func(off, cnt int) Mes
 
 // recvSpans receives the messages sendSpans sent, checks that each covers
 // the next range, and hands it to use with its offset.
-func recvSpans[T spanned](ctx context.Context, s *side, n int, use func(m T, off int)) error {
-	for off := 0; off < n; off += MaxFramePhotons {
+func recvSpans[T spanned](ctx context.Context, s *side, lo, n int, use func(m T, off int)) error {
+	for off := lo; off < n; off += MaxFramePhotons {
 		m, err := recv[T](ctx, s)
 		if err != nil {
 			return err
@@ -235,6 +238,7 @@ func runAliceWith(ctx context.Context, c Config, conn Conn, pipe pipeline) (*Res
 		return nil, fmt.Errorf("%w: trace qubits %d exceed qubits %d", ErrConfig, c.TraceQubits, c.Qubits)
 	}
 	s := newSide(c, conn, "alice", pipe)
+	s.alice = true
 	s.rep.EveFraction = c.Eve
 	s.rep.EveBasis = c.EveBasis.String()
 	if c.pulsed() {
@@ -251,44 +255,42 @@ func runAlice(ctx context.Context, s *side) error {
 	if err := s.send(ctx, c.Protocol.params(N, s.pulse != nil)); err != nil {
 		return err
 	}
-	var value, basis []uint64
-	var class []channel.Class
-	var err error
+	var value, basis []uint64 // the planes the trace is taken from
 	if s.pulse != nil {
 		s.phase(&s.rep.Elapsed.Prepare, PhaseTransmit)
-		value, basis, class, err = s.sendPulses(ctx)
+		st, err := s.streamAlice(ctx)
+		if err != nil {
+			return err
+		}
+		s.phase(&s.rep.Elapsed.Transmit, PhaseSift)
+		s.siftStream(st)
+		value, basis = st.tOwn, st.tBasis
 	} else {
 		value, basis = channel.SinglePhotons(s.rng, N, channel.ToFixed(1-c.ZBias))
 		s.phase(&s.rep.Elapsed.Prepare, PhaseTransmit)
-		err = s.sendPhotons(ctx, value, basis)
-	}
-	if err != nil {
-		return err
-	}
-	s.phase(&s.rep.Elapsed.Transmit, PhaseSift)
-
-	// Sift: Bob's detections and bases, then Alice's bases.
-	detected := make([]uint64, bitvec.Words(N))
-	bobBasis := make([]uint64, bitvec.Words(N))
-	err = recvSpans(ctx, s, N, func(m *SiftBob, off int) {
-		putWords(detected, off, m.Detected)
-		putWords(bobBasis, off, m.Basis)
-	})
-	if err != nil {
-		return err
-	}
-	err = sendSpans(ctx, s, N, func(off, cnt int) Message {
-		return &SiftAlice{Start: off, Count: cnt, Basis: frameWords(basis, off, cnt)}
-	})
-	if err != nil {
-		return err
-	}
-	if s.pulse != nil {
-		if detected, err = s.decoys(ctx, class, detected, basis, bobBasis, value); err != nil {
+		if err := s.sendPhotons(ctx, value, basis); err != nil {
 			return err
 		}
+		s.phase(&s.rep.Elapsed.Transmit, PhaseSift)
+		// Sift: Bob's detections and bases, then Alice's bases.
+		detected := make([]uint64, bitvec.Words(N))
+		bobBasis := make([]uint64, bitvec.Words(N))
+		err := recvSpans(ctx, s, 0, N, func(m *SiftBob, off int) {
+			putWords(detected, off, m.Detected)
+			putWords(bobBasis, off, m.Basis)
+		})
+		if err != nil {
+			return err
+		}
+		err = sendSpans(ctx, s, 0, N, func(off, cnt int) Message {
+			return &SiftAlice{Start: off, Count: cnt, Basis: frameWords(basis, off, cnt)}
+		})
+		if err != nil {
+			return err
+		}
+		s.sift(detected, basis, bobBasis, value, basis)
 	}
-	sf := s.sift(detected, basis, bobBasis, value, basis)
+	sf := s.res.sifted
 	if c.TraceQubits > 0 {
 		t := c.TraceQubits
 		if err := s.send(ctx, &TraceAlice{Count: t, Bits: bitvec.Extract(value, 0, t), Basis: bitvec.Extract(basis, 0, t)}); err != nil {
@@ -449,54 +451,59 @@ func runBob(ctx context.Context, s *side) error {
 	s.cur = PhaseTransmit // Bob's clock starts with the photons
 	s.progress(PhaseTransmit)
 
-	det := channel.Detector{Efficiency: channel.ToFixed(c.DetectorEfficiency), Dark: channel.ToFixed(c.DarkCount), PX: channel.ToFixed(1 - c.ZBias)}
-	detected := make([]uint64, bitvec.Words(N))
-	basis := make([]uint64, bitvec.Words(N))
-	result := make([]uint64, bitvec.Words(N))
+	var tb *TraceBob
+	t := c.TraceQubits
 	if s.pulse != nil {
-		if err := s.recvPulses(ctx, detected, basis, result); err != nil {
-			return err
-		}
-	}
-	for off := 0; off < N && s.pulse == nil; off += MaxFramePhotons {
-		cnt := min(MaxFramePhotons, N-off)
-		f, err := recv[*PhotonFrame](ctx, s)
+		st, err := s.streamBob(ctx)
 		if err != nil {
 			return err
 		}
-		if err := f.validate(); err != nil {
-			return protoErr("%v", err)
+		s.phase(&s.rep.Elapsed.Transmit, PhaseSift)
+		s.siftStream(st)
+		tb = &TraceBob{Count: t, Detected: st.tDet, Basis: st.tBasis, Result: st.tOwn}
+	} else {
+		det := channel.Detector{Efficiency: channel.ToFixed(c.DetectorEfficiency), Dark: channel.ToFixed(c.DarkCount), PX: channel.ToFixed(1 - c.ZBias)}
+		detected := make([]uint64, bitvec.Words(N))
+		basis := make([]uint64, bitvec.Words(N))
+		result := make([]uint64, bitvec.Words(N))
+		for off := 0; off < N; off += MaxFramePhotons {
+			cnt := min(MaxFramePhotons, N-off)
+			f, err := recv[*PhotonFrame](ctx, s)
+			if err != nil {
+				return err
+			}
+			if err := f.validate(); err != nil {
+				return protoErr("%v", err)
+			}
+			if f.Start != uint64(off) || f.Count != cnt {
+				return protoErr("photon frame [%d,+%d), want [%d,+%d)", f.Start, f.Count, off, cnt)
+			}
+			det.Measure(f.frame(), s.rng, off, detected, basis, result)
+			s.rep.QubitsSent += cnt
+			s.progress(PhaseTransmit)
 		}
-		if f.Start != uint64(off) || f.Count != cnt {
-			return protoErr("photon frame [%d,+%d), want [%d,+%d)", f.Start, f.Count, off, cnt)
-		}
-		det.Measure(f.frame(), s.rng, off, detected, basis, result)
-		s.rep.QubitsSent += cnt
-		s.progress(PhaseTransmit)
-	}
-	s.phase(&s.rep.Elapsed.Transmit, PhaseSift)
+		s.phase(&s.rep.Elapsed.Transmit, PhaseSift)
 
-	err = sendSpans(ctx, s, N, func(off, cnt int) Message {
-		return &SiftBob{Start: off, Count: cnt, Detected: frameWords(detected, off, cnt), Basis: frameWords(basis, off, cnt)}
-	})
-	if err != nil {
-		return err
-	}
-	aliceBasis := make([]uint64, bitvec.Words(N))
-	err = recvSpans(ctx, s, N, func(m *SiftAlice, off int) {
-		putWords(aliceBasis, off, m.Basis)
-	})
-	if err != nil {
-		return err
-	}
-	if s.pulse != nil {
-		if detected, err = s.decoys(ctx, nil, detected, aliceBasis, basis, result); err != nil {
+		err = sendSpans(ctx, s, 0, N, func(off, cnt int) Message {
+			return &SiftBob{Start: off, Count: cnt, Detected: frameWords(detected, off, cnt), Basis: frameWords(basis, off, cnt)}
+		})
+		if err != nil {
 			return err
 		}
+		aliceBasis := make([]uint64, bitvec.Words(N))
+		err = recvSpans(ctx, s, 0, N, func(m *SiftAlice, off int) {
+			putWords(aliceBasis, off, m.Basis)
+		})
+		if err != nil {
+			return err
+		}
+		s.sift(detected, aliceBasis, basis, result, basis)
+		if t > 0 {
+			tb = &TraceBob{Count: t, Detected: bitvec.Extract(detected, 0, t), Basis: bitvec.Extract(basis, 0, t), Result: bitvec.Extract(result, 0, t)}
+		}
 	}
-	sf := s.sift(detected, aliceBasis, basis, result, basis)
-	if c.TraceQubits > 0 {
-		t := c.TraceQubits
+	sf := s.res.sifted
+	if t > 0 {
 		ta, err := recv[*TraceAlice](ctx, s)
 		if err != nil {
 			return err
@@ -504,7 +511,6 @@ func runBob(ctx context.Context, s *side) error {
 		if ta.Count != t {
 			return protoErr("trace of %d qubits, want %d", ta.Count, t)
 		}
-		tb := &TraceBob{Count: t, Detected: bitvec.Extract(detected, 0, t), Basis: bitvec.Extract(basis, 0, t), Result: bitvec.Extract(result, 0, t)}
 		if err := s.send(ctx, tb); err != nil {
 			return err
 		}
@@ -585,8 +591,12 @@ func runBob(ctx context.Context, s *side) error {
 // and fills the report's counts. own is this side's bit per slot and
 // ownBasis its basis (sifted slots have the same basis on both sides).
 func (s *side) sift(detected, aBasis, bBasis, own, ownBasis []uint64) sifting.Key {
+	return s.siftN(detected, aBasis, bBasis, own, ownBasis, s.cfg.Qubits, s.cfg.TraceQubits)
+}
+
+// siftN is sift over n slots of which the first t are the trace's.
+func (s *side) siftN(detected, aBasis, bBasis, own, ownBasis []uint64, N, t int) sifting.Key {
 	var sf sifting.Key
-	N, t := s.cfg.Qubits, s.cfg.TraceQubits
 	if s.pipe == pipelineReference {
 		sf = sifting.NewReference(detected, aBasis, bBasis, own, ownBasis, N, t)
 	} else {

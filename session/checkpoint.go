@@ -295,7 +295,17 @@ func (c *checkpointer) offer(ctx context.Context, payload []byte) error {
 }
 
 func (c *checkpointer) cosign(ctx context.Context, payload []byte) error {
-	defer c.requestAnswered(ctx)
+	// An offer handled while none of our requests was in flight answers
+	// none: it was sent before the peer could read a request reserved
+	// after this point, so counting it would take it for the answer to
+	// that later request (the final one, whose real answer then went
+	// unchecked). It is cosigned or refused like any other.
+	c.mu.Lock()
+	solicited := c.answered < c.requests
+	c.mu.Unlock()
+	if solicited {
+		defer c.requestAnswered(ctx)
+	}
 	var offer CheckpointOffer
 	if err := json.Unmarshal(payload, &offer); err != nil {
 		return fmt.Errorf("malformed checkpoint: %w", err)

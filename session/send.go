@@ -97,6 +97,14 @@ func (s *Session) CurrentKey() (uint32, *fernet.Key) { return s.keys.current() }
 // Key returns the key of epoch, or nil if this side holds none.
 func (s *Session) Key(epoch uint32) *fernet.Key { return s.keys.key(epoch) }
 
+// KeyFor returns the key of epoch as an incoming message gets it: while
+// this side's half of that exchange is still finishing (the peer switched
+// to the key as soon as it had both results), it waits for it, up to the
+// exchange's timeout.
+func (s *Session) KeyFor(ctx context.Context, epoch uint32) (*fernet.Key, error) {
+	return s.keys.keyFor(ctx, epoch)
+}
+
 // Rekey runs a new BB84 exchange now, or, if one is running, waits for it.
 // On the responder's side it asks the initiator to start one. It returns
 // when this side's exchange has ended; an abort is reported as an error

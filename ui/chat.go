@@ -26,6 +26,14 @@ type sender interface {
 	Session(peer string) (*node.Session, bool)
 }
 
+// nodeSender is the node as the chat pane's sender: messages through the
+// node, files through its clinic.
+type nodeSender struct{ *node.Node }
+
+func (s nodeSender) SendFiles(ctx context.Context, peer, caseID, text string, paths []string) (*node.Message, error) {
+	return s.Clinic().SendFiles(ctx, peer, caseID, text, paths)
+}
+
 // chatPane shows the current conversation and sends messages in it. The
 // shell feeds it: show for a conversation, appendMessage for a new bubble;
 // it hands each message it queued back through sent.

@@ -156,7 +156,7 @@ func (p *chatPane) clearTransfers() {
 // case, with a report's findings.
 func (s *Shell) describe(e *chatEntry, m *node.Message) {
 	e.caseID = m.CaseID
-	content, err := s.node.MessageContent(m)
+	content, err := s.node.Clinic().MessageContent(m)
 	if err != nil {
 		e.broken = "Its content could not be read: " + node.UserError(err)
 		if m.Kind != node.KindChat.String() {

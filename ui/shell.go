@@ -156,7 +156,7 @@ func NewShell(a fyne.App, w fyne.Window, n *node.Node, opts ShellOptions) *Shell
 		s.setStatus(label + " copied.")
 	})
 	s.connect.left = s.people.Left
-	s.chat = newChatPane(n, jobs, s.people.Name, func(m *node.Message) { s.fileMessage(m, widgets.StateQueued) }, s.setStatus)
+	s.chat = newChatPane(nodeSender{n}, jobs, s.people.Name, func(m *node.Message) { s.fileMessage(m, widgets.StateQueued) }, s.setStatus)
 	s.chat.win, s.chat.files, s.chat.caseTitle, s.chat.openCase = w, s.files, s.att.caseTitle, s.openCase
 	s.bb84 = exchanges.New(n, jobs, s.people.Name, s.setStatus)
 	s.ledger = ledger.New(n.Auditor(), s.ledgerEnv())

@@ -174,7 +174,7 @@ func TestEveryPackageSaysItsJobInDocGo(t *testing.T) {
 // show, as `simulate`, `keyrate` and the BB84 tab do; its sub-packages
 // are internals.
 var frontEnds = map[string][]string{
-	"ui":  {"node", "node/audit", "ui/", "assets", "qkd"},
+	"ui":  {"node", "node/audit", "ui/", "assets", "qkd", "qkd/keyrate"},
 	"cli": {"node", "node/audit", "cli/", "bench", "qkd", "qkd/keyrate"},
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 
@@ -69,6 +70,12 @@ type Demo struct {
 	eveBase node.EveStats
 
 	outcomes chan node.Event // Alice's key outcomes, for Screenshots
+
+	// Gallery is the attack gallery, the second tab of Eve's window; it
+	// runs its first setting when the tab is first opened.
+	Gallery  *Gallery
+	eveTabs  *container.AppTabs
+	galleryN int // times the gallery tab was opened
 }
 
 // Start opens the nodes and the three windows and starts pairing. It
@@ -131,7 +138,22 @@ func Start(ctx context.Context, a fyne.App, opts Options) (*Demo, error) {
 		d.BobWin.SetContent(d.BobShell.Content())
 		d.BobWin.Resize(fyne.NewSize(1000, 680))
 		d.EveWin = a.NewWindow("QKD Chat demo: Eve, the eavesdropper")
-		d.EveWin.SetContent(d.evePane())
+		gseed := rand.Uint64()
+		if opts.Seed != nil {
+			gseed = *opts.Seed
+		}
+		d.Gallery = NewGallery(d.jobs, gseed)
+		d.eveTabs = container.NewAppTabs(
+			container.NewTabItem("Live link", d.evePane()),
+			container.NewTabItem("Attack gallery: lasers and PNS", d.Gallery.Content()))
+		d.eveTabs.OnSelected = func(t *container.TabItem) {
+			if t.Content == d.Gallery.Content() {
+				if d.galleryN++; d.galleryN == 1 {
+					d.Gallery.Start()
+				}
+			}
+		}
+		d.EveWin.SetContent(d.eveTabs)
 		d.EveWin.Resize(ui.DefaultWindowSize)
 		d.EveWin.SetMaster()
 
@@ -149,6 +171,9 @@ func Start(ctx context.Context, a fyne.App, opts Options) (*Demo, error) {
 	})
 	return d, nil
 }
+
+// ShowGallery opens the attack gallery tab of Eve's window.
+func (d *Demo) ShowGallery() { d.eveTabs.SelectIndex(1) }
 
 // Windows returns Eve's, Alice's and Bob's windows.
 func (d *Demo) Windows() []fyne.Window { return []fyne.Window{d.EveWin, d.AliceWin, d.BobWin} }

@@ -28,7 +28,8 @@ type CaptureFunc func(ctx context.Context, title, path string) error
 // capture write a PNG of every pane in each theme into dir: Eve's window
 // before and after an attack, the Connect, Chat, BB84, Ledger, role and
 // Settings panes of Alice (a patient) and the Cases pane of Bob (a
-// hospital) at 1100x720, and the chat and BB84 panes at 800x600. It runs on
+// hospital) at 1100x720, the chat and BB84 panes at 800x600, and Eve's
+// attack gallery at both sizes. It runs on
 // a goroutine of its own while the app runs, and returns the files written.
 func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, capture CaptureFunc) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -81,9 +82,17 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 		// Re-show the last outcome so that the canvas texts pick up the
 		// theme's colours.
 		d.th.DoAndWait(func() { d.recolour() })
-		if err := shoot(d.EveWin, full, "demo-eve-"+th, nil); err != nil {
+		live := func() { d.eveTabs.SelectIndex(0) }
+		if err := shoot(d.EveWin, full, "demo-eve-"+th, live); err != nil {
 			return files, err
 		}
+		for _, size := range []fyne.Size{full, small} {
+			name := fmt.Sprintf("demo-gallery-%.0fx%.0f-%s", size.Width, size.Height, th)
+			if err := shoot(d.EveWin, size, name, func() { d.ShowGallery(); d.Gallery.redraw() }); err != nil {
+				return files, err
+			}
+		}
+		d.th.DoAndWait(live)
 		for _, tab := range []string{ui.TabConnect, ui.TabChat, ui.TabBB84, ui.TabRole, ui.TabSettings} {
 			tab := tab
 			if err := shoot(d.AliceWin, full, "alice-"+tab+"-"+th, func() { d.AliceShell.ShowTab(tab) }); err != nil {
@@ -124,7 +133,7 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 	}
 	for _, th := range themes {
 		d.th.DoAndWait(func() { prefs.ApplyTheme(a, th); d.recolour() })
-		if err := shoot(d.EveWin, full, "demo-eve-attack-"+th, nil); err != nil {
+		if err := shoot(d.EveWin, full, "demo-eve-attack-"+th, func() { d.eveTabs.SelectIndex(0) }); err != nil {
 			return files, err
 		}
 		if err := shoot(d.AliceWin, full, "alice-bb84-attack-"+th, func() { d.AliceShell.ShowTab(ui.TabBB84) }); err != nil {

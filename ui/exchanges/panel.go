@@ -36,6 +36,7 @@ type Panel struct {
 	details  *widget.Accordion
 	gauge    *widgets.QBERGauge
 	counts   map[string]*widget.Label
+	source   *widget.Label // the light source and, for decoys, the bounds
 	table    *widgets.QubitTable
 	bloch    *widgets.BlochSphere
 	blochCap *widget.Label // the sphere's caption, wrapped below it
@@ -96,6 +97,9 @@ func New(n Sessions, jobs Jobs, name func(fp string) string, status func(string)
 		grid.Add(widget.NewLabel(n + ":"))
 		grid.Add(v)
 	}
+	p.source = widget.NewLabel("")
+	p.source.Wrapping = fyne.TextWrapWord
+	p.source.Hide()
 	p.details = widget.NewAccordion(widget.NewAccordionItem("Details: the numbers of this exchange",
 		container.NewVBox(p.verdict, grid)))
 	p.table = widgets.NewQubitTable()
@@ -115,7 +119,7 @@ func New(n Sessions, jobs Jobs, name func(fp string) string, status func(string)
 	top := container.NewVBox(
 		p.title,
 		container.NewBorder(nil, nil, container.NewHBox(p.pick, p.rekey), nil, container.NewStack(p.working, p.phase)),
-		p.summary, p.gauge, p.details,
+		p.summary, p.gauge, p.source, p.details,
 		tableCaption,
 	)
 	left := container.NewBorder(top, nil, nil, nil, p.table)
@@ -237,6 +241,14 @@ func (p *Panel) selectExchange(i int) {
 	}
 	for j, n := range CountNames {
 		p.counts[n].SetText(vals[j])
+	}
+	// The app's exchanges use single photons: the source line shows only
+	// for an exchange on the pulse model (a laser, decoys).
+	if r.Report != nil {
+		p.source.SetText(SourceText(r))
+		p.source.Show()
+	} else {
+		p.source.Hide()
 	}
 	rows := traceRows(r.Trace)
 	p.table.SetRows(rows)
@@ -385,6 +397,7 @@ type Shown struct {
 	BlochCaption string
 	Runs         []widgets.RunPoint // the history charts' points
 	Exchanges    []string           // the exchange picker's choices
+	Source       string             // the source line; "" when hidden (single photons)
 }
 
 // Shown reads what the panel shows.
@@ -394,6 +407,9 @@ func (p *Panel) Shown() Shown {
 		BlochCaption: p.blochCap.Text, Runs: p.history.Runs(), Exchanges: append([]string(nil), p.pick.Options...)}
 	for n, l := range p.counts {
 		s.Counts[n] = l.Text
+	}
+	if p.source.Visible() {
+		s.Source = p.source.Text
 	}
 	return s
 }

@@ -1,4 +1,4 @@
-package cli
+package tally
 
 import (
 	"fmt"
@@ -33,11 +33,11 @@ func TestLineTallyOrderOfEventsDoesNotMatter(t *testing.T) {
 		{"nothing read", nil, 0, nil, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tl := newLineTally()
+			tl := NewLines()
 			play(&tl, tc.steps)
-			err := tl.outcome("the session ended", nil)
+			err := tl.Outcome("the session ended", nil)
 			if tc.wantCount == 0 {
-				if err != nil || !tl.settled() {
+				if err != nil || !tl.Settled() {
 					t.Fatalf("outcome %v, want settled", err)
 				}
 				return
@@ -62,9 +62,9 @@ func TestLineTallyEveryOrderOfManyLines(t *testing.T) {
 	permute = func(done []bool, order []step) {
 		if len(order) == len(events) {
 			count++
-			tl := newLineTally()
+			tl := NewLines()
 			play(&tl, order)
-			if err := tl.outcome("", nil); err != nil {
+			if err := tl.Outcome("", nil); err != nil {
 				t.Errorf("order %v: %v", order, err)
 			}
 			return
@@ -100,12 +100,12 @@ func indexInLine(op string) int {
 }
 
 func TestNotDeliveredErrorNamesCountAndIDs(t *testing.T) {
-	tl := newLineTally()
+	tl := NewLines()
 	for _, id := range []string{"b", "a", ""} {
-		tl.lineRead()
-		tl.sendReturned(id)
+		tl.LineRead()
+		tl.SendReturned(id)
 	}
-	err := tl.outcome("the session with Hospital ended", []string{"q"})
+	err := tl.Outcome("the session with Hospital ended", []string{"q"})
 	want := "the session with Hospital ended: 4 message(s) not acknowledged: a, b, q (1 line(s) never sent)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("error %q, want %q", err, want)
@@ -120,31 +120,31 @@ func TestNotDeliveredErrorNamesCountAndIDs(t *testing.T) {
 // not grow the console's memory without bound; the tally still settles the
 // line whose acknowledgement comes after its Send returned.
 func TestLineTallyBogusAcksBounded(t *testing.T) {
-	tl := newLineTally()
-	tl.lineRead()
+	tl := NewLines()
+	tl.LineRead()
 	for i := range 5 * maxEarlyAcks {
-		tl.acknowledged(fmt.Sprintf("bogus-%d", i))
+		tl.Acknowledged(fmt.Sprintf("bogus-%d", i))
 	}
 	if len(tl.early) > maxEarlyAcks {
 		t.Fatalf("%d early acknowledgements kept, want at most %d", len(tl.early), maxEarlyAcks)
 	}
-	tl.sendReturned("real")
-	tl.acknowledged("real")
-	if !tl.settled() || len(tl.early) != 0 {
-		t.Fatalf("after the real acknowledgement: settled %v, %d early kept", tl.settled(), len(tl.early))
+	tl.SendReturned("real")
+	tl.Acknowledged("real")
+	if !tl.Settled() || len(tl.early) != 0 {
+		t.Fatalf("after the real acknowledgement: settled %v, %d early kept", tl.Settled(), len(tl.early))
 	}
 }
 
 // play feeds steps to tl as connect's reader, sender and ack handler do.
-func play(tl *lineTally, steps []step) {
+func play(tl *Lines, steps []step) {
 	for _, s := range steps {
 		switch s.op {
 		case "read":
-			tl.lineRead()
+			tl.LineRead()
 		case "sent":
-			tl.sendReturned(s.id)
+			tl.SendReturned(s.id)
 		case "ack":
-			tl.acknowledged(s.id)
+			tl.Acknowledged(s.id)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package cli
+package tally
 
 import (
 	"fmt"
@@ -6,12 +6,12 @@ import (
 	"strings"
 )
 
-// lineTally accounts for the chat lines a console reads, by message ID.
+// Lines accounts for the chat lines a console reads, by message ID.
 // A line counts as delivered only when the peer's acknowledgement of its
 // message ID has arrived. Send returning the ID and the delivery event
 // reach the console on different goroutines, so either may come first:
 // the tally gives the same answer in both orders.
-type lineTally struct {
+type Lines struct {
 	read      int                 // lines taken for sending
 	delivered int                 // lines whose message the peer acknowledged
 	unsent    int                 // lines whose Send failed before the message had an ID
@@ -19,8 +19,8 @@ type lineTally struct {
 	early     map[string]struct{} // IDs acknowledged while Send calls were still running
 }
 
-func newLineTally() lineTally {
-	return lineTally{waiting: map[string]struct{}{}, early: map[string]struct{}{}}
+func NewLines() Lines {
+	return Lines{waiting: map[string]struct{}{}, early: map[string]struct{}{}}
 }
 
 // maxEarlyAcks bounds the acknowledgements kept for IDs no Send has
@@ -31,18 +31,18 @@ func newLineTally() lineTally {
 const maxEarlyAcks = 1024
 
 // inFlight counts the lines whose Send call has not returned yet.
-func (t *lineTally) inFlight() int {
+func (t *Lines) InFlight() int {
 	return t.read - t.delivered - t.unsent - len(t.waiting)
 }
 
 // lineRead notes a line about to be sent.
-func (t *lineTally) lineRead() { t.read++ }
+func (t *Lines) LineRead() { t.read++ }
 
 // sendReturned notes the end of a line's Send call: id is the message ID it
 // returned ("" if it failed before making one). A message that Send
 // returned with an error may still have gone out, so it waits for its
 // acknowledgement like any other.
-func (t *lineTally) sendReturned(id string) {
+func (t *Lines) SendReturned(id string) {
 	switch _, acked := t.early[id]; {
 	case id == "":
 		t.unsent++
@@ -52,7 +52,7 @@ func (t *lineTally) sendReturned(id string) {
 	default:
 		t.waiting[id] = struct{}{}
 	}
-	if t.inFlight() == 0 {
+	if t.InFlight() == 0 {
 		// Whatever is left was acknowledged for a message that is not
 		// one of these lines (a workflow message, say).
 		clear(t.early)
@@ -60,28 +60,28 @@ func (t *lineTally) sendReturned(id string) {
 }
 
 // acknowledged notes the peer's acknowledgement of message id.
-func (t *lineTally) acknowledged(id string) {
+func (t *Lines) Acknowledged(id string) {
 	if _, ok := t.waiting[id]; ok {
 		delete(t.waiting, id)
 		t.delivered++
 		return
 	}
-	if t.inFlight() > 0 && len(t.early) < maxEarlyAcks {
+	if t.InFlight() > 0 && len(t.early) < maxEarlyAcks {
 		t.early[id] = struct{}{}
 	}
 }
 
 // settled reports whether every line read has been acknowledged.
-func (t *lineTally) settled() bool { return t.read == t.delivered }
+func (t *Lines) Settled() bool { return t.read == t.delivered }
 
 // busy reports whether a Send call is still running.
-func (t *lineTally) busy() bool { return t.inFlight() > 0 }
+func (t *Lines) Busy() bool { return t.InFlight() > 0 }
 
 // outcome returns nil when every line read (and every message of queued,
 // the IDs still in the node's outbox) was acknowledged; otherwise a
 // *NotDeliveredError saying why (reason) and naming what was not.
-func (t *lineTally) outcome(reason string, queued []string) *NotDeliveredError {
-	if t.settled() && len(queued) == 0 {
+func (t *Lines) Outcome(reason string, queued []string) *NotDeliveredError {
+	if t.Settled() && len(queued) == 0 {
 		return nil
 	}
 	ids := make([]string, 0, len(t.waiting)+len(queued))
@@ -100,7 +100,7 @@ func (t *lineTally) outcome(reason string, queued []string) *NotDeliveredError {
 		Reason:     reason,
 		Count:      t.read - t.delivered + others,
 		MessageIDs: ids,
-		NotSent:    t.unsent + t.inFlight(),
+		NotSent:    t.unsent + t.InFlight(),
 	}
 }
 
