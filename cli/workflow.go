@@ -179,7 +179,7 @@ func (c *console) printCase(x node.Case) {
 			p.PatientName, p.DateOfBirth, p.Symptoms, p.Medications, p.Allergies, p.Notes)
 	}
 	for _, a := range x.Attachments {
-		c.note("  attachment (%s): %s, %d bytes, sha256 %s", a.Part, a.Name, a.Size, a.SHA256)
+		c.note("  %s", attachmentLine(a.Part, a.Name, a.Size, a.SHA256))
 	}
 	if r := x.Report; r != nil {
 		how := "direct from the doctor"
@@ -191,6 +191,12 @@ func (c *console) printCase(x node.Case) {
 		c.note("    recommendations: %s", r.Recommendations)
 		c.note("    prescriptions: %s", r.Prescriptions)
 	}
+}
+
+// attachmentLine is how /case names an attachment: in human units, with
+// the digest that /save takes.
+func attachmentLine(part, name string, size int64, digest string) string {
+	return fmt.Sprintf("attachment (%s): %s · %s, sha256 %s (for /save)", part, name, node.HumanSize(size), digest)
 }
 
 // fieldArgs splits key=value arguments (keys among allowed) from
@@ -285,7 +291,7 @@ func describeWorkflow(e node.Event) string {
 		return fmt.Sprintf("case %s: %s", e.CaseID, e.Reason)
 	case node.EventTransfer:
 		if e.Total > 0 && (e.Done == e.Total || e.Done == 0) {
-			return fmt.Sprintf("attachment %s: %d of %d bytes", e.Name, e.Done, e.Total)
+			return fmt.Sprintf("attachment %s: %s of %s", e.Name, node.HumanSize(e.Done), node.HumanSize(e.Total))
 		}
 	case node.EventDelivery:
 		if e.Kind == "" || e.Kind == node.KindChat.String() {

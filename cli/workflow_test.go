@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"qkdchat/node"
 )
 
 func TestSplitArgsAndFields(t *testing.T) {
@@ -107,7 +109,7 @@ func TestPHRSlashCommands(t *testing.T) {
 	fhirPath := filepath.Join(t.TempDir(), "phr.json")
 	io.WriteString(hinw, "/cases\n/case "+id+"\n/refer "+id+" nobody\n/report "+id+" findings=x\n/fhir "+id+" "+fhirPath+"\n")
 	waitOutput(t, hout, id+`  submitted  patient Pat  hospital St Mary`)
-	waitOutput(t, hout, `attachment \(phr\): labs.csv, 18 bytes`)
+	waitOutput(t, hout, `attachment \(phr\): labs.csv · 18 bytes, sha256 [0-9a-f]{64} \(for /save\)`)
 	waitOutput(t, hout, `symptoms "fever, cough"`)
 	waitOutput(t, hout, `error: no contact "nobody"`)
 	waitOutput(t, hout, `error: a hospital cannot write a report: only a doctor writes reports`)
@@ -117,4 +119,35 @@ func TestPHRSlashCommands(t *testing.T) {
 	}
 	cancel()
 	<-hdone
+}
+
+// Issue 15: the console names attachments in human units; the digest
+// stays, as /save needs it.
+func TestAttachmentLinesInHumanUnits(t *testing.T) {
+	digest := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		part, name string
+		size       int64
+		want       string
+	}{
+		{"phr", "labs.csv", 18, "attachment (phr): labs.csv · 18 bytes, sha256 " + digest + " (for /save)"},
+		{"report", "xray.png", 5 << 20, "attachment (report): xray.png · 5.0 MB, sha256 " + digest + " (for /save)"},
+		{"phr", "notes.txt", 1536, "attachment (phr): notes.txt · 1.5 KB, sha256 " + digest + " (for /save)"},
+	} {
+		if got := attachmentLine(tc.part, tc.name, tc.size, digest); got != tc.want {
+			t.Errorf("attachmentLine(%q, %d) = %q, want %q", tc.name, tc.size, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		done, total int64
+		want        string
+	}{
+		{0, 5 << 20, "attachment xray.png: 0 bytes of 5.0 MB"},
+		{5 << 20, 5 << 20, "attachment xray.png: 5.0 MB of 5.0 MB"},
+	} {
+		e := node.Event{Type: node.EventTransfer, Name: "xray.png", Done: tc.done, Total: tc.total}
+		if got := describeWorkflow(e); got != tc.want {
+			t.Errorf("describeWorkflow(%d of %d) = %q, want %q", tc.done, tc.total, got, tc.want)
+		}
+	}
 }

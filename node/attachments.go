@@ -38,3 +38,7 @@ func (cl *Clinic) SaveAttachment(sha256hex, dst string) error {
 	n := cl.n
 	return n.store.Attachments(n.recordKey()).Save(sha256hex, dst)
 }
+
+// HumanSize is n bytes the way a user reads them: "18 bytes", "1.5 KB",
+// "5.0 MB", for front ends that print attachments.
+func HumanSize(n int64) string { return store.HumanBytes(n) }

@@ -88,20 +88,29 @@ func (s *Shell) fileMessage(m *node.Message, st widgets.DeliveryState) {
 	}
 }
 
-// loadHistory reads this user's own messages from the ledger, so that
-// conversations survive a restart. It runs in the background.
+// loadHistory reads this user's own messages from the ledger, and the
+// messages still waiting in the outbox, so that conversations and their
+// delivery ticks survive a restart. It runs in the background.
+//
+// A message this node sent enters its ledger only when the peer
+// acknowledges it (package delivery), so every outgoing message of the
+// ledger is delivered; the others are still in the outbox.
 func (s *Shell) loadHistory() {
 	const maxHistory = 2000
 	msgs, err := s.node.Auditor().History(s.ctx, maxHistory)
 	if err != nil {
 		return
 	}
-	if len(msgs) == 0 {
+	waiting, err := s.node.Outbox()
+	if err != nil {
+		waiting = nil
+	}
+	if len(msgs) == 0 && len(waiting) == 0 {
 		return
 	}
 	s.do(func() {
+		self := s.node.Fingerprint()
 		for _, m := range msgs {
-			self := s.node.Fingerprint()
 			m.Outgoing = m.From == self
 			if m.Outgoing {
 				m.FromName = s.node.Profile().Name
@@ -109,15 +118,36 @@ func (s *Shell) loadHistory() {
 				m.FromName = s.nameOf(m.From)
 			}
 			c := s.inbox.get(convKey{Peer: peerOf(m, self), Case: m.CaseID})
-			if c.add(m, widgets.StateSent, s.inbox.early) {
+			if c.add(m, historyState(m), s.inbox.early) {
 				s.describe(c.byID[m.ID], m)
 			}
+		}
+		for _, q := range waiting {
+			m := queuedMessage(q, self, s.node.Profile().Name)
+			// Its sealed body stays in the outbox: the bubble shows
+			// its text until the message is delivered.
+			s.inbox.get(convKey{Peer: q.Peer, Case: q.CaseID}).add(m, widgetState(q.State), s.inbox.early)
 		}
 		if c, ok := s.inbox.convs[s.inbox.current]; ok {
 			s.chat.show(c)
 		}
 		s.refreshSidebar()
 	})
+}
+
+// historyState is the delivery state of a message read back from the
+// ledger: an outgoing one is there only because the peer acknowledged it.
+func historyState(m *node.Message) widgets.DeliveryState {
+	if m.Outgoing {
+		return widgets.StateDelivered
+	}
+	return widgets.StateSent
+}
+
+// queuedMessage is the bubble's message for an item still in the outbox.
+func queuedMessage(q node.QueuedMessage, self, selfName string) *node.Message {
+	return &node.Message{ID: q.ID, Kind: q.Kind, CaseID: q.CaseID, Text: q.Text, Time: q.Created,
+		From: self, FromName: selfName, To: q.Peer, Outgoing: true}
 }
 
 func peerOf(m *node.Message, self string) string {

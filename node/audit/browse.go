@@ -211,7 +211,10 @@ func (a *Auditor) Transactions(ctx context.Context, q TxQuery, page, pageSize in
 // History returns the messages of the newest maxHistory transactions that this
 // node can open (its own conversations), oldest first; key events and
 // checkpoints are left out. An auditor opened on a directory holds no
-// keys and returns none.
+// keys and returns none. A message this node sent is recorded in its
+// ledger only once the peer acknowledged it (package delivery), so every
+// outgoing message returned is delivered; the rest wait in the outbox
+// (Node.Outbox).
 func (a *Auditor) History(ctx context.Context, maxHistory int64) ([]*session.Message, error) {
 	if a.open == nil {
 		return nil, nil

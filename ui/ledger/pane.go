@@ -223,6 +223,9 @@ func (p *Pane) rowSummary(r audit.TxRow) string {
 	if r.CaseID != "" {
 		s += "  case " + r.CaseID
 	}
+	if a := attachmentsRow(r.AttachmentRefs); a != "" {
+		s += "  " + a
+	}
 	return s
 }
 
@@ -261,9 +264,7 @@ func (p *Pane) showTx(i int) {
 	} else {
 		fmt.Fprintf(&b, "Signature: INVALID (%v)\n", r.SigErr)
 	}
-	for _, a := range r.AttachmentRefs {
-		fmt.Fprintf(&b, "Attachment: %s, %d bytes, SHA-256 %x\n", a.Name, a.Size, a.SHA256)
-	}
+	b.WriteString(attachmentsDetail(r.AttachmentRefs))
 	switch {
 	case r.Msg != nil && r.Kind == audit.TxKindKeyEvent:
 		fmt.Fprintf(&b, "Content (decrypted): key exchange record, epoch %d\n%s", r.Msg.Epoch, r.Msg.Body)
