@@ -78,7 +78,7 @@ func Run(f Flags, dir string, stdout, stderr io.Writer) error {
 	}
 	n, err := node.Open(node.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if errors.Is(err, node.ErrInUse) {
-		return fmt.Errorf("QKD Chat is running on %s: type /invite %s into its listen console (or use the app's Invite button) instead: %w", dir, r, err)
+		return fmt.Errorf("QKD Chat is running on %s: type /invite %s into its listen console (or use the app's Invite tab) instead: %w", dir, r, err)
 	}
 	if err != nil {
 		return err
