@@ -107,11 +107,19 @@ func GalleryModel() keyrate.Model {
 
 // RunGallery simulates one run of the settings and says what happened.
 func RunGallery(ctx context.Context, s GallerySettings, seed uint64) (GalleryOutcome, error) {
+	return runGallery(ctx, s, seed, nil)
+}
+
+// runGallery is RunGallery reporting to progress (qkd.Config.Progress)
+// when it is not nil.
+func runGallery(ctx context.Context, s GallerySettings, seed uint64, progress func(qkd.Progress)) (GalleryOutcome, error) {
 	if !(s.FiberKm >= 0 && s.FiberKm <= GalleryMaxKm) {
 		return GalleryOutcome{}, fmt.Errorf("demo: gallery: fibre %v km outside [0, %d]", s.FiberKm, GalleryMaxKm)
 	}
 	o := GalleryOutcome{Settings: s, ModelRate: GalleryModel().Best(s.Setting(), s.FiberKm).Rate}
-	rep, err := qkd.Simulate(ctx, s.Config(seed))
+	cfg := s.Config(seed)
+	cfg.Progress = progress
+	rep, err := qkd.Simulate(ctx, cfg)
 	if rep == nil {
 		return o, fmt.Errorf("demo: gallery run: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -18,6 +19,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
+	"qkdchat/qkd"
 	"qkdchat/qkd/keyrate"
 	"qkdchat/ui"
 )
@@ -36,7 +38,7 @@ type Gallery struct {
 	unsafe   *widget.Check
 	km       *widget.Slider
 	kmLbl    *widget.Label
-	working  *widget.ProgressBarInfinite
+	bar      *widget.ProgressBar // the current run's progress (setProgress)
 	headline *widget.Label
 	detail   *widget.Label
 	curve    *canvas.Image
@@ -48,6 +50,11 @@ type Gallery struct {
 	batch   bool // Preset is setting several controls
 	last    *GalleryOutcome
 	curves  map[keyrate.Setting]plotter.XYs
+	// runID numbers the runs, so that only the current one moves the bar;
+	// barDelay (galleryProgressDelay; tests change it) is how long a run
+	// goes before the bar shows.
+	runID    uint64
+	barDelay time.Duration
 	// OnOutcome, when set, is called on the UI goroutine with each run's
 	// outcome (tests, screenshots).
 	OnOutcome func(GalleryOutcome)
@@ -61,7 +68,7 @@ const (
 
 // NewGallery builds the gallery; runs go through jobs, seeded from seed.
 func NewGallery(jobs *ui.Jobs, seed uint64) *Gallery {
-	g := &Gallery{jobs: jobs, seed: seed, curves: map[keyrate.Setting]plotter.XYs{}}
+	g := &Gallery{jobs: jobs, seed: seed, barDelay: galleryProgressDelay, curves: map[keyrate.Setting]plotter.XYs{}}
 	title := widget.NewLabelWithStyle("Attack gallery: real BB84 systems use laser pulses", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.Wrapping = fyne.TextWrapWord
 	explain := widget.NewLabel("A weak laser sometimes sends two photons in one pulse. Eve can split one off (photon-number " +
@@ -81,9 +88,8 @@ func NewGallery(jobs *ui.Jobs, seed uint64) *Gallery {
 	g.km.OnChanged = func(v float64) { g.kmLbl.SetText(fmt.Sprintf("Fibre: %.0f km", v)) }
 	pnsNoDecoy := widget.NewButton("PNS against a laser without decoys", func() { g.Preset(AttackPNS, true, false, true, 50) })
 	pnsDecoy := widget.NewButton("PNS against a laser with decoys", func() { g.Preset(AttackPNS, true, true, false, 50) })
-	g.working = widget.NewProgressBarInfinite()
-	g.working.Stop()
-	g.working.Hide()
+	g.bar = widget.NewProgressBar()
+	g.bar.Hide()
 	g.headline = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	g.headline.Wrapping = fyne.TextWrapWord
 	g.headline.SizeName = theme.SizeNameSubHeadingText
@@ -101,7 +107,7 @@ func NewGallery(jobs *ui.Jobs, seed uint64) *Gallery {
 	)
 	left := container.NewVBox(title, explain, widget.NewLabel("Try:"), container.NewGridWithColumns(1, pnsNoDecoy, pnsDecoy),
 		form, g.kmLbl, g.km)
-	right := container.NewBorder(container.NewVBox(g.working, g.headline, g.detail), nil, nil, nil, g.curve)
+	right := container.NewBorder(container.NewVBox(g.bar, g.headline, g.detail), nil, nil, nil, g.curve)
 	// The defaults, before content is set: no run starts yet (Start).
 	g.attack.SetSelectedIndex(int(AttackNone))
 	g.source.SetSelected(sourceLaser)
@@ -175,8 +181,11 @@ func (g *Gallery) Start() { g.changed() }
 func (g *Gallery) start() {
 	s := g.Settings()
 	g.running, g.pending = true, false
-	g.working.Show()
-	g.working.Start()
+	g.runID++
+	id := g.runID
+	g.bar.SetValue(0)
+	g.bar.Hide() // until the run has taken barDelay
+	thr := newProgressThrottle(galleryPulses, g.barDelay, galleryProgressEvery, time.Now)
 	g.headline.SetText("Running: " + g.describe(s) + "…")
 	g.detail.SetText("")
 	g.seed++
@@ -187,14 +196,18 @@ func (g *Gallery) start() {
 		if !haveCurve {
 			xys = galleryCurve(s.Setting())
 		}
-		o, err := RunGallery(g.jobs.Context(), s, seed)
+		o, err := runGallery(g.jobs.Context(), s, seed, func(p qkd.Progress) {
+			if v, ok := thr.update(p); ok {
+				g.jobs.Do(func() { g.setProgress(id, v) })
+			}
+		})
 		g.jobs.Do(func() {
 			if xys != nil {
 				g.curves[s.Setting()] = xys
 			}
 			g.running = false
-			g.working.Stop()
-			g.working.Hide()
+			g.bar.SetValue(1)
+			g.bar.Hide()
 			if err != nil {
 				g.headline.SetText("The run failed")
 				g.detail.SetText(err.Error())
@@ -213,6 +226,16 @@ func (g *Gallery) start() {
 			g.redraw()
 		})
 	})
+}
+
+// setProgress shows run id at v, unless a newer run has started or the
+// run has ended.
+func (g *Gallery) setProgress(id uint64, v float64) {
+	if id != g.runID || !g.running {
+		return
+	}
+	g.bar.SetValue(v)
+	g.bar.Show()
 }
 
 func (g *Gallery) describe(s GallerySettings) string {
