@@ -124,15 +124,7 @@ func (p *chatPane) showTransfer(e node.Event) {
 			p.transfers.Remove(old)
 		}
 	}
-	frac := 1.0
-	if e.Total > 0 {
-		frac = float64(e.Done) / float64(e.Total)
-	}
-	status := files.Progress(e.Done, e.Total)
-	if e.Done >= e.Total {
-		status = "done · " + files.HumanSize(e.Total)
-	}
-	r.SetProgress(frac, status)
+	r.SetProgress(files.TransferRow(e.Done, e.Total))
 }
 
 // hideDoneTransfers hides the finished transfers once a message shows:

@@ -85,15 +85,7 @@ func (p *Pane) ShowTransfer(e node.Event) {
 		p.rows[key] = r
 		p.transfers.Add(r)
 	}
-	frac := 1.0
-	if e.Total > 0 {
-		frac = float64(e.Done) / float64(e.Total)
-	}
-	status := files.Progress(e.Done, e.Total)
-	if e.Done >= e.Total {
-		status = "done · " + files.HumanSize(e.Total)
-	}
-	r.SetProgress(frac, status)
+	r.SetProgress(files.TransferRow(e.Done, e.Total))
 }
 
 func (p *Pane) selectedCase() (node.Case, bool) {

@@ -36,6 +36,25 @@ func TestHumanSize(t *testing.T) {
 	}
 }
 
+// TestTransferRow: a running transfer shows its fraction and "done of
+// total"; a finished one, or one of unknown size, shows full and done.
+func TestTransferRow(t *testing.T) {
+	for _, c := range []struct {
+		done, total int64
+		frac        float64
+		status      string
+	}{
+		{1 << 20, 4 << 20, 0.25, "1.0 MB of 4.0 MB"},
+		{0, 2048, 0, "0 bytes of 2.0 KB"},
+		{4 << 20, 4 << 20, 1, "done · 4.0 MB"},
+		{0, 0, 1, "done · 0 bytes"},
+	} {
+		if f, s := TransferRow(c.done, c.total); f != c.frac || s != c.status {
+			t.Errorf("TransferRow(%d, %d) = %v, %q; want %v, %q", c.done, c.total, f, s, c.frac, c.status)
+		}
+	}
+}
+
 func TestSafeName(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"chest-xray.png", "chest-xray.png"},

@@ -34,3 +34,17 @@ func Progress(done, total int64) string {
 	}
 	return HumanSize(done) + " of " + HumanSize(total)
 }
+
+// TransferRow is what a transfer's progress row shows: the fraction done
+// (1 when total is unknown or zero) and its status, "1.5 MB of 5.0 MB"
+// while it runs and "done · 5.0 MB" once done reaches total.
+func TransferRow(done, total int64) (fraction float64, status string) {
+	fraction = 1.0
+	if total > 0 {
+		fraction = float64(done) / float64(total)
+	}
+	if done >= total {
+		return fraction, "done · " + HumanSize(total)
+	}
+	return fraction, Progress(done, total)
+}
