@@ -76,6 +76,31 @@ func dataDir(flagValue string) (string, error) {
 	return node.DefaultDataDir()
 }
 
+// peerRun is the node, console and session context (life) of listen and
+// connect.
+type peerRun struct {
+	life    context.Context
+	endLife context.CancelFunc
+	n       *node.Node
+	con     *console
+}
+
+// start opens them. Sessions live on life, apart from ctx, so that Ctrl-C
+// (ctx) makes them leave cleanly, through their final checkpoint
+// exchanges, before the node closes; a second Ctrl-C ends the process.
+func (p *peerFlags) start(ctx context.Context, env *Env) (*peerRun, error) {
+	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
+	n, err := p.openNode(env)
+	if err != nil {
+		endLife()
+		return nil, err
+	}
+	return &peerRun{life, endLife, n, newConsole(n, env, p.jsonOut)}, nil
+}
+
+// stop stops the console, closes the node and ends life.
+func (r *peerRun) stop() { r.con.stop(); r.n.Close(); r.endLife() }
+
 // openNode saves the profile given on the command line (if any) and opens
 // the node.
 func (p *peerFlags) openNode(env *Env) (*node.Node, error) {
@@ -141,18 +166,12 @@ func runListen(ctx context.Context, env *Env, args []string) error {
 	if err := p.validate(); err != nil {
 		return err
 	}
-	// Sessions live on their own context, so that Ctrl-C (ctx) closes
-	// them cleanly, through their final checkpoint exchanges, before the
-	// node closes; a second Ctrl-C ends the process.
-	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
-	defer endLife()
-	n, err := p.openNode(env)
+	r, err := p.start(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer n.Close()
-	con := newConsole(n, env, p.jsonOut)
-	defer con.stop()
+	defer r.stop()
+	life, n, con := r.life, r.n, r.con
 	st, err := n.Reach().Listen(life, *addr, p.code)
 	if err != nil {
 		return err
@@ -200,19 +219,14 @@ the end of input), with the count and the message IDs on stderr (and an
 	if err != nil {
 		return err
 	}
-	// The session lives on its own context: Ctrl-C (ctx) makes connect
-	// leave cleanly, through the final checkpoint exchange, and a second
-	// Ctrl-C ends the process (main restores the default handling). A
-	// Ctrl-C while still dialing stops the dial.
-	life, endLife := context.WithCancel(context.WithoutCancel(ctx))
-	defer endLife()
-	n, err := p.openNode(env)
+	// The session lives on its own context (see start); a Ctrl-C while
+	// still dialing stops the dial.
+	r, err := p.start(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer n.Close()
-	con := newConsole(n, env, p.jsonOut)
-	defer con.stop()
+	defer r.stop()
+	life, endLife, n, con := r.life, r.endLife, r.n, r.con
 	stopDial := context.AfterFunc(ctx, endLife)
 	var s *node.Session
 	if isInvite {
