@@ -3,8 +3,11 @@
 // temporary data directory with a profile, two nodes paired over
 // 127.0.0.1 until both hold a key, waiting for an event or for a
 // condition with a timeout and a failure message that says what was
-// awaited, a data directory whose ledger journal a crash wiped, and
-// Inline, a job runner that does a pane's work at once.
+// awaited, a data directory whose ledger journal a crash wiped, the job
+// runners of a pane (Inline, which does its work at once, and Jobs, which
+// runs it on goroutines and reports back under one lock standing for the
+// UI goroutine), and Walk and FindButton, which search a Fyne widget
+// tree.
 //
 // It imports node, so the node's own (internal) tests cannot use it;
 // what they share with the packages above lives below the node, in

@@ -8,6 +8,10 @@ import (
 	"sync"
 	"testing"
 
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
 	"qkdchat/ledger"
 	"qkdchat/node"
 )
@@ -103,5 +107,61 @@ func TestInlineRunsAtOnce(t *testing.T) {
 	defer cancel()
 	if (Inline{Ctx: ctx}).Context() != ctx {
 		t.Error("Inline{Ctx: ctx} does not give ctx")
+	}
+}
+
+// TestJobsRunUnderTheLockWhileTheTestLives: Do runs under the lock while
+// the test lives; when it ends, the goroutines Go started are waited for
+// and Do no longer runs.
+func TestJobsRunUnderTheLockWhileTheTestLives(t *testing.T) {
+	var mu sync.Mutex
+	var j *Jobs
+	finished := false
+	t.Run("live", func(t *testing.T) {
+		j = NewJobs(t, &mu)
+		held := false
+		j.Do(func() { held = !mu.TryLock() })
+		if !held {
+			t.Error("Do ran f without the lock")
+		}
+		release := make(chan struct{})
+		j.Go(func() { <-release; finished = true })
+		close(release)
+		if j.Context().Err() != nil {
+			t.Error("the context ended while the test lives")
+		}
+	})
+	if !finished {
+		t.Error("the test ended before the goroutine Go started")
+	}
+	if j.Context().Err() == nil {
+		t.Error("the context outlived the test")
+	}
+	ran := false
+	j.Do(func() { ran = true })
+	if ran {
+		t.Error("Do ran after the test ended")
+	}
+}
+
+// TestWalkReachesEveryKindOfParent: FindButton finds a button below each
+// kind of parent Walk descends into, and nil for a label none has.
+func TestWalkReachesEveryKindOfParent(t *testing.T) {
+	test.NewTempApp(t)
+	b := func(s string) *widget.Button { return widget.NewButton(s, nil) }
+	tree := container.NewVBox(
+		widget.NewCard("card", "", b("in card")),
+		widget.NewForm(widget.NewFormItem("form", b("in form"))),
+		container.NewVScroll(b("in scroll")),
+		container.NewHSplit(b("leading"), b("trailing")),
+		container.NewAppTabs(container.NewTabItem("one", b("tab one")), container.NewTabItem("two", b("tab two"))),
+	)
+	for _, text := range []string{"in card", "in form", "in scroll", "leading", "trailing", "tab one", "tab two"} {
+		if got := FindButton(tree, text); got == nil || got.Text != text {
+			t.Errorf("FindButton(%q) = %v", text, got)
+		}
+	}
+	if got := FindButton(tree, "absent"); got != nil {
+		t.Errorf("FindButton found %q for an absent label", got.Text)
 	}
 }
