@@ -121,7 +121,7 @@ func (u *clinicUser) unmoved(t *testing.T, step string) {
 func formEntry(t *testing.T, o fyne.CanvasObject, label string) *widget.Entry {
 	t.Helper()
 	var found *widget.Entry
-	walkObjects(o, func(o fyne.CanvasObject) {
+	nodetest.Walk(o, func(o fyne.CanvasObject) {
 		if f, ok := o.(*widget.Form); ok {
 			for _, it := range f.Items {
 				if e, ok := it.Widget.(*widget.Entry); ok && it.Text == label && found == nil {
@@ -229,7 +229,7 @@ func clinicFlow(t *testing.T, a fyne.App) (th *Thread, pat, hos, doc *clinicUser
 		test.Type(name, "Pat Smith")
 		test.Type(formEntry(t, role, "Symptoms"), "fever, cough")
 		pat.s.att.dropped([]fyne.URI{storage.NewFileURI(xrayPath)})
-		test.Tap(findButton(role, "Send health record"))
+		test.Tap(nodetest.FindButton(role, "Send health record"))
 	})
 
 	// The hospital: badges on Cases and Chat, a status line and one
@@ -261,7 +261,7 @@ func clinicFlow(t *testing.T, a fyne.App) (th *Thread, pat, hos, doc *clinicUser
 	})
 	// The case view shows once the pane has read the case.
 	eventually(t, th, "the case shown at the hospital", func() bool { return len(hos.s.role.FileRows()) == 1 })
-	th.Run(func() { test.Tap(findButton(hos.s.role.Content(), "Refer to doctor")) })
+	th.Run(func() { test.Tap(nodetest.FindButton(hos.s.role.Content(), "Refer to doctor")) })
 
 	// The doctor: a referral badge; writes the report with a letter.
 	eventually(t, th, "the referral at the doctor", func() bool { return doc.s.TabTitle(TabRole) == "Reports (1)" })
@@ -276,7 +276,7 @@ func clinicFlow(t *testing.T, a fyne.App) (th *Thread, pat, hos, doc *clinicUser
 		test.Type(formEntry(t, role, "Findings"), "bronchitis")
 		test.Type(formEntry(t, role, "Prescriptions"), "rest")
 		doc.s.att.dropped([]fyne.URI{storage.NewFileURI(letterPath)})
-		test.Tap(findButton(role, "Send report"))
+		test.Tap(nodetest.FindButton(role, "Send report"))
 	})
 
 	// The patient: the report arrives (relayed by the hospital) while

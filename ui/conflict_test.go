@@ -34,7 +34,7 @@ func TestConflictWarningUntilDismissed(t *testing.T) {
 			t.Errorf("warning text:\n%s", all)
 		}
 		red := false
-		walkObjects(s.conflict.Content(), func(o fyne.CanvasObject) {
+		nodetest.Walk(s.conflict.Content(), func(o fyne.CanvasObject) {
 			if l, ok := o.(*widget.Label); ok && l.Importance == widget.DangerImportance {
 				red = true
 			}
@@ -42,7 +42,7 @@ func TestConflictWarningUntilDismissed(t *testing.T) {
 		if !red {
 			t.Error("the warning is not shown in the danger colour")
 		}
-		test.Tap(findButton(s.conflict.Content(), "Dismiss"))
+		test.Tap(nodetest.FindButton(s.conflict.Content(), "Dismiss"))
 	})
 	eventually(t, th, "the warning gone", func() bool { return !s.conflict.Content().Visible() })
 	if pcs, err := n.Ledger().PeerConflicts(); err != nil || len(pcs) != 0 {

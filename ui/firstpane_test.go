@@ -131,7 +131,7 @@ func TestOnLANHospitalListensAtStartAndPatientJoinsNearby(t *testing.T) {
 	eventually(t, th, "Nearby: St Mary", func() bool { return strings.Contains(texts(ps.join.Content()), "Nearby: St Mary") })
 	th.Run(func() {
 		var e *widget.Entry
-		walkObjects(ps.join.Content(), func(o fyne.CanvasObject) {
+		nodetest.Walk(ps.join.Content(), func(o fyne.CanvasObject) {
 			if x, ok := o.(*widget.Entry); ok && strings.HasPrefix(x.PlaceHolder, "code, e.g.") {
 				e = x
 			}

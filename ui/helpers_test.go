@@ -84,54 +84,15 @@ func texts(o fyne.CanvasObject) string {
 	return strings.Join(out, "\n")
 }
 
-// findButton returns the first button labelled text below o.
-func findButton(o fyne.CanvasObject, text string) *widget.Button {
-	var found *widget.Button
-	walkObjects(o, func(o fyne.CanvasObject) {
-		if b, ok := o.(*widget.Button); ok && found == nil && b.Text == text {
-			found = b
-		}
-	})
-	return found
-}
-
 // findForm returns the first form below o.
 func findForm(o fyne.CanvasObject) *widget.Form {
 	var found *widget.Form
-	walkObjects(o, func(o fyne.CanvasObject) {
+	nodetest.Walk(o, func(o fyne.CanvasObject) {
 		if f, ok := o.(*widget.Form); ok && found == nil {
 			found = f
 		}
 	})
 	return found
-}
-
-func walkObjects(o fyne.CanvasObject, f func(fyne.CanvasObject)) {
-	if o == nil {
-		return
-	}
-	f(o)
-	switch v := o.(type) {
-	case *widget.Card:
-		walkObjects(v.Content, f)
-	case *widget.Form:
-		for _, it := range v.Items {
-			walkObjects(it.Widget, f)
-		}
-	case *fyne.Container:
-		for _, c := range v.Objects {
-			walkObjects(c, f)
-		}
-	case *container.Scroll:
-		walkObjects(v.Content, f)
-	case *container.Split:
-		walkObjects(v.Leading, f)
-		walkObjects(v.Trailing, f)
-	case *container.AppTabs:
-		for _, it := range v.Items {
-			walkObjects(it.Content, f)
-		}
-	}
 }
 
 // walkRendered calls f on o and, while f returns true, on everything o's

@@ -41,7 +41,7 @@ func TestJournalLossCanBeAcceptedInTheApp(t *testing.T) {
 					t.Fatalf("the journal-loss page lacks %q:\n%s", want, all)
 				}
 			}
-			btn := findButton(w.Content(), "Accept the loss and open QKD Chat")
+			btn := nodetest.FindButton(w.Content(), "Accept the loss and open QKD Chat")
 			accept = func() { test.Tap(btn) }
 		})
 		if accept == nil {

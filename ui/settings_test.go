@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 	"qkdchat/ui/prefs"
 )
 
@@ -26,7 +27,7 @@ func (f *fixedTuner) SetBB84(b node.BB84Settings) error { f.bb84 = b; return nil
 // formLabels returns the labels of the form items below o.
 func formLabels(o fyne.CanvasObject) []string {
 	var out []string
-	walkObjects(o, func(o fyne.CanvasObject) {
+	nodetest.Walk(o, func(o fyne.CanvasObject) {
 		if f, ok := o.(*widget.Form); ok {
 			for _, it := range f.Items {
 				out = append(out, it.Text)

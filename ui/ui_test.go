@@ -229,7 +229,7 @@ func TestListenPaneShowsAddressAndCode(t *testing.T) {
 		var copyCode func()
 		for _, o := range s.connect.listenInfo.Objects {
 			if strings.Contains(texts(o), code) {
-				copyCode = func() { test.Tap(findButton(o, "Copy")) }
+				copyCode = func() { test.Tap(nodetest.FindButton(o, "Copy")) }
 			}
 		}
 		copyCode()
@@ -293,7 +293,7 @@ func TestEavesdropperAbortShowsVerdict(t *testing.T) {
 	if err := eve.SetIntercept(0); err != nil {
 		t.Fatal(err)
 	}
-	th.Run(func() { test.Tap(findButton(s.bb84.Content(), "Re-key now")) })
+	th.Run(func() { test.Tap(nodetest.FindButton(s.bb84.Content(), "Re-key now")) })
 	eventually(t, th, "a key after Eve stops", func() bool { return s.bb84.Shown().Verdict == "secure" })
 	th.Run(func() {
 		if n := len(s.bb84.Shown().Runs); n != 2 {
@@ -391,7 +391,7 @@ func TestFirstRunThenMainWindow(t *testing.T) {
 				t.Errorf("first-run form lacks %q:\n%s", want, all)
 			}
 		}
-		btn := findButton(w.Content(), "Start")
+		btn := nodetest.FindButton(w.Content(), "Start")
 		test.Tap(btn) // nothing chosen yet
 		if !strings.Contains(texts(w.Content()), "Choose your role.") {
 			t.Error("no error for a missing role")

@@ -17,27 +17,6 @@ import (
 	"qkdchat/nodetest"
 )
 
-type uiJobs struct {
-	mu  *sync.Mutex
-	ctx context.Context
-	wg  sync.WaitGroup
-}
-
-func (j *uiJobs) Go(f func()) {
-	j.wg.Add(1)
-	go func() { defer j.wg.Done(); f() }()
-}
-
-func (j *uiJobs) Do(f func()) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.ctx.Err() == nil {
-		f()
-	}
-}
-
-func (j *uiJobs) Context() context.Context { return j.ctx }
-
 // newNode opens a real node with a fresh data directory.
 func newNode(t *testing.T, name string, role node.Role) *node.Node {
 	t.Helper()
@@ -54,9 +33,7 @@ func newPane(t *testing.T, mu *sync.Mutex) (*Pane, string, *[]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	j := &uiJobs{mu: mu, ctx: ctx}
-	t.Cleanup(func() { cancel(); j.wg.Wait() })
+	j := nodetest.NewJobs(t, mu)
 	var copied []string
 	mu.Lock()
 	p := New(h.Invites(), h.Clinic(), j, func(label, _ string) { copied = append(copied, label) })
@@ -65,21 +42,10 @@ func newPane(t *testing.T, mu *sync.Mutex) (*Pane, string, *[]string) {
 	return p, addr.String(), &copied
 }
 
+// eventually polls cond under mu until it holds, or fails.
 func eventually(t *testing.T, mu *sync.Mutex, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(40 * time.Second)
-	for {
-		mu.Lock()
-		ok := cond()
-		mu.Unlock()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	nodetest.Eventually(t, what, nodetest.Under(nodetest.Locked(mu), cond))
 }
 
 // shown is the text of every visible label below o.

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"qkdchat/node"
+	"qkdchat/nodetest"
 	"qkdchat/ui/invites"
 	"qkdchat/ui/join"
 )
@@ -36,7 +37,7 @@ func newHospital(t *testing.T, a fyne.App, mu *sync.Mutex) *hospitalUI {
 	}
 	h := &hospitalUI{n: n, code: code, addr: addr.String()}
 	mu.Lock()
-	h.pane = invites.New(n.Invites(), n.Clinic(), newJobs(t, mu), func(_, v string) { a.Clipboard().SetContent(v) })
+	h.pane = invites.New(n.Invites(), n.Clinic(), nodetest.NewJobs(t, mu), func(_, v string) { a.Clipboard().SetContent(v) })
 	test.NewTempWindow(t, h.pane.Content())
 	mu.Unlock()
 	return h
@@ -75,7 +76,7 @@ func newJoiner(t *testing.T, mu *sync.Mutex, name string, role node.Role) *joinU
 	n := newNode(t, name, role)
 	mu.Lock()
 	defer mu.Unlock()
-	p := join.New(n.Invites(), role, newJobs(t, mu))
+	p := join.New(n.Invites(), role, nodetest.NewJobs(t, mu))
 	test.NewTempWindow(t, p.Content())
 	return &joinUI{n: n, pane: p}
 }

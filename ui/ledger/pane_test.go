@@ -7,16 +7,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	ledgerdb "qkdchat/ledger"
 	"qkdchat/node"
 	"qkdchat/node/audit"
+	"qkdchat/nodetest"
 )
 
 // uiThread stands in for the app's UI goroutine: Run and the pane's Do
@@ -30,48 +27,8 @@ func (th *uiThread) Run(f func()) { th.mu.Lock(); defer th.mu.Unlock(); f() }
 
 func newTestNode(t *testing.T, name string, role node.Role) *node.Node {
 	t.Helper()
-	dir := t.TempDir()
-	if err := node.SaveProfile(dir, node.Profile{Name: name, Role: role}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Open(node.Options{Dir: dir, SendTimeout: 20 * time.Second, RekeyInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
+	n, _ := nodetest.New(t, name, role, node.BB84Settings{})
 	return n
-}
-
-// pair connects a to b and waits for a key on both.
-func pair(t *testing.T, a, b *node.Node) {
-	t.Helper()
-	aev, astop := a.Events()
-	defer astop()
-	bev, bstop := b.Events()
-	defer bstop()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	addr, code, err := b.Listen(ctx, "127.0.0.1:0", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Connect(context.Background(), addr.String(), code); err != nil {
-		t.Fatal(err)
-	}
-	for _, ev := range []<-chan node.Event{aev, bev} {
-		deadline := time.After(40 * time.Second)
-	wait:
-		for {
-			select {
-			case e := <-ev:
-				if e.Type == node.EventKeyEstablished {
-					break wait
-				}
-			case <-deadline:
-				t.Fatal("timed out waiting for a key")
-			}
-		}
-	}
 }
 
 // newTestPane shows n's ledger pane in a test window, with every contact
@@ -122,36 +79,14 @@ func newTestPane(t *testing.T, n *node.Node) (*uiThread, *Pane) {
 // eventually polls cond on the UI thread until it holds, or fails.
 func eventually(t *testing.T, th *uiThread, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(40 * time.Second)
-	for {
-		var ok bool
-		th.Run(func() { ok = cond() })
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// findButton returns the first button labelled text below o.
-func findButton(o fyne.CanvasObject, text string) *widget.Button {
-	var found *widget.Button
-	walkObjects(o, func(o fyne.CanvasObject) {
-		if b, ok := o.(*widget.Button); ok && found == nil && b.Text == text {
-			found = b
-		}
-	})
-	return found
+	nodetest.Eventually(t, what, nodetest.Under(th.Run, cond))
 }
 
 func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 	test.NewTempApp(t)
 	alice := newTestNode(t, "Alice", node.RolePatient)
 	bob := newTestNode(t, "Bob", node.RoleHospital)
-	pair(t, alice, bob)
+	nodetest.Pair(t, alice, bob)
 	ss, _ := alice.Session("Bob")
 	for i, c := range []string{"", "C-1", ""} {
 		if _, err := ss.Send(context.Background(), node.KindChat, c, "secret "+string(rune('a'+i)), nil); err != nil {
@@ -186,7 +121,7 @@ func TestLedgerBrowserVerifyProveExportSearch(t *testing.T) {
 	// Search by case and by kind.
 	th.Run(func() {
 		p.search.SetText("C-1")
-		test.Tap(findButton(p.content, "Search"))
+		test.Tap(nodetest.FindButton(p.content, "Search"))
 	})
 	eventually(t, th, "the search result", func() bool { return len(p.rows) == 1 && p.rows[0].CaseID == "C-1" })
 	th.Run(func() {
@@ -232,33 +167,5 @@ func TestVerifyVerdictNamesFirstBadBlock(t *testing.T) {
 	msg, ok = verifyVerdict(&audit.VerifyReport{OK: true, Size: 5, Blocks: 2, FirstBadHeight: -1, BadIndex: -1}, nil)
 	if !ok || !strings.HasPrefix(msg, "Ledger verified: 5 transactions in 2 blocks") {
 		t.Errorf("%q %v", msg, ok)
-	}
-}
-
-func walkObjects(o fyne.CanvasObject, f func(fyne.CanvasObject)) {
-	if o == nil {
-		return
-	}
-	f(o)
-	switch v := o.(type) {
-	case *widget.Card:
-		walkObjects(v.Content, f)
-	case *widget.Form:
-		for _, it := range v.Items {
-			walkObjects(it.Widget, f)
-		}
-	case *fyne.Container:
-		for _, c := range v.Objects {
-			walkObjects(c, f)
-		}
-	case *container.Scroll:
-		walkObjects(v.Content, f)
-	case *container.Split:
-		walkObjects(v.Leading, f)
-		walkObjects(v.Trailing, f)
-	case *container.AppTabs:
-		for _, it := range v.Items {
-			walkObjects(it.Content, f)
-		}
 	}
 }
