@@ -148,7 +148,7 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 	}
 	attacked := []shot{
 		{d.EveWin, "eve-attack", live},
-		{d.AliceWin, "alice-bb84-attack", tab(d.AliceShell, ui.TabBB84)},
+		{d.AliceWin, "alice-bb84-attack", func() { d.AliceShell.Staging().ShowHistory(); d.AliceShell.ShowTab(ui.TabBB84) }},
 	}
 	for _, th := range themes {
 		if err := shootAll(th, attacked); err != nil {
