@@ -62,7 +62,11 @@ func (b *sidebar) refresh(convs []*conversation, current convKey, people roster)
 					title = b.caseTitle(group)
 				}
 			}
-			objs = append(objs, widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
+			// A case's title is long: truncated, it does not hold the
+			// sidebar (and so the window) wider than 800 pixels.
+			lbl := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+			lbl.Truncation = fyne.TextTruncateEllipsis
+			objs = append(objs, lbl)
 		}
 		k := c.key
 		icon := theme.RadioButtonIcon()

@@ -1,5 +1,7 @@
 package ui
 
+import "qkdchat/node"
+
 // Staging puts a shell's panes into the states that the demo's
 // screenshots show, and reads back what they show, for package demo and
 // its tests. Its methods run on the UI goroutine.
@@ -27,3 +29,10 @@ func (g Staging) SelectFirstCase() { g.s.role.SelectFirstCase() }
 
 // KeyVerdict is the verdict the BB84 tab shows.
 func (g Staging) KeyVerdict() string { return g.s.bb84.Shown().Verdict }
+
+// Listened shows that the node listens on addr with join code code, as
+// the listening event does: a node that listened before its shell was
+// built (the demo's hospital) has no such event for the shell to show.
+func (g Staging) Listened(addr, code string) {
+	g.s.apply(node.Event{Type: node.EventListening, Addr: addr, Code: code})
+}

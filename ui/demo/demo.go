@@ -70,6 +70,8 @@ type Demo struct {
 	eveBase node.EveStats
 
 	outcomes chan node.Event // Alice's key outcomes, for Screenshots
+	bobAddr  string          // where Bob listens, and his join code,
+	bobCode  string          // for his listening line in Screenshots
 
 	// Gallery is the attack gallery, the second tab of Eve's window; it
 	// runs its first setting when the tab is first opened.
@@ -119,6 +121,7 @@ func Start(ctx context.Context, a fyne.App, opts Options) (*Demo, error) {
 		d.Close()
 		return nil, fmt.Errorf("demo: Bob listens: %w", err)
 	}
+	d.bobAddr, d.bobCode = addr.String(), code
 	d.Eve, err = node.NewEve(node.EveOptions{Listen: "127.0.0.1:0", Forward: addr.String(), Seed: opts.Seed, Logger: opts.Logger})
 	if err != nil {
 		d.Close()

@@ -25,12 +25,14 @@ const settle = 700 * time.Millisecond
 type CaptureFunc func(ctx context.Context, title, path string) error
 
 // Screenshots drives the running demo through a short story and has
-// capture write a PNG of every pane in each theme into dir: Eve's window
-// before and after an attack, the Connect, Chat, BB84, Ledger, role and
-// Settings panes of Alice (a patient) and the Cases pane of Bob (a
-// hospital) at 1100x720, the chat and BB84 panes at 800x600, and Eve's
-// attack gallery at both sizes. It runs on
-// a goroutine of its own while the app runs, and returns the files written.
+// capture write a PNG of every pane, in each theme, at the app's default
+// window size and at 800x600, into dir: Alice's (a patient's) Join,
+// Connect, Chat, BB84, Bloch, Ledger, Health record and Settings panes,
+// Bob's (a hospital's) Invite, Cases, Chat and Ledger panes, Eve's live
+// link and attack gallery, and, after Eve intercepts every photon, Eve's
+// live link and Alice's BB84 pane again. The files are named
+// who-pane[-800x600]-theme.png. It runs on a goroutine of its own while
+// the app runs, and returns the files written.
 func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, capture CaptureFunc) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("screenshots: %w", err)
@@ -48,10 +50,12 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 	if _, err := wait(); err != nil {
 		return nil, err
 	}
-	// A short conversation and a health record, so the panes have content.
+	// A short conversation with a file and a health record, so the panes
+	// have content.
 	if err := d.seedStory(ctx); err != nil {
 		return nil, err
 	}
+	d.th.DoAndWait(func() { d.BobShell.Staging().Listened(d.bobAddr, d.bobCode) })
 	var files []string
 	shoot := func(w fyne.Window, size fyne.Size, name string, prep func()) error {
 		d.th.DoAndWait(func() {
@@ -74,52 +78,63 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 		files = append(files, path)
 		return nil
 	}
-	full := fyne.NewSize(1100, 720)
-	small := fyne.NewSize(800, 600)
+	sizes := []fyne.Size{ui.DefaultWindowSize, fyne.NewSize(800, 600)}
 	a := fyne.CurrentApp()
-	for _, th := range themes {
+	// A shot is a window, the pane's name and what puts the pane on
+	// show; shootAll captures a list of them at both sizes.
+	type shot struct {
+		w    fyne.Window
+		name string
+		prep func()
+	}
+	tab := func(sh *ui.Shell, name string) func() { return func() { sh.ShowTab(name) } }
+	live := func() { d.eveTabs.SelectIndex(0) }
+	panes := func() []shot {
+		al, bo := d.AliceShell, d.BobShell
+		return []shot{
+			{d.EveWin, "eve-live", live},
+			{d.EveWin, "eve-gallery", func() { d.ShowGallery(); d.Gallery.redraw() }},
+			{d.AliceWin, "alice-join", tab(al, ui.TabJoin)},
+			{d.AliceWin, "alice-connect", tab(al, ui.TabConnect)},
+			{d.AliceWin, "alice-chat", tab(al, ui.TabChat)},
+			{d.AliceWin, "alice-bb84", func() { al.Staging().ShowHistory(); al.ShowTab(ui.TabBB84) }},
+			{d.AliceWin, "alice-bloch", func() { al.Staging().ShowBloch(3) }},
+			{d.AliceWin, "alice-ledger", func() { al.ShowTab(ui.TabLedger); al.Staging().ProveAndVerifyLedger() }},
+			{d.AliceWin, "alice-role", tab(al, ui.TabRole)},
+			{d.AliceWin, "alice-settings", tab(al, ui.TabSettings)},
+			{d.BobWin, "bob-invite", tab(bo, ui.TabInvite)},
+			{d.BobWin, "bob-role", func() { bo.ShowTab(ui.TabRole); bo.Staging().SelectFirstCase() }},
+			{d.BobWin, "bob-chat", tab(bo, ui.TabChat)},
+			{d.BobWin, "bob-ledger", func() { bo.ShowTab(ui.TabLedger); bo.Staging().ProveAndVerifyLedger() }},
+		}
+	}
+	name := func(pane string, size fyne.Size, th string) string {
+		if size == sizes[0] {
+			return pane + "-" + th
+		}
+		return fmt.Sprintf("%s-%.0fx%.0f-%s", pane, size.Width, size.Height, th)
+	}
+	shootAll := func(th string, list []shot) error {
 		d.th.DoAndWait(func() { prefs.ApplyTheme(a, th) })
 		// Re-show the last outcome so that the canvas texts pick up the
 		// theme's colours.
 		d.th.DoAndWait(func() { d.recolour() })
-		live := func() { d.eveTabs.SelectIndex(0) }
-		if err := shoot(d.EveWin, full, "demo-eve-"+th, live); err != nil {
-			return files, err
-		}
-		for _, size := range []fyne.Size{full, small} {
-			name := fmt.Sprintf("demo-gallery-%.0fx%.0f-%s", size.Width, size.Height, th)
-			if err := shoot(d.EveWin, size, name, func() { d.ShowGallery(); d.Gallery.redraw() }); err != nil {
-				return files, err
+		for _, size := range sizes {
+			for _, p := range list {
+				if err := shoot(p.w, size, name(p.name, size, th), p.prep); err != nil {
+					return err
+				}
 			}
+			d.th.DoAndWait(live)
 		}
-		d.th.DoAndWait(live)
-		for _, tab := range []string{ui.TabConnect, ui.TabChat, ui.TabBB84, ui.TabRole, ui.TabSettings} {
-			tab := tab
-			if err := shoot(d.AliceWin, full, "alice-"+tab+"-"+th, func() { d.AliceShell.ShowTab(tab) }); err != nil {
-				return files, err
-			}
-		}
-		// The ledger: load it, then pick a transaction, prove it and verify
-		// the whole ledger.
-		d.th.DoAndWait(func() { d.AliceShell.ShowTab(ui.TabLedger) })
-		time.Sleep(settle)
-		if err := shoot(d.AliceWin, full, "alice-ledger-"+th, d.AliceShell.Staging().ProveAndVerifyLedger); err != nil {
-			return files, err
-		}
-		if err := shoot(d.AliceWin, full, "alice-bloch-"+th, func() { d.AliceShell.Staging().ShowBloch(3) }); err != nil {
-			return files, err
-		}
-		d.th.DoAndWait(d.AliceShell.Staging().ShowHistory)
-		for _, tab := range []string{ui.TabChat, ui.TabBB84} {
-			tab := tab
-			if err := shoot(d.AliceWin, small, "alice-"+tab+"-800x600-"+th, func() { d.AliceShell.ShowTab(tab) }); err != nil {
-				return files, err
-			}
-		}
-		if err := shoot(d.BobWin, full, "bob-role-"+th, func() {
-			d.BobShell.ShowTab(ui.TabRole)
-			d.BobShell.Staging().SelectFirstCase()
-		}); err != nil {
+		return nil
+	}
+	// The ledger panes load their page when first shown; show them once
+	// before the captures so that the page is there.
+	d.th.DoAndWait(func() { d.AliceShell.ShowTab(ui.TabLedger); d.BobShell.ShowTab(ui.TabLedger) })
+	time.Sleep(settle)
+	for _, th := range themes {
+		if err := shootAll(th, panes()); err != nil {
 			return files, err
 		}
 	}
@@ -131,12 +146,12 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 	if _, err := wait(); err != nil {
 		return files, err
 	}
+	attacked := []shot{
+		{d.EveWin, "eve-attack", live},
+		{d.AliceWin, "alice-bb84-attack", func() { d.AliceShell.Staging().ShowHistory(); d.AliceShell.ShowTab(ui.TabBB84) }},
+	}
 	for _, th := range themes {
-		d.th.DoAndWait(func() { prefs.ApplyTheme(a, th); d.recolour() })
-		if err := shoot(d.EveWin, full, "demo-eve-attack-"+th, func() { d.eveTabs.SelectIndex(0) }); err != nil {
-			return files, err
-		}
-		if err := shoot(d.AliceWin, full, "alice-bb84-attack-"+th, func() { d.AliceShell.ShowTab(ui.TabBB84) }); err != nil {
+		if err := shootAll(th, attacked); err != nil {
 			return files, err
 		}
 	}
@@ -151,8 +166,8 @@ func (d *Demo) recolour() {
 	d.showOutcomeColours()
 }
 
-// seedStory has Alice and Bob exchange two messages and Alice send a
-// health record, and waits until they are delivered.
+// seedStory has Alice and Bob exchange two messages, Bob send a file
+// and Alice send a health record, and waits until they are delivered.
 func (d *Demo) seedStory(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -162,6 +177,13 @@ func (d *Demo) seedStory(ctx context.Context) error {
 		return fmt.Errorf("screenshots: %w", err)
 	}
 	if _, err := d.Bob.Send(ctx, d.Alice.Fingerprint(), node.KindChat, "", "Yes please, Alice: use the Health record tab.", nil); err != nil {
+		return fmt.Errorf("screenshots: %w", err)
+	}
+	leaflet := filepath.Join(d.dir, "fever-leaflet.txt")
+	if err := os.WriteFile(leaflet, []byte("Rest, drink water, and call us if the fever lasts.\n"), 0o600); err != nil {
+		return fmt.Errorf("screenshots: %w", err)
+	}
+	if _, err := d.Bob.Clinic().SendFiles(ctx, d.Alice.Fingerprint(), "", "Here is our leaflet on fever.", []string{leaflet}); err != nil {
 		return fmt.Errorf("screenshots: %w", err)
 	}
 	phr := node.PHR{PatientName: "Alice Example", DateOfBirth: "1980-04-01", Symptoms: "Headache and fever for three days",

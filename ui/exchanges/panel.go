@@ -128,8 +128,10 @@ func New(n Sessions, jobs Jobs, name func(fp string) string, status func(string)
 		container.NewTabItem("History of exchanges", widgets.ChartsWithLegend(p.history, widgets.NewLegend(widgets.HistoryLegend))),
 		container.NewTabItem("Bloch sphere", container.New(widgets.ShrinkLayout{Min: fyne.NewSize(200, 200)}, blochBox)),
 	)
-	// The left column scrolls when the window is too small for it (800x600).
-	split := container.NewHSplit(container.NewScroll(left), p.side)
+	// The left column scrolls down when the window is too short for it
+	// (800x600); it is never wider than its half, so that the outcome
+	// wraps in sight instead of running under the charts.
+	split := container.NewHSplit(container.NewVScroll(left), p.side)
 	split.Offset = 0.6
 	p.content = container.NewPadded(split)
 	return p
