@@ -58,6 +58,10 @@ type Config struct {
 	NoFile            func(ledger.AttachmentRef) bool
 	Fingerprint, Name string // this node's
 	Log               *slog.Logger
+	// Receipts serialises the receipt of each contact's messages across
+	// the node's sessions; nil gives the courier a lock of its own, which
+	// is enough only while a contact never has two sessions at once.
+	Receipts *PeerLocks
 }
 
 // Courier is a session's reliable delivery: it implements
@@ -79,6 +83,9 @@ type Courier struct {
 // New makes the courier of session s.
 func New(s *session.Session, cfg Config) *Courier {
 	p := s.Peer()
+	if cfg.Receipts == nil {
+		cfg.Receipts = new(PeerLocks)
+	}
 	return &Courier{
 		s: s, cfg: cfg,
 		log:    cfg.Log.With("peer", p.Fingerprint, "peer_name", p.Name),
@@ -167,11 +174,7 @@ func (c *Courier) sendItem(ctx context.Context, e store.OutboxEntry) error {
 	if err != nil {
 		return err
 	}
-	if len(it.Attempts) >= maxAttempts {
-		it.Attempts = it.Attempts[1:]
-	}
-	it.Attempts = append(it.Attempts, raw)
-	if err := c.outbox.Update(c.s.Peer().Fingerprint, e.Key, it); err != nil {
+	if err := c.outbox.AddAttempt(c.s.Peer().Fingerprint, e.Key, raw, maxAttempts); err != nil {
 		return fmt.Errorf("record send attempt: %w", err)
 	}
 	payload := make([]byte, 4+len(raw))

@@ -64,11 +64,23 @@ func (c *Courier) receiveReliable(ctx context.Context, payload []byte) error {
 	if err != nil || refused {
 		return err
 	}
-
-	ack := func(a reliableAck) error {
-		b, _ := json.Marshal(a)
-		return c.s.SendFrame(ctx, frameReliableAk, b)
+	a, err := c.record(ctx, epoch, tx, sl)
+	if err != nil || a == nil {
+		return err
 	}
+	b, _ := json.Marshal(a)
+	return c.s.SendFrame(ctx, frameReliableAk, b)
+}
+
+// record decides what a received message is (new, a resend of one
+// recorded, or refused), records and applies a new one, and returns the
+// acknowledgement to send (nil for none). It runs for one session at a
+// time per contact: a message resent on a replacing session while the
+// replaced one still holds it would otherwise be found unseen by both and
+// recorded twice. The acknowledgement is sent after, outside the lock, so
+// that a stalled link never holds up the contact's other session.
+func (c *Courier) record(ctx context.Context, epoch uint32, tx *ledger.Transaction, sl session.Sealed) (*reliableAck, error) {
+	defer c.cfg.Receipts.Lock(c.s.Peer().Fingerprint)()
 	// A resend of a message already recorded: acknowledge what we hold.
 	m := &session.Message{ID: sl.ID, Seq: sl.Seq, Epoch: epoch, Kind: sl.Kind, CaseID: sl.CaseID, Text: sl.Text, Body: sl.Body,
 		Time: tx.Time, From: c.s.Peer().Fingerprint, FromName: c.s.Peer().Name, To: c.cfg.Fingerprint, TxID: tx.ID().String()}
@@ -79,7 +91,7 @@ func (c *Courier) receiveReliable(ctx context.Context, payload []byte) error {
 			if err := c.cfg.Accept.Apply(ctx, c.s.Peer(), tx, m); err != nil {
 				c.log.Warn("re-applying a recorded workflow message", "err", err)
 			}
-			return ack(reliableAck{ID: sl.ID, TxID: prev.String()})
+			return &reliableAck{ID: sl.ID, TxID: prev.String()}, nil
 		}
 	}
 	for _, r := range tx.Attachments {
@@ -88,7 +100,7 @@ func (c *Courier) receiveReliable(ctx context.Context, payload []byte) error {
 		}
 		if !c.files.Has(r.SHA256) {
 			c.s.Refuse(epoch, tx, fmt.Errorf("attachment %s (%x) did not arrive before the message", r.Name, r.SHA256[:6]))
-			return nil
+			return nil, nil
 		}
 	}
 	if err := c.cfg.Accept.Check(ctx, c.s.Peer(), tx, m); err != nil {
@@ -97,15 +109,15 @@ func (c *Courier) receiveReliable(ctx context.Context, payload []byte) error {
 			Action: "receive " + tx.Kind.String(), Reason: reason})
 		c.log.Warn("workflow message refused", "kind", tx.Kind.String(), "err", err)
 		c.s.Event(session.Event{Type: session.EventRejected, Reason: "refused " + tx.Kind.String() + ": " + reason, CaseID: tx.CaseID, MessageID: sl.ID})
-		return ack(reliableAck{ID: sl.ID, Refused: reason})
+		return &reliableAck{ID: sl.ID, Refused: reason}, nil
 	}
 	txid := tx.ID()
 	if err := c.seen.Mark(c.s.Peer().Fingerprint, sl.ID, txid); err != nil {
-		return fmt.Errorf("record message ID: %w", err)
+		return nil, fmt.Errorf("record message ID: %w", err)
 	}
 	rc, err := c.cfg.Ledger.Append(ctx, tx)
 	if err != nil {
-		return fmt.Errorf("record received message in ledger: %w", err)
+		return nil, fmt.Errorf("record received message in ledger: %w", err)
 	}
 	if err := c.cfg.Accept.Apply(ctx, c.s.Peer(), tx, m); err != nil {
 		// Allowed a moment ago; something changed in between (another
@@ -116,5 +128,5 @@ func (c *Courier) receiveReliable(ctx context.Context, payload []byte) error {
 	}
 	c.s.Event(session.Event{Type: session.EventLedgerAppend, TxID: m.TxID, Kind: m.Kind, Index: rc.Index, CaseID: m.CaseID})
 	c.s.Event(session.Event{Type: session.EventMessage, Message: m, MessageID: m.ID, Epoch: epoch, CaseID: m.CaseID})
-	return ack(reliableAck{ID: sl.ID, TxID: txid.String()})
+	return &reliableAck{ID: sl.ID, TxID: txid.String()}, nil
 }

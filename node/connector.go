@@ -124,6 +124,7 @@ func (c connector) session(ts *transport.Session, peer Contact, initiator bool) 
 				Fingerprint:   n.Fingerprint(),
 				Name:          n.profile.Name,
 				Log:           n.log,
+				Receipts:      &n.receipts,
 			})
 		},
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fernet/fernet-go"
 
+	"qkdchat/delivery"
 	"qkdchat/identity"
 	"qkdchat/ledger"
 	"qkdchat/nearby"
@@ -87,6 +88,8 @@ type Node struct {
 	mu    sync.Mutex
 	bb84  BB84Settings
 	peers peers // live sessions and listeners (peers.go)
+
+	receipts delivery.PeerLocks // one contact's messages recorded one session at a time
 }
 
 // Open opens the node whose data directory is opts.Dir. The directory

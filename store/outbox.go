@@ -115,19 +115,41 @@ func (o Outbox) List(peer string) ([]OutboxEntry, error) {
 	return out, nil
 }
 
-// Update rewrites the item at key, if it is still queued.
-func (o Outbox) Update(peer string, key []byte, it *OutboxItem) error {
-	v, err := SealRecord(o.key, it)
-	if err != nil {
-		return err
-	}
-	return o.st.update(func(tx *bolt.Tx) error {
+// AddAttempt appends raw, a signed transaction just sealed for the item
+// at key, to the item's attempts, keeping the last max. The read and the
+// write are one transaction: two sessions with the same contact (one
+// replacing the other) may send the same item at once, and neither may
+// drop the attempt the other recorded, or the peer's acknowledgement of
+// it would find nothing to record. An item no longer queued is left
+// alone.
+func (o Outbox) AddAttempt(peer string, key, raw []byte, max int) error {
+	err := o.st.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOutbox).Bucket([]byte(peer))
-		if b == nil || b.Get(key) == nil {
+		if b == nil {
 			return nil
 		}
-		return b.Put(key, v)
+		v := b.Get(key)
+		if v == nil {
+			return nil
+		}
+		var it OutboxItem
+		if err := OpenRecord(o.key, v, &it); err != nil {
+			return fmt.Errorf("outbox item %x: %w", key, err)
+		}
+		if max > 0 && len(it.Attempts) >= max {
+			it.Attempts = it.Attempts[len(it.Attempts)-max+1:]
+		}
+		it.Attempts = append(it.Attempts, raw)
+		nv, err := SealRecord(o.key, &it)
+		if err != nil {
+			return err
+		}
+		return b.Put(key, nv)
 	})
+	if err != nil {
+		return fmt.Errorf("app: record a send attempt in %s: %w", o.st.path, err)
+	}
+	return nil
 }
 
 // Take removes and returns the item with message ID id.

@@ -2,7 +2,9 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/fernet/fernet-go"
@@ -123,12 +125,11 @@ func TestOutboxQueuesOnceInOrder(t *testing.T) {
 	if len(es) != 2 || es[0].Item.ID != "m1" || es[1].Item.ID != "m2" {
 		t.Fatalf("outbox %+v, want m1 then m2", es)
 	}
-	es[0].Item.Attempts = [][]byte{[]byte("tx")}
-	if err := ob.Update("peer", es[0].Key, es[0].Item); err != nil {
+	if err := ob.AddAttempt("peer", es[0].Key, []byte("tx"), 4); err != nil {
 		t.Fatal(err)
 	}
 	if it, err := ob.Peek("peer", "m1"); err != nil || it == nil || len(it.Attempts) != 1 {
-		t.Fatalf("peek after update: %+v, %v", it, err)
+		t.Fatalf("peek after an attempt: %+v, %v", it, err)
 	}
 	if it, err := ob.Take("peer", "m1"); err != nil || it == nil {
 		t.Fatalf("take: %+v, %v", it, err)
@@ -138,6 +139,53 @@ func TestOutboxQueuesOnceInOrder(t *testing.T) {
 	}
 	if es := mustList(t, ob); len(es) != 1 || es[0].Item.ID != "m2" {
 		t.Fatalf("after take: %+v", es)
+	}
+}
+
+// TestOutboxAttemptsFromTwoSessions: two sessions with one contact record
+// attempts for the same item at once, each from its own copy of the item
+// as listed; none is lost, and only the last max are kept.
+func TestOutboxAttemptsFromTwoSessions(t *testing.T) {
+	st, k := openTest(t)
+	ob := st.Outbox(k)
+	if _, err := ob.Put("peer", &OutboxItem{ID: "m1", Kind: ledger.KindChat}); err != nil {
+		t.Fatal(err)
+	}
+	key := mustList(t, ob)[0].Key
+	const each, max = 20, 64
+	var wg sync.WaitGroup
+	for s := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if err := ob.AddAttempt("peer", key, []byte(fmt.Sprintf("s%d-%d", s, i)), max); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	it, _ := ob.Peek("peer", "m1")
+	if it == nil || len(it.Attempts) != 2*each {
+		t.Fatalf("%d attempts recorded from two sessions, want %d", len(it.Attempts), 2*each)
+	}
+	for i := range 2 * max {
+		if err := ob.AddAttempt("peer", key, []byte(fmt.Sprintf("late-%d", i)), max); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it, _ = ob.Peek("peer", "m1")
+	if len(it.Attempts) != max || string(it.Attempts[max-1]) != fmt.Sprintf("late-%d", 2*max-1) || string(it.Attempts[0]) != fmt.Sprintf("late-%d", max) {
+		t.Fatalf("after %d more attempts: %d kept, first %q, last %q; want the last %d", 2*max, len(it.Attempts), it.Attempts[0], it.Attempts[len(it.Attempts)-1], max)
+	}
+	// An item taken meanwhile stays taken.
+	ob.Take("peer", "m1")
+	if err := ob.AddAttempt("peer", key, []byte("after"), max); err != nil {
+		t.Fatal(err)
+	}
+	if it, _ := ob.Peek("peer", "m1"); it != nil {
+		t.Fatal("an attempt brought a taken item back")
 	}
 }
 
