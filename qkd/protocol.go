@@ -237,6 +237,9 @@ func runAliceWith(ctx context.Context, c Config, conn Conn, pipe pipeline) (*Res
 	if c.TraceQubits > c.Qubits {
 		return nil, fmt.Errorf("%w: trace qubits %d exceed qubits %d", ErrConfig, c.TraceQubits, c.Qubits)
 	}
+	if err := c.checkDetections(); err != nil {
+		return nil, err
+	}
 	s := newSide(c, conn, "alice", pipe)
 	s.alice = true
 	s.rep.EveFraction = c.Eve

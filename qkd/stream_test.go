@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -108,6 +109,45 @@ func TestLaserRunsTakeMorePulsesThanQubits(t *testing.T) {
 		err := Config{Protocol: Protocol{Qubits: tc.n, Source: Source{Laser: tc.laser}}}.withDefaults().Validate()
 		if (err == nil) != tc.ok || err != nil && !errors.Is(err, ErrConfig) {
 			t.Errorf("laser %v, %d pulses: %v, want ok %v", tc.laser, tc.n, err, tc.ok)
+		}
+	}
+}
+
+// TestTooManyDetectionsRefusedAtOnce: a laser run whose link would surely
+// detect more signal pulses than a run holds (1e10 pulses over 100 km
+// with an ideal detector: about 2.7e7) is refused before the first pulse,
+// naming how many pulses would fit, instead of failing when it reaches the
+// cap (after 25 minutes). The same run with the GYS detector (efficiency
+// 0.045: about 1.6e6 detections) and a run just under the cap are not
+// refused by the check.
+func TestTooManyDetectionsRefusedAtOnce(t *testing.T) {
+	laser := Source{Laser: true, Decoys: true}.WithDefaults()
+	big := Config{Protocol: Protocol{Qubits: MaxPulses, Source: laser}, Channel: Channel{FiberKm: 100}}
+	seed := uint64(3)
+	big.Seed = &seed
+	sent := 0
+	big.Progress = func(p Progress) { sent = max(sent, p.Sent) }
+	_, err := Simulate(context.Background(), big)
+	if !errors.Is(err, ErrTooManyDetections) {
+		t.Fatalf("1e10 pulses over 100 km, ideal detector: %v, want ErrTooManyDetections", err)
+	}
+	if sent != 0 {
+		t.Fatalf("refused after %d pulses, want before the first", sent)
+	}
+	if !strings.Contains(err.Error(), "send at most") {
+		t.Fatalf("the refusal does not say how many pulses would fit: %v", err)
+	}
+
+	for _, c := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"GYS detector", Config{Protocol: Protocol{Qubits: MaxPulses, Source: laser}, Channel: Channel{FiberKm: 100, DetectorEfficiency: 0.045}}},
+		{"just under the cap", Config{Protocol: Protocol{Qubits: 27e8, Source: laser}, Channel: Channel{FiberKm: 100}}},
+	} {
+		c.cfg = c.cfg.withDefaults()
+		if err := c.cfg.checkDetections(); err != nil {
+			t.Errorf("%s: refused: %v", c.name, err)
 		}
 	}
 }
