@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"qkdchat/cli/bb84flags"
 	"qkdchat/cli/invitecmd"
 	"qkdchat/cli/lan"
 	"qkdchat/cli/tally"
@@ -24,9 +25,7 @@ import (
 type peerFlags struct {
 	data, name, role, code string
 	jsonOut, verbose       bool
-	keyBits                int
-	noise, eve, fiberKm    float64
-	threshold              float64
+	bb84                   *bb84flags.Flags
 	rekeyMessages          int
 	rekeyInterval          time.Duration
 }
@@ -38,29 +37,14 @@ func (p *peerFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.code, "code", "", "pairing code")
 	fs.BoolVar(&p.jsonOut, "json", false, "print every event as one JSON line")
 	fs.BoolVar(&p.verbose, "v", false, "log protocol details on stderr")
-	fs.IntVar(&p.keyBits, "key-bits", 256, "BB84 final key length in bits")
-	fs.Float64Var(&p.noise, "noise", 0.01, "simulated channel error rate (0-1), applied when this side sends photons")
-	fs.Float64Var(&p.eve, "eve", 0, "fraction of photons an in-channel eavesdropper intercepts (0-1), for demos")
-	fs.Float64Var(&p.fiberKm, "fiber-km", 0, "simulated fibre length in km (0.2 dB/km loss)")
-	fs.Float64Var(&p.threshold, "threshold", 0.11, "abort the key exchange above this QBER")
+	p.bb84 = bb84flags.Register(fs)
 	fs.IntVar(&p.rekeyMessages, "rekey-messages", 1000, "rekey after this many messages")
 	fs.DurationVar(&p.rekeyInterval, "rekey-interval", 10*time.Minute, "rekey after this long (0 or less: never)")
 }
 
 func (p *peerFlags) validate() error {
-	for _, v := range []struct {
-		name string
-		val  float64
-	}{{"noise", p.noise}, {"eve", p.eve}, {"threshold", p.threshold}} {
-		if v.val < 0 || v.val > 1 {
-			return Usagef("--%s must be between 0 and 1, not %g", v.name, v.val)
-		}
-	}
-	if p.keyBits < 8 || p.keyBits > 1<<20 {
-		return Usagef("--key-bits must be between 8 and 1048576")
-	}
-	if p.fiberKm < 0 || p.fiberKm > 500 {
-		return Usagef("--fiber-km must be between 0 and 500")
+	if _, err := p.bb84.Settings(); err != nil {
+		return Usagef("%v", err)
 	}
 	if p.rekeyMessages < 1 {
 		return Usagef("--rekey-messages must be at least 1")
@@ -143,10 +127,14 @@ func (p *peerFlags) openNode(env *Env) (*node.Node, error) {
 	if interval <= 0 {
 		interval = -1
 	}
+	b, err := p.bb84.Settings()
+	if err != nil {
+		return nil, Usagef("%v", err)
+	}
 	return node.Open(node.Options{
 		Dir:           dir,
 		Logger:        slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})),
-		BB84:          node.BB84Settings{KeyBits: p.keyBits, Noise: p.noise, Eve: p.eve, FiberKm: p.fiberKm, Threshold: p.threshold},
+		BB84:          b,
 		RekeyMessages: p.rekeyMessages,
 		RekeyInterval: interval,
 	})
@@ -694,9 +682,9 @@ func describe(e node.Event) string {
 	case node.EventDisconnected:
 		return fmt.Sprintf("%s disconnected: %s", who, e.Reason)
 	case node.EventKeyEstablished:
-		return fmt.Sprintf("BB84 with %s, epoch %d: key established, %d bits, QBER %s (Z %s, X %s), %d sifted", who, e.Epoch, e.KeyBits, pct(e.QBER), pct(e.QBERZ), pct(e.QBERX), e.Sifted)
+		return fmt.Sprintf("BB84 with %s, epoch %d: key established, %d bits, QBER %s (Z %s, X %s), %d sifted%s", who, e.Epoch, e.KeyBits, pct(e.QBER), pct(e.QBERZ), pct(e.QBERX), e.Sifted, bb84flags.SourceLine(e))
 	case node.EventKeyAborted:
-		return fmt.Sprintf("BB84 with %s, epoch %d: ABORTED, no key made: %s", who, e.Epoch, e.Reason)
+		return fmt.Sprintf("BB84 with %s, epoch %d: ABORTED, no key made: %s%s", who, e.Epoch, e.Reason, bb84flags.SourceLine(e))
 	case node.EventMessage:
 		return fmt.Sprintf("[%s] %s: %s", at, e.Message.FromName, e.Message.Text)
 	case node.EventRejected:

@@ -42,6 +42,12 @@ func ExplainAbort(err error) string {
 		return "The other side stopped the exchange: " + sentenceBody(pae.Reason) + "."
 	case errors.As(err, &pre), errors.Is(err, qkd.ErrMalformed):
 		return "The other side broke the rules of the key exchange (a message out of order or damaged), so it stopped."
+	case errors.As(err, &ple) && ple.Laser && !ple.Decoys:
+		return fmt.Sprintf("On a %g km laser link without decoy pulses no %d-bit key is possible: the eavesdropper may have split every pulse of two or more photons, and at this length those could be all that arrive. Turn on decoys or shorten the link.",
+			ple.FiberKm, ple.KeyBits)
+	case errors.As(err, &ple) && ple.Laser:
+		return fmt.Sprintf("On a %g km laser link no %d-bit key fits in one exchange at %s errors, even with decoy pulses: the link is too long or too noisy.",
+			ple.FiberKm, ple.KeyBits, percent(ple.Plan.DesignQBER))
 	case errors.As(err, &ple):
 		return fmt.Sprintf("At %s errors no %d-bit key is possible, even without an eavesdropper: the link itself is too noisy.",
 			percent(ple.Plan.DesignQBER), ple.KeyBits)
@@ -74,6 +80,10 @@ func explainAbortError(e *qkd.AbortError) string {
 		key := "a key"
 		if e.Requested > 0 {
 			key = fmt.Sprintf("a %d-bit key", e.Requested)
+		}
+		if e.Detail != "" {
+			// A laser run: what the single-photon bound showed.
+			return fmt.Sprintf("Too little secret key is left for %s: %s. No key was made.", key, sentenceBody(e.Detail))
 		}
 		if e.QBER > 0 {
 			return fmt.Sprintf("The check found %s of the photons changed, under the %s limit, but correcting that many errors gives away so much that too little secret key is left for %s: no key was made.",

@@ -80,7 +80,7 @@ type Params struct {
 // Basis. Which pulses were decoys it does not say.
 type PulseFrame struct {
 	Start        int
-	Count        int
+	Count        int // 1..MaxFramePulses
 	Basis, Value []uint64
 	Photons      []uint8
 }
@@ -384,7 +384,7 @@ func UnmarshalMessage(b []byte) (Message, error) {
 		m = p
 	case KindPulses:
 		f := &PulseFrame{Start: d.Int()}
-		f.Count = d.Count(MaxFramePhotons)
+		f.Count = d.Count(MaxFramePulses)
 		f.Basis, f.Value = d.Plane(f.Count), d.Plane(f.Count)
 		if d.Err() == nil && f.Count <= d.Len() {
 			f.Photons = make([]uint8, f.Count)

@@ -23,6 +23,13 @@ const (
 // bits per photon a full frame is 384 KiB, well below MaxMessageSize.
 const MaxFramePhotons = 1 << 20
 
+// MaxFramePulses is the most pulses one PulseFrame carries. At a byte of
+// photon number and two bits per pulse a full frame is 640 KiB, so it
+// fits in a live link's 1 MiB transport frame (transport.DefaultMaxFrame)
+// as a full photon frame does; a frame of MaxFramePhotons pulses (1.25
+// MiB) would not.
+const MaxFramePulses = MaxFramePhotons / 2
+
 // PhotonFrame is a batch of photons in flight from Alice to Bob, the
 // message form of a channel.Frame: photon i has basis bit i of Basis
 // (1 = X), value bit i of Value (the bit it encodes in that basis) and is

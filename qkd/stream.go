@@ -121,8 +121,8 @@ func (s *side) streamAlice(ctx context.Context) (*stream, error) {
 		n := min(c.chunkPulses(), N-lo)
 		p := newChunkPlanes(n, eve)
 		class := make([]channel.Class, n)
-		for off := lo; off < lo+n; off += MaxFramePhotons {
-			cnt := min(MaxFramePhotons, lo+n-off)
+		for off := lo; off < lo+n; off += MaxFramePulses {
+			cnt := min(MaxFramePulses, lo+n-off)
 			f := laser.Emit(s.rng, cnt, 1-c.ZBias)
 			putWords(p.own, off-lo, f.Value)
 			putWords(p.aBasis, off-lo, f.Basis)
@@ -200,8 +200,8 @@ func (s *side) streamBob(ctx context.Context) (*stream, error) {
 	for lo := 0; lo < N; lo += c.chunkPulses() {
 		n := min(c.chunkPulses(), N-lo)
 		p := newChunkPlanes(n, false)
-		for off := lo; off < lo+n; off += MaxFramePhotons {
-			cnt := min(MaxFramePhotons, lo+n-off)
+		for off := lo; off < lo+n; off += MaxFramePulses {
+			cnt := min(MaxFramePulses, lo+n-off)
 			f, err := recv[*PulseFrame](ctx, s)
 			if err != nil {
 				return nil, err

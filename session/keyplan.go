@@ -169,11 +169,23 @@ const maxExchangeQubits = 1 << 21
 type PlanError struct {
 	Plan    ExchangePlan
 	KeyBits int
-	Limit   int // photons one exchange may send
+	Limit   int // photons (pulses, on a laser link) one exchange may send
 	Err     error
+	// Laser: the exchange was on a laser link of FiberKm km, with or
+	// without Decoys.
+	Laser, Decoys bool
+	FiberKm       float64
 }
 
 func (e *PlanError) Error() string {
+	switch {
+	case e.Laser && !e.Decoys:
+		return fmt.Sprintf("no %d-bit key is possible on this %g km laser link without decoy states: the GLLP bound must count every multi-photon pulse as the eavesdropper's, which at this distance leaves no secret key; turn on decoys (vacuum+weak) or shorten the link",
+			e.KeyBits, e.FiberKm)
+	case e.Laser:
+		return fmt.Sprintf("no %d-bit key is possible on this %g km laser link with decoys at %.1f%% errors: it would take more than %d pulses in one exchange (%v)",
+			e.KeyBits, e.FiberKm, 100*e.Plan.DesignQBER, e.Limit, e.Err)
+	}
 	what := "the error rate this link is planned for"
 	switch e.Plan.Source {
 	case PlanCalibration:

@@ -65,11 +65,17 @@ func (l *qkdLink) Send(ctx context.Context, m qkd.Message) error {
 	binary.BigEndian.PutUint32(payload, l.epoch)
 	binary.BigEndian.PutUint64(payload[4:], l.sendSeq)
 	copy(payload[bb84Header:], body)
-	l.sendSeq++
 	if m.Kind().Quantum() {
-		return l.out.sendQuantum(ctx, payload)
+		err = l.out.sendQuantum(ctx, payload)
+	} else {
+		err = l.out.sendClassicalBB84(ctx, payload)
 	}
-	return l.out.sendClassicalBB84(ctx, payload)
+	// A message refused (too large, say) leaves no hole in the numbers:
+	// the peer would wait for it forever, behind it the Abort that follows.
+	if err == nil {
+		l.sendSeq++
+	}
+	return err
 }
 
 // Recv implements qkd.Conn.

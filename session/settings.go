@@ -26,6 +26,20 @@ type BB84Settings struct {
 	// the first plan; later exchanges are planned for the QBER measured in
 	// the earlier ones (see planDesign). Eve never enters a plan.
 	DesignQBER float64
+
+	// Laser selects weak coherent pulses (qkd's pulse model, protocol
+	// version 6) instead of ideal single photons; Mu is their mean photon
+	// number per signal pulse (0 means qkd.DefaultMu) and Decoys adds
+	// vacuum and weak decoy pulses at qkd's default intensities. A laser
+	// exchange is planned from the link's calibration (see planPulses).
+	Laser  bool
+	Mu     float64
+	Decoys bool
+	// Attack is the simulated eavesdropper's attack on the pulses:
+	// intercept-resend (the zero value, of the fraction Eve), photon-
+	// number splitting or beam-splitting. Like Eve it lives only in the
+	// sender's simulated channel and never enters a plan.
+	Attack qkd.Attack
 }
 
 // Validate reports settings outside their ranges.
@@ -41,7 +55,7 @@ func (b BB84Settings) Validate() error {
 	if b.KeyBits < 0 || b.FiberKm < 0 || b.TraceQubits < 0 {
 		return errors.New("key bits, fibre length and trace size cannot be negative")
 	}
-	return nil
+	return b.validateSource()
 }
 
 // WithDefaults fills in the defaults of zero fields.
@@ -66,7 +80,7 @@ func (b *BB84Settings) WithDefaults() {
 // start instead of letting the error rate expose her.
 // channel is the simulated channel these settings describe.
 func (b BB84Settings) channel() qkd.Channel {
-	return qkd.Channel{Noise: b.Noise, Eve: b.Eve, FiberKm: b.FiberKm}
+	return qkd.Channel{Noise: b.Noise, Eve: b.Eve, FiberKm: b.FiberKm, Attack: b.Attack}
 }
 
 func (b BB84Settings) qkdConfig(design float64) (qkd.Config, error) {
@@ -78,11 +92,15 @@ func (b BB84Settings) qkdConfig(design float64) (qkd.Config, error) {
 			TraceQubits:     b.TraceQubits,
 			DesignQBER:      design,
 			DesignDetection: ch.Detection(),
+			Source:          b.source(),
 		},
 		Channel: ch,
 	}
 	if err := c.Validate(); err != nil {
 		return c, err
+	}
+	if b.Laser {
+		return planPulses(c, b)
 	}
 	n, err := qkd.RequiredQubits(c.Protocol)
 	if err != nil {

@@ -49,7 +49,11 @@ type settingsPane struct {
 	role      *widget.Select
 	port      *widget.Entry
 	rekey     *widget.Entry
-	threshold *widget.Entry // nil for a patient, who cannot change it
+	threshold *widget.Entry  // nil for a patient, who cannot change it
+	source    *widget.Select // the light source of the exchanges this node starts
+	decoys    *widget.Check
+	mu        *widget.Entry
+	fiberKm   *widget.Entry
 	notify    *widget.Check
 	theme     *widget.RadioGroup
 	advanced  *widget.Accordion // the key exchange settings, closed at first
@@ -73,6 +77,12 @@ func newSettingsPane(a fyne.App, n tuner, dir string, startRekey time.Duration, 
 		p.threshold = widget.NewEntry()
 		p.threshold.SetPlaceHolder("QBER in %, e.g. 11")
 	}
+	p.source = widget.NewSelect(sourceChoices, func(string) { p.enableLaser() })
+	p.decoys = widget.NewCheck("Vacuum and weak decoy pulses", nil)
+	p.mu = widget.NewEntry()
+	p.mu.SetPlaceHolder("mean photons per pulse, e.g. 0.48")
+	p.fiberKm = widget.NewEntry()
+	p.fiberKm.SetPlaceHolder("km, e.g. 25")
 	p.notify = widget.NewCheck("Notify me of new messages", nil)
 	p.theme = widget.NewRadioGroup([]string{"System", "Light", "Dark"}, nil)
 	p.theme.Horizontal = true
@@ -92,8 +102,11 @@ func newSettingsPane(a fyne.App, n tuner, dir string, startRekey time.Duration, 
 		widget.NewFormItem("Notifications", p.notify),
 		widget.NewFormItem("Theme", p.theme),
 	)
-	adv := widget.NewForm(widget.NewFormItem("Rekey every (min)", p.rekey))
-	about := "How often a new BB84 key replaces the one in use."
+	adv := widget.NewForm(widget.NewFormItem("Rekey every (min)", p.rekey), widget.NewFormItem("Light source", p.source),
+		widget.NewFormItem("Decoys", p.decoys), widget.NewFormItem("Photons per pulse (mu)", p.mu), widget.NewFormItem("Fibre length (km)", p.fiberKm))
+	about := "How often a new BB84 key replaces the one in use, and the light source of the exchanges you start: ideal single photons, or weak laser pulses as real links use. " +
+		"A laser pulse sometimes holds two photons, of which an eavesdropper may keep one; decoy pulses of other intensities bound how many she could have, " +
+		"and without them no key is possible beyond about 25 km."
 	if p.threshold != nil {
 		adv.Append("Abort threshold (%)", p.threshold)
 		about += " The abort threshold is the error rate above which an exchange makes no key because someone may be listening (11% is the textbook value)."
@@ -140,6 +153,14 @@ func (p *settingsPane) load() {
 	if p.threshold != nil {
 		p.threshold.SetText(strconv.FormatFloat(st.Threshold*100, 'f', -1, 64))
 	}
+	p.source.SetSelectedIndex(0)
+	if st.Source == node.SourceWCP {
+		p.source.SetSelectedIndex(1)
+	}
+	p.decoys.SetChecked(st.Decoys == node.DecoysVacuumWeak)
+	p.mu.SetText(strconv.FormatFloat(st.Mu, 'f', -1, 64))
+	p.fiberKm.SetText(strconv.FormatFloat(st.FiberKm, 'f', -1, 64))
+	p.enableLaser()
 	p.notify.SetChecked(st.Notifications)
 	switch st.Theme {
 	case prefs.ThemeLight:
@@ -164,6 +185,7 @@ func (p *settingsPane) apply() {
 	p.saved(st)
 	b := p.node.BB84()
 	b.Threshold = st.Threshold
+	b = st.Link(b)
 	if err := p.node.SetBB84(b); err != nil {
 		p.status.SetText("Not saved: " + node.UserError(err))
 		return
@@ -209,7 +231,48 @@ func (p *settingsPane) read() (prefs.Settings, node.Profile, error) {
 		}
 		st.Threshold = pct / 100
 	}
+	if err := p.readLink(&st); err != nil {
+		return st, prof, err
+	}
 	st.Notifications = p.notify.Checked
 	st.Theme = themeChoice(p.theme.Selected)
 	return st, prof, st.Validate()
+}
+
+// sourceChoices are the light sources of the form, single photons first.
+var sourceChoices = []string{"Single photons (ideal)", "Laser pulses (weak coherent)"}
+
+// enableLaser lets the decoys and the photons per pulse be chosen only
+// for a laser.
+func (p *settingsPane) enableLaser() {
+	for _, w := range []fyne.Disableable{p.decoys, p.mu} {
+		if p.source.SelectedIndex() == 1 {
+			w.Enable()
+		} else {
+			w.Disable()
+		}
+	}
+}
+
+// readLink reads the light source, decoys and fibre length into st.
+func (p *settingsPane) readLink(st *prefs.Settings) error {
+	st.Source, st.Decoys = node.SourceSingle, node.DecoysNone
+	laser := p.source.SelectedIndex() == 1
+	if laser {
+		st.Source = node.SourceWCP
+		if p.decoys.Checked {
+			st.Decoys = node.DecoysVacuumWeak
+		}
+	}
+	var err error
+	if st.Mu, err = strconv.ParseFloat(strings.TrimSpace(p.mu.Text), 64); err != nil {
+		if laser {
+			return fmt.Errorf("the photons per pulse must be a number such as 0.48, not %q", p.mu.Text)
+		}
+		st.Mu = prefs.DefaultMu
+	}
+	if st.FiberKm, err = strconv.ParseFloat(strings.TrimSpace(p.fiberKm.Text), 64); err != nil {
+		return fmt.Errorf("the fibre length must be a number of km, not %q", p.fiberKm.Text)
+	}
+	return nil
 }

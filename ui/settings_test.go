@@ -11,6 +11,7 @@ import (
 
 	"qkdchat/node"
 	"qkdchat/nodetest"
+	"qkdchat/ui/exchanges"
 	"qkdchat/ui/prefs"
 )
 
@@ -94,5 +95,57 @@ func TestPatientSettingsHaveNoThreshold(t *testing.T) {
 	}
 	if d.threshold == nil || !found || d.advanced.Items[0].Open {
 		t.Errorf("a doctor's Advanced section: threshold %v, labels %q", d.threshold != nil, formLabels(d.advanced.Items[0].Detail))
+	}
+}
+
+// TestLaserSettingsReachTheLiveBB84Panel: choosing laser pulses with
+// decoys and a fibre length in Settings keeps them and gives them to the
+// node; the next live exchange runs on the laser, and the BB84 panel says
+// the source, each intensity's gain and the single-photon bounds.
+func TestLaserSettingsReachTheLiveBB84Panel(t *testing.T) {
+	a := test.NewTempApp(t)
+	alice, _ := nodetest.New(t, "Alice", node.RolePatient, node.BB84Settings{Noise: 0.01, Threshold: 0.11})
+	hosp, _ := nodetest.New(t, "St Mary", node.RoleHospital, node.BB84Settings{})
+	p := newSettingsPane(a, alice, "", 10*time.Minute, func(prefs.Settings) {}, func(float64) {})
+	test.NewTempWindow(t, p.content)
+	if p.source.Selected != sourceChoices[0] || !p.decoys.Disabled() || !p.mu.Disabled() {
+		t.Fatalf("at first: source %q, decoys disabled %v, mu disabled %v", p.source.Selected, p.decoys.Disabled(), p.mu.Disabled())
+	}
+	p.source.SetSelected(sourceChoices[1])
+	if p.decoys.Disabled() || p.mu.Disabled() {
+		t.Fatal("a laser's decoys and photons per pulse cannot be chosen")
+	}
+	p.mu.SetText("lots")
+	test.Tap(p.save)
+	if !strings.Contains(p.status.Text, "Not saved: the photons per pulse must be a number") || alice.BB84().Laser {
+		t.Fatalf("a bad mu: %q, node %+v", p.status.Text, alice.BB84())
+	}
+	p.mu.SetText("0.5")
+	p.decoys.SetChecked(true)
+	p.fiberKm.SetText("25")
+	test.Tap(p.save)
+	st := prefs.Load(a.Preferences())
+	if !strings.HasPrefix(p.status.Text, "Saved.") || st.Source != node.SourceWCP || st.Decoys != node.DecoysVacuumWeak || st.Mu != 0.5 || st.FiberKm != 25 {
+		t.Fatalf("save: %q, kept %+v", p.status.Text, st)
+	}
+	if b := alice.BB84(); !b.Laser || !b.Decoys || b.Mu != 0.5 || b.FiberKm != 25 || b.Noise != 0.01 {
+		t.Fatalf("node settings %+v", b)
+	}
+
+	nodetest.Pair(t, alice, hosp)
+	s, ok := alice.Session(hosp.Fingerprint())
+	if !ok {
+		t.Fatal("no session with the hospital")
+	}
+	panel := exchanges.New(alice, nodetest.Inline{}, func(string) string { return "St Mary" }, func(string) {})
+	test.NewTempWindow(t, panel.Content())
+	panel.Show(hosp.Fingerprint(), s.Exchanges(), true)
+	src := panel.Shown().Source
+	for _, want := range []string{"Source: weak laser pulses, 0.5 photons per signal pulse on average; decoys vacuum+weak.",
+		"Signal pulses (0.5 photons):", "Weak pulses (0.1 photons):", "Vacuum pulses (0 photons):", "(gain ",
+		"Single photons: at least", "(yield Y1 at least", "(e1)."} {
+		if !strings.Contains(src, want) {
+			t.Errorf("the panel's source line lacks %q:\n%s", want, src)
+		}
 	}
 }

@@ -100,7 +100,7 @@ func (m *MainWindow) open() {
 		n, err := node.Open(node.Options{
 			Dir:           m.cfg.Dir,
 			Logger:        m.cfg.Logger,
-			BB84:          node.BB84Settings{Noise: 0.01, Threshold: st.Threshold},
+			BB84:          st.Link(node.BB84Settings{Noise: 0.01, Threshold: st.Threshold}),
 			RekeyInterval: st.NodeRekeyInterval(),
 		})
 		m.th.Do(func() {

@@ -244,8 +244,8 @@ func (p *Panel) selectExchange(i int) {
 	for j, n := range CountNames {
 		p.counts[n].SetText(vals[j])
 	}
-	// The app's exchanges use single photons: the source line shows only
-	// for an exchange on the pulse model (a laser, decoys).
+	// The source line shows only for an exchange on the pulse model (a
+	// laser link chosen in Settings, or the demo's gallery).
 	if r.Report != nil {
 		p.source.SetText(SourceText(r))
 		p.source.Show()
