@@ -469,6 +469,23 @@ func (t *knownParities) set(p, block, node int, v uint8) {
 	bitvec.Set(t.value, i, v)
 }
 
+// Querying is how Bob asks about an open bisection.
+type Querying uint8
+
+const (
+	// TwoLevelsWhenAlone is OneLevel but when a single bisection is open:
+	// then Bob asks the parities of its left half and of the left quarter
+	// of each half in one message, and descends two levels per round trip
+	// for one more parity. A lone search is the tail of a long cascade or
+	// a late pass's search of a large block, where every level is a round
+	// trip of its own. The default.
+	TwoLevelsWhenAlone Querying = iota
+	// OneLevel asks one level of every open bisection per round trip, the
+	// left half's parity: the release before (protocol version 5 as first
+	// shipped). Alice answers either, so peers need not agree on it.
+	OneLevel
+)
+
 // Bob drives Cascade from Bob's side.
 type Bob struct {
 	n         int
@@ -483,8 +500,13 @@ type Bob struct {
 	leak      int
 	rounds    int
 	corrected int
+	querying  Querying
 	err       error // set when Alice's parities contradict each other
 }
+
+// SetQuerying sets how Bob asks (TwoLevelsWhenAlone unless set): for
+// measuring the release before against this one on the same keys.
+func (b *Bob) SetQuerying(m Querying) { b.querying = m }
 
 // NewBob prepares Bob's side from Alice's opening message. key is
 // corrected in place.
@@ -536,16 +558,22 @@ func (b *Bob) Next() *Query {
 	for b.err == nil {
 		var q []Range
 		b.asked = b.asked[:0]
+		waiting := 0
 		for _, s := range b.order {
 			if s.waiting && b.passes[s.pass].parity(s.lo, s.hi) == s.alice {
 				b.close(s) // a later correction in this round made it even
 			}
 			if s.waiting {
+				waiting++
+			}
+		}
+		deep := waiting == 1 && b.querying == TwoLevelsWhenAlone
+		for _, s := range b.order {
+			if s.waiting {
 				if q == nil {
-					q = make([]Range, 0, len(b.order))
+					q = make([]Range, 0, len(b.order)+2)
 				}
-				q = append(q, Range{Pass: s.pass, Lo: s.lo, Hi: s.lo + (s.hi-s.lo)/2})
-				b.asked = append(b.asked, treeRef{s.pass, s.block, 2 * s.node})
+				q = b.ask(q, s, deep)
 			}
 		}
 		b.compact()
@@ -562,6 +590,28 @@ func (b *Bob) Next() *Query {
 		b.advanceAll()
 	}
 	return nil
+}
+
+// ask appends the questions about waiting search s to q: its left half
+// (node 2v) and, with deep, the left half of each of its halves (nodes 4v
+// and 4v+2) that is at least two bits long and not known yet, so that the
+// answers take the bisection down two levels (advance reads them from
+// known). Every range is a node of the block's bisection tree.
+func (b *Bob) ask(q []Range, s *search, deep bool) []Range {
+	mid := s.lo + (s.hi-s.lo)/2
+	q = append(q, Range{Pass: s.pass, Lo: s.lo, Hi: mid})
+	b.asked = append(b.asked, treeRef{s.pass, s.block, 2 * s.node})
+	if !deep {
+		return q
+	}
+	for _, h := range [2]struct{ lo, hi, node int }{{s.lo, mid, 4 * s.node}, {mid, s.hi, 4*s.node + 2}} {
+		if _, ok := b.known.get(s.pass, s.block, h.node); ok || h.hi-h.lo < 2 {
+			continue
+		}
+		q = append(q, Range{Pass: s.pass, Lo: h.lo, Hi: h.lo + (h.hi-h.lo)/2})
+		b.asked = append(b.asked, treeRef{s.pass, s.block, h.node})
+	}
+	return q
 }
 
 // activate compares the top-level blocks of pass p and opens a search on

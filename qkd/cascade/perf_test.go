@@ -2,6 +2,7 @@ package cascade
 
 import (
 	"math/rand/v2"
+	"os"
 	"qkdchat/qkd/finitekey"
 	"testing"
 )
@@ -99,3 +100,7 @@ func TestCascadeEfficiencyBySize(t *testing.T) {
 		}
 	}
 }
+
+// tableRuns reports whether CASCADE_TABLE asks for the full counts of
+// the tables in docs/performance.md.
+func tableRuns() bool { return os.Getenv("CASCADE_TABLE") != "" }
