@@ -28,12 +28,12 @@ type CascadeStats struct {
 // round(q n) errors at random positions, Alice and Bob exchanging messages
 // over a Pipe as a run does; seed fixes the keys and Cascade's shuffles.
 func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeStats, error) {
-	return cascadeTrial(ctx, n, q, seed, cascade.TwoLevelsWhenAlone)
+	return cascadeTrial(ctx, n, q, seed, cascade.Inferring)
 }
 
 // CascadeBaselineTrial is CascadeTrial on the same keys and shuffles with
 // Bob asking as the release before did (cascade.OneLevel: one bisection
-// level per round trip), the baseline `qkdchat bench qkd` reports next to
+// level per round trip, no parities inferred across passes), the baseline `qkdchat bench qkd` reports next to
 // it.
 func CascadeBaselineTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeStats, error) {
 	return cascadeTrial(ctx, n, q, seed, cascade.OneLevel)

@@ -36,10 +36,11 @@ func reconcileAlice(ctx context.Context, s *side, key []uint64, n int, q float64
 	}
 }
 
-// runQuerying is how Bob asks in a run: two bisection levels per round
-// trip when a single search is open. The release before asked one level
-// at a time; Alice answers either, so the protocol version stays.
-const runQuerying = cascade.TwoLevelsWhenAlone
+// runQuerying is how Bob asks in a run: he infers parities from bits he
+// knows from any pass and asks two levels of a lone bisection at once
+// (cascade.Inferring). The release before asked one level at a time;
+// Alice answers either, so the protocol version stays.
+const runQuerying = cascade.Inferring
 
 // reconcileBob runs Bob's side of Cascade over s's connection, correcting
 // key in place towards Alice's, and tells her when he is done. m is how
