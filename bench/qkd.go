@@ -53,6 +53,12 @@ type CascadeRow struct {
 	PlannedF   float64 `json:"planned_f"` // the leak the key-length plan assumes, as an f
 	RoundTrips float64 `json:"round_trips"`
 	Residual   int     `json:"residual_errors"` // errors left, summed over the trials
+	// The baseline: the same keys reconciled with Bob asking as the
+	// release before did (qkd.CascadeBaselineTrial), in the same run,
+	// interleaved.
+	BaselineF          float64 `json:"baseline_f"`
+	BaselineRoundTrips float64 `json:"baseline_round_trips"`
+	BaselineResidual   int     `json:"baseline_residual_errors"`
 }
 
 // TargetAbortQubitsPerS is the target rate of a run to its QBER abort.
@@ -180,6 +186,13 @@ func benchCascade(ctx context.Context, n int, q float64, runs int) (CascadeRow, 
 		it.PlannedF += st.PlannedF / float64(runs)
 		it.RoundTrips += float64(st.RoundTrips) / float64(runs)
 		it.Residual += st.Residual
+		base, err := qkd.CascadeBaselineTrial(ctx, n, q, uint64(i+1))
+		if err != nil {
+			return it, fmt.Errorf("bench qkd: baseline cascade on %d bits at QBER %v: %w", n, q, err)
+		}
+		it.BaselineF += base.F / float64(runs)
+		it.BaselineRoundTrips += float64(base.RoundTrips) / float64(runs)
+		it.BaselineResidual += base.Residual
 	}
 	return it, nil
 }

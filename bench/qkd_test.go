@@ -37,7 +37,8 @@ func TestQKDReport(t *testing.T) {
 		// Residual errors are reported, not promised away: a seeded trial
 		// may leave some (verification then discards that key); how often
 		// is bounded by qkd's TestCascadeResidualErrorRuns.
-		if (c.Bits != 2000 && c.Bits != 5000) || c.Residual < 0 || c.Residual > c.Bits || c.RoundTrips < 1 || c.F < 0.8 || c.F > 3 || c.PlannedF < 1 {
+		if (c.Bits != 2000 && c.Bits != 5000) || c.Residual < 0 || c.Residual > c.Bits || c.RoundTrips < 1 || c.F < 0.8 || c.F > 3 || c.PlannedF < 1 ||
+			c.BaselineRoundTrips < 1 || c.BaselineF < 0.8 || c.BaselineF > 3 || c.BaselineResidual < 0 {
 			t.Errorf("Cascade row %+v", c)
 		}
 	}

@@ -66,9 +66,9 @@ func printQKDTable(env *Env, res bench.QKDReport) {
 	fmt.Fprintf(w, "  same results: %v\n", res.SameResults)
 	fmt.Fprintf(w, "to the abort (%d qubits, Eve on every photon): %.3g qubits/s (%.1f ms), reference %.3g qubits/s (%.1f ms), speedup %.1f (target >= %.0g qubits/s)\n",
 		res.AbortQubits, res.AbortQubitsPerS, res.AbortMS, res.ReferenceAbortQubitsPerS, res.ReferenceAbortMS, res.AbortSpeedup, bench.TargetAbortQubitsPerS)
-	fmt.Fprintf(w, "Cascade, means of %d trials:\n  %8s %6s %7s %9s %11s %8s\n", res.Runs, "bits", "QBER", "f", "planned f", "round trips", "residual")
+	fmt.Fprintf(w, "Cascade, means of %d trials (baseline: the release before's Bob, same keys):\n  %8s %6s %7s %9s %11s %8s %10s %12s\n", res.Runs, "bits", "QBER", "f", "planned f", "round trips", "residual", "baseline f", "baseline RT")
 	for _, c := range res.Cascade {
-		fmt.Fprintf(w, "  %8d %5.0f%% %7.3f %9.3f %11.1f %8d\n", c.Bits, 100*c.QBER, c.F, c.PlannedF, c.RoundTrips, c.Residual)
+		fmt.Fprintf(w, "  %8d %5.0f%% %7.3f %9.3f %11.1f %8d %10.3f %12.1f\n", c.Bits, 100*c.QBER, c.F, c.PlannedF, c.RoundTrips, c.Residual, c.BaselineF, c.BaselineRoundTrips)
 	}
 }
 

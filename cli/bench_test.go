@@ -74,7 +74,7 @@ func TestBenchJSONFields(t *testing.T) {
 			[]string{"qubits", "noise", "reps", "cores", "phases_ms", "reference_phases_ms", "sift_speedup", "estimate_speedup", "same_results",
 				"abort_qubits", "abort_ms", "abort_qubits_per_s", "reference_abort_ms", "reference_abort_qubits_per_s", "abort_speedup", "runs", "cascade"},
 			prefixed("phases_ms.", phaseFields), prefixed("reference_phases_ms.", phaseFields),
-			prefixed("cascade[].", []string{"bits", "qber", "f", "planned_f", "round_trips", "residual_errors"}))},
+			prefixed("cascade[].", []string{"bits", "qber", "f", "planned_f", "round_trips", "residual_errors", "baseline_f", "baseline_round_trips", "baseline_residual_errors"}))},
 	} {
 		t.Run(c.args[0], func(t *testing.T) {
 			if testing.Short() && (c.args[0] == "chat" || c.args[0] == "workflow") {

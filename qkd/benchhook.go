@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/cascade"
 	"qkdchat/qkd/finitekey"
 	"qkdchat/qkd/sifting"
 	"sync"
@@ -27,6 +28,18 @@ type CascadeStats struct {
 // round(q n) errors at random positions, Alice and Bob exchanging messages
 // over a Pipe as a run does; seed fixes the keys and Cascade's shuffles.
 func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeStats, error) {
+	return cascadeTrial(ctx, n, q, seed, cascade.Inferring)
+}
+
+// CascadeBaselineTrial is CascadeTrial on the same keys and shuffles with
+// Bob asking as the release before did (cascade.OneLevel: one bisection
+// level per round trip, no parities inferred across passes), the baseline `qkdchat bench qkd` reports next to
+// it.
+func CascadeBaselineTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeStats, error) {
+	return cascadeTrial(ctx, n, q, seed, cascade.OneLevel)
+}
+
+func cascadeTrial(ctx context.Context, n int, q float64, seed uint64, m cascade.Querying) (CascadeStats, error) {
 	if n < 1 || n > MaxQubits || !(q >= 0 && q < 0.5) {
 		return CascadeStats{}, fmt.Errorf("%w: cascade trial of %d bits at QBER %v", ErrConfig, n, q)
 	}
@@ -55,7 +68,7 @@ func CascadeTrial(ctx context.Context, n int, q float64, seed uint64) (CascadeSt
 			cancel()
 		}
 	}()
-	b, bobErr := reconcileBob(ctx, newSide(Config{}, cb, "bob", pipelinePacked), bob, n, q)
+	b, bobErr := reconcileBob(ctx, newSide(Config{}, cb, "bob", pipelinePacked), bob, n, q, m)
 	if bobErr != nil {
 		cancel()
 	}

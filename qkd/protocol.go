@@ -539,7 +539,7 @@ func runBob(ctx context.Context, s *side) error {
 	}
 	s.phase(&s.rep.Elapsed.Estimate, PhaseReconcile)
 
-	cb, err := reconcileBob(ctx, s, key, n, s.ecQBER)
+	cb, err := reconcileBob(ctx, s, key, n, s.ecQBER, runQuerying)
 	if err != nil {
 		return err
 	}

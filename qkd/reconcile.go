@@ -36,9 +36,16 @@ func reconcileAlice(ctx context.Context, s *side, key []uint64, n int, q float64
 	}
 }
 
+// runQuerying is how Bob asks in a run: he infers parities from bits he
+// knows from any pass and asks two levels of a lone bisection at once
+// (cascade.Inferring). The release before asked one level at a time;
+// Alice answers either, so the protocol version stays.
+const runQuerying = cascade.Inferring
+
 // reconcileBob runs Bob's side of Cascade over s's connection, correcting
-// key in place towards Alice's, and tells her when he is done.
-func reconcileBob(ctx context.Context, s *side, key []uint64, n int, q float64) (*cascade.Bob, error) {
+// key in place towards Alice's, and tells her when he is done. m is how
+// he asks (runs use runQuerying).
+func reconcileBob(ctx context.Context, s *side, key []uint64, n int, q float64, m cascade.Querying) (*cascade.Bob, error) {
 	cs, err := recv[*CascadeStart](ctx, s)
 	if err != nil {
 		return nil, err
@@ -47,6 +54,7 @@ func reconcileBob(ctx context.Context, s *side, key []uint64, n int, q float64) 
 	if err != nil {
 		return nil, protoErr("%v", err)
 	}
+	cb.SetQuerying(m)
 	for pq := cb.Next(); pq != nil; pq = cb.Next() {
 		if err := s.send(ctx, &ParityQuery{Ranges: pq.Ranges}); err != nil {
 			return nil, err

@@ -186,3 +186,30 @@ func TestEstimateRejectsSampleOfWrongLength(t *testing.T) {
 		}
 	}
 }
+
+// TestCascadeBaselineTrialSameKeys checks the bench's baseline runs the
+// same keys as CascadeTrial with the release before's one-level queries:
+// same errors, both corrected, and on 10^5 bits at 5% (a long tail of lone
+// searches) more round trips for the baseline, summed over seeds.
+func TestCascadeBaselineTrialSameKeys(t *testing.T) {
+	const seeds = 6 // a fraction of a second, a few under the race detector
+	var rtNow, rtBase int
+	for seed := range uint64(seeds) {
+		now, err := CascadeTrial(t.Context(), 100000, 0.05, seed+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base, err := CascadeBaselineTrial(t.Context(), 100000, 0.05, seed+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now.Errors != base.Errors || now.Residual != 0 || base.Residual != 0 {
+			t.Fatalf("seed %d: now %+v, baseline %+v", seed+1, now, base)
+		}
+		rtNow += now.RoundTrips
+		rtBase += base.RoundTrips
+	}
+	if rtNow >= rtBase {
+		t.Errorf("%d round trips over %d seeds, baseline %d: want fewer", rtNow, seeds, rtBase)
+	}
+}

@@ -469,6 +469,34 @@ func (t *knownParities) set(p, block, node int, v uint8) {
 	bitvec.Set(t.value, i, v)
 }
 
+// Querying is how Bob asks about the open bisections. Alice answers any
+// range of any pass, so the two sides need not agree on it, and it is not
+// part of the protocol version: a Bob of this release gains with an Alice
+// of the release before, and the other way round nothing changes.
+type Querying uint8
+
+const (
+	// Inferring is the default. Bob keeps the key positions whose bit he
+	// knows to equal Alice's (sure): every bit he corrects, and every bit
+	// that was a one-bit half of a bisection step in any pass (its parity
+	// is Alice's bit, and the step leaves Bob's equal to it). A half of
+	// one or two bits, all sure, has Bob's parity as Alice's, so Bob does
+	// not ask about it: the bisection descends without a round trip. A
+	// pass only reuses the parities of its own blocks (knownParities);
+	// this carries single bits across passes, which the late passes'
+	// searches and the cascades into earlier passes often end on. And
+	// when a single bisection is open (the tail of a long cascade, a late
+	// pass's search of a large block) Bob asks the parities of its left
+	// half and of the left quarter of each half in one message, two levels
+	// per round trip for one more parity.
+	Inferring Querying = iota
+	// OneLevel asks the left half's parity of every open bisection, one
+	// level per round trip, and infers only from the block's own tree:
+	// the release before (protocol version 5 as first shipped), kept as
+	// the baseline of `qkdchat bench qkd`.
+	OneLevel
+)
+
 // Bob drives Cascade from Bob's side.
 type Bob struct {
 	n         int
@@ -483,13 +511,26 @@ type Bob struct {
 	leak      int
 	rounds    int
 	corrected int
-	err       error // set when Alice's parities contradict each other
+	querying  Querying
+	sure      []uint64 // key positions known to equal Alice's; nil with OneLevel
+	err       error    // set when Alice's parities contradict each other
+}
+
+// SetQuerying sets how Bob asks (Inferring unless set), to measure the
+// release before against this one on the same keys; call it before Next.
+func (b *Bob) SetQuerying(m Querying) {
+	b.querying = m
+	if m == OneLevel {
+		b.sure = nil
+	} else if b.sure == nil {
+		b.sure = make([]uint64, bitvec.Words(b.n))
+	}
 }
 
 // NewBob prepares Bob's side from Alice's opening message. key is
 // corrected in place.
 func NewBob(key []uint64, n int, q float64, start *Start) (*Bob, error) {
-	b := &Bob{n: n, key: key, passes: newCascadePasses(key, n, q, start.Seed, true)}
+	b := &Bob{n: n, key: key, passes: newCascadePasses(key, n, q, start.Seed, true), sure: make([]uint64, bitvec.Words(n))}
 	sent, blocks := 0, 0
 	for i := range b.passes {
 		sent += sentParities(b.passes, i, n)
@@ -536,16 +577,22 @@ func (b *Bob) Next() *Query {
 	for b.err == nil {
 		var q []Range
 		b.asked = b.asked[:0]
+		waiting := 0
 		for _, s := range b.order {
 			if s.waiting && b.passes[s.pass].parity(s.lo, s.hi) == s.alice {
 				b.close(s) // a later correction in this round made it even
 			}
 			if s.waiting {
+				waiting++
+			}
+		}
+		deep := waiting == 1 && b.querying == Inferring
+		for _, s := range b.order {
+			if s.waiting {
 				if q == nil {
-					q = make([]Range, 0, len(b.order))
+					q = make([]Range, 0, len(b.order)+2)
 				}
-				q = append(q, Range{Pass: s.pass, Lo: s.lo, Hi: s.lo + (s.hi-s.lo)/2})
-				b.asked = append(b.asked, treeRef{s.pass, s.block, 2 * s.node})
+				q = b.ask(q, s, deep)
 			}
 		}
 		b.compact()
@@ -562,6 +609,31 @@ func (b *Bob) Next() *Query {
 		b.advanceAll()
 	}
 	return nil
+}
+
+// ask appends the questions about waiting search s to q: its left half
+// (node 2v) and, with deep, the left half of each of its halves (nodes 4v
+// and 4v+2) that is at least two bits long and neither known nor made of
+// sure bits (sureRange), so that the answers take the bisection down two
+// levels (advance reads them from known). Every range is a node of the
+// block's bisection tree.
+func (b *Bob) ask(q []Range, s *search, deep bool) []Range {
+	mid := s.lo + (s.hi-s.lo)/2
+	q = append(q, Range{Pass: s.pass, Lo: s.lo, Hi: mid})
+	b.asked = append(b.asked, treeRef{s.pass, s.block, 2 * s.node})
+	if !deep {
+		return q
+	}
+	for _, h := range [2]struct{ lo, hi, node int }{{s.lo, mid, 4 * s.node}, {mid, s.hi, 4*s.node + 2}} {
+		hm := h.lo + (h.hi-h.lo)/2
+		if _, ok := b.known.get(s.pass, s.block, h.node); ok || h.hi-h.lo < 2 ||
+			b.sureRange(&b.passes[s.pass], h.lo, hm) || b.sureRange(&b.passes[s.pass], hm, h.hi) {
+			continue
+		}
+		q = append(q, Range{Pass: s.pass, Lo: h.lo, Hi: hm})
+		b.asked = append(b.asked, treeRef{s.pass, s.block, h.node})
+	}
+	return q
 }
 
 // activate compares the top-level blocks of pass p and opens a search on
@@ -625,11 +697,27 @@ func (b *Bob) advance(s *search) {
 		left, okL := b.known.get(s.pass, s.block, 2*s.node)
 		if !okL {
 			right, okR := b.known.get(s.pass, s.block, 2*s.node+1)
-			if !okR {
+			switch {
+			case okR:
+				left = s.alice ^ right
+			case b.sureRange(ps, s.lo, mid):
+				left = ps.parity(s.lo, mid)
+			case b.sureRange(ps, mid, s.hi):
+				left = s.alice ^ ps.parity(mid, s.hi)
+			default:
 				s.waiting = true
 				return
 			}
-			left = s.alice ^ right
+		}
+		if b.sure != nil {
+			// A one-bit half is Alice's bit: Bob's equals it once this
+			// step flips the odd half's bit.
+			if mid-s.lo == 1 {
+				bitvec.Set(b.sure, ps.position(s.lo), 1)
+			}
+			if s.hi-mid == 1 {
+				bitvec.Set(b.sure, ps.position(mid), 1)
+			}
 		}
 		if ps.parity(s.lo, mid) != left {
 			s.hi, s.alice, s.node = mid, left, 2*s.node
@@ -637,6 +725,25 @@ func (b *Bob) advance(s *search) {
 			s.lo, s.alice, s.node = mid, s.alice^left, 2*s.node+1
 		}
 	}
+}
+
+// sureLen is the longest range sureRange looks at bit by bit: longer
+// ones all of whose bits are sure made no measurable difference.
+const sureLen = 2
+
+// sureRange reports whether every bit of pass indices [lo, hi) of ps is
+// known to equal Alice's (b.sure), so that Bob's parity of the range is
+// hers and need not be asked. Only short ranges are looked at.
+func (b *Bob) sureRange(ps *cascadePass, lo, hi int) bool {
+	if b.sure == nil || hi-lo > sureLen {
+		return false
+	}
+	for i := lo; i < hi; i++ {
+		if bitvec.Get(b.sure, ps.position(i)) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (b *Bob) close(s *search) {
@@ -672,6 +779,9 @@ func (b *Bob) flip(x int) {
 	}
 	bitvec.Flip(b.key, x)
 	b.corrected++
+	if b.sure != nil {
+		bitvec.Set(b.sure, x, 1)
+	}
 	for p := range b.passes {
 		ps := &b.passes[p]
 		if ps.split != nil {

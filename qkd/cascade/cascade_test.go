@@ -38,6 +38,11 @@ func reconcileDirect(t testing.TB, alice, bob []uint64, n int, q float64, seed [
 	if err != nil {
 		t.Fatal(err)
 	}
+	return finish(t, a, b, alice, bob)
+}
+
+// finish exchanges Bob's questions and Alice's answers until Bob is done.
+func finish(t testing.TB, a *Alice, b *Bob, alice, bob []uint64) cascadeOutcome {
 	for {
 		qm := b.Next()
 		if qm == nil {
@@ -190,4 +195,15 @@ func seed32(r *rand.Rand) (s [32]byte) {
 		binary.LittleEndian.PutUint64(s[i:], r.Uint64())
 	}
 	return s
+}
+
+// reconcileWith runs reconcileDirect with Bob asking in mode m.
+func reconcileWith(t testing.TB, m Querying, alice, bob []uint64, n int, q float64, seed [32]byte) cascadeOutcome {
+	a := NewAlice(alice, n, q, seed)
+	b, err := NewBob(bob, n, q, a.Start())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.SetQuerying(m)
+	return finish(t, a, b, alice, bob)
 }

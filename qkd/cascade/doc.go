@@ -21,7 +21,12 @@
 //     parity question, and all the questions of a step go in one message;
 //   - each disclosed parity is remembered, so bisecting a block again after
 //     a cascade reuses the parities already known (and the complement of a
-//     known half) without asking.
+//     known half) without asking;
+//   - Bob also remembers the bits he knows to equal Alice's (those he
+//     corrected, and one-bit halves of any bisection), and does not ask
+//     about a half made of them; a lone open bisection asks two levels
+//     per message (Querying). Alice answers any range, so this is Bob's
+//     choice and no part of the protocol version.
 //
 // Both sides count every disclosed parity, including the top-level ones.
 package cascade
