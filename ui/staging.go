@@ -36,3 +36,10 @@ func (g Staging) KeyVerdict() string { return g.s.bb84.Shown().Verdict }
 func (g Staging) Listened(addr, code string) {
 	g.s.apply(node.Event{Type: node.EventListening, Addr: addr, Code: code})
 }
+
+// OpenAdvancedSettings shows the Settings tab with its key exchange
+// section open.
+func (g Staging) OpenAdvancedSettings() {
+	g.s.ShowTab(TabSettings)
+	g.s.prefs.advanced.Open(0)
+}

@@ -103,6 +103,7 @@ func (d *Demo) Screenshots(ctx context.Context, dir string, themes []string, cap
 			{d.AliceWin, "alice-role", tab(al, ui.TabRole)},
 			{d.AliceWin, "alice-settings", tab(al, ui.TabSettings)},
 			{d.BobWin, "bob-invite", tab(bo, ui.TabInvite)},
+			{d.BobWin, "bob-settings-advanced", func() { bo.Staging().OpenAdvancedSettings() }},
 			{d.BobWin, "bob-role", func() { bo.ShowTab(ui.TabRole); bo.Staging().SelectFirstCase() }},
 			{d.BobWin, "bob-chat", tab(bo, ui.TabChat)},
 			{d.BobWin, "bob-ledger", func() { bo.ShowTab(ui.TabLedger); bo.Staging().ProveAndVerifyLedger() }},
