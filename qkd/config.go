@@ -52,6 +52,12 @@ type Config struct {
 	// Progress, when set, is called from the protocol goroutine as the run
 	// moves on. It must return quickly.
 	Progress func(Progress)
+	// MaxRun, when set, is the most qubits or pulses Bob accepts in
+	// Alice's parameters: a live link never plans more than its exchange
+	// timeout allows, so a peer asking for more is refused before the
+	// first pulse instead of holding Bob's link and CPU until the timeout.
+	// 0 leaves the protocol's own limits (MaxQubits, MaxPulses).
+	MaxRun int
 
 	// streamFrames is the number of frames of pulses a side holds at once
 	// on the pulse model (see stream); 0 means 1. Tests raise it to hold

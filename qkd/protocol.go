@@ -442,6 +442,9 @@ func runBob(ctx context.Context, s *side) error {
 	if err := p.validate(); err != nil {
 		return protoErr("bad parameters from Alice: %v", err)
 	}
+	if m := s.cfg.MaxRun; m > 0 && p.Qubits > m {
+		return protoErr("Alice asks for a run of %d pulses, more than the %d this side accepts", p.Qubits, m)
+	}
 	// Shared parameters are Alice's; the detector is Bob's own.
 	c := s.cfg
 	c.Protocol = Protocol{Qubits: p.Qubits, KeyBits: p.KeyBits, ZBias: p.ZBias, Threshold: p.Threshold,

@@ -151,3 +151,50 @@ func TestTooManyDetectionsRefusedAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestBobRefusesRunAboveMaxRun: a peer that asks for a larger run than Bob
+// accepts (Config.MaxRun, which a live link sets to what no honest plan
+// exceeds) is refused before the first pulse, on both sources, and Alice
+// learns the run was refused; at the limit the run goes ahead.
+func TestBobRefusesRunAboveMaxRun(t *testing.T) {
+	for _, laser := range []bool{false, true} {
+		for _, tc := range []struct {
+			qubits, max int
+			refused     bool
+		}{{50_000, 49_999, true}, {50_000, 50_000, false}} {
+			seed := uint64(11)
+			alice := Config{Protocol: Protocol{Qubits: tc.qubits, KeyBits: 0, Source: Source{Laser: laser}}, Seed: &seed}
+			received := 0
+			bob := Config{MaxRun: tc.max, Progress: func(p Progress) { received = max(received, p.Sent) }}
+			a, b := Pipe()
+			var (
+				wg     sync.WaitGroup
+				bobErr error
+			)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, bobErr = RunBob(context.Background(), bob, b)
+			}()
+			_, aliceErr := RunAlice(context.Background(), alice, a)
+			wg.Wait()
+			if !tc.refused {
+				var pe *ProtocolError
+				if errors.As(bobErr, &pe) || received != tc.qubits {
+					t.Errorf("laser %v, %d of at most %d: Bob %v after %d pulses, want the run", laser, tc.qubits, tc.max, bobErr, received)
+				}
+				continue
+			}
+			var pe *ProtocolError
+			if !errors.As(bobErr, &pe) || !strings.Contains(pe.Msg, "more than the") {
+				t.Errorf("laser %v: Bob's error %v, want a refusal of the run's size", laser, bobErr)
+			}
+			if received != 0 {
+				t.Errorf("laser %v: Bob took %d pulses before refusing", laser, received)
+			}
+			if aliceErr == nil {
+				t.Errorf("laser %v: Alice made a key from a refused run", laser)
+			}
+		}
+	}
+}

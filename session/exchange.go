@@ -209,7 +209,7 @@ func (k *keyring) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 	} else {
 		// Bob runs what Alice announces (qkd replaces his Protocol with
 		// her Params); only his channel settings, his detector, are his.
-		cfg = qkd.Config{Channel: k.s.cfg.BB84().channel()}
+		cfg = qkd.Config{Channel: k.s.cfg.BB84().channel(), MaxRun: maxBobRun}
 	}
 	cfg.Progress = func(p qkd.Progress) {
 		q, qz, qx := p.QBER, p.QBERZ, p.QBERX

@@ -45,6 +45,11 @@ func (b BB84Settings) source() qkd.Source {
 // about 27 km at any number of pulses.
 const maxExchangePulses = 1 << 24
 
+// maxBobRun is the largest run Bob accepts from his peer: what no honest
+// plan exceeds (maxExchangePulses, above maxExchangeQubits). A peer that
+// asks for more is refused before the first pulse.
+const maxBobRun = max(maxExchangePulses, maxExchangeQubits)
+
 // planPulses sizes a laser exchange as simulate does: qkd.RequiredPulses
 // (the decoy planner) on the link's calibration, the fibre, detector and
 // intrinsic noise the parties know, never Eve or her attack; then a tenth
