@@ -41,7 +41,8 @@ func (s *side) keyLength(est finitekey.Plan, n, k int, q, leak float64) (l, mu f
 	b := decoy.Estimate(s.pulse.src, c, smp, eps)
 	l = decoy.KeyLength(b.Finite, n, leak, eps, epsCor)
 	if b.Finite.Composable {
-		mu = keyrate.Serfling(float64(n), float64(k), b.Finite.Budget.Eps(keyrate.TermPhaseError))
+		e := b.Finite.Budget.Eps(keyrate.TermPhaseError)
+		mu = keyrate.Serfling(float64(n), float64(k), e*e)
 	}
 	s.rep.Report.Fill(s.pulse.src, c, b, decoy.KeyLength(b.Asymptotic, n, leak, eps, epsCor))
 	s.pulse.detail = s.rep.Verdict

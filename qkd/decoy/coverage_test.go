@@ -98,12 +98,12 @@ func simulateRun(r *rand.Rand, N int, km float64, k int) (Counts, Sample, truth)
 // 0.01, so the test can see a bound that is too tight: the bare point
 // estimate of s1 (no fluctuation terms) misses in many runs. The key's
 // phase-error rate is checked against its bit-error rate, which has the
-// same distribution without Eve. 300 runs of 4e5 pulses at 25 km; 40
+// same distribution without Eve. 200 runs of 4e5 pulses at 25 km; 40
 // under -race or -short. The full count:
 //
 //	go test -count=1 -run TestBoundsHoldAgainstTruth -v ./qkd/decoy
 func TestBoundsHoldAgainstTruth(t *testing.T) {
-	runs := 300
+	runs := 200
 	if raceEnabled || testing.Short() {
 		runs = 40
 	}

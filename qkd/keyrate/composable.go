@@ -36,7 +36,10 @@ const (
 // Term is one failure probability of the bound: Eps is the probability
 // the estimate (or the smoothing step) fails, Weight how many times it
 // enters eps_sec (Lim et al. Eq. B4: eps_sec = 2(2 alpha1 + alpha2 +
-// alpha3) + nu-bar + the estimates').
+// alpha3) + nu-bar + the estimates'). The phase-error terms are Lim's
+// alpha1, a smoothing parameter: their sampling bounds are made at
+// failure probability Eps², as Lim et al.'s gamma(a) (a² in its
+// logarithm) and Tomamichel et al.'s mu are.
 type Term struct {
 	Name   string
 	Eps    float64
@@ -206,10 +209,14 @@ func (o Observed) sample(c Composable) Composable {
 		return c
 	}
 	// The key's phase errors, all of them attributed to its single photons.
-	c.Serf = Serfling(o.Key, o.PhaseBits, c.Budget.Eps(TermPhaseError))
+	// Lim et al. (B2, and Tomamichel et al.) make the sampling bound at
+	// failure alpha1², alpha1 the smoothing parameter of weight 4.
+	e := c.Budget.Eps(TermPhaseError)
+	c.Serf = Serfling(o.Key, o.PhaseBits, e*e)
 	c.Phi1 = o.Key * (o.PhaseQBER + c.Serf) / c.S1Key
 	if c.S1Weak >= 1 { // or the weak decoy's single photons, a random sample of them all
-		c.Phi1 = math.Min(c.Phi1, c.V1Weak/c.S1Weak+Serfling(c.S1Key, c.S1Weak, c.Budget.Eps(TermPhaseDecoy)))
+		e := c.Budget.Eps(TermPhaseDecoy)
+		c.Phi1 = math.Min(c.Phi1, c.V1Weak/c.S1Weak+Serfling(c.S1Key, c.S1Weak, e*e))
 	}
 	return c
 }

@@ -112,8 +112,8 @@ func TestComposableKeyLengthByHand(t *testing.T) {
 			pool := S * handInv(share*o.PoolProb, L/S, -1, true)
 			n := o.Key
 			key := n * handInv(math.Floor(pool)/(n+o.Removed), L/n, -1, true)
-			// Tomamichel et al.'s mu at failure e: sqrt((n+k)/(nk) (k+1)/k ln(1/e) / 2).
-			serf := func(n, k float64) float64 { return math.Sqrt((n + k) / (n * k) * (k + 1) / k * L / 2) }
+			// Tomamichel et al.'s mu at failure e²: sqrt((n+k)/(nk) (k+1)/k ln(1/e)).
+			serf := func(n, k float64) float64 { return math.Sqrt((n + k) / (n * k) * (k + 1) / k * L) }
 			phi := n * (o.PhaseQBER + serf(n, o.PhaseBits)) / key
 			if o.DecoyPhase {
 				tau0 := o.Prob[0]*math.Exp(-mu) + o.Prob[1]*math.Exp(-nu) + o.Prob[2]
