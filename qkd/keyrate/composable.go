@@ -131,7 +131,7 @@ type Observed struct {
 
 // Composable is the bound of a laser run.
 type Composable struct {
-	S1     float64 // lower bound on single-photon detections, all intensities and bases
+	S1     float64 // lower bound on single-photon detections, all intensities and bases (no decoys: untagged ones, empty pulses included)
 	S1Pool float64 // lower bound on single-photon bits in the key's pool
 	S1Key  float64 // lower bound on single-photon bits in the key
 	Phi1   float64 // upper bound on their phase-error rate (may exceed 1/2: no key)
@@ -183,8 +183,10 @@ func (o Observed) Bound(epsSec float64) Composable {
 			c.S1Weak = BinomialBound(math.Floor(c.S1), o.Prob[1]*o.Nu*math.Exp(-o.Nu)/tau1*o.SiftProb, b.Eps(TermWeakSinglePhotons), -1)
 		}
 	} else {
-		// GLLP in counts: every detection not from a single photon came
-		// from a multi-photon pulse, of which at most M were sent.
+		// GLLP in counts: S1 is the untagged detections (of empty or
+		// single-photon pulses, whose states do not depend on the basis);
+		// the others came from multi-photon pulses, of which at most M were
+		// sent.
 		c.S1 = o.Detected[0] - BinomialBound(o.Pulses, MultiPhoton(o.Mu), c.Budget.Eps(TermMultiPhoton), +1)
 	}
 	if !(c.S1 >= 1) || !(total > 0) {
