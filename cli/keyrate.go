@@ -41,7 +41,7 @@ func parseKeyrate(env *Env, args []string) (*keyrateOpts, error) {
 	misalign := fs.Float64("misalignment", gys.Misalignment, "probability a photon reaches the wrong detector, in [0,0.5]")
 	ecf := fs.Float64("ec-f", gys.ECEfficiency, "error-correction efficiency f (leak over the Shannon limit), >= 1")
 	pulses := fs.Float64("pulses", 0, "pulses Alice sends, >= 1, for the finite-size rate; 0: asymptotic")
-	stdDevs := fs.Float64("std-devs", 10, "standard deviations of the statistical fluctuation with --pulses, >= 0")
+	stdDevs := fs.Float64("std-devs", 10, "standard deviations of the Gaussian fluctuation with --pulses (single-photon and infinite-decoy curves; the laser curves use the composable bound), >= 0")
 	nu := fs.Float64("nu", 0, "weak-decoy intensity of the vacuum+weak setting, in (0,2); 0: optimised at each distance")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	plotPath := fs.String("plot", "", "also write a log-scale plot of rate against distance to this .png file")

@@ -8,7 +8,8 @@ import (
 
 // TestSimulateLaserPNSJSON: a laser link with decoys under a PNS attack
 // aborts (exit 1) naming the attack, and its JSON carries the source, the
-// per-intensity gains and the single-photon bounds.
+// per-intensity gains, the single-photon bounds and the finite-size
+// bound's eps budget, which adds up to at most eps_sec (1e-10).
 func TestSimulateLaserPNSJSON(t *testing.T) {
 	code, out, errOut := run(t, []string{"simulate", "--json", "--seed", "1", "--qubits", "2000000", "--source", "wcp",
 		"--decoy", "vacuum+weak", "--attack", "pns", "--fiber-km", "50", "--dark-count", "1e-5", "--misalignment", "0.03"})
@@ -20,13 +21,21 @@ func TestSimulateLaserPNSJSON(t *testing.T) {
 		t.Fatalf("%v: %s", err, out)
 	}
 	for _, k := range []string{"source", "mu", "nu", "decoy", "attack", "intensities", "y1_lower", "e1_upper", "single_photon_share",
-		"y1_lower_asymptotic", "e1_upper_asymptotic", "key_bits_asymptotic", "eve_split_pulses", "single_photon_verdict", "eve_final_info_bits"} {
+		"y1_lower_asymptotic", "e1_upper_asymptotic", "key_bits_asymptotic", "eve_split_pulses", "single_photon_verdict", "eve_final_info_bits", "eps_budget", "eps_sec_accounted"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("JSON lacks %s", k)
 		}
 	}
 	if m["source"] != "wcp" || m["attack"] != "pns" || m["decoy"] != "vacuum+weak" || len(m["intensities"].([]any)) != 3 {
 		t.Errorf("JSON: %s", out)
+	}
+	budget, _ := m["eps_budget"].(map[string]any)
+	var sum float64
+	for _, v := range budget {
+		sum += v.(float64)
+	}
+	if total, _ := m["eps_sec_accounted"].(float64); len(budget) < 10 || sum > 1e-10*(1+1e-9) || total < sum*(1-1e-9) || total > 1e-10*(1+1e-9) {
+		t.Errorf("eps budget %v adds up to %g, accounted %v; want at most eps_sec 1e-10", budget, sum, m["eps_sec_accounted"])
 	}
 }
 

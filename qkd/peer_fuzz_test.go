@@ -615,7 +615,7 @@ func peerFuzz(f *testing.F, alice bool) { peerFuzzWith(f, alice, fuzzPeerConfig(
 // fuzzLaserConfig is a short laser run with decoy states (protocol
 // version 4) that makes a 64-bit key.
 func fuzzLaserConfig() Config {
-	return seeded(Config{Protocol: Protocol{KeyBits: 64, Qubits: 100_000, Source: Source{Laser: true, Decoys: true}},
+	return seeded(Config{Protocol: Protocol{KeyBits: 64, Qubits: 150_000, Source: Source{Laser: true, Decoys: true}},
 		Channel: Channel{Noise: 0.01, DarkCount: 1e-4}}, 78)
 }
 

@@ -636,7 +636,7 @@ func (s *side) estimate(sf sifting.Key, est finitekey.Plan, aBits, bBits []uint6
 	// Could the key be long enough even if error correction reached the
 	// Shannon limit? If not, stop before disclosing more.
 	shannon := float64(n)*finitekey.BinaryEntropy(pe.EC) + finitekey.VerifyTagBits
-	l, mu := s.keyLength(n, pe.PhaseBits, pe.Phase, shannon)
+	l, mu := s.keyLength(est, n, pe.PhaseBits, pe.Phase, shannon)
 	s.rep.Mu, s.rep.BoundBits = mu, l
 	if pe.PhaseBits == 0 || n == 0 || l < float64(est.Want) {
 		return nil, 0, s.abort(ErrNotEnoughKey, est, n)
@@ -647,7 +647,7 @@ func (s *side) estimate(sf sifting.Key, est finitekey.Plan, aBits, bBits []uint6
 // finalLength applies the finite-key bound with the leak actually
 // measured.
 func (s *side) finalLength(est finitekey.Plan, n int) (int, error) {
-	l, mu := s.keyLength(n, s.phaseBits, s.rep.PhaseQBER, float64(s.rep.LeakedEC))
+	l, mu := s.keyLength(est, n, s.phaseBits, s.rep.PhaseQBER, float64(s.rep.LeakedEC))
 	s.rep.Mu, s.rep.BoundBits = mu, l
 	final := int(math.Floor(l))
 	if s.cfg.KeyBits > 0 {

@@ -37,8 +37,15 @@ func (c Counts) QBER(cl channel.Class) float64 {
 type Bound struct {
 	Y1L    float64 // lower bound on the single-photon yield (0 when not bounded)
 	Q1L    float64 // lower bound on the single-photon gain Q1 = Y1 mu e^-mu
-	E1U    float64 // upper bound on the single-photon error rate, at most 1/2
-	Delta1 float64 // lower bound on the single-photon share of signal detections
+	E1U    float64 // upper bound on the single-photon (phase) error rate, at most 1/2
+	Delta1 float64 // lower bound on the single-photon share of signal detections (finite: of the key)
+	// Composable marks the finite-size bound of a laser run (keyrate's
+	// Observed.Bound): S1Key single-photon key bits at least, and the
+	// failure probabilities of every estimate, which add up to at most
+	// eps_sec.
+	Composable bool
+	S1Key      float64
+	Budget     keyrate.Budget
 }
 
 // Bounds holds the bound of a run asymptotically and with finite-size
@@ -47,72 +54,95 @@ type Bounds struct {
 	Asymptotic, Finite Bound
 }
 
-// Estimate bounds the single-photon part from the counts. eMu is the
-// signal sample's phase QBER and muS its Serfling term (finitekey.Mu);
-// epsSec sets the Hoeffding fluctuations of the finite bound.
-func Estimate(src Source, c Counts, eMu, muS, epsSec float64) Bounds {
+// Sample is how a run drew its key from the signal's sifted detections,
+// and what it measured the key's phase error on.
+type Sample struct {
+	Key     int // n: key bits
+	Removed int // bits drawn at random from the key's pool and disclosed
+	// ZBias is the probability of the Z basis, for both parties.
+	// Symmetric (0.5): the key's pool is every sifted signal; otherwise
+	// only those of the likelier basis.
+	ZBias     float64
+	PhaseBits int     // k: bits the phase error is estimated on
+	PhaseQBER float64 // their error rate
+}
+
+// poolProb is the probability that a detection's bases put it in the
+// key's pool, and siftProb that they agree.
+func (s Sample) poolProb() float64 {
+	if s.ZBias == 0.5 {
+		return s.siftProb()
+	}
+	z := max(s.ZBias, 1-s.ZBias)
+	return z * z
+}
+
+func (s Sample) siftProb() float64 { return s.ZBias*s.ZBias + (1-s.ZBias)*(1-s.ZBias) }
+
+// Estimate bounds the single-photon part from the counts, for the key
+// drawn as s. The asymptotic bound is MQZL's on the measured gains; the
+// finite one keyrate's composable bound (Lim et al.) at epsSec. A
+// single-photon source, or AssumeSingle (UNSAFE), counts every detection
+// as a single photon, with Tomamichel et al.'s bound.
+func Estimate(src Source, c Counts, s Sample, epsSec float64) Bounds {
 	if !src.Laser || src.AssumeSingle {
 		one := Bound{Y1L: math.NaN(), Q1L: math.NaN(), Delta1: 1}
 		a, f := one, one
-		a.E1U, f.E1U = math.Min(0.5, eMu), math.Min(0.5, eMu+muS)
+		a.E1U, f.E1U = math.Min(0.5, s.PhaseQBER), math.Min(0.5, s.PhaseQBER+finitekey.Mu(s.Key, s.PhaseBits, epsSec))
 		return Bounds{Asymptotic: a, Finite: f}
 	}
-	eps := epsSec / 21
-	return Bounds{
-		Asymptotic: bound(src, c, eMu, nil, epsSec),
-		Finite: bound(src, c, eMu+muS, func(k, n int, sign float64) float64 {
-			if n == 0 { // a class of no trials: its count is exactly 0
-				return 0
-			}
-			return float64(n) * Chernoff(k, n, eps, sign)
-		}, epsSec),
-	}
+	return Bounds{Asymptotic: asymptotic(src, c, s.PhaseQBER), Finite: composable(src, c, s, epsSec)}
 }
 
-// countBound turns an observed count k of n trials into its bound in the
-// direction sign (+1 upper, -1 lower); nil means the count itself.
-type countBound func(k, n int, sign float64) float64
+// Observed is what the composable bound is computed from: the counts, the
+// source as announced, and how the key was drawn.
+func Observed(src Source, c Counts, s Sample) keyrate.Observed {
+	o := keyrate.Observed{Decoys: src.Decoys, Mu: src.Mu, Nu: src.Nu, Prob: [3]float64{1}, PoolProb: s.poolProb(),
+		Key: float64(s.Key), Removed: float64(s.Removed), PhaseBits: float64(s.PhaseBits), PhaseQBER: s.PhaseQBER,
+		DecoyPhase: src.Decoys && s.ZBias == 0.5, SiftProb: s.siftProb(), WeakErrors: float64(c.Errors[channel.Weak])}
+	if src.Decoys {
+		o.Prob = [3]float64{1 - src.PWeak - src.PVac, src.PWeak, src.PVac}
+	}
+	for cl := range c.Detected {
+		o.Detected[cl] = float64(c.Detected[cl])
+		o.Pulses += float64(c.Pulses[cl])
+	}
+	return o
+}
 
-// bound is Estimate's bound with the counts moved by fl (nil for the
-// asymptotic bound); ePhase is the signal sample's phase-error bound.
-func bound(src Source, c Counts, ePhase float64, fl countBound, epsSec float64) Bound {
-	var total int
-	for _, d := range c.Detected {
-		total += d
+// composable is the finite-size bound of a laser run.
+func composable(src Source, c Counts, s Sample, epsSec float64) Bound {
+	o := Observed(src, c, s)
+	k := o.Bound(epsSec)
+	b := Bound{Composable: true, S1Key: k.S1Key, Budget: k.Budget, E1U: math.Min(0.5, k.Phi1)}
+	if o.Pulses > 0 {
+		b.Y1L = k.S1 / (o.Pulses * o.Tau1())
+		b.Q1L = b.Y1L * src.Mu * math.Exp(-src.Mu)
 	}
-	count := func(k, n int, sign float64) float64 {
-		if fl == nil {
-			return float64(k)
-		}
-		return fl(k, n, sign)
+	if s.Key > 0 {
+		b.Delta1 = k.S1Key / float64(s.Key)
 	}
-	// A class's detections are its share of all detections (Lim et al.).
-	gain := func(cl channel.Class, sign float64) float64 {
-		if c.Pulses[cl] == 0 {
-			return 0
-		}
-		return count(c.Detected[cl], total, sign) / float64(c.Pulses[cl])
-	}
-	qmu := c.Gain(channel.Signal)
+	return b
+}
+
+// asymptotic is MQZL's bound on the measured gains (no fluctuations);
+// ePhase is the signal sample's phase QBER.
+func asymptotic(src Source, c Counts, ePhase float64) Bound {
+	gain := c.Gain
+	qmu := gain(channel.Signal)
 	var b Bound
 	var e1 float64
 	if src.Decoys {
 		nu := src.Nu
-		b.Y1L = keyrate.Y1Lower(src.Mu, nu, gain(channel.Signal, +1), gain(channel.Weak, -1), gain(channel.Vacuum, +1))
+		b.Y1L = keyrate.Y1Lower(src.Mu, nu, qmu, gain(channel.Weak), gain(channel.Vacuum))
 		b.Q1L = b.Y1L * src.Mu * math.Exp(-src.Mu)
 		if d := c.Disclosed[channel.Weak]; b.Y1L > 0 && d > 0 {
-			eNu := count(c.Errors[channel.Weak], d, +1) / float64(d)
-			e1 = keyrate.E1Upper(nu, eNu*gain(channel.Weak, +1), gain(channel.Vacuum, -1), b.Y1L)
-			if fl != nil { // Serfling: the key's single photons against the decoy's
-				k1 := float64(d) * b.Y1L * nu * math.Exp(-nu) / math.Max(c.Gain(channel.Weak), 1e-300)
-				n1 := float64(c.Detected[channel.Signal]) * b.Q1L / math.Max(qmu, 1e-300)
-				e1 += finitekey.Mu(int(n1), int(k1), epsSec)
-			}
+			e1 = keyrate.E1Upper(nu, c.QBER(channel.Weak)*gain(channel.Weak), gain(channel.Vacuum), b.Y1L)
 		} else {
 			e1 = math.Inf(1)
 		}
 	} else {
-		b.Q1L = keyrate.GLLPSingleGain(src.Mu, gain(channel.Signal, -1))
+		b.Q1L = keyrate.GLLPSingleGain(src.Mu, qmu)
 		b.Y1L = b.Q1L / (src.Mu * math.Exp(-src.Mu))
 		e1 = math.Inf(1)
 	}
@@ -128,8 +158,13 @@ func bound(src Source, c Counts, ePhase float64, fl countBound, epsSec float64) 
 
 // KeyLength is the key length l of n key bits after leak bits of error
 // correction, from the bound b (see the package comment); it may be
-// negative or -Inf.
+// negative or -Inf. A composable bound gives Lim et al.'s Eq. 1 (without
+// s0) on its single-photon key bits; the others n Delta1 (1 - h(e1)) -
+// leak - log2(2/(eps_sec² eps_cor)).
 func KeyLength(b Bound, n int, leak, epsSec, epsCor float64) float64 {
+	if b.Composable {
+		return keyrate.Composable{S1Key: b.S1Key, Phi1: b.E1U}.KeyLength(leak, epsSec, epsCor)
+	}
 	n1 := float64(n) * b.Delta1
 	if !(n1 > 0) || b.E1U >= 0.5 {
 		return math.Inf(-1)
@@ -157,38 +192,8 @@ func Explain(src Source, b Bound) string {
 
 // Chernoff returns the Chernoff-Hoeffding bound, at failure probability
 // eps, on the mean success probability of n independent Bernoulli trials
-// of which k succeeded: the p on the side sign (+1 above, -1 below) of k/n
-// where n D(k/n || p) = ln(1/eps), D the binary relative entropy. It is
-// valid for trials of unequal probabilities (their mean is bounded) and
-// tighter than Hoeffding's sqrt(ln(1/eps)/(2n)) for rare events.
+// of which k succeeded, on the side sign (+1 above, -1 below) of k/n:
+// keyrate.MeanBound.
 func Chernoff(k, n int, eps, sign float64) float64 {
-	x, target := float64(k)/float64(n), math.Log(1/eps)/float64(n)
-	lo, hi := x, 1.0
-	if sign < 0 {
-		lo, hi = 0, x
-	}
-	for i := 0; i < 100; i++ {
-		m := (lo + hi) / 2
-		if (kl(x, m) > target) == (sign > 0) {
-			hi = m
-		} else {
-			lo = m
-		}
-	}
-	if sign > 0 {
-		return hi
-	}
-	return lo
-}
-
-// kl is the binary relative entropy D(x || p) in nats.
-func kl(x, p float64) float64 {
-	var d float64
-	if x > 0 {
-		d += x * math.Log(x/p)
-	}
-	if x < 1 {
-		d += (1 - x) * math.Log((1-x)/(1-p))
-	}
-	return d
+	return keyrate.MeanBound(float64(k), float64(n), eps, sign)
 }

@@ -74,7 +74,7 @@ func stats(qmu, qnu, y0, emu, enu float64) (y1, e1, rate float64) {
 		c.Disclosed[cl] = int(v.q * v.p * big / 2)
 		c.Errors[cl] = int(v.e * v.q * v.p * big / 2)
 	}
-	b := Estimate(src, c, emu, 0, 1e-10).Asymptotic
+	b := Estimate(src, c, Sample{ZBias: 0.5, PhaseQBER: emu}, 1e-10).Asymptotic
 	return b.Y1L, b.E1U, pSig * keyrate.GLLP(b.Q1L, b.E1U, qmu, emu, link.ECEfficiency)
 }
 
@@ -188,7 +188,7 @@ func TestEstimateVerdicts(t *testing.T) {
 		{"single photons", Source{}, noDecoy, true, ""},
 	}
 	for _, tc := range cases {
-		b := Estimate(tc.s, tc.c, 0.03, 0.01, 1e-10).Finite
+		b := Estimate(tc.s, tc.c, Sample{Key: 15_500, Removed: 2_000, ZBias: 0.5, PhaseBits: 2_000, PhaseQBER: 0.03}, 1e-10).Finite
 		if (b.Delta1 > 0.01) != tc.positive {
 			t.Errorf("%s: single-photon share %v", tc.name, b.Delta1)
 		}

@@ -21,37 +21,38 @@
 //   - Single-photon source, or a laser run with AssumeSingle (UNSAFE,
 //     for demonstration): every detection counts as a single photon.
 //
-// The share of the signal's detections that came from single photons is
-// then at least Delta1 = Q1/Q_mu, and the phase-error rate of those bits
-// at most e1; it is also at most (Q + mu_s)/Delta1, the signal sample's
-// bound (Q its phase QBER, mu_s the Serfling term of qkd/finitekey)
-// attributed to single photons alone, and the smaller bound is used. Of n
-// key bits, n1 = n Delta1 are single-photon ones, and
+// Asymptotically the share of the signal's detections that came from
+// single photons is at least Delta1 = Q1/Q_mu, and the phase-error rate of
+// those bits at most e1, or (Q its phase QBER) Q/Delta1; of n key bits,
+// n1 = n Delta1 are single-photon ones, and the report's asymptotic key
+// length is n1 (1 - h(e1)) - leak_EC - log2(2/(eps_sec² eps_cor)).
 //
-//	l = n1 (1 - h(e1)) - leak_EC - log2(2/(eps_sec² eps_cor))
+// Finite size: the key length of a laser run is the composable bound of
+// qkd/keyrate (Observed.Bound), after Lim, Curty, Walenta, Xu and
+// Zbinden, "Concise security bounds for practical decoy-state QKD", PRA
+// 89, 022307 (2014), Eq. 1 without the vacuum term:
 //
-// (GLLP's formula, LMC Eq. 1, with the finite-key terms of Tomamichel et
-// al. as qkd/finitekey uses them; multi-photon and vacuum bits count as
-// known to Eve, which is conservative).
+//	l = s1 (1 - h(phi1)) - leak_EC - 6 log2(21/eps_sec) - log2(2/eps_cor)
 //
-// Finite size: following Lim, Curty, Walenta, Xu and Zbinden, PRA 89,
-// 022307 (2014), each intensity's detections are its share of all n
-// detections, and the expected share is bounded from the observed one
-// with failure probability eps_sec/21, in the direction that weakens the
-// bound. Where Lim et al. use Hoeffding's delta = sqrt(n/2 ln(21/eps_sec))
-// (their Eq. 3), we use the Chernoff-Hoeffding bound in relative-entropy
-// form (Chernoff): valid for the same independent, not identically
-// distributed trials, never looser, and far tighter for the rare vacuum
-// detections, where Hoeffding's delta alone exceeds the count. The weak
-// decoy's error count gets the same treatment, and the single-photon phase
-// error the Serfling term mu(n1, k1) of qkd/finitekey, k1 the
-// single-photon bits among the disclosed weak-decoy bits. With mu3 = 0 (a
-// vacuum decoy), Lim et al.'s Eq. 2 is MQZL's Eq. 34 in counts, so the
-// bound is theirs with two simplifications, both conservative or equal:
-// the vacuum events s0 are not credited, and e1 comes from MQZL Eq. 37 on
-// the weak decoy (all bases) rather than from the X-basis decoy counts.
-// It is not a complete composable proof: the failure probabilities of the
-// estimates (each eps_sec/21) are not added into eps_sec, and afterpulses
-// and dead time, which correlate detections, are outside its model. The
-// asymptotic version drops every fluctuation.
+// s1 is a lower bound on the key's single-photon bits: each intensity's
+// detections are bounded as a share of all detections by the
+// Chernoff-Hoeffding bound (Chernoff), the single-photon detections by
+// their Eq. A5 with mu3 = 0 (MQZL Eq. 34 in counts, with the announced
+// probabilities of the intensities), and the key's share of them by a
+// binomial bound (each single photon is a signal, and sifted into the
+// key's pool, independently: Eve cannot tell its intensity or basis) and
+// a hypergeometric one (the sample is drawn at random from the pool).
+// phi1 bounds their phase-error rate: the key's phase errors (the
+// sample's rate plus Tomamichel et al.'s Serfling term) all attributed
+// to single photons, or, with symmetric bases, the weak decoy's
+// single-photon error rate (its errors less a lower bound on those of
+// empty pulses, a fair coin, over a lower bound on its single photons)
+// plus the Serfling term between those and the key's. Every estimate fails
+// with probability eps_sec/21, and Bound.Budget lists them with their
+// weights in eps_sec (Lim et al. Eq. B4); they add up to at most eps_sec.
+// Vacuum events s0 are not credited (a valid lower bound, s0 >= 0; it
+// would need one more estimate for a few percent more key at 100 km on
+// the GYS link). Afterpulses
+// and dead time, which correlate detections, are outside the model, as
+// is a detector whose efficiency depends on Bob's basis.
 package decoy

@@ -22,7 +22,14 @@ type Report struct {
 	E1UpperAsymptotic  float64     `json:"e1_upper_asymptotic"`
 	KeyBitsAsymptotic  float64     `json:"key_bits_asymptotic"` // the asymptotic bound's key length (0 when none)
 	EveSplitPulses     int         `json:"eve_split_pulses"`    // PNS or beam-splitting: pulses Eve kept a photon of (simulator only)
-	Verdict            string      `json:"single_photon_verdict"`
+	// The composable finite-size bound of a laser run (keyrate.Observed):
+	// its lower bound on the key's single-photon bits, and each failure
+	// probability times its weight in eps_sec (Lim et al. Eq. B4); they
+	// add up to EpsSecAccounted, at most eps_sec.
+	SinglePhotonKeyBits float64            `json:"single_photon_key_bits,omitempty"`
+	EpsBudget           map[string]float64 `json:"eps_budget,omitempty"`
+	EpsSecAccounted     float64            `json:"eps_sec_accounted,omitempty"`
+	Verdict             string             `json:"single_photon_verdict"`
 }
 
 // Intensity is what the parties measured at one intensity.
@@ -52,6 +59,11 @@ func (r *Report) Fill(s Source, c Counts, b Bounds, keyAsymptotic float64) {
 	r.Y1Lower, r.E1Upper, r.SinglePhotonShare = finiteOr(b.Finite.Y1L), b.Finite.E1U, b.Finite.Delta1
 	r.Y1LowerAsymptotic, r.E1UpperAsymptotic = finiteOr(b.Asymptotic.Y1L), b.Asymptotic.E1U
 	r.KeyBitsAsymptotic = finiteOr(keyAsymptotic)
+	r.SinglePhotonKeyBits, r.EpsBudget, r.EpsSecAccounted = 0, nil, 0
+	if b.Finite.Composable {
+		r.SinglePhotonKeyBits = b.Finite.S1Key
+		r.EpsBudget, r.EpsSecAccounted = b.Finite.Budget.Contributions(), b.Finite.Budget.Total()
+	}
 	r.Intensities = r.Intensities[:0]
 	for cl, mean := range []float64{s.Mu, s.Nu, 0} {
 		if c.Pulses[cl] == 0 {

@@ -54,11 +54,21 @@ func expectedKeyLength(src Source, d Design, N float64) float64 {
 		k.Disclosed[cl] = int(float64(k.Detected[cl]) * sift)
 		k.Errors[cl] = int(float64(k.Disclosed[cl]) * l.ErrorGain(km, x) / g)
 	}
-	// The sample and Cascade are planned for the design QBER.
+	// The sample and Cascade are planned for the design QBER, the sample
+	// as the protocol draws it (qkd/finitekey's plan).
 	q := math.Max(d.DesignQBER, l.ErrorGain(km, src.Mu)/l.Gain(km, src.Mu))
 	pool := k.Disclosed[channel.Signal]
-	sample, _ := finitekey.BestSample(pool, q, d.EpsSec, d.EpsCor)
-	n := pool - sample
-	b := Estimate(src, k, q, finitekey.Mu(n, sample, d.EpsSec), d.EpsSec).Finite
-	return KeyLength(b, n, finitekey.PredictedLeak(n, q), d.EpsSec, d.EpsCor)
+	s := Sample{ZBias: d.ZBias, PhaseQBER: q}
+	if finitekey.Symmetric(d.ZBias) {
+		s.Removed, _ = finitekey.BestSample(pool, q, d.EpsSec, d.EpsCor)
+		s.Key, s.PhaseBits = pool-s.Removed, s.Removed
+	} else {
+		zk := max(d.ZBias, 1-d.ZBias)
+		keyPool := int(float64(k.Detected[channel.Signal]) * zk * zk)
+		s.PhaseBits = pool - keyPool
+		s.Removed = finitekey.KeyCheckSample(keyPool, s.PhaseBits)
+		s.Key = keyPool - s.Removed
+	}
+	b := Estimate(src, k, s, d.EpsSec).Finite
+	return KeyLength(b, s.Key, finitekey.PredictedLeak(s.Key, q), d.EpsSec, d.EpsCor)
 }

@@ -27,17 +27,27 @@
 //     (mu^2-nu^2)/mu^2 Y0], e1 <= (E_nu Q_nu e^nu - e0 Y0)/(Y1 nu).
 //   - Single-photon source: Q1 = Y0 + eta, e1 as above,
 //     R = q Q1 [1 - f H2(e1) - H2(e1)].
-//   - Finite number of pulses N: the statistical-fluctuation analysis of
-//     MQZL Sec. VI: every gain and error gain measured on N_x pulses of
-//     intensity x is replaced by its worst case at u_alpha standard
-//     deviations, Q -> Q (1 ± u_alpha / sqrt(N_x Q)), in the direction
-//     that lowers the bound (see fluctuate). Only parameter estimation is
-//     corrected; privacy amplification keeps its asymptotic form, as in
-//     MQZL. See Finite for how the pulses are shared among intensities.
-//     qkdchat keyrate uses u_alpha = 10 unless told otherwise: a one-sided
-//     Gaussian tail of about 8e-24 per estimate. This is the Gaussian
-//     approximation of MQZL, not a composable finite-key bound (for that
-//     see Lim, Curty, Walenta, Xu and Zbinden, PRA 89, 022307 (2014)).
+//   - Finite number of pulses N, NoDecoy and VacuumWeak: the composable
+//     bound of a laser run (Observed.Bound, composable.go), on the counts
+//     the link gives on average, with the sample size that maximises the
+//     key: the same bound qkd/decoy applies to a simulated run. It follows
+//     Lim, Curty, Walenta, Xu and Zbinden, "Concise security bounds for
+//     practical decoy-state quantum key distribution", PRA 89, 022307
+//     (2014): l = S1 (1 - h(phi1)) - leak_EC - 6 log2(21/eps_sec) -
+//     log2(2/eps_cor), every failure probability eps_sec/21 (Budget).
+//     The detections of each intensity are bounded by the Chernoff-
+//     Hoeffding bound (MeanBound) as a share of all detections, and the
+//     single-photon detections by their Eq. A5 with mu3 = 0 (= MQZL Eq.
+//     34 in counts); the key's single photons follow by a binomial and a
+//     hypergeometric bound (BinomialBound), their phase error from the
+//     sample (plus Tomamichel et al.'s Serfling term) or, with symmetric
+//     bases, from the weak decoy's single photons. Vacuum contributions
+//     s0 are not credited. SinglePhoton and InfiniteDecoy keep MQZL's
+//     Gaussian approximation (Sec. VI): every gain measured on N_x pulses
+//     moves u_alpha standard deviations, Q -> Q (1 ± u_alpha /
+//     sqrt(N_x Q)), in the direction that lowers the bound; qkdchat
+//     keyrate uses u_alpha = 10 unless told otherwise. See Finite for how
+//     the pulses are shared among intensities.
 //
 // Mu (and nu, and the signal fraction in the finite case) are optimised
 // numerically at each distance to maximise the rate.

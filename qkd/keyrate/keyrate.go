@@ -134,7 +134,25 @@ func (l Link) Transmittance(km float64) float64 {
 // methods and reduces to LMC when Pulses = 0.
 type Finite struct {
 	Pulses  float64 // N, pulses sent; 0 for the asymptotic rate
-	StdDevs float64 // u_alpha: standard deviations of the fluctuation (MQZL Sec. VI)
+	StdDevs float64 // u_alpha: standard deviations of the fluctuation (MQZL Sec. VI; SinglePhoton and InfiniteDecoy)
+	// EpsSec and EpsCor are the secrecy and correctness of the composable
+	// bound of NoDecoy and VacuumWeak (0: DefaultEps).
+	EpsSec, EpsCor float64
+}
+
+// DefaultEps is eps_sec and eps_cor when Finite leaves them 0: qkd's
+// default.
+const DefaultEps = 1e-10
+
+func (f Finite) eps() (sec, cor float64) {
+	sec, cor = f.EpsSec, f.EpsCor
+	if sec == 0 {
+		sec = DefaultEps
+	}
+	if cor == 0 {
+		cor = DefaultEps
+	}
+	return sec, cor
 }
 
 // Asymptotic is the infinitely-long-key limit.
@@ -147,6 +165,10 @@ func (f Finite) Validate() error {
 		return &ParamError{"number of pulses", f.Pulses, "{0} ∪ [1, inf)"}
 	case !(finite(f.StdDevs) && f.StdDevs >= 0):
 		return &ParamError{"standard deviations", f.StdDevs, "[0, inf)"}
+	case !(f.EpsSec >= 0 && f.EpsSec < 1):
+		return &ParamError{"eps_sec", f.EpsSec, "[0, 1)"}
+	case !(f.EpsCor >= 0 && f.EpsCor < 1):
+		return &ParamError{"eps_cor", f.EpsCor, "[0, 1)"}
 	}
 	return nil
 }
@@ -230,6 +252,9 @@ func Rate(l Link, s Setting, fin Finite, km, mu, nu, sig float64) float64 {
 		qmu := c.gain(mu)
 		return gllp(q1L, e1U, qmu, c.errGain(mu)/qmu, c.f)
 	case NoDecoy:
+		if n > 0 {
+			return c.composableRate(fin, false, mu, 0, 1)
+		}
 		qmu, eqmu := c.gain(mu), c.errGain(mu)
 		q1 := GLLPSingleGain(mu, fluctuate(qmu, n, u, -1))
 		e1 := fluctuate(eqmu, n, u, +1) / q1
@@ -238,25 +263,17 @@ func Rate(l Link, s Setting, fin Finite, km, mu, nu, sig float64) float64 {
 		if !(nu > 0 && nu < mu) {
 			return math.Inf(-1)
 		}
-		var nMu, nDecoy float64
 		if n > 0 {
-			nMu, nDecoy = sig*n, (1-sig)*n/2
-			if !(nDecoy > 0) {
+			if !(sig < 1) {
 				return math.Inf(-1)
 			}
-		} else {
-			sig = 1
+			return c.composableRate(fin, true, mu, nu, sig)
 		}
 		qmu, eqmu := c.gain(mu), c.errGain(mu)
-		qnuL := fluctuate(c.gain(nu), nDecoy, u, -1)
-		eqnuU := fluctuate(c.errGain(nu), nDecoy, u, +1)
-		qmuU := fluctuate(qmu, nMu, u, +1)
-		y0U := fluctuate(c.y0, nDecoy, u, +1)
-		y0L := fluctuate(c.y0, nDecoy, u, -1)
-		y1L := Y1Lower(mu, nu, qmuU, qnuL, y0U)
-		e1U := E1Upper(nu, eqnuU, y0L, y1L)
+		y1L := Y1Lower(mu, nu, qmu, c.gain(nu), c.y0)
+		e1U := E1Upper(nu, c.errGain(nu), c.y0, y1L)
 		q1L := y1L * mu * math.Exp(-mu)
-		return sig * gllp(q1L, e1U, qmu, eqmu/qmu, c.f)
+		return gllp(q1L, e1U, qmu, eqmu/qmu, c.f)
 	}
 	return math.Inf(-1)
 }

@@ -3,5 +3,6 @@
 package keyrate
 
 // raceEnabled: the race detector slows the nested vacuum+weak search
-// about tenfold, so TestFiniteVacuumWeakReach tries fewer pulse counts.
+// about tenfold, so TestFiniteVacuumWeakReach and TestSettingsOrdered
+// try fewer points.
 const raceEnabled = true
