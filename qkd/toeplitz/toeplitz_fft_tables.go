@@ -1,6 +1,10 @@
 package toeplitz
 
-import "sync"
+import (
+	"sync"
+
+	"qkdchat/qkd/hugepage"
+)
 
 // Shared tables and work buffers of the FFT, per transform length.
 //
@@ -112,7 +116,7 @@ func (e *fftSize) getWork() *fftWork {
 		return w
 	}
 	N := 1 << e.logN
-	return &fftWork{acc: make([]complex128, N), sb: make([]complex128, N), xb: make([]complex128, N)}
+	return &fftWork{acc: hugepage.Make[complex128](N), sb: hugepage.Make[complex128](N), xb: hugepage.Make[complex128](N)}
 }
 
 // putWork returns scratch to the pool once the hash no longer reads it.
