@@ -50,7 +50,9 @@ one() { # label binary seed
 	out=$(/usr/bin/time -f 'TIME %U %S %M' -o "$tmp/time" "$2" simulate "${flags[@]}" --seed "$3" --json 2>/dev/null || true)
 	local total
 	total=$(grep -o '"total":[0-9.]*' <<<"$out" | tail -1 | cut -d: -f2)
-	read -r _ u s rss <"$tmp/time"
+	# GNU time puts "Command exited with non-zero status N" first when
+	# simulate exits non-zero (a run to its abort does); the figures are last.
+	read -r _ u s rss < <(grep '^TIME ' "$tmp/time" | tail -1)
 	local cpu
 	cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.0f", (u + s) * 1000 }')
 	printf '%-10s %4d %10s %8s %9s\n' "$1" "$3" "${total:-?}" "$cpu" "$rss"
