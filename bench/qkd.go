@@ -25,8 +25,13 @@ type QKDReport struct {
 	// Per-phase medians (Alice's clock, ms) at Qubits and Noise, key-bits 0.
 	PhasesMS          qkd.PhaseTimes `json:"phases_ms"`
 	ReferencePhasesMS qkd.PhaseTimes `json:"reference_phases_ms"`
-	SiftSpeedup       float64        `json:"sift_speedup"`     // reference / packed median sift time
-	EstimateSpeedup   float64        `json:"estimate_speedup"` // reference / packed median estimate time
+	SiftSpeedup       float64        `json:"sift_speedup"` // reference / packed median sift time
+	// VerifyShare is the median verify time over the median total (target
+	// < 0.02); AmplifyOverReconcile the median amplify time over the
+	// median reconcile time (target <= 1).
+	VerifyShare          float64 `json:"verify_share"`
+	AmplifyOverReconcile float64 `json:"amplify_over_reconcile"`
+	EstimateSpeedup      float64 `json:"estimate_speedup"` // reference / packed median estimate time
 	// SameResults is whether every pair of runs gave equal reports apart
 	// from the times (both pipelines are bit-exact).
 	SameResults bool `json:"same_results"`
@@ -43,6 +48,11 @@ type QKDReport struct {
 	// Cascade on random keys, means over Runs seeded trials.
 	Runs    int          `json:"runs"`
 	Cascade []CascadeRow `json:"cascade"`
+
+	// LoadAvg1 is the machine's 1-minute load average when the timings
+	// ended (0 where unknown): times on a shared machine are only
+	// comparable within one run.
+	LoadAvg1 float64 `json:"load_avg_1"`
 }
 
 // CascadeRow is one key size and QBER of the Cascade trials.
@@ -102,6 +112,7 @@ func QKD(ctx context.Context, o QKDOptions) (QKDReport, error) {
 	if err := benchQKDAbort(ctx, &res); err != nil {
 		return res, err
 	}
+	res.LoadAvg1 = loadAvg1()
 	for _, n := range o.CascadeBits {
 		for _, q := range []float64{0.01, 0.02, 0.05} {
 			it, err := benchCascade(ctx, n, q, o.Runs)
@@ -144,6 +155,8 @@ func benchQKDPhases(ctx context.Context, res *QKDReport) error {
 	res.PhasesMS, res.ReferencePhasesMS = medianPhases(packed), medianPhases(ref)
 	res.SiftSpeedup = ratio(res.ReferencePhasesMS.Sift, res.PhasesMS.Sift)
 	res.EstimateSpeedup = ratio(res.ReferencePhasesMS.Estimate, res.PhasesMS.Estimate)
+	res.VerifyShare = ratio(res.PhasesMS.Verify, res.PhasesMS.Total)
+	res.AmplifyOverReconcile = ratio(res.PhasesMS.Amplify, res.PhasesMS.Reconcile)
 	return nil
 }
 

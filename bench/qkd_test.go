@@ -30,6 +30,13 @@ func TestQKDReport(t *testing.T) {
 	if r.AbortSpeedup != r.ReferenceAbortMS/r.AbortMS || r.SiftSpeedup != r.ReferencePhasesMS.Sift/r.PhasesMS.Sift {
 		t.Errorf("speedups not computed from the times: %+v", r)
 	}
+	if r.VerifyShare != r.PhasesMS.Verify/r.PhasesMS.Total || !(r.VerifyShare > 0 && r.VerifyShare < 1) ||
+		r.AmplifyOverReconcile != r.PhasesMS.Amplify/r.PhasesMS.Reconcile {
+		t.Errorf("verify share %v or amplify/reconcile %v not computed from the phase medians %+v", r.VerifyShare, r.AmplifyOverReconcile, r.PhasesMS)
+	}
+	if loadAvg1() > 0 && !(r.LoadAvg1 > 0) {
+		t.Errorf("load average %v not reported (now %v)", r.LoadAvg1, loadAvg1())
+	}
 	if len(r.Cascade) != 6 {
 		t.Fatalf("%d Cascade rows, want 2 sizes × 3 QBERs", len(r.Cascade))
 	}

@@ -63,7 +63,8 @@ func printQKDTable(env *Env, res bench.QKDReport) {
 		{"reconcile", p.Reconcile, r.Reconcile}, {"verify", p.Verify, r.Verify}, {"amplify", p.Amplify, r.Amplify}, {"total", p.Total, r.Total}} {
 		fmt.Fprintf(w, "  %-10s %10.2f %10.2f\n", row.name, row.a, row.b)
 	}
-	fmt.Fprintf(w, "  same results: %v\n", res.SameResults)
+	fmt.Fprintf(w, "  same results: %v; verify %.1f%% of the total (target < 2%%), amplify/reconcile %.2f (target <= 1), load average %.2f\n",
+		res.SameResults, 100*res.VerifyShare, res.AmplifyOverReconcile, res.LoadAvg1)
 	fmt.Fprintf(w, "to the abort (%d qubits, Eve on every photon): %.3g qubits/s (%.1f ms), reference %.3g qubits/s (%.1f ms), speedup %.1f (target >= %.0g qubits/s)\n",
 		res.AbortQubits, res.AbortQubitsPerS, res.AbortMS, res.ReferenceAbortQubitsPerS, res.ReferenceAbortMS, res.AbortSpeedup, bench.TargetAbortQubitsPerS)
 	fmt.Fprintf(w, "Cascade, means of %d trials (baseline: the release before's Bob, same keys):\n  %8s %6s %7s %9s %11s %8s %10s %12s\n", res.Runs, "bits", "QBER", "f", "planned f", "round trips", "residual", "baseline f", "baseline RT")

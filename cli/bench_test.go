@@ -72,7 +72,8 @@ func TestBenchJSONFields(t *testing.T) {
 			"direct_msgs_per_s", "direct_latency_ms_p50", "attach_mb_per_s", "direct_mb_per_s"}},
 		{[]string{"qkd", "--qubits", "5000", "--abort-qubits", "5000", "--reps", "1", "--runs", "1", "--cascade-bits", "1000"}, slices.Concat(
 			[]string{"qubits", "noise", "reps", "cores", "phases_ms", "reference_phases_ms", "sift_speedup", "estimate_speedup", "same_results",
-				"abort_qubits", "abort_ms", "abort_qubits_per_s", "reference_abort_ms", "reference_abort_qubits_per_s", "abort_speedup", "runs", "cascade"},
+				"abort_qubits", "abort_ms", "abort_qubits_per_s", "reference_abort_ms", "reference_abort_qubits_per_s", "abort_speedup", "runs", "cascade",
+				"verify_share", "amplify_over_reconcile", "load_avg_1"},
 			prefixed("phases_ms.", phaseFields), prefixed("reference_phases_ms.", phaseFields),
 			prefixed("cascade[].", []string{"bits", "qber", "f", "planned_f", "round_trips", "residual_errors", "baseline_f", "baseline_round_trips", "baseline_residual_errors"}))},
 	} {
@@ -160,7 +161,7 @@ func TestBenchTables(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, k := range []string{"sift", "estimate", "qubits/s", "Cascade", "same results: true"} {
+	for _, k := range []string{"sift", "estimate", "qubits/s", "Cascade", "same results: true", "verify", "load average"} {
 		if !strings.Contains(out, k) {
 			t.Errorf("qkd table lacks %q:\n%s", k, out)
 		}

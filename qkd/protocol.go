@@ -56,6 +56,7 @@ type side struct {
 	pipe      pipeline
 	pulse     *pulseRun // pulse-model runs (version 6) only
 	alice     bool
+	warm      chan struct{} // closed when the amplification's scratch is ready (warmAmplify)
 }
 
 func newSide(c Config, conn Conn, label string, pipe pipeline) *side {
@@ -180,6 +181,7 @@ func recvSpans[T spanned](ctx context.Context, s *side, lo, n int, use func(m T,
 // infer, tells the peer.
 func (s *side) finish(ctx context.Context, err error) (*Result, error) {
 	s.rep.Elapsed.Total = ms(time.Since(s.start))
+	s.awaitWarm() // no goroutine of the run outlives it
 	if err == nil {
 		s.progress(PhaseDone)
 		return s.res, nil
@@ -369,6 +371,7 @@ func runAlice(ctx context.Context, s *side) error {
 	if err := s.send(ctx, &Amplify{Length: final, SeedBits: n + final - 1, Seed: ps}); err != nil {
 		return err
 	}
+	s.awaitWarm()
 	out, err := toeplitz.Hash(ps, key, n, final)
 	if err != nil {
 		return err
@@ -583,6 +586,7 @@ func runBob(ctx context.Context, s *side) error {
 	if a.Length != final || a.SeedBits != n+final-1 {
 		return protoErr("amplify to %d bits with a %d-bit seed, want %d and %d", a.Length, a.SeedBits, final, n+final-1)
 	}
+	s.awaitWarm()
 	out, err := toeplitz.Hash(a.Seed, key, n, final)
 	if err != nil {
 		return err
@@ -641,7 +645,34 @@ func (s *side) estimate(sf sifting.Key, est finitekey.Plan, aBits, bBits []uint6
 	if pe.PhaseBits == 0 || n == 0 || l < float64(est.Want) {
 		return nil, 0, s.abort(ErrNotEnoughKey, est, n)
 	}
+	m := s.cfg.KeyBits
+	if m == 0 {
+		m = int(math.Min(l, float64(n))) // the most amplification can keep
+	}
+	s.warmAmplify(n, m)
 	return sf.RawKey(), n, nil
+}
+
+// warmAmplify builds, in the background, the FFT tables of the n×m
+// privacy amplification (toeplitz.Warm) while error correction waits on
+// the peer; m is the final length requested, or the bound before error
+// correction, which the final length falls short of only by the excess
+// leak. A mistaken guess costs only the tables: the hash is the same.
+func (s *side) warmAmplify(n, m int) {
+	done := make(chan struct{})
+	s.warm = done
+	go func() {
+		defer close(done)
+		toeplitz.Warm(n, m)
+	}()
+}
+
+// awaitWarm waits for warmAmplify's preparation, if one is running.
+func (s *side) awaitWarm() {
+	if s.warm != nil {
+		<-s.warm
+		s.warm = nil
+	}
 }
 
 // finalLength applies the finite-key bound with the leak actually

@@ -32,11 +32,16 @@ func simulate(ctx context.Context, c Config, pipe pipeline) (*Report, error) {
 	defer cancel()
 	a, b := Pipe()
 	var (
-		wg     sync.WaitGroup
-		bobRes *Result
-		bobErr error
+		wg               sync.WaitGroup
+		aliceRes, bobRes *Result
+		aliceErr, bobErr error
 	)
-	wg.Add(1)
+	// Both parties run on goroutines of their own, not the caller's: a
+	// caller's goroutine may be locked to its OS thread (the desktop
+	// binary's main goroutine is, for the GUI toolkit), and a party there
+	// would wait for every message through an OS thread switch instead of
+	// a goroutine hand-off.
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		bobRes, bobErr = runBobWith(ctx, c, b, pipe)
@@ -44,10 +49,13 @@ func simulate(ctx context.Context, c Config, pipe pipeline) (*Report, error) {
 			cancel()
 		}
 	}()
-	aliceRes, aliceErr := runAliceWith(ctx, c, a, pipe)
-	if aliceErr != nil && !isAbort(aliceErr) {
-		cancel()
-	}
+	go func() {
+		defer wg.Done()
+		aliceRes, aliceErr = runAliceWith(ctx, c, a, pipe)
+		if aliceErr != nil && !isAbort(aliceErr) {
+			cancel()
+		}
+	}()
 	wg.Wait()
 	if aliceRes == nil {
 		return nil, aliceErr

@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/hugepage"
 )
 
 // cascadeSchedule returns the block size of each pass for n bits at an
@@ -180,9 +181,9 @@ func shufflePasses[T uint16 | uint32](passes []cascadePass, kb []byte, seed [32]
 	n := len(kb)
 	var idx []T
 	if withIndex {
-		idx = make([]T, 2*(len(passes)-1)*n)
+		idx = hugepage.Make[T](2 * (len(passes) - 1) * n)
 	} else if len(passes) > 1 {
-		idx = make([]T, n)
+		idx = hugepage.Make[T](n)
 	}
 	for p := 1; p < len(passes); p++ {
 		perm, inv := idx, []T(nil)

@@ -155,11 +155,12 @@ const (
 )
 
 // Rough CPU costs on amd64, from BenchmarkToeplitzMethods: one window XOR
-// of the direct method (per set bit of x and output word), and one unit of
-// fftPlan.cost (a radix-2 butterfly with its share of loading, twiddles and
-// allocation). The crossover for n = 460k is near m = 1,200 bits.
+// of the direct method (per bit of x and output word, word at a time in
+// windowXor), and one unit of fftPlan.cost (a radix-2 butterfly with its
+// share of loading, twiddles and allocation). The crossover for n = 460k
+// is near m = 1,600 bits (it was 1,200 before the word-at-a-time kernel).
 const (
-	directWordNs   = 1.0
+	directWordNs   = 0.55
 	fftButterflyNs = 1.5
 )
 

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 	"qkdchat/qkd/bitvec"
+	"qkdchat/qkd/hugepage"
 )
 
 // Floating-point FFT evaluation for long hashes (privacy amplification).
@@ -286,7 +287,7 @@ func (r fftRoots) at(q int) complex128 {
 // e^{-2πik/N} = conj(θ^4k); each lower stage copies every other factor of
 // the one above.
 func fftTwiddles(N int, roots fftRoots) []complex128 {
-	tw := make([]complex128, N)
+	tw := hugepage.Make[complex128](N)
 	if N < 2 {
 		return tw
 	}

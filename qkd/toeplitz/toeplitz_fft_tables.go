@@ -1,6 +1,10 @@
 package toeplitz
 
-import "sync"
+import (
+	"sync"
+
+	"qkdchat/qkd/hugepage"
+)
 
 // Shared tables and work buffers of the FFT, per transform length.
 //
@@ -112,10 +116,37 @@ func (e *fftSize) getWork() *fftWork {
 		return w
 	}
 	N := 1 << e.logN
-	return &fftWork{acc: make([]complex128, N), sb: make([]complex128, N), xb: make([]complex128, N)}
+	return &fftWork{acc: hugepage.Make[complex128](N), sb: hugepage.Make[complex128](N), xb: hugepage.Make[complex128](N)}
 }
 
 // putWork returns scratch to the pool once the hash no longer reads it.
 func (e *fftSize) putWork(w *fftWork) {
 	e.work.Put(w)
+}
+
+// Warm builds the tables a later Hash of an n×m matrix will need, if that
+// size runs on the FFT: the roots of unity and twiddle factors of its
+// transform length (4 MiB at the 1e6-qubit amplification), which depend on
+// the length alone. It is an optimisation only: Hash gives the same bits
+// with or without it, and builds the tables itself if they are missing. A
+// party that knows the size of its privacy amplification early (after
+// parameter estimation) calls it while error correction waits on the
+// network, so that in a fresh process the first amplification does not
+// build them on its critical path. The work buffers are not prepared:
+// mapped during error correction, they would add to its peak memory
+// instead of reusing what it frees. Sizes Hash would reject, that run on
+// the direct method, or whose transform is too long to be kept
+// (fftSizeCacheMaxLog) are ignored.
+func Warm(n, m int) {
+	fftSizes.warm(n, m)
+}
+
+// warm is Warm on this cache.
+func (c *fftSizeCache) warm(n, m int) {
+	if n < 1 || m < 1 || toeplitzMethodFor(n, m) != methodFFT {
+		return
+	}
+	if logN := fftPlanFor(n, m).logN; logN <= c.maxLog {
+		c.get(logN)
+	}
 }

@@ -383,3 +383,42 @@ func TestToeplitzFFTMatchesTextbookRadix2(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmBuildsTables checks that warming a cache leaves the tables of
+// the hash's transform length built, ignores sizes that do not run on the
+// FFT or are too long to keep, and that a Hash after Warm gives the same
+// bits as the reference.
+func TestWarmBuildsTables(t *testing.T) {
+	n, m := 20000, 15000
+	p := fftPlanFor(n, m)
+	if toeplitzMethodFor(n, m) != methodFFT {
+		t.Fatalf("%d×%d does not run on the FFT; pick another size", m, n)
+	}
+	c := &fftSizeCache{maxLog: fftSizeCacheMaxLog}
+	c.warm(n, 64) // direct method: nothing to prepare
+	c.warm(0, 5)  // invalid: ignored
+	if big := fftPlanFor(4_000_000, 2_000_000); big.logN <= c.maxLog {
+		t.Fatalf("plan %+v is short enough to keep; pick a longer size", big)
+	}
+	c.warm(4_000_000, 2_000_000) // too long to keep: ignored
+	if c.len() != 0 {
+		t.Fatalf("Warm prepared %d lengths for sizes that do not use the FFT", c.len())
+	}
+	c.warm(n, m)
+	if c.len() != 1 || c.entries[0].logN != p.logN || len(c.entries[0].tw) != 1<<p.logN || len(c.entries[0].roots.fine) == 0 {
+		t.Fatalf("after Warm the cache holds %d lengths, want the tables of 2^%d", c.len(), p.logN)
+	}
+	Warm(n, m) // the process-wide cache, which Hash uses
+	r := rand.New(rand.NewChaCha8([32]byte{21}))
+	s := bitvec.Random(r, n+m-1)
+	x := bitvec.Random(r, n)
+	got, err := Hash(s, x, n, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw := append([]uint64(nil), s...)
+	bitvec.TailMask(sw, n+m-1)
+	xw := append([]uint64(nil), x...)
+	bitvec.TailMask(xw, n)
+	checkSame(t, n, m, toeplitzKaratsuba(sw, xw, n, m), map[string][]uint64{"Hash after Warm": got})
+}

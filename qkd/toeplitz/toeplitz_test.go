@@ -392,3 +392,59 @@ func toeplitzHashNaive(s []uint64, x []uint64, n, m int) []uint64 {
 	}
 	return out
 }
+
+// TestWindowXorMatchesBitByBit checks the unrolled word kernel of the
+// direct method against its definition, one bit of x at a time, on seeded
+// random words and on the words with one bit set.
+func TestWindowXorMatchesBitByBit(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{17}))
+	slow := func(x, lo, hi uint64) uint64 {
+		var y uint64
+		for b := 0; b < 64; b++ {
+			if x>>uint(b)&1 == 1 {
+				w := lo >> uint(63-b)
+				if b < 63 {
+					w |= hi << uint(b+1)
+				}
+				y ^= w
+			}
+		}
+		return y
+	}
+	check := func(x, lo, hi uint64) {
+		t.Helper()
+		if got, want := windowXor(x, lo, hi), slow(x, lo, hi); got != want {
+			t.Fatalf("windowXor(%016x, %016x, %016x) = %016x, want %016x", x, lo, hi, got, want)
+		}
+	}
+	for b := 0; b < 64; b++ {
+		check(1<<uint(b), r.Uint64(), r.Uint64())
+	}
+	for range 20000 {
+		check(r.Uint64(), r.Uint64(), r.Uint64())
+	}
+}
+
+// TestToeplitzDirectMatchesNaiveRandom checks the direct method alone
+// against the row-by-row reference on seeded random sizes, with the
+// 64-bit tag's m = 64 and every input length modulo 64 represented.
+func TestToeplitzDirectMatchesNaiveRandom(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{18}))
+	for i := range 300 {
+		n := 1 + r.IntN(1500)
+		m := 64
+		if i%3 != 0 {
+			m = 1 + r.IntN(200)
+		}
+		if i < 64 {
+			n = 64*(1+r.IntN(8)) + i // every n mod 64
+		}
+		s := bitvec.Random(r, n+m-1+64) // bits past n+m-1 must be ignored
+		x := bitvec.Random(r, n+64)
+		sw := append([]uint64(nil), s[:bitvec.Words(n+m-1)]...)
+		bitvec.TailMask(sw, n+m-1)
+		xw := append([]uint64(nil), x[:bitvec.Words(n)]...)
+		bitvec.TailMask(xw, n)
+		checkSame(t, n, m, toeplitzHashNaive(s, x, n, m), map[string][]uint64{"direct": toeplitzDirect(sw, xw, n, m)})
+	}
+}
