@@ -52,6 +52,7 @@ type Keeper struct {
 	wg      sync.WaitGroup
 	peers   map[string]*peerState
 	running bool
+	loops   uint64 // dial loops started, numbering them
 }
 
 type peerState struct {
@@ -59,6 +60,7 @@ type peerState struct {
 	wanted bool
 	conn   Conn               // the live connection, if any
 	loop   bool               // a dial loop is running
+	loopID uint64             // which one: only it may end itself
 	wake   chan struct{}      // closed to cut a back-off short
 	cancel context.CancelFunc // ends the dial loop
 }
@@ -224,22 +226,34 @@ func (k *Keeper) startLocked(peer string, st *peerState) {
 		return
 	}
 	ctx, cancel := context.WithCancel(k.ctx)
-	st.loop, st.cancel = true, cancel
+	k.loops++
+	id := k.loops
+	st.loop, st.loopID, st.cancel = true, id, cancel
 	k.wg.Add(1)
 	go func() {
 		defer k.wg.Done()
 		defer cancel()
-		k.dialLoop(ctx, peer)
+		k.dialLoop(ctx, peer, id)
 	}()
+}
+
+// endLoopLocked records that dial loop id of st is over, unless a newer
+// loop has started since. A loop ends itself in the same critical section
+// in which it decides to stop: were it to do so later, a connection that
+// dropped in between would find a loop still marked running and not start
+// the redial, and the peer would stay offline.
+func endLoopLocked(st *peerState, id uint64) {
+	if st.loop && st.loopID == id {
+		st.loop, st.cancel = false, nil
+	}
 }
 
 // dialLoop dials peer until it connects, it is no longer wanted, or ctx
 // ends, waiting out the back-off between failures.
-func (k *Keeper) dialLoop(ctx context.Context, peer string) {
+func (k *Keeper) dialLoop(ctx context.Context, peer string, id uint64) {
 	defer func() {
 		k.mu.Lock()
-		st := k.state(peer)
-		st.loop, st.cancel = false, nil
+		endLoopLocked(k.state(peer), id)
 		k.mu.Unlock()
 	}()
 	for ctx.Err() == nil {
@@ -250,6 +264,7 @@ func (k *Keeper) dialLoop(ctx context.Context, peer string) {
 			// If the peer also connected to us meanwhile, the newer
 			// connection is the one watched.
 			k.onlineLocked(st, c)
+			endLoopLocked(st, id)
 			p := st.p
 			k.mu.Unlock()
 			k.changed(p)
@@ -257,10 +272,12 @@ func (k *Keeper) dialLoop(ctx context.Context, peer string) {
 			return
 		}
 		if ctx.Err() != nil || !st.wanted {
+			endLoopLocked(st, id)
 			k.mu.Unlock()
 			return
 		}
 		if st.conn != nil { // connected by the peer while we dialled
+			endLoopLocked(st, id)
 			k.mu.Unlock()
 			return
 		}

@@ -3,6 +3,7 @@ package redial
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -219,5 +220,56 @@ func waitOnline(t *testing.T, k *Keeper, peer string, online bool) Presence {
 			t.Fatalf("%s: presence %+v, want online=%v", peer, p, online)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestRedialsAConnectionThatDropsAtOnce: a connection that ends the moment
+// it is made is redialled every time. The dial loop used to mark itself
+// over only after handing the connection to its watcher, so a drop that
+// the watcher saw first found a loop still marked running, started none,
+// and the peer stayed offline for good (seen once in CI-like runs under
+// load). The presence callback runs between the two, so it checks that no
+// loop is marked running once the peer is online, and then hangs up, 300
+// times.
+func TestRedialsAConnectionThatDropsAtOnce(t *testing.T) {
+	const drops = 300
+	d := newFakeDialer(false)
+	var (
+		mu       sync.Mutex
+		hung     int
+		stillRun int
+		k        *Keeper
+	)
+	k = New(d, Options{After: newClock().after, Rand: func() float64 { return 0.5 },
+		Changed: func(p Presence) {
+			if !p.Online {
+				return
+			}
+			k.mu.Lock()
+			running := k.peers[p.Peer].loop
+			k.mu.Unlock()
+			mu.Lock()
+			defer mu.Unlock()
+			if running {
+				stillRun++
+			}
+			if hung < drops {
+				hung++
+				d.lastConn().hangUp()
+			}
+		}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { k.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	k.Want("hospital")
+	for i := 0; i <= drops; i++ {
+		waitFor(t, d.dialed, fmt.Sprintf("a redial after connection %d", i))
+	}
+	waitOnline(t, k, "hospital", true)
+	mu.Lock()
+	defer mu.Unlock()
+	if stillRun > 0 {
+		t.Fatalf("%d of %d connections were online while their dial loop was still marked running: a drop then would never be redialled", stillRun, drops+1)
 	}
 }
