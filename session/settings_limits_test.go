@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -38,5 +39,28 @@ func TestBB84SettingsValidateAtLimits(t *testing.T) {
 				t.Fatalf("Validate() = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestLowMuLaserWithoutDecoysPlans: a weak laser without decoys (mu at or
+// below the weak decoy's 0.1, the regime the GLLP bound favours at a
+// distance) is a valid setting, so its exchange is planned: a number of
+// pulses, or a PlanError saying no key is possible, never a complaint
+// about a weak decoy the user did not ask for.
+func TestLowMuLaserWithoutDecoysPlans(t *testing.T) {
+	for _, mu := range []float64{qkd.DefaultNu, 0.05, 0.01} {
+		b := BB84Settings{Laser: true, Mu: mu, FiberKm: 5}
+		b.WithDefaults()
+		if err := b.Validate(); err != nil {
+			t.Fatalf("mu %g without decoys: %v", mu, err)
+		}
+		c, err := b.qkdConfig(0.02)
+		var pe *PlanError
+		if err != nil && !errors.As(err, &pe) || err == nil && c.Qubits <= 0 {
+			t.Errorf("mu %g without decoys: %d pulses, %v; want a plan or a PlanError", mu, c.Qubits, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "decoy intensity") {
+			t.Errorf("mu %g without decoys: %v", mu, err)
+		}
 	}
 }
