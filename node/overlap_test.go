@@ -1,7 +1,10 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"sync"
@@ -79,4 +82,67 @@ func chatTxIDs(t *testing.T, n *Node) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestOverlappingSessionsDeliverAttachmentOnce: as above, with PHRs whose
+// attachments span several chunks, so that both sessions transfer the
+// same file to the hospital at once, each from where the hospital says it
+// stands, and answer each other's chunk queries while chunks are stored.
+// Each PHR is recorded once on both sides, under the same transaction,
+// with its attachment whole, and the hospital holds one case per PHR.
+func TestOverlappingSessionsDeliverAttachmentOnce(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
+	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
+	s, pev, _ := pairNodes(t, ctx, p, h)
+	waitEvent(t, pev, "key", isType(EventKeyEstablished))
+	addr := s.Peer().Addr
+	s.Close()
+	waitFor(t, "the pairing session to end", func() bool { return len(p.Sessions()) == 0 && len(h.Sessions()) == 0 })
+
+	rounds := 3
+	if testing.Short() || raceEnabled {
+		rounds = 2
+	}
+	var contents [][]byte
+	var cases []string
+	for r := range rounds {
+		path, content := writeFile(t, fmt.Sprintf("scan-%d.pdf", r), 8*AttachmentChunkSize+r+1, uint64(r+3))
+		c, err := p.Clinic().SubmitPHR(ctx, "St Mary", PHR{PatientName: "Pat Doe"}, []string{path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		contents, cases = append(contents, content), append(cases, c.ID)
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := p.Connect(ctx, addr, ""); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		waitFor(t, "the outbox to empty", func() bool { return outboxEmpty(p) })
+		for _, s := range p.Sessions() {
+			s.Close()
+		}
+		waitFor(t, "the sessions to end", func() bool { return len(p.Sessions()) == 0 && len(h.Sessions()) == 0 })
+	}
+	for i, id := range cases {
+		ptx, htx := ledgerTxs(t, p, ledger.KindPHR, id), ledgerTxs(t, h, ledger.KindPHR, id)
+		if len(ptx) != 1 || len(htx) != 1 || ptx[0].ID() != htx[0].ID() {
+			t.Fatalf("PHR %d: the patient's ledger records %d, the hospital's %d; want one, the same", i, len(ptx), len(htx))
+		}
+		sum := sha256.Sum256(contents[i])
+		got, err := h.Clinic().ReadAttachment(hex.EncodeToString(sum[:]))
+		if err != nil || !bytes.Equal(got, contents[i]) {
+			t.Fatalf("PHR %d: the hospital's attachment reads back %d bytes, %v; want the %d sent", i, len(got), err, len(contents[i]))
+		}
+	}
+	if cs, _ := h.Clinic().Cases(); len(cs) != len(cases) {
+		t.Fatalf("the hospital has %d cases, want %d", len(cs), len(cases))
+	}
 }

@@ -55,6 +55,13 @@ func (b BB84Settings) Validate() error {
 	if b.KeyBits < 0 || b.FiberKm < 0 || b.TraceQubits < 0 {
 		return errors.New("key bits, fibre length and trace size cannot be negative")
 	}
+	// What no exchange can run is refused here, not by every exchange.
+	if !(b.FiberKm <= qkd.MaxFiberKm) {
+		return fmt.Errorf("fibre length %g km is not between 0 and %d km", b.FiberKm, qkd.MaxFiberKm)
+	}
+	if b.KeyBits > qkd.MaxQubits {
+		return fmt.Errorf("key bits %d: one exchange makes at most %d", b.KeyBits, qkd.MaxQubits)
+	}
 	return b.validateSource()
 }
 

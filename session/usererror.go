@@ -26,6 +26,8 @@ func UserError(err error) string {
 		return "this contact's identity key changed: refusing to connect; if they reinstalled, remove the contact and pair again"
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
 		return "connection closed"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED):
+		return "connection lost: the peer went away"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timed out"
 	case errors.Is(err, context.Canceled):

@@ -282,8 +282,17 @@ func (a Attachments) Chunk(d [32]byte, i int) ([]byte, error) {
 
 // PartialNext returns how many chunks of attachment d this node holds: all
 // of them (count) when complete, else the complete records of its .part
-// file, whose torn tail (if any) it cuts off.
+// file, whose torn tail (if any) it cuts off. It waits for a chunk being
+// stored (by another session with the same contact), which it would
+// otherwise take for a torn tail and cut off.
 func (a Attachments) PartialNext(d [32]byte, size int64) (int, error) {
+	a.st.attachMu.Lock()
+	defer a.st.attachMu.Unlock()
+	return a.partialNext(d, size)
+}
+
+// partialNext is PartialNext for a caller holding attachMu.
+func (a Attachments) partialNext(d [32]byte, size int64) (int, error) {
 	if a.Has(d) {
 		return ChunkCount(size), nil
 	}
@@ -345,7 +354,7 @@ func (a Attachments) ReceiveChunk(d [32]byte, size int64, index int, chunk []byt
 	}
 	a.st.attachMu.Lock()
 	defer a.st.attachMu.Unlock()
-	next, err = a.PartialNext(d, size)
+	next, err = a.partialNext(d, size)
 	if err != nil || index != next || next >= count {
 		return next, err
 	}

@@ -43,7 +43,9 @@ func (s Source) Validate() error {
 		return fmt.Errorf("decoy probabilities %v and %v must be in [0,1]", s.PWeak, s.PVac)
 	case !(s.Mu >= 0 && s.Mu <= 2):
 		return fmt.Errorf("mu %v outside (0, 2]", s.Mu)
-	case !(s.Nu >= 0 && d.Nu < d.Mu):
+	case !(s.Nu >= 0) || s.Decoys && !(d.Nu < d.Mu):
+		// Without decoys nu is never sent: a weak signal (mu at or below
+		// the default nu, as the GLLP bound favours at a distance) is valid.
 		return fmt.Errorf("weak-decoy intensity nu %v must be positive and below mu %v", d.Nu, d.Mu)
 	case s.Decoys && d.PWeak+d.PVac >= 1:
 		return fmt.Errorf("decoy probabilities %v + %v leave no signal pulses", d.PWeak, d.PVac)
