@@ -30,14 +30,7 @@ func TestBB84SettingsValidateSource(t *testing.T) {
 		{"fraction with pns", BB84Settings{Laser: true, Eve: 0.5, Attack: qkd.AttackPNS}, "applies to intercept-resend only"},
 		{"mu below the weak decoy", BB84Settings{Laser: true, Decoys: true, Mu: 0.05}, "above the weak decoy's 0.1"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			b := tc.b
-			b.WithDefaults()
-			err := b.Validate()
-			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
-				t.Fatalf("Validate() = %v, want %q", err, tc.want)
-			}
-		})
+		checkValidate(t, tc.name, tc.b, tc.want)
 	}
 }
 
@@ -92,4 +85,18 @@ func TestLaserPlanWithoutKeySaysWhy(t *testing.T) {
 	if p, err := PlanExchange(b, nil); err != nil || p.Qubits == 0 {
 		t.Fatalf("10 km without decoys: %+v, %v", p, err)
 	}
+}
+
+// checkValidate runs Validate on b with its defaults filled in, as a
+// subtest named name, and fails unless the error contains want ("" for
+// settings that must be valid).
+func checkValidate(t *testing.T, name string, b BB84Settings, want string) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		b.WithDefaults()
+		err := b.Validate()
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Fatalf("Validate() = %v, want %q", err, want)
+		}
+	})
 }

@@ -31,14 +31,7 @@ func TestBB84SettingsValidateAtLimits(t *testing.T) {
 		{"key at the limit", BB84Settings{KeyBits: qkd.MaxQubits}, ""},
 		{"key longer than a run", BB84Settings{KeyBits: qkd.MaxQubits + 1}, "key bits"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			b := tc.b
-			b.WithDefaults()
-			err := b.Validate()
-			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
-				t.Fatalf("Validate() = %v, want %q", err, tc.want)
-			}
-		})
+		checkValidate(t, tc.name, tc.b, tc.want)
 	}
 }
 
