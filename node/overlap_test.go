@@ -22,13 +22,7 @@ import (
 func TestOverlappingSessionsDeliverOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
-	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
-	s, pev, _ := pairNodes(t, ctx, p, h)
-	waitEvent(t, pev, "key", isType(EventKeyEstablished))
-	addr := s.Peer().Addr
-	s.Close()
-	waitFor(t, "the pairing session to end", func() bool { return len(p.Sessions()) == 0 && len(h.Sessions()) == 0 })
+	p, h, addr := pairedApart(t, ctx)
 
 	const rounds, perRound = 4, 8
 	sent := 0
@@ -40,22 +34,7 @@ func TestOverlappingSessionsDeliverOnce(t *testing.T) {
 			}
 			sent++
 		}
-		var wg sync.WaitGroup
-		for range 2 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := p.Connect(ctx, addr, ""); err != nil {
-					t.Error(err)
-				}
-			}()
-		}
-		wg.Wait()
-		waitFor(t, "the outbox to empty", func() bool { return outboxEmpty(p) })
-		for _, s := range p.Sessions() {
-			s.Close()
-		}
-		waitFor(t, "the sessions to end", func() bool { return len(p.Sessions()) == 0 && len(h.Sessions()) == 0 })
+		deliverOnTwoSessions(t, ctx, p, h, addr)
 	}
 
 	pc, hc := chatTxIDs(t, p), chatTxIDs(t, h)
@@ -93,13 +72,7 @@ func chatTxIDs(t *testing.T, n *Node) []string {
 func TestOverlappingSessionsDeliverAttachmentOnce(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
-	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
-	s, pev, _ := pairNodes(t, ctx, p, h)
-	waitEvent(t, pev, "key", isType(EventKeyEstablished))
-	addr := s.Peer().Addr
-	s.Close()
-	waitFor(t, "the pairing session to end", func() bool { return len(p.Sessions()) == 0 && len(h.Sessions()) == 0 })
+	p, h, addr := pairedApart(t, ctx)
 
 	rounds := 3
 	if testing.Short() || raceEnabled {
@@ -114,22 +87,7 @@ func TestOverlappingSessionsDeliverAttachmentOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		contents, cases = append(contents, content), append(cases, c.ID)
-		var wg sync.WaitGroup
-		for range 2 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := p.Connect(ctx, addr, ""); err != nil {
-					t.Error(err)
-				}
-			}()
-		}
-		wg.Wait()
-		waitFor(t, "the outbox to empty", func() bool { return outboxEmpty(p) })
-		for _, s := range p.Sessions() {
-			s.Close()
-		}
-		waitFor(t, "the sessions to end", func() bool { return len(p.Sessions()) == 0 && len(h.Sessions()) == 0 })
+		deliverOnTwoSessions(t, ctx, p, h, addr)
 	}
 	for i, id := range cases {
 		ptx, htx := ledgerTxs(t, p, ledger.KindPHR, id), ledgerTxs(t, h, ledger.KindPHR, id)
@@ -145,4 +103,41 @@ func TestOverlappingSessionsDeliverAttachmentOnce(t *testing.T) {
 	if cs, _ := h.Clinic().Cases(); len(cs) != len(cases) {
 		t.Fatalf("the hospital has %d cases, want %d", len(cs), len(cases))
 	}
+}
+
+// pairedApart pairs a patient with its hospital, waits for their key and
+// closes the pairing session, returning both and the hospital's address.
+func pairedApart(t *testing.T, ctx context.Context) (p, h *Node, addr string) {
+	t.Helper()
+	p = newTestNode(t, "Pat", RolePatient, BB84Settings{})
+	h = newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
+	s, pev, _ := pairNodes(t, ctx, p, h)
+	waitEvent(t, pev, "key", isType(EventKeyEstablished))
+	addr = s.Peer().Addr
+	s.Close()
+	waitFor(t, "the pairing session to end", func() bool { return len(p.Sessions()) == 0 && len(h.Sessions()) == 0 })
+	return p, h, addr
+}
+
+// deliverOnTwoSessions connects p to h at addr twice at once (a redial
+// racing a manual connect), waits for p's outbox to empty and closes
+// both sessions.
+func deliverOnTwoSessions(t *testing.T, ctx context.Context, p, h *Node, addr string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := p.Connect(ctx, addr, ""); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, "the outbox to empty", func() bool { return outboxEmpty(p) })
+	for _, s := range p.Sessions() {
+		s.Close()
+	}
+	waitFor(t, "the sessions to end", func() bool { return len(p.Sessions()) == 0 && len(h.Sessions()) == 0 })
 }
