@@ -14,15 +14,7 @@ import (
 // the line as never sent. A command that works still leaves exit 0.
 func TestConnectExitsOneWhenACommandLineFails(t *testing.T) {
 	hdir, pdir := t.TempDir(), t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	hout := new(syncBuffer)
-	done := make(chan int)
-	go func() {
-		done <- Main(ctx, &Env{Stdin: strings.NewReader(""), Stdout: hout, Stderr: io.Discard},
-			[]string{"listen", "--data", hdir, "--name", "St Mary", "--role", "hospital", "--addr", "127.0.0.1:0", "--code", "7-amber-falcon"})
-	}()
-	defer func() { cancel(); <-done }()
-	addr := waitOutput(t, hout, `listening on (\S+),`)[1]
+	addr := listenHospital(t, hdir)
 	connect := func(lines string, code ...string) (int, string, string) {
 		out, errOut := new(syncBuffer), new(syncBuffer)
 		args := []string{"connect", "--data", pdir, "--name", "Pat", "--role", "patient"}
@@ -40,4 +32,20 @@ func TestConnectExitsOneWhenACommandLineFails(t *testing.T) {
 	if !strings.Contains(errOut, "1 message(s) not acknowledged") || !strings.Contains(errOut, "(1 line(s) never sent)") {
 		t.Fatalf("stderr %q: want the failed line counted as never sent", errOut)
 	}
+}
+
+// listenHospital runs `listen` as the hospital St Mary on data directory
+// dir at a free 127.0.0.1 port with the code 7-amber-falcon until the test
+// ends, and returns its address.
+func listenHospital(t *testing.T, dir string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := new(syncBuffer)
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, &Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: io.Discard},
+			[]string{"listen", "--data", dir, "--name", "St Mary", "--role", "hospital", "--addr", "127.0.0.1:0", "--code", "7-amber-falcon"})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return waitOutput(t, out, `listening on (\S+),`)[1]
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
 )
@@ -12,16 +11,7 @@ import (
 // intensity's gain and the single-photon bound; without decoys at 40 km
 // it says that no key is possible and why, and exits 1 with --once.
 func TestConnectOverLaserLink(t *testing.T) {
-	hdir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	hout := new(syncBuffer)
-	done := make(chan int)
-	go func() {
-		done <- Main(ctx, &Env{Stdin: strings.NewReader(""), Stdout: hout, Stderr: io.Discard},
-			[]string{"listen", "--data", hdir, "--name", "St Mary", "--role", "hospital", "--addr", "127.0.0.1:0", "--code", "7-amber-falcon"})
-	}()
-	defer func() { cancel(); <-done }()
-	addr := waitOutput(t, hout, `listening on (\S+),`)[1]
+	addr := listenHospital(t, t.TempDir())
 	connect := func(name, lines string, flags ...string) (int, string, string) {
 		out, errOut := new(syncBuffer), new(syncBuffer)
 		args := []string{"connect", "--data", t.TempDir(), "--name", name, "--role", "patient", "--code", "7-amber-falcon", "--once"}
