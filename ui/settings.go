@@ -106,7 +106,7 @@ func newSettingsPane(a fyne.App, n tuner, dir string, startRekey time.Duration, 
 		widget.NewFormItem("Decoys", p.decoys), widget.NewFormItem("Photons per pulse (mu)", p.mu), widget.NewFormItem("Fibre length (km)", p.fiberKm))
 	about := "How often a new BB84 key replaces the one in use, and the light source of the exchanges you start: ideal single photons, or weak laser pulses as real links use. " +
 		"A laser pulse sometimes holds two photons, of which an eavesdropper may keep one; decoy pulses of other intensities bound how many she could have, " +
-		"and without them no key is possible beyond about 25 km."
+		"and without them no key is possible beyond about 27 km."
 	if p.threshold != nil {
 		adv.Append("Abort threshold (%)", p.threshold)
 		about += " The abort threshold is the error rate above which an exchange makes no key because someone may be listening (11% is the textbook value)."

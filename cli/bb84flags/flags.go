@@ -27,7 +27,7 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.Float64Var(&f.threshold, "threshold", 0.11, "abort the key exchange above this QBER")
 	fs.StringVar(&f.source, "source", node.SourceSingle, "light source when this side starts the exchange: single (ideal single photons) or wcp (weak laser pulses, Poisson photon numbers)")
 	fs.Float64Var(&f.mu, "mu", qkd.DefaultMu, "wcp: mean photon number of signal pulses, in (0,2]")
-	fs.StringVar(&f.decoy, "decoy", node.DecoysNone, "wcp: decoy states: none (GLLP bound: no key beyond about 25 km) or vacuum+weak (intensities "+
+	fs.StringVar(&f.decoy, "decoy", node.DecoysNone, "wcp: decoy states: none (GLLP bound: no key beyond about 27 km) or vacuum+weak (intensities "+
 		fmt.Sprint(qkd.DefaultNu)+" and 0, each on 1/8 of the pulses)")
 	fs.StringVar(&f.attack, "attack", "intercept-resend", "simulated eavesdropper's attack: intercept-resend (fraction --eve), pns (photon-number splitting) or beam-splitting (wcp); the peer never learns it")
 	return f
