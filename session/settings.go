@@ -78,18 +78,19 @@ func (b *BB84Settings) WithDefaults() {
 	}
 }
 
+// channel is the simulated channel these settings describe.
+func (b BB84Settings) channel() qkd.Channel {
+	return qkd.Channel{Noise: b.Noise, Eve: b.Eve, FiberKm: b.FiberKm, Attack: b.Attack}
+}
+
 // qkdConfig turns the settings into a qkd run planned for the design QBER
 // design. The number of photons is planned from the protocol alone
 // (qkd.Protocol): the design QBER (see planDesign) and the loss of the
 // parties' link, which they know. The channel's noise and the
 // eavesdropper are the simulated channel's (qkd.Channel): they act on the
 // photons, never on the plan. Planning for Eve would make Alice refuse to
-// start instead of letting the error rate expose her.
-// channel is the simulated channel these settings describe.
-func (b BB84Settings) channel() qkd.Channel {
-	return qkd.Channel{Noise: b.Noise, Eve: b.Eve, FiberKm: b.FiberKm, Attack: b.Attack}
-}
-
+// start instead of letting the error rate expose her. A laser exchange is
+// sized from the link's calibration instead (planPulses).
 func (b BB84Settings) qkdConfig(design float64) (qkd.Config, error) {
 	ch := b.channel()
 	c := qkd.Config{
