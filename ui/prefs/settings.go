@@ -3,12 +3,12 @@ package prefs
 import (
 	"errors"
 	"fmt"
-
 	"time"
 
 	"fyne.io/fyne/v2"
 
 	"qkdchat/node"
+	"qkdchat/qkd"
 )
 
 // Keys of the app's Fyne preferences.
@@ -47,8 +47,9 @@ type Settings struct {
 	FiberKm float64 // fibre length in km
 }
 
-// DefaultMu is the mean photon number proposed for a laser source.
-const DefaultMu = 0.48
+// DefaultMu is the mean photon number proposed for a laser source: qkd's,
+// as the CLI's --mu.
+const DefaultMu = qkd.DefaultMu
 
 // MaxFiberKm is the longest fibre the settings accept.
 const MaxFiberKm = 500
