@@ -29,13 +29,23 @@ func (c Config) checkDetections() error {
 }
 
 // signalDetectionRate is the expected number of detected signal pulses
-// per pulse sent on c's link without Eve, never above the detector's true
-// rate: a pulse of mean photon number x clicks with probability
-// 1 - (1 - dark) e^(-eta x) (a dark count and a photon on one pulse are
-// one click), and a detector blind for DeadTime slots after each click of
-// any intensity is live on 1/(1 + DeadTime P) of the slots, P the click
-// probability of a live slot. Afterpulses, which only add clicks, are
-// left out, as are Eve's attacks, which the parties do not know.
+// per pulse sent on c's link without Eve: a pulse of mean photon number x
+// clicks with probability 1 - (1 - dark) e^(-eta x) (a dark count and a
+// photon on one pulse are one click), P on average over the intensities.
+// After each click the detector is blind for D = DeadTime slots, and the
+// first slot it sees again also clicks on an afterpulse (probability A =
+// Afterpulse): it clicks with probability P' = 1 - (1 - P)(1 - A), and if
+// it does not, the live slots after it wait 1/P slots on average for the
+// next click. Over one such cycle (a renewal argument) the rate is
+//
+//	(s' + (1 - P') s/P) / (D + 1 + (1 - P')/P)
+//
+// with s the signal's click probability per slot and s' its probability
+// in the first live slot, afterpulse included; without afterpulses it is
+// s/(1 + D P). It is the exact expectation of the simulated detector
+// (channel.PulseDetector). Afterpulses both add clicks and, with a dead
+// time, blind the detector sooner, so they cannot be left out either way.
+// Eve's attacks, which the parties do not know, are left out.
 func (c Config) signalDetectionRate() float64 {
 	eta := channel.Transmittance(c.FiberKm) * c.DetectorEfficiency
 	click := func(x float64) float64 { return 1 - (1-c.DarkCount)*math.Exp(-eta*x) }
@@ -46,5 +56,11 @@ func (c Config) signalDetectionRate() float64 {
 	}
 	signal := pSignal * click(c.Source.Mu)
 	all += signal
-	return signal / (1 + float64(c.DeadTime)*all)
+	if !(all > 0) {
+		return 0
+	}
+	a := c.Afterpulse
+	first := pSignal * (1 - (1-click(c.Source.Mu))*(1-a)) // the signal's click in the first live slot
+	quiet := (1 - all) * (1 - a)                          // the first live slot does not click
+	return (first + quiet*signal/all) / (float64(c.DeadTime) + 1 + quiet/all)
 }
