@@ -42,6 +42,9 @@ func ExplainAbort(err error) string {
 		return "The other side stopped the exchange: " + sentenceBody(pae.Reason) + "."
 	case errors.As(err, &pre), errors.Is(err, qkd.ErrMalformed):
 		return "The other side broke the rules of the key exchange (a message out of order or damaged), so it stopped."
+	case errors.As(err, &ple) && ple.Laser && !ple.Decoys && ple.Planned > 0:
+		return fmt.Sprintf("On a %g km laser link without decoy pulses a %d-bit key would take more pulses than one exchange may send. Raise the photons per pulse, turn on decoys or shorten the link.",
+			ple.FiberKm, ple.KeyBits)
 	case errors.As(err, &ple) && ple.Laser && !ple.Decoys:
 		return fmt.Sprintf("On a %g km laser link without decoy pulses no %d-bit key is possible: the eavesdropper may have split every pulse of two or more photons, and at this length those could be all that arrive. Turn on decoys or shorten the link.",
 			ple.FiberKm, ple.KeyBits)

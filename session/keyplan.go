@@ -172,13 +172,18 @@ type PlanError struct {
 	Limit   int // photons (pulses, on a laser link) one exchange may send
 	Err     error
 	// Laser: the exchange was on a laser link of FiberKm km, with or
-	// without Decoys.
+	// without Decoys. Planned is the pulses the key would take when that
+	// is more than Limit; 0 when no number of pulses gives it.
 	Laser, Decoys bool
 	FiberKm       float64
+	Planned       int
 }
 
 func (e *PlanError) Error() string {
 	switch {
+	case e.Laser && !e.Decoys && e.Planned > 0:
+		return fmt.Sprintf("no %d-bit key fits in one exchange on this %g km laser link without decoy states: it would take %d pulses, more than %d pulses in one exchange; raise mu, turn on decoys (vacuum+weak) or shorten the link",
+			e.KeyBits, e.FiberKm, e.Planned, e.Limit)
 	case e.Laser && !e.Decoys:
 		return fmt.Sprintf("no %d-bit key is possible on this %g km laser link without decoy states: the GLLP bound must count every multi-photon pulse as the eavesdropper's, which at this distance leaves no secret key; turn on decoys (vacuum+weak) or shorten the link",
 			e.KeyBits, e.FiberKm)

@@ -59,14 +59,16 @@ func planPulses(c qkd.Config, b BB84Settings) (qkd.Config, error) {
 	cal := c
 	cal.Eve, cal.Attack = 0, qkd.AttackInterceptResend
 	n, err := qkd.RequiredPulses(cal)
+	planned := 0
 	if err == nil && n >= qkd.MaxPulses {
 		err = errors.New("no number of pulses gives the key")
 	} else if err == nil && n+n/10 > maxExchangePulses {
-		err = fmt.Errorf("%d pulses planned", n+n/10)
+		planned = n + n/10
+		err = fmt.Errorf("%d pulses planned", planned)
 	}
 	if err != nil {
 		return c, &PlanError{Plan: ExchangePlan{DesignQBER: c.DesignQBER}, KeyBits: b.KeyBits, Limit: maxExchangePulses,
-			Laser: true, Decoys: b.Decoys, FiberKm: b.FiberKm, Err: err}
+			Laser: true, Decoys: b.Decoys, FiberKm: b.FiberKm, Planned: planned, Err: err}
 	}
 	c.Qubits = n + n/10
 	return c, nil

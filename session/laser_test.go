@@ -79,6 +79,17 @@ func TestLaserPlanWithoutKeySaysWhy(t *testing.T) {
 			}
 		})
 	}
+	// A weak laser without decoys on a short link has a key, only more
+	// pulses than one exchange may send: the error says that, not that
+	// the GLLP bound leaves no key at this distance.
+	weak := BB84Settings{FiberKm: 5, Laser: true, Mu: 0.001}
+	weak.WithDefaults()
+	_, err := PlanExchange(weak, nil)
+	var pe *PlanError
+	if !errors.As(err, &pe) || pe.Planned <= maxExchangePulses || !strings.Contains(err.Error(), "more than 16777216 pulses") ||
+		strings.Contains(err.Error(), "leaves no secret key") {
+		t.Fatalf("mu 0.001 at 5 km without decoys: %v", err)
+	}
 	// Without decoys a short link still makes a key.
 	b := BB84Settings{FiberKm: 10, Laser: true}
 	b.WithDefaults()
