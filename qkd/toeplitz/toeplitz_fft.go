@@ -103,11 +103,55 @@ func (p fftPlan) cost() float64 {
 // if the floating-point result cannot be guaranteed exact (then the caller
 // uses Karatsuba).
 func toeplitzFFT(sw, xw []uint64, n, m int) ([]uint64, bool) {
-	out, maxErr := toeplitzFFTErr(sw, xw, n, m, fftPlanFor(n, m))
-	if out == nil || maxErr >= fftRoundLimit {
-		return nil, false
+	return toeplitzFFTRows(sw, xw, n, m, fftMaxLog)
+}
+
+// fftMaxLog caps a hash's transforms at 2^fftMaxLog complex points (three
+// 16 MiB work buffers and the length's tables). Without a cap a 1e7-qubit
+// run's amplification (4.6M → 3.1M bits) took a 2^22-point transform and
+// the process 577 MB; a longer hash is cut into blocks of rows instead,
+// each a smaller Toeplitz hash, for about three times the butterflies.
+const fftMaxLog = 20
+
+// toeplitzFFTRows is toeplitzFFT with transforms of at most 2^maxLog
+// points: rows i0 … i0+mb-1 of T are the mb×n Toeplitz matrix of the seed
+// bits i0 … i0+mb+n-2, so T x is the concatenation of those blocks' hashes.
+// Blocks start on word boundaries, so their words are copied into place.
+func toeplitzFFTRows(sw, xw []uint64, n, m, maxLog int) ([]uint64, bool) {
+	if p := fftPlanFor(n, m); p.logN <= maxLog {
+		out, maxErr := toeplitzFFTErr(sw, xw, n, m, p)
+		return out, out != nil && maxErr < fftRoundLimit
+	}
+	mb := fftRowsWithin(n, m, maxLog)
+	if mb == 0 {
+		return nil, false // even one word of rows needs a longer transform
+	}
+	out := make([]uint64, bitvec.Words(m))
+	for i0 := 0; i0 < m; i0 += mb {
+		rows := min(mb, m-i0)
+		part, maxErr := toeplitzFFTErr(bitvec.Extract(sw, i0, rows+n-1), xw, n, rows, fftPlanFor(n, rows))
+		if part == nil || maxErr >= fftRoundLimit {
+			return nil, false
+		}
+		copy(out[i0/64:], part)
 	}
 	return out, true
+}
+
+// fftRowsWithin returns the most rows, a multiple of 64 below m, whose
+// hash of n input bits plans transforms of at most 2^maxLog points; 0 if
+// none does.
+func fftRowsWithin(n, m, maxLog int) int {
+	lo, hi := 0, (m-1)/64 // in words; hi words of rows stay below m
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if fftPlanFor(n, 64*mid).logN <= maxLog {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return 64 * lo
 }
 
 // toeplitzFFTBound is the a-priori error bound of plan p for these inputs.

@@ -35,8 +35,9 @@ import (
 const fftSizeCacheLen = 4
 
 // fftSizeCacheMaxLog is log2 of the longest transform whose tables are
-// kept (8 MiB of twiddles).
-const fftSizeCacheMaxLog = 19
+// kept (16 MiB of twiddles): fftMaxLog, so that the row blocks of a long
+// hash share one length's tables.
+const fftSizeCacheMaxLog = fftMaxLog
 
 // fftSize is the shared state of one transform length N = 2^logN.
 type fftSize struct {
@@ -146,7 +147,15 @@ func (c *fftSizeCache) warm(n, m int) {
 	if n < 1 || m < 1 || toeplitzMethodFor(n, m) != methodFFT {
 		return
 	}
-	if logN := fftPlanFor(n, m).logN; logN <= c.maxLog {
+	logN := fftPlanFor(n, m).logN
+	if logN > fftMaxLog { // hashed in row blocks (toeplitzFFTRows)
+		mb := fftRowsWithin(n, m, fftMaxLog)
+		if mb == 0 {
+			return
+		}
+		logN = fftPlanFor(n, mb).logN
+	}
+	if logN <= c.maxLog {
 		c.get(logN)
 	}
 }

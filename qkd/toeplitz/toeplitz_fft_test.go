@@ -385,8 +385,8 @@ func TestToeplitzFFTMatchesTextbookRadix2(t *testing.T) {
 }
 
 // TestWarmBuildsTables checks that warming a cache leaves the tables of
-// the hash's transform length built, ignores sizes that do not run on the
-// FFT or are too long to keep, and that a Hash after Warm gives the same
+// the hash's transform length built (for a hash in row blocks, the blocks'
+// length), ignores sizes that do not run on the FFT, and that a Hash after Warm gives the same
 // bits as the reference.
 func TestWarmBuildsTables(t *testing.T) {
 	n, m := 20000, 15000
@@ -397,16 +397,23 @@ func TestWarmBuildsTables(t *testing.T) {
 	c := &fftSizeCache{maxLog: fftSizeCacheMaxLog}
 	c.warm(n, 64) // direct method: nothing to prepare
 	c.warm(0, 5)  // invalid: ignored
-	if big := fftPlanFor(4_000_000, 2_000_000); big.logN <= c.maxLog {
-		t.Fatalf("plan %+v is short enough to keep; pick a longer size", big)
-	}
-	c.warm(4_000_000, 2_000_000) // too long to keep: ignored
 	if c.len() != 0 {
 		t.Fatalf("Warm prepared %d lengths for sizes that do not use the FFT", c.len())
 	}
 	c.warm(n, m)
 	if c.len() != 1 || c.entries[0].logN != p.logN || len(c.entries[0].tw) != 1<<p.logN || len(c.entries[0].roots.fine) == 0 {
 		t.Fatalf("after Warm the cache holds %d lengths, want the tables of 2^%d", c.len(), p.logN)
+	}
+	// A hash too long for one transform runs in row blocks: Warm prepares
+	// the blocks' length, within the cap.
+	bn, bm := 4_000_000, 2_000_000
+	if big := fftPlanFor(bn, bm); big.logN <= fftMaxLog {
+		t.Fatalf("plan %+v fits one transform; pick a longer size", big)
+	}
+	c.warm(bn, bm)
+	want := fftPlanFor(bn, fftRowsWithin(bn, bm, fftMaxLog)).logN
+	if c.len() != 2 || c.entries[0].logN != want || want > fftMaxLog {
+		t.Fatalf("after Warm of a row-blocked hash the cache holds %d lengths (newest 2^%d), want 2^%d added", c.len(), c.entries[0].logN, want)
 	}
 	Warm(n, m) // the process-wide cache, which Hash uses
 	r := rand.New(rand.NewChaCha8([32]byte{21}))
@@ -421,4 +428,40 @@ func TestWarmBuildsTables(t *testing.T) {
 	xw := append([]uint64(nil), x...)
 	bitvec.TailMask(xw, n)
 	checkSame(t, n, m, toeplitzKaratsuba(sw, xw, n, m), map[string][]uint64{"Hash after Warm": got})
+}
+
+// TestToeplitzFFTRowsMatchKaratsuba: a hash too long for the transform cap
+// is cut into blocks of rows (toeplitzFFTRows) and must still equal
+// Karatsuba's bit for bit, for shapes where the rows divide evenly, leave a
+// ragged last block, or need input blocks as well; a cap that even one
+// word of rows cannot meet reports failure rather than a wrong hash.
+func TestToeplitzFFTRowsMatchKaratsuba(t *testing.T) {
+	r := rand.New(rand.NewChaCha8([32]byte{23}))
+	for _, tc := range []struct{ n, m, maxLog int }{
+		{3000, 2048, 10}, {3000, 2100, 10}, {5000, 3333, 11}, {1500, 4000, 10}, {700, 9000, 10}, {20000, 9000, 13},
+	} {
+		s, x := bitvec.Random(r, tc.n+tc.m-1), bitvec.Random(r, tc.n)
+		bitvec.TailMask(s, tc.n+tc.m-1)
+		bitvec.TailMask(x, tc.n)
+		if fftPlanFor(tc.n, tc.m).logN <= tc.maxLog {
+			t.Fatalf("%d×%d fits 2^%d: pick a shape that needs row blocks", tc.m, tc.n, tc.maxLog)
+		}
+		got, ok := toeplitzFFTRows(s, x, tc.n, tc.m, tc.maxLog)
+		if !ok {
+			t.Fatalf("%d×%d under 2^%d: no hash", tc.m, tc.n, tc.maxLog)
+		}
+		want := toeplitzKaratsuba(s, x, tc.n, tc.m)
+		if len(got) != len(want) {
+			t.Fatalf("%d×%d: %d words, want %d", tc.m, tc.n, len(got), len(want))
+		}
+		for k := range want {
+			if got[k] != want[k] {
+				t.Fatalf("%d×%d under 2^%d: word %d: got %016x want %016x", tc.m, tc.n, tc.maxLog, k, got[k], want[k])
+			}
+		}
+	}
+	s, x := bitvec.Random(r, 5000+100-1), bitvec.Random(r, 5000)
+	if _, ok := toeplitzFFTRows(s, x, 5000, 100, 6); ok {
+		t.Fatal("a cap too small for one word of rows still gave a hash")
+	}
 }
