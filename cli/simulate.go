@@ -143,19 +143,9 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		if eveSet != nil && !eveSet[i+1] {
 			rc.Eve, rc.Attack = 0, 0
 		}
-		if bar != nil {
-			bar.StartRun(i+1, rc.Qubits)
-			rc.Progress = bar.Update
-		}
-		rep, err := qkd.Simulate(ctx, rc)
-		if bar != nil {
-			bar.Finish()
-		}
-		if err != nil && !isAbort(err) {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("run %d: %w", i+1, err)
+		rep, err, fatal := simulateRun(ctx, rc, bar, i+1, fmt.Sprintf("run %d", i+1))
+		if fatal != nil {
+			return fatal
 		}
 		last = err
 		if *asJSON {
@@ -177,6 +167,28 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		return &ExitError{Code: 1, Err: fmt.Errorf("run aborted: %w", last)}
 	}
 	return nil
+}
+
+// simulateRun runs one simulation as run number run of the progress bar
+// (if any). It returns the report and the abort that ended the run (nil
+// for a key); any other failure is fatal: the context's own error when it
+// ended, else the failure after where ("run 3").
+func simulateRun(ctx context.Context, rc qkd.Config, bar *progress.Bar, run int, where string) (rep *qkd.Report, abort, fatal error) {
+	if bar != nil {
+		bar.StartRun(run, rc.Qubits)
+		rc.Progress = bar.Update
+	}
+	rep, err := qkd.Simulate(ctx, rc)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil && !isAbort(err) {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return rep, err, nil
 }
 
 func isAbort(err error) bool {

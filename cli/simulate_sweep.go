@@ -35,19 +35,9 @@ func runSweep(ctx context.Context, env *Env, c qkd.Config, w sweep.Range, runs i
 				s := *seed + uint64(di*runs+i)
 				rc.Seed = &s
 			}
-			if bar != nil {
-				bar.StartRun(di*runs+i+1, rc.Qubits)
-				rc.Progress = bar.Update
-			}
-			rep, err := qkd.Simulate(ctx, rc)
-			if bar != nil {
-				bar.Finish()
-			}
-			if err != nil && !isAbort(err) {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				return fmt.Errorf("at %v km, run %d: %w", km, i+1, err)
+			rep, err, fatal := simulateRun(ctx, rc, bar, di*runs+i+1, fmt.Sprintf("at %v km, run %d", km, i+1))
+			if fatal != nil {
+				return fatal
 			}
 			bits := 0
 			if err == nil {
