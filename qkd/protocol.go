@@ -180,14 +180,18 @@ func recvSpans[T spanned](ctx context.Context, s *side, lo, n int, use func(m T,
 // finish completes the report and, for a failure that the peer cannot
 // infer, tells the peer.
 func (s *side) finish(ctx context.Context, err error) (*Result, error) {
-	s.rep.Elapsed.Total = ms(time.Since(s.start))
+	// One instant ends the run's clock and the phase it stopped in, taken
+	// before waiting for the table warm-up: reading the clock twice around
+	// that wait made an aborted run's phases add up to more than its total.
+	end := time.Now()
+	s.rep.Elapsed.Total = ms(end.Sub(s.start))
 	s.awaitWarm() // no goroutine of the run outlives it
 	if err == nil {
 		s.progress(PhaseDone)
 		return s.res, nil
 	}
 	if t := s.rep.Elapsed.of(s.cur); t != nil {
-		*t += ms(time.Since(s.phaseT)) // the phase the run stopped in
+		*t += ms(end.Sub(s.phaseT)) // the phase the run stopped in
 	}
 	s.res.Key = nil
 	s.rep.Aborted = true
