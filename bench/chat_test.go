@@ -9,7 +9,10 @@ import (
 )
 
 func chatOptions() ChatOptions {
-	return ChatOptions{Peers: 1, N: 60, Concurrency: 8, Rekeys: 3, KeyBits: 256, Noise: 0.02, RekeyMessages: 1000, Rate: 500}
+	// Noise 1%, below the 2% the first exchange is planned for: at 2% a
+	// first exchange falls short of its key about once in 50 runs (by
+	// design, see qkd.RequiredQubits), which failed this test in CI.
+	return ChatOptions{Peers: 1, N: 60, Concurrency: 8, Rekeys: 3, KeyBits: 256, Noise: 0.01, RekeyMessages: 1000, Rate: 500}
 }
 
 // TestChatReport runs the four rounds small and checks that every figure
@@ -24,7 +27,7 @@ func TestChatReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.N != 60 || r.Peers != 1 || r.Rekeys != 3 || r.KeyBits != 256 || r.Noise != 0.02 || r.RatePerS != 500 || r.Concurrency != 8 || r.Cores < 1 {
+	if r.N != 60 || r.Peers != 1 || r.Rekeys != 3 || r.KeyBits != 256 || r.Noise != 0.01 || r.RatePerS != 500 || r.Concurrency != 8 || r.Cores < 1 {
 		t.Errorf("parameters echoed wrong: %+v", r)
 	}
 	if r.Lost != 0 || r.Duplicated != 0 || r.Rejected != 0 || !r.LedgersOK || !r.Intact() {
