@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -26,21 +27,32 @@ func newTestNode(t *testing.T, name string, role Role, bb84 BB84Settings) *Node 
 	return n
 }
 
-// waitEvent reads events until one satisfies ok, or fails the test.
+// eventWait is how long waitEvent waits: longer than a key exchange's own
+// 60 s limit, so a stuck exchange fails with the abort it reports rather
+// than with a bare timeout, and a machine slowed by a parallel test run
+// (fsync stalls on a shared disk) is not mistaken for a hang.
+const eventWait = 90 * time.Second
+
+// waitEvent reads events until one satisfies ok, or fails the test,
+// naming the events (other than progress) it read on the way.
 func waitEvent(t *testing.T, ch <-chan Event, what string, ok func(Event) bool) Event {
 	t.Helper()
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(eventWait)
+	var seen []string
 	for {
 		select {
 		case e, open := <-ch:
 			if !open {
-				t.Fatalf("event stream closed while waiting for %s", what)
+				t.Fatalf("event stream closed while waiting for %s; saw %q", what, seen)
 			}
 			if ok(e) {
 				return e
 			}
+			if e.Type != EventKeyProgress {
+				seen = append(seen, fmt.Sprintf("%s epoch %d %s", e.Type, e.Epoch, e.Reason))
+			}
 		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out waiting for %s; saw %q", what, seen)
 		}
 	}
 }
