@@ -172,6 +172,7 @@ func (k *keyring) failLinks(err error) {
 func (k *keyring) beginLocked(epoch uint32) {
 	k.exchanging = true
 	k.exchangeEpoch = epoch
+	k.exchangeStart = time.Now()
 	k.exchangeDone = make(chan struct{})
 }
 
@@ -186,6 +187,7 @@ func (k *keyring) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 		delete(k.results, epoch)
 		k.exchanging = false
 		k.exchangeErr = err
+		k.exchangeEnd = time.Now()
 		close(k.exchangeDone)
 		if next := k.nextBob; next != nil {
 			k.nextBob = nil

@@ -17,21 +17,24 @@ import (
 type keyring struct {
 	s *Session
 
-	mu            sync.Mutex
-	keys          map[uint32]*fernet.Key // current epoch and the one before it
-	epoch         uint32                 // current epoch; 0 until the first key
-	keyReady      chan struct{}          // closed at the first key
-	keyChanged    chan struct{}          // closed and replaced when a key is installed or an exchange ends
-	exchanging    bool
-	exchangeDone  chan struct{}       // closed when the running exchange ends
-	exchangeEpoch uint32              // the epoch of the running (or last) exchange
-	exchangeErr   error               // how the last exchange ended
-	nextBob       *pendingExchange    // responder: the exchange to start when this one ends
-	links         map[uint32]*qkdLink // running exchange, by epoch
-	results       map[uint32]chan keyResult
-	sinceRekey    int
-	lastRekey     time.Time
-	history       []*KeyExchange
+	mu              sync.Mutex
+	keys            map[uint32]*fernet.Key // current epoch and the one before it
+	epoch           uint32                 // current epoch; 0 until the first key
+	keyReady        chan struct{}          // closed at the first key
+	keyChanged      chan struct{}          // closed and replaced when a key is installed or an exchange ends
+	exchanging      bool
+	exchangeDone    chan struct{}       // closed when the running exchange ends
+	exchangeEpoch   uint32              // the epoch of the running (or last) exchange
+	exchangeErr     error               // how the last exchange ended
+	exchangeStart   time.Time           // when the running (or last) exchange began
+	exchangeEnd     time.Time           // when the last exchange ended; zero before
+	peerRekeyQueued bool                // a peer's rekey request waits its turn (peerrekey.go)
+	nextBob         *pendingExchange    // responder: the exchange to start when this one ends
+	links           map[uint32]*qkdLink // running exchange, by epoch
+	results         map[uint32]chan keyResult
+	sinceRekey      int
+	lastRekey       time.Time
+	history         []*KeyExchange
 }
 
 func newKeyring(s *Session) *keyring {

@@ -303,7 +303,7 @@ func (s *Session) handleFrame(ctx context.Context, f transport.Frame) error {
 		return nil
 	case FrameRekeyRequest:
 		if s.initiator {
-			go s.Rekey(ctx)
+			s.keys.peerRequested(ctx)
 		}
 		return nil
 	case FrameChat:
