@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"qkdchat/identity"
 	"qkdchat/nearby"
 	"qkdchat/reach"
 	"qkdchat/redial"
@@ -87,8 +88,17 @@ func startReach(n *Node) *Reach {
 		}
 	}
 	self := reach.Node{Role: string(n.profile.Role), Name: n.profile.Name, Fingerprint: n.Fingerprint(), Store: n.store, Log: n.log,
-		Listen: n.Listen, Connect: n.Connect, Contact: n.contactByRef, Announce: n.opts.Announce, Browse: n.opts.Browse}
+		Listen: n.Listen, Pair: n.pairWith, Contact: n.contactByRef, Announce: n.opts.Announce, Browse: n.opts.Browse}
 	return reach.Start(self, r, life, stop, events, peers)
+}
+
+// pairWith dials addr and pairs with code, accepting only the key whose
+// fingerprint is peer (any key when zero): reach.Node.Pair.
+func (n *Node) pairWith(ctx context.Context, addr, code string, peer [identity.FingerprintSize]byte) (*Session, error) {
+	c := connector{n}
+	cfg := c.config(code)
+	cfg.PeerFingerprint = peer
+	return c.connect(ctx, addr, cfg)
 }
 
 // pinnedDialer redials pinned contacts: the dial is cut short by the

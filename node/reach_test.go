@@ -152,7 +152,8 @@ func TestKeepRedialsWithNothingQueued(t *testing.T) {
 
 // TestJoinNearbyByName: a patient browses (through the Browse hook, with
 // the hospital's real address), joins the hospital by name with just the
-// code; a hospital whose key is not the one announced is left.
+// code; a hospital whose key is not the one announced is refused before
+// either side pins the other.
 func TestJoinNearbyByName(t *testing.T) {
 	h := openReach(t, t.TempDir(), "St. Mary's", RoleHospital)
 	defer h.Close()
@@ -183,6 +184,18 @@ func TestJoinNearbyByName(t *testing.T) {
 			if !tc.ok {
 				if err == nil || !strings.Contains(err.Error(), "not joining") {
 					t.Fatalf("joined a hospital whose key was not announced: %v", err)
+				}
+				// Refused before pairing: neither side pinned the other.
+				for who, n := range map[string]*Node{"patient": p, "hospital": h} {
+					cs, err := n.Contacts()
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, c := range cs {
+						if c.Name == "St. Mary's" || c.Name == "Pat "+tc.name {
+							t.Fatalf("the %s pinned %s (%s) although the patient refused the key", who, c.Name, c.Fingerprint)
+						}
+					}
 				}
 				return
 			}

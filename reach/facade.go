@@ -2,6 +2,7 @@ package reach
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"qkdchat/identity"
 	"qkdchat/nearby"
 	"qkdchat/session"
 	"qkdchat/store"
@@ -30,8 +32,10 @@ type Node struct {
 	// Listen listens on addr, pairing with code; it returns the bound
 	// address and the code.
 	Listen func(ctx context.Context, addr, code string) (net.Addr, string, error)
-	// Connect dials addr and pairs with code.
-	Connect func(ctx context.Context, addr, code string) (*session.Session, error)
+	// Pair dials addr and pairs with code, accepting only the identity key
+	// whose fingerprint is peer (identity.FingerprintBytes), or any key
+	// when peer is zero; a key refused is never pinned.
+	Pair func(ctx context.Context, addr, code string, peer [identity.FingerprintSize]byte) (*session.Session, error)
 	// Contact finds a pinned contact by fingerprint (as typed) or name.
 	Contact func(ref string) (store.Contact, error)
 	// Announce and Browse are package nearby's unless replaced (tests).
@@ -239,7 +243,10 @@ func (x *Reach) Nearby(ctx context.Context, timeout time.Duration) ([]nearby.Hos
 
 // JoinNearby finds the nearby hospital called name (or whose fingerprint
 // starts so) and pairs with it with code, trying each address it
-// announced. A hospital whose key is not the one it announced is left.
+// announced. A hospital whose key is not the one it announced is refused
+// in the handshake, before this node proves itself or pins anything; the
+// 16-digit fingerprint of an older version's announcement is checked
+// after pairing instead.
 func (x *Reach) JoinNearby(ctx context.Context, name, code string, timeout time.Duration) (*session.Session, nearby.Hospital, error) {
 	found, err := x.Nearby(ctx, timeout)
 	if err != nil {
@@ -249,9 +256,13 @@ func (x *Reach) JoinNearby(ctx context.Context, name, code string, timeout time.
 	if err != nil {
 		return nil, nearby.Hospital{}, err
 	}
+	want := announcedKey(h.Fingerprint)
 	var errs []error
 	for _, addr := range h.Addrs {
-		s, err := x.n.Connect(ctx, addr, code)
+		s, err := x.n.Pair(ctx, addr, code, want)
+		if errors.Is(err, identity.ErrChanged) {
+			return nil, h, fmt.Errorf("the hospital that answered at %s does not have the key %s announced for %s: not joining (%w)", addr, h.Fingerprint, h.Name, err)
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -267,4 +278,14 @@ func (x *Reach) JoinNearby(ctx context.Context, name, code string, timeout time.
 		return s, h, nil
 	}
 	return nil, h, fmt.Errorf("join %s: %w", h.Name, errors.Join(errs...))
+}
+
+// announcedKey is the fingerprint a nearby hospital announced, as the
+// handshake checks it; zero for none, or for an older version's 16 digits.
+func announcedKey(fp string) (want [identity.FingerprintSize]byte) {
+	b, err := hex.DecodeString(fp)
+	if err == nil && len(b) == identity.FingerprintSize {
+		copy(want[:], b)
+	}
+	return want
 }
