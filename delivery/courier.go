@@ -78,6 +78,9 @@ type Courier struct {
 	acks chan chunkAck
 	mu   sync.Mutex
 	sent map[string]bool // message IDs sent in this session, awaiting their ack
+	// unmatched: message IDs whose acknowledgement could not be matched
+	// in this session (logged once each).
+	unmatched map[string]bool
 }
 
 // New makes the courier of session s.
@@ -95,6 +98,8 @@ func New(s *session.Session, cfg Config) *Courier {
 		kick:   make(chan struct{}, 1),
 		acks:   make(chan chunkAck, 8),
 		sent:   map[string]bool{},
+
+		unmatched: map[string]bool{},
 	}
 }
 

@@ -33,10 +33,15 @@ const (
 const chunkTimeout = 30 * time.Second
 
 // reliableAck answers a reliable message: recorded as TxID, or refused.
+// The acknowledgement of a resend of a message recorded earlier carries
+// that recorded transaction (Tx, at most maxAckTx bytes), so a sender that
+// no longer keeps the attempt the receiver recorded can still record it;
+// older receivers leave it out.
 type reliableAck struct {
 	ID      string `json:"id"`
 	TxID    string `json:"txid,omitempty"`
 	Refused string `json:"refused,omitempty"`
+	Tx      []byte `json:"tx,omitempty"`
 }
 
 func parseReliableAck(b []byte) (reliableAck, error) {

@@ -14,6 +14,7 @@ import (
 // outbox.
 func (c *Courier) acknowledged(ctx context.Context, a reliableAck) {
 	c.mu.Lock()
+	wasSent := c.sent[a.ID]
 	delete(c.sent, a.ID)
 	c.mu.Unlock()
 	it, err := c.outbox.Peek(c.s.Peer().Fingerprint, a.ID)
@@ -33,28 +34,35 @@ func (c *Courier) acknowledged(ctx context.Context, a reliableAck) {
 		c.s.Event(session.Event{Type: session.EventRejected, MessageID: a.ID, CaseID: it.CaseID, Reason: reason})
 		return
 	}
-	for _, raw := range it.Attempts {
-		tx := new(ledger.Transaction)
-		if tx.UnmarshalBinary(raw) != nil || tx.ID().String() != a.TxID {
-			continue
+	tx, err := ackedTransaction(it, a, c.cfg.Fingerprint, c.s.Peer().Fingerprint)
+	if err != nil {
+		// Delivered is a promise that both ledgers hold the message: an
+		// acknowledgement that cannot be matched to it leaves it queued.
+		// Sent in this session, it is not sent again before the next one
+		// (a peer that keeps lying gets no resend loop); never sent, it
+		// goes out as usual.
+		c.mu.Lock()
+		c.sent[a.ID] = wasSent
+		first := !c.unmatched[a.ID] // one line per message and session, however many the peer sends
+		c.unmatched[a.ID] = true
+		c.mu.Unlock()
+		if first {
+			c.log.Warn("message stays queued: the peer's acknowledgement could not be matched", "message", a.ID, "err", err)
 		}
-		rc, err := c.cfg.Ledger.Append(context.WithoutCancel(ctx), tx)
-		if err != nil {
-			// Stay queued: the next session resends and the peer
-			// acknowledges again.
-			c.log.Warn("could not record a delivered message", "err", err)
-			return
-		}
-		take()
-		if !rc.Duplicate {
-			c.s.Event(session.Event{Type: session.EventLedgerAppend, TxID: a.TxID, Kind: tx.Kind.String(), Index: rc.Index, CaseID: tx.CaseID})
-		}
-		c.s.Event(session.Event{Type: session.EventDelivery, MessageID: a.ID, State: session.Delivered, TxID: a.TxID, CaseID: it.CaseID, Kind: it.Kind.String()})
 		return
 	}
-	c.log.Warn("peer acknowledged a transaction this node never sent", "message", a.ID)
+	rc, err := c.cfg.Ledger.Append(context.WithoutCancel(ctx), tx)
+	if err != nil {
+		// Stay queued: the next session resends and the peer
+		// acknowledges again.
+		c.log.Warn("could not record a delivered message", "err", err)
+		return
+	}
 	take()
-	c.s.Event(session.Event{Type: session.EventDelivery, MessageID: a.ID, State: session.Delivered, CaseID: it.CaseID, Kind: it.Kind.String()})
+	if !rc.Duplicate {
+		c.s.Event(session.Event{Type: session.EventLedgerAppend, TxID: a.TxID, Kind: tx.Kind.String(), Index: rc.Index, CaseID: tx.CaseID})
+	}
+	c.s.Event(session.Event{Type: session.EventDelivery, MessageID: a.ID, State: session.Delivered, TxID: a.TxID, CaseID: it.CaseID, Kind: it.Kind.String()})
 }
 
 // receiveReliable checks, deduplicates, applies, records and acknowledges
@@ -85,13 +93,18 @@ func (c *Courier) record(ctx context.Context, epoch uint32, tx *ledger.Transacti
 	m := &session.Message{ID: sl.ID, Seq: sl.Seq, Epoch: epoch, Kind: sl.Kind, CaseID: sl.CaseID, Text: sl.Text, Body: sl.Body,
 		Time: tx.Time, From: c.s.Peer().Fingerprint, FromName: c.s.Peer().Name, To: c.cfg.Fingerprint, TxID: tx.ID().String()}
 	if prev, ok := c.seen.Get(c.s.Peer().Fingerprint, sl.ID); ok {
-		if _, _, err := c.cfg.Ledger.Lookup(prev); err == nil {
+		if _, held, err := c.cfg.Ledger.Lookup(prev); err == nil {
 			// Apply again (it is idempotent) in case a crash came between
 			// recording and applying.
 			if err := c.cfg.Accept.Apply(ctx, c.s.Peer(), tx, m); err != nil {
 				c.log.Warn("re-applying a recorded workflow message", "err", err)
 			}
-			return &reliableAck{ID: sl.ID, TxID: prev.String()}, nil
+			a := &reliableAck{ID: sl.ID, TxID: prev.String()}
+			// Return what was recorded: the sender may no longer keep it.
+			if raw, err := held.MarshalBinary(); err == nil && len(raw) <= maxAckTx {
+				a.Tx = raw
+			}
+			return a, nil
 		}
 	}
 	for _, r := range tx.Attachments {

@@ -1,0 +1,121 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"qkdchat/ledger"
+	"qkdchat/transport"
+)
+
+// frameReliableAck is delivery's acknowledgement frame, sent raw here to
+// play a lying peer.
+const frameReliableAck transport.FrameType = 0x53
+
+// TestAckOfAnAttemptNoLongerKept: a sender keeps only the last 64 signed
+// attempts of a message. When the peer acknowledges a resend with an
+// attempt the sender no longer keeps, the peer returns that recorded
+// transaction with the acknowledgement, and the sender records it (it is
+// its own signature) instead of calling the message delivered with no
+// record of what was delivered.
+func TestAckOfAnAttemptNoLongerKept(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
+	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
+	_, pev, hev := pairNodes(t, ctx, p, h)
+	waitEvent(t, pev, "key", isType(EventKeyEstablished))
+
+	m, err := p.Send(ctx, "St Mary", ledger.KindChat, "case-0123456789ab", "my prescription ran out", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := waitEvent(t, hev, "the message", isType(EventMessage))
+	d := waitEvent(t, pev, "delivery", func(e Event) bool { return e.Type == EventDelivery && e.State == Delivered })
+	if d.TxID != got.Message.TxID {
+		t.Fatalf("sender recorded %s, receiver %s", d.TxID, got.Message.TxID)
+	}
+	psize, hsize := p.Ledger().Size(), h.Ledger().Size()
+
+	// The state after the acknowledgement was lost 64 times: the item is
+	// queued again and the attempt the hospital recorded is not kept.
+	hc, _ := p.store.Contact(h.Fingerprint())
+	it := &outboxItem{ID: m.ID, Kind: ledger.KindChat, CaseID: m.CaseID, Text: m.Text, Created: m.Time}
+	if err := p.enqueue(hc, it); err != nil {
+		t.Fatal(err)
+	}
+	again := waitEvent(t, pev, "the acknowledgement of the resend", func(e Event) bool {
+		return e.Type == EventDelivery && e.State == Delivered && e.MessageID == m.ID
+	})
+	if again.TxID != d.TxID {
+		t.Fatalf("the resend was marked delivered as %q, want the transaction both ledgers hold, %s", again.TxID, d.TxID)
+	}
+	waitFor(t, "the outbox to empty", func() bool { return outboxEmpty(p) })
+	if p.Ledger().Size() != psize || h.Ledger().Size() != hsize {
+		t.Fatalf("ledgers grew from %d/%d to %d/%d on a resend", psize, hsize, p.Ledger().Size(), h.Ledger().Size())
+	}
+}
+
+// TestLyingAckKeepsTheMessageQueued: a peer that acknowledges a message it
+// was never sent, naming a transaction the sender never made, does not
+// make the sender drop it: it stays queued, is sent as usual, and is
+// delivered once the peer really records it.
+func TestLyingAckKeepsTheMessageQueued(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
+	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
+	_, pev, hev := pairNodes(t, ctx, p, h)
+	waitEvent(t, pev, "key", isType(EventKeyEstablished))
+	waitEvent(t, hev, "key at the hospital", isType(EventKeyEstablished))
+	hs, ok := h.Session("Pat")
+	if !ok {
+		t.Fatal("hospital has no session with Pat")
+	}
+
+	// Queued without waking the courier, so the lie arrives first.
+	hfp := h.Fingerprint()
+	it := &outboxItem{ID: newMessageID(), Kind: ledger.KindChat, CaseID: "case-0123456789ab", Text: "results of my blood test?", Created: time.Now()}
+	if _, err := p.store.Outbox(p.recordKey()).Put(hfp, it); err != nil {
+		t.Fatal(err)
+	}
+	forged, _ := json.Marshal(map[string]any{"id": it.ID, "txid": strings.Repeat("ab", 32)})
+	withCopy, _ := json.Marshal(map[string]any{"id": it.ID, "txid": strings.Repeat("cd", 32), "tx": []byte("not a transaction")})
+	for _, b := range [][]byte{forged, withCopy} {
+		if err := hs.SendFrame(ctx, frameReliableAck, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Frames are handled in order: once this chat line is in, so are the lies.
+	if _, err := hs.Send(ctx, ledger.KindChat, "chat", "after the lies", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, pev, "the chat line after the lies", func(e Event) bool {
+		if e.Type == EventDelivery && e.MessageID == it.ID && e.State == Delivered {
+			t.Fatalf("a lying acknowledgement marked the message delivered: %+v", e)
+		}
+		return e.Type == EventMessage
+	})
+	if q, err := p.store.Outbox(p.recordKey()).Peek(hfp, it.ID); err != nil || q == nil {
+		t.Fatalf("a lying acknowledgement took the message out of the outbox (%v)", err)
+	}
+
+	// Woken, the courier sends it; the hospital records it and says so.
+	hc, _ := p.store.Contact(hfp)
+	if err := p.enqueue(hc, it); err != nil {
+		t.Fatal(err)
+	}
+	rec := waitEvent(t, hev, "the message at the hospital", func(e Event) bool { return e.Type == EventMessage && e.MessageID == it.ID })
+	d := waitEvent(t, pev, "its delivery", func(e Event) bool {
+		return e.Type == EventDelivery && e.State == Delivered && e.MessageID == it.ID
+	})
+	if d.TxID != rec.Message.TxID {
+		t.Fatalf("delivered as %s, the hospital recorded %s", d.TxID, rec.Message.TxID)
+	}
+	if _, _, err := p.Ledger().Lookup(mustTxID(t, d.TxID)); err != nil {
+		t.Fatalf("the sender's ledger lacks the delivered message: %v", err)
+	}
+}
