@@ -24,3 +24,31 @@ func TestUserErrorPeerGone(t *testing.T) {
 		}
 	}
 }
+
+// TestUserErrorOnWindows: Windows reports a refused or dropped connection
+// with Winsock codes, which syscall.ECONNREFUSED and ECONNRESET do not
+// match there; the user reads the same words as elsewhere. On another
+// system those numbers mean something else and are left as they are.
+func TestUserErrorOnWindows(t *testing.T) {
+	peer := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 7450}
+	cases := []struct {
+		op    string
+		errno syscall.Errno
+		want  string
+	}{
+		{"connectex", 10061, "connection refused"},
+		{"connectex", 1225, "connection refused"},
+		{"wsarecv", 10054, "connection lost"},
+		{"wsasend", 10053, "connection lost"},
+		{"wsarecv", 64, "connection lost"},
+	}
+	for _, c := range cases {
+		err := fmt.Errorf("transport: %w", &net.OpError{Op: "read", Net: "tcp", Addr: peer, Err: os.NewSyscallError(c.op, c.errno)})
+		if got := userError(err, "windows"); !strings.HasPrefix(got, c.want) {
+			t.Errorf("windows, %s %d: the user reads %q, want %q", c.op, c.errno, got, c.want)
+		}
+		if got := userError(err, "linux"); strings.HasPrefix(got, c.want) {
+			t.Errorf("linux, errno %d: read as %q, a Windows code on another system", c.errno, got)
+		}
+	}
+}
