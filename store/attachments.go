@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,15 +66,24 @@ func (e *AttachmentTooLargeError) Error() string {
 // on this node.
 var ErrNoAttachment = errors.New("attachment not stored here")
 
-// HumanBytes writes a size the way a user reads it.
+// HumanBytes writes a size the way a user reads it: "512 bytes", "1.5 KB",
+// "5.0 MB", "1.2 GB" (binary multiples, as the attachment limit is stated).
 func HumanBytes(n int64) string {
 	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	case n < 0:
+		return "unknown size"
+	case n == 1:
+		return "1 byte"
+	case n < 1<<10:
+		return fmt.Sprintf("%d bytes", n)
 	}
-	return fmt.Sprintf("%d bytes", n)
+	// The unit is chosen after rounding, so 1 MiB less a byte reads
+	// "1.0 MB", not "1024.0 KB".
+	v, unit := float64(n)/(1<<10), 0
+	for unit < 2 && math.Round(v*10) >= 1024*10 {
+		v, unit = v/(1<<10), unit+1
+	}
+	return fmt.Sprintf("%.1f %s", v, [...]string{"KB", "MB", "GB"}[unit])
 }
 
 // ChunkCount is how many chunks an attachment of size bytes has.

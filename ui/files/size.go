@@ -1,28 +1,10 @@
 package files
 
-import (
-	"fmt"
-
-	"qkdchat/node"
-)
+import "qkdchat/node"
 
 // HumanSize is n bytes in human units: "512 bytes", "1.5 KB", "5.0 MB",
-// "1.2 GB" (binary multiples, as the attachment limit is stated).
-func HumanSize(n int64) string {
-	switch {
-	case n < 0:
-		return "unknown size"
-	case n == 1:
-		return "1 byte"
-	case n < 1<<10:
-		return fmt.Sprintf("%d bytes", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-}
+// "1.2 GB" (node.HumanSize, as the CLI writes it).
+func HumanSize(n int64) string { return node.HumanSize(n) }
 
 // Label is how an attachment is named everywhere: "chest-xray.png · 5.0 MB".
 func Label(a node.AttachmentInfo) string { return a.Name + " · " + HumanSize(a.Size) }
