@@ -3,6 +3,8 @@ package node
 import (
 	"fmt"
 	"strings"
+
+	"qkdchat/session"
 )
 
 // The names of the light sources and decoy choices, as the CLI's flags
@@ -13,6 +15,10 @@ const (
 	DecoysNone       = "none"        // no decoy states: the GLLP bound
 	DecoysVacuumWeak = "vacuum+weak" // vacuum and weak decoys
 )
+
+// MaxLiveFiberKm is the longest fibre a live link accepts (the CLI's
+// --fiber-km and the app's settings): session.MaxLiveFiberKm.
+const MaxLiveFiberKm = session.MaxLiveFiberKm
 
 // ParseSource reads "single" or "wcp" (any case); it reports whether the
 // source is a laser.

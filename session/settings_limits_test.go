@@ -20,8 +20,8 @@ func TestBB84SettingsValidateAtLimits(t *testing.T) {
 		b    BB84Settings
 		want string // a part of the error; "" for valid settings
 	}{
-		{"fibre at the limit", BB84Settings{Laser: true, Decoys: true, FiberKm: qkd.MaxFiberKm}, ""},
-		{"fibre beyond the limit", BB84Settings{Laser: true, FiberKm: qkd.MaxFiberKm + 1}, "fibre length"},
+		{"fibre at the limit", BB84Settings{Laser: true, Decoys: true, FiberKm: MaxLiveFiberKm}, ""},
+		{"fibre beyond the limit", BB84Settings{Laser: true, FiberKm: MaxLiveFiberKm + 1}, "fibre length"},
 		{"fibre not a number", BB84Settings{Laser: true, FiberKm: math.NaN()}, "fibre length"},
 		{"fibre infinite", BB84Settings{FiberKm: math.Inf(1)}, "fibre length"},
 		{"mu at 2", BB84Settings{Laser: true, Mu: 2}, ""},

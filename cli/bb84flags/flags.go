@@ -48,8 +48,8 @@ func (f *Flags) Settings() (node.BB84Settings, error) {
 	if f.keyBits < 8 || f.keyBits > 1<<20 {
 		return b, fmt.Errorf("--key-bits must be between 8 and 1048576")
 	}
-	if !(f.fiberKm >= 0 && f.fiberKm <= 500) {
-		return b, fmt.Errorf("--fiber-km must be between 0 and 500")
+	if !(f.fiberKm >= 0 && f.fiberKm <= node.MaxLiveFiberKm) {
+		return b, fmt.Errorf("--fiber-km must be between 0 and %d", node.MaxLiveFiberKm)
 	}
 	laser, err := node.ParseSource(f.source)
 	if err != nil {

@@ -51,8 +51,8 @@ type Settings struct {
 // as the CLI's --mu.
 const DefaultMu = qkd.DefaultMu
 
-// MaxFiberKm is the longest fibre the settings accept.
-const MaxFiberKm = 500
+// MaxFiberKm is the longest fibre the settings accept: a live link's.
+const MaxFiberKm = node.MaxLiveFiberKm
 
 // Load reads the settings, with defaults for missing or bad values.
 func Load(p fyne.Preferences) Settings {
