@@ -42,9 +42,3 @@ const (
 	Sent      = session.Sent
 	Delivered = session.Delivered
 )
-
-// Hub fans a node's events out to its subscribers (session.Hub).
-type Hub = session.Hub
-
-// NewHub returns an empty hub.
-func NewHub() *Hub { return session.NewHub() }

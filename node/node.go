@@ -15,6 +15,7 @@ import (
 
 	"qkdchat/delivery"
 	"qkdchat/identity"
+	"qkdchat/internal/fanout"
 	"qkdchat/ledger"
 	"qkdchat/nearby"
 	"qkdchat/redial"
@@ -80,7 +81,7 @@ type Node struct {
 	id      *identity.Identity
 	ledger  *ledger.Ledger
 	store   *Store
-	hub     *Hub
+	hub     *fanout.Hub[Event]
 
 	clinic *Clinic // the telehealth workflow (clinic.go)
 	reach  *Reach  // listening, nearby and redial (reach.go)
@@ -128,7 +129,7 @@ func Open(opts Options) (*Node, error) {
 		id:      id,
 		ledger:  lg,
 		store:   st,
-		hub:     NewHub(),
+		hub:     fanout.New[Event](),
 		bb84:    opts.BB84,
 		peers:   peers{sessions: map[string]*Session{}},
 	}
@@ -170,7 +171,14 @@ func (n *Node) Ledger() *ledger.Ledger { return n.ledger }
 // stop.
 func (n *Node) Events() (<-chan Event, func()) { return n.hub.Subscribe() }
 
-func (n *Node) publish(e Event) { n.hub.Publish(e) }
+// publish hands e to every subscriber of Events, stamped with the time
+// if it has none.
+func (n *Node) publish(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	n.hub.Publish(e)
+}
 
 // Contacts lists the pinned contacts.
 func (n *Node) Contacts() ([]Contact, error) { return n.store.Contacts() }

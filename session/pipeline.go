@@ -16,7 +16,7 @@ import (
 //
 // Sending: concurrent Send calls take sequence numbers in order, seal,
 // sign and append concurrently, and then put their frames on the wire in
-// sequence order (sendOrder.awaitTurn). The receiver's replay window therefore
+// sequence order (sendorder.Order.AwaitTurn). The receiver's replay window therefore
 // never sees a message overtaken by later ones, however many are in flight.
 //
 // Receiving is a two-stage pipeline:

@@ -20,9 +20,9 @@ func (s *Session) Send(ctx context.Context, kind ledger.Kind, caseID, text strin
 		return nil, err
 	}
 	epoch, key := s.keys.current()
-	seq := s.order.enter()
+	seq := s.order.Enter()
 	needRekey := s.keys.countMessage()
-	defer s.order.leave(seq)
+	defer s.order.Leave(seq)
 
 	now := time.Now()
 	m := &Message{ID: NewMessageID(), Seq: seq, Epoch: epoch, Kind: kind.String(), CaseID: caseID, Text: text, Body: body,
@@ -48,12 +48,12 @@ func (s *Session) Send(ctx context.Context, kind ledger.Kind, caseID, text strin
 	payload := make([]byte, 4+len(raw))
 	binary.BigEndian.PutUint32(payload, epoch)
 	copy(payload[4:], raw)
-	if err := s.order.awaitTurn(ctx, seq, s.done); err != nil {
+	if err := s.order.AwaitTurn(ctx, seq, s.done); err != nil {
 		return m, fmt.Errorf("send message: %w", err)
 	}
 	s.acks.expect(m.ID)
 	err = s.SendFrame(ctx, FrameChat, payload)
-	s.order.leave(seq)
+	s.order.Leave(seq)
 	s.acks.announceSent(s, m, err == nil)
 	if err != nil {
 		return m, fmt.Errorf("send message: %w", err)
@@ -69,7 +69,7 @@ func (s *Session) Send(ctx context.Context, kind ledger.Kind, caseID, text strin
 // path's (package delivery) way to send.
 func (s *Session) Seal(kind ledger.Kind, caseID string, sl Sealed, refs []ledger.AttachmentRef) (*ledger.Transaction, uint32, error) {
 	epoch, key := s.keys.current()
-	seq := s.order.next()
+	seq := s.order.Next()
 	needRekey := s.keys.countMessage()
 	if key == nil {
 		return nil, 0, errors.New("no key with this peer yet")

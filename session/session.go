@@ -15,6 +15,7 @@ import (
 	"github.com/fernet/fernet-go"
 
 	"qkdchat/identity"
+	"qkdchat/internal/sendorder"
 	"qkdchat/ledger"
 	"qkdchat/store"
 	"qkdchat/transport"
@@ -94,12 +95,12 @@ type Session struct {
 	closeReason string
 	closeOnce   sync.Once
 
-	keys   *keyring      // epoch keys and the BB84 runs (keyring.go, exchange.go)
-	order  *sendOrder    // sequence numbers and the wire order of Send (sendorder.go)
-	window replayGuard   // received sequence numbers (envelope.go)
-	in     *chatIn       // the receive pipeline (pipeline.go)
-	acks   *chatAcks     // sent and delivered events of chat messages (chatacks.go)
-	ck     *checkpointer // checkpoint exchanges (checkpoint.go)
+	keys   *keyring         // epoch keys and the BB84 runs (keyring.go, exchange.go)
+	order  *sendorder.Order // sequence numbers and the wire order of Send
+	window replayGuard      // received sequence numbers (envelope.go)
+	in     *chatIn          // the receive pipeline (pipeline.go)
+	acks   *chatAcks        // sent and delivered events of chat messages (chatacks.go)
+	ck     *checkpointer    // checkpoint exchanges (checkpoint.go)
 	wg     sync.WaitGroup
 }
 
@@ -112,7 +113,7 @@ func New(cfg Config) *Session {
 		initiator: cfg.Initiator,
 		log:       cfg.Log.With("peer", cfg.Peer.Fingerprint, "peer_name", cfg.Peer.Name),
 		done:      make(chan struct{}),
-		order:     newSendOrder(),
+		order:     sendorder.New(),
 		acks:      newChatAcks(),
 	}
 	s.keys = newKeyring(s)

@@ -1,37 +1,34 @@
-package session
+package fanout
 
-import (
-	"sync"
-	"time"
-)
+import "sync"
 
-// Hub fans events out to subscribers. Publishing never blocks on a slow
+// Hub fans values out to subscribers. Publishing never blocks on a slow
 // subscriber: each subscriber has its own unbounded queue, so a UI that
 // lags behind a burst of BB84 progress events loses nothing and stalls no
 // protocol goroutine.
-type Hub struct {
+type Hub[T any] struct {
 	mu     sync.Mutex
-	subs   map[*subscriber]struct{}
+	subs   map[*subscriber[T]]struct{}
 	closed bool
 }
 
-type subscriber struct {
+type subscriber[T any] struct {
 	mu    sync.Mutex
 	cond  *sync.Cond
-	queue []Event
+	queue []T
 	done  bool
-	out   chan Event
+	out   chan T
 	quit  chan struct{} // closed by stop, releases a pump blocked on send
 }
 
-// NewHub returns an empty hub.
-func NewHub() *Hub { return &Hub{subs: map[*subscriber]struct{}{}} }
+// New returns an empty hub.
+func New[T any]() *Hub[T] { return &Hub[T]{subs: map[*subscriber[T]]struct{}{}} }
 
 // Subscribe returns a channel that receives every event published after
 // the call, in order, and a function that ends the subscription. The
 // channel is closed when the subscription ends or the hub is closed.
-func (h *Hub) Subscribe() (<-chan Event, func()) {
-	s := &subscriber{out: make(chan Event), quit: make(chan struct{})}
+func (h *Hub[T]) Subscribe() (<-chan T, func()) {
+	s := &subscriber[T]{out: make(chan T), quit: make(chan struct{})}
 	s.cond = sync.NewCond(&s.mu)
 	h.mu.Lock()
 	if h.closed {
@@ -53,23 +50,20 @@ func (h *Hub) Subscribe() (<-chan Event, func()) {
 	}
 }
 
-// Publish sends e to every subscriber. A zero Time is set to now.
-func (h *Hub) Publish(e Event) {
-	if e.Time.IsZero() {
-		e.Time = time.Now()
-	}
+// Publish sends v to every subscriber.
+func (h *Hub[T]) Publish(v T) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
-		s.push(e)
+		s.push(v)
 	}
 }
 
 // Close ends every subscription.
-func (h *Hub) Close() {
+func (h *Hub[T]) Close() {
 	h.mu.Lock()
 	subs := h.subs
-	h.subs = map[*subscriber]struct{}{}
+	h.subs = map[*subscriber[T]]struct{}{}
 	h.closed = true
 	h.mu.Unlock()
 	for s := range subs {
@@ -77,16 +71,16 @@ func (h *Hub) Close() {
 	}
 }
 
-func (s *subscriber) push(e Event) {
+func (s *subscriber[T]) push(v T) {
 	s.mu.Lock()
 	if !s.done {
-		s.queue = append(s.queue, e)
+		s.queue = append(s.queue, v)
 		s.cond.Signal()
 	}
 	s.mu.Unlock()
 }
 
-func (s *subscriber) stop() {
+func (s *subscriber[T]) stop() {
 	s.mu.Lock()
 	if !s.done {
 		s.done = true
@@ -98,7 +92,7 @@ func (s *subscriber) stop() {
 
 // pump delivers queued events in order until the subscription stops, then
 // closes the channel.
-func (s *subscriber) pump() {
+func (s *subscriber[T]) pump() {
 	defer close(s.out)
 	for {
 		s.mu.Lock()
@@ -110,7 +104,8 @@ func (s *subscriber) pump() {
 			return
 		}
 		e := s.queue[0]
-		s.queue[0] = Event{}
+		var zero T
+		s.queue[0] = zero
 		s.queue = s.queue[1:]
 		s.mu.Unlock()
 		select {

@@ -1,4 +1,4 @@
-package session
+package sendorder
 
 import (
 	"context"
@@ -12,17 +12,17 @@ import (
 // a random order, some giving up, and checks that the ones that go on the
 // wire do so in sequence order, each once.
 func TestSendTurnOrder(t *testing.T) {
-	s := newSendOrder()
+	s := New()
 	done := make(chan struct{})
 	const n = 500
 	r := rand.New(rand.NewPCG(1, 2))
 	var seqs []uint64
 	for range n {
 		if r.IntN(10) == 0 {
-			s.next() // a reliable-path number: never waits for its turn
+			s.Next() // a reliable-path number: never waits for its turn
 			continue
 		}
-		seqs = append(seqs, s.enter())
+		seqs = append(seqs, s.Enter())
 	}
 	giveUp := map[uint64]bool{}
 	for _, q := range seqs {
@@ -47,17 +47,17 @@ func TestSendTurnOrder(t *testing.T) {
 			defer wg.Done()
 			time.Sleep(delays[q]) // the seal, sign and append
 			if giveUp[q] {
-				s.leave(q)
+				s.Leave(q)
 				return
 			}
-			if err := s.awaitTurn(ctx, q, done); err != nil {
+			if err := s.AwaitTurn(ctx, q, done); err != nil {
 				early <- q
 				return
 			}
 			mu.Lock()
 			wire = append(wire, q)
 			mu.Unlock()
-			s.leave(q)
+			s.Leave(q)
 		}()
 	}
 	wg.Wait()

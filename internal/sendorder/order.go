@@ -1,4 +1,4 @@
-package session
+package sendorder
 
 import (
 	"context"
@@ -6,32 +6,36 @@ import (
 	"sync"
 )
 
-// sendOrder numbers a session's outgoing messages and puts Send calls on
-// the wire in sequence order: concurrent Send calls take sequence numbers
-// in order, seal, sign and append concurrently, and then wait for their
-// turn (awaitTurn). The receiver's replay window therefore never sees a
-// message overtaken by later ones, however many are in flight.
-type sendOrder struct {
+// Order numbers a session's outgoing messages and puts Send calls on the
+// wire in sequence order: concurrent Send calls take sequence numbers in
+// order, seal, sign and append concurrently, and then wait for their turn
+// (AwaitTurn). The receiver's replay window therefore never sees a message
+// overtaken by later ones, however many are in flight.
+type Order struct {
 	mu      sync.Mutex
 	seq     uint64                   // last sequence number taken
 	waiting map[uint64]chan struct{} // Send calls not yet on the wire, by sequence number; closed at its turn
 	head    uint64                   // no Send call below this is still waiting
 }
 
-func newSendOrder() *sendOrder { return &sendOrder{waiting: map[uint64]chan struct{}{}} }
+// ErrDone is AwaitTurn's error when done closes before the turn comes.
+var ErrDone = errors.New("session has ended")
 
-// next takes the next sequence number, for a message sent outside the
+// New returns an Order whose first number is 1.
+func New() *Order { return &Order{waiting: map[uint64]chan struct{}{}} }
+
+// Next takes the next sequence number, for a message sent outside the
 // ordered Send path.
-func (o *sendOrder) next() uint64 {
+func (o *Order) Next() uint64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.seq++
 	return o.seq
 }
 
-// enter takes the next sequence number for a Send call, which then waits
+// Enter takes the next sequence number for a Send call, which then waits
 // for its turn before it goes on the wire.
-func (o *sendOrder) enter() uint64 {
+func (o *Order) Enter() uint64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.seq++
@@ -39,11 +43,11 @@ func (o *sendOrder) enter() uint64 {
 	return o.seq
 }
 
-// awaitTurn waits until every Send call with a lower sequence number has
+// AwaitTurn waits until every Send call with a lower sequence number has
 // put its frame on the wire or given up. Only the lowest call in flight is
 // woken when the one before it leaves, so a deep pipeline costs O(1) per
 // message.
-func (o *sendOrder) awaitTurn(ctx context.Context, seq uint64, done <-chan struct{}) error {
+func (o *Order) AwaitTurn(ctx context.Context, seq uint64, done <-chan struct{}) error {
 	o.mu.Lock()
 	turn, ok := o.waiting[seq]
 	if !ok || o.lowestLocked() == seq {
@@ -57,13 +61,13 @@ func (o *sendOrder) awaitTurn(ctx context.Context, seq uint64, done <-chan struc
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-done:
-		return errors.New("session has ended")
+		return ErrDone
 	}
 }
 
 // lowestLocked returns the lowest sequence number waiting, or 0 if none
 // is. Call it with o.mu held.
-func (o *sendOrder) lowestLocked() uint64 {
+func (o *Order) lowestLocked() uint64 {
 	for o.head <= o.seq {
 		if _, ok := o.waiting[o.head]; ok {
 			return o.head
@@ -73,9 +77,9 @@ func (o *sendOrder) lowestLocked() uint64 {
 	return 0
 }
 
-// leave removes seq from the Send calls in flight and wakes the one whose
+// Leave removes seq from the Send calls in flight and wakes the one whose
 // turn it now is.
-func (o *sendOrder) leave(seq uint64) {
+func (o *Order) Leave(seq uint64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if _, ok := o.waiting[seq]; !ok {
