@@ -1,11 +1,15 @@
 package delivery
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/fernet/fernet-go"
+
 	"qkdchat/identity"
 	"qkdchat/ledger"
+	"qkdchat/session"
 	"qkdchat/store"
 )
 
@@ -23,9 +27,13 @@ var errAckUnproven = errors.New("the acknowledgement names a transaction this no
 // peer recorded for item it: one of the item's attempts or, when that
 // attempt is no longer kept (only the last maxAttempts are), the copy the
 // peer returned with the acknowledgement, accepted only if it is this
-// node's own signed attempt at the item (signed by self for peer, of the
-// item's kind and case). self and peer are fingerprints.
-func ackedTransaction(it *store.OutboxItem, a reliableAck, self, peer string) (*ledger.Transaction, error) {
+// node's own signed attempt at the item: signed by self for peer, of the
+// item's kind and case, and sealed (under one of keys, the message keys
+// shared with peer) with the item's message ID, so that the copy of
+// another message in the same case does not pass for it. self and peer
+// are fingerprints; keys is called only for a copy that passed the
+// other checks.
+func ackedTransaction(it *store.OutboxItem, a reliableAck, self, peer string, keys func() []*fernet.Key) (*ledger.Transaction, error) {
 	for _, raw := range it.Attempts {
 		tx := new(ledger.Transaction)
 		if tx.UnmarshalBinary(raw) == nil && tx.ID().String() == a.TxID {
@@ -50,6 +58,14 @@ func ackedTransaction(it *store.OutboxItem, a reliableAck, self, peer string) (*
 	}
 	if err := tx.Verify(); err != nil {
 		return nil, fmt.Errorf("%w: the copy returned: %w", errAckUnproven, err)
+	}
+	plain := fernet.VerifyAndDecrypt(tx.Token, 0, keys())
+	if plain == nil {
+		return nil, fmt.Errorf("%w: the copy returned is sealed under no message key this node keeps", errAckUnproven)
+	}
+	var sl session.Sealed
+	if err := json.Unmarshal(plain, &sl); err != nil || sl.ID != it.ID {
+		return nil, fmt.Errorf("%w: the copy returned is another message", errAckUnproven)
 	}
 	return tx, nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/fernet/fernet-go"
+
 	"qkdchat/ledger"
 	"qkdchat/session"
 )
@@ -34,7 +36,7 @@ func (c *Courier) acknowledged(ctx context.Context, a reliableAck) {
 		c.s.Event(session.Event{Type: session.EventRejected, MessageID: a.ID, CaseID: it.CaseID, Reason: reason})
 		return
 	}
-	tx, err := ackedTransaction(it, a, c.cfg.Fingerprint, c.s.Peer().Fingerprint)
+	tx, err := ackedTransaction(it, a, c.cfg.Fingerprint, c.s.Peer().Fingerprint, c.messageKeys)
 	if err != nil {
 		// Delivered is a promise that both ledgers hold the message: an
 		// acknowledgement that cannot be matched to it leaves it queued.
@@ -63,6 +65,17 @@ func (c *Courier) acknowledged(ctx context.Context, a reliableAck) {
 		c.s.Event(session.Event{Type: session.EventLedgerAppend, TxID: a.TxID, Kind: tx.Kind.String(), Index: rc.Index, CaseID: tx.CaseID})
 	}
 	c.s.Event(session.Event{Type: session.EventDelivery, MessageID: a.ID, State: session.Delivered, TxID: a.TxID, CaseID: it.CaseID, Kind: it.Kind.String()})
+}
+
+// messageKeys returns the message keys shared with the peer: those kept
+// for the ledger browser (store.Keys), and the session's current one in
+// case keeping it failed.
+func (c *Courier) messageKeys() []*fernet.Key {
+	keys := c.cfg.Store.Keys(c.cfg.RecordKey).List(c.s.Peer().Fingerprint)
+	if _, k := c.s.CurrentKey(); k != nil {
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 // receiveReliable checks, deduplicates, applies, records and acknowledges

@@ -119,3 +119,61 @@ func TestLyingAckKeepsTheMessageQueued(t *testing.T) {
 		t.Fatalf("the sender's ledger lacks the delivered message: %v", err)
 	}
 }
+
+// TestAckWithAnotherMessagesCopyKeepsItQueued: a peer that acknowledges a
+// queued message with the copy of another message the sender made (its
+// own signature, to this peer, same kind and case) does not get the
+// queued one marked delivered: only the sender's attempt at that very
+// message proves it was recorded.
+func TestAckWithAnotherMessagesCopyKeepsItQueued(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
+	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
+	_, pev, hev := pairNodes(t, ctx, p, h)
+	waitEvent(t, pev, "key", isType(EventKeyEstablished))
+	waitEvent(t, hev, "key at the hospital", isType(EventKeyEstablished))
+	hs, ok := h.Session("Pat")
+	if !ok {
+		t.Fatal("hospital has no session with Pat")
+	}
+	const caseID = "case-0123456789ab"
+	first, err := p.Send(ctx, "St Mary", ledger.KindChat, caseID, "my prescription ran out", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := waitEvent(t, hev, "the first message", isType(EventMessage))
+	waitEvent(t, pev, "its delivery", func(e Event) bool { return e.Type == EventDelivery && e.State == Delivered && e.MessageID == first.ID })
+	_, held, err := h.Ledger().Lookup(mustTxID(t, rec.Message.TxID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := held.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A second message in the same case, queued without waking the
+	// courier; the hospital acknowledges it with the first one's copy.
+	hfp := h.Fingerprint()
+	it := &outboxItem{ID: newMessageID(), Kind: ledger.KindChat, CaseID: caseID, Text: "and my blood test?", Created: time.Now()}
+	if _, err := p.store.Outbox(p.recordKey()).Put(hfp, it); err != nil {
+		t.Fatal(err)
+	}
+	lie, _ := json.Marshal(map[string]any{"id": it.ID, "txid": rec.Message.TxID, "tx": raw})
+	if err := hs.SendFrame(ctx, frameReliableAck, lie); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hs.Send(ctx, ledger.KindChat, "chat", "after the lie", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, pev, "the chat line after the lie", func(e Event) bool {
+		if e.Type == EventDelivery && e.MessageID == it.ID && e.State == Delivered {
+			t.Fatalf("another message's copy marked the queued message delivered: %+v", e)
+		}
+		return e.Type == EventMessage
+	})
+	if q, err := p.store.Outbox(p.recordKey()).Peek(hfp, it.ID); err != nil || q == nil {
+		t.Fatalf("another message's copy took the queued message out of the outbox (%v)", err)
+	}
+}
