@@ -85,12 +85,20 @@ func (k *keyring) rekey(ctx context.Context) error {
 			return k.exchangeErr
 		}
 	}
+	epoch, link := k.startLocked()
+	k.mu.Unlock()
+	return k.runExchange(ctx, epoch, link)
+}
+
+// startLocked begins the initiator's exchange of the next epoch; the
+// caller runs it (runExchange). Call it with k.mu held and no exchange
+// running.
+func (k *keyring) startLocked() (uint32, *qkdLink) {
 	epoch := k.epoch + 1
 	k.beginLocked(epoch)
 	link := newQKDLink(linkOut{k.s}, epoch)
 	k.links[epoch] = link
-	k.mu.Unlock()
-	return k.runExchange(ctx, epoch, link)
+	return epoch, link
 }
 
 // deliverBB84 routes a BB84 frame to the exchange of its epoch. On the

@@ -11,63 +11,88 @@ import (
 // starts no sooner than max(minPeerRekeyGap, peerRekeyIdle·d) after it
 // ended, which bounds the share of time a peer can keep this side busy to
 // 1/(1+peerRekeyIdle). A request made while a key is on its way is
-// answered by that key; requests that arrive while one waits join it.
-// Rekeys this side decides on (its user, its timer, its message count)
-// are not paced.
+// answered by that key; one made while an exchange is only finishing (its
+// key installed here) asks for the next; requests that arrive while one
+// waits join it. The message-count rekey that the peer's own messages
+// trigger is paced the same way (pipeline.go). Rekeys this side decides
+// on (its user, its timer, the messages it sends) are not paced.
 const (
 	minPeerRekeyGap = time.Second
 	peerRekeyIdle   = 3
 )
 
 // peerRequested handles the peer's request for a new key (the initiator's
-// side) without blocking the reader that received it.
+// side) without blocking the reader that received it. At most one
+// goroutine serves the peer's requests; it ends with ctx.
 func (k *keyring) peerRequested(ctx context.Context) {
 	k.mu.Lock()
-	queued := k.peerRekeyQueued
-	k.peerRekeyQueued = true
-	k.mu.Unlock()
-	if !queued {
-		go k.servePeerRequest(ctx)
+	defer k.mu.Unlock()
+	if k.keyOnItsWayLocked() || k.peerRekeyQueued {
+		return
 	}
+	k.peerRekeyQueued = true
+	go k.servePeerRequest(ctx)
+}
+
+// keyOnItsWayLocked reports whether an exchange is running whose key is
+// not installed yet. Call it with k.mu held.
+func (k *keyring) keyOnItsWayLocked() bool {
+	return k.exchanging && k.exchangeEpoch > k.epoch
 }
 
 // servePeerRequest starts the exchange a peer asked for when the pacing
-// allows, and returns when it has ended.
+// allows, and returns when it has ended (or ctx has). The request stops
+// being queued when its exchange starts, so that a request made from then
+// on is judged afresh.
 func (k *keyring) servePeerRequest(ctx context.Context) {
-	defer func() {
+	for {
+		k.mu.Lock()
+		if k.keyOnItsWayLocked() {
+			// Another exchange (this side's) brings the key asked for.
+			k.peerRekeyQueued = false
+			k.mu.Unlock()
+			return
+		}
+		if k.exchanging {
+			// Only finishing: its end starts the gap.
+			done := k.exchangeDone
+			k.mu.Unlock()
+			if !k.waitOrDrop(ctx, done, nil) {
+				return
+			}
+			continue
+		}
+		wait := peerRekeyWait(k.exchangeStart, k.exchangeEnd, time.Now())
+		if wait <= 0 {
+			k.peerRekeyQueued = false
+			epoch, link := k.startLocked()
+			k.mu.Unlock()
+			k.runExchange(ctx, epoch, link)
+			return
+		}
+		k.mu.Unlock()
+		t := time.NewTimer(wait)
+		ok := k.waitOrDrop(ctx, nil, t.C)
+		t.Stop()
+		if !ok {
+			return
+		}
+	}
+}
+
+// waitOrDrop waits for done or tick (either may be nil), and reports true; or
+// for ctx to end, and then drops the queued request and reports false.
+func (k *keyring) waitOrDrop(ctx context.Context, done <-chan struct{}, tick <-chan time.Time) bool {
+	select {
+	case <-done:
+		return true
+	case <-tick:
+		return true
+	case <-ctx.Done():
 		k.mu.Lock()
 		k.peerRekeyQueued = false
 		k.mu.Unlock()
-	}()
-	for {
-		k.mu.Lock()
-		if k.exchanging {
-			onItsWay, done := k.exchangeEpoch > k.epoch, k.exchangeDone
-			k.mu.Unlock()
-			if onItsWay {
-				return // the key being made is the one asked for
-			}
-			// Only finishing: its end starts the gap.
-			select {
-			case <-done:
-				continue
-			case <-ctx.Done():
-				return
-			}
-		}
-		wait := peerRekeyWait(k.exchangeStart, k.exchangeEnd, time.Now())
-		k.mu.Unlock()
-		if wait <= 0 {
-			k.rekey(ctx)
-			return
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return
-		}
+		return false
 	}
 }
 

@@ -90,7 +90,13 @@ func (c *chatIn) receive(ctx context.Context, payload []byte) error {
 		return ctx.Err()
 	}
 	if needRekey {
-		go s.Rekey(context.WithoutCancel(ctx))
+		if s.initiator {
+			// The peer's messages reached the count: a rekey the peer
+			// can cause at will, paced like its requests (peerrekey.go).
+			s.keys.peerRequested(ctx)
+		} else {
+			go s.Rekey(context.WithoutCancel(ctx)) // asks the initiator
+		}
 	}
 	return nil
 }
