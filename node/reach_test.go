@@ -165,9 +165,13 @@ func TestJoinNearbyByName(t *testing.T) {
 	for _, tc := range []struct {
 		name, announced string
 		ok              bool
+		pinned          bool // refused only after pairing (an older announcement)
 	}{
-		{"announced key", fp, true},
-		{"another key", strings.Repeat("ab", 16), false},
+		{"announced key", fp, true, false},
+		{"another key", strings.Repeat("ab", 16), false, false},
+		// An older version announces 16 digits, checked after pairing.
+		{"an older announcement of the key", fp[:16], true, false},
+		{"an older announcement of another key", strings.Repeat("ab", 8), false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -184,6 +188,9 @@ func TestJoinNearbyByName(t *testing.T) {
 			if !tc.ok {
 				if err == nil || !strings.Contains(err.Error(), "not joining") {
 					t.Fatalf("joined a hospital whose key was not announced: %v", err)
+				}
+				if tc.pinned {
+					return
 				}
 				// Refused before pairing: neither side pinned the other.
 				for who, n := range map[string]*Node{"patient": p, "hospital": h} {

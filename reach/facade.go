@@ -270,14 +270,21 @@ func (x *Reach) JoinNearby(ctx context.Context, name, code string, timeout time.
 		if s == nil {
 			return nil, h, fmt.Errorf("%s at %s was refused (see above)", h.Name, addr)
 		}
-		got := strings.ReplaceAll(s.Peer().Fingerprint, " ", "")
-		if h.Fingerprint != "" && got != h.Fingerprint {
+		if h.Fingerprint != "" && !announcedMatches(h.Fingerprint, s.Peer()) {
+			got := strings.ReplaceAll(s.Peer().Fingerprint, " ", "")
 			s.CloseWith("not the hospital announced")
 			return nil, h, fmt.Errorf("the hospital that answered at %s has key %s, not the %s announced for %s: not joining", addr, got, h.Fingerprint, h.Name)
 		}
 		return s, h, nil
 	}
 	return nil, h, fmt.Errorf("join %s: %w", h.Name, errors.Join(errs...))
+}
+
+// announcedMatches reports whether the fingerprint a nearby hospital
+// announced (32 digits, or an older version's 16) names peer's key.
+func announcedMatches(fp string, peer store.Contact) bool {
+	printed, err := identity.ParseFingerprint(fp)
+	return err == nil && identity.Matches(printed, peer.PublicKey)
 }
 
 // announcedKey is the fingerprint a nearby hospital announced, as the
