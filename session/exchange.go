@@ -141,6 +141,9 @@ func (k *keyring) deliverBB84(ctx context.Context, payload []byte, quantum bool)
 func (k *keyring) handleKeyResult(ctx context.Context, r keyResult) {
 	k.mu.Lock()
 	early := !k.s.initiator && !r.OK && !k.exchanging && k.links[r.Epoch] == nil && r.Epoch == k.epoch+1
+	if k.exchanging && r.Epoch == k.exchangeEpoch {
+		k.peerResultIn = true // the peer may hold the new key already
+	}
 	k.mu.Unlock()
 	if !early {
 		select {
@@ -182,6 +185,7 @@ func (k *keyring) beginLocked(epoch uint32) {
 	k.exchangeEpoch = epoch
 	k.exchangeStart = time.Now()
 	k.exchangeDone = make(chan struct{})
+	k.peerResultIn = false
 }
 
 func (k *keyring) runExchange(ctx context.Context, epoch uint32, link *qkdLink) (err error) {

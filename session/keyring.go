@@ -29,6 +29,7 @@ type keyring struct {
 	exchangeStart   time.Time           // when the running (or last) exchange began
 	exchangeEnd     time.Time           // when the last exchange ended; zero before
 	peerRekeyQueued bool                // a peer's rekey request waits its turn (peerrekey.go)
+	peerResultIn    bool                // the peer's result of the running exchange has arrived
 	nextBob         *pendingExchange    // responder: the exchange to start when this one ends
 	links           map[uint32]*qkdLink // running exchange, by epoch
 	results         map[uint32]chan keyResult

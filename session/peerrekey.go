@@ -11,8 +11,8 @@ import (
 // starts no sooner than max(minPeerRekeyGap, peerRekeyIdle·d) after it
 // ended, which bounds the share of time a peer can keep this side busy to
 // 1/(1+peerRekeyIdle). A request made while a key is on its way is
-// answered by that key; one made while an exchange is only finishing (its
-// key installed here) asks for the next; requests that arrive while one
+// answered by that key; one made once the peer may hold that key (its
+// result has arrived here) asks for the next; requests that arrive while one
 // waits join it. The message-count rekey that the peer's own messages
 // trigger is paced the same way (pipeline.go). Rekeys this side decides
 // on (its user, its timer, the messages it sends) are not paced.
@@ -34,10 +34,12 @@ func (k *keyring) peerRequested(ctx context.Context) {
 	go k.servePeerRequest(ctx)
 }
 
-// keyOnItsWayLocked reports whether an exchange is running whose key is
-// not installed yet. Call it with k.mu held.
+// keyOnItsWayLocked reports whether an exchange is running whose key the
+// peer cannot hold yet: its result has not arrived (the peer installs the
+// key only after, and its request follows its result on the channel).
+// Call it with k.mu held.
 func (k *keyring) keyOnItsWayLocked() bool {
-	return k.exchanging && k.exchangeEpoch > k.epoch
+	return k.exchanging && k.exchangeEpoch > k.epoch && !k.peerResultIn
 }
 
 // servePeerRequest starts the exchange a peer asked for when the pacing
