@@ -6,14 +6,14 @@ import (
 )
 
 // A peer's rekey requests are paced so that an authenticated but hostile
-// (or buggy) peer cannot keep this side running BB84 exchanges back to
-// back: after an exchange that took d, the next one the peer asks for
+// (or buggy) peer cannot keep the initiator (this side, which runs Alice
+// and decides when exchanges run) running BB84 exchanges back to back: after an exchange that took d, the next one the peer asks for
 // starts no sooner than max(minPeerRekeyGap, peerRekeyIdle·d) after it
 // ended, which bounds the share of time a peer can keep this side busy to
 // 1/(1+peerRekeyIdle). A request made while a key is on its way is
 // answered by that key; one made once the peer may hold that key (its
-// result has arrived here) asks for the next; requests that arrive while one
-// waits join it. The message-count rekey that the peer's own messages
+// result has arrived here) asks for the next; requests that arrive while
+// one waits join it. The message-count rekey that the peer's own messages
 // trigger is paced the same way (pipeline.go). Rekeys this side decides
 // on (its user, its timer, the messages it sends) are not paced.
 const (
@@ -23,7 +23,8 @@ const (
 
 // peerRequested handles the peer's request for a new key (the initiator's
 // side) without blocking the reader that received it. At most one
-// goroutine serves the peer's requests; it ends with ctx.
+// goroutine waits to serve the peer's requests (beside one running the
+// exchange it started); both end with ctx.
 func (k *keyring) peerRequested(ctx context.Context) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
