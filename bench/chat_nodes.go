@@ -166,7 +166,9 @@ func waitFirstKey(ctx context.Context, events <-chan node.Event) error {
 			case node.EventKeyEstablished:
 				return nil
 			case node.EventKeyAborted:
-				return fmt.Errorf("first key exchange aborted: %s", e.Reason)
+				if e.Exchange == nil || e.Exchange.RetryIn == 0 { // else it is retried by itself
+					return fmt.Errorf("first key exchange aborted: %s", e.Reason)
+				}
 			case node.EventDisconnected:
 				return fmt.Errorf("disconnected before the first key: %s", e.Reason)
 			}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"qkdchat/cli/bb84flags"
+	"qkdchat/cli/eventline"
 	"qkdchat/cli/invitecmd"
 	"qkdchat/cli/lan"
 	"qkdchat/cli/tally"
@@ -361,7 +362,9 @@ func (c *console) handle(e node.Event) {
 		c.peer = e.Peer
 		c.reopenLeft()
 	case node.EventKeyAborted:
-		if ours && !c.keyed && c.keyFailure == "" {
+		// An exchange that failed by bad luck is retried by itself: only
+		// one that is not tells connect there will be no key.
+		if ours && !c.keyed && c.keyFailure == "" && !eventline.Retrying(e) {
 			c.keyFailure = fmt.Sprintf("the key exchange with %s aborted, no key was made: %s", cmp.Or(e.PeerName, "the peer"), e.Reason)
 			close(c.keyFailed)
 		}
@@ -394,7 +397,7 @@ func (c *console) handle(e node.Event) {
 		return
 	}
 	if line == "" {
-		line = describe(e)
+		line = eventline.Line(e)
 	}
 	if line == "" && e.Type == node.EventDelivery && e.State == node.Delivered && delivered != "" {
 		// A plain chat line (workflow messages describe themselves).
@@ -658,50 +661,6 @@ func (c *console) slashCommand(ctx context.Context, line string) error {
 		return err
 	}
 	return fmt.Errorf("unknown command /%s (try /help)", word)
-}
-
-// describe renders an event as one readable line ("" to skip it).
-func describe(e node.Event) string {
-	at := e.Time.Format("15:04:05")
-	who := e.PeerName
-	pct := func(q *float64) string {
-		if q == nil {
-			return "?"
-		}
-		return fmt.Sprintf("%.1f%%", *q*100)
-	}
-	switch e.Type {
-	case node.EventListening:
-		return fmt.Sprintf("listening on %s, pairing code: %s", e.Addr, e.Code)
-	case node.EventConnecting:
-		return fmt.Sprintf("connecting to %s ...", e.Addr)
-	case node.EventPaired:
-		return fmt.Sprintf("connected to %s (%s), key fingerprint %s: %s", who, e.PeerRole, e.Peer, e.Reason)
-	case node.EventPairingFailed:
-		return "pairing failed: " + strings.TrimPrefix(e.Reason, "pairing failed: ")
-	case node.EventDisconnected:
-		return fmt.Sprintf("%s disconnected: %s", who, e.Reason)
-	case node.EventKeyEstablished:
-		return fmt.Sprintf("BB84 with %s, epoch %d: key established, %d bits, QBER %s (Z %s, X %s), %d sifted%s", who, e.Epoch, e.KeyBits, pct(e.QBER), pct(e.QBERZ), pct(e.QBERX), e.Sifted, bb84flags.SourceLine(e))
-	case node.EventKeyAborted:
-		return fmt.Sprintf("BB84 with %s, epoch %d: ABORTED, no key made: %s%s", who, e.Epoch, e.Reason, bb84flags.SourceLine(e))
-	case node.EventMessage:
-		return fmt.Sprintf("[%s] %s: %s", at, e.Message.FromName, e.Message.Text)
-	case node.EventRejected:
-		return fmt.Sprintf("refused from %s: %s", who, e.Reason)
-	case node.EventCheckpoint:
-		return fmt.Sprintf("ledger checkpoint with %s: %s", who, e.Reason)
-	case node.EventConflict:
-		return fmt.Sprintf("LEDGER CONFLICT with %s (%s): %s (see 'qkdchat ledger conflicts')", who, e.Peer, e.Reason)
-	case node.EventCheckpointIncomplete:
-		return fmt.Sprintf("ledger checkpoint with %s: %s", who, e.Reason)
-	case node.EventError:
-		return "error: " + e.Reason
-	}
-	if s := invitecmd.Describe(e); s != "" {
-		return s
-	}
-	return describeWorkflow(e)
 }
 
 // NotDeliveredError names the chat lines the peer did not acknowledge.

@@ -283,33 +283,3 @@ func (c *console) queuedIDs() []string {
 	}
 	return ids
 }
-
-// describeWorkflow renders the workflow's events ("" to skip one).
-func describeWorkflow(e node.Event) string {
-	switch e.Type {
-	case node.EventCase:
-		return fmt.Sprintf("case %s: %s", e.CaseID, e.Reason)
-	case node.EventTransfer:
-		if e.Total > 0 && (e.Done == e.Total || e.Done == 0) {
-			return fmt.Sprintf("attachment %s: %s of %s", e.Name, node.HumanSize(e.Done), node.HumanSize(e.Total))
-		}
-	case node.EventDelivery:
-		if e.Kind == "" || e.Kind == node.KindChat.String() {
-			return "" // chat lines say "delivered to" (console.handle)
-		}
-		switch e.State {
-		case node.Queued:
-			return fmt.Sprintf("%s %s queued for %s", e.Kind, short(e.MessageID), e.PeerName)
-		case node.Delivered:
-			return fmt.Sprintf("%s %s delivered and recorded (tx %s)", e.Kind, short(e.MessageID), short(e.TxID))
-		}
-	}
-	return ""
-}
-
-func short(s string) string {
-	if len(s) > 8 {
-		return s[:8]
-	}
-	return s
-}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"qkdchat/cli/eventline"
 	"qkdchat/node"
 )
 
@@ -146,8 +147,8 @@ func TestAttachmentLinesInHumanUnits(t *testing.T) {
 		{5 << 20, 5 << 20, "attachment xray.png: 5.0 MB of 5.0 MB"},
 	} {
 		e := node.Event{Type: node.EventTransfer, Name: "xray.png", Done: tc.done, Total: tc.total}
-		if got := describeWorkflow(e); got != tc.want {
-			t.Errorf("describeWorkflow(%d of %d) = %q, want %q", tc.done, tc.total, got, tc.want)
+		if got := eventline.Line(e); got != tc.want {
+			t.Errorf("eventline.Line(transfer %d of %d) = %q, want %q", tc.done, tc.total, got, tc.want)
 		}
 	}
 }

@@ -160,6 +160,11 @@ func TestEavesdropperAbortsKeyExchange(t *testing.T) {
 		if e.QBER == nil || *e.QBER < 0.15 || !strings.Contains(e.Reason, "QBER") {
 			t.Fatalf("%s abort: qber %v reason %q", name, e.QBER, e.Reason)
 		}
+		// What the exchange measured is the user's to judge: an
+		// eavesdropper's errors are never retried by themselves.
+		if e.Exchange == nil || e.Exchange.RetryIn != 0 {
+			t.Fatalf("%s abort: %+v, want no retry planned", name, e.Exchange)
+		}
 	}
 }
 

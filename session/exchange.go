@@ -27,6 +27,9 @@ type KeyExchange struct {
 	KeyBits int         `json:"key_bits"`
 	// Plan is how Alice sized the exchange (Alice's side only).
 	Plan *ExchangePlan `json:"plan,omitempty"`
+	// RetryIn is, for an exchange of Alice's that failed by bad luck, when
+	// she starts another by herself (retry.go); 0 when she does not.
+	RetryIn time.Duration `json:"retry_in_ns,omitempty"`
 	// Cause is the typed reason an exchange made no key, for
 	// ExplainAbort; nil for a key, and for an exchange read back from JSON.
 	Cause error `json:"-"`
@@ -61,12 +64,17 @@ const exchangeTimeout = 60 * time.Second
 
 // rekey runs a new BB84 exchange now, or, if one is running, waits for it.
 // On the responder's side it asks the initiator to start one. It returns
-// when this side's exchange has ended; an abort is reported as an error
-// and as an event.
+// when this side's exchange has ended, after the retries of bad luck
+// (retry.go); an abort is reported as an *AbortedError and as an event.
 func (k *keyring) rekey(ctx context.Context) error {
 	if !k.s.initiator {
 		return k.s.SendFrame(ctx, FrameRekeyRequest, nil)
 	}
+	return retryAfter(ctx, k.rekeyOnce(ctx), k.rekey)
+}
+
+// rekeyOnce is rekey without the retries.
+func (k *keyring) rekeyOnce(ctx context.Context) error {
 	k.mu.Lock()
 	for k.exchanging {
 		// One is running already. If its key is still to come, that is
@@ -291,6 +299,16 @@ func (k *keyring) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 		kx.OK, kx.KeyBits = true, mine.KeyBits
 	}
 	if !kx.OK {
+		if k.s.initiator {
+			k.mu.Lock()
+			if badLuck(kx.Cause) {
+				k.badLuck++
+			} else {
+				k.badLuck = 0
+			}
+			kx.RetryIn = retryIn(k.badLuck)
+			k.mu.Unlock()
+		}
 		return k.finishAbort(ctx, kx, mine.QBER)
 	}
 	k.recordKeyEvent(ctx, kx)
@@ -305,6 +323,7 @@ func (k *keyring) runExchange(ctx context.Context, epoch uint32, link *qkdLink) 
 	k.epoch = epoch
 	k.changedLocked()
 	k.sinceRekey = 0
+	k.badLuck = 0
 	k.lastRekey = time.Now()
 	k.history = append(k.history, kx)
 	if first {
@@ -331,7 +350,7 @@ func (k *keyring) finishAbort(ctx context.Context, kx *KeyExchange, qber float64
 	qz, qx := qberByBasis(kx)
 	k.s.Event(Event{Type: EventKeyAborted, Epoch: kx.Epoch, Aborted: true, Reason: kx.Reason, QBER: &qber, QBERZ: qz, QBERX: qx, Exchange: kx,
 		Sifted: siftedOf(kx)})
-	return fmt.Errorf("key exchange aborted: %s", kx.Reason)
+	return &AbortedError{Exchange: kx}
 }
 
 // qberByBasis returns the error rates of the disclosed Z and X bits of an

@@ -28,6 +28,7 @@ type keyring struct {
 	exchangeErr     error               // how the last exchange ended
 	exchangeStart   time.Time           // when the running (or last) exchange began
 	exchangeEnd     time.Time           // when the last exchange ended; zero before
+	badLuck         int                 // initiator: exchanges in a row that failed by bad luck (retry.go)
 	peerRekeyQueued bool                // a peer's rekey request waits its turn (peerrekey.go)
 	peerResultIn    bool                // the peer's result of the running exchange has arrived
 	nextBob         *pendingExchange    // responder: the exchange to start when this one ends

@@ -7,8 +7,9 @@ import (
 
 // A peer's rekey requests are paced so that an authenticated but hostile
 // (or buggy) peer cannot keep the initiator (this side, which runs Alice
-// and decides when exchanges run) running BB84 exchanges back to back: after an exchange that took d, the next one the peer asks for
-// starts no sooner than max(minPeerRekeyGap, peerRekeyIdle·d) after it
+// and decides when exchanges run) running BB84 exchanges back to back:
+// after an exchange that took d, the next one the peer asks for starts no
+// sooner than max(minPeerRekeyGap, peerRekeyIdle·d) after it
 // ended, which bounds the share of time a peer can keep this side busy to
 // 1/(1+peerRekeyIdle). A request made while a key is on its way is
 // answered by that key; one made once the peer may hold that key (its
@@ -70,7 +71,7 @@ func (k *keyring) servePeerRequest(ctx context.Context) {
 			k.peerRekeyQueued = false
 			epoch, link := k.startLocked()
 			k.mu.Unlock()
-			k.runExchange(ctx, epoch, link)
+			retryAfter(ctx, k.runExchange(ctx, epoch, link), k.rekey)
 			return
 		}
 		k.mu.Unlock()

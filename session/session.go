@@ -16,6 +16,7 @@ import (
 
 	"qkdchat/identity"
 	"qkdchat/internal/sendorder"
+	"qkdchat/internal/usererror"
 	"qkdchat/ledger"
 	"qkdchat/store"
 	"qkdchat/transport"
@@ -349,3 +350,7 @@ func NewMessageID() string {
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// UserError phrases err in words a user understands, for the UI and the
+// CLI (package internal/usererror). The full error stays in the log.
+func UserError(err error) string { return usererror.Phrase(err) }

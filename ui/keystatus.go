@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"time"
 
 	"qkdchat/node"
 	"qkdchat/ui/widgets"
@@ -22,5 +23,9 @@ func keyStatus(e node.Event, name string, threshold float64) string {
 	if x == nil {
 		x = &node.KeyExchange{Reason: e.Reason}
 	}
-	return "No new key with " + name + ". " + node.ExplainExchange(x, threshold)
+	s := "No new key with " + name + ". " + node.ExplainExchange(x, threshold)
+	if x.RetryIn > 0 {
+		s += fmt.Sprintf(" Trying again in %d s.", max(1, int(x.RetryIn.Round(time.Second)/time.Second)))
+	}
+	return s
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"qkdchat/node"
 	"qkdchat/qkd"
@@ -24,6 +25,9 @@ func TestKeyStatusSpeaksPlainly(t *testing.T) {
 			"No new key with Bob. The check found 24.8% of the photons changed, above the 11% limit"},
 		{node.Event{Type: node.EventKeyAborted, Reason: "peer did not report its result"},
 			"No new key with Bob. No key was made: peer did not report its result."},
+		{node.Event{Type: node.EventKeyAborted, Exchange: &node.KeyExchange{Reason: "verification hash mismatch", RetryIn: time.Second,
+			Cause: &qkd.AbortError{Reason: qkd.ErrVerificationFailed}}},
+			"No new key with Bob. After correcting the errors the two copies of the key still differed at the final check, so both sides threw the key away. Trying again in 1 s."},
 	}
 	for _, c := range cases {
 		got := keyStatus(c.e, "Bob", 0.11)

@@ -1,4 +1,4 @@
-package session
+package usererror
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 	"qkdchat/transport"
 )
 
-// UserError phrases err in words a user understands, for the UI and the
+// Phrase phrases err in words a user understands, for the UI and the
 // CLI. The full error stays in the log.
-func UserError(err error) string { return userError(err, runtime.GOOS) }
+func Phrase(err error) string { return phrase(err, runtime.GOOS) }
 
 // Windows reports a refused or dropped connection with its own codes
 // (Winsock's WSAECONNREFUSED, WSAECONNRESET, ...), which syscall's
@@ -38,8 +38,8 @@ func isErrno(err error, goos, on string, codes []syscall.Errno) bool {
 	return false
 }
 
-// userError is UserError for the operating system goos.
-func userError(err error, goos string) string {
+// phrase is Phrase for the operating system goos.
+func phrase(err error, goos string) string {
 	switch {
 	case err == nil:
 		return ""
