@@ -26,18 +26,8 @@ func TestAckOfAnAttemptNoLongerKept(t *testing.T) {
 	defer cancel()
 	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
 	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
-	_, pev, hev := pairNodes(t, ctx, p, h)
-	waitEvent(t, pev, "key", isType(EventKeyEstablished))
-
-	m, err := p.Send(ctx, "St Mary", ledger.KindChat, "case-0123456789ab", "my prescription ran out", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := waitEvent(t, hev, "the message", isType(EventMessage))
-	d := waitEvent(t, pev, "delivery", func(e Event) bool { return e.Type == EventDelivery && e.State == Delivered })
-	if d.TxID != got.Message.TxID {
-		t.Fatalf("sender recorded %s, receiver %s", d.TxID, got.Message.TxID)
-	}
+	_, pev, hev := pairKeyed(t, ctx, p, h)
+	m, recorded := sendDelivered(t, ctx, p, pev, hev, "St Mary", "case-0123456789ab", "my prescription ran out")
 	psize, hsize := p.Ledger().Size(), h.Ledger().Size()
 
 	// The state after the acknowledgement was lost 64 times: the item is
@@ -50,8 +40,8 @@ func TestAckOfAnAttemptNoLongerKept(t *testing.T) {
 	again := waitEvent(t, pev, "the acknowledgement of the resend", func(e Event) bool {
 		return e.Type == EventDelivery && e.State == Delivered && e.MessageID == m.ID
 	})
-	if again.TxID != d.TxID {
-		t.Fatalf("the resend was marked delivered as %q, want the transaction both ledgers hold, %s", again.TxID, d.TxID)
+	if again.TxID != recorded {
+		t.Fatalf("the resend was marked delivered as %q, want the transaction both ledgers hold, %s", again.TxID, recorded)
 	}
 	waitFor(t, "the outbox to empty", func() bool { return outboxEmpty(p) })
 	if p.Ledger().Size() != psize || h.Ledger().Size() != hsize {
@@ -68,40 +58,15 @@ func TestLyingAckKeepsTheMessageQueued(t *testing.T) {
 	defer cancel()
 	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
 	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
-	_, pev, hev := pairNodes(t, ctx, p, h)
-	waitEvent(t, pev, "key", isType(EventKeyEstablished))
-	waitEvent(t, hev, "key at the hospital", isType(EventKeyEstablished))
-	hs, ok := h.Session("Pat")
-	if !ok {
-		t.Fatal("hospital has no session with Pat")
-	}
+	_, pev, hev := pairKeyed(t, ctx, p, h)
+	hs := sessionWith(t, h, "Pat")
 
-	// Queued without waking the courier, so the lie arrives first.
+	// Queued without waking the courier, so the lies arrive first.
 	hfp := h.Fingerprint()
-	it := &outboxItem{ID: newMessageID(), Kind: ledger.KindChat, CaseID: "case-0123456789ab", Text: "results of my blood test?", Created: time.Now()}
-	if _, err := p.store.Outbox(p.recordKey()).Put(hfp, it); err != nil {
-		t.Fatal(err)
-	}
+	it := queueQuietly(t, p, hfp, "case-0123456789ab", "results of my blood test?")
 	forged, _ := json.Marshal(map[string]any{"id": it.ID, "txid": strings.Repeat("ab", 32)})
 	withCopy, _ := json.Marshal(map[string]any{"id": it.ID, "txid": strings.Repeat("cd", 32), "tx": []byte("not a transaction")})
-	for _, b := range [][]byte{forged, withCopy} {
-		if err := hs.SendFrame(ctx, frameReliableAck, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Frames are handled in order: once this chat line is in, so are the lies.
-	if _, err := hs.Send(ctx, ledger.KindChat, "chat", "after the lies", nil); err != nil {
-		t.Fatal(err)
-	}
-	waitEvent(t, pev, "the chat line after the lies", func(e Event) bool {
-		if e.Type == EventDelivery && e.MessageID == it.ID && e.State == Delivered {
-			t.Fatalf("a lying acknowledgement marked the message delivered: %+v", e)
-		}
-		return e.Type == EventMessage
-	})
-	if q, err := p.store.Outbox(p.recordKey()).Peek(hfp, it.ID); err != nil || q == nil {
-		t.Fatalf("a lying acknowledgement took the message out of the outbox (%v)", err)
-	}
+	acksLeaveItQueued(t, ctx, hs, pev, p, hfp, it, forged, withCopy)
 
 	// Woken, the courier sends it; the hospital records it and says so.
 	hc, _ := p.store.Contact(hfp)
@@ -130,21 +95,11 @@ func TestAckWithAnotherMessagesCopyKeepsItQueued(t *testing.T) {
 	defer cancel()
 	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
 	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
-	_, pev, hev := pairNodes(t, ctx, p, h)
-	waitEvent(t, pev, "key", isType(EventKeyEstablished))
-	waitEvent(t, hev, "key at the hospital", isType(EventKeyEstablished))
-	hs, ok := h.Session("Pat")
-	if !ok {
-		t.Fatal("hospital has no session with Pat")
-	}
+	_, pev, hev := pairKeyed(t, ctx, p, h)
+	hs := sessionWith(t, h, "Pat")
 	const caseID = "case-0123456789ab"
-	first, err := p.Send(ctx, "St Mary", ledger.KindChat, caseID, "my prescription ran out", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := waitEvent(t, hev, "the first message", isType(EventMessage))
-	waitEvent(t, pev, "its delivery", func(e Event) bool { return e.Type == EventDelivery && e.State == Delivered && e.MessageID == first.ID })
-	_, held, err := h.Ledger().Lookup(mustTxID(t, rec.Message.TxID))
+	_, firstTx := sendDelivered(t, ctx, p, pev, hev, "St Mary", caseID, "my prescription ran out")
+	_, held, err := h.Ledger().Lookup(mustTxID(t, firstTx))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,24 +111,45 @@ func TestAckWithAnotherMessagesCopyKeepsItQueued(t *testing.T) {
 	// A second message in the same case, queued without waking the
 	// courier; the hospital acknowledges it with the first one's copy.
 	hfp := h.Fingerprint()
-	it := &outboxItem{ID: newMessageID(), Kind: ledger.KindChat, CaseID: caseID, Text: "and my blood test?", Created: time.Now()}
-	if _, err := p.store.Outbox(p.recordKey()).Put(hfp, it); err != nil {
+	it := queueQuietly(t, p, hfp, caseID, "and my blood test?")
+	lie, _ := json.Marshal(map[string]any{"id": it.ID, "txid": firstTx, "tx": raw})
+	acksLeaveItQueued(t, ctx, hs, pev, p, hfp, it, lie)
+}
+
+// queueQuietly puts a chat message for the contact fp in p's outbox
+// without waking the courier, so that what the peer sends next arrives
+// before the message is sent.
+func queueQuietly(t *testing.T, p *Node, fp, caseID, text string) *outboxItem {
+	t.Helper()
+	it := &outboxItem{ID: newMessageID(), Kind: ledger.KindChat, CaseID: caseID, Text: text, Created: time.Now()}
+	if _, err := p.store.Outbox(p.recordKey()).Put(fp, it); err != nil {
 		t.Fatal(err)
 	}
-	lie, _ := json.Marshal(map[string]any{"id": it.ID, "txid": rec.Message.TxID, "tx": raw})
-	if err := hs.SendFrame(ctx, frameReliableAck, lie); err != nil {
+	return it
+}
+
+// acksLeaveItQueued has the peer's session hs send acks (raw delivery
+// acknowledgements) for the queued item it, then a chat line, and checks
+// that p (events pev) neither marked it delivered nor took it out of its
+// outbox for the contact fp. Frames are handled in order: once the chat
+// line is in, so are the acks.
+func acksLeaveItQueued(t *testing.T, ctx context.Context, hs *Session, pev <-chan Event, p *Node, fp string, it *outboxItem, acks ...[]byte) {
+	t.Helper()
+	for _, b := range acks {
+		if err := hs.SendFrame(ctx, frameReliableAck, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := hs.Send(ctx, ledger.KindChat, "chat", "after the acknowledgements", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hs.Send(ctx, ledger.KindChat, "chat", "after the lie", nil); err != nil {
-		t.Fatal(err)
-	}
-	waitEvent(t, pev, "the chat line after the lie", func(e Event) bool {
+	waitEvent(t, pev, "the chat line after the acknowledgements", func(e Event) bool {
 		if e.Type == EventDelivery && e.MessageID == it.ID && e.State == Delivered {
-			t.Fatalf("another message's copy marked the queued message delivered: %+v", e)
+			t.Fatalf("an acknowledgement the sender cannot match marked the message delivered: %+v", e)
 		}
 		return e.Type == EventMessage
 	})
-	if q, err := p.store.Outbox(p.recordKey()).Peek(hfp, it.ID); err != nil || q == nil {
-		t.Fatalf("another message's copy took the queued message out of the outbox (%v)", err)
+	if q, err := p.store.Outbox(p.recordKey()).Peek(fp, it.ID); err != nil || q == nil {
+		t.Fatalf("an acknowledgement the sender cannot match took the message out of the outbox (%v)", err)
 	}
 }

@@ -23,13 +23,8 @@ func TestPeerRekeyRequestsArePaced(t *testing.T) {
 	defer cancel()
 	alice := newTestNode(t, "Alice", RolePatient, BB84Settings{Noise: 0.02})
 	hosp := newTestNode(t, "St. Mary's", RoleHospital, BB84Settings{})
-	s, aev, bev := pairNodes(t, ctx, alice, hosp)
-	waitEvent(t, aev, "first key", isType(EventKeyEstablished))
-	waitEvent(t, bev, "first key at the hospital", isType(EventKeyEstablished))
-	hs, ok := hosp.Session("Alice")
-	if !ok {
-		t.Fatal("hospital has no session with Alice")
-	}
+	s, _, _ := pairKeyed(t, ctx, alice, hosp)
+	hs := sessionWith(t, hosp, "Alice")
 	if hs.Initiator() {
 		t.Fatal("the hospital should be the responder in this test")
 	}
@@ -89,13 +84,8 @@ func TestPeerMessagesDoNotRekeyBackToBack(t *testing.T) {
 	}
 	defer alice.Close()
 	hosp := newTestNode(t, "St. Mary's", RoleHospital, BB84Settings{})
-	s, aev, bev := pairNodes(t, ctx, alice, hosp)
-	waitEvent(t, aev, "first key", isType(EventKeyEstablished))
-	waitEvent(t, bev, "first key at the hospital", isType(EventKeyEstablished))
-	hs, ok := hosp.Session("Alice")
-	if !ok {
-		t.Fatal("hospital has no session with Alice")
-	}
+	s, _, _ := pairKeyed(t, ctx, alice, hosp)
+	hs := sessionWith(t, hosp, "Alice")
 
 	flood := 3 * time.Second
 	start := time.Now()
@@ -146,13 +136,8 @@ func TestPeerRekeyRequestRightAfterAKeyIsServed(t *testing.T) {
 	defer cancel()
 	alice := newTestNode(t, "Alice", RolePatient, BB84Settings{Noise: 0.02})
 	hosp := newTestNode(t, "St. Mary's", RoleHospital, BB84Settings{})
-	_, aev, bev := pairNodes(t, ctx, alice, hosp)
-	waitEvent(t, aev, "first key", isType(EventKeyEstablished))
-	waitEvent(t, bev, "first key at the hospital", isType(EventKeyEstablished))
-	hs, ok := hosp.Session("Alice")
-	if !ok {
-		t.Fatal("hospital has no session with Alice")
-	}
+	_, _, bev := pairKeyed(t, ctx, alice, hosp)
+	hs := sessionWith(t, hosp, "Alice")
 	if err := hs.Rekey(ctx); err != nil {
 		t.Fatalf("rekey request: %v", err)
 	}

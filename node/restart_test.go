@@ -137,22 +137,9 @@ func TestResendAfterLostAckIsNotDuplicated(t *testing.T) {
 	defer cancel()
 	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
 	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
-	_, pev, hev := pairNodes(t, ctx, p, h)
-	waitEvent(t, pev, "key", isType(EventKeyEstablished))
-
-	m, err := p.Send(ctx, "St Mary", ledger.KindChat, "case-0123456789ab", "is the clinic open on Sunday?", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := waitEvent(t, hev, "the message", isType(EventMessage))
-	if got.Message.ID != m.ID || got.Message.Text != m.Text {
-		t.Fatalf("received %+v", got.Message)
-	}
-	d := waitEvent(t, pev, "delivery", func(e Event) bool { return e.Type == EventDelivery && e.State == Delivered })
-	if d.TxID != got.Message.TxID {
-		t.Fatalf("sender recorded %s, receiver %s", d.TxID, got.Message.TxID)
-	}
-	_, tx, err := p.Ledger().Lookup(mustTxID(t, d.TxID))
+	_, pev, hev := pairKeyed(t, ctx, p, h)
+	m, recorded := sendDelivered(t, ctx, p, pev, hev, "St Mary", "case-0123456789ab", "is the clinic open on Sunday?")
+	_, tx, err := p.Ledger().Lookup(mustTxID(t, recorded))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,8 +155,8 @@ func TestResendAfterLostAckIsNotDuplicated(t *testing.T) {
 	again := waitEvent(t, pev, "the second acknowledgement", func(e Event) bool {
 		return e.Type == EventDelivery && e.State == Delivered && e.MessageID == m.ID
 	})
-	if again.TxID != d.TxID {
-		t.Fatalf("resend acknowledged as %s, want the original %s", again.TxID, d.TxID)
+	if again.TxID != recorded {
+		t.Fatalf("resend acknowledged as %s, want the original %s", again.TxID, recorded)
 	}
 	waitFor(t, "the outbox to empty", func() bool { return outboxEmpty(p) })
 	if p.Ledger().Size() != psize || h.Ledger().Size() != hsize {

@@ -47,9 +47,7 @@ func keyedPair(t *testing.T, ctx context.Context) (*Node, *Session, <-chan Event
 	t.Helper()
 	alice := newTestNode(t, "Alice", RolePatient, BB84Settings{})
 	hosp := newTestNode(t, "Hospital", RoleHospital, BB84Settings{})
-	s, aev, bev := pairNodes(t, ctx, alice, hosp)
-	waitEvent(t, aev, "Alice's key", isType(EventKeyEstablished))
-	waitEvent(t, bev, "the hospital's key", isType(EventKeyEstablished))
+	s, aev, bev := pairKeyed(t, ctx, alice, hosp)
 	return alice, s, aev, bev, hosp
 }
 

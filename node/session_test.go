@@ -77,6 +77,48 @@ func pairNodes(t *testing.T, ctx context.Context, a, b *Node) (*Session, <-chan 
 	return s, aev, bev
 }
 
+// pairKeyed pairs a with b (pairNodes) and waits for the first key on
+// both sides.
+func pairKeyed(t *testing.T, ctx context.Context, a, b *Node) (*Session, <-chan Event, <-chan Event) {
+	t.Helper()
+	s, aev, bev := pairNodes(t, ctx, a, b)
+	waitEvent(t, aev, "the first key", isType(EventKeyEstablished))
+	waitEvent(t, bev, "the first key on the other side", isType(EventKeyEstablished))
+	return s, aev, bev
+}
+
+// sessionWith is n's live session with peer (a name or a fingerprint).
+func sessionWith(t *testing.T, n *Node, peer string) *Session {
+	t.Helper()
+	s, ok := n.Session(peer)
+	if !ok {
+		t.Fatalf("no session with %s", peer)
+	}
+	return s
+}
+
+// sendDelivered sends a chat message from p to the contact named to and
+// waits until the receiver (events rev) recorded it and p (events pev)
+// recorded its delivery as the same transaction, whose ID it returns.
+func sendDelivered(t *testing.T, ctx context.Context, p *Node, pev, rev <-chan Event, to, caseID, text string) (*Message, string) {
+	t.Helper()
+	m, err := p.Send(ctx, to, ledger.KindChat, caseID, text, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := waitEvent(t, rev, "the message", func(e Event) bool { return e.Type == EventMessage && e.MessageID == m.ID })
+	if got.Message.Text != text {
+		t.Fatalf("received %+v", got.Message)
+	}
+	d := waitEvent(t, pev, "its delivery", func(e Event) bool {
+		return e.Type == EventDelivery && e.State == Delivered && e.MessageID == m.ID
+	})
+	if d.TxID != got.Message.TxID {
+		t.Fatalf("sender recorded %s, receiver %s", d.TxID, got.Message.TxID)
+	}
+	return m, d.TxID
+}
+
 func TestSessionKeysAndChatsBothWays(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
