@@ -1,9 +1,9 @@
 package delivery
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/fernet/fernet-go"
 
@@ -59,13 +59,15 @@ func ackedTransaction(it *store.OutboxItem, a reliableAck, self, peer string, ke
 	if err := tx.Verify(); err != nil {
 		return nil, fmt.Errorf("%w: the copy returned: %w", errAckUnproven, err)
 	}
-	plain := fernet.VerifyAndDecrypt(tx.Token, 0, keys())
-	if plain == nil {
-		return nil, fmt.Errorf("%w: the copy returned is sealed under no message key this node keeps", errAckUnproven)
+	for _, k := range keys() {
+		sl, _, err := session.OpenMessage(k, tx.Token, 0, time.Now())
+		if err != nil {
+			continue
+		}
+		if sl.ID != it.ID {
+			return nil, fmt.Errorf("%w: the copy returned is another message", errAckUnproven)
+		}
+		return tx, nil
 	}
-	var sl session.Sealed
-	if err := json.Unmarshal(plain, &sl); err != nil || sl.ID != it.ID {
-		return nil, fmt.Errorf("%w: the copy returned is another message", errAckUnproven)
-	}
-	return tx, nil
+	return nil, fmt.Errorf("%w: the copy returned is sealed under no message key this node keeps", errAckUnproven)
 }
