@@ -246,7 +246,7 @@ func (a *Actions) Save(f node.AttachmentInfo) {
 
 // DetailsText is what the details view says of f.
 func DetailsText(f node.AttachmentInfo) string {
-	return fmt.Sprintf("Name: %s\nSize: %s (%d bytes)\nSHA-256: %s", f.Name, HumanSize(f.Size), f.Size, f.SHA256)
+	return fmt.Sprintf("Name: %s\nSize: %s (%d bytes)\nSHA-256: %s", f.Name, node.HumanSize(f.Size), f.Size, f.SHA256)
 }
 
 // ShowDetails shows f's details over the window.

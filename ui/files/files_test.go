@@ -24,8 +24,8 @@ func TestHumanSize(t *testing.T) {
 		{0, "0 bytes"}, {1, "1 byte"}, {1023, "1023 bytes"}, {1024, "1.0 KB"}, {1536, "1.5 KB"},
 		{5 << 20, "5.0 MB"}, {5242880 + 40000, "5.0 MB"}, {(1 << 30) * 3 / 2, "1.5 GB"}, {-1, "unknown size"},
 	} {
-		if got := HumanSize(c.n); got != c.want {
-			t.Errorf("HumanSize(%d) = %q, want %q", c.n, got, c.want)
+		if got := node.HumanSize(c.n); got != c.want {
+			t.Errorf("node.HumanSize(%d) = %q, want %q", c.n, got, c.want)
 		}
 	}
 	if got := Label(node.AttachmentInfo{Name: "chest-xray.png", Size: 5 << 20}); got != "chest-xray.png · 5.0 MB" {

@@ -2,19 +2,15 @@ package files
 
 import "qkdchat/node"
 
-// HumanSize is n bytes in human units: "512 bytes", "1.5 KB", "5.0 MB",
-// "1.2 GB" (node.HumanSize, as the CLI writes it).
-func HumanSize(n int64) string { return node.HumanSize(n) }
-
 // Label is how an attachment is named everywhere: "chest-xray.png · 5.0 MB".
-func Label(a node.AttachmentInfo) string { return a.Name + " · " + HumanSize(a.Size) }
+func Label(a node.AttachmentInfo) string { return a.Name + " · " + node.HumanSize(a.Size) }
 
 // Progress is a transfer's progress in human units: "1.5 MB of 5.0 MB".
 func Progress(done, total int64) string {
 	if done >= total {
-		return HumanSize(total)
+		return node.HumanSize(total)
 	}
-	return HumanSize(done) + " of " + HumanSize(total)
+	return node.HumanSize(done) + " of " + node.HumanSize(total)
 }
 
 // TransferRow is what a transfer's progress row shows: the fraction done
@@ -26,7 +22,7 @@ func TransferRow(done, total int64) (fraction float64, status string) {
 		fraction = float64(done) / float64(total)
 	}
 	if done >= total {
-		return fraction, "done · " + HumanSize(total)
+		return fraction, "done · " + node.HumanSize(total)
 	}
 	return fraction, Progress(done, total)
 }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"qkdchat/node"
 	"qkdchat/node/audit"
-	"qkdchat/ui/files"
 )
 
 // attachmentsRow is how a transaction's attachments read in its one-line
@@ -15,13 +15,13 @@ func attachmentsRow(refs []audit.LedgerAttachment) string {
 	case 0:
 		return ""
 	case 1:
-		return refs[0].Name + " · " + files.HumanSize(refs[0].Size)
+		return refs[0].Name + " · " + node.HumanSize(refs[0].Size)
 	}
 	var total int64
 	for _, a := range refs {
 		total += max(a.Size, 0)
 	}
-	return fmt.Sprintf("%d attachments · %s", len(refs), files.HumanSize(total))
+	return fmt.Sprintf("%d attachments · %s", len(refs), node.HumanSize(total))
 }
 
 // attachmentsDetail is the attachments in a transaction's detail view:
@@ -29,7 +29,7 @@ func attachmentsRow(refs []audit.LedgerAttachment) string {
 func attachmentsDetail(refs []audit.LedgerAttachment) string {
 	var b strings.Builder
 	for _, a := range refs {
-		fmt.Fprintf(&b, "Attachment: %s · %s\n  SHA-256 %x\n", a.Name, files.HumanSize(a.Size), a.SHA256)
+		fmt.Fprintf(&b, "Attachment: %s · %s\n  SHA-256 %x\n", a.Name, node.HumanSize(a.Size), a.SHA256)
 	}
 	return b.String()
 }
