@@ -24,9 +24,7 @@ const frameReliableAck transport.FrameType = 0x53
 func TestAckOfAnAttemptNoLongerKept(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
-	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
-	_, pev, hev := pairKeyed(t, ctx, p, h)
+	p, h, pev, hev, _ := patientAndHospital(t, ctx)
 	m, recorded := sendDelivered(t, ctx, p, pev, hev, "St Mary", "case-0123456789ab", "my prescription ran out")
 	psize, hsize := p.Ledger().Size(), h.Ledger().Size()
 
@@ -56,10 +54,7 @@ func TestAckOfAnAttemptNoLongerKept(t *testing.T) {
 func TestLyingAckKeepsTheMessageQueued(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
-	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
-	_, pev, hev := pairKeyed(t, ctx, p, h)
-	hs := sessionWith(t, h, "Pat")
+	p, h, pev, hev, hs := patientAndHospital(t, ctx)
 
 	// Queued without waking the courier, so the lies arrive first.
 	hfp := h.Fingerprint()
@@ -93,10 +88,7 @@ func TestLyingAckKeepsTheMessageQueued(t *testing.T) {
 func TestAckWithAnotherMessagesCopyKeepsItQueued(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p := newTestNode(t, "Pat", RolePatient, BB84Settings{})
-	h := newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
-	_, pev, hev := pairKeyed(t, ctx, p, h)
-	hs := sessionWith(t, h, "Pat")
+	p, h, pev, hev, hs := patientAndHospital(t, ctx)
 	const caseID = "case-0123456789ab"
 	_, firstTx := sendDelivered(t, ctx, p, pev, hev, "St Mary", caseID, "my prescription ran out")
 	_, held, err := h.Ledger().Lookup(mustTxID(t, firstTx))
@@ -152,4 +144,15 @@ func acksLeaveItQueued(t *testing.T, ctx context.Context, hs *Session, pev <-cha
 	if q, err := p.store.Outbox(p.recordKey()).Peek(fp, it.ID); err != nil || q == nil {
 		t.Fatalf("an acknowledgement the sender cannot match took the message out of the outbox (%v)", err)
 	}
+}
+
+// patientAndHospital pairs a patient, Pat, with a hospital, St Mary, and
+// waits for their first key: the two nodes, their events and the
+// hospital's session with Pat.
+func patientAndHospital(t *testing.T, ctx context.Context) (p, h *Node, pev, hev <-chan Event, hs *Session) {
+	t.Helper()
+	p = newTestNode(t, "Pat", RolePatient, BB84Settings{})
+	h = newTestNode(t, "St Mary", RoleHospital, BB84Settings{})
+	_, pev, hev = pairKeyed(t, ctx, p, h)
+	return p, h, pev, hev, sessionWith(t, h, "Pat")
 }
