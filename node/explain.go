@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"time"
 
 	"qkdchat/qkd"
 	"qkdchat/session"
@@ -15,6 +16,12 @@ import (
 // ErrKeyMismatch is the cause of an exchange whose two sides each made a
 // key, but not the same one: the confirmation tags differed.
 var ErrKeyMismatch = session.ErrKeyMismatch
+
+// WaitWords is how a wait before trying again reads: "1 s", "4 s" (whole
+// seconds, at least one), for the app's and the CLI's "trying again in".
+func WaitWords(d time.Duration) string {
+	return fmt.Sprintf("%d s", max(1, int(d.Round(time.Second)/time.Second)))
+}
 
 // ExplainAbort says in one sentence a student understands why a key
 // exchange made no key, from the engine's typed reason (a *qkd.AbortError

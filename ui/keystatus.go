@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"time"
 
 	"qkdchat/node"
 	"qkdchat/ui/widgets"
@@ -25,7 +24,7 @@ func keyStatus(e node.Event, name string, threshold float64) string {
 	}
 	s := "No new key with " + name + ". " + node.ExplainExchange(x, threshold)
 	if x.RetryIn > 0 {
-		s += fmt.Sprintf(" Trying again in %d s.", max(1, int(x.RetryIn.Round(time.Second)/time.Second)))
+		s += " Trying again in " + node.WaitWords(x.RetryIn) + "."
 	}
 	return s
 }

@@ -3,7 +3,6 @@ package eventline
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"qkdchat/cli/bb84flags"
 	"qkdchat/cli/invitecmd"
@@ -37,7 +36,7 @@ func Line(e node.Event) string {
 	case node.EventKeyAborted:
 		again := ""
 		if Retrying(e) {
-			again = fmt.Sprintf("; trying again in %d s", max(1, int(e.Exchange.RetryIn.Round(time.Second)/time.Second)))
+			again = "; trying again in " + node.WaitWords(e.Exchange.RetryIn)
 		}
 		return fmt.Sprintf("BB84 with %s, epoch %d: ABORTED, no key made: %s%s%s", who, e.Epoch, e.Reason, again, bb84flags.SourceLine(e))
 	case node.EventMessage:

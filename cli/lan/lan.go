@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"time"
 
@@ -54,11 +53,11 @@ func PresenceLine(e node.Event, wasOffline bool, now time.Time) string {
 			return who + " is back online"
 		}
 	case p.Redialling && !p.NextTry.IsZero():
-		wait := int(math.Max(1, math.Round(p.NextTry.Sub(now).Seconds())))
+		wait := node.WaitWords(p.NextTry.Sub(now))
 		if p.Failures > 1 {
-			return fmt.Sprintf("%s is still offline; trying again in %d s", who, wait)
+			return fmt.Sprintf("%s is still offline; trying again in %s", who, wait)
 		}
-		return fmt.Sprintf("%s went offline; trying again in %d s", who, wait)
+		return fmt.Sprintf("%s went offline; trying again in %s", who, wait)
 	case !wasOffline && !p.Redialling:
 		return who + " went offline"
 	}
